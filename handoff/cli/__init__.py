@@ -1,0 +1,91 @@
+"""The command line: a thin shell over the library. Each command lives in its own module and is
+registered in ``COMMANDS``; ``main(argv) -> int`` maps errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from handoff import __version__
+from handoff.errors import EXIT_BUG, EXIT_USAGE, HandoffError
+from handoff.redact import RedactingFilter, redact
+
+# name -> "module:attribute". Imported lazily so `handoff --version` stays fast.
+COMMANDS: dict[str, str] = {
+    "bump": "handoff.cli.bump:bump",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="handoff")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeat for debug).")
+def cli(verbose: int) -> None:
+    """handoff: bump, validate, propose, promote and reconcile GitOps config."""
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("handoff")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _write_crash_log() -> Path:
+    log_dir = Path(os.environ.get("HANDOFF_LOG_DIR", tempfile.gettempdir()))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="handoff-crash-", suffix=".log", dir=log_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"handoff {__version__}\npython {sys.version}\nargv {redact(' '.join(sys.argv))}\n\n")
+        fh.write(redact(traceback.format_exc()))
+    return Path(name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises)."""
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="handoff", standalone_mode=False)
+    except HandoffError as e:
+        click.echo(f"handoff: error: {e}", err=True)
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.Abort:
+        click.echo("handoff: aborted", err=True)
+        return EXIT_USAGE
+    except click.ClickException as e:
+        click.echo(redact(f"handoff: error: {e.format_message()}"), err=True)
+        return EXIT_USAGE
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_BUG
+    except Exception as e:  # a bug: say so, keep the traceback out of the user's face
+        log = _write_crash_log()
+        click.echo(redact(f"handoff: unexpected error: {type(e).__name__}: {e} (traceback in {log})"), err=True)
+        return EXIT_BUG
+    return rv if isinstance(rv, int) else 0

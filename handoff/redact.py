@@ -1,0 +1,70 @@
+"""One redaction layer for every text handoff emits: logs, errors, outputs and posted PR bodies.
+
+Secrets are registered once (when a token is read) and replaced everywhere by ``***``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+MASK = "***"
+_MIN_SECRET_LEN = 4
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+# Credentials embedded in URLs (https://user:pass@host) are masked even when never registered.
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s:]+(?::[^/@\s]*)?)@")
+# Common token shapes, masked even if a caller forgot to register them.
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_\-]{20,})\b"
+)
+_AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)\S+")
+
+
+def register(secret: str | None) -> None:
+    """Remember ``secret`` so that every later :func:`redact` masks it (and its common encodings)."""
+    global _pattern
+    if not secret or len(secret) < _MIN_SECRET_LEN:
+        return
+    import base64
+    import urllib.parse
+
+    variants = {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+    with _lock:
+        _secrets.update(v for v in variants if len(v) >= _MIN_SECRET_LEN)
+        alternatives = sorted(_secrets, key=len, reverse=True)
+        _pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret, URL credential and known token shape masked."""
+    if not text:
+        return text
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    text = _TOKEN_SHAPES.sub(MASK, text)
+    return _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+
+
+def forget_all() -> None:
+    """Drop every registered secret (tests only)."""
+    global _pattern
+    with _lock:
+        _secrets.clear()
+        _pattern = None
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the rendered message of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
