@@ -1,0 +1,91 @@
+"""Rendering: plain YAML, Kustomize and Helm behind one interface, shared by CI and the reconciler.
+
+``render_path(path, repo=...)`` auto-detects the kind of tree; ``render_env(repo, config, env)`` uses
+the environment's RenderSpec from ``.handoff.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handoff.errors import ConfigError, PathEscapeError
+from handoff.render.base import Renderer, RenderResult, RenderSource
+from handoff.render.determinism import check_determinism
+from handoff.render.helm import HelmRenderer
+from handoff.render.kustomize import KustomizeRenderer, kustomization_file
+from handoff.render.model import RenderedObject
+from handoff.render.plain import PlainRenderer, combine
+
+if TYPE_CHECKING:
+    from handoff.config import Config
+
+RENDERERS: dict[str, Renderer] = {
+    "plain": PlainRenderer(),
+    "kustomize": KustomizeRenderer(),
+    "helm": HelmRenderer(),
+}
+
+
+def detect(path: Path) -> str:
+    """``kustomize`` for a dir with a kustomization, ``helm`` for a chart, else ``plain``."""
+    directory = path if path.is_dir() else None
+    if directory is not None and kustomization_file(directory) is not None:
+        return "kustomize"
+    if directory is not None and (directory / "Chart.yaml").is_file():
+        return "helm"
+    return "plain"
+
+
+def render_path(path: Path, *, repo: Path, kind: str | None = None, values: Sequence[Path] = (),
+                release: str = "release", namespace: str = "") -> RenderResult:
+    """Render one path (auto-detected unless ``kind`` is given); file names relative to ``repo``."""
+    renderer = RENDERERS.get(kind or detect(path))
+    if renderer is None:
+        raise ConfigError(f"unknown render type {kind!r} (choose one of {', '.join(RENDERERS)})")
+    return renderer.render(repo, RenderSource(path=path, values=tuple(values), release=release,
+                                              namespace=namespace))
+
+
+def render_paths(paths: Sequence[Path], *, repo: Path) -> RenderResult:
+    return combine(render_path(p, repo=repo) for p in paths)
+
+
+def render_env(repo: Path, config: Config, env: str) -> RenderResult:
+    """Render what environment ``env`` of ``config`` deploys."""
+    environment = config.environments.get(env)
+    if environment is None:
+        known = ", ".join(sorted(config.environments)) or "none"
+        raise ConfigError(f"unknown environment {env!r} (known: {known})", file=str(config.path))
+    spec = environment.render
+    if spec is None:
+        raise ConfigError(f"environment {env!r} has no render settings", file=str(config.path),
+                          key=f"environments.{env}.render")
+    path = _inside(repo, spec.path, f"environments.{env}.render.path", str(config.path))
+    values = [_inside(repo, v, f"environments.{env}.render.values", str(config.path)) for v in spec.values]
+    return render_path(path, repo=repo, kind=spec.type, values=values, release=spec.release,
+                       namespace=spec.namespace)
+
+
+def _inside(repo: Path, relative: str, key: str, file: str) -> Path:
+    path = (repo / relative).resolve()
+    if not path.is_relative_to(repo.resolve()):
+        raise PathEscapeError(f"{relative} is outside the config repo", file=file, key=key)
+    if not path.exists():
+        raise ConfigError(f"{relative} does not exist", file=file, key=key)
+    return repo / relative
+
+
+__all__ = [
+    "RENDERERS",
+    "RenderResult",
+    "RenderSource",
+    "RenderedObject",
+    "Renderer",
+    "check_determinism",
+    "detect",
+    "render_env",
+    "render_path",
+    "render_paths",
+]

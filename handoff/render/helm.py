@@ -1,0 +1,60 @@
+"""Helm: ``helm template RELEASE CHART -f values… --namespace NS``; each object is mapped to its
+template through the ``# Source: chart/templates/x.yaml`` comment Helm writes before it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from handoff.render.base import RenderResult, RenderSource
+from handoff.render.model import RenderedObject
+from handoff.render.plain import display_name, objects_from_text
+from handoff.render.tools import require_tool, run_tool
+
+_SOURCE = re.compile(r"^# Source: (\S+)", re.MULTILINE)
+
+
+def template(chart: Path, source: RenderSource) -> str:
+    helm = require_tool("helm", "render Helm charts")
+    argv: list[str | Path] = [helm, "template", source.release or "release", chart]
+    for values in source.values:
+        argv += ["-f", values]
+    if source.namespace:
+        argv += ["--namespace", source.namespace]
+    return run_tool(argv, what=f"helm template {chart}")
+
+
+def _template_line(path: Path, kind: str) -> int:
+    """The line of ``kind: <Kind>`` in the template when it occurs exactly once, else 1."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    pattern = re.compile(rf"^\s*kind:\s*[\"']?{re.escape(kind)}[\"']?\s*$")
+    hits = [i + 1 for i, text in enumerate(lines) if pattern.match(text)]
+    return hits[0] if len(hits) == 1 else 1
+
+
+class HelmRenderer:
+    name = "helm"
+
+    def render(self, root: Path, source: RenderSource) -> RenderResult:
+        chart = source.path if source.path.is_dir() else source.path.parent
+        output = template(chart, source)
+        output_name = display_name(chart / "Chart.yaml", root)
+        rendered = objects_from_text(output, output_name)
+        sources = [(output.count("\n", 0, m.start()) + 1, m.group(1)) for m in _SOURCE.finditer(output)]
+        objects = []
+        for obj in rendered.objects:
+            origin = max((s for s in sources if s[0] < obj.line), default=None)
+            if origin is None:
+                objects.append(obj)
+                continue
+            # "mychart/templates/x.yaml" or "mychart/charts/sub/templates/x.yaml": drop the chart name
+            relative = Path(*Path(origin[1]).parts[1:])
+            path = chart / relative
+            objects.append(RenderedObject(obj=obj.obj, file=display_name(path, root),
+                                          line=_template_line(path, obj.ref.kind)))
+        files = tuple(dict.fromkeys(o.file for o in objects)) or (output_name,)
+        return RenderResult(objects=tuple(objects), findings=rendered.findings, files=files)

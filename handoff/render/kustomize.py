@@ -1,0 +1,123 @@
+"""Kustomize: ``kustomize build`` (or ``kubectl kustomize``), each output object mapped back to the
+resource file it came from.
+
+Kustomize drops comments and reorders keys, so its output has no useful lines. We walk the
+kustomization tree (resources/bases/components, recursively), apply the namePrefix/nameSuffix of every
+level to each resource's name, and match rendered objects to resource files by group, kind and name.
+Positions then come from the resource file; paths a patch added fall back to their nearest parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import RenderError
+from handoff.render.base import RenderResult, RenderSource
+from handoff.render.model import RenderedObject
+from handoff.render.plain import display_name, objects_from_text, read_text
+from handoff.render.tools import find_tool, require_tool, run_tool
+from handoff.render.yamldocs import load_documents
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_MAX_DEPTH = 50
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def build(directory: Path) -> str:
+    """The raw ``kustomize build`` output for ``directory``."""
+    kustomize = find_tool("kustomize")
+    if kustomize is not None:
+        return run_tool([kustomize, "build", directory], what=f"kustomize build {directory}")
+    kubectl = require_tool("kubectl", "render Kustomize overlays (or install kustomize)")
+    return run_tool([kubectl, "kustomize", directory], what=f"kubectl kustomize {directory}")
+
+
+@dataclass(frozen=True)
+class _Naming:
+    prefix: str = ""
+    suffix: str = ""
+
+    def wrap(self, inner: _Naming) -> _Naming:
+        return _Naming(self.prefix + inner.prefix, inner.suffix + self.suffix)
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+class _SourceIndex:
+    """Resource objects of a kustomization tree, keyed by (group, kind, rendered name)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.by_name: dict[tuple[str, str, str], RenderedObject] = {}
+        self.by_original: dict[tuple[str, str, str], RenderedObject] = {}
+
+    def add_tree(self, directory: Path, naming: _Naming, depth: int = 0) -> None:
+        kfile = kustomization_file(directory)
+        if kfile is None or depth > _MAX_DEPTH:
+            return
+        loaded = load_documents(read_text(kfile, display_name(kfile, self.root)), str(kfile), strict=False)
+        spec: Any = loaded.docs[0].data if loaded.docs else {}
+        if not isinstance(spec, Mapping):
+            return
+        here = naming.wrap(_Naming(str(spec.get("namePrefix") or ""), str(spec.get("nameSuffix") or "")))
+        for key in ("resources", "bases", "components"):
+            for entry in spec.get(key) or ():
+                if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
+                    continue  # remote bases are not in the repo: their objects keep the output position
+                target = (directory / entry)
+                if target.is_dir():
+                    self.add_tree(target, here, depth + 1)
+                elif target.is_file():
+                    self._add_file(target, here)
+
+    def _add_file(self, path: Path, naming: _Naming) -> None:
+        file = display_name(path, self.root)
+        for source in objects_from_text(read_text(path, file), file, strict=False).objects:
+            ref = source.ref
+            group = _group(ref.api_version)
+            self.by_name.setdefault((group, ref.kind, naming.prefix + ref.name + naming.suffix), source)
+            self.by_original.setdefault((group, ref.kind, ref.name), source)
+
+    def source_of(self, rendered: RenderedObject) -> RenderedObject | None:
+        ref = rendered.ref
+        key = (_group(ref.api_version), ref.kind, ref.name)
+        return self.by_name.get(key) or self.by_original.get(key)
+
+
+class KustomizeRenderer:
+    name = "kustomize"
+
+    def render(self, root: Path, source: RenderSource) -> RenderResult:
+        directory = source.path if source.path.is_dir() else source.path.parent
+        kfile = kustomization_file(directory)
+        if kfile is None:
+            raise RenderError(f"{display_name(directory, root)}: no kustomization.yaml")
+        output_name = display_name(kfile, root)
+        rendered = objects_from_text(build(directory), output_name)
+        index = _SourceIndex(root)
+        index.add_tree(directory, _Naming())
+        objects = []
+        for obj in rendered.objects:
+            origin = index.source_of(obj)
+            if origin is None:  # generated (configMapGenerator, helmCharts) or from a remote base
+                objects.append(RenderedObject(obj=obj.obj, file=output_name, line=1))
+            else:
+                objects.append(RenderedObject(obj=obj.obj, file=origin.file, line=origin.line,
+                                              positions=origin.positions))
+        # resource files are the inputs users edit: list them so "N objects in M files" counts them
+        files = tuple(dict.fromkeys(o.file for o in objects)) or (output_name,)
+        return RenderResult(objects=tuple(objects), findings=rendered.findings, files=files)
+
+
+__all__ = ["KustomizeRenderer", "build", "kustomization_file"]
