@@ -1,0 +1,67 @@
+"""Forges: where proposals live. An explicit registry mypy can check, one Protocol (``base.Forge``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from handoff.errors import UsageError
+from handoff.forge.base import Forge, Proposal, ProposalRequest
+from handoff.forge.retry import RetryPolicy
+from handoff.git import Repo
+
+__all__ = ["FORGES", "Forge", "ForgeSettings", "Proposal", "ProposalRequest", "make_forge"]
+
+
+@dataclass(frozen=True)
+class ForgeSettings:
+    """How to reach a forge: ``project`` is ``owner/name`` (GitHub) or the project path (GitLab)."""
+
+    project: str = ""
+    token: str | None = None
+    base_url: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    throttle: bool = True
+    pipeline_wait: float = 120.0
+
+
+def _github(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+    from handoff.forge.github import GitHubForge  # noqa: PLC0415 (optional extra, loaded on use)
+
+    if not settings.token:
+        raise UsageError("the github forge needs a token (--token-env or --token-file)")
+    if not settings.project:
+        raise UsageError("the github forge needs --project owner/name")
+    return GitHubForge(settings.project, settings.token, base_url=settings.base_url, retry=settings.retry,
+                       throttle=settings.throttle)
+
+
+def _gitlab(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+    from handoff.forge.gitlab import GitLabForge  # noqa: PLC0415 (optional extra, loaded on use)
+
+    if not settings.token:
+        raise UsageError("the gitlab forge needs a token (--token-env or --token-file)")
+    if not settings.project:
+        raise UsageError("the gitlab forge needs --project group/name")
+    return GitLabForge(settings.project, settings.token, base_url=settings.base_url, retry=settings.retry,
+                       pipeline_wait=settings.pipeline_wait)
+
+
+def _local(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+    from handoff.forge.local import LocalForge  # noqa: PLC0415
+
+    return LocalForge(repo, remote)
+
+
+FORGES: dict[str, Callable[[ForgeSettings, Repo, str], Forge]] = {
+    "github": _github,
+    "gitlab": _gitlab,
+    "local": _local,
+}
+
+
+def make_forge(name: str, settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+    factory = FORGES.get(name)
+    if factory is None:
+        raise UsageError(f"unknown forge {name!r}; choose one of {', '.join(sorted(FORGES))}")
+    return factory(settings, repo, remote)

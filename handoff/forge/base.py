@@ -1,0 +1,61 @@
+"""The forge plugin kind: one Protocol, the request/result data, shared by github, gitlab and local."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ProposalRequest:
+    """Everything a forge needs to open or update the rolling PR/MR of one (app, env)."""
+
+    head: str
+    base: str
+    title: str
+    body: str
+    app: str = ""
+    env: str = ""
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    auto_merge: bool = False
+    delete_branch: bool = False
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An open (or just closed) PR/MR. ``number`` is 0 for the local forge, which has no numbers."""
+
+    number: int
+    url: str
+    state: str = "open"
+
+
+class Forge(Protocol):
+    """A place where proposals live. API forges return ``{}`` from :meth:`branch_files`; the local
+    forge records its proposal as files in the branch itself, so it has nothing to call afterwards."""
+
+    name: str
+
+    def branch_files(self, request: ProposalRequest, state: str) -> Mapping[str, bytes]:
+        """Extra files to commit into the proposal branch (``state`` is "open" or "closed")."""
+        ...
+
+    def find_open(self, head: str, base: str) -> Proposal | None:
+        """The open proposal from ``head`` into ``base``, if any."""
+        ...
+
+    def create(self, request: ProposalRequest) -> Proposal:
+        """Open a proposal; raises ``ForgeConflict`` if one already exists for ``head``."""
+        ...
+
+    def update(self, proposal: Proposal, request: ProposalRequest) -> Proposal:
+        """Refresh title, body and metadata of an open proposal in place."""
+        ...
+
+    def close(self, proposal: Proposal, comment: str) -> Proposal:
+        """Comment on and close a proposal whose diff disappeared."""
+        ...

@@ -1,0 +1,114 @@
+"""GitHub (and GitHub Enterprise Server via ``base_url``) through PyGithub. Only this module and
+``gitlab.py`` import forge SDKs; their exceptions become handoff errors here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import github
+
+from handoff.errors import ForgeConflict, ForgeError, UsageError
+from handoff.forge.base import Proposal, ProposalRequest
+from handoff.forge.retry import RetryPolicy, error_for, with_retries
+from handoff.redact import redact, register
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_API = "https://api.github.com"
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, Mapping):
+        parts = [str(data.get("message", ""))]
+        for err in data.get("errors") or ():
+            if isinstance(err, Mapping):
+                parts.append(str(err.get("message") or err.get("code") or ""))
+            else:
+                parts.append(str(err))
+        return redact("; ".join(p for p in parts if p))
+    return redact(str(data))
+
+
+class GitHubForge:
+    name = "github"
+
+    def __init__(self, project: str, token: str, *, base_url: str | None = None,
+                 retry: RetryPolicy | None = None, throttle: bool = True) -> None:
+        if project.count("/") != 1:
+            raise UsageError(f"GitHub repository must be 'owner/name', got {project!r}")
+        register(token)
+        self._owner = project.split("/", maxsplit=1)[0]
+        self._retry = retry or RetryPolicy()
+        self._github_exc = github.GithubException
+        # PyGithub's own pacing follows GitHub's advice (1 s between writes); tests turn it off.
+        self._gh = github.Github(auth=github.Auth.Token(token), base_url=base_url or DEFAULT_API, retry=None,
+                                 seconds_between_requests=0.25 if throttle else None,
+                                 seconds_between_writes=1.0 if throttle else None)
+        self._repo = self._gh.get_repo(project, lazy=True)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        def once() -> T:
+            try:
+                return fn()
+            except self._github_exc as e:
+                raise error_for(e.status, f"{what}: {_message(e.data)}", e.headers, time.time()) from e
+            except Exception as e:
+                if type(e).__module__.startswith(("requests", "urllib3")):
+                    raise ForgeError(redact(f"{what}: cannot reach GitHub: {e}")) from e
+                raise
+        return with_retries(once, self._retry, f"GitHub {what}")
+
+    def branch_files(self, request: ProposalRequest, state: str) -> Mapping[str, bytes]:
+        return {}
+
+    def _proposal(self, pr: Any) -> Proposal:
+        return Proposal(int(pr.number), str(pr.html_url), str(pr.state))
+
+    def find_open(self, head: str, base: str) -> Proposal | None:
+        def find() -> Any:
+            for pr in self._repo.get_pulls(state="open", head=f"{self._owner}:{head}", base=base):
+                return pr
+            return None
+        pr = self._call("list pull requests", find)
+        return None if pr is None else self._proposal(pr)
+
+    def create(self, request: ProposalRequest) -> Proposal:
+        pr = self._call("create pull request", lambda: self._repo.create_pull(
+            base=request.base, head=request.head, title=redact(request.title), body=redact(request.body),
+            draft=request.draft, maintainer_can_modify=False))
+        self._extras(pr, request)
+        return self._proposal(pr)
+
+    def update(self, proposal: Proposal, request: ProposalRequest) -> Proposal:
+        pr = self._call("get pull request", lambda: self._repo.get_pull(proposal.number))
+        self._call("update pull request", lambda: pr.edit(title=redact(request.title),
+                                                           body=redact(request.body)))
+        self._extras(pr, request)
+        return self._proposal(pr)
+
+    def close(self, proposal: Proposal, comment: str) -> Proposal:
+        pr = self._call("get pull request", lambda: self._repo.get_pull(proposal.number))
+        self._call("comment on pull request", lambda: pr.create_issue_comment(redact(comment)))
+        self._call("close pull request", lambda: pr.edit(state="closed"))
+        return Proposal(proposal.number, proposal.url, "closed")
+
+    def _extras(self, pr: Any, request: ProposalRequest) -> None:
+        if request.labels:
+            self._call("add labels", lambda: pr.add_to_labels(*request.labels))
+        if request.assignees:
+            self._call("add assignees", lambda: pr.add_to_assignees(*request.assignees))
+        users = [r for r in request.reviewers if "/" not in r]
+        teams = [r.split("/", 1)[1] for r in request.reviewers if "/" in r]
+        if users or teams:
+            try:
+                self._call("request reviewers", lambda: pr.create_review_request(reviewers=users,
+                                                                                 team_reviewers=teams))
+            except ForgeConflict as e:  # e.g. the PR author cannot review their own PR
+                log.warning("could not request reviewers: %s", e)
+        if request.delete_branch:
+            log.info("GitHub deletes merged branches per repository setting (delete_branch_on_merge)")
+        if request.auto_merge:
+            self._call("enable auto-merge", lambda: pr.enable_automerge(merge_method="MERGE"))
