@@ -1,0 +1,82 @@
+"""``handoff ci github|gitlab``: turn a ``propose``/``validate`` JSON result into what the CI system reads
+(step outputs, job summary, annotations; dotenv). Used by the GitHub Action and the GitLab component."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from handoff import ci_outputs
+from handoff.errors import UsageError
+from handoff.redact import register
+from handoff.report.model import Severity
+
+_FAIL_ON = click.Choice(["info", "warning", "error"], case_sensitive=False)
+
+
+@click.group()
+def ci() -> None:
+    """Pass handoff results on to a CI system (used by the action and the GitLab component)."""
+    # The action passes the forge token in this variable: never let it reach outputs or the summary.
+    token = os.environ.get("HANDOFF_TOKEN", "")
+    if token:
+        register(token)
+
+
+@ci.command()
+@click.option("--result", "result_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON written by `handoff propose --output json`.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON written by `handoff validate --output json`.")
+@click.option("--fail-on", default="error", type=_FAIL_ON, show_default=True)
+def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> int:
+    """Write $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, print annotations (10 per type, rest summarised)."""
+    result = ci_outputs.parse_propose_result(_read(result_path), str(result_path)) if result_path else None
+    report = ci_outputs.parse_report(_read(report_path), str(report_path)) if report_path else None
+    if report is None and result is not None:
+        report = result.report
+    outputs: dict[str, str] = ci_outputs.propose_outputs(result) if result else {}
+    if report is not None and result is None:
+        outputs["validation"] = "failed" if report.failed(Severity.parse(fail_on)) else "passed"
+    annotations, rest = ci_outputs.capped_annotations(report.findings if report else ())
+    for line in annotations:
+        click.echo(line)
+    _append_env_file("GITHUB_OUTPUT", ci_outputs.github_outputs(outputs))
+    _append_env_file("GITHUB_STEP_SUMMARY", ci_outputs.summary_markdown(result, report, rest))
+    return 0
+
+
+@ci.command()
+@click.option("--result", "result_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON written by `handoff propose --output json`.")
+@click.option("--dotenv", "dotenv_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File for `artifacts:reports:dotenv`.")
+def gitlab(result_path: Path, dotenv_path: Path) -> int:
+    """Write the dotenv report (HANDOFF_OPERATION, HANDOFF_MR_IID, HANDOFF_MR_URL, …)."""
+    result = ci_outputs.parse_propose_result(_read(result_path), str(result_path))
+    _write_atomic(dotenv_path, ci_outputs.gitlab_dotenv(result))
+    return 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read: {e.strerror}", file=str(path)) from e
+
+
+def _append_env_file(variable: str, text: str) -> None:
+    target = os.environ.get(variable)
+    if not target or not text:
+        return
+    with Path(target).open("a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
