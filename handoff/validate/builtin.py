@@ -1,0 +1,127 @@
+"""The built-in engine: offline Kubernetes and CRD schemas validated with jsonschema_rs.
+
+Each (apiVersion, kind) schema is compiled once per process; a clean object costs one ``is_valid``
+call and only invalid objects pay for ``iter_errors`` and source positions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
+from typing import Any
+
+import jsonschema_rs
+
+from handoff.render.model import RenderedObject
+from handoff.report.model import Finding, ObjectResult, ValidationReport
+from handoff.validate.crds import load_catalog_schema, schemas_from_objects
+from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, result_for
+from handoff.validate.removed import removed_message
+from handoff.validate.schemas import KubernetesSchemas, kubernetes_schemas
+
+ENGINE = "builtin"
+Validator = Any  # jsonschema_rs validators have no stubs
+
+_compiled: dict[tuple[str, bool, str, str], Validator | None] = {}
+_compiled_lock = threading.Lock()
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Validator:
+    return jsonschema_rs.validator_for(dict(schema), validate_formats=False)
+
+
+def kubernetes_validator(schemas: KubernetesSchemas, api_version: str, kind: str) -> Validator | None:
+    key = (schemas.version, schemas.strict, api_version, kind)
+    if key not in _compiled:
+        schema = schemas.schema_for(api_version, kind)
+        validator = compile_schema(schema) if schema is not None else None
+        with _compiled_lock:
+            _compiled[key] = validator
+    return _compiled[key]
+
+
+class _Resolver:
+    """Kubernetes schemas first, then CRDs from the render/repo, then the catalog directories."""
+
+    def __init__(self, options: SchemaOptions, objects: Iterable[RenderedObject]) -> None:
+        self.kubernetes = kubernetes_schemas(options.kubernetes_version, options.strict)
+        self.crds = schemas_from_objects(chain(options.extra_crds, objects), strict=options.strict)
+        self.catalogs = options.crd_catalogs
+        self._custom: dict[tuple[str, str], Validator | None] = {}
+
+    def validator(self, api_version: str, kind: str) -> Validator | None:
+        found = kubernetes_validator(self.kubernetes, api_version, kind)
+        if found is not None:
+            return found
+        key = (api_version, kind)
+        if key not in self._custom:
+            schema = self.crds.get(key) or load_catalog_schema(self.catalogs, api_version, kind)
+            self._custom[key] = compile_schema(schema) if schema is not None else None
+        return self._custom[key]
+
+
+def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENGINE) -> list[Finding]:
+    """Turn jsonschema_rs errors into Findings; unknown fields point at the unknown key itself."""
+    findings: list[Finding] = []
+    for error in errors:
+        base = dotted(error.instance_path)
+        unexpected = getattr(error.kind, "unexpected", None)
+        if unexpected and type(error.kind).__name__ == "AdditionalProperties":
+            for name in unexpected:
+                path = f"{base}.{name}" if base else str(name)
+                findings.append(finding_at(obj, rule="schema/unknown-field", path=path, engine=engine,
+                                           message=f"unknown field {name!r} (strict mode)"))
+            continue
+        rule = "schema/required" if type(error.kind).__name__ == "Required" else "schema"
+        where = f"{base}: " if base else ""
+        findings.append(finding_at(obj, rule=rule, path=base, engine=engine, message=f"{where}{error.message}"))
+    return findings
+
+
+def check_object(obj: RenderedObject, validator_for: Callable[[str, str], Validator | None],
+                 options: SchemaOptions, engine: str = ENGINE) -> tuple[ObjectResult, list[Finding]]:
+    problem = missing_kind(obj, engine)
+    if problem is not None:
+        return result_for(obj, "invalid", problem.message), [problem]
+    api_version, kind = str(obj.obj["apiVersion"]), str(obj.obj["kind"])
+    validator = validator_for(api_version, kind)
+    if validator is None:
+        removed = removed_message(api_version, kind)
+        if removed is not None:
+            return result_for(obj, "invalid", "removed API"), [
+                finding_at(obj, rule="schema/removed-api", path="apiVersion", engine=engine, message=removed)]
+        if options.ignore_missing_schemas:
+            return result_for(obj, "skipped", "no schema"), []
+        return result_for(obj, "invalid", "no schema"), [finding_at(
+            obj, rule="schema/missing", engine=engine,
+            message=f"no schema for {api_version} {kind} (add its CRD to the repo, pass --crd-catalog, "
+                    "or --ignore-missing-schemas)")]
+    if validator.is_valid(obj.obj):
+        return result_for(obj, "valid"), []
+    return result_for(obj, "invalid"), error_findings(obj, validator.iter_errors(obj.obj), engine)
+
+
+class BuiltinEngine:
+    name = ENGINE
+
+    def validate(self, objects: Sequence[RenderedObject], options: SchemaOptions) -> ValidationReport:
+        resolver = _Resolver(options, objects)
+        results: list[ObjectResult] = []
+        findings: list[Finding] = []
+        for obj in objects:
+            result, found = check_object(obj, resolver.validator, options)
+            results.append(result)
+            findings.extend(found)
+        return ValidationReport(objects=tuple(results), findings=tuple(findings))
+
+
+def schemas_available() -> bool:
+    try:
+        kubernetes_schemas(None, True)
+    except Exception:  # noqa: BLE001 - any failure means "not usable", auto falls back
+        return False
+    return True
+
+
+__all__ = ["BuiltinEngine", "check_object", "error_findings", "schemas_available"]

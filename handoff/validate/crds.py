@@ -1,0 +1,95 @@
+"""Schemas for custom resources: from CRDs in the render (or repo) and from a CRDs-catalog directory.
+
+A CRD's ``openAPIV3Schema`` becomes a JSON schema the way kubeconform's openapi2jsonschema makes it:
+``x-kubernetes-int-or-string`` turns into string-or-integer, and in strict mode every object schema
+with ``properties`` gets ``additionalProperties: false`` unless it preserves unknown fields.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from handoff.render.model import RenderedObject
+
+CRD_API_GROUP = "apiextensions.k8s.io"
+_INT_OR_STRING = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+
+
+def is_crd(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "CustomResourceDefinition" and \
+        str(obj.get("apiVersion", "")).startswith(CRD_API_GROUP + "/")
+
+
+def strictify(schema: Any, *, strict: bool) -> Any:
+    """A copy of an OpenAPI v3 schema turned into the JSON schema kubeconform would use."""
+    return _convert(copy.deepcopy(schema), strict=strict, preserve=False)
+
+
+def _convert(node: Any, *, strict: bool, preserve: bool) -> Any:
+    if isinstance(node, list):
+        return [_convert(item, strict=strict, preserve=preserve) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("x-kubernetes-int-or-string") is True:
+        rest = {k: v for k, v in node.items() if k not in ("x-kubernetes-int-or-string", "type")}
+        return {**rest, **_INT_OR_STRING}
+    keeps_unknown = node.get("x-kubernetes-preserve-unknown-fields") is True
+    out = {k: _convert(v, strict=strict, preserve=keeps_unknown) for k, v in node.items()}
+    if strict and "properties" in out and "additionalProperties" not in out and not keeps_unknown:
+        out["additionalProperties"] = False
+    return out
+
+
+def crd_schemas(crd: Mapping[str, Any], *, strict: bool) -> dict[tuple[str, str], dict[str, Any]]:
+    """``{(apiVersion, kind): schema}`` for every served version of one CRD that has a schema."""
+    spec = crd.get("spec") or {}
+    group = str(spec.get("group", ""))
+    kind = str((spec.get("names") or {}).get("kind", ""))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    if not group or not kind:
+        return out
+    shared = (spec.get("validation") or {}).get("openAPIV3Schema")  # v1beta1 CRDs
+    for version in spec.get("versions") or ():
+        if not isinstance(version, Mapping) or version.get("served") is False:
+            continue
+        schema = (version.get("schema") or {}).get("openAPIV3Schema") or shared
+        if isinstance(schema, Mapping):
+            out[(f"{group}/{version.get('name')}", kind)] = strictify(dict(schema), strict=strict)
+    return out
+
+
+def schemas_from_objects(objects: Iterable[RenderedObject], *, strict: bool
+                         ) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for obj in objects:
+        if is_crd(obj.obj):
+            found.update(crd_schemas(obj.obj, strict=strict))
+    return found
+
+
+def catalog_file(catalog: Path, api_version: str, kind: str) -> Path:
+    """kubeconform's CRDs-catalog layout: ``{group}/{kind}_{version}.json`` (kind lower-cased)."""
+    group, _, version = api_version.rpartition("/")
+    return catalog / group / f"{kind.lower()}_{version}.json"
+
+
+def load_catalog_schema(catalogs: Iterable[Path], api_version: str, kind: str) -> dict[str, Any] | None:
+    for catalog in catalogs:
+        path = catalog_file(catalog, api_version, kind)
+        if path.is_file():
+            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return loaded
+    return None
+
+
+def write_catalog(schemas: Mapping[tuple[str, str], Mapping[str, Any]], destination: Path) -> Path:
+    """Write CRD schemas in the catalog layout (for kubeconform's ``-schema-location``)."""
+    for (api_version, kind), schema in schemas.items():
+        path = catalog_file(destination, api_version, kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema), encoding="utf-8")
+    return destination
