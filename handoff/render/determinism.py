@@ -18,6 +18,10 @@ def _key(obj: RenderedObject) -> str:
     return str(obj.ref)
 
 
+def _canonical(obj: RenderedObject) -> str:
+    return json.dumps(obj.obj, sort_keys=True, default=str)
+
+
 def _first_difference(a: object, b: object, path: str = "") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
@@ -43,7 +47,7 @@ def check_determinism(render: Callable[[], RenderResult]) -> tuple[Finding, ...]
                                     message=f"{key} is rendered only on some runs", object=obj.ref,
                                     engine="render"))
             continue
-        if json.dumps(obj.obj, sort_keys=True, default=str) != json.dumps(other.obj, sort_keys=True, default=str):
+        if _canonical(obj) != _canonical(other):
             path = _first_difference(obj.obj, other.obj)
             line, col = obj.locate(path)
             findings.append(Finding(rule=RULE, severity=Severity.ERROR, file=obj.file, line=line, column=col,

@@ -75,7 +75,8 @@ def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENG
             continue
         rule = "schema/required" if type(error.kind).__name__ == "Required" else "schema"
         where = f"{base}: " if base else ""
-        findings.append(finding_at(obj, rule=rule, path=base, engine=engine, message=f"{where}{error.message}"))
+        findings.append(finding_at(obj, rule=rule, path=base, engine=engine,
+                                   message=f"{where}{error.message}"))
     return findings
 
 
@@ -119,7 +120,7 @@ class BuiltinEngine:
 def schemas_available() -> bool:
     try:
         kubernetes_schemas(None, True)
-    except Exception:  # noqa: BLE001 - any failure means "not usable", auto falls back
+    except Exception:  # any failure means "not usable": auto falls back
         return False
     return True
 

@@ -23,13 +23,15 @@ REMOVED: dict[tuple[str, str], RemovedApi] = {
     ("extensions/v1beta1", "Ingress"): RemovedApi("1.22", "networking.k8s.io/v1"),
     ("networking.k8s.io/v1beta1", "Ingress"): RemovedApi("1.22", "networking.k8s.io/v1"),
     ("networking.k8s.io/v1beta1", "IngressClass"): RemovedApi("1.22", "networking.k8s.io/v1"),
-    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"): RemovedApi("1.22", "apiextensions.k8s.io/v1"),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"):
+        RemovedApi("1.22", "apiextensions.k8s.io/v1"),
     ("apiregistration.k8s.io/v1beta1", "APIService"): RemovedApi("1.22", "apiregistration.k8s.io/v1"),
     ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"):
         RemovedApi("1.22", "admissionregistration.k8s.io/v1"),
     ("admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"):
         RemovedApi("1.22", "admissionregistration.k8s.io/v1"),
-    ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"): RemovedApi("1.22", "certificates.k8s.io/v1"),
+    ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"):
+        RemovedApi("1.22", "certificates.k8s.io/v1"),
     ("coordination.k8s.io/v1beta1", "Lease"): RemovedApi("1.22", "coordination.k8s.io/v1"),
     **{("rbac.authorization.k8s.io/v1beta1", k): RemovedApi("1.22", "rbac.authorization.k8s.io/v1")
        for k in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")},

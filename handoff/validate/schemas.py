@@ -49,7 +49,7 @@ def available_versions(root: Path | None = None) -> list[str]:
 
 def _list(path: Path) -> list[str]:
     try:
-        return os.listdir(path)
+        return [p.name for p in path.iterdir()]
     except OSError:
         return []
 
@@ -69,7 +69,7 @@ def resolve_version(requested: str | None, root: Path | None = None) -> str:
 
 
 def kind_file_name(api_version: str, kind: str) -> str:
-    """``apps/v1`` ``Deployment`` → ``deployment-apps-v1``; ``rbac.authorization.k8s.io/v1`` → ``…-rbac-v1``."""
+    """``apps/v1`` Deployment → ``deployment-apps-v1``; ``rbac.authorization.k8s.io/v1`` → ``…-rbac-v1``."""
     group, _, version = api_version.rpartition("/")
     suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
     return f"{kind.lower()}{suffix}".lower()
@@ -160,7 +160,7 @@ def _same_group_version_kind(schema: dict[str, Any], api_version: str, kind: str
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 @cache

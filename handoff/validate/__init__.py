@@ -1,0 +1,78 @@
+"""Validation: schema engines, then any extra checks (policies), merged into one ValidationReport.
+
+``validate_objects`` is the library entry point CI and the reconciler share; the policy step plugs
+in through ``extra_checks`` (each takes the objects and returns a ValidationReport of findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from handoff.errors import ToolMissingError, UsageError
+from handoff.render.base import RenderResult
+from handoff.render.model import RenderedObject
+from handoff.report.model import ObjectResult, Severity, ValidationReport
+from handoff.validate import kubeconform
+from handoff.validate.builtin import BuiltinEngine, schemas_available
+from handoff.validate.engine import SchemaEngine, SchemaOptions
+from handoff.validate.kubeconform import KubeconformEngine
+
+ExtraCheck = Callable[[Sequence[RenderedObject]], ValidationReport]
+
+ENGINES: dict[str, SchemaEngine] = {
+    "builtin": BuiltinEngine(),
+    "kubeconform": KubeconformEngine(),
+}
+
+
+def select_engine(name: str) -> SchemaEngine:
+    """``builtin``, ``kubeconform``, or ``auto`` (built-in when its schemas are installed)."""
+    if name == "auto":
+        if schemas_available():
+            return ENGINES["builtin"]
+        if kubeconform.available():
+            return ENGINES["kubeconform"]
+        raise ToolMissingError("no schema engine: pip install 'handoff[schemas]' or install kubeconform")
+    engine = ENGINES.get(name)
+    if engine is None:
+        raise UsageError(f"unknown engine {name!r} (choose one of auto, {', '.join(ENGINES)})")
+    return engine
+
+
+def validate_objects(objects: Sequence[RenderedObject], *, schema_options: SchemaOptions | None = None,
+                     engine: str = "auto", extra_checks: Sequence[ExtraCheck] = ()) -> ValidationReport:
+    """Schema-check ``objects``, then run each extra check; one merged report."""
+    report = select_engine(engine).validate(objects, schema_options or SchemaOptions())
+    for check in extra_checks:
+        extra = check(objects)
+        report = ValidationReport(objects=_worst(report, extra), findings=report.findings + extra.findings,
+                                  waivers=report.waivers + extra.waivers)
+    return report
+
+
+def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = None, engine: str = "auto",
+             extra_checks: Sequence[ExtraCheck] = ()) -> ValidationReport:
+    """Validate a render: its parse findings come first, then schema and extra-check findings."""
+    report = validate_objects(rendered.objects, schema_options=schema_options, engine=engine,
+                              extra_checks=extra_checks)
+    return ValidationReport(objects=report.objects, findings=rendered.findings + report.findings,
+                            waivers=report.waivers)
+
+
+def _worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
+    """Objects stay as the schema step judged them unless an extra check has an error on them."""
+    failing = {(f.file, f.object) for f in extra.findings if f.severity >= Severity.ERROR}
+    return tuple(replace(o, status="invalid") if o.status == "valid" and (o.file, o.object) in failing else o
+                 for o in base.objects)
+
+
+__all__ = [
+    "ENGINES",
+    "ExtraCheck",
+    "SchemaEngine",
+    "SchemaOptions",
+    "select_engine",
+    "validate",
+    "validate_objects",
+]

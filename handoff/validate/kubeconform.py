@@ -1,0 +1,124 @@
+"""The kubeconform engine: runs the binary against the same standalone schemas the built-in engine
+uses (exported once to a cache dir) and CRD schemas written in the catalog layout, then maps its JSON
+output back to handoff's report model with source positions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import RenderError
+from handoff.render.model import RenderedObject
+from handoff.render.tools import find_tool, require_tool
+from handoff.report.model import Finding, ObjectResult, ValidationReport
+from handoff.validate.crds import schemas_from_objects, write_catalog
+from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, result_for
+from handoff.validate.removed import removed_message
+from handoff.validate.schemas import kubernetes_schemas
+
+ENGINE = "kubeconform"
+_KIND_TEMPLATE = "{{ .ResourceKind }}{{ .KindSuffix }}.json"
+_CATALOG_TEMPLATE = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+
+
+def schema_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "handoff" / "schemas"
+
+
+def kubeconform_schema_dir(version: str | None, strict: bool = True, cache: Path | None = None) -> Path:
+    """A local schema dir for kubeconform holding the built-in engine's standalone schemas."""
+    schemas = kubernetes_schemas(version, strict)
+    name = f"v{schemas.version}.0-standalone{'-strict' if strict else ''}"
+    return schemas.export((cache or schema_cache_dir()) / name)
+
+
+def available() -> bool:
+    return find_tool("kubeconform") is not None
+
+
+def _path_of(pointer: str) -> str:
+    """kubeconform's ``/spec/containers/0/image`` → ``spec.containers[0].image``."""
+    out = ""
+    for part in (p for p in pointer.split("/") if p):
+        text = part.replace("~1", "/").replace("~0", "~")
+        if text.isdigit():
+            out += f"[{text}]"
+        else:
+            out = f"{out}.{text}" if out else text
+    return out
+
+
+class KubeconformEngine:
+    name = ENGINE
+
+    def validate(self, objects: Sequence[RenderedObject], options: SchemaOptions) -> ValidationReport:
+        binary = require_tool("kubeconform", "validate with --engine kubeconform")
+        schema_dir = kubeconform_schema_dir(options.kubernetes_version, options.strict)
+        version = kubernetes_schemas(options.kubernetes_version, options.strict).version
+        results: list[ObjectResult | None] = [None] * len(objects)
+        findings: list[Finding] = []
+        with tempfile.TemporaryDirectory(prefix="handoff-kubeconform-") as tmp:
+            work = Path(tmp)
+            crd_dir = write_catalog(schemas_from_objects(chain(options.extra_crds, objects),
+                                                         strict=options.strict), work / "crds")
+            inputs = work / "objects"
+            inputs.mkdir()
+            for i, obj in enumerate(objects):
+                problem = missing_kind(obj, ENGINE)
+                if problem is not None:  # kubeconform says "missing 'kind' key" without a place
+                    results[i] = result_for(obj, "invalid", problem.message)
+                    findings.append(problem)
+                    continue
+                (inputs / f"{i:07d}.json").write_text(json.dumps(obj.obj), encoding="utf-8")
+            argv = [str(binary), "-strict", "-output", "json", "-verbose",
+                    "-kubernetes-version", f"{version}.0",
+                    "-schema-location", f"{schema_dir}/{_KIND_TEMPLATE}",
+                    "-schema-location", f"{crd_dir}/{_CATALOG_TEMPLATE}"]
+            for catalog in options.crd_catalogs:
+                argv += ["-schema-location", f"{catalog}/{_CATALOG_TEMPLATE}"]
+            if options.ignore_missing_schemas:
+                argv.append("-ignore-missing-schemas")
+            argv.append(str(inputs))
+            proc = subprocess.run(argv, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+            try:
+                report: dict[str, Any] = json.loads(proc.stdout or "{}")
+            except json.JSONDecodeError as e:
+                raise RenderError(f"kubeconform: unreadable output ({proc.stderr.strip()[:200]})") from e
+        for resource in report.get("resources") or ():
+            index = int(Path(str(resource.get("filename", ""))).stem)
+            result, found = self._convert(objects[index], resource)
+            results[index] = result
+            findings.extend(found)
+        final = [r if r is not None else result_for(o, "valid")
+                 for r, o in zip(results, objects, strict=True)]
+        return ValidationReport(objects=tuple(final), findings=tuple(findings))
+
+    @staticmethod
+    def _convert(obj: RenderedObject, resource: dict[str, Any]) -> tuple[ObjectResult, list[Finding]]:
+        status = str(resource.get("status", "")).lower().removeprefix("status")
+        if status == "valid":
+            return result_for(obj, "valid"), []
+        if status in ("skipped", "empty"):
+            return result_for(obj, "skipped", "no schema"), []
+        errors = resource.get("validationErrors") or ()
+        if errors:
+            findings = [finding_at(obj, rule="schema", path=_path_of(str(e.get("path", ""))), engine=ENGINE,
+                                   message=str(e.get("msg", "")))
+                        for e in errors]
+            return result_for(obj, "invalid"), findings
+        message = str(resource.get("msg", "invalid"))
+        ref = obj.ref
+        removed = removed_message(ref.api_version, ref.kind) if "could not find schema" in message else None
+        if removed is not None:
+            return result_for(obj, "invalid", "removed API"), [
+                finding_at(obj, rule="schema/removed-api", path="apiVersion", engine=ENGINE, message=removed)]
+        rule = "schema/missing" if "could not find schema" in message else "schema"
+        return result_for(obj, "invalid", message), [
+            finding_at(obj, rule=rule, engine=ENGINE, message=message)]
