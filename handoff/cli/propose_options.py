@@ -1,0 +1,170 @@
+"""Options shared by ``handoff propose`` and ``handoff promote``: forge, git auth, PR metadata, output."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from handoff.ci_outputs import github_outputs
+from handoff.errors import UsageError
+from handoff.forge import FORGES, ForgeSettings
+from handoff.git import GitAuth, Identity
+from handoff.propose import ProposeResult
+from handoff.redact import redact, register
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_GIT_USER = {"github": "x-access-token", "gitlab": "oauth2", "local": "handoff"}
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def shared_options(fn: F) -> F:
+    options = [
+        click.option(
+            "--config-repo", required=True, help="Config repo: a git URL (no credentials) or a path."
+        ),
+        click.option("--forge", type=click.Choice(sorted(FORGES)), default="local", show_default=True),
+        click.option(
+            "--project", default="", help="Forge project: owner/name (GitHub) or group/name (GitLab)."
+        ),
+        click.option(
+            "--forge-url", default=None, help="API base URL for GitHub Enterprise or self-managed GitLab."
+        ),
+        click.option("--mode", type=click.Choice(["pr", "direct"]), default="pr", show_default=True),
+        click.option(
+            "--base", default=None, help="Base branch (default: the env's branch, else the remote's)."
+        ),
+        click.option(
+            "--branch-template", default=None, help="Rolling branch name, default 'handoff/{env}/{app}'."
+        ),
+        click.option(
+            "--on-invalid", type=click.Choice(["fail", "comment"]), default="fail", show_default=True
+        ),
+        click.option(
+            "--allow-downgrade", is_flag=True, help="Allow a lower semver tag than proposed before."
+        ),
+        click.option("--labels", default=None, help="Comma-separated labels."),
+        click.option(
+            "--reviewers", default=None, help="Comma-separated reviewers (org/team for GitHub teams)."
+        ),
+        click.option("--assignees", default=None, help="Comma-separated assignees."),
+        click.option("--draft", is_flag=True),
+        click.option(
+            "--auto-merge", is_flag=True, help="GitHub auto-merge / GitLab merge when pipeline succeeds."
+        ),
+        click.option("--delete-branch", is_flag=True, help="Delete the branch when merged (GitLab per MR)."),
+        click.option(
+            "--sign",
+            type=click.Choice(["gpg", "ssh", "api"]),
+            default=None,
+            help="Sign commits with git's gpg/ssh signing config.",
+        ),
+        click.option("--author", default=None, help="Commit author and committer, 'Name <email>'."),
+        click.option("--dry-run", is_flag=True, help="Do everything except push and call the forge."),
+        click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--token-env", default=None, help="Name of the env var holding the forge/git token."),
+        click.option(
+            "--token-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="File holding the forge/git token.",
+        ),
+        click.option(
+            "--git-username",
+            default=None,
+            help="HTTP username sent with the token to git (default per forge).",
+        ),
+        click.option(
+            "--max-attempts",
+            type=click.IntRange(1, 100),
+            default=20,
+            show_default=True,
+            help="Push attempts when racing other jobs.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def read_token(token_env: str | None, token_file: Path | None) -> str | None:
+    if token_env and token_file:
+        raise UsageError("give --token-env or --token-file, not both")
+    token: str | None = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise UsageError(f"environment variable {token_env} is empty or not set")
+    elif token_file:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise UsageError(f"cannot read token file: {e.strerror}", file=str(token_file)) from None
+        if not token:
+            raise UsageError("token file is empty", file=str(token_file))
+    register(token)
+    return token
+
+
+def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """Turn the shared click values into ``ProposeOptions`` keyword arguments."""
+    token = read_token(kw["token_env"], kw["token_file"])
+    forge = kw["forge"]
+    auth = GitAuth(kw["git_username"] or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
+    if kw["sign"] == "api":
+        raise UsageError("--sign api (GitHub Git data API commits) is not implemented yet; use gpg or ssh")
+    return {
+        "config_repo": kw["config_repo"],
+        "forge": forge,
+        "forge_settings": ForgeSettings(project=kw["project"], token=token, base_url=kw["forge_url"]),
+        "mode": kw["mode"],
+        "base": kw["base"],
+        "branch_template": kw["branch_template"],
+        "on_invalid": kw["on_invalid"],
+        "allow_downgrade": kw["allow_downgrade"],
+        "labels": _csv(kw["labels"]),
+        "reviewers": _csv(kw["reviewers"]),
+        "assignees": _csv(kw["assignees"]),
+        "draft": kw["draft"],
+        "auto_merge": kw["auto_merge"],
+        "delete_branch": kw["delete_branch"],
+        "sign": kw["sign"],
+        "author": Identity.parse(kw["author"]) if kw["author"] else None,
+        "dry_run": kw["dry_run"],
+        "git_auth": auth,
+        "max_attempts": kw["max_attempts"],
+    }
+
+
+def emit(result: ProposeResult, output: str) -> int:
+    """Print the result, write ``$GITHUB_OUTPUT`` when set, and return the exit code."""
+    outputs = result.outputs()
+    github_output = os.environ.get("GITHUB_OUTPUT")
+    if github_output:
+        with Path(github_output).open("a", encoding="utf-8") as fh:
+            fh.write(github_outputs(outputs))
+    if output == "json":
+        data: dict[str, Any] = {
+            **outputs,
+            "changed_files": list(result.changed_files),
+            "pr_number": result.pr_number,
+            "image": result.image,
+            "previous": result.previous,
+            "message": result.message,
+            "attempts": result.attempts,
+        }
+        click.echo(redact(json.dumps(data, indent=2)))
+    else:
+        where = f" {result.pr_url}" if result.pr_url else ""
+        click.echo(redact(f"{result.operation}: {result.message}{where}"))
+        click.echo(
+            redact(f"branch {result.branch} at {result.head_sha[:12]}; validation {result.validation}")
+        )
+    return 1 if result.failed else 0

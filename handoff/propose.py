@@ -1,0 +1,380 @@
+"""The handoff itself: bump an image in the config repo, validate, commit, push, open/update one
+rolling PR per (app, env) — or commit straight to the environment branch in direct mode.
+
+Every attempt starts from a fresh fetch and re-runs the edit on that tree (never a textual rebase),
+so racing CI jobs never lose or duplicate an update: a rejected push just means "try again".
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, Protocol
+
+from handoff import imageref, templates
+from handoff.ci_env import CiContext, detect
+from handoff.config import Config, load_config
+from handoff.errors import ForgeConflict, GitError
+from handoff.forge import ForgeSettings, Proposal, ProposalRequest, make_forge
+from handoff.forge.base import Forge
+from handoff.git import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
+from handoff.imageref import ImageRef
+from handoff.redact import redact
+from handoff.registry import RegistryClient
+from handoff.report.model import ValidationReport
+from handoff.versions import is_downgrade
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["pr", "direct"]
+Operation = Literal["created", "updated", "closed", "none"]
+PROPOSAL_FILES = ".handoff/proposals"
+DEFAULT_BRANCH_TEMPLATE = "handoff/{env}/{app}"
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    changed: bool
+    files: tuple[str, ...] = ()
+    diff: str = ""
+
+
+class Editor(Protocol):
+    """Reads and writes an app's image in a checked-out config repo (``handoff.bump`` by default)."""
+
+    def current(self, repo: Path, app: str, env: str | None) -> ImageRef | None: ...
+
+    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> EditOutcome: ...
+
+
+@dataclass(frozen=True)
+class Validation:
+    status: Literal["passed", "failed", "skipped"]
+    report: ValidationReport | None = None
+    markdown: str = ""
+
+
+Validator = Callable[[Path, "Config | None", str], Validation]
+
+
+@dataclass(frozen=True)
+class ProposeOptions:
+    image: str
+    app: str
+    env: str
+    config_repo: str
+    forge: str = "local"
+    forge_settings: ForgeSettings = field(default_factory=ForgeSettings)
+    mode: Mode = "pr"
+    base: str | None = None
+    branch_template: str | None = None
+    on_invalid: Literal["fail", "comment"] = "fail"
+    resolve_digest: bool = False
+    allow_downgrade: bool = False
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    auto_merge: bool = False
+    delete_branch: bool = False
+    sign: str | None = None
+    author: Identity | None = None
+    dry_run: bool = False
+    git_auth: GitAuth | None = None
+    max_attempts: int = 20
+    backoff: float = 0.2
+    max_backoff: float = 3.0
+    workdir: Path | None = None
+    ci: CiContext | None = None
+
+
+@dataclass(frozen=True)
+class ProposeResult:
+    operation: Operation
+    branch: str
+    head_sha: str = ""
+    pr_number: int | None = None
+    pr_url: str = ""
+    changed_files: tuple[str, ...] = ()
+    validation: str = "skipped"
+    image: str = ""
+    previous: str = ""
+    message: str = ""
+    attempts: int = 1
+    report: ValidationReport | None = None
+    diff: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.validation == "failed" and self.operation == "none"
+
+    def outputs(self) -> dict[str, str]:
+        """The CI outputs, as strings (``changed_files`` comma-separated)."""
+        return {
+            "operation": self.operation,
+            "pr_number": "" if self.pr_number is None else str(self.pr_number),
+            "pr_url": self.pr_url,
+            "branch": self.branch,
+            "head_sha": self.head_sha,
+            "changed_files": ",".join(self.changed_files),
+            "validation": self.validation,
+        }
+
+
+class _Retry(Exception):
+    """Somebody moved the branch under us: fetch again and redo the edit."""
+
+
+def propose(opts: ProposeOptions, *, editor: Editor | None = None,
+            validator: Validator | None = None) -> ProposeResult:
+    """Run one propose; see the module docstring. Raises ``HandoffError`` on expected failures."""
+    edit = editor or default_editor()
+    check = validator or default_validator
+    image = imageref.parse(opts.image)
+    if opts.resolve_digest:
+        resolved = RegistryClient().resolve(image)
+        image = replace(image, digest=resolved.digest)
+    parent = Path(tempfile.mkdtemp(prefix="handoff-propose-", dir=opts.workdir))
+    try:
+        repo = Repo.init(parent / "repo", opts.config_repo, auth=opts.git_auth)
+        return _Run(opts, image, repo, edit, check).run()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+class _Run:
+    def __init__(self, opts: ProposeOptions, image: ImageRef, repo: Repo, editor: Editor,
+                 validator: Validator) -> None:
+        self.opts = opts
+        self.image = image
+        self.repo = repo
+        self.editor = editor
+        self.validator = validator
+        self.ci = opts.ci or detect()
+        self.identity = opts.author or DEFAULT_IDENTITY
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _base_and_config(self) -> tuple[str, Config | None]:
+        repo = self.repo
+        base = self.opts.base or repo.default_branch()
+        validate_ref(base)
+        commit = repo.fetch(base)[base]
+        repo.checkout(commit)
+        config = load_config(repo.path)
+        if self.opts.base is None and config is not None:
+            environment = config.environments.get(self.opts.env)
+            wanted = (environment.branch if environment else None) or config.propose.base
+            if wanted and wanted != base:
+                base = validate_ref(wanted)
+                repo.checkout(repo.fetch(base)[base])
+                config = load_config(repo.path)
+        return base, config
+
+    def _env_for_edit(self, config: Config | None) -> str | None:
+        # Without a config (marker-only repo) or for an env it does not know, --env only names things.
+        if config is None or self.opts.env not in config.environments:
+            return None
+        return self.opts.env
+
+    def _branch_name(self, config: Config | None) -> str:
+        template = self.opts.branch_template or (config.propose.branch if config else DEFAULT_BRANCH_TEMPLATE)
+        return validate_ref(templates.render(template, {"env": self.opts.env, "app": self.opts.app}))
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self) -> ProposeResult:
+        base, config = self._base_and_config()
+        branch = base if self.opts.mode == "direct" else self._branch_name(config)
+        forge = None
+        if self.opts.mode == "pr":
+            forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
+        for attempt in range(1, self.opts.max_attempts + 1):
+            try:
+                result = self._attempt(base, branch, forge)
+                return replace(result, attempts=attempt)
+            except _Retry as why:
+                if attempt == self.opts.max_attempts:
+                    raise GitError(f"push to {branch} still rejected after {attempt} attempts: {why}",
+                                   ) from None
+                delay = random.uniform(0, min(self.opts.max_backoff, self.opts.backoff * 2 ** attempt))  # noqa: S311
+                log.info("push to %s rejected (%s); retrying in %.2fs", branch, why, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _attempt(self, base: str, branch: str, forge: Forge | None) -> ProposeResult:
+        repo = self.repo
+        names = (base, branch) if branch != base else (base,)
+        heads = repo.remote_heads(*names)
+        if base not in heads:
+            raise GitError(f"branch {base!r} does not exist in the config repo")
+        fetched = repo.fetch(*[n for n in names if n in heads])
+        base_sha = fetched[base]
+        branch_sha = fetched.get(branch) if branch != base else None
+        repo.checkout(base_sha)
+        config = load_config(repo.path)
+        env = self._env_for_edit(config)
+        validate_ref(base)
+        previous = self.editor.current(repo.path, self.opts.app, env)
+        highest = previous.tag if previous else None
+        if branch_sha:
+            repo.checkout(branch_sha)
+            on_branch = self.editor.current(repo.path, self.opts.app, env)
+            repo.checkout(base_sha)
+            if on_branch and on_branch.tag and not is_downgrade(on_branch.tag, highest):
+                highest = on_branch.tag
+        existing = forge.find_open(branch, base) if forge is not None else None
+        empty = ProposeResult("none", branch, head_sha=branch_sha or base_sha,
+                              pr_number=existing.number or None if existing else None,
+                              pr_url=existing.url if existing else "", image=str(self.image),
+                              previous=str(previous or ""))
+        if not self.opts.allow_downgrade and is_downgrade(highest, self.image.tag):
+            return replace(empty, message=f"{self.image.tag} is lower than {highest}; not downgrading "
+                                          "(use --allow-downgrade)")
+        outcome = self.editor.apply(repo.path, self.image, self.opts.app, env)
+        if not outcome.changed:
+            return self._already_there(empty, base=base, base_sha=base_sha, branch=branch,
+                                       branch_sha=branch_sha, forge=forge, existing=existing)
+        validation = self.validator(repo.path, config, self.opts.env)
+        values = self._values(previous, outcome.diff, validation)
+        if validation.status == "failed" and self.opts.on_invalid == "fail":
+            return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
+                           changed_files=outcome.files, message="validation failed; nothing proposed")
+        request = self._request(config, branch, base, values)
+        if forge is not None:
+            self._write_files(forge.branch_files(request, "open"))
+        commit_template = templates.DEFAULT_COMMIT
+        message = redact(templates.render(commit_template, values))
+        head = repo.commit(message, identity=self.identity, sign=self._git_sign())
+        done = replace(empty, changed_files=outcome.files, validation=validation.status,
+                       report=validation.report, diff=outcome.diff, head_sha=head)
+        if self.opts.mode == "direct":
+            return self._push_direct(done, head, base)
+        assert forge is not None
+        return self._push_pr(done, head=head, branch=branch, branch_sha=branch_sha, forge=forge,
+                             existing=existing, request=request)
+
+    # -- outcomes ---------------------------------------------------------------------------------
+    def _already_there(self, empty: ProposeResult, *, base: str, base_sha: str, branch: str,
+                       branch_sha: str | None, forge: Forge | None,
+                       existing: Proposal | None) -> ProposeResult:
+        if forge is None or existing is None:
+            return replace(empty, message=f"{self.opts.app} already runs {self.image} in {self.opts.env}")
+        comment = (f"Closed by handoff: `{self.opts.env}` already has `{self.image}` "
+                   f"for {self.opts.app}; nothing left to propose.")
+        title = f"handoff: {self.opts.app} in {self.opts.env} (closed)"
+        request = ProposalRequest(head=branch, base=base, title=title, body=comment,
+                                  app=self.opts.app, env=self.opts.env)
+        files = forge.branch_files(request, "closed")
+        if files and not self.opts.dry_run:
+            self._write_files(files)
+            head = self.repo.commit(f"handoff: close proposal for {self.opts.app} in {self.opts.env}",
+                                    identity=self.identity, sign=self._git_sign())
+            if not self.repo.push(head, branch, lease=branch_sha or "", force=True).ok:
+                raise _Retry("rolling branch moved while closing")
+            empty = replace(empty, head_sha=head)
+        closed = existing if self.opts.dry_run else forge.close(existing, comment)
+        return replace(empty, operation="closed", pr_url=closed.url,
+                       message=f"config already at {self.image}; proposal closed")
+
+    def _push_direct(self, done: ProposeResult, head: str, base: str) -> ProposeResult:
+        if self.opts.dry_run:
+            return replace(done, operation="updated", message="dry run: would commit to " + base)
+        pushed = self.repo.push(head, base)
+        if not pushed.ok:
+            raise _Retry(pushed.rejected_reason)
+        return replace(done, operation="updated", message=f"committed {self.image} to {base}")
+
+    def _push_pr(self, done: ProposeResult, *, head: str, branch: str, branch_sha: str | None, forge: Forge,
+                 existing: Proposal | None, request: ProposalRequest) -> ProposeResult:
+        repo = self.repo
+        up_to_date = branch_sha is not None and repo.same_content(head, branch_sha,
+                                                                  excluding=(PROPOSAL_FILES,))
+        if up_to_date and existing is not None:
+            return replace(done, operation="none", head_sha=branch_sha or head,
+                           message="the rolling branch already proposes this image")
+        if self.opts.dry_run:
+            return replace(done, operation="updated" if existing else "created", message="dry run")
+        if up_to_date:
+            head = branch_sha or head
+        else:
+            pushed = repo.push(head, branch, lease=branch_sha or "", force=True)
+            if not pushed.ok:
+                raise _Retry(pushed.rejected_reason)
+        if existing is not None:
+            proposal = forge.update(existing, request)
+            operation: Operation = "updated"
+        else:
+            try:
+                proposal = forge.create(request)
+                operation = "created"
+            except ForgeConflict:  # created by a racing job a moment ago: update it instead
+                found = forge.find_open(branch, request.base)
+                if found is None:
+                    raise
+                proposal = forge.update(found, request)
+                operation = "updated"
+        return replace(done, operation=operation, head_sha=head, pr_number=proposal.number or None,
+                       pr_url=proposal.url, message=f"{operation} proposal on {branch}")
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _git_sign(self) -> str | None:
+        return self.opts.sign if self.opts.sign in ("gpg", "ssh") else None
+
+    def _write_files(self, files: Mapping[str, bytes]) -> None:
+        for relative, data in files.items():
+            path = self.repo.path / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    def _values(self, previous: ImageRef | None, diff: str, validation: Validation) -> dict[str, str]:
+        return {
+            "app": self.opts.app,
+            "env": self.opts.env,
+            "image": str(self.image),
+            "tag": self.image.tag or "",
+            "digest": self.image.digest or "(not pinned)",
+            "repository": self.image.name,
+            "previous": str(previous) if previous else "(none)",
+            "source_commit": self.ci.source_commit or "(unknown)",
+            "source_repo": self.ci.source_repo or "(unknown)",
+            "pipeline_url": self.ci.pipeline_url or "(unknown)",
+            "diff": diff.rstrip("\n"),
+            "validation": validation.markdown or f"Validation: {validation.status}.",
+        }
+
+    def _request(self, config: Config | None, branch: str, base: str,
+                 values: Mapping[str, str]) -> ProposalRequest:
+        settings = config.propose if config else None
+        title_t = settings.title if settings and settings.title else templates.DEFAULT_TITLE
+        body_t = settings.body if settings and settings.body else templates.DEFAULT_BODY
+        return ProposalRequest(
+            head=branch, base=base, app=self.opts.app, env=self.opts.env,
+            title=redact(templates.render(title_t, values)), body=redact(templates.render(body_t, values)),
+            labels=self.opts.labels or (settings.labels if settings else ()),
+            reviewers=self.opts.reviewers or (settings.reviewers if settings else ()),
+            assignees=self.opts.assignees, draft=self.opts.draft, auto_merge=self.opts.auto_merge,
+            delete_branch=self.opts.delete_branch,
+        )
+
+
+def default_validator(repo: Path, config: Config | None, env: str) -> Validation:
+    """Validate the environment's render when the config says how to render it; else skip."""
+    if config is None or env not in config.environments or config.environments[env].render is None:
+        return Validation("skipped")
+    from handoff.propose_validation import validate_env  # noqa: PLC0415 (heavy: renderers, schemas)
+
+    return validate_env(repo, config, env)
+
+
+def default_editor() -> Editor:
+    from handoff.propose_editing import BumpEditor  # noqa: PLC0415
+
+    return BumpEditor()
+
+
+__all__ = ["EditOutcome", "Editor", "ProposeOptions", "ProposeResult", "Validation", "propose"]

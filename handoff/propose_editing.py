@@ -1,0 +1,18 @@
+"""The default ``Editor`` for propose/promote: the byte-exact bump library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handoff.bump import apply_plan, current_image, plan_bump
+from handoff.imageref import ImageRef
+from handoff.propose import EditOutcome
+
+
+class BumpEditor:
+    def current(self, repo: Path, app: str, env: str | None) -> ImageRef | None:
+        return current_image(repo, app=app, env=env)
+
+    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> EditOutcome:
+        result = apply_plan(plan_bump(repo, str(image), app=app, env=env))
+        return EditOutcome(bool(result.changed), tuple(str(f) for f in result.files), str(result.diff))
