@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handoff.report.writers.base import Writer, WriterOptions
-from handoff.report.writers.github import annotation, annotations, write_github
+from handoff.report.writers.github import annotation, annotation_lines, write_github
 from handoff.report.writers.json_report import write_json
 from handoff.report.writers.junit import write_junit
 from handoff.report.writers.markdown import write_markdown
@@ -19,4 +19,4 @@ WRITERS: dict[str, Writer] = {
     "markdown": write_markdown,
 }
 
-__all__ = ["WRITERS", "Writer", "WriterOptions", "annotation", "annotations"]
+__all__ = ["WRITERS", "Writer", "WriterOptions", "annotation", "annotation_lines"]

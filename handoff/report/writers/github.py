@@ -1,5 +1,5 @@
 """GitHub Actions workflow commands. GitHub shows at most 10 annotations per type per step, so we
-emit 10 of each and summarise the rest in one notice (the CI-surfaces code reuses ``annotations``)."""
+emit 10 of each and summarise the rest in one notice (the CI-surfaces code reuses ``annotation_lines``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def annotation(finding: Finding) -> str:
     return redact(f"::{_COMMAND[finding.severity]} {props}::{_escape_data(finding.message + obj)}")
 
 
-def annotations(findings: Iterable[Finding], cap: int = ANNOTATION_CAP) -> list[str]:
+def annotation_lines(findings: Iterable[Finding], cap: int = ANNOTATION_CAP) -> list[str]:
     """At most ``cap`` annotations per severity, then one notice counting what was left out."""
     lines: list[str] = []
     left_out: dict[Severity, int] = {}
@@ -48,7 +48,7 @@ def annotations(findings: Iterable[Finding], cap: int = ANNOTATION_CAP) -> list[
 
 def write_github(report: ValidationReport, options: WriterOptions) -> str:
     findings = sorted_findings(report)
-    lines = annotations(findings)
+    lines = annotation_lines(findings)
     # the full list still goes to the log, one plain line each
     lines.extend(redact(f"{f.file}:{f.line}:{f.column}: {f.severity}: {f.rule}: {f.message}")
                  for f in findings)
