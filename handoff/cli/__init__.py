@@ -23,6 +23,7 @@ from handoff.redact import RedactingFilter, redact
 COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
     "ci": "handoff.cli.ci:ci",
+    "validate": "handoff.cli.validate:validate_cmd",
 }
 
 

@@ -1,0 +1,90 @@
+"""``handoff validate``: render PATHs (or an environment) and check every object; a thin shell over
+``handoff.render`` and ``handoff.validate``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from handoff.config import Config, load_config
+from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
+from handoff.render import RenderResult, render_env, render_paths
+from handoff.render.plain import combine
+from handoff.report.model import Severity, ValidationReport
+from handoff.report.writers import WRITERS, WriterOptions
+from handoff.validate import ExtraCheck, SchemaOptions, validate
+
+
+def render_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
+                   env: str | None) -> RenderResult:
+    if env is not None:
+        if paths:
+            raise UsageError("give PATHs or --env, not both")
+        if config is None:
+            raise ConfigError(f"--env {env} needs a .handoff.yaml in {repo}")
+        return render_env(repo, config, env)
+    if paths:
+        return render_paths(list(paths), repo=repo)
+    if config is not None and any(e.render for e in config.environments.values()):
+        return combine(render_env(repo, config, name) for name, e in config.environments.items() if e.render)
+    return render_paths([repo], repo=repo)
+
+
+def write_output(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output_file.name}.", dir=output_file.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    Path(tmp).replace(output_file)
+
+
+def report_exit_code(report: ValidationReport, fail_on: str) -> int:
+    return EXIT_FAILED if report.failed(Severity.parse(fail_on)) else EXIT_OK
+
+
+@click.command("validate")  # registered in handoff.cli.COMMANDS as "validate"
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--env", help="Validate what this environment of .handoff.yaml renders.")
+@click.option("--config-repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The config repo root (file names are reported relative to it).")
+@click.option("--kubernetes-version", help="Kubernetes version of the schemas (default: newest shipped).")
+@click.option("--engine", type=click.Choice(["auto", "builtin", "kubeconform"]), default="auto",
+              show_default=True, help="Schema engine.")
+@click.option("--output", "output_format", type=click.Choice(sorted(WRITERS)), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report here instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
+              show_default=True, help="Exit 1 when a finding has at least this severity.")
+@click.option("--ignore-missing-schemas", is_flag=True,
+              help="Skip objects with no schema instead of failing.")
+@click.option("--crd-catalog", "crd_catalogs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory of CRD schemas in the CRDs-catalog layout {group}/{kind}_{version}.json.")
+def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
+                     kubernetes_version: str | None, engine: str, output_format: str,
+                     output_file: Path | None, fail_on: str, ignore_missing_schemas: bool,
+                     crd_catalogs: tuple[Path, ...]) -> int:
+    """Render PATHs (manifest dirs, kustomizations, charts) or --env and check every object
+    against the Kubernetes and CRD schemas, offline and strict."""
+    config = load_config(config_repo)
+    rendered = render_targets(config_repo, config, paths, env)
+    options = SchemaOptions(
+        kubernetes_version=kubernetes_version or (config.kubernetes_version if config else None),
+        ignore_missing_schemas=ignore_missing_schemas,
+        crd_catalogs=crd_catalogs,
+    )
+    extra_checks: list[ExtraCheck] = []  # the policy step appends its check here
+    report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
+    color = output_format == "text" and output_file is None and sys.stdout.isatty() \
+        and "NO_COLOR" not in os.environ
+    write_output(WRITERS[output_format](report, WriterOptions(color=color)), output_file)
+    return report_exit_code(report, fail_on)
+
