@@ -1,0 +1,126 @@
+"""``handoff reconcile``: the reconciler's entrypoint (container command, CronJob, or one-off --once)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from handoff.errors import EXIT_FAILED, EXIT_OK, UsageError
+from handoff.reconciler.config import (
+    Credentials,
+    Settings,
+    Source,
+    Verification,
+    load_settings,
+    parse_duration,
+    with_overrides,
+)
+from handoff.reconciler.kube import connect
+from handoff.reconciler.leader import LeaderElector
+from handoff.reconciler.logs import configure_json_logging
+from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.metrics import Metrics, serve
+
+
+def _flag_source(o: dict[str, Any]) -> Source:
+    verify, keys = str(o["verify"]), o["verify_keys"]
+    return Source(
+        name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"],
+        namespace=o["target_namespace"],
+        interval=parse_duration(o["interval"], key="--interval"), prune=o["prune"], drift_mode=o["drift"],
+        credentials=Credentials(token_file=o["token_file"], ssh_key_file=o["ssh_key_file"],
+                                known_hosts_file=o["known_hosts_file"]),
+        verify=Verification(mode=verify, keyring=keys if verify == "gpg" else None,
+                            allowed_signers=keys if verify == "ssh" else None),
+    )
+
+
+@click.command("reconcile")
+@click.option("--repo", envvar="HANDOFF_REPO", help="Git URL of the config repo (no credentials in it).")
+@click.option("--path", "path_", envvar="HANDOFF_PATH", default=".", show_default=True,
+              help="Directory in the repo to render.")
+@click.option("--revision", envvar="HANDOFF_REVISION", default="main", show_default=True,
+              help="Branch, tag or commit.")
+@click.option("--name", envvar="HANDOFF_SOURCE_NAME", default="default", show_default=True,
+              help="Source name (inventory and status ConfigMaps are named after it).")
+@click.option("--target-namespace", envvar="HANDOFF_TARGET_NAMESPACE", default="default", show_default=True,
+              help="Namespace for namespaced objects that set none.")
+@click.option("--config", "config_file", envvar="HANDOFF_CONFIG",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Reconciler config file (sources, prune guards, sharding); replaces --repo.")
+@click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False, path_type=Path),
+              help="Kubeconfig file; in-cluster config when absent.")
+@click.option("--namespace", envvar="HANDOFF_NAMESPACE", default=None,
+              help="Namespace of the reconciler's own Lease, inventory and status (default handoff-system).")
+@click.option("--interval", envvar="HANDOFF_INTERVAL", default="60s", show_default=True)
+@click.option("--once", is_flag=True, help="One full pass (apply or drift check), then exit 1 on failure.")
+@click.option("--metrics-addr", envvar="HANDOFF_METRICS_ADDR", default=None,
+              help="HOST:PORT for /metrics, /healthz, /readyz (default :8080; 'off' disables).")
+@click.option("--leader-elect/--no-leader-elect", default=None,
+              help="Lease-based leader election (default: on, off with --once).")
+@click.option("--identity", envvar="POD_NAME", default=None, help="Leader-election identity.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), envvar="HANDOFF_WORKDIR",
+              help="Where git checkouts live (default: a temporary directory).")
+@click.option("--token-file", envvar="HANDOFF_GIT_TOKEN_FILE",
+              help="File with an HTTPS token (mounted Secret).")
+@click.option("--ssh-key-file", envvar="HANDOFF_GIT_SSH_KEY_FILE", help="SSH private key file.")
+@click.option("--known-hosts-file", envvar="HANDOFF_GIT_KNOWN_HOSTS_FILE", help="SSH known_hosts file.")
+@click.option("--verify", type=click.Choice(["none", "gpg", "ssh"]), default="none", show_default=True,
+              help="Refuse revisions not signed by a trusted key.")
+@click.option("--verify-keys", help="GPG home directory (gpg) or allowed signers file (ssh).")
+@click.option("--drift", type=click.Choice(["revert", "warn"]), default="revert", show_default=True)
+@click.option("--prune/--no-prune", default=True, show_default=True)
+def reconcile(**o: Any) -> int:
+    """Pull, render, validate, server-side apply, prune and revert drift, continuously."""
+    configure_json_logging()
+    once, kubeconfig, workdir = bool(o["once"]), o["kubeconfig"], o["workdir"]
+    if o["config_file"] is not None:
+        settings = load_settings(o["config_file"])
+    elif o["repo"]:
+        settings = Settings(sources=(_flag_source(o),))
+    else:
+        raise UsageError("give --repo URL (with --path and --revision) or --config FILE")
+    if o["namespace"]:
+        settings = with_overrides(settings, namespace=o["namespace"])
+    elect = (not once) if o["leader_elect"] is None else bool(o["leader_elect"])
+    client = connect(kubeconfig)
+    metrics = Metrics()
+    addr = o["metrics_addr"] or settings.metrics_addr
+    server = serve(metrics, addr) if addr != "off" and not once else None
+    elector = LeaderElector(client, settings.namespace, settings.lease_name,
+                            o["identity"] or f"{socket.gethostname()}-{os.getpid()}") if elect else None
+    work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
+    reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
+    try:
+        if once:
+            if elector is not None and not elector.try_acquire_or_renew():
+                lease = f"{settings.namespace}/{settings.lease_name}"
+                raise UsageError(f"lease {lease} is held by another replica")
+            results = reconciler.run_once()
+            for r in results:
+                click.echo(f"{r.source}: {r.result}: {r.message}")
+            return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if elector is not None:
+            threading.Thread(target=elector.run, args=(stop,), name="lease", daemon=True).start()
+        reconciler.run(stop)
+        if elector is not None:
+            elector.release()
+        return EXIT_OK
+    finally:
+        if server is not None:
+            server.shutdown()

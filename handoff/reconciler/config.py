@@ -1,0 +1,188 @@
+"""Reconciler settings: one or more sources, read from flags or a YAML file (a mounted ConfigMap)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from handoff.errors import ConfigError
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+RENDERERS = ("auto", "plain", "kustomize", "helm")
+DRIFT_MODES = ("revert", "warn")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Git credentials read from files (a mounted Secret); never from argv or URLs."""
+
+    token_file: str | None = None
+    username: str = "git"
+    ssh_key_file: str | None = None
+    known_hosts_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Commit-signature verification: ``gpg`` with a keyring dir, or ``ssh`` with an allowed signers file."""
+
+    mode: str = "none"  # none | gpg | ssh
+    keyring: str | None = None
+    allowed_signers: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+    revision: str = "main"
+    path: str = "."
+    renderer: str = "auto"
+    namespace: str = "default"
+    interval: float = 60.0
+    prune: bool = True
+    self_heal: bool = True
+    drift_mode: str = "revert"
+    credentials: Credentials = field(default_factory=Credentials)
+    verify: Verification = field(default_factory=Verification)
+
+
+@dataclass(frozen=True)
+class PruneSettings:
+    """Guards against mass deletion: refuse a pass deleting more than ``max_fraction`` of an
+    inventory of at least ``min_inventory`` objects; never Namespaces/CRDs unless allowed."""
+
+    max_fraction: float = 0.5
+    min_inventory: int = 10
+    allow_namespaces: bool = False
+    allow_crds: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources: tuple[Source, ...]
+    namespace: str = "handoff-system"
+    prune: PruneSettings = field(default_factory=PruneSettings)
+    leader_election: bool = True
+    lease_name: str = "handoff-reconciler"
+    shards: int = 1
+    shard: int = 0
+    metrics_addr: str = ":8080"
+
+
+def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    m = _DURATION.match(str(text).strip())
+    if not m:
+        raise ConfigError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h)", file=file, key=key)
+    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    return float(m.group(1)) * factor
+
+
+def _line_of(node: Any, key: str) -> int | None:
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        return int(lc.key(key)[0]) + 1
+    except (KeyError, TypeError):
+        return None
+
+
+def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
+    where = f"sources[{index}]"
+    if not isinstance(raw, Mapping):
+        raise ConfigError("a source must be a mapping", file=file, key=where)
+    known = {"name", "url", "branch", "tag", "commit", "revision", "path", "renderer", "namespace",
+             "interval", "prune", "selfHeal", "drift", "credentials", "verify"}
+    for k in raw:
+        if k not in known:
+            raise ConfigError(f"unknown key {k!r} (known: {', '.join(sorted(known))})", file=file,
+                              line=_line_of(raw, k), key=f"{where}.{k}")
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(message, file=file, line=_line_of(raw, key), key=f"{where}.{key}")
+
+    name = str(raw.get("name", ""))
+    if not _NAME.match(name) or len(name) > 40:
+        raise fail("name", f"source name {name!r} must be a DNS label of at most 40 characters")
+    url = str(raw.get("url", ""))
+    if not url:
+        raise fail("url", "missing git url")
+    refs = [k for k in ("branch", "tag", "commit", "revision") if raw.get(k)]
+    if len(refs) > 1:
+        raise fail(refs[1], f"give only one of branch, tag, commit (got {', '.join(refs)})")
+    revision = str(raw[refs[0]]) if refs else "main"
+    renderer = str(raw.get("renderer", "auto"))
+    if renderer not in RENDERERS:
+        raise fail("renderer", f"unknown renderer {renderer!r} (choose one of {', '.join(RENDERERS)})")
+    drift = str(raw.get("drift", "revert"))
+    if drift not in DRIFT_MODES:
+        raise fail("drift", f"unknown drift mode {drift!r} (choose revert or warn)")
+    creds = raw.get("credentials") or {}
+    verify = raw.get("verify") or {}
+    if not isinstance(creds, Mapping) or not isinstance(verify, Mapping):
+        raise fail("credentials", "credentials and verify must be mappings")
+    mode = str(verify.get("mode", "none"))
+    if mode not in ("none", "gpg", "ssh"):
+        raise fail("verify", f"unknown verify mode {mode!r} (choose none, gpg or ssh)")
+    return Source(
+        name=name, url=url, revision=revision, path=str(raw.get("path", ".")), renderer=renderer,
+        namespace=str(raw.get("namespace", defaults.get("namespace", "default"))),
+        interval=parse_duration(raw.get("interval", defaults.get("interval", 60)), key=f"{where}.interval",
+                                file=file),
+        prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
+        credentials=Credentials(
+            token_file=creds.get("tokenFile"), username=str(creds.get("username", "git")),
+            ssh_key_file=creds.get("sshKeyFile"), known_hosts_file=creds.get("knownHostsFile")),
+        verify=Verification(mode=mode, keyring=verify.get("keyring"),
+                            allowed_signers=verify.get("allowedSigners")),
+    )
+
+
+def load_settings(path: Path) -> Settings:
+    """Read a reconciler config file; errors name file, line and key."""
+    file = str(path)
+    try:
+        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as e:
+        raise ConfigError(f"cannot read reconciler config: {' '.join(str(e).split())}", file=file) from e
+    if not isinstance(doc, Mapping):
+        raise ConfigError("the reconciler config must be a mapping", file=file)
+    raw_sources = doc.get("sources")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise ConfigError("at least one source is required", file=file, line=_line_of(doc, "sources"),
+                          key="sources")
+    defaults = doc.get("defaults") or {}
+    sources = tuple(_source(s, i, file, defaults) for i, s in enumerate(raw_sources))
+    names = [s.name for s in sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"duplicate source names: {', '.join(dupes)}", file=file, key="sources")
+    prune_raw = doc.get("prune") or {}
+    prune = PruneSettings(
+        max_fraction=float(prune_raw.get("maxFraction", 0.5)),
+        min_inventory=int(prune_raw.get("minInventory", 10)),
+        allow_namespaces=bool(prune_raw.get("namespaces", False)),
+        allow_crds=bool(prune_raw.get("crds", False)),
+    )
+    sharding = doc.get("sharding") or {}
+    return Settings(
+        sources=sources, namespace=str(doc.get("namespace", "handoff-system")), prune=prune,
+        leader_election=bool(doc.get("leaderElection", True)),
+        lease_name=str(doc.get("leaseName", "handoff-reconciler")),
+        shards=int(sharding.get("shards", 1)), shard=int(sharding.get("shard", 0)),
+        metrics_addr=str(doc.get("metricsAddr", ":8080")),
+    )
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)

@@ -1,0 +1,56 @@
+"""The inventory: which objects a source applied last, kept in one ConfigMap per source.
+
+Together with the owner label it decides what prune may delete: only objects listed here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from handoff.reconciler.kube import KubeClient
+from handoff.reconciler.objects import OWNER_LABEL
+from handoff.report.model import ObjectRef
+
+INVENTORY_PREFIX = "handoff-inventory-"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    revision: str
+    objects: tuple[ObjectRef, ...]
+
+
+def encode(refs: Iterable[ObjectRef]) -> str:
+    return "\n".join(f"{r.api_version} {r.kind} {r.namespace or '-'} {r.name}" for r in sorted(set(refs)))
+
+
+def decode(text: str) -> tuple[ObjectRef, ...]:
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            api_version, kind, namespace, name = parts
+            out.append(ObjectRef(api_version, kind, name, "" if namespace == "-" else namespace))
+    return tuple(out)
+
+
+def inventory_name(source: str) -> str:
+    return INVENTORY_PREFIX + source
+
+
+def read(client: KubeClient, namespace: str, source: str) -> Inventory | None:
+    cm = client.get("v1", "ConfigMap", inventory_name(source), namespace)
+    if cm is None:
+        return None
+    data = cm.get("data") or {}
+    return Inventory(revision=str(data.get("revision", "")), objects=decode(str(data.get("objects", ""))))
+
+
+def write(client: KubeClient, namespace: str, source: str, inventory: Inventory) -> None:
+    client.apply({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": inventory_name(source), "namespace": namespace,
+                     "labels": {"app.kubernetes.io/managed-by": "handoff",
+                                f"{OWNER_LABEL}-inventory": source}},
+        "data": {"revision": inventory.revision, "objects": encode(inventory.objects)},
+    })

@@ -1,0 +1,279 @@
+"""A small Kubernetes REST client: one pooled HTTPS session, discovery cache, server-side apply.
+
+Raw REST instead of the ``kubernetes`` package keeps the reconciler lean (no generated models in
+memory); every failure is mapped to :class:`KubeError` at this boundary.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+import yaml
+
+from handoff.errors import ConfigError, ReconcileError
+from handoff.redact import register
+from handoff.report.model import ObjectRef
+
+FIELD_MANAGER = "handoff"
+IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+_TIMEOUT = (5.0, 60.0)
+
+
+class KubeError(ReconcileError):
+    """The API server answered with an error status."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class KubeUnavailable(KubeError):
+    """The API server cannot be reached (connection refused, timeout, 5xx): retry later."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Where a kind lives in the REST API."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str = "", name: str = "") -> str:
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        ns = f"/namespaces/{namespace}" if self.namespaced and namespace else ""
+        tail = f"/{name}" if name else ""
+        return f"{base}{ns}/{self.plural}{tail}"
+
+
+@dataclass(frozen=True)
+class Connection:
+    server: str
+    token: str | None = None
+    ca_file: str | None = None
+    client_cert: tuple[str, str] | None = None
+    verify: bool = True
+
+
+def _materialise(data_b64: str, suffix: str) -> str:
+    fd, name = tempfile.mkstemp(prefix="handoff-kube-", suffix=suffix)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(base64.b64decode(data_b64))
+    return name
+
+
+def load_kubeconfig(path: Path, context: str | None = None) -> Connection:
+    """Read a kubeconfig file (token, client certificate and CA, inline or as files)."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read kubeconfig: {e}", file=str(path)) from e
+    try:
+        ctx_name = context or doc["current-context"]
+        ctx = next(c["context"] for c in doc["contexts"] if c["name"] == ctx_name)
+        cluster = next(c["cluster"] for c in doc["clusters"] if c["name"] == ctx["cluster"])
+        users = doc.get("users") or []
+        user: Mapping[str, Any] = next((u["user"] for u in users if u["name"] == ctx.get("user")), {}) or {}
+    except (KeyError, StopIteration, TypeError) as e:
+        raise ConfigError(f"incomplete kubeconfig: missing {e}", file=str(path)) from e
+    base = path.parent
+
+    def file_or_data(obj: Mapping[str, Any], key: str, suffix: str) -> str | None:
+        if obj.get(f"{key}-data"):
+            return _materialise(str(obj[f"{key}-data"]), suffix)
+        if obj.get(key):
+            return str(base / str(obj[key]))
+        return None
+
+    cert = file_or_data(user, "client-certificate", ".crt")
+    key = file_or_data(user, "client-key", ".key")
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        token = Path(str(user["tokenFile"])).read_text(encoding="utf-8").strip()
+    return Connection(
+        server=str(cluster["server"]).rstrip("/"),
+        token=str(token) if token else None,
+        ca_file=file_or_data(cluster, "certificate-authority", ".crt"),
+        client_cert=(cert, key) if cert and key else None,
+        verify=not cluster.get("insecure-skip-tls-verify", False),
+    )
+
+
+def in_cluster_connection() -> Connection:
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    if not host:
+        raise ConfigError("no --kubeconfig given and not running in a cluster "
+                          "(KUBERNETES_SERVICE_HOST unset)")
+    token = (IN_CLUSTER_DIR / "token").read_text(encoding="utf-8").strip()
+    host = f"[{host}]" if ":" in host else host
+    return Connection(server=f"https://{host}:{port}", token=token, ca_file=str(IN_CLUSTER_DIR / "ca.crt"))
+
+
+class KubeClient:
+    """Thread-safe enough for one reconciler: a pooled session and a discovery cache."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        if conn.token:
+            register(conn.token)
+            self.session.headers["Authorization"] = f"Bearer {conn.token}"
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "handoff-reconciler"
+        self.session.verify = conn.ca_file if conn.verify and conn.ca_file else conn.verify
+        if not conn.verify:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        if conn.client_cert:
+            self.session.cert = conn.client_cert
+        self._resources: dict[tuple[str, str], Resource] = {}
+        self._lock = threading.Lock()
+
+    # ---- transport -------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+                body: Any = None, content_type: str = "application/json") -> Any:
+        data = None if body is None else json.dumps(body, separators=(",", ":"))
+        headers = {"Content-Type": content_type} if data is not None else None
+        try:
+            r = self.session.request(method, self.conn.server + path, params=params, data=data,
+                                     headers=headers, timeout=_TIMEOUT)
+        except requests.RequestException as e:
+            raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
+        if r.status_code >= 400:
+            try:
+                st = r.json()
+                message, reason = str(st.get("message", r.text)), str(st.get("reason", ""))
+            except ValueError:
+                message, reason = r.text[:300], ""
+            cls = KubeUnavailable if r.status_code >= 500 or r.status_code == 429 else KubeError
+            raise cls(f"{method} {path}: {r.status_code} {message}", status=r.status_code, reason=reason)
+        if not r.content:
+            return {}
+        return r.json()
+
+    # ---- discovery -------------------------------------------------------------------------------
+    def resource(self, api_version: str, kind: str) -> Resource:
+        key = (api_version, kind)
+        with self._lock:
+            found = self._resources.get(key)
+        if found is not None:
+            return found
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        try:
+            listing = self.request("GET", path)
+        except KubeError as e:
+            if e.status == 404:
+                raise KubeError(f"unknown apiVersion {api_version}", status=404, reason="NotFound") from e
+            raise
+        with self._lock:
+            for r in listing.get("resources", []):
+                if "/" in r["name"]:
+                    continue
+                self._resources[(api_version, r["kind"])] = Resource(
+                    api_version, r["kind"], r["name"], bool(r["namespaced"]))
+            found = self._resources.get(key)
+        if found is None:
+            raise KubeError(f"unknown kind {kind} in {api_version}", status=404, reason="NotFound")
+        return found
+
+    def forget_discovery(self) -> None:
+        with self._lock:
+            self._resources.clear()
+
+    # ---- verbs -----------------------------------------------------------------------------------
+    def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> dict[str, Any] | None:
+        res = self.resource(api_version, kind)
+        try:
+            obj: dict[str, Any] = self.request("GET", res.path(namespace, name))
+        except KubeError as e:
+            if e.status == 404:
+                return None
+            raise
+        return obj
+
+    def list(self, api_version: str, kind: str, *, namespace: str = "",
+             label_selector: str = "") -> Iterator[dict[str, Any]]:
+        res = self.resource(api_version, kind)
+        params: dict[str, str] = {"limit": "500"}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        while True:
+            page = self.request("GET", res.path(namespace), params=params)
+            for item in page.get("items", []):
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+                yield item
+            cont = (page.get("metadata") or {}).get("continue")
+            if not cont:
+                return
+            params["continue"] = cont
+
+    def apply(self, obj: Mapping[str, Any], *, dry_run: bool = False,
+              manager: str = FIELD_MANAGER) -> dict[str, Any]:
+        """Server-side apply ``obj`` with ``force``: the field manager takes every field it sets."""
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj["apiVersion"]), str(obj["kind"]))
+        params = {"fieldManager": manager, "force": "true"}
+        if dry_run:
+            params["dryRun"] = "All"
+        out: dict[str, Any] = self.request(
+            "PATCH", res.path(str(meta.get("namespace") or ""), str(meta["name"])), params=params,
+            body=obj, content_type="application/apply-patch+yaml")
+        return out
+
+    def patch(self, ref: ObjectRef, body: Any, *, content_type: str = "application/json-patch+json",
+              params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        res = self.resource(ref.api_version, ref.kind)
+        out: dict[str, Any] = self.request("PATCH", res.path(ref.namespace, ref.name), body=body,
+                                           content_type=content_type, params=params)
+        return out
+
+    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj["apiVersion"]), str(obj["kind"]))
+        out: dict[str, Any] = self.request("POST", res.path(str(meta.get("namespace") or "")), body=obj)
+        return out
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj["apiVersion"]), str(obj["kind"]))
+        out: dict[str, Any] = self.request(
+            "PUT", res.path(str(meta.get("namespace") or ""), str(meta["name"])), body=obj)
+        return out
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> bool:
+        res = self.resource(api_version, kind)
+        try:
+            self.request("DELETE", res.path(namespace, name), body={
+                "kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"})
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+        return True
+
+    def healthy(self) -> bool:
+        try:
+            self.request("GET", "/readyz")
+        except KubeError:
+            return False
+        return True
+
+
+def connect(kubeconfig: Path | None) -> KubeClient:
+    return KubeClient(load_kubeconfig(kubeconfig) if kubeconfig else in_cluster_connection())

@@ -1,0 +1,328 @@
+"""The reconcile loop per source: fetch → render → validate → apply → prune → drift → health → status.
+
+A revision that fails to fetch, render or validate is not applied: the last good one stays (and keeps
+being drift-corrected) and the status says why. Only the Lease holder writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.reconciler import inventory, prune, status
+from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
+from handoff.reconciler.config import Settings, Source
+from handoff.reconciler.drift import Drift, compare
+from handoff.reconciler.health import health
+from handoff.reconciler.kube import KubeClient, KubeError, KubeUnavailable
+from handoff.reconciler.leader import LeaderElector, shard_of
+from handoff.reconciler.metrics import Metrics
+from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
+from handoff.reconciler.source import Checkout, GitSource
+from handoff.render import render_path
+from handoff.report.model import ObjectRef, Severity
+from handoff.validate import SchemaOptions, validate
+
+log = logging.getLogger("handoff.reconciler")
+_MAX_BACKOFF = 300.0
+
+
+class RefusedError(ReconcileError):
+    """A safety guard stopped the pass (empty render, mass prune)."""
+
+
+@dataclass
+class _SourceState:
+    applied_revision: str = ""
+    desired: list[dict[str, Any]] = field(default_factory=list)
+    next_due: float = 0.0
+    failures: int = 0
+
+
+def error_kind(e: BaseException) -> str:
+    if isinstance(e, RefusedError):
+        return "refused"
+    if isinstance(e, GitError):
+        return "git"
+    if isinstance(e, RenderError):
+        return "render"
+    if isinstance(e, KubeUnavailable):
+        return "kube-unavailable"
+    if isinstance(e, KubeError):
+        return "apply"
+    return "validate" if isinstance(e, ReconcileError) else type(e).__name__
+
+
+def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
+    """Render and validate with the same code as ``handoff validate``; any ERROR finding makes the
+    revision invalid. Schemas missing for custom kinds are left to the API server's dry-run."""
+    root = checkout.root.resolve()
+    path = (root / source.path).resolve()
+    if not path.is_relative_to(root) or not path.exists():
+        raise RenderError(f"source {source.name}: path {source.path!r} not found in revision "
+                          f"{checkout.revision[:12]}")
+    result = render_path(path, repo=root, kind=None if source.renderer == "auto" else source.renderer,
+                         namespace=source.namespace)
+    report = validate(result, schema_options=SchemaOptions(ignore_missing_schemas=True))
+    errors = [f for f in report.findings if f.severity >= Severity.ERROR]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
+                             f"{first.message}{more}")
+    return [dict(o.obj) for o in result.objects]
+
+
+class Reconciler:
+    def __init__(self, settings: Settings, client: KubeClient, workdir: Path, *,
+                 metrics: Metrics | None = None, elector: LeaderElector | None = None,
+                 renderer: Callable[[Source, Checkout], list[dict[str, Any]]] = render_source) -> None:
+        self.settings = settings
+        self.client = client
+        self.workdir = workdir
+        self.metrics = metrics or Metrics()
+        self.elector = elector
+        self.renderer = renderer
+        self.state = {s.name: _SourceState() for s in settings.sources}
+        self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
+
+    # ---- gating ----------------------------------------------------------------------------------
+    def can_write(self) -> bool:
+        return self.elector is None or self.elector.is_leader
+
+    def owns(self, source: Source) -> bool:
+        return shard_of(source.name, self.settings.shards) == self.settings.shard
+
+    # ---- one pass ----------------------------------------------------------------------------------
+    def reconcile(self, source: Source) -> status.PassResult:
+        started = time.monotonic()
+        state = self.state[source.name]
+        try:
+            result = self._pass(source, state)
+        except HandoffError as e:
+            result = status.PassResult(source=source.name, result=status.FAILED, message=str(e),
+                                       applied_revision=state.applied_revision, error_kind=error_kind(e),
+                                       objects=len(state.desired))
+        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
+        self._record(source, state, result)
+        return result
+
+    def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
+        git = self.git[source.name]
+        problem: HandoffError | None = None
+        revision = state.applied_revision
+        try:
+            revision = git.remote_revision()
+        except GitError as e:
+            problem = e
+        if problem is None and not state.applied_revision:
+            self._resume(source, state, revision)
+        fresh: list[dict[str, Any]] | None = None
+        if problem is None and revision != state.applied_revision:
+            try:
+                fresh = self._prepare(source, self.renderer(source, git.checkout(revision)))
+                self._preflight(fresh)
+            except (GitError, RenderError, RefusedError) as e:
+                problem = e
+            except (ReconcileError, KubeError) as e:
+                if isinstance(e, KubeUnavailable):
+                    raise
+                problem = e
+        if fresh is not None:
+            return self._apply_revision(source, state, revision, fresh)
+        drift = self._drift_pass(source, state.desired) if state.desired else ()
+        if problem is None:
+            return self._result(source, state, status.SUCCEEDED, "no change", revision, drift=drift)
+        kept = f"; keeping revision {state.applied_revision[:12]}" if state.applied_revision else ""
+        verb = "not fetched" if isinstance(problem, GitError) else "not applied"
+        what = f"revision {revision[:12]} {verb}: " if revision and revision != state.applied_revision else ""
+        outcome = status.REFUSED if isinstance(problem, RefusedError) else status.FAILED
+        return self._result(source, state, outcome, f"{what}{problem}{kept}", revision, drift=drift,
+                            error=error_kind(problem))
+
+    def _result(self, source: Source, state: _SourceState, result: str, message: str, revision: str, *,
+                drift: tuple[Drift, ...] = (), error: str = "", applied: int = 0,
+                pruned: prune.PruneResult | None = None, healthy: Mapping[str, int] | None = None,
+                ) -> status.PassResult:
+        reverted = bool(drift) and source.self_heal and source.drift_mode == "revert"
+        return status.PassResult(
+            source=source.name, result=result, message=message, attempted_revision=revision,
+            applied_revision=state.applied_revision, applied=applied + (len(drift) if reverted else 0),
+            objects=len(state.desired), pruned=pruned.deleted if pruned else (),
+            prune_kept=pruned.kept if pruned else (), drift=drift, drift_reverted=reverted,
+            health=dict(healthy or {}), error_kind=error)
+
+    # ---- steps -----------------------------------------------------------------------------------
+    def _resume(self, source: Source, state: _SourceState, revision: str) -> None:
+        """After a restart, a revision the inventory says is applied only needs a drift check."""
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        if previous is None or previous.revision != revision:
+            return
+        try:
+            checkout = self.git[source.name].checkout(revision)
+            state.desired = self._prepare(source, self.renderer(source, checkout))
+        except (GitError, RenderError, ReconcileError):
+            return
+        state.applied_revision = revision
+
+    def _prepare(self, source: Source, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not objects:
+            raise RefusedError(f"source {source.name} rendered no objects; refusing an empty render "
+                               "(nothing applied, nothing pruned)")
+        crd_scopes = {(str(((o.get("spec") or {}).get("names") or {}).get("kind")),
+                       str((o.get("spec") or {}).get("scope", "Namespaced"))) for o in objects
+                      if o.get("kind") == "CustomResourceDefinition"}
+        out = []
+        for obj in objects:
+            try:
+                namespaced = self.client.resource(str(obj.get("apiVersion")), str(obj.get("kind"))).namespaced
+            except KubeError as e:
+                if e.status != 404:
+                    raise
+                namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
+            out.append(labelled(obj, source.name, source.namespace if namespaced else None))
+        return ordered(out)  # type: ignore[return-value]
+
+    def _preflight(self, objects: Iterable[Mapping[str, Any]]) -> None:
+        """Server-side dry-run of every object so an invalid revision changes nothing at all."""
+        created_ns = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
+        has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in objects)
+        for obj in objects:
+            try:
+                self.client.apply(obj, dry_run=True)
+            except KubeUnavailable:
+                raise
+            except KubeError as e:
+                ns = str(obj["metadata"].get("namespace") or "")
+                if e.status == 404 and (ns in created_ns or has_crds):
+                    continue  # its namespace or kind is created by this same revision
+                raise ReconcileError(f"{ref_of(obj)} rejected by the API server: {e}") from e
+
+    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectRef, dict[str, Any]]:
+        groups = {(str(o["apiVersion"]), str(o["kind"]), str(o["metadata"].get("namespace") or ""))
+                  for o in objects}
+        live: dict[ObjectRef, dict[str, Any]] = {}
+        for api_version, kind, ns in sorted(groups):
+            try:
+                for item in self.client.list(api_version, kind, namespace=ns,
+                                             label_selector=f"{OWNER_LABEL}={source.name}"):
+                    live[ref_of(item)] = item
+            except KubeError as e:
+                if e.status != 404:
+                    raise
+        return live
+
+    def _apply_revision(self, source: Source, state: _SourceState, revision: str,
+                        objects: list[dict[str, Any]]) -> status.PassResult:
+        live = self._live(source, objects)
+        applied = [apply_one(self.client, obj, live.get(ref_of(obj))) for obj in objects]
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        current = [ref_of(o) for o in objects]
+        plan = prune.plan(previous.objects if previous else (), current, self.settings.prune) \
+            if source.prune else prune.PrunePlan()
+        pruned = prune.execute(self.client, plan, source.name)
+        keep = set(current)
+        if plan.refused or not source.prune:
+            keep |= set(previous.objects if previous else ())
+        inventory.write(self.client, self.settings.namespace, source.name,
+                        inventory.Inventory(revision, tuple(keep)))
+        state.applied_revision, state.desired = revision, objects
+        healthy: dict[str, int] = {}
+        for a in applied:
+            h = health(a.ref, a.result).status
+            healthy[h] = healthy.get(h, 0) + 1
+        if plan.refused:
+            return self._result(source, state, status.REFUSED, f"applied revision {revision[:12]}; "
+                                f"prune refused: {plan.refused}", revision, applied=len(applied),
+                                pruned=pruned, healthy=healthy, error="refused")
+        return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
+                            applied=len(applied), pruned=pruned, healthy=healthy)
+
+    def _drift_pass(self, source: Source, objects: list[dict[str, Any]]) -> tuple[Drift, ...]:
+        live = self._live(source, objects)
+        revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
+        found: list[Drift] = []
+        for obj in objects:
+            ref = ref_of(obj)
+            current = live.get(ref)
+            if drift_ignored(obj) or drift_ignored(current):
+                continue
+            drift = compare(ref, self.client.apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
+                if current is not None else Drift(ref=ref, fields=(), missing=True)
+            if drift is None:
+                continue
+            found.append(drift)
+            if revert:
+                apply_one(self.client, obj, current)
+        return tuple(found)
+
+    # ---- bookkeeping -------------------------------------------------------------------------------
+    def _record(self, source: Source, state: _SourceState, r: status.PassResult) -> None:
+        m = self.metrics
+        m.duration.labels(source.name).observe(r.duration)
+        m.applied.labels(source.name).inc(r.applied)
+        m.pruned.labels(source.name).inc(len(r.pruned))
+        m.drifted.labels(source.name).inc(len(r.drift))
+        if r.ok:
+            state.failures = 0
+            m.last_success.labels(source.name).set(r.finished)
+            state.next_due = time.monotonic() + source.interval
+        else:
+            m.errors.labels(source.name, r.error_kind or "unknown").inc()
+            state.failures += 1
+            delay = min(2.0 ** (state.failures - 1), max(source.interval * 5, 1.0), _MAX_BACKOFF)
+            state.next_due = time.monotonic() + delay
+            r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
+                                                               f"retrying in {delay:.0f}s)"})
+        log.info("pass finished", extra={"source": source.name, "result": r.result, "message": r.message,
+                                         "revision": r.attempted_revision, "applied": r.applied,
+                                         "pruned": len(r.pruned), "drifted": len(r.drift),
+                                         "seconds": round(r.duration, 3)})
+        for d in r.drift:
+            fields = [f"{f.path} (by {f.manager or 'unknown'})" for f in d.fields]
+            log.warning("drift", extra={"source": source.name, "object": str(d.ref), "missing": d.missing,
+                                        "fields": fields})
+        if self.can_write():
+            self._publish(source, r)
+
+    def _publish(self, source: Source, r: status.PassResult) -> None:
+        ns = self.settings.namespace
+        try:
+            status.write(self.client, ns, r)
+            about = ObjectRef("v1", "ConfigMap", status.status_name(source.name), ns)
+            if not r.ok:
+                status.event(self.client, ns, about, "ReconcileFailed", r.message, warning=True)
+            elif r.applied and not r.drift:
+                status.event(self.client, ns, about, "ReconcileSucceeded", r.message)
+            for d in r.drift[: status.MAX_LIST]:
+                fields = ", ".join(f"{f.path} by {f.manager or 'unknown'}" for f in d.fields[:5]) or "missing"
+                verb = "reverted" if r.drift_reverted else "detected"
+                status.event(self.client, ns, d.ref, "DriftReverted" if r.drift_reverted else "DriftDetected",
+                             f"drift {verb}: {fields}", warning=True)
+        except KubeError as e:
+            log.warning("cannot write status", extra={"source": source.name, "error": str(e)})
+
+    # ---- driving -----------------------------------------------------------------------------------
+    def due(self) -> list[Source]:
+        now = time.monotonic()
+        return [s for s in self.settings.sources if self.owns(s) and self.state[s.name].next_due <= now]
+
+    def run_once(self) -> list[status.PassResult]:
+        return [self.reconcile(s) for s in self.settings.sources if self.owns(s)]
+
+    def run(self, stop: threading.Event, tick: float = 0.5) -> None:
+        while not stop.is_set():
+            self.metrics.leader.set(1 if self.can_write() and self.elector is not None else 0)
+            if self.can_write():
+                for source in self.due():
+                    if stop.is_set() or not self.can_write():
+                        break
+                    self.reconcile(source)
+            self.metrics.ready.set()
+            stop.wait(tick)

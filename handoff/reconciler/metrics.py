@@ -1,0 +1,81 @@
+"""Prometheus metrics and the probe endpoints, served by one small HTTP server."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from handoff.errors import UsageError
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.duration = Histogram("handoff_reconcile_duration_seconds", "Duration of a reconcile pass",
+                                  ["source"], registry=r,
+                                  buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+        self.last_success = Gauge("handoff_reconcile_last_success_timestamp_seconds",
+                                  "Unix time of the last successful pass", ["source"], registry=r)
+        self.applied = Counter("handoff_objects_applied_total", "Objects applied", ["source"], registry=r)
+        self.pruned = Counter("handoff_objects_pruned_total", "Objects pruned", ["source"], registry=r)
+        self.drifted = Counter("handoff_objects_drifted_total", "Objects found drifted", ["source"],
+                               registry=r)
+        self.errors = Counter("handoff_reconcile_errors_total", "Failed passes by error kind",
+                              ["source", "kind"], registry=r)
+        self.leader = Gauge("handoff_leader", "1 when this replica holds the lease", registry=r)
+        self.ready = threading.Event()
+        self.alive = threading.Event()
+        self.alive.set()
+
+    def exposition(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
+
+def _handler(metrics: Metrics) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)
+            elif self.path == "/healthz":
+                ok = metrics.alive.is_set()
+                self._send(200 if ok else 500, b"ok\n" if ok else b"stuck\n")
+            elif self.path == "/readyz":
+                ok = metrics.ready.is_set()
+                self._send(200 if ok else 503, b"ok\n" if ok else b"not ready\n")
+            else:
+                self._send(404, b"not found\n")
+
+        def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return  # probes are not logged
+
+    return Handler
+
+
+def parse_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    try:
+        return host or "0.0.0.0", int(port)  # noqa: S104 - the metrics port must be reachable in-cluster
+    except ValueError:
+        raise UsageError(f"invalid --metrics-addr {addr!r} (use HOST:PORT or :PORT)") from None
+
+
+def serve(metrics: Metrics, addr: str) -> ThreadingHTTPServer:
+    """Start the server in a daemon thread; ``server.server_address`` gives the bound port."""
+    try:
+        server = ThreadingHTTPServer(parse_addr(addr), _handler(metrics))
+    except OSError as e:
+        raise UsageError(f"cannot listen on {addr}: {e.strerror}") from e
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

@@ -1,0 +1,62 @@
+"""Desired objects as the reconciler sends them: owner label, default namespace, apply order."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from handoff.report.model import ObjectRef
+
+OWNER_LABEL = "handoff.dev/source"
+DRIFT_ANNOTATION = "handoff.dev/drift"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+_RBAC = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+_CONFIG = {"ConfigMap", "Secret", "PersistentVolumeClaim", "LimitRange", "ResourceQuota", "PriorityClass",
+           "StorageClass", "PersistentVolume"}
+
+
+def rank(kind: str) -> int:
+    """Apply order: Namespaces, CRDs, RBAC, config, the rest (prune runs it in reverse)."""
+    if kind == "Namespace":
+        return 0
+    if kind == "CustomResourceDefinition":
+        return 1
+    if kind in _RBAC:
+        return 2
+    if kind in _CONFIG:
+        return 3
+    return 4
+
+
+def ordered(objects: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(objects, key=lambda o: rank(str(o.get("kind", ""))))
+
+
+def ref_of(obj: Mapping[str, Any]) -> ObjectRef:
+    meta = obj.get("metadata") or {}
+    return ObjectRef(api_version=str(obj.get("apiVersion", "")), kind=str(obj.get("kind", "")),
+                     name=str(meta.get("name", "")), namespace=str(meta.get("namespace") or ""))
+
+
+def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict[str, Any]:
+    """A copy of ``obj`` carrying the owner label (and ``namespace`` when namespaced and unset)."""
+    out: dict[str, Any] = copy.deepcopy(dict(obj))
+    meta = out.setdefault("metadata", {})
+    if namespace is not None and not meta.get("namespace"):
+        meta["namespace"] = namespace
+    meta.pop("creationTimestamp", None)
+    labels = meta.setdefault("labels", {}) or {}
+    labels[OWNER_LABEL] = source
+    labels.setdefault(MANAGED_BY_LABEL, "handoff")
+    meta["labels"] = labels
+    out.pop("status", None)
+    return out
+
+
+def drift_ignored(obj: Mapping[str, Any] | None) -> bool:
+    if not obj:
+        return False
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return str(annotations.get(DRIFT_ANNOTATION, "")).lower() == "ignore"

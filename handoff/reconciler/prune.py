@@ -1,0 +1,79 @@
+"""Prune safely: delete only what the last inventory lists, the new render lacks, and the owner label
+still claims; refuse mass deletions; never Namespaces or CRDs unless allowed; reverse apply order."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from handoff.reconciler.config import PruneSettings
+from handoff.reconciler.kube import KubeClient, KubeError
+from handoff.reconciler.objects import OWNER_LABEL, rank
+from handoff.report.model import ObjectRef
+
+_PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    delete: tuple[ObjectRef, ...] = ()
+    kept: tuple[tuple[ObjectRef, str], ...] = ()  # candidates not deleted, with the reason
+    refused: str = ""  # non-empty: the whole prune step is refused
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: tuple[ObjectRef, ...] = ()
+    kept: tuple[tuple[ObjectRef, str], ...] = ()
+    refused: str = ""
+
+
+def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
+         settings: PruneSettings) -> PrunePlan:
+    """The deletions a pass may make, before looking at the cluster."""
+    now = set(current)
+    candidates = [r for r in previous if r not in now]
+    delete: list[ObjectRef] = []
+    kept: list[tuple[ObjectRef, str]] = []
+    for ref in candidates:
+        flag = _PROTECTED.get(ref.kind)
+        if flag and not getattr(settings, flag):
+            kept.append((ref, f"{ref.kind} objects are never pruned unless enabled"))
+        else:
+            delete.append(ref)
+    total = len(set(previous))
+    if total >= settings.min_inventory and len(delete) > settings.max_fraction * total:
+        return PrunePlan(kept=tuple(kept), refused=(
+            f"refusing to prune {len(delete)} of {total} objects (more than {settings.max_fraction:.0%}); "
+            "raise prune.maxFraction to allow it"))
+    delete.sort(key=lambda r: (-rank(r.kind), r))
+    return PrunePlan(delete=tuple(delete), kept=tuple(kept))
+
+
+def owned_by(live: Mapping[str, Any] | None, source: str) -> bool:
+    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(OWNER_LABEL) == source)
+
+
+def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResult:
+    """Delete the planned objects that still carry this source's owner label."""
+    if prune_plan.refused:
+        return PruneResult(kept=prune_plan.kept, refused=prune_plan.refused)
+    deleted: list[ObjectRef] = []
+    kept = list(prune_plan.kept)
+    for ref in prune_plan.delete:
+        try:
+            live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+        except KubeError as e:
+            if e.status != 404:
+                raise
+            live = None  # its kind is gone (CRD deleted): nothing left to prune
+        if live is None:
+            continue
+        if not owned_by(live, source):
+            kept.append((ref, f"no longer labelled {OWNER_LABEL}={source}"))
+            continue
+        if client.delete(ref.api_version, ref.kind, ref.name, ref.namespace):
+            deleted.append(ref)
+    return PruneResult(deleted=tuple(deleted), kept=tuple(kept))

@@ -1,0 +1,128 @@
+"""What a pass did, written where people look: a size-bounded status ConfigMap per source and Events."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoff.reconciler.drift import Drift
+from handoff.reconciler.kube import KubeClient
+from handoff.redact import redact
+from handoff.report.model import ObjectRef
+
+STATUS_PREFIX = "handoff-status-"
+MAX_LIST = 20
+MAX_FIELDS = 5
+MAX_MESSAGE = 1000
+MAX_BYTES = 32 * 1024
+
+SUCCEEDED, FAILED, REFUSED = "Succeeded", "Failed", "Refused"
+
+
+@dataclass(frozen=True)
+class PassResult:
+    source: str
+    result: str
+    message: str = ""
+    attempted_revision: str = ""
+    applied_revision: str = ""
+    applied: int = 0
+    objects: int = 0
+    pruned: tuple[ObjectRef, ...] = ()
+    prune_kept: tuple[tuple[ObjectRef, str], ...] = ()
+    drift: tuple[Drift, ...] = ()
+    drift_reverted: bool = False
+    health: Mapping[str, int] = field(default_factory=dict)
+    error_kind: str = ""
+    duration: float = 0.0
+    finished: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.result == SUCCEEDED
+
+
+def now_rfc3339(ts: float | None = None) -> str:
+    when = datetime.datetime.fromtimestamp(ts if ts is not None else time.time(), tz=datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def drift_summary(drift: tuple[Drift, ...]) -> list[dict[str, Any]]:
+    out = []
+    for d in drift[:MAX_LIST]:
+        entry: dict[str, Any] = {"object": str(d.ref)}
+        if d.missing:
+            entry["missing"] = True
+        entry["fields"] = [{"path": f.path, "manager": f.manager, "live": f.live, "desired": f.desired}
+                           for f in d.fields[:MAX_FIELDS]]
+        if len(d.fields) > MAX_FIELDS:
+            entry["moreFields"] = len(d.fields) - MAX_FIELDS
+        out.append(entry)
+    return out
+
+
+def status_data(r: PassResult, previous: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The status ConfigMap's data, never larger than MAX_BYTES."""
+    prev = previous or {}
+    data = {
+        "result": r.result,
+        "message": _clip(r.message),
+        "lastAttemptedRevision": r.attempted_revision,
+        "lastAppliedRevision": r.applied_revision,
+        "lastAttemptTime": now_rfc3339(r.finished),
+        "lastSuccessTime": now_rfc3339(r.finished) if r.ok else prev.get("lastSuccessTime", ""),
+        "counts": json.dumps({"objects": r.objects, "applied": r.applied, "pruned": len(r.pruned),
+                              "drifted": len(r.drift), **dict(r.health)}, sort_keys=True),
+        "drift": json.dumps({"reverted": r.drift_reverted, "objects": drift_summary(r.drift),
+                             "more": max(0, len(r.drift) - MAX_LIST)}),
+        "prune": json.dumps({"deleted": [str(x) for x in r.pruned[:MAX_LIST]],
+                             "kept": [f"{x}: {why}" for x, why in r.prune_kept[:MAX_LIST]],
+                             "more": max(0, len(r.pruned) + len(r.prune_kept) - 2 * MAX_LIST)}),
+    }
+    while sum(len(v) for v in data.values()) > MAX_BYTES:
+        key = max(("drift", "prune", "message"), key=lambda k: len(data[k]))
+        data[key] = _clip(data[key], len(data[key]) // 2)
+    return data
+
+
+def status_name(source: str) -> str:
+    return STATUS_PREFIX + source
+
+
+def read(client: KubeClient, namespace: str, source: str) -> dict[str, str]:
+    cm = client.get("v1", "ConfigMap", status_name(source), namespace)
+    return {str(k): str(v) for k, v in ((cm or {}).get("data") or {}).items()}
+
+
+def write(client: KubeClient, namespace: str, r: PassResult) -> dict[str, str]:
+    data = status_data(r, read(client, namespace, r.source))
+    client.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": status_name(r.source), "namespace": namespace,
+                               "labels": {"app.kubernetes.io/managed-by": "handoff"}},
+                  "data": data})
+    return data
+
+
+def event(client: KubeClient, namespace: str, about: ObjectRef, reason: str, message: str, *,
+          warning: bool = False) -> None:
+    """Record a Kubernetes Event on ``about`` (events for cluster-scoped objects go to ``namespace``)."""
+    stamp = now_rfc3339()
+    ns = about.namespace or namespace
+    client.create({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": f"{about.name}.{time.time_ns():x}"[:253], "namespace": ns},
+        "involvedObject": {"apiVersion": about.api_version, "kind": about.kind, "name": about.name,
+                           "namespace": about.namespace},
+        "reason": reason, "message": _clip(message), "type": "Warning" if warning else "Normal",
+        "source": {"component": "handoff-reconciler"}, "reportingComponent": "handoff-reconciler",
+        "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
+    })
