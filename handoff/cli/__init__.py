@@ -23,6 +23,8 @@ from handoff.redact import RedactingFilter, redact
 COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
     "ci": "handoff.cli.ci:ci",
+    "reconcile": "handoff.cli.reconcile:reconcile",
+    "reconciler": "handoff.cli.reconciler:reconciler",
     "validate": "handoff.cli.validate:validate_cmd",
 }
 

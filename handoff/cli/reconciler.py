@@ -1,0 +1,25 @@
+"""``handoff reconciler manifests``: print the reconciler's install manifests."""
+
+from __future__ import annotations
+
+import click
+import yaml
+
+from handoff.reconciler.manifests import DEFAULT_IMAGE, manifests
+
+
+@click.group("reconciler")
+def reconciler() -> None:
+    """Install the in-cluster reconciler."""
+
+
+@reconciler.command("manifests")
+@click.option("--namespace", default="handoff-system", show_default=True)
+@click.option("--cluster-wide/--namespaced", default=True, show_default=True,
+              help="Manage any namespace (ClusterRole) or only its own namespace (Role).")
+@click.option("--image", default=DEFAULT_IMAGE, show_default=True)
+def manifests_command(namespace: str, cluster_wide: bool, image: str) -> int:
+    """Print Namespace, ServiceAccount, RBAC, ConfigMap, Deployment and Service as YAML."""
+    docs = manifests(namespace, cluster_wide=cluster_wide, image=image)
+    click.echo(yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False), nl=False)
+    return 0

@@ -1,0 +1,136 @@
+"""The reconciler's own install manifests: ``handoff reconciler manifests | kubectl apply -f -``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff import __version__
+
+APP = "handoff-reconciler"
+DEFAULT_IMAGE = f"ghcr.io/handoff-dev/handoff:{__version__}"
+_APPLY_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+_METRICS_PORT = 8080
+_TMP = "/tmp"  # noqa: S108 - an emptyDir in the pod, the root filesystem is read-only
+
+
+def _labels() -> dict[str, str]:
+    return {"app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "handoff"}
+
+
+def _own_rules() -> list[dict[str, Any]]:
+    """What the reconciler needs in its own namespace: its Lease, inventory/status ConfigMaps, Events."""
+    return [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+         "verbs": ["get", "create", "update"]},
+        {"apiGroups": [""], "resources": ["configmaps"],
+         "verbs": ["get", "list", "create", "update", "patch"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    ]
+
+
+def _config(namespace: str, target: str) -> str:
+    return (f"namespace: {namespace}\n"
+            "sources:\n"
+            "  - name: example\n"
+            "    url: https://git.example.com/org/config.git\n"
+            "    branch: main\n"
+            "    path: envs/prod\n"
+            f"    namespace: {target}\n"
+            "    interval: 1m\n"
+            "    credentials: {tokenFile: /etc/handoff/git/token}\n"
+            "prune: {maxFraction: 0.5, minInventory: 10}\n")
+
+
+def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
+              image: str = DEFAULT_IMAGE) -> list[dict[str, Any]]:
+    """Namespace, ServiceAccount, least-privilege RBAC, ConfigMap, Deployment and metrics Service.
+
+    Cluster-wide, the reconciler may manage any kind (it applies what the config repo holds) but never
+    impersonates, escalates or binds beyond what it has. Namespaced, it manages its own namespace only.
+    """
+    labels = _labels()
+    meta = {"namespace": namespace, "labels": labels}
+    objs: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
+            **labels, "pod-security.kubernetes.io/enforce": "restricted"}}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": APP, **meta}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": f"{APP}-self", **meta}, "rules": _own_rules()},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": f"{APP}-self", **meta},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{APP}-self"},
+         "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
+    ]
+    apply_rules = [{"apiGroups": ["*"], "resources": ["*"], "verbs": _APPLY_VERBS}]
+    if cluster_wide:
+        objs += [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": APP, "labels": labels}, "rules": apply_rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+             "metadata": {"name": APP, "labels": labels},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": APP},
+             "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
+        ]
+    else:
+        objs += [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+             "metadata": {"name": f"{APP}-apply", **meta}, "rules": apply_rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+             "metadata": {"name": f"{APP}-apply", **meta},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{APP}-apply"},
+             "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
+        ]
+    objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{APP}-config", **meta},
+                 "data": {"config.yaml": _config(namespace, "default" if cluster_wide else namespace)}})
+    objs.append(_deployment(namespace, labels, image))
+    objs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{APP}-metrics", **meta},
+                 "spec": {"selector": labels, "ports": [{"name": "metrics", "port": _METRICS_PORT,
+                                                         "targetPort": "metrics", "protocol": "TCP"}]}})
+    return objs
+
+
+def _deployment(namespace: str, labels: dict[str, str], image: str) -> dict[str, Any]:
+    probe = {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10}
+    container = {
+        "name": "reconciler", "image": image, "imagePullPolicy": "IfNotPresent",
+        "args": ["reconcile", "--config", "/etc/handoff/config/config.yaml",
+                 "--workdir", "/var/cache/handoff", "--metrics-addr", f":{_METRICS_PORT}"],
+        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "HOME", "value": _TMP}],
+        "ports": [{"name": "metrics", "containerPort": _METRICS_PORT, "protocol": "TCP"}],
+        "livenessProbe": probe,
+        "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "metrics"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                      "limits": {"cpu": "1", "memory": "256Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+                            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+        "volumeMounts": [{"name": "config", "mountPath": "/etc/handoff/config", "readOnly": True},
+                         {"name": "git-credentials", "mountPath": "/etc/handoff/git", "readOnly": True},
+                         {"name": "cache", "mountPath": "/var/cache/handoff"},
+                         {"name": "tmp", "mountPath": _TMP}],
+    }
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": APP, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": APP, "automountServiceAccountToken": True,
+                    "securityContext": {"runAsNonRoot": True, "fsGroup": 65532,
+                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": f"{APP}-config"}},
+                        {"name": "git-credentials", "secret": {"secretName": "handoff-git-credentials",
+                                                               "optional": True}},
+                        {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                    ],
+                },
+            },
+        },
+    }
