@@ -1,0 +1,389 @@
+"""Write an image reference into a config repository: plan (pure), then apply (all-or-nothing).
+
+Which fields change: every target of the selected app(s) in ``.handoff.yaml`` that applies to the
+environment, or, with no config file, every marker comment (``# handoff:image APP``) in the repo's YAML.
+With no ``app`` given, the apps whose declared ``image`` is the reference's repository are bumped
+(without a config: the apps whose ``image``/``name`` markers currently hold that repository).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from handoff import yamlio
+from handoff.config import Config, Target, load_config
+from handoff.edit import targets as target_kinds
+from handoff.edit.editor import FileEditor
+from handoff.edit.keypath import mapping_get, parse_keypath, resolve
+from handoff.edit.model import Change
+from handoff.errors import EditError, HandoffError, ImageRefError, UsageError
+from handoff.imageref import ImageRef, parse
+from handoff.pathsafe import resolve_inside
+
+__all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image", "plan_bump"]
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """One file's new bytes. ``path`` is relative to the repo (POSIX)."""
+
+    path: str
+    absolute: Path
+    old: bytes
+    new: bytes
+    changes: tuple[Change, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+@dataclass(frozen=True)
+class BumpPlan:
+    repo: Path
+    image: ImageRef
+    files: tuple[FilePlan, ...] = ()
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(c for f in self.files for c in f.changes)
+
+    @property
+    def changed(self) -> bool:
+        return any(f.changed for f in self.files)
+
+    @property
+    def diff(self) -> str:
+        return "".join(unified_diff(f.path, f.old, f.new) for f in self.files if f.changed)
+
+
+@dataclass(frozen=True)
+class BumpResult:
+    changed: bool
+    changes: tuple[Change, ...] = ()
+    files: tuple[str, ...] = ()
+    diff: str = ""
+    image: str = ""
+    written: bool = field(default=False)
+
+
+@dataclass(frozen=True)
+class _Work:
+    app: str
+    target: Target
+    path: str
+    env: str | None
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    old_lines = old.decode("utf-8").splitlines(keepends=True)
+    new_lines = new.decode("utf-8").splitlines(keepends=True)
+    out = []
+    for line in difflib.unified_diff(old_lines, new_lines, f"a/{path}", f"b/{path}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _as_ref(image: ImageRef | str) -> ImageRef:
+    ref = parse(image) if isinstance(image, str) else image
+    if not ref.tag and not ref.digest:
+        raise ImageRefError(f"image reference {str(ref)!r} needs a tag or a digest to bump to")
+    return ref
+
+
+def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env: str | None = None,
+              limits: yamlio.Limits | None = None) -> BumpPlan:
+    """Compute the new bytes of every affected file; nothing is written."""
+    ref = _as_ref(image)
+    limits = limits or yamlio.Limits.from_env()
+    config = load_config(repo, limits=limits)
+    editors: dict[str, FileEditor] = {}
+    changes: dict[str, list[Change]] = {}
+
+    def editor_for(relative: str, *, source: str | None, key: str | None, line: int | None) -> FileEditor:
+        if relative not in editors:
+            absolute = resolve_inside(repo, relative, source=source, line=line, key=key)
+            text, documents = yamlio.load_file(absolute, display=relative, limits=limits)
+            editors[relative] = FileEditor(relative, text, documents, limits)
+            changes[relative] = []
+        return editors[relative]
+
+    if config is None:
+        _plan_markers_only(repo, ref, app, env, limits=limits, editor_for=editor_for, changes=changes)
+    else:
+        for work in _select_work(config, ref, app, env):
+            editor = editor_for(work.path, source=".handoff.yaml", key=f"{work.target.key}.path",
+                                line=work.target.line)
+            changes[work.path] += _edit(editor, work, ref, env)
+    files = []
+    for relative, editor in editors.items():
+        new_text = editor.new_text()
+        old = editor.text.encode("utf-8")
+        files.append(FilePlan(relative, resolve_inside(repo, relative), old, new_text.encode("utf-8"),
+                              tuple(changes[relative])))
+    return BumpPlan(repo=repo, image=ref, files=tuple(files))
+
+
+def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> list[Change]:
+    kind = work.target.type
+    if kind == "helm":
+        return target_kinds.helm(editor, work.target, ref)
+    if kind == "kustomize":
+        return target_kinds.kustomize(editor, work.target, ref)
+    if kind == "manifest":
+        return target_kinds.manifest(editor, work.target, ref)
+    found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env)
+    if not any(m.app == work.app for m in target_kinds.find_markers(editor.text)):
+        raise EditError(f"no `# handoff:... {work.app}` marker in this file", file=editor.display,
+                        key=work.target.key or None)
+    return found
+
+
+def _select_work(config: Config, ref: ImageRef, app: str | None, env: str | None) -> list[_Work]:
+    if env is not None and config.environments and env not in config.environments:
+        raise UsageError(f"unknown environment {env!r} (declared: {', '.join(sorted(config.environments))})")
+    if app is not None:
+        if app not in config.apps:
+            raise UsageError(f"unknown app {app!r} (declared: {', '.join(sorted(config.apps)) or 'none'})")
+        apps = [config.apps[app]]
+    else:
+        apps = [a for a in config.apps.values() if a.image and parse(a.image).same_repository(ref)]
+        if not apps:
+            raise UsageError(f"no app in .handoff.yaml has image {ref.name!r}; pass --app")
+    work: list[_Work] = []
+    for selected in apps:
+        for target in selected.targets:
+            if not target.applies_to(env):
+                continue
+            if "{env}" in target.path:
+                envs = [env] if env else list(target.envs or config.environments)
+                if not envs:
+                    raise UsageError(f"{target.key}.path uses {{env}}: pass --env or declare environments")
+                work += [_Work(selected.name, target, target.path.replace("{env}", e), e) for e in envs]
+            else:
+                work.append(_Work(selected.name, target, target.path, env))
+    if not work:
+        raise UsageError(f"no target of {', '.join(a.name for a in apps)} applies to environment {env!r}")
+    return work
+
+
+def _yaml_files(repo: Path) -> Iterator[str]:
+    root = repo.resolve()
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                yield (Path(directory) / name).relative_to(root).as_posix()
+
+
+def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | None, *,
+                       limits: yamlio.Limits, editor_for: _EditorFor,
+                       changes: dict[str, list[Change]]) -> None:
+    candidates: list[FileEditor] = []
+    for relative in _yaml_files(repo):
+        absolute = repo.resolve() / relative
+        if absolute.is_symlink() or absolute.stat().st_size > limits.max_bytes:
+            continue  # scanned, not named: skip quietly; a named file gets the full checks
+        with absolute.open("rb") as fh:
+            if b"handoff:" not in fh.read():
+                continue
+        candidates.append(editor_for(relative, source=None, key=None, line=None))
+    apps = {app} if app else _apps_holding(candidates, ref)
+    if not apps:
+        raise UsageError("no .handoff.yaml and no `# handoff:image`/`# handoff:name` marker holds "
+                         f"{ref.name!r}; pass --app")
+    for editor in candidates:
+        changes[editor.display] += target_kinds.marker(editor, ref, apps=apps, env=env)
+    if not any(changes.values()) and not _any_marker(candidates, apps):
+        raise UsageError(f"no `# handoff:...` marker for app {', '.join(sorted(apps))} in the repository")
+
+
+def _apps_holding(editors: Iterable[FileEditor], ref: ImageRef) -> set[str]:
+    apps: set[str] = set()
+    for editor in editors:
+        values = target_kinds.marker_values(editor)
+        for mark in target_kinds.find_markers(editor.text):
+            located = values.get(mark.line)
+            if mark.field not in ("image", "name") or located is None:
+                continue
+            with contextlib.suppress(HandoffError):
+                if parse(str(located[0].value)).same_repository(ref):
+                    apps.add(mark.app)
+    return apps
+
+
+def _any_marker(editors: Iterable[FileEditor], apps: set[str]) -> bool:
+    return any(m.app in apps for e in editors for m in target_kinds.find_markers(e.text))
+
+
+class _EditorFor(Protocol):
+    def __call__(self, relative: str, *, source: str | None, key: str | None,
+                 line: int | None) -> FileEditor: ...
+
+
+def apply_plan(plan: BumpPlan) -> BumpResult:
+    """Write every changed file atomically; if any write fails, restore those already replaced."""
+    pending = [f for f in plan.files if f.changed]
+    for file in pending:
+        try:
+            current = file.absolute.read_bytes()
+        except OSError as e:
+            raise EditError(f"cannot read file: {e.strerror}", file=file.path) from e
+        if current != file.old:
+            raise EditError("file changed since the bump was planned; nothing written", file=file.path)
+    done: list[FilePlan] = []
+    try:
+        for file in pending:
+            _atomic_write(file.absolute, file.new)
+            done.append(file)
+    except OSError as e:
+        for written in reversed(done):
+            with contextlib.suppress(OSError):
+                _atomic_write(written.absolute, written.old)
+        raise EditError(f"cannot write file ({e.strerror}); earlier files restored",
+                        file=pending[len(done)].path) from e
+    return _result(plan, written=bool(pending))
+
+
+def _result(plan: BumpPlan, *, written: bool) -> BumpResult:
+    return BumpResult(changed=plan.changed, changes=plan.changes,
+                      files=tuple(f.path for f in plan.files if f.changed), diff=plan.diff,
+                      image=str(plan.image), written=written)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".handoff-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(temp).chmod(mode)
+        Path(temp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temp).unlink()
+        raise
+
+
+def bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env: str | None = None,
+         dry_run: bool = False, limits: yamlio.Limits | None = None) -> BumpResult:
+    """Plan and (unless ``dry_run``) apply a bump. Same image again: ``changed`` is False."""
+    plan = plan_bump(repo, image, app=app, env=env, limits=limits)
+    return _result(plan, written=False) if dry_run else apply_plan(plan)
+
+
+def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limits | None = None) -> ImageRef:
+    """The image the config repo declares now for ``app`` in ``env`` (its first applicable target)."""
+    limits = limits or yamlio.Limits.from_env()
+    config = load_config(repo, limits=limits)
+    if config is None:
+        return _marker_image(repo, app, env, limits)
+    works = _select_work(config, parse(config.apps[app].image or "x/y:z") if app in config.apps else
+                         ImageRef("", "x", "z"), app, env)
+    work = works[0]
+    absolute = resolve_inside(repo, work.path, source=".handoff.yaml", key=f"{work.target.key}.path")
+    text, documents = yamlio.load_file(absolute, display=work.path, limits=limits)
+    editor = FileEditor(work.path, text, documents, limits)
+    return _read_target(editor, work.target, work.app, work.env)
+
+
+def _read_target(editor: FileEditor, target: Target, app: str, env: str | None) -> ImageRef:
+    root = target_kinds.first_document(editor)
+
+    def value(keypath: str | None) -> str | None:
+        if not keypath:
+            return None
+        found = resolve(root, parse_keypath(keypath), file=editor.display, allow_missing_last=True)
+        node = found.value
+        return str(node.value) or None if node is not None and isinstance(node.value, str) else None
+
+    if target.type == "helm":
+        if target.image:
+            return parse(value(target.image) or "")
+        registry, repository = value(target.registry), value(target.repository) or ""
+        name = f"{registry}/{repository}" if registry else repository
+        return _compose(name, value(target.tag), value(target.digest), editor.display)
+    if target.type == "kustomize":
+        return _kustomize_image(editor, target)
+    if target.type == "manifest":
+        recorder = _Recorder(editor.display, editor.text, editor.documents, editor.limits)
+        target_kinds.manifest(recorder, target, ImageRef("", "x", "z"))
+        return parse(recorder.seen[0])
+    return _markers_image([editor], app, env)
+
+
+def _compose(name: str, tag: str | None, digest: str | None, file: str) -> ImageRef:
+    text = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    try:
+        return parse(text)
+    except ImageRefError as e:
+        raise EditError(f"the declared image is not valid: {e.message}", file=file) from e
+
+
+def _kustomize_image(editor: FileEditor, target: Target) -> ImageRef:
+    root = target_kinds.first_document(editor)
+    for item in _kustomize_items(root):
+        fields = {str(k.value): str(v.value) for k, v in item.value if hasattr(v, "value")}
+        if fields.get("name") == target.name:
+            return _compose(fields.get("newName") or fields["name"], fields.get("newTag") or None,
+                            fields.get("digest") or None, editor.display)
+    raise EditError(f"no images entry named {target.name!r}", file=editor.display)
+
+
+def _kustomize_items(root: Node | None) -> list[MappingNode]:
+    if not isinstance(root, MappingNode):
+        return []
+    images = mapping_get(root, "images")
+    if images is None or not isinstance(images[1], SequenceNode):
+        return []
+    return [i for i in images[1].value if isinstance(i, MappingNode)]
+
+
+def _markers_image(editors: list[FileEditor], app: str, env: str | None) -> ImageRef:
+    fields: dict[str, str] = {}
+    for editor in editors:
+        values = target_kinds.marker_values(editor)
+        for mark in target_kinds.find_markers(editor.text):
+            if mark.app != app or (env and mark.env and mark.env != env) or mark.line not in values:
+                continue
+            fields.setdefault(mark.field, str(values[mark.line][0].value))
+    if "image" in fields:
+        return parse(fields["image"])
+    if "name" not in fields:
+        raise EditError(f"no `# handoff:image {app}` or `# handoff:name {app}` marker found")
+    return _compose(fields["name"], fields.get("tag") or None, fields.get("digest") or None,
+                    editors[0].display if editors else "")
+
+
+def _marker_image(repo: Path, app: str, env: str | None, limits: yamlio.Limits) -> ImageRef:
+    editors = []
+    for relative in _yaml_files(repo):
+        absolute = repo.resolve() / relative
+        if absolute.is_symlink() or b"handoff:" not in absolute.read_bytes():
+            continue
+        text, documents = yamlio.load_file(absolute, display=relative, limits=limits)
+        editors.append(FileEditor(relative, text, documents, limits))
+    return _markers_image(editors, app, env)
+
+
+class _Recorder(FileEditor):
+    """A FileEditor that records the values it would overwrite instead of editing."""
+
+    def __init__(self, display: str, text: str, documents: list[Node | None], limits: yamlio.Limits) -> None:
+        super().__init__(display, text, documents, limits)
+        self.seen: list[str] = []
+
+    def set_scalar(self, node: Node, value: str, *, key_node: ScalarNode | None, path: str) -> bool:
+        self.seen.append(str(getattr(node, "value", "")))
+        return False

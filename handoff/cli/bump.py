@@ -1,0 +1,59 @@
+"""``handoff bump``: write an image reference into the config repo (see handoff.bump)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from handoff import yamlio
+from handoff.bump import BumpResult
+from handoff.bump import bump as run_bump
+from handoff.errors import EXIT_OK
+from handoff.redact import redact
+
+
+@click.command("bump")
+@click.option("--image", "image", required=True, help="Image reference with a tag and/or digest.")
+@click.option("--app", default=None, help="App name from .handoff.yaml or the markers (default: by image).")
+@click.option("--env", default=None, help="Environment: only targets for it (default: all).")
+@click.option("--config-repo", type=click.Path(file_okay=False, path_type=Path), default=Path(),
+              show_default=True, help="The config repository checkout.")
+@click.option("--dry-run", is_flag=True, help="Print the diff, write nothing.")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-file-size", type=click.IntRange(min=1), default=None,
+              help=f"Refuse YAML files larger than this many bytes (default {yamlio.DEFAULT_MAX_BYTES}).")
+def bump(*, image: str, app: str | None, env: str | None, config_repo: Path, dry_run: bool, output: str,
+         max_file_size: int | None) -> int:
+    """Write IMAGE into every target of the app, byte-exactly. Exit 0 also when nothing changed."""
+    limits = yamlio.Limits(max_bytes=max_file_size) if max_file_size else yamlio.Limits.from_env()
+    result = run_bump(config_repo, image, app=app, env=env, dry_run=dry_run, limits=limits)
+    if output == "json":
+        click.echo(redact(json.dumps(_as_json(result, dry_run), indent=2)))
+    else:
+        click.echo(redact(_as_text(result, dry_run)), nl=False)
+    return EXIT_OK
+
+
+def _as_json(result: BumpResult, dry_run: bool) -> dict[str, object]:
+    return {
+        "changed": result.changed,
+        "dry_run": dry_run,
+        "image": result.image,
+        "files": list(result.files),
+        "changes": [asdict(c) for c in result.changes],
+        "diff": result.diff,
+    }
+
+
+def _as_text(result: BumpResult, dry_run: bool) -> str:
+    if not result.changed:
+        return f"no change: {result.image} is already set\n"
+    lines = [result.diff] if dry_run else []
+    verb = "would change" if dry_run else "changed"
+    lines += [f"{c.file}:{c.line}: {c.key}: {c.old or '(absent)'} -> {c.new or '(empty)'}\n"
+              for c in result.changes]
+    lines.append(f"{verb} {len(result.files)} file(s) to {result.image}\n")
+    return "".join(lines)
