@@ -1,0 +1,108 @@
+"""Where a policy looks inside an object: ``foreach`` iteration and dotted JSON paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+POD_SPEC_PATHS: Mapping[str, str] = {
+    "Pod": "spec",
+    "PodTemplate": "template.spec",
+    "CronJob": "spec.jobTemplate.spec.template.spec",
+}
+_TEMPLATE_SPEC = "spec.template.spec"
+WORKLOAD_KINDS = (
+    "Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
+    "Job", "CronJob",
+)
+
+
+def join(prefix: str, rest: str) -> str:
+    if not rest:
+        return prefix
+    if not prefix:
+        return rest.lstrip(".")
+    return prefix + rest if rest.startswith("[") else f"{prefix}.{rest}"
+
+
+def get(obj: Any, path: str) -> Any:
+    """The value at a dotted path with ``[i]`` indices, or None when any step is missing."""
+    node = obj
+    for step in _steps(path):
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return None
+            node = node[step]
+        else:
+            if not isinstance(node, Mapping) or step not in node:
+                return None
+            node = node[step]
+    return node
+
+
+def _steps(path: str) -> Iterator[str | int]:
+    for part in path.split("."):
+        if not part:
+            continue
+        name, _, rest = part.partition("[")
+        if name:
+            yield name
+        while rest:
+            index, _, rest = rest.partition("]")
+            yield "*" if index == "*" else int(index)
+            rest = rest.removeprefix("[")
+
+
+def pod_spec_path(kind: str) -> str:
+    return POD_SPEC_PATHS.get(kind, _TEMPLATE_SPEC)
+
+
+_NAMED = {
+    "podSpec": ("",),
+    "containers": ("containers[*]",),
+    "initContainers": ("initContainers[*]",),
+    "allContainers": ("containers[*]", "initContainers[*]", "ephemeralContainers[*]"),
+    "volumes": ("volumes[*]",),
+}
+
+
+def iterate(obj: Mapping[str, Any], foreach: str) -> list[tuple[str, Any]]:
+    """``(path, item)`` pairs a ``foreach`` names: ``""`` (the object itself); a pod-spec relative
+    name (``podSpec``, ``containers``, ``initContainers``, ``allContainers`` (with init and ephemeral),
+    ``volumes``) resolved for Pods, templates and CronJobs; or a dotted path whose ``[*]`` steps fan
+    out over lists."""
+    if not foreach:
+        return [("", obj)]
+    relative = _NAMED.get(foreach)
+    if relative is None:
+        return _fan_out(obj, foreach)
+    kind = str(obj.get("kind", ""))
+    if kind not in WORKLOAD_KINDS:
+        return []
+    spec_path = pod_spec_path(kind)
+    found: list[tuple[str, Any]] = []
+    for rel in relative:
+        found.extend(_fan_out(obj, join(spec_path, rel)))
+    return found
+
+
+def pod_spec(obj: Mapping[str, Any]) -> Any:
+    kind = str(obj.get("kind", ""))
+    return get(obj, pod_spec_path(kind)) if kind in WORKLOAD_KINDS else None
+
+
+def _fan_out(obj: Any, pattern: str) -> list[tuple[str, Any]]:
+    results: list[tuple[str, Any]] = [("", obj)]
+    for step in _steps(pattern):
+        following: list[tuple[str, Any]] = []
+        for path, node in results:
+            if step == "*":
+                if isinstance(node, list):
+                    following.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
+            elif isinstance(step, int):
+                if isinstance(node, list) and step < len(node):
+                    following.append((f"{path}[{step}]", node[step]))
+            elif isinstance(node, Mapping) and step in node:
+                following.append((join(path, step), node[step]))
+        results = following
+    return [(path, node) for path, node in results if node is not None]
