@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,10 +42,13 @@ class ProposeResult:
 def parse_propose_result(text: str, source: str) -> ProposeResult:
     data = _load_object(text, source)
     changed = data.get("changed_files") or ()
+    if isinstance(changed, str):  # the $GITHUB_OUTPUT form: comma-separated
+        changed = [f for f in changed.split(",") if f]
     if not isinstance(changed, list | tuple):
         raise UsageError("changed_files must be a list", file=source, key="changed_files")
     validation = data.get("validation")
-    report: ValidationReport | None = None
+    report_data = data.get("report")
+    report = parse_report_data(report_data, source) if isinstance(report_data, Mapping) else None
     if isinstance(validation, Mapping):
         report = parse_report_data(validation, source)
         status = str(validation.get("status") or ("failed" if report.failed() else "passed"))
@@ -130,6 +134,47 @@ def gitlab_dotenv(result: ProposeResult) -> str:
         "HANDOFF_VALIDATION": result.validation,
     }
     return "".join(f"{key}={_one_line(redact(value))}\n" for key, value in values.items())
+
+
+def junit_xml(
+    report: ValidationReport | None, fail_on: Severity = Severity.ERROR, suite: str = "handoff"
+) -> str:
+    """JUnit XML as Jenkins' ``junit`` step and GitLab's ``artifacts:reports:junit`` read it: one test
+    case per rendered object (findings at or above ``fail_on`` are its failures), one per finding that
+    names no object, and a single passing case when validation was skipped."""
+    findings = report.findings if report else ()
+    objects = report.objects if report else ()
+    cases: list[tuple[str, str, list[Finding]]] = []
+    claimed: set[int] = set()
+    for obj in objects:
+        mine = [i for i, f in enumerate(findings) if f.object is not None and f.object == obj.object]
+        claimed.update(mine)
+        cases.append((str(obj.object or obj.file), obj.file, [findings[i] for i in mine]))
+    for index, finding in enumerate(findings):
+        if index not in claimed:
+            cases.append((f"{finding.rule} {finding.file}:{finding.line}", finding.file, [finding]))
+    if not cases:
+        cases.append(("validation", suite, []))
+    failures = sum(1 for _, _, fs in cases if any(f.severity >= fail_on for f in fs))
+    root = ET.Element("testsuites")
+    element = ET.SubElement(
+        root, "testsuite", name=suite, tests=str(len(cases)), failures=str(failures), errors="0", skipped="0"
+    )
+    for name, classname, case_findings in cases:
+        case = ET.SubElement(element, "testcase", name=redact(name), classname=redact(classname))
+        failing = [f for f in case_findings if f.severity >= fail_on]
+        if failing:
+            failure = ET.SubElement(case, "failure", type=failing[0].rule, message=redact(failing[0].message))
+            failure.text = redact("\n".join(
+                f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule}: {f.message}" for f in failing
+            ))
+        others = [f for f in case_findings if f.severity < fail_on]
+        if others:
+            out = ET.SubElement(case, "system-out")
+            out.text = redact(
+                "\n".join(f"{f.file}:{f.line}: {f.severity} {f.rule}: {f.message}" for f in others)
+            )
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def annotation(finding: Finding) -> str:

@@ -53,10 +53,16 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
               help="JSON written by `handoff propose --output json`.")
 @click.option("--dotenv", "dotenv_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File for `artifacts:reports:dotenv`.")
-def gitlab(result_path: Path, dotenv_path: Path) -> int:
-    """Write the dotenv report (HANDOFF_OPERATION, HANDOFF_MR_IID, HANDOFF_MR_URL, …)."""
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="File for `artifacts:reports:junit` (the validation of the proposed change).")
+@click.option("--fail-on", default="error", type=_FAIL_ON, show_default=True)
+def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None, fail_on: str) -> int:
+    """Write the dotenv report (HANDOFF_OPERATION, HANDOFF_MR_IID, HANDOFF_MR_URL, …) and JUnit."""
     result = ci_outputs.parse_propose_result(_read(result_path), str(result_path))
     _write_atomic(dotenv_path, ci_outputs.gitlab_dotenv(result))
+    if junit_path is not None:
+        junit = ci_outputs.junit_xml(result.report, Severity.parse(fail_on), "handoff propose")
+        _write_atomic(junit_path, junit)
     return 0
 
 

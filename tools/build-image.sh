@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Build the Dockerfile for real without a Docker engine: buildah (vfs storage, chroot isolation), then
+# run `handoff --version` and `handoff reconcile --help` inside the image and, when HANDOFF_IMAGE_PUSH
+# names a registry (host:port, plain http), push it there.
+#
+# Base image: BASE_IMAGE (e.g. python:3.11-slim) when a registry serving it is reachable; otherwise a
+# Debian bookworm rootfs made with debootstrap from Debian's mirror and imported as a local image.
+# Tools: the kustomize/helm/kubeconform binaries that tools/install.sh built (`make tools`), else the
+# Dockerfile's Go builder stage (needs GO_IMAGE).
+#
+# Env: HANDOFF_IMAGE_TAG (default localhost/handoff:<version>), HANDOFF_IMAGE_PUSH (registry host:port),
+#      HANDOFF_IMAGE_CACHE (default ~/.cache/handoff-image), DEBIAN_MIRROR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in buildah debootstrap; do
+  command -v "$tool" >/dev/null || { echo "build-image: $tool not found (apt-get install buildah debootstrap)" >&2; exit 2; }
+done
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+tag=${HANDOFF_IMAGE_TAG:-localhost/handoff:$version}
+cache=${HANDOFF_IMAGE_CACHE:-$HOME/.cache/handoff-image}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$cache"
+# Private storage: vfs needs no kernel overlay support and leaves other buildah users alone.
+bh=(buildah --root "$cache/storage" --runroot "$cache/run" --storage-driver vfs)
+
+base=${BASE_IMAGE:-}
+if [[ -z "$base" ]]; then
+  base=localhost/handoff-base:bookworm
+  if ! "${bh[@]}" inspect --type image "$base" >/dev/null 2>&1; then
+    rootfs="$cache/rootfs-bookworm"
+    if [[ ! -f "$rootfs/.complete" ]]; then
+      rm -rf "$rootfs"
+      echo "build-image: debootstrap bookworm -> $rootfs"
+      debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log"
+      rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+      touch "$rootfs/.complete"
+    fi
+    tar -C "$rootfs" --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* --exclude=./.complete -cf "$cache/rootfs.tar" .
+    ctr=$("${bh[@]}" from scratch)
+    "${bh[@]}" add "$ctr" "$cache/rootfs.tar" /
+    "${bh[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/sh "$ctr"
+    "${bh[@]}" commit --quiet "$ctr" "$base" >/dev/null
+    "${bh[@]}" rm "$ctr" >/dev/null
+    rm -f "$cache/rootfs.tar"
+  fi
+fi
+
+build_args=(--build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version")
+staged=build/image-tools
+rm -rf "$staged" && mkdir -p "$staged"
+have_tools=1
+for t in kustomize helm kubeconform; do
+  if [[ -x .tools/bin/$t ]]; then cp -L ".tools/bin/$t" "$staged/$t"; else have_tools=0; fi
+done
+if [[ $have_tools == 1 ]]; then
+  build_args+=(--build-arg TOOLS_STAGE=tools-local)
+elif [[ -z "${GO_IMAGE:-}" ]]; then
+  echo "build-image: kustomize/helm/kubeconform missing from .tools/bin (run make tools) and no GO_IMAGE given" >&2
+  exit 2
+else
+  build_args+=(--build-arg "GO_IMAGE=$GO_IMAGE")
+fi
+
+echo "build-image: building $tag from $base"
+"${bh[@]}" build --isolation chroot --layers -f Dockerfile "${build_args[@]}" -t "$tag" .
+
+ctr=$("${bh[@]}" from "$tag")
+trap '"${bh[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
+run=("${bh[@]}" run --isolation chroot "$ctr" --)
+"${run[@]}" handoff --version
+"${run[@]}" handoff reconcile --help >/dev/null
+echo "build-image: handoff reconcile --help ok"
+"${run[@]}" sh -c 'echo "build-image: runs as uid $(id -u)"; for t in kustomize helm kubeconform; do command -v $t; done; ! command -v gcc; ! command -v go; ! /opt/handoff/bin/python -m pip --version 2>/dev/null'
+"${bh[@]}" inspect --type image --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' "$tag"
+
+if [[ -n "${HANDOFF_IMAGE_PUSH:-}" ]]; then
+  dest="docker://$HANDOFF_IMAGE_PUSH/handoff:$version"
+  "${bh[@]}" push --tls-verify=false --quiet "$tag" "$dest"
+  echo "build-image: pushed $dest"
+fi
