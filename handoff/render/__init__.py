@@ -57,10 +57,10 @@ def render_env(repo: Path, config: Config, env: str) -> RenderResult:
     environment = config.environments.get(env)
     if environment is None:
         known = ", ".join(sorted(config.environments)) or "none"
-        raise ConfigError(f"unknown environment {env!r} (known: {known})", file=str(config.path))
+        raise ConfigError(f"unknown environment {env!r} (known: {known})", file=config.path.name)
     spec = environment.render
     if spec is None:
-        raise ConfigError(f"environment {env!r} has no render settings", file=str(config.path),
+        raise ConfigError(f"environment {env!r} has no render settings", file=config.path.name,
                           key=f"environments.{env}.render")
     path = _inside(repo, spec.path, f"environments.{env}.render.path", str(config.path))
     values = [_inside(repo, v, f"environments.{env}.render.values", str(config.path)) for v in spec.values]

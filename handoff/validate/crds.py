@@ -17,6 +17,11 @@ from handoff.render.model import RenderedObject
 
 CRD_API_GROUP = "apiextensions.k8s.io"
 _INT_OR_STRING = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+_IMPLIED_ROOT_FIELDS: dict[str, Any] = {
+    "apiVersion": {"type": "string"},
+    "kind": {"type": "string"},
+    "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+}
 
 
 def is_crd(obj: Mapping[str, Any]) -> bool:
@@ -25,8 +30,16 @@ def is_crd(obj: Mapping[str, Any]) -> bool:
 
 
 def strictify(schema: Any, *, strict: bool) -> Any:
-    """A copy of an OpenAPI v3 schema turned into the JSON schema kubeconform would use."""
-    return _convert(copy.deepcopy(schema), strict=strict, preserve=False)
+    """A copy of an OpenAPI v3 schema turned into the JSON schema kubeconform would use.
+
+    The API server always accepts apiVersion, kind and metadata on a custom resource even when the
+    CRD's schema omits them, so they are added at the root before strictness forbids unknown fields.
+    """
+    root = copy.deepcopy(schema)
+    if isinstance(root, dict) and isinstance(root.get("properties"), dict):
+        for key, implied in _IMPLIED_ROOT_FIELDS.items():
+            root["properties"].setdefault(key, implied)
+    return _convert(root, strict=strict, preserve=False)
 
 
 def _convert(node: Any, *, strict: bool, preserve: bool) -> Any:
