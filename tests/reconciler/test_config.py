@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+
+from handoff.errors import ConfigError
+from handoff.reconciler.config import load_settings, parse_duration
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "reconciler.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_sources_with_defaults_and_guards(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, """
+namespace: gitops
+defaults: {interval: 2m, namespace: apps}
+prune: {maxFraction: 0.25, minInventory: 4, namespaces: true}
+sharding: {shards: 3, shard: 1}
+sources:
+  - name: web
+    url: https://git.example/config.git
+    tag: v1.2.0
+    path: envs/prod
+    drift: warn
+    credentials: {tokenFile: /etc/handoff/git/token}
+    verify: {mode: ssh, allowedSigners: /etc/handoff/signers}
+  - name: api
+    url: https://git.example/config.git
+    prune: false
+"""))
+    web, api = settings.sources
+    assert (web.revision, web.path, web.interval, web.namespace, web.drift_mode) == (
+        "v1.2.0", "envs/prod", 120.0, "apps", "warn")
+    assert web.credentials.token_file == "/etc/handoff/git/token"
+    assert web.verify.mode == "ssh" and web.verify.allowed_signers == "/etc/handoff/signers"
+    assert api.revision == "main" and api.prune is False
+    assert settings.prune.max_fraction == 0.25 and settings.prune.allow_namespaces
+    assert (settings.namespace, settings.shards, settings.shard) == ("gitops", 3, 1)
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - name: web\n    url: u\n    brnach: main\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(path)
+    assert str(e.value).startswith(f"{path}:4: at sources[0].brnach: unknown key 'brnach'")
+
+
+def test_two_revisions_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - name: web\n    url: u\n    branch: main\n    tag: v1\n")
+    with pytest.raises(ConfigError, match=r"give only one of branch, tag, commit"):
+        load_settings(path)
+
+
+def test_duplicate_source_names_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - {name: a, url: u}\n  - {name: a, url: v}\n")
+    with pytest.raises(ConfigError, match="duplicate source names: a"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("500ms", 0.5),
+                                               (45, 45.0)])
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_bad_duration() -> None:
+    with pytest.raises(ConfigError, match="invalid duration 'soon'"):
+        parse_duration("soon")
