@@ -72,7 +72,10 @@ class FileEditor:
             if key_node is None:
                 raise EditError("refusing to fill an empty list item", file=self.display, line=line, key=path)
             start = end = self._after_colon(key_node, path)
-            rendered = " " + rendered
+            if self.text[start:start + 1] == " ":
+                start = end = start + 1
+            else:
+                rendered = " " + rendered
         self._add(start, end, rendered)
         self._replaced[id(node)] = value
         return True
@@ -177,15 +180,15 @@ class FileEditor:
             if old.value != new.value or old.style != getattr(new, "style", None):
                 self._refuse(new)
         elif isinstance(old, MappingNode):
-            added = self._added_keys.get(id(old), [])
-            if len(new.value) != len(old.value) + len(added):
+            added = dict(self._added_keys.get(id(old), []))
+            existing = {str(k.value) for k, _ in old.value if isinstance(k, ScalarNode)}
+            kept = [p for p in new.value if not (str(p[0].value) in added and str(p[0].value) not in existing)]
+            extra = {str(k.value): yamlio.to_data(v) for k, v in new.value if (k, v) not in kept}
+            if len(kept) != len(old.value) or extra != added:
                 self._refuse(new)
-            for (ok, ov), (nk, nv) in zip(old.value, new.value, strict=False):
+            for (ok, ov), (nk, nv) in zip(old.value, kept, strict=True):
                 self._same(ok, nk, pairs)
                 self._same(ov, nv, pairs)
-            extra = {str(k.value): yamlio.to_data(v) for k, v in new.value[len(old.value):]}
-            if extra != dict(added):
-                self._refuse(new)
         elif isinstance(old, SequenceNode):
             appended = self._appended.get(id(old), [])
             if len(new.value) != len(old.value) + len(appended):
