@@ -44,10 +44,10 @@ class GitHubForge:
         self._retry = retry or RetryPolicy()
         self._github_exc = github.GithubException
         # PyGithub's own pacing follows GitHub's advice (1 s between writes); tests turn it off.
-        self._gh = github.Github(auth=github.Auth.Token(token), base_url=base_url or DEFAULT_API, retry=None,
+        self._gh = github.Github(auth=github.Auth.Token(token), base_url=base_url or DEFAULT_API, retry=None, lazy=True,
                                  seconds_between_requests=0.25 if throttle else None,
                                  seconds_between_writes=1.0 if throttle else None)
-        self._repo = self._gh.get_repo(project, lazy=True)
+        self._repo = self._gh.get_repo(project)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         def once() -> T:
@@ -97,7 +97,10 @@ class GitHubForge:
 
     def _extras(self, pr: Any, request: ProposalRequest) -> None:
         if request.labels:
-            self._call("add labels", lambda: pr.add_to_labels(*request.labels))
+            # the documented body is {"labels": [...]}; PyGithub's add_to_labels sends a bare array
+            labels = {"labels": list(request.labels)}
+            self._call("add labels", lambda: self._gh.requester.requestJsonAndCheck(
+                "POST", f"{pr.issue_url}/labels", input=labels))
         if request.assignees:
             self._call("add assignees", lambda: pr.add_to_assignees(*request.assignees))
         users = [r for r in request.reviewers if "/" not in r]
