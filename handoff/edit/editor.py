@@ -60,8 +60,8 @@ class FileEditor:
                 raise EditError(f"two targets write different values ({self._replaced[id(node)]!r}, "
                                 f"{value!r}) to the same value", file=self.display, line=line, key=path)
             return False
-        if node.value == value and (node.style is not None or str(node.tag) == yamlio.STR):
-            return False
+        if node.value == value and (node.style is not None or str(node.tag) != yamlio.NULL):
+            return False  # same text: idempotent even where an unquoted tag reads as a number
         if node.style in ("|", ">"):
             raise EditError("refusing to rewrite a block scalar", file=self.display, line=line, key=path)
         if node.start_mark.line != node.end_mark.line:
