@@ -36,7 +36,8 @@ def _flag_source(o: dict[str, Any]) -> Source:
         name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"],
         namespace=o["target_namespace"],
         interval=parse_duration(o["interval"], key="--interval"), prune=o["prune"], drift_mode=o["drift"],
-        credentials=Credentials(token_file=o["token_file"], ssh_key_file=o["ssh_key_file"],
+        credentials=Credentials(token_file=o["token_file"], username=o["git_username"],
+                                ssh_key_file=o["ssh_key_file"],
                                 known_hosts_file=o["known_hosts_file"]),
         verify=Verification(mode=verify, keyring=keys if verify == "gpg" else None,
                             allowed_signers=keys if verify == "ssh" else None),
@@ -67,10 +68,14 @@ def _flag_source(o: dict[str, Any]) -> Source:
 @click.option("--leader-elect/--no-leader-elect", default=None,
               help="Lease-based leader election (default: on, off with --once).")
 @click.option("--identity", envvar="POD_NAME", default=None, help="Leader-election identity.")
+@click.option("--lease-seconds", type=click.IntRange(2, 3600), default=15, show_default=True,
+              help="Lease duration: how long a dead leader blocks a standby replica.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), envvar="HANDOFF_WORKDIR",
               help="Where git checkouts live (default: a temporary directory).")
 @click.option("--token-file", envvar="HANDOFF_GIT_TOKEN_FILE",
               help="File with an HTTPS token (mounted Secret).")
+@click.option("--git-username", envvar="HANDOFF_GIT_USERNAME", default="git", show_default=True,
+              help="User name sent with the HTTPS token (e.g. x-access-token, oauth2).")
 @click.option("--ssh-key-file", envvar="HANDOFF_GIT_SSH_KEY_FILE", help="SSH private key file.")
 @click.option("--known-hosts-file", envvar="HANDOFF_GIT_KNOWN_HOSTS_FILE", help="SSH known_hosts file.")
 @click.option("--verify", type=click.Choice(["none", "gpg", "ssh"]), default="none", show_default=True,
@@ -96,7 +101,8 @@ def reconcile(**o: Any) -> int:
     addr = o["metrics_addr"] or settings.metrics_addr
     server = serve(metrics, addr) if addr != "off" and not once else None
     elector = LeaderElector(client, settings.namespace, settings.lease_name,
-                            o["identity"] or f"{socket.gethostname()}-{os.getpid()}") if elect else None
+                            o["identity"] or f"{socket.gethostname()}-{os.getpid()}",
+                            lease_seconds=o["lease_seconds"]) if elect else None
     work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
     try:
