@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import secrets
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from handoff.errors import UsageError
 from handoff.redact import redact
-from handoff.report.model import Finding, ObjectRef, Severity, ValidationReport
+from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
+from handoff.report.writers import WriterOptions, annotation_lines
+from handoff.report.writers.base import sorted_findings
+from handoff.report.writers.junit import write_junit
 
 ANNOTATIONS_PER_TYPE = 10
 # GitHub rejects a step summary of 1 MiB or more; stay clearly below it.
 SUMMARY_BUDGET = 1024 * 1024 - 16 * 1024
-
-_ANNOTATION_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ def parse_report_data(data: Mapping[str, Any], source: str) -> ValidationReport:
                 engine=str(item.get("engine") or ""),
             )
         )
-    return ValidationReport(findings=tuple(findings))
+    objects = [_object_result(item) for item in data.get("objects") or [] if isinstance(item, Mapping)]
+    return ValidationReport(objects=tuple(objects), findings=tuple(findings))
 
 
 def github_outputs(values: Mapping[str, str]) -> str:
@@ -136,84 +137,29 @@ def gitlab_dotenv(result: ProposeResult) -> str:
     return "".join(f"{key}={_one_line(redact(value))}\n" for key, value in values.items())
 
 
-def junit_xml(
-    report: ValidationReport | None, fail_on: Severity = Severity.ERROR, suite: str = "handoff"
-) -> str:
-    """JUnit XML as Jenkins' ``junit`` step and GitLab's ``artifacts:reports:junit`` read it: one test
-    case per rendered object (findings at or above ``fail_on`` are its failures), one per finding that
-    names no object, and a single passing case when validation was skipped."""
-    findings = report.findings if report else ()
-    objects = report.objects if report else ()
-    cases: list[tuple[str, str, list[Finding]]] = []
-    claimed: set[int] = set()
-    for obj in objects:
-        mine = [i for i, f in enumerate(findings) if f.object is not None and f.object == obj.object]
-        claimed.update(mine)
-        cases.append((str(obj.object or obj.file), obj.file, [findings[i] for i in mine]))
-    for index, finding in enumerate(findings):
-        if index not in claimed:
-            cases.append((f"{finding.rule} {finding.file}:{finding.line}", finding.file, [finding]))
-    if not cases:
-        cases.append(("validation", suite, []))
-    failures = sum(1 for _, _, fs in cases if any(f.severity >= fail_on for f in fs))
-    root = ET.Element("testsuites")
-    element = ET.SubElement(
-        root, "testsuite", name=suite, tests=str(len(cases)), failures=str(failures), errors="0", skipped="0"
-    )
-    for name, classname, case_findings in cases:
-        case = ET.SubElement(element, "testcase", name=redact(name), classname=redact(classname))
-        failing = [f for f in case_findings if f.severity >= fail_on]
-        if failing:
-            failure = ET.SubElement(case, "failure", type=failing[0].rule, message=redact(failing[0].message))
-            failure.text = redact("\n".join(
-                f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule}: {f.message}" for f in failing
-            ))
-        others = [f for f in case_findings if f.severity < fail_on]
-        if others:
-            out = ET.SubElement(case, "system-out")
-            out.text = redact(
-                "\n".join(f"{f.file}:{f.line}: {f.severity} {f.rule}: {f.message}" for f in others)
-            )
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+def junit_xml(report: ValidationReport | None, title: str = "handoff") -> str:
+    """JUnit for ``artifacts:reports:junit`` / Jenkins ``junit``: the report writer's, also when
+    validation was skipped (an empty but valid suite)."""
+    return write_junit(report or ValidationReport(), WriterOptions(title=title))
 
 
-def annotation(finding: Finding) -> str:
-    """One workflow command, e.g. ``::error file=envs/dev/app.yaml,line=3,col=7,title=schema::…``."""
-    level = _ANNOTATION_LEVEL[finding.severity]
-    props = []
-    if finding.file:
-        props.append(f"file={_escape_property(finding.file)}")
-        props.append(f"line={finding.line}")
-        props.append(f"col={finding.column}")
-    if finding.rule:
-        props.append(f"title={_escape_property(finding.rule)}")
-    where = f"{finding.object}: " if finding.object else ""
-    at = f" (at {finding.path})" if finding.path else ""
-    message = _escape_data(redact(f"{where}{finding.message}{at}"))
-    return f"::{level} {','.join(props)}::{message}" if props else f"::{level}::{message}"
-
-
-def capped_annotations(
-    findings: Iterable[Finding], per_type: int = ANNOTATIONS_PER_TYPE
-) -> tuple[list[str], list[Finding]]:
-    """The annotations GitHub will show (``per_type`` per level, most severe first) and the findings
-    left over, which belong in the summary so none is silently lost."""
-    shown: list[str] = []
-    rest: list[Finding] = []
+def github_annotations(report: ValidationReport | None) -> tuple[list[str], int]:
+    """The annotations GitHub will show (the report writer's, capped per type, plus one notice counting
+    the rest) and how many findings got no annotation of their own, for the summary."""
+    if report is None:
+        return [], 0
+    findings = sorted_findings(report)
+    lines = annotation_lines(findings, ANNOTATIONS_PER_TYPE)
     counts: dict[Severity, int] = {}
-    for finding in sorted(findings, key=lambda f: (-f.severity, f.file, f.line, f.column)):
-        if counts.get(finding.severity, 0) < per_type:
-            counts[finding.severity] = counts.get(finding.severity, 0) + 1
-            shown.append(annotation(finding))
-        else:
-            rest.append(finding)
-    return shown, rest
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return lines, sum(max(0, n - ANNOTATIONS_PER_TYPE) for n in counts.values())
 
 
 def summary_markdown(
     result: ProposeResult | None,
     report: ValidationReport | None,
-    not_annotated: Sequence[Finding] = (),
+    not_annotated: int = 0,
     budget: int = SUMMARY_BUDGET,
 ) -> str:
     """The job summary, cut to ``budget`` bytes of UTF-8 at a row boundary with a note saying how
@@ -225,7 +171,7 @@ def summary_markdown(
         head.append(f"\n### Findings ({len(report.findings)})\n")
         if not_annotated:
             head.append(
-                f"{len(not_annotated)} finding(s) are not shown as annotations (GitHub shows "
+                f"{not_annotated} finding(s) are not shown as annotations (GitHub shows "
                 f"{ANNOTATIONS_PER_TYPE} per type per step); every finding is listed here.\n"
             )
         head += ["| severity | rule | location | message |", "|---|---|---|---|"]
@@ -275,14 +221,6 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -302,6 +240,16 @@ def _object_ref(value: Any) -> ObjectRef | None:
         kind=str(value.get("kind") or ""),
         name=str(value.get("name") or ""),
         namespace=str(value.get("namespace") or ""),
+    )
+
+
+def _object_result(item: Mapping[str, Any]) -> ObjectResult:
+    return ObjectResult(
+        object=_object_ref(item.get("object")),
+        file=str(item.get("file", "")),
+        line=_int(item.get("line"), 1),
+        status=str(item.get("status", "valid")),
+        reason=str(item.get("reason") or ""),
     )
 
 

@@ -40,11 +40,11 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
     outputs: dict[str, str] = ci_outputs.propose_outputs(result) if result else {}
     if report is not None and result is None:
         outputs["validation"] = "failed" if report.failed(Severity.parse(fail_on)) else "passed"
-    annotations, rest = ci_outputs.capped_annotations(report.findings if report else ())
+    annotations, not_annotated = ci_outputs.github_annotations(report)
     for line in annotations:
         click.echo(line)
     _append_env_file("GITHUB_OUTPUT", ci_outputs.github_outputs(outputs))
-    _append_env_file("GITHUB_STEP_SUMMARY", ci_outputs.summary_markdown(result, report, rest))
+    _append_env_file("GITHUB_STEP_SUMMARY", ci_outputs.summary_markdown(result, report, not_annotated))
     return 0
 
 
@@ -55,14 +55,12 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
               help="File for `artifacts:reports:dotenv`.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="File for `artifacts:reports:junit` (the validation of the proposed change).")
-@click.option("--fail-on", default="error", type=_FAIL_ON, show_default=True)
-def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None, fail_on: str) -> int:
+def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None) -> int:
     """Write the dotenv report (HANDOFF_OPERATION, HANDOFF_MR_IID, HANDOFF_MR_URL, …) and JUnit."""
     result = ci_outputs.parse_propose_result(_read(result_path), str(result_path))
     _write_atomic(dotenv_path, ci_outputs.gitlab_dotenv(result))
     if junit_path is not None:
-        junit = ci_outputs.junit_xml(result.report, Severity.parse(fail_on), "handoff propose")
-        _write_atomic(junit_path, junit)
+        _write_atomic(junit_path, ci_outputs.junit_xml(result.report, "handoff propose"))
     return 0
 
 
