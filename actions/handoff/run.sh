@@ -62,15 +62,17 @@ propose_args() {
   [[ -z "${HANDOFF_FORGE:-}" ]] || args+=(--forge "$HANDOFF_FORGE")
   [[ -z "${HANDOFF_MODE:-}" ]] || args+=(--mode "$HANDOFF_MODE")
   [[ -z "${HANDOFF_BASE:-}" ]] || args+=(--base "$HANDOFF_BASE")
-  [[ -z "${HANDOFF_BRANCH:-}" ]] || args+=(--branch "$HANDOFF_BRANCH")
+  [[ -z "${HANDOFF_PROJECT:-}" ]] || args+=(--project "$HANDOFF_PROJECT")
+  [[ -z "${HANDOFF_FORGE_URL:-}" ]] || args+=(--forge-url "$HANDOFF_FORGE_URL")
+  [[ -z "${HANDOFF_BRANCH:-}" ]] || args+=(--branch-template "$HANDOFF_BRANCH")
+  [[ -z "${HANDOFF_ON_INVALID:-}" ]] || args+=(--on-invalid "$HANDOFF_ON_INVALID")
   [[ -z "${HANDOFF_LABELS:-}" ]] || args+=(--labels "$HANDOFF_LABELS")
   [[ -z "${HANDOFF_REVIEWERS:-}" ]] || args+=(--reviewers "$HANDOFF_REVIEWERS")
   [[ -z "${HANDOFF_TOKEN:-}" ]] || args+=(--token-env HANDOFF_TOKEN)
   ! is_true "${HANDOFF_DRAFT:-false}" || args+=(--draft)
   ! is_true "${HANDOFF_AUTO_MERGE:-false}" || args+=(--auto-merge)
-  ! is_true "${HANDOFF_SIGN:-false}" || args+=(--sign)
+  [[ -z "${HANDOFF_SIGN:-}" || "${HANDOFF_SIGN,,}" == false ]] || args+=(--sign "$HANDOFF_SIGN")
   ! is_true "${HANDOFF_DRY_RUN:-false}" || args+=(--dry-run)
-  is_true "${HANDOFF_VALIDATE:-true}" || args+=(--no-validate)
 }
 
 run() {
@@ -85,7 +87,7 @@ run() {
       ;;
     validate)
       "$handoff" validate "$HANDOFF_PATH" --fail-on "${HANDOFF_FAIL_ON:-error}" --output json \
-        >"$workdir/report.json" || rc=$?
+        --output-file "$workdir/report.json" || rc=$?
       "$handoff" ci github --report "$workdir/report.json" --fail-on "${HANDOFF_FAIL_ON:-error}" || true
       ;;
     *)

@@ -12,6 +12,8 @@ from handoff import ci_outputs
 from handoff.errors import UsageError
 from handoff.redact import register
 from handoff.report.model import Severity
+from handoff.report.writers import WriterOptions
+from handoff.report.writers.github import write_github
 
 _FAIL_ON = click.Choice(["info", "warning", "error"], case_sensitive=False)
 
@@ -40,9 +42,10 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
     outputs: dict[str, str] = ci_outputs.propose_outputs(result) if result else {}
     if report is not None and result is None:
         outputs["validation"] = "failed" if report.failed(Severity.parse(fail_on)) else "passed"
-    annotations, not_annotated = ci_outputs.github_annotations(report)
-    for line in annotations:
-        click.echo(line)
+    _, not_annotated = ci_outputs.github_annotations(report)
+    if report is not None:
+        # Capped annotations, then every finding as a plain log line, then the counts.
+        click.echo(write_github(report, WriterOptions()), nl=False)
     _append_env_file("GITHUB_OUTPUT", ci_outputs.github_outputs(outputs))
     _append_env_file("GITHUB_STEP_SUMMARY", ci_outputs.summary_markdown(result, report, not_annotated))
     return 0
