@@ -109,6 +109,12 @@ class Reconciler:
             result = status.PassResult(source=source.name, result=status.FAILED, message=str(e),
                                        applied_revision=state.applied_revision, error_kind=error_kind(e),
                                        objects=len(state.desired))
+        except Exception as e:  # a bug: a long-running controller reports it and keeps serving
+            log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
+            result = status.PassResult(source=source.name, result=status.FAILED,
+                                       message=f"unexpected error: {type(e).__name__}: {e}",
+                                       applied_revision=state.applied_revision, error_kind="bug",
+                                       objects=len(state.desired))
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
         self._record(source, state, result)
         return result
