@@ -1,0 +1,125 @@
+"""conftest-compatible Rego through regopy (rego-cpp), Rego v1 syntax as in conftest ≥ 0.56.
+
+Each rendered object is one ``input`` (as conftest tests each YAML document). In every namespace
+(default ``main``) the rules ``deny``, ``violation`` and ``warn``, and their ``deny_<x>``-style
+variants, are collected; a result is a message string or an object with ``msg``. ``deny``/``violation``
+are errors, ``warn`` warnings. Not supported: ``exception`` rules, ``data`` files, ``--combine``,
+and builtins rego-cpp lacks (``http.send``, ``net.*``, ``json.match_schema``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import ConfigError, PolicyError, ToolMissingError
+from handoff.policy.model import PolicyContext, PolicyObject
+from handoff.report.model import Finding, Severity, ValidationReport
+
+_RULE = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9_]+)?$")
+_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_ERROR_AT = re.compile(r"-- (?P<file>[^:\n]+):(?P<line>\d+):\d+")
+_ERROR_NODE = re.compile(r"\(error \d+:(?P<file>[^|]+)\|(?P<offset>\d+)\|")
+_ERROR_MSG = re.compile(r"\(errormsg \d+:([^)]*)\)")
+
+
+def _regopy() -> Any:
+    try:
+        return importlib.import_module("regopy")
+    except ImportError as e:  # the `rego` extra is optional
+        raise ToolMissingError("Rego policies need regopy: pip install 'handoff[rego]'") from e
+    except OSError as e:  # regopy's native library needs glibc >= 2.34
+        raise ToolMissingError(f"regopy cannot load its native library: {e}") from e
+
+
+class RegoEngine:
+    name = "rego"
+
+    def __init__(self, files: Sequence[Path], namespaces: Sequence[str] = ("main",)) -> None:
+        for namespace in namespaces:
+            if not _PACKAGE.match(namespace):
+                raise ConfigError(f"invalid Rego namespace {namespace!r}")
+        self._namespaces = tuple(namespaces)
+        self._regopy = _regopy()
+        self._rego = self._regopy.Interpreter()
+        self._sources: dict[str, str] = {}
+        for path in files:
+            try:
+                source = path.read_text(encoding="utf-8")
+            except OSError as e:
+                raise ConfigError(f"cannot read Rego file: {e.strerror}", file=str(path)) from e
+            self._sources[str(path)] = source
+            try:
+                self._rego.add_module(str(path), source)
+            except self._regopy.RegoError as e:
+                raise _rego_error(str(e), self._sources) from None
+        # Parse and compile now, so a syntax error is one clear line instead of a failure per object.
+        self._query({})
+
+    def _query(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        try:
+            self._rego.set_input_term(json.dumps(value))
+            for namespace in self._namespaces:
+                output = self._rego.query(f"data.{namespace}")
+                if not output.ok():
+                    raise _rego_error(str(output), self._sources)
+                expressions = output.results[0].expressions if output.results else []
+                document = expressions[0] if expressions else {}
+                results[namespace] = document if isinstance(document, dict) else {}
+        except self._regopy.RegoError as e:
+            raise _rego_error(str(e), self._sources) from None
+        return results
+
+    def evaluate(self, objects: Sequence[PolicyObject], context: PolicyContext) -> ValidationReport:
+        findings: list[Finding] = []
+        for item in objects:
+            for namespace, document in self._query(item.obj).items():
+                for rule, value in sorted(document.items()):
+                    match = _RULE.match(rule)
+                    if match is None:
+                        continue
+                    severity = Severity.WARNING if match.group(1) == "warn" else Severity.ERROR
+                    for message in _messages(value, rule):
+                        findings.append(Finding(
+                            rule=f"{namespace}.{rule}", severity=severity, message=message, file=item.file,
+                            line=item.line, column=1, object=item.ref, engine=self.name,
+                        ))
+        return ValidationReport(findings=tuple(findings))
+
+
+def _messages(value: Any, rule: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    messages = []
+    for result in items:
+        if isinstance(result, str):
+            messages.append(result)
+        elif isinstance(result, Mapping) and isinstance(result.get("msg"), str):
+            messages.append(result["msg"])
+        elif result is True:
+            continue  # a boolean `deny if {…}` has no message; conftest reports nothing for it either
+        else:
+            shown = json.dumps(result)[:80]
+            raise PolicyError(f"rule {rule} returned {shown}: expected a string or an object with `msg`")
+    return messages
+
+
+def _rego_error(text: str, sources: Mapping[str, str]) -> ConfigError:
+    """rego-cpp reports either ``-- file:line:col`` text or ``(error N:file|offset|len (errormsg N:msg))``."""
+    where = _ERROR_AT.search(text)
+    if where:
+        lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("Errors")]
+        message = lines[0] if lines else "Rego error"
+        return ConfigError(f"Rego: {message}", file=where.group("file"), line=int(where.group("line")))
+    node = _ERROR_NODE.search(text)
+    message_match = _ERROR_MSG.search(text)
+    message = message_match.group(1).strip() if message_match else text.strip().splitlines()[0]
+    if node is None:
+        return ConfigError(f"Rego: {message}")
+    file, offset = node.group("file"), int(node.group("offset"))
+    line = sources[file][:offset].count("\n") + 1 if file in sources else None
+    return ConfigError(f"Rego: {message}", file=file, line=line)
