@@ -225,7 +225,8 @@ class _Run:
             repo.checkout(branch_sha)
             on_branch = self.editor.current(repo.path, self.opts.app, env)
             repo.checkout(base_sha)
-            if on_branch and on_branch.tag and not is_downgrade(on_branch.tag, highest):
+            # the branch may already propose a higher version than the base has: never go below it
+            if on_branch and on_branch.tag and (highest is None or is_downgrade(on_branch.tag, highest)):
                 highest = on_branch.tag
         existing = forge.find_open(branch, base) if forge is not None else None
         empty = ProposeResult("none", branch, head_sha=branch_sha or base_sha,

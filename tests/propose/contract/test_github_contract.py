@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from handoff.errors import ForgeAuthError, ForgeServerError
+from handoff.errors import ForgeAuthError, ForgeConflict, ForgeServerError
 from handoff.forge import ProposalRequest
 from handoff.forge.github import GitHubForge
 from handoff.forge.retry import RetryPolicy
@@ -32,8 +32,8 @@ def make_forge(server: GitHubContractServer, token: str = TOKEN, sleeps: list[fl
 
 
 def request(**kw: object) -> ProposalRequest:
-    base = dict(head="handoff/prod/web", base="main", title="handoff: web 1.2.0 in prod", body="body 1",
-                app="web", env="prod")
+    base = {"head": "handoff/prod/web", "base": "main", "title": "handoff: web 1.2.0 in prod", "body": "body 1",
+                "app": "web", "env": "prod"}
     base.update(kw)
     return ProposalRequest(**base)  # type: ignore[arg-type]
 
@@ -55,8 +55,6 @@ def test_create_then_find_and_update_in_place(server: GitHubContractServer) -> N
 
 def test_already_exists_is_a_conflict(server: GitHubContractServer) -> None:
     """Contract test: a second create for the same head answers 422 and maps to ForgeConflict."""
-    from handoff.errors import ForgeConflict
-
     forge = make_forge(server)
     forge.create(request())
     with pytest.raises(ForgeConflict, match="422"):
