@@ -22,6 +22,7 @@ from handoff.redact import RedactingFilter, redact
 # name -> "module:attribute". Imported lazily so `handoff --version` stays fast.
 COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
+    "policy": "handoff.cli.policy:policy",
     "propose": "handoff.cli.propose:propose",
     "ci": "handoff.cli.ci:ci",
     "reconcile": "handoff.cli.reconcile:reconcile",

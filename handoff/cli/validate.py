@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from handoff.cli.policy import policy_check, policy_options
 from handoff.config import Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
 from handoff.render import RenderResult, render_env, render_paths
@@ -68,10 +69,12 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 @click.option("--crd-catalog", "crd_catalogs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory of CRD schemas in the CRDs-catalog layout {group}/{kind}_{version}.json.")
+@policy_options
 def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
                      kubernetes_version: str | None, engine: str, output_format: str,
                      output_file: Path | None, fail_on: str, ignore_missing_schemas: bool,
-                     crd_catalogs: tuple[Path, ...]) -> int:
+                     crd_catalogs: tuple[Path, ...], policy_dirs: tuple[Path, ...], no_builtin: bool,
+                     policy_params: tuple[str, ...], rego_namespaces: tuple[str, ...]) -> int:
     """Render PATHs (manifest dirs, kustomizations, charts) or --env and check every object
     against the Kubernetes and CRD schemas, offline and strict."""
     config = load_config(config_repo)
@@ -81,7 +84,9 @@ def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
         ignore_missing_schemas=ignore_missing_schemas,
         crd_catalogs=crd_catalogs,
     )
-    extra_checks: list[ExtraCheck] = []  # the policy step appends its check here
+    extra_checks: list[ExtraCheck] = [policy_check(config, config_repo, env=env, dirs=policy_dirs,
+                                                   no_builtin=no_builtin, params=policy_params,
+                                                   rego_namespaces=rego_namespaces)]
     report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
     color = output_format == "text" and output_file is None and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ

@@ -18,7 +18,7 @@ from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
 from handoff.policy.paths import iterate, join, pod_spec
 from handoff.policy.selectors import labels_of, selector_matches
-from handoff.report.model import Finding, ValidationReport
+from handoff.report.model import Finding, Severity, ValidationReport
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,11 @@ class CelEngine:
             c.policy.id: resolve_params(c.policy.id, c.policy.params, context.params) for c in self._policies
         }
         active = [c for c in self._policies if params[c.policy.id].get("enabled", True) is not False]
+        severities = {
+            c.policy.id: Severity.parse(str(params[c.policy.id]["severity"]))
+            if "severity" in params[c.policy.id] else c.policy.severity
+            for c in self._policies
+        }
         findings: list[Finding] = []
         for item in objects:
             obj = item.obj
@@ -105,10 +110,10 @@ class CelEngine:
                 self._context.add_variable("podSpec", pod_spec(obj))
             for compiled in applicable:
                 self._context.add_variable("params", params[compiled.policy.id])
-                findings.extend(self._check(compiled, item))
+                findings.extend(self._check(compiled, item, severities[compiled.policy.id]))
         return ValidationReport(findings=tuple(findings))
 
-    def _check(self, compiled: _CompiledPolicy, item: PolicyObject) -> list[Finding]:
+    def _check(self, compiled: _CompiledPolicy, item: PolicyObject, severity: Severity) -> list[Finding]:
         policy = compiled.policy
         findings: list[Finding] = []
         for base, target in iterate(item.obj, policy.foreach):
@@ -125,7 +130,7 @@ class CelEngine:
                 path = check.validation.field_path or join(base, check.validation.path)
                 line, column = item.locate(path)
                 findings.append(Finding(
-                    rule=policy.id, severity=policy.severity, message=message, file=item.file, line=line,
+                    rule=policy.id, severity=severity, message=message, file=item.file, line=line,
                     column=column, path=path, object=item.ref, engine=self.name,
                 ))
         return findings

@@ -25,9 +25,9 @@ _MATCH_KEYS = {"kinds", "namespaces", "excludeNamespaces", "labelSelector"}
 
 
 def builtin_dir() -> Path:
-    """The shipped pack: ``handoff/policy/pack`` links to ``policies/`` in a checkout and holds
+    """The shipped pack: ``handoff/policy/builtin_pack`` links to ``policies/`` in a checkout and holds
     copies of its files in an installed wheel."""
-    return Path(__file__).resolve().parent / "pack"
+    return Path(__file__).resolve().parent / "builtin_pack"
 
 
 def is_policy_document(doc: Any) -> bool:

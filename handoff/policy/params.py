@@ -2,7 +2,8 @@
 
 An override key is ``<policy-id>.<param>`` (one policy), ``<param>`` (every policy that declares it),
 or ``<policy-id>`` mapped to a mapping of params. Every policy has an ``enabled`` param (default true
-unless the file says otherwise), so ``require-image-digest.enabled=true`` turns a policy on for prod.
+unless the file says otherwise), so ``require-image-digest.enabled=true`` turns a policy on for prod,
+and a ``severity`` param (``run-as-non-root.severity=error``) overrides the file's severity.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ TYPO = DEPLOYMENT.replace("  replicas: 2", "  replicsa: 2")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["validate", *argv])
+    code = main(["validate", "--no-builtin", *argv])  # schema behaviour only; policies: tests/policy
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -1,0 +1,92 @@
+"""Compose the engines for one run: the built-in pack and policy dirs, params from config, the
+environment and flags, then waivers. ``PolicyCheck`` plugs into ``handoff.validate``'s extra checks."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handoff.config import Config, Waiver
+from handoff.errors import ConfigError
+from handoff.policy.cel_engine import CelEngine
+from handoff.policy.loader import PolicySet, load_policy_sets
+from handoff.policy.model import PolicyContext, PolicyEngine, PolicyObject
+from handoff.policy.params import merge_overrides
+from handoff.policy.rego import RegoEngine
+from handoff.policy.vap import load_admission_documents
+from handoff.policy.waivers import apply_waivers
+from handoff.report.model import ValidationReport
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    dirs: tuple[Path, ...] = ()
+    builtin: bool = True
+    disable: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rego_namespaces: tuple[str, ...] = ("main",)
+    waivers: tuple[Waiver, ...] = ()
+    config_file: str = ".handoff.yaml"
+    env: str = ""
+    today: datetime.date | None = None
+
+
+def options_from_config(
+    config: Config | None, repo: Path, *, env: str | None = None, dirs: Sequence[Path] = (),
+    builtin: bool = True, params: Mapping[str, Any] | None = None, rego_namespaces: Sequence[str] = ("main",),
+) -> PolicyOptions:
+    """Config ``policies:``, then the environment's ``params``, then flags (later wins)."""
+    if config is None:
+        return PolicyOptions(dirs=tuple(dirs), builtin=builtin, params=merge_overrides(params or {}),
+                             rego_namespaces=tuple(rego_namespaces), env=env or "")
+    environment = config.environments.get(env) if env else None
+    if env and environment is None:
+        raise ConfigError(f"unknown environment {env!r}", file=str(config.path))
+    try:
+        config_file = str(config.path.relative_to(repo))
+    except ValueError:
+        config_file = str(config.path)
+    return PolicyOptions(
+        dirs=tuple(repo / d for d in config.policies.dirs) + tuple(dirs),
+        builtin=builtin and config.policies.builtin,
+        disable=tuple(config.policies.disable),
+        params=merge_overrides(
+            config.policies.params, environment.params if environment else {}, params or {}
+        ),
+        rego_namespaces=tuple(rego_namespaces),
+        waivers=tuple(config.waivers),
+        config_file=config_file,
+        env=env or "",
+    )
+
+
+def build_engines(policy_set: PolicySet, options: PolicyOptions) -> list[PolicyEngine]:
+    engines: list[PolicyEngine] = []
+    policies = [p for p in policy_set.policies if p.id not in options.disable]
+    if policies:
+        engines.append(CelEngine(policies))
+    if policy_set.admission:
+        engines.append(load_admission_documents(policy_set.admission, [doc for doc, _ in policy_set.params]))
+    if policy_set.rego:
+        engines.append(RegoEngine(policy_set.rego, options.rego_namespaces))
+    return engines
+
+
+class PolicyCheck:
+    """Loads and compiles everything once; call it with the rendered objects."""
+
+    def __init__(self, options: PolicyOptions) -> None:
+        self.options = options
+        self.policy_set = load_policy_sets(options.dirs, builtin=options.builtin)
+        self.engines = build_engines(self.policy_set, options)
+
+    def __call__(self, objects: Sequence[PolicyObject]) -> ValidationReport:
+        context = PolicyContext(params=self.options.params, env=self.options.env)
+        report = ValidationReport()
+        for engine in self.engines:
+            report = report.merge(engine.evaluate(objects, context))
+        return apply_waivers(report, objects, self.options.waivers, config_file=self.options.config_file,
+                             today=self.options.today)
