@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
     "policy": "handoff.cli.policy:policy",
     "propose": "handoff.cli.propose:propose",
+    "promote": "handoff.cli.promote:promote",
     "ci": "handoff.cli.ci:ci",
     "reconcile": "handoff.cli.reconcile:reconcile",
     "reconciler": "handoff.cli.reconciler:reconciler",

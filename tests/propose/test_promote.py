@@ -1,0 +1,59 @@
+"""Promote against the harness git server: the source env's image is proposed to the target env."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from handoff.git import GitAuth
+from handoff.promote import PromotionRefused, promote
+from handoff.propose import ProposeOptions
+from tests.harness.git_server import GitServer
+
+CONFIG = """\
+environments:
+  staging: {}
+  prod: {params: {require_digest: %s}}
+apps:
+  web:
+    image: registry.example/web
+    targets:
+      - type: marker
+        path: envs/{env}/values.yaml
+"""
+DIGEST = "sha256:" + "a" * 64
+
+
+def files(require_digest: bool, staging_image: str) -> dict[str, str | bytes]:
+    return {
+        ".handoff.yaml": CONFIG % ("true" if require_digest else "false"),
+        "envs/staging/values.yaml": f"image: {staging_image} # handoff:image web\n",
+        "envs/prod/values.yaml": "image: registry.example/web:1.0.0 # handoff:image web\n",
+    }
+
+
+def options(server: GitServer, url: str) -> ProposeOptions:
+    assert server.username and server.password
+    return ProposeOptions(image="", app="web", env="prod", config_repo=url,
+                          git_auth=GitAuth(server.username, server.password))
+
+
+def test_promote_proposes_the_source_image_to_the_target(git_server: GitServer) -> None:
+    """staging's image becomes a rolling PR for prod; staging itself is untouched."""
+    url = git_server.create_repo("promo", files(False, "registry.example/web:1.3.0"))
+    result = promote(options(git_server, url), source_env="staging")
+    assert (result.operation, result.branch) == ("created", "handoff/prod/web")
+    bare = str(git_server.bare_path("promo"))
+    prod = subprocess.run(["git", "--git-dir", bare, "show", "handoff/prod/web:envs/prod/values.yaml"],
+                          check=True, capture_output=True, text=True).stdout
+    assert prod == "image: registry.example/web:1.3.0 # handoff:image web\n"
+
+
+def test_promote_refuses_without_digest_when_target_requires_one(git_server: GitServer) -> None:
+    """A target env with require_digest refuses an image that has no digest; with one it proceeds."""
+    url = git_server.create_repo("nodigest", files(True, "registry.example/web:1.3.0"))
+    with pytest.raises(PromotionRefused, match="requires a digest"):
+        promote(options(git_server, url), source_env="staging")
+    url = git_server.create_repo("digest", files(True, f"registry.example/web:1.3.0@{DIGEST}"))
+    assert promote(options(git_server, url), source_env="staging").operation == "created"
