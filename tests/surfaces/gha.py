@@ -7,7 +7,8 @@
   files, read back after it (``name=value`` and ``name<<DELIM`` forms);
 - ``GITHUB_*``/``RUNNER_*`` context variables and ``GITHUB_ACTION_PATH`` are set;
 - workflow commands on stdout (``::error …::``, ``::add-mask::``) are collected per step;
-- ``actions/cache`` is a cache miss (no network here); any other ``uses:`` is refused.
+- ``actions/cache`` hits when its path exists (left by an earlier run), else misses; other ``uses:``
+  are refused.
 """
 
 from __future__ import annotations
@@ -158,7 +159,9 @@ def _run_uses(step_id: str, step: Mapping[str, Any], context: dict[str, Any]) ->
     assert uses.startswith("actions/cache@"), f"this runner only knows actions/cache, not {uses}"
     with_ = {k: substitute(str(v), context) for k, v in (step.get("with") or {}).items()}
     assert with_.get("path") and with_.get("key"), "actions/cache needs a path and a key"
-    return StepRun(id=step_id, skipped=False, outputs={"cache-hit": "false"})
+    # A path left by an earlier run stands for a cache entry saved under the same key and restored.
+    hit = Path(with_["path"]).exists()
+    return StepRun(id=step_id, skipped=False, outputs={"cache-hit": "true" if hit else "false"})
 
 
 def _run_shell(

@@ -1,0 +1,154 @@
+"""The composite action, executed step by step as the GitHub runner does (see gha.py): install into a
+venv from the action's own checkout, run handoff, and pass outputs, summary and annotations back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import site
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .gha import ActionRun, run_action
+from .paths import REPO
+
+BAD_DEPLOYMENT = """---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web{i}
+spec:
+  replicas: "three"
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers: [{{name: web, image: "nginx:1.27"}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The action as the runner downloads it: the repository at the ref, under _actions/owner/repo/ref."""
+    root = tmp_path_factory.mktemp("runner") / "_actions" / "acme" / "handoff" / "v1"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("handoff", "actions"):
+        shutil.copytree(REPO / name, root / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, root / name)
+    return root / "actions" / "handoff"
+
+
+@pytest.fixture(scope="module")
+def runner_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A runner's environment: the CLI's dependencies come from this test venv's site-packages (pip sees
+    them as installed), the CLI itself is built from the action checkout; pip only fetches its build
+    backend (setuptools/wheel, from its cache after the first run)."""
+    bin_dir = tmp_path_factory.mktemp("runner-bin")
+    (bin_dir / "python3").symlink_to(sys.executable)
+    return {
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path_factory.mktemp("home")),
+        "PYTHONPATH": ":".join(site.getsitepackages()),
+        "LANG": "C.UTF-8",
+    }
+
+
+@pytest.fixture(scope="module")
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # Shared by the module's runs so the installed venv is "restored from cache" after the first.
+    yield tmp_path_factory.mktemp("runner-temp")
+
+
+def _run(action: Path, inputs: dict[str, str], workspace: Path, temp: Path, env: dict[str, str]) -> ActionRun:
+    return run_action(action, inputs, workspace=workspace, runner_temp=temp, base_env=env)
+
+
+def test_validate_mode_caps_annotations_and_summarises_the_rest(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "envs" / "dev").mkdir(parents=True)
+    (tmp_path / "envs" / "dev" / "web.yaml").write_text("".join(BAD_DEPLOYMENT.format(i=i) for i in range(13)))
+    run = _run(action_checkout, {"command": "validate", "path": "envs/dev"}, tmp_path, runner_temp, runner_env)
+
+    install = run.step("install")
+    assert not install.skipped and install.returncode == 0, install.stderr
+    assert "0.1.0" in install.stdout  # `handoff --version` of the CLI built from the action checkout
+    step = run.step("run")
+    assert run.failed and step.returncode == 1, step.stderr  # findings at --fail-on error fail the step
+    errors = [a for a in run.annotations if a.level == "error"]
+    assert len(errors) == 10
+    assert errors[0].properties["file"] == "envs/dev/web.yaml" and errors[0].properties["line"].isdigit()
+    assert any(a.level == "notice" and "3 more errors" in a.message for a in run.annotations)
+    assert run.outputs["validation"] == "failed"
+    assert "3 finding(s) are not shown as annotations" in run.summary
+    assert run.summary.count("| error |") == 13
+    assert len(run.summary.encode()) < 1024 * 1024
+
+
+def test_hostile_inputs_are_passed_literally(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+) -> None:
+    hostile = '$(touch pwned)"; rm -rf victim; echo "`touch pwned2`'
+    (tmp_path / "victim").mkdir()
+    run = _run(action_checkout, {"command": "validate", "path": hostile, "fail-on": "error"},
+               tmp_path, runner_temp, runner_env)
+    assert run.step("install").skipped  # the venv of the first run came back from the cache
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+    assert (tmp_path / "victim").is_dir()
+    # handoff got the whole string as one path argument and said so.
+    assert hostile in run.step("run").stderr
+
+
+def test_token_is_masked_and_never_printed(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+) -> None:
+    token = "ghs_exampleSecretToken1234567890"
+    (tmp_path / "envs").mkdir()
+    run = _run(action_checkout, {"command": "validate", "path": "envs", "token": token},
+               tmp_path, runner_temp, runner_env)
+    assert token in run.masks
+    assert token not in run.log().replace(f"::add-mask::{token}", "")
+    assert token not in run.summary
+
+
+def test_propose_mode_opens_a_rolling_proposal(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+) -> None:
+    from handoff.cli import COMMANDS
+
+    if "propose" not in COMMANDS:
+        pytest.fail("handoff propose is not registered in handoff.cli.COMMANDS")
+    origin = tmp_path / "config.git"
+    work = tmp_path / "config"
+    work.mkdir()
+    (work / "values.yaml").write_text("image:\n  repository: registry.example.com/acme/web\n  tag: 1.0.0\n")
+    (work / ".handoff.yaml").write_text(
+        "apps:\n  web:\n    image: registry.example.com/acme/web\n    targets:\n"
+        "      - {type: helm, path: values.yaml, repository: image.repository, tag: image.tag}\n"
+        "environments:\n  dev: {}\n"
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=work, check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(origin)], check=True)
+    env = {**runner_env, "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
+           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": str(origin), "forge": "local", "labels": '$(touch pwned),x'}
+    run = _run(action_checkout, inputs, tmp_path, runner_temp, env)
+    assert not run.failed, run.log()
+    assert run.outputs["operation"] == "created"
+    assert run.outputs["branch"] == "handoff/dev/web"
+    assert json.loads(run.outputs["changed-files"]) == ["values.yaml"]
+    assert len(run.outputs["head-sha"]) == 40
+    assert "`created`" in run.summary and "values.yaml" in run.summary
+    assert not (tmp_path / "pwned").exists()
+    again = _run(action_checkout, inputs, tmp_path, runner_temp, env)
+    assert again.outputs["operation"] == "none"
