@@ -120,10 +120,6 @@ def test_token_is_masked_and_never_printed(
 def test_propose_mode_opens_a_rolling_proposal(
     action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
 ) -> None:
-    from handoff.cli import COMMANDS
-
-    if "propose" not in COMMANDS:
-        pytest.fail("handoff propose is not registered in handoff.cli.COMMANDS")
     origin = tmp_path / "config.git"
     work = tmp_path / "config"
     work.mkdir()
