@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
 from handoff.render.base import RenderResult, RenderSource
 from handoff.render.model import RenderedObject
-from handoff.render.yamldocs import FilePositions, YamlDoc, load_documents
+from handoff.render.yamldocs import FilePositions, LoadedFile, YamlDoc, load_documents
 from handoff.report.model import Finding, Severity
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+_WORKERS_ENV = "HANDOFF_PARSE_WORKERS"
+_PARALLEL_FROM_FILES = 400
 
 
 def display_name(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when inside it, else as given (never resolved through symlinks)."""
-    try:
-        return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix() \
-            if path.absolute().is_relative_to(root.absolute()) else path.as_posix()
-    except ValueError:
-        return path.as_posix()
+    # abspath, not resolve(): symlinked trees keep the names users see, and it is cheap per file
+    full, base = os.path.abspath(path), os.path.abspath(root)  # noqa: PTH100
+    if full == base:
+        return path.name
+    prefix = base.rstrip(os.sep) + os.sep
+    return full[len(prefix):].replace(os.sep, "/") if full.startswith(prefix) else path.as_posix()
 
 
 def manifest_files(path: Path) -> list[Path]:
@@ -41,8 +47,10 @@ def manifest_files(path: Path) -> list[Path]:
 
 def objects_from_text(text: str, file: str, *, strict: bool = True) -> RenderResult:
     """Every object in one YAML text, with lazy positions into that same text."""
-    loaded = load_documents(text, file, strict=strict)
-    positions = FilePositions(text)
+    return objects_from_loaded(load_documents(text, file, strict=strict), file, FilePositions(text))
+
+
+def objects_from_loaded(loaded: LoadedFile, file: str, positions: FilePositions) -> RenderResult:
     objects: list[RenderedObject] = []
     findings = list(loaded.findings)
     for doc in loaded.docs:
@@ -89,10 +97,41 @@ def combine(results: Iterable[RenderResult]) -> RenderResult:
     return RenderResult(tuple(objects), tuple(findings), tuple(dict.fromkeys(files)))
 
 
+def _load_file(path: Path, file: str) -> LoadedFile:
+    return load_documents(read_text(path, file), file)
+
+
+def _load_chunk(chunk: list[tuple[Path, str]]) -> list[LoadedFile]:
+    return [_load_file(path, file) for path, file in chunk]
+
+
+def _parse_workers(files: int) -> int:
+    configured = os.environ.get(_WORKERS_ENV)
+    if configured is not None:
+        return max(1, int(configured))
+    return min(os.cpu_count() or 1, 8) if files >= _PARALLEL_FROM_FILES else 1
+
+
+def load_files(named: list[tuple[Path, str]]) -> list[LoadedFile]:
+    """Parse many files; big trees are parsed by worker processes (YAML parsing is most of a run)."""
+    workers = _parse_workers(len(named))
+    if workers <= 1:
+        return [_load_file(path, file) for path, file in named]
+    size = max(16, len(named) // (workers * 8))
+    chunks = [named[i:i + size] for i in range(0, len(named), size)]
+    context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return [loaded for part in pool.map(_load_chunk, chunks) for loaded in part]
+
+
+def _reader(path: Path, file: str) -> Callable[[], str]:
+    return lambda: read_text(path, file)
+
+
 class PlainRenderer:
     name = "plain"
 
     def render(self, root: Path, source: RenderSource) -> RenderResult:
-        return combine(objects_from_text(read_text(path, file), file)
-                       for path in manifest_files(source.path)
-                       for file in (display_name(path, root),))
+        named = [(path, display_name(path, root)) for path in manifest_files(source.path)]
+        return combine(objects_from_loaded(loaded, file, FilePositions(_reader(path, file)))
+                       for (path, file), loaded in zip(named, load_files(named), strict=True))

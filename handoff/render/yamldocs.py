@@ -34,10 +34,70 @@ class LoadedFile:
     findings: tuple[Finding, ...]
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_plain_tags: dict[str, str] = {}
+_PLAIN_CACHE_MAX = 200_000
+
+
 class _Loader(yaml.CSafeLoader):
-    """Safe loader that records duplicate keys and keeps JSON-compatible scalars."""
+    """Safe loader that records duplicate keys and keeps JSON-compatible scalars.
+
+    Speed matters here (it is most of a validation run): plain-scalar tag resolution is memoised by
+    value, and documents are built by ``build`` below instead of PyYAML's generator-based constructor.
+    """
 
     duplicates: list[tuple[str, int, int]]
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _plain_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                if len(_plain_tags) > _PLAIN_CACHE_MAX:
+                    _plain_tags.clear()
+                _plain_tags[value] = tag
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        return resolved
+
+    def build(self, node: yaml.Node, memo: dict[int, Any]) -> Any:
+        """Construct a document; aliases share one object (memo), as PyYAML does."""
+        cls = node.__class__
+        tag = node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR:
+                return node.value
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return self.bool_values[node.value.lower()]
+            return self.construct_object(node, deep=True)
+        known = memo.get(id(node))
+        if known is not None:
+            return known
+        if cls is yaml.SequenceNode and tag == _SEQ:
+            items: list[Any] = []
+            memo[id(node)] = items
+            items.extend(self.build(child, memo) for child in node.value)
+            return items
+        if cls is yaml.MappingNode and tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            mapping: dict[str, Any] = {}
+            memo[id(node)] = mapping
+            for key_node, value_node in node.value:
+                key = key_node.value if key_node.tag == _STR else self.construct_object(key_node, deep=True)
+                if not isinstance(key, str):
+                    key = _json_key(key)
+                if key in mapping:
+                    mark = key_node.start_mark
+                    self.duplicates.append((key, mark.line + 1, mark.column + 1))
+                mapping[key] = self.build(value_node, memo)
+            return mapping
+        return self.construct_object(node, deep=True)  # merge keys, custom tags: PyYAML's own path
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
@@ -83,7 +143,7 @@ def load_documents(text: str, file: str, *, strict: bool = True) -> LoadedFile:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                data = loader.construct_document(node)
+                data = loader.build(node, {})
                 if data is not None:
                     docs.append(YamlDoc(data=data, line=node.start_mark.line + 1, index=index))
             index += 1
@@ -170,7 +230,7 @@ class LazyPositions(Mapping[str, tuple[int, int]]):
 class FilePositions:
     """Composes a file's text once, on demand, and hands out one LazyPositions per document."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str | Callable[[], str]) -> None:
         self._text = text
         self._docs: list[Positions] | None = None
         self._lock = threading.Lock()
@@ -179,7 +239,8 @@ class FilePositions:
         if self._docs is None:
             with self._lock:
                 if self._docs is None:
-                    self._docs = document_positions(self._text)
+                    text = self._text if isinstance(self._text, str) else self._text()
+                    self._docs = document_positions(text)
         return self._docs
 
     def for_document(self, index: int, prefix: str = "") -> LazyPositions:

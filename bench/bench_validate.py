@@ -1,0 +1,98 @@
+"""Validation throughput: handoff's built-in engine vs kubeconform -strict on the same files.
+
+The corpus manifests (plus CRDs) are replicated to >= 10,000 objects in a temp dir. Every side parses
+the YAML itself. handoff runs as the real CLI (`handoff validate --engine builtin`, one process, so
+interpreter start-up and schema compilation are counted) and in-process; kubeconform runs with its
+default workers and with -n 2, against the same standalone schemas. Writes bench/results/validate.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from handoff.render import render_path  # noqa: E402
+from handoff.render.tools import find_tool  # noqa: E402
+from handoff.validate import SchemaOptions, validate  # noqa: E402
+from handoff.validate.kubeconform import kubeconform_schema_dir  # noqa: E402
+
+CORPUS_CANDIDATES = [ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")]
+TARGET_OBJECTS = 10_000
+RUNS = 3
+
+
+def corpus() -> Path:
+    for candidate in CORPUS_CANDIDATES:
+        if (candidate / "manifests").is_dir():
+            return candidate / "manifests"
+    raise SystemExit("shared corpus not found")
+
+
+def replicate(work: Path) -> tuple[Path, int]:
+    source = corpus()
+    per_copy = len(render_path(source, repo=source).objects)
+    copies = -(-TARGET_OBJECTS // per_copy)
+    tree = work / "manifests"
+    for i in range(copies):
+        shutil.copytree(source, tree / f"copy{i:04d}")
+    return tree, per_copy * copies
+
+
+def best_of(fn: object, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    kubeconform = find_tool("kubeconform")
+    with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
+        tree, objects = replicate(Path(tmp))
+        files = sum(1 for _ in tree.rglob("*.yaml"))
+        schema_dir = kubeconform_schema_dir(None)
+        handoff_cli = [str(ROOT / ".venv" / "bin" / "handoff"), "validate", "--engine", "builtin",
+                       "--config-repo", str(tree), "--output", "json", "--output-file", str(Path(tmp) / "r.json"),
+                       str(tree)]
+        rows: list[tuple[str, float]] = []
+        rows.append(("handoff builtin (CLI, 1 process)",
+                     best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False))))
+
+        def in_process() -> None:
+            validate(render_path(tree, repo=tree), schema_options=SchemaOptions(), engine="builtin")
+
+        in_process()  # warm: schemas compiled once per process, as in a long-lived reconciler
+        rows.append(("handoff builtin (in-process, warm)", best_of(in_process)))
+        if kubeconform is not None:
+            base = [str(kubeconform), "-strict", "-summary", "-schema-location",
+                    f"{schema_dir}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json"]
+            rows.append(("kubeconform -strict (default workers)",
+                         best_of(lambda: subprocess.run([*base, str(tree)], capture_output=True, check=False))))
+            rows.append(("kubeconform -strict -n 2",
+                         best_of(lambda: subprocess.run([*base, "-n", "2", str(tree)], capture_output=True,
+                                                        check=False))))
+    reference = next((t for name, t in rows if name.startswith("kubeconform -strict (default")), None)
+    lines = [f"# Validation throughput ({objects} objects in {files} files, {os.cpu_count()} cores, best of {RUNS})",
+             "", "| engine | seconds | objects/s | speed vs kubeconform default |", "| --- | ---: | ---: | ---: |"]
+    for name, seconds in rows:
+        ratio = f"{reference / seconds:.2f}x" if reference else "n/a (kubeconform missing)"
+        lines.append(f"| {name} | {seconds:.2f} | {objects / seconds:,.0f} | {ratio} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = ROOT / "bench" / "results" / "validate.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
