@@ -61,13 +61,11 @@ def objects_from_yaml(text: str, file: str, first_line: int = 1) -> list[Fixture
 
 
 def _walk(node: Any, prefix: str, positions: dict[str, tuple[int, int]], offset: int) -> None:
+    """Mapping entries point at their key, list items at the item (the render layer's convention)."""
     if isinstance(node, CommentedMap):
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, CommentedMap | CommentedSeq):
-                line, col = node.lc.key(key)
-            else:
-                line, col = node.lc.value(key)
+            line, col = node.lc.key(key)  # the key, as handoff.render's positions do
             positions[path] = (line + offset, col + 1)
             _walk(value, path, positions, offset)
     elif isinstance(node, CommentedSeq):

@@ -55,7 +55,7 @@ def test_fail_names_file_line_column_path_id_and_severity() -> None:
                   image: nginx:latest
         """,
         "disallow-latest-tag",
-        [(11, 18, "disallow-latest-tag")],
+        [(11, 11, "disallow-latest-tag")],
     )
     assert finding.file == "manifest.yaml"
     assert finding.path == "spec.template.spec.containers[0].image"
@@ -79,7 +79,7 @@ def test_second_container_index_is_named() -> None:
                 privileged: true
         """,
         "disallow-privileged",
-        [(10, 21, "disallow-privileged")],
+        [(10, 9, "disallow-privileged")],
     )
     assert findings[0].path == "spec.containers[1].securityContext.privileged"
 
@@ -112,7 +112,7 @@ def test_require_image_digest_is_off_unless_enabled() -> None:
             - {name: web, image: "ghcr.io/acme/web:1.0"}
         """
     assert_violations(manifest, "require-image-digest", [])
-    assert_violations(manifest, "require-image-digest", [(6, 26, "require-image-digest")], params={"enabled": True})
+    assert_violations(manifest, "require-image-digest", [(6, 19, "require-image-digest")], params={"enabled": True})
 
 
 def test_non_workloads_are_ignored() -> None:
