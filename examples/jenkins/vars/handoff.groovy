@@ -17,6 +17,8 @@ def call(Map cfg = [:]) {
         "HANDOFF_ENV=${cfg.get('env', '')}",
         "HANDOFF_CONFIG_REPO=${cfg.get('configRepo', '')}",
         "HANDOFF_FORGE=${cfg.get('forge', 'github')}",
+        "HANDOFF_PROJECT=${cfg.get('project', '')}",
+        "HANDOFF_FORGE_URL=${cfg.get('forgeUrl', '')}",
         "HANDOFF_TOKEN_VARIABLE=HANDOFF_TOKEN",
         "HANDOFF_MODE=${cfg.get('mode', '')}",
         "HANDOFF_BASE=${cfg.get('base', '')}",
@@ -40,6 +42,8 @@ image_ref=$HANDOFF_IMAGE
 [ -z "$HANDOFF_TAG" ] || image_ref="$image_ref:$HANDOFF_TAG"
 set -- propose --image "$image_ref" --app "$HANDOFF_APP" --env "$HANDOFF_ENV" --forge "$HANDOFF_FORGE" --output json
 [ -z "$HANDOFF_CONFIG_REPO" ] || set -- "$@" --config-repo "$HANDOFF_CONFIG_REPO"
+[ -z "$HANDOFF_PROJECT" ] || set -- "$@" --project "$HANDOFF_PROJECT"
+[ -z "$HANDOFF_FORGE_URL" ] || set -- "$@" --forge-url "$HANDOFF_FORGE_URL"
 [ -z "$HANDOFF_MODE" ] || set -- "$@" --mode "$HANDOFF_MODE"
 [ -z "$HANDOFF_BASE" ] || set -- "$@" --base "$HANDOFF_BASE"
 [ -z "$HANDOFF_LABELS" ] || set -- "$@" --labels "$HANDOFF_LABELS"

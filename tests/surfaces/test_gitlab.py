@@ -1,0 +1,122 @@
+"""The GitLab component, included with inputs as GitLab does and its job script run as the runner does;
+the classic include template and the Jenkins step run the very same script."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xmlschema
+from ruamel.yaml import YAML
+
+from .configrepo import GIT_ENV, make_config_repo
+from .gitlab import include_component, run_job
+from .paths import REPO, SCHEMAS
+
+COMPONENT = REPO / "gitlab-templates" / "templates" / "handoff.yml"
+CLASSIC = REPO / "gitlab-templates" / "handoff.gitlab-ci.yml"
+GROOVY = REPO / "examples" / "jenkins" / "vars" / "handoff.groovy"
+HOSTILE = '$(touch pwned)"; rm -rf victim; echo "`touch pwned2`'
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), **GIT_ENV}
+
+
+def _job(inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    jobs = include_component(COMPONENT, {"handoff-image": "registry.example.com/handoff:0.1.0", **inputs})
+    assert len(jobs) == 1
+    return next(iter(jobs.items()))
+
+
+def test_component_job_proposes_and_writes_dotenv_and_junit(tmp_path: Path) -> None:
+    origin = make_config_repo(tmp_path)
+    name, job = _job({"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+                      "config-repo": str(origin), "forge": "local", "job-prefix": "bump", "labels": HOSTILE})
+    assert name == "bump-propose" and job["stage"] == "deploy"
+    assert job["image"] == {"name": "registry.example.com/handoff:0.1.0", "entrypoint": [""]}
+    project = tmp_path / "project"
+    (project / "victim").mkdir(parents=True)
+    proc = run_job(job, project, _env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    dotenv = dict(line.split("=", 1) for line in (project / "handoff.env").read_text().splitlines())
+    assert dotenv["HANDOFF_OPERATION"] == "created"
+    assert dotenv["HANDOFF_BRANCH"] == "handoff/dev/web"
+    assert "HANDOFF_MR_IID" in dotenv and "HANDOFF_MR_URL" in dotenv
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(str(project / "handoff-junit.xml"))
+    assert not (project / "pwned").exists() and not (project / "pwned2").exists()
+    assert (project / "victim").is_dir()
+    for reported in (job["artifacts"]["reports"]["dotenv"], job["artifacts"]["reports"]["junit"]):
+        assert (project / reported).is_file()
+
+
+def test_component_validate_job_fails_on_findings_with_junit(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "envs").mkdir(parents=True)
+    (project / "envs" / "web.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: three}\n"
+    )
+    _, job = _job({"command": "validate", "path": "envs"})
+    proc = run_job(job, project, _env(tmp_path))
+    assert proc.returncode == 1
+    junit = (project / "handoff-junit.xml").read_text()
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(junit)
+    assert "<failure" in junit
+
+
+def test_inputs_are_checked_as_gitlab_checks_them() -> None:
+    with pytest.raises(AssertionError, match="options"):
+        _job({"command": "deploy-everything"})
+    with pytest.raises(AssertionError, match="does not match"):
+        _job({"job-prefix": "Bad Prefix"})
+
+
+def _component_script() -> str:
+    return _job({})[1]["script"][0]
+
+
+def test_classic_template_runs_the_same_script() -> None:
+    classic = YAML(typ="safe").load(CLASSIC.read_text())[".handoff"]
+    assert classic["script"][0] == _component_script()
+    assert classic["artifacts"] == _job({})[1]["artifacts"]
+    assert set(classic["variables"]) - {"HANDOFF_CONTAINER_IMAGE"} == set(_job({})[1]["variables"])
+
+
+def jenkins_script() -> str:
+    """The shell script of the Jenkins step, exactly as the Groovy file holds it."""
+    text = GROOVY.read_text()
+    match = re.search(r"sh label: 'handoff', script: '''\n(.*?)'''", text, re.S)
+    assert match, "no single-quoted sh script in handoff.groovy"
+    script = match.group(1)
+    assert "\\" not in script  # Groovy would process backslash escapes in a ''' string
+    return script
+
+
+def test_jenkins_step_runs_its_own_script(tmp_path: Path) -> None:
+    origin = make_config_repo(tmp_path)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    env = {**_env(tmp_path), "HANDOFF_COMMAND": "propose", "HANDOFF_IMAGE": "registry.example.com/acme/web",
+           "HANDOFF_TAG": "2.0.0", "HANDOFF_APP": "web", "HANDOFF_ENV": "dev", "HANDOFF_CONFIG_REPO": str(origin),
+           "HANDOFF_FORGE": "local", "HANDOFF_PROJECT": "", "HANDOFF_FORGE_URL": "", "HANDOFF_TOKEN_VARIABLE": "HANDOFF_TOKEN", "HANDOFF_MODE": "",
+           "HANDOFF_BASE": "", "HANDOFF_LABELS": HOSTILE, "HANDOFF_REVIEWERS": "", "HANDOFF_DRAFT": "false",
+           "HANDOFF_AUTO_MERGE": "false", "HANDOFF_DRY_RUN": "false", "HANDOFF_PATH": ".",
+           "HANDOFF_FAIL_ON": "error"}
+    # Jenkins' sh step runs the script with `sh -xe`.
+    proc = subprocess.run(["sh", "-xe", "-c", jenkins_script()], cwd=workspace, env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "HANDOFF_OPERATION=created" in (workspace / "handoff.env").read_text()
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(str(workspace / "handoff-junit.xml"))
+    assert not (workspace / "pwned").exists()
+
+
+def test_jenkins_script_is_the_gitlab_script() -> None:
+    def body(s: str) -> list[str]:
+        return [line.strip() for line in s.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+    assert body(jenkins_script()) == body(_component_script())
