@@ -1,0 +1,1 @@
+"""handoff test suite (a package, so test modules import shared helpers as ``tests.harness``)."""

@@ -1,0 +1,1 @@
+"""Smoke tests: one real operation per component of the test harness."""

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# `make tools`: build or install the pinned real tools the tests use, cache them per user, link them into .tools/bin.
+# Idempotent: a tool whose cached binary exists is only re-linked, so a warm run takes about a second.
+set -euo pipefail
+
+tools_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_dir="$(dirname "$tools_dir")"
+# shellcheck source=tools/versions.env
+source "$tools_dir/versions.env"
+
+cache_dir="${HANDOFF_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/handoff-tools}"
+bin_dir="$repo_dir/.tools/bin"
+log_dir="$cache_dir/logs"
+mkdir -p "$bin_dir" "$log_dir"
+
+# Every pinned version builds with the machine's Go; never let a go.mod toolchain line fetch another one.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export GOFLAGS="-trimpath -buildvcs=false"
+export CGO_ENABLED=0
+
+# Two concurrent `make tools` (e.g. two checkouts) must not build the same binary at once.
+exec 9>"$cache_dir/.lock"
+flock 9
+
+say() { printf '%-15s %s\n' "$1" "$2"; }
+
+# HANDOFF_TOOLS_ONLY="helm yq" limits a run to some tools (the rest are neither built nor re-linked).
+wanted() { [[ -z "${HANDOFF_TOOLS_ONLY:-}" || " $HANDOFF_TOOLS_ONLY " == *" $1 "* ]]; }
+
+need_go() {
+  command -v go >/dev/null || { echo "make tools: Go >= 1.26 is needed to build $1 (not found on PATH)" >&2; exit 1; }
+}
+
+# cached NAME VERSION: path of the cached binary.
+cached() { echo "$cache_dir/$1-$2/$1"; }
+
+link() { ln -sfn "$1" "$bin_dir/$2"; }
+
+# run_logged NAME CMD...: run a build, keeping its output in the cache's log dir and showing the tail on failure.
+run_logged() {
+  local name="$1" log="$log_dir/$1.log"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    echo "make tools: building $name failed: $*" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+}
+
+# go_install NAME VERSION PACKAGE: `go install PACKAGE@VERSION` into the cache (modules without replace lines).
+go_install() {
+  local name="$1" version="$2" package="$3" out
+  wanted "$name" || return 0
+  out="$(cached "$name" "$version")"
+  if [[ ! -x "$out" ]]; then
+    need_go "$name"
+    local start=$SECONDS tmp
+    tmp="$(mktemp -d "$cache_dir/.build-$name.XXXXXX")"
+    run_logged "$name" env GOBIN="$tmp" go install -ldflags="-s -w ${4:-}" "$package@$version"
+    mkdir -p "$(dirname "$out")"
+    mv "$tmp/$(ls "$tmp")" "$out.tmp" && mv "$out.tmp" "$out" && rmdir "$tmp"
+    say "$name" "$version built in $((SECONDS - start))s"
+  else
+    say "$name" "$version cached"
+  fi
+  link "$out" "$name"
+}
+
+# go_build NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]: build PACKAGE inside one of our tools/<dir> modules, for
+# modules whose own go.mod has replace lines (k8s.io/kubernetes, etcd server) and so refuse `go install pkg@version`.
+go_build() {
+  local name="$1" version="$2" module_dir="$3" package="$4" ldflags="${5:-}" out
+  wanted "$name" || return 0
+  out="$(cached "$name" "$version")"
+  if ! grep -q " $version\$" "$module_dir/go.mod"; then
+    echo "make tools: $module_dir/go.mod does not pin $version (see tools/versions.env)" >&2
+    exit 1
+  fi
+  if [[ ! -x "$out" ]]; then
+    need_go "$name"
+    local start=$SECONDS
+    mkdir -p "$(dirname "$out")"
+    run_logged "$name" go build -C "$module_dir" -o "$out.tmp" -ldflags="-s -w $ldflags" "$package"
+    mv "$out.tmp" "$out"
+    say "$name" "$version built in $((SECONDS - start))s"
+  else
+    say "$name" "$version cached"
+  fi
+  link "$out" "$name"
+}
+
+# Debian packages: docker-registry (the CNCF distribution registry), skopeo, umoci, git. Installed only when missing.
+apt_tools() {
+  local -A package_of=([docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [git]=git)
+  local missing=() tool
+  for tool in "${!package_of[@]}"; do
+    wanted "$tool" || continue
+    command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}")
+  done
+  if ((${#missing[@]})); then
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+      command -v sudo >/dev/null || { echo "make tools: install as root: apt-get install ${missing[*]}" >&2; exit 1; }
+      sudo=(sudo -n)
+    fi
+    say apt "installing ${missing[*]}"
+    run_logged apt-update "${sudo[@]}" apt-get update -qq
+    run_logged apt-install "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  for tool in "${!package_of[@]}"; do
+    wanted "$tool" || continue
+    link "$(command -v "$tool")" "$tool"
+    say "$tool" "$(dpkg-query -W -f='${Version}' "${package_of[$tool]}" 2>/dev/null || echo system) (system)"
+  done
+}
+
+apt_tools
+
+k8s_minor="${KUBERNETES_VERSION#v1.}"
+k8s_minor="${k8s_minor%%.*}"
+go_build etcd "$ETCD_VERSION" "$tools_dir/etcd" go.etcd.io/etcd/server/v3 \
+  "-X go.etcd.io/etcd/api/v3/version.GitSHA=release"
+go_build kube-apiserver "$KUBERNETES_VERSION" "$tools_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
+  "-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 \
+-X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean"
+go_install kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
+go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+go_install kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
+go_install yq "$YQ_VERSION" github.com/mikefarah/yq/v4
+go_install conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest \
+  "-X github.com/open-policy-agent/conftest/internal/commands.version=${CONFTEST_VERSION#v}"
+
+echo "make tools: all tools linked in ${bin_dir#"$repo_dir/"}"
