@@ -44,7 +44,8 @@ class GitHubForge:
         self._retry = retry or RetryPolicy()
         self._github_exc = github.GithubException
         # PyGithub's own pacing follows GitHub's advice (1 s between writes); tests turn it off.
-        self._gh = github.Github(auth=github.Auth.Token(token), base_url=base_url or DEFAULT_API, retry=None, lazy=True,
+        self._gh = github.Github(auth=github.Auth.Token(token), base_url=base_url or DEFAULT_API, retry=None,
+                                 lazy=True,
                                  seconds_between_requests=0.25 if throttle else None,
                                  seconds_between_writes=1.0 if throttle else None)
         self._repo = self._gh.get_repo(project)
