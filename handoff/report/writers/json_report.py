@@ -10,6 +10,8 @@ from handoff.redact import redact
 from handoff.report.model import ObjectRef, ValidationReport
 from handoff.report.writers.base import WriterOptions, sorted_findings
 
+_PRETTY_UP_TO = 2_000
+
 
 def _ref(ref: ObjectRef | None) -> dict[str, str] | None:
     if ref is None:
@@ -23,9 +25,13 @@ def write_json(report: ValidationReport, options: WriterOptions) -> str:
         "summary": {"text": report.summary(), "objects": len(report.objects),
                     "files": len({o.file for o in report.objects}), **counts,
                     "findings": len(report.findings)},
-        "objects": [{**asdict(o), "object": _ref(o.object)} for o in report.objects],
-        "findings": [{**asdict(f), "severity": str(f.severity), "object": _ref(f.object)}
-                     for f in sorted_findings(report)],
+        "objects": [{"object": _ref(o.object), "file": o.file, "line": o.line, "status": o.status,
+                     "reason": o.reason} for o in report.objects],
+        "findings": [{"rule": f.rule, "severity": str(f.severity), "message": f.message, "file": f.file,
+                      "line": f.line, "column": f.column, "path": f.path, "object": _ref(f.object),
+                      "engine": f.engine} for f in sorted_findings(report)],
         "waivers": [{**asdict(w), "object": _ref(w.object)} for w in report.waivers],
     }
-    return redact(json.dumps(data, indent=2)) + "\n"
+    # the C encoder only runs without indent: big reports stay compact so CI does not wait on them
+    indent = 2 if len(report.objects) + len(report.findings) <= _PRETTY_UP_TO else None
+    return redact(json.dumps(data, indent=indent)) + "\n"
