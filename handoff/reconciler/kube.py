@@ -136,7 +136,8 @@ class KubeClient:
             self.session.headers["Authorization"] = f"Bearer {conn.token}"
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "handoff-reconciler"
-        self.session.verify = conn.ca_file if conn.verify and conn.ca_file else conn.verify
+        self._verify: str | bool = conn.ca_file if conn.verify and conn.ca_file else conn.verify
+        self.session.trust_env = False  # no proxies from the environment for the API server
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         if conn.client_cert:
@@ -150,8 +151,9 @@ class KubeClient:
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         headers = {"Content-Type": content_type} if data is not None else None
         try:
+            # verify per request: REQUESTS_CA_BUNDLE in the environment would override the session's
             r = self.session.request(method, self.conn.server + path, params=params, data=data,
-                                     headers=headers, timeout=_TIMEOUT)
+                                     headers=headers, timeout=_TIMEOUT, verify=self._verify)
         except requests.RequestException as e:
             raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
         if r.status_code >= 400:
