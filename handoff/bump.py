@@ -96,7 +96,7 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 def _as_ref(image: ImageRef | str) -> ImageRef:
     ref = parse(image) if isinstance(image, str) else image
     if not ref.tag and not ref.digest:
-        raise ImageRefError(f"image reference {str(ref)!r} needs a tag or a digest to bump to")
+        raise ImageRefError(f"invalid image reference {str(ref)!r}: a tag or a digest is needed to bump to")
     return ref
 
 
