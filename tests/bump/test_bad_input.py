@@ -17,6 +17,7 @@ from handoff.errors import (
     PathEscapeError,
     YamlError,
 )
+
 from .helpers import helm_config, make_repo, snapshot
 
 VALUES = "image:\n  repository: ghcr.io/acme/web\n  tag: 1.4.1\n  pullPolicy: IfNotPresent\n"
