@@ -286,7 +286,7 @@ class Reconciler:
             state.next_due = time.monotonic() + delay
             r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
                                                                f"retrying in {delay:.0f}s)"})
-        log.info("pass finished", extra={"source": source.name, "result": r.result, "message": r.message,
+        log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
                                          "seconds": round(r.duration, 3)})
