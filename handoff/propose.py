@@ -295,13 +295,16 @@ class _Run:
         repo = self.repo
         up_to_date = branch_sha is not None and repo.same_content(head, branch_sha,
                                                                   excluding=(PROPOSAL_FILES,))
-        if up_to_date and existing is not None:
+        if up_to_date and existing is not None and forge.is_current(existing, request):
             return replace(done, operation="none", head_sha=branch_sha or head,
                            message="the rolling branch already proposes this image")
         if self.opts.dry_run:
             return replace(done, operation="updated" if existing else "created", message="dry run")
-        if up_to_date:
-            head = branch_sha or head
+        # Same change, new description (e.g. a rerun's pipeline URL): like create-pull-request, that
+        # updates the PR, not the branch. Only the local forge, which keeps the description in the
+        # branch, needs a push, and that commit touches nothing but its proposal files.
+        if up_to_date and branch_sha is not None and repo.same_content(head, branch_sha):
+            head = branch_sha
         else:
             pushed = repo.push(head, branch, lease=branch_sha or "", force=True)
             if not pushed.ok:
@@ -319,8 +322,9 @@ class _Run:
                     raise
                 proposal = forge.update(found, request)
                 operation = "updated"
+        what = "the proposal's description" if up_to_date and operation == "updated" else "proposal"
         return replace(done, operation=operation, head_sha=head, pr_number=proposal.number or None,
-                       pr_url=proposal.url, message=f"{operation} proposal on {branch}")
+                       pr_url=proposal.url, message=f"{operation} {what} on {branch}")
 
     # -- helpers ----------------------------------------------------------------------------------
     def _git_sign(self) -> str | None:

@@ -27,11 +27,15 @@ class ProposalRequest:
 
 @dataclass(frozen=True)
 class Proposal:
-    """An open (or just closed) PR/MR. ``number`` is 0 for the local forge, which has no numbers."""
+    """An open (or just closed) PR/MR. ``number`` is 0 for the local forge, which has no numbers.
+    ``title`` and ``body`` are what the forge holds now (as found), so a rerun can tell whether only
+    the description changed."""
 
     number: int
     url: str
     state: str = "open"
+    title: str = ""
+    body: str = ""
 
 
 class Forge(Protocol):
@@ -46,6 +50,10 @@ class Forge(Protocol):
 
     def find_open(self, head: str, base: str) -> Proposal | None:
         """The open proposal from ``head`` into ``base``, if any."""
+        ...
+
+    def is_current(self, proposal: Proposal, request: ProposalRequest) -> bool:
+        """True when ``proposal`` already has the title and description ``request`` would set."""
         ...
 
     def create(self, request: ProposalRequest) -> Proposal:

@@ -66,7 +66,11 @@ class GitHubForge:
         return {}
 
     def _proposal(self, pr: Any) -> Proposal:
-        return Proposal(int(pr.number), str(pr.html_url), str(pr.state))
+        return Proposal(int(pr.number), str(pr.html_url), str(pr.state), str(pr.title or ""),
+                        str(pr.body or ""))
+
+    def is_current(self, proposal: Proposal, request: ProposalRequest) -> bool:
+        return (proposal.title, proposal.body) == (redact(request.title), redact(request.body))
 
     def find_open(self, head: str, base: str) -> Proposal | None:
         def find() -> Any:

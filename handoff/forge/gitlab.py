@@ -57,7 +57,11 @@ class GitLabForge:
 
     @staticmethod
     def _proposal(mr: Any) -> Proposal:
-        return Proposal(int(mr.iid), str(mr.web_url), str(mr.state))
+        return Proposal(int(mr.iid), str(mr.web_url), str(mr.state), str(mr.title or ""),
+                        str(mr.description or ""))
+
+    def is_current(self, proposal: Proposal, request: ProposalRequest) -> bool:
+        return (proposal.title, proposal.body) == (self._title(request), redact(request.body))
 
     def _user_ids(self, usernames: tuple[str, ...]) -> list[int]:
         ids = []

@@ -39,6 +39,7 @@ class LocalForge:
             "base": request.base,
             "state": state,
             "title": redact(request.title),
+            "body": redact(request.body),
             "labels": list(request.labels),
             "reviewers": list(request.reviewers),
             "assignees": list(request.assignees),
@@ -67,8 +68,12 @@ class LocalForge:
             except ValueError:
                 continue
             if record.get("head") == head and record.get("state") == "open":
-                return Proposal(0, self._url(head))
+                return Proposal(0, self._url(head), "open", str(record.get("title", "")),
+                                str(record.get("body", "")))
         return None
+
+    def is_current(self, proposal: Proposal, request: ProposalRequest) -> bool:
+        return (proposal.title, proposal.body) == (redact(request.title), redact(request.body))
 
     def create(self, request: ProposalRequest) -> Proposal:
         return Proposal(0, self._url(request.head))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.ci_env import CiContext
 from handoff.cli import main
 from handoff.git import GitAuth
 from handoff.propose import ProposeOptions, ProposeResult, propose
@@ -149,3 +150,20 @@ def test_cli_json_outputs_and_no_token_anywhere(git_server: GitServer, tmp_path:
     errors = [line for line in failed.err.splitlines() if line.startswith("handoff: error:")]
     assert len(errors) == 1 and "Authentication failed" in errors[0]
     assert "CFG_TOKEN" not in os.environ.get("GIT_CONFIG_VALUE_0", "")
+
+
+def test_rerun_with_a_new_description_updates_the_proposal_not_the_change(git_server: GitServer) -> None:
+    """Same image, new pipeline URL: the proposal's description is updated (operation ``updated``), the
+    proposed config change stays byte-identical, and the same rerun again is ``none``."""
+    url = git_server.create_repo("desc", {"apps.yaml": MARKERS})
+    first = run(git_server, url, "registry.example/web:1.1.0", ci=CiContext("gitlab", pipeline_url="https://ci/p/1"))
+    second = run(git_server, url, "registry.example/web:1.1.0", ci=CiContext("gitlab", pipeline_url="https://ci/p/2"))
+    assert (first.operation, second.operation) == ("created", "updated")
+    assert second.message == "updated the proposal's description on handoff/dev/web"
+    bare = str(git_server.bare_path("desc"))
+    # the local forge keeps the description in the branch: only its proposal files changed
+    assert git("--git-dir", bare, "diff", "--name-only", first.head_sha, second.head_sha).split() == [
+        ".handoff/proposals/dev-web.json", ".handoff/proposals/dev-web.md"]
+    assert "https://ci/p/2" in show(git_server, "desc", "handoff/dev/web", ".handoff/proposals/dev-web.md")
+    again = run(git_server, url, "registry.example/web:1.1.0", ci=CiContext("gitlab", pipeline_url="https://ci/p/2"))
+    assert again.operation == "none" and again.head_sha == second.head_sha
