@@ -43,6 +43,9 @@ class _SourceState:
     desired: list[dict[str, Any]] = field(default_factory=list)
     next_due: float = 0.0
     failures: int = 0
+    # resourceVersion of each object when last known to match the desired state: an unchanged
+    # resourceVersion cannot have drifted, so the dry-run is skipped for it
+    in_sync: dict[ObjectRef, str] = field(default_factory=dict)
 
 
 def error_kind(e: BaseException) -> str:
@@ -77,6 +80,10 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
     return [dict(o.obj) for o in result.objects]
+
+
+def _rv(obj: Mapping[str, Any] | None) -> str:
+    return str(((obj or {}).get("metadata") or {}).get("resourceVersion", ""))
 
 
 class Reconciler:
@@ -142,7 +149,7 @@ class Reconciler:
                 problem = e
         if fresh is not None:
             return self._apply_revision(source, state, revision, fresh)
-        drift = self._drift_pass(source, state.desired) if state.desired else ()
+        drift = self._drift_pass(source, state) if state.desired else ()
         if problem is None:
             return self._result(source, state, status.SUCCEEDED, "no change", revision, drift=drift)
         kept = f"; keeping revision {state.applied_revision[:12]}" if state.applied_revision else ""
@@ -239,6 +246,7 @@ class Reconciler:
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(revision, tuple(keep)))
         state.applied_revision, state.desired = revision, objects
+        state.in_sync = {a.ref: _rv(a.result) for a in applied}
         healthy: dict[str, int] = {}
         for a in applied:
             h = health(a.ref, a.result).status
@@ -250,22 +258,25 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
 
-    def _drift_pass(self, source: Source, objects: list[dict[str, Any]]) -> tuple[Drift, ...]:
-        live = self._live(source, objects)
+    def _drift_pass(self, source: Source, state: _SourceState) -> tuple[Drift, ...]:
+        live = self._live(source, state.desired)
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
-        for obj in objects:
+        for obj in state.desired:
             ref = ref_of(obj)
             current = live.get(ref)
             if drift_ignored(obj) or drift_ignored(current):
                 continue
+            if current is not None and state.in_sync.get(ref) == _rv(current):
+                continue
             drift = compare(ref, self.client.apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
                 if current is not None else Drift(ref=ref, fields=(), missing=True)
             if drift is None:
+                state.in_sync[ref] = _rv(current)
                 continue
             found.append(drift)
             if revert:
-                apply_one(self.client, obj, current)
+                state.in_sync[ref] = _rv(apply_one(self.client, obj, current).result)
         return tuple(found)
 
     # ---- bookkeeping -------------------------------------------------------------------------------
