@@ -16,7 +16,7 @@ import cel
 from handoff.policy.celext import kubernetes_context
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
-from handoff.policy.paths import iterate, join, pod_spec
+from handoff.policy.paths import NAMED_LISTS, iterate, join, pod_spec, pod_spec_path
 from handoff.policy.selectors import labels_of, selector_matches
 from handoff.report.model import Finding, Severity, ValidationReport
 
@@ -76,6 +76,7 @@ class CelEngine:
         )
         # Converting an object into CEL values is the dominant cost: bind only what expressions read.
         self._variables = {c.policy.id: c.variables for c in self._policies}
+        self._fast_programs: dict[tuple[str, ...], Any] = {}
         self._context = kubernetes_context()
         self._context.add_variable("oldObject", None)
 
@@ -95,23 +96,126 @@ class CelEngine:
             for c in self._policies
         }
         findings: list[Finding] = []
+        self._context.add_variable("__params", params)
         for item in objects:
             obj = item.obj
             applicable = [c for c in active if _matches(c.policy, obj, namespaces)]
             if not applicable:
                 continue
             needed: set[str] = set().union(*(self._variables[c.policy.id] for c in applicable))
-            if "object" in needed:
+            # Converting Python data into CEL values dominates the cost, so each object is converted
+            # once: the whole object when an expression reads it, else just its pod spec.
+            spec_path = pod_spec_path(str(obj.get("kind", "")))
+            if "object" in needed or any(not c.policy.foreach for c in applicable):
                 self._context.add_variable("object", obj)
+                root = "object." + spec_path
+            else:
+                self._context.add_variable("__pod", pod_spec(obj))
+                root = "__pod"
             if "namespaceObject" in needed:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
                 self._context.add_variable("namespaceObject", namespace_object)
-            if "podSpec" in needed:
-                self._context.add_variable("podSpec", pod_spec(obj))
+            targets: dict[str, list[tuple[str, Any]]] = {}
+            grouped = self._grouped(applicable, item, root, severities, targets)
+            if grouped is not None:
+                findings.extend(grouped)
+                applicable = [c for c in applicable if c.policy.foreach not in _POD_FOREACH]
             for compiled in applicable:
-                self._context.add_variable("params", params[compiled.policy.id])
-                findings.extend(self._check(compiled, item, severities[compiled.policy.id]))
+                severity = severities[compiled.policy.id]
+                fast = self._fast(compiled, item, root, severity, targets)
+                if fast is None:
+                    self._context.add_variable("params", params[compiled.policy.id])
+                    self._context.add_variable("podSpec", pod_spec(obj))
+                    if "object" in needed or not compiled.policy.foreach:
+                        self._context.add_variable("object", obj)
+                    fast = self._check(compiled, item, severity)
+                findings.extend(fast)
         return ValidationReport(findings=tuple(findings))
+
+    def _grouped(self, applicable: Sequence[_CompiledPolicy], item: PolicyObject, root: str,
+                 severities: Mapping[str, Severity],
+                 targets: dict[str, list[tuple[str, Any]]]) -> list[Finding] | None:
+        """Every pod-spec policy of one object in a single execution: the cel binding converts bound
+        Python values on each execution, so one execution per object is the fast path."""
+        group = []
+        for compiled in applicable:
+            foreach = compiled.policy.foreach
+            if foreach in _POD_FOREACH:
+                if foreach not in targets:
+                    targets[foreach] = iterate(item.obj, foreach)
+                if targets[foreach]:
+                    group.append(compiled)
+        if not group:
+            return []
+        key: tuple[str, ...] = (root, *(c.policy.id for c in group))
+        program = self._fast_programs.get(key)
+        if program is None:
+            inner = ", ".join(fast_expression(c.policy, "podSpec", bind_root=False) for c in group)
+            program = cel.compile(f"[{root}].map(podSpec, [{inner}])[0]")
+            self._fast_programs[key] = program
+        try:
+            results = program.execute(self._context)
+        except Exception:
+            return None
+        if not isinstance(results, list) or len(results) != len(group):
+            return None
+        findings: list[Finding] = []
+        for compiled, rows in zip(group, results, strict=True):
+            found = self._findings(compiled, item, targets[compiled.policy.foreach], rows,
+                                   severities[compiled.policy.id])
+            if found is None:
+                return None
+            findings.extend(found)
+        return findings
+
+    def _fast(self, compiled: _CompiledPolicy, item: PolicyObject, root: str, severity: Severity,
+              targets: dict[str, list[tuple[str, Any]]]) -> list[Finding] | None:
+        """All items and validations of one policy in one execution; None means "use the slow path"
+        (a generic ``foreach`` path, an evaluation error, or a non-bool result)."""
+        policy = compiled.policy
+        if policy.foreach and policy.foreach not in _POD_FOREACH:
+            return None
+        if policy.foreach not in targets:
+            targets[policy.foreach] = iterate(item.obj, policy.foreach)
+        if not targets[policy.foreach]:
+            return []
+        program = self._fast_program(compiled, root)
+        try:
+            rows = program.execute(self._context)
+        except Exception:
+            return None
+        return self._findings(compiled, item, targets[policy.foreach], rows, severity)
+
+    def _findings(self, compiled: _CompiledPolicy, item: PolicyObject, targets: list[tuple[str, Any]],
+                  rows: Any, severity: Severity) -> list[Finding] | None:
+        policy = compiled.policy
+        if not isinstance(rows, list) or len(rows) != len(targets):
+            return None
+        findings: list[Finding] = []
+        for (base, _), cells in zip(targets, rows, strict=True):
+            for check, cell in zip(compiled.validations, cells, strict=True):
+                if cell is None:
+                    continue
+                if not isinstance(cell, str):
+                    return None
+                validation = check.validation
+                message = " ".join(cell.split()) or validation.message
+                message = message or f"failed expression: {validation.expression}"
+                path = validation.field_path or join(base, validation.path)
+                line, column = item.locate(path)
+                findings.append(Finding(
+                    rule=policy.id, severity=severity, message=message, file=item.file, line=line,
+                    column=column, path=path, object=item.ref, engine=self.name,
+                ))
+        return findings
+
+    def _fast_program(self, compiled: _CompiledPolicy, root: str) -> Any:
+        key = (compiled.policy.id, root)
+        program = self._fast_programs.get(key)
+        if program is None:
+            program = cel.compile(fast_expression(compiled.policy, root))
+            self._fast_programs[key] = program
+        return program
 
     def _check(self, compiled: _CompiledPolicy, item: PolicyObject, severity: Severity) -> list[Finding]:
         policy = compiled.policy
@@ -164,3 +268,24 @@ def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Ma
     if namespace and namespace in match.exclude_namespaces:
         return False
     return selector_matches(match.label_selector, labels_of(obj))
+
+
+_POD_FOREACH = frozenset({"podSpec", *NAMED_LISTS})
+
+
+def fast_expression(policy: Policy, root: str, *, bind_root: bool = True) -> str:
+    """One CEL expression for a whole policy: for each ``foreach`` item, one cell per validation,
+    null when it passes, else its message ("" for the static message). Comprehension variables bind
+    ``podSpec``, ``params`` and ``self`` without converting anything again."""
+    cells = ", ".join(
+        f"(({v.expression}) ? null : ({v.message_expression or repr('')}))" for v in policy.validations
+    )
+    params = f"__params[{policy.id!r}]"
+    if not policy.foreach:
+        return f"[object].map(self, [{params}].map(params, [{cells}])[0])"
+    if policy.foreach == "podSpec":
+        items = "[podSpec]"
+    else:
+        items = " + ".join(f"(has(podSpec.{n}) ? podSpec.{n} : [])" for n in NAMED_LISTS[policy.foreach])
+    body = f"[{params}].map(params, ({items}).map(self, [{cells}]))[0]"
+    return f"[{root}].map(podSpec, {body})[0]" if bind_root else body

@@ -57,6 +57,12 @@ def pod_spec_path(kind: str) -> str:
     return POD_SPEC_PATHS.get(kind, _TEMPLATE_SPEC)
 
 
+NAMED_LISTS: Mapping[str, tuple[str, ...]] = {
+    "containers": ("containers",),
+    "initContainers": ("initContainers",),
+    "allContainers": ("containers", "initContainers", "ephemeralContainers"),
+    "volumes": ("volumes",),
+}
 _NAMED = {
     "podSpec": ("",),
     "containers": ("containers[*]",),
