@@ -59,7 +59,8 @@ def cel_error_text(error: Exception) -> str:
 class CelEngine:
     name = "cel"
 
-    def __init__(self, policies: Sequence[Policy]) -> None:
+    def __init__(self, policies: Sequence[Policy], *, fast: bool = True) -> None:
+        self._fast_enabled = fast
         self._policies = tuple(
             _CompiledPolicy(
                 policy=p,
@@ -116,13 +117,15 @@ class CelEngine:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
                 self._context.add_variable("namespaceObject", namespace_object)
             targets: dict[str, list[tuple[str, Any]]] = {}
-            grouped = self._grouped(applicable, item, root, severities, targets)
+            grouped = None
+            if self._fast_enabled:
+                grouped = self._grouped(applicable, item, root, severities, targets)
             if grouped is not None:
                 findings.extend(grouped)
                 applicable = [c for c in applicable if c.policy.foreach not in _POD_FOREACH]
             for compiled in applicable:
                 severity = severities[compiled.policy.id]
-                fast = self._fast(compiled, item, root, severity, targets)
+                fast = self._fast(compiled, item, root, severity, targets) if self._fast_enabled else None
                 if fast is None:
                     self._context.add_variable("params", params[compiled.policy.id])
                     self._context.add_variable("podSpec", pod_spec(obj))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from handoff.policy.cel_engine import CelEngine
+from handoff.policy.fixtures import objects_from_yaml
+from handoff.policy.model import PolicyContext
 from handoff.policy.pack import builtin_dir, load_policy_file
 from handoff.policy.testing import run_example
 from handoff.report.model import Severity
@@ -126,3 +131,27 @@ def test_non_workloads_are_ignored() -> None:
         "disallow-latest-tag",
         [],
     )
+
+
+def test_fast_and_slow_evaluation_agree() -> None:
+    policies = [load_policy_file(p) for p in PACK]
+    texts = [e.yaml for p in policies for e in p.examples]
+    texts.append((Path(__file__).parent / "fixtures" / "rego" / "manifests.yaml").read_text())
+    objects = [o for i, t in enumerate(texts) for o in objects_from_yaml(t, f"doc{i}.yaml")]
+    context = PolicyContext(params={"require-image-digest.enabled": True, "allowed-registries.registries": ["x.io"]})
+    fast = CelEngine(policies).evaluate(objects, context).findings
+    slow = CelEngine(policies, fast=False).evaluate(objects, context).findings
+    assert len(fast) > 40
+    assert sorted(fast, key=repr) == sorted(slow, key=repr)
+
+
+def test_expression_error_is_a_finding_not_a_crash(tmp_path) -> None:
+    (tmp_path / "needs-owner.yaml").write_text(
+        "id: needs-owner\nseverity: warning\ndescription: x\nforeach: containers\n"
+        "validations:\n  - expression: self.env[0].name == 'OWNER'\n    path: env\n"
+    )
+    objects = objects_from_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+                                "spec:\n  containers:\n    - {name: a, image: 'x:1'}\n", "pod.yaml")
+    [finding] = CelEngine([load_policy_file(tmp_path / "needs-owner.yaml")]).evaluate(objects, PolicyContext()).findings
+    assert finding.path == "spec.containers[0].env"
+    assert finding.message.startswith("expression could not be evaluated")
