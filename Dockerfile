@@ -25,11 +25,15 @@ COPY build/image-tools/ /out/
 FROM ${TOOLS_STAGE} AS tools
 
 FROM ${BASE_IMAGE} AS build
+# A CA bundle inside the base image for pip, where PyPI is reached through a TLS-inspecting proxy.
+ARG CA_BUNDLE=""
 RUN python3 -m venv /opt/handoff
 COPY pyproject.toml requirements.lock README* /src/
 COPY handoff /src/handoff
+# handoff/policy/builtin_pack links to ../../policies
+COPY policies /src/policies
 # The lock pins every dependency; the extras are what CI jobs (forge) and the reconciler need.
-RUN /opt/handoff/bin/python -m pip install --no-cache-dir --disable-pip-version-check \
+RUN /opt/handoff/bin/python -m pip install --no-cache-dir --disable-pip-version-check ${CA_BUNDLE:+--cert "$CA_BUNDLE"} \
       -c /src/requirements.lock "/src[all]" \
  && /opt/handoff/bin/python -m pip uninstall -y --disable-pip-version-check pip setuptools wheel \
  && find /opt/handoff -name '__pycache__' -prune -exec rm -rf {} +
@@ -40,8 +44,8 @@ LABEL org.opencontainers.image.title="handoff" \
       org.opencontainers.image.description="GitOps handoff: bump, validate, propose, promote, reconcile" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
-RUN groupadd --system --gid 10001 handoff \
- && useradd --system --uid 10001 --gid handoff --home-dir /home/handoff --create-home --shell /bin/sh handoff
+RUN groupadd --gid 10001 handoff \
+ && useradd --uid 10001 --gid handoff --home-dir /home/handoff --create-home --shell /bin/sh handoff
 COPY --from=build /opt/handoff /opt/handoff
 COPY --from=tools /out/kustomize /out/helm /out/kubeconform /usr/local/bin/
 ENV PATH=/opt/handoff/bin:$PATH \

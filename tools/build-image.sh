@@ -26,6 +26,7 @@ mkdir -p "$cache"
 bh=(buildah --root "$cache/storage" --runroot "$cache/run" --storage-driver vfs)
 
 base=${BASE_IMAGE:-}
+build_ca=${CA_BUNDLE:-}
 if [[ -z "$base" ]]; then
   base=localhost/handoff-base:bookworm
   if ! "${bh[@]}" inspect --type image "$base" >/dev/null 2>&1; then
@@ -37,17 +38,26 @@ if [[ -z "$base" ]]; then
       rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
       touch "$rootfs/.complete"
     fi
+    # Trust the same extra CAs as this machine (a TLS-inspecting egress proxy), for pip in the build.
+    if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+      cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+      chroot "$rootfs" update-ca-certificates >/dev/null
+      build_ca=/etc/ssl/certs/ca-certificates.crt
+    fi
     tar -C "$rootfs" --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* --exclude=./.complete -cf "$cache/rootfs.tar" .
     ctr=$("${bh[@]}" from scratch)
     "${bh[@]}" add "$ctr" "$cache/rootfs.tar" /
     "${bh[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/sh "$ctr"
     "${bh[@]}" commit --quiet "$ctr" "$base" >/dev/null
+    printf '%s' "${build_ca:-}" >"$cache/base-ca"
     "${bh[@]}" rm "$ctr" >/dev/null
     rm -f "$cache/rootfs.tar"
   fi
 fi
 
 build_args=(--build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version")
+if [[ -z "$build_ca" && "$base" == localhost/handoff-base:* && -s "$cache/base-ca" ]]; then build_ca=$(cat "$cache/base-ca"); fi
+[[ -z "$build_ca" ]] || build_args+=(--build-arg "CA_BUNDLE=$build_ca")
 staged=build/image-tools
 rm -rf "$staged" && mkdir -p "$staged"
 have_tools=1
@@ -72,6 +82,9 @@ run=("${bh[@]}" run --isolation chroot "$ctr" --)
 "${run[@]}" handoff --version
 "${run[@]}" handoff reconcile --help >/dev/null
 echo "build-image: handoff reconcile --help ok"
+# Schema validation inside the image (built-in policies off: see the note in docs/ci.md).
+"${run[@]}" sh -c 'cd /tmp && printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" > cm.yaml && handoff validate --no-builtin cm.yaml' \
+  && echo "build-image: validate ok"
 "${run[@]}" sh -c 'echo "build-image: runs as uid $(id -u)"; for t in kustomize helm kubeconform; do command -v $t; done; ! command -v gcc; ! command -v go; ! /opt/handoff/bin/python -m pip --version 2>/dev/null'
 "${bh[@]}" inspect --type image --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' "$tag"
 

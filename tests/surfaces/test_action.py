@@ -8,6 +8,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,17 +32,44 @@ spec:
 """
 
 
-@pytest.fixture(scope="module")
-def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _checkout(parent: Path, *, symlinks: bool) -> Path:
     """The action as the runner downloads it: the repository at the ref, under _actions/owner/repo/ref."""
-    root = tmp_path_factory.mktemp("runner") / "_actions" / "acme" / "handoff" / "v1"
+    root = parent / "_actions" / "acme" / "handoff" / "v1"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("handoff", "actions"):
-        shutil.copytree(REPO / name, root / name, ignore=ignore)
+    for name in ("handoff", "actions", "policies"):
+        shutil.copytree(REPO / name, root / name, ignore=ignore, symlinks=symlinks)
     for name in ("pyproject.toml", "README.md"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, root / name)
     return root / "actions" / "handoff"
+
+
+@pytest.fixture(scope="module")
+def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Symlinks dereferenced so the built-in policy pack is real files; see the test below for why.
+    return _checkout(tmp_path_factory.mktemp("runner"), symlinks=False)
+
+
+def _ships_builtin_policies() -> bool:
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    return any("builtin_pack" in pattern for patterns in package_data.values() for pattern in patterns)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(not _ships_builtin_policies(), strict=True,
+                   reason="handoff/policy/builtin_pack is a symlink to policies/ and pyproject's package-data "
+                          "does not include it: a non-editable install has no built-in policies and "
+                          "`handoff validate` exits 2 ('policies: policy directory does not exist')")
+def test_install_from_the_action_tarball_validates(
+    runner_env: dict[str, str], tmp_path: Path
+) -> None:
+    # GitHub's tarball of the action repo keeps symlinks as git stores them.
+    action = _checkout(tmp_path / "runner", symlinks=True)
+    (tmp_path / "ws" / "m").mkdir(parents=True)
+    (tmp_path / "ws" / "m" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    run = _run(action, {"command": "validate", "path": "m"}, tmp_path / "ws", tmp_path / "temp", runner_env)
+    assert not run.failed, run.log()
+    assert run.outputs["validation"] == "passed"
 
 
 @pytest.fixture(scope="module")
