@@ -46,6 +46,11 @@ class _SourceState:
     # resourceVersion of each object when last known to match the desired state: an unchanged
     # resourceVersion cannot have drifted, so the dry-run is skipped for it
     in_sync: dict[ObjectRef, str] = field(default_factory=dict)
+    recorded_revision: str = ""  # what the inventory says is applied (known before this process applied)
+
+    @property
+    def last_good(self) -> str:
+        return self.applied_revision or self.recorded_revision
 
 
 def error_kind(e: BaseException) -> str:
@@ -114,13 +119,13 @@ class Reconciler:
             result = self._pass(source, state)
         except HandoffError as e:
             result = status.PassResult(source=source.name, result=status.FAILED, message=str(e),
-                                       applied_revision=state.applied_revision, error_kind=error_kind(e),
+                                       applied_revision=state.last_good, error_kind=error_kind(e),
                                        objects=len(state.desired))
         except Exception as e:  # a bug: a long-running controller reports it and keeps serving
             log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
             result = status.PassResult(source=source.name, result=status.FAILED,
                                        message=f"unexpected error: {type(e).__name__}: {e}",
-                                       applied_revision=state.applied_revision, error_kind="bug",
+                                       applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
         self._record(source, state, result)
@@ -152,11 +157,12 @@ class Reconciler:
         drift = self._drift_pass(source, state) if state.desired else ()
         if problem is None:
             return self._result(source, state, status.SUCCEEDED, "no change", revision, drift=drift)
-        kept = f"; keeping revision {state.applied_revision[:12]}" if state.applied_revision else ""
+        kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         verb = "not fetched" if isinstance(problem, GitError) else "not applied"
-        what = f"revision {revision[:12]} {verb}: " if revision and revision != state.applied_revision else ""
+        what = f"revision {revision[:12]} {verb}" if revision and revision != state.applied_revision else \
+            "source not fetched" if isinstance(problem, GitError) else "pass failed"
         outcome = status.REFUSED if isinstance(problem, RefusedError) else status.FAILED
-        return self._result(source, state, outcome, f"{what}{problem}{kept}", revision, drift=drift,
+        return self._result(source, state, outcome, f"{what}{kept}: {problem}", revision, drift=drift,
                             error=error_kind(problem))
 
     def _result(self, source: Source, state: _SourceState, result: str, message: str, revision: str, *,
@@ -166,7 +172,7 @@ class Reconciler:
         reverted = bool(drift) and source.self_heal and source.drift_mode == "revert"
         return status.PassResult(
             source=source.name, result=result, message=message, attempted_revision=revision,
-            applied_revision=state.applied_revision, applied=applied + (len(drift) if reverted else 0),
+            applied_revision=state.last_good, applied=applied + (len(drift) if reverted else 0),
             objects=len(state.desired), pruned=pruned.deleted if pruned else (),
             prune_kept=pruned.kept if pruned else (), drift=drift, drift_reverted=reverted,
             health=dict(healthy or {}), error_kind=error)
@@ -175,7 +181,10 @@ class Reconciler:
     def _resume(self, source: Source, state: _SourceState, revision: str) -> None:
         """After a restart, a revision the inventory says is applied only needs a drift check."""
         previous = inventory.read(self.client, self.settings.namespace, source.name)
-        if previous is None or previous.revision != revision:
+        if previous is None:
+            return
+        state.recorded_revision = previous.revision
+        if previous.revision != revision:
             return
         try:
             checkout = self.git[source.name].checkout(revision)

@@ -199,3 +199,39 @@ def test_apiserver_restart_mid_loop_converges(cluster: Cluster, apiserver: Any) 
 
 def _ref(api_version: str, kind: str, name: str, namespace: str) -> ObjectRef:
     return ObjectRef(api_version, kind, name, namespace)
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: integer}}}
+"""
+
+
+def test_namespace_crd_and_custom_resource_in_one_revision(apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/README": "empty"})
+    ns = f"{c.target_ns}-extra"
+    c.repo.commit({
+        "app/00-widget.yaml": f"apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w1, namespace: {ns}}}\n"
+                              "spec: {size: 3}\n",
+        "app/01-crd.yaml": CRD,
+        "app/02-ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n",
+    }, "crd, namespace and a custom resource, in the 'wrong' file order")
+    rec = c.reconciler(renderer="plain")
+    result = rec.reconcile(rec.settings.sources[0])
+    assert result.ok, result.message
+    widget = c.client.get("example.com/v1", "Widget", "w1", ns)
+    assert widget is not None and widget["spec"]["size"] == 3
+    assert rec.reconcile(rec.settings.sources[0]).drift == ()

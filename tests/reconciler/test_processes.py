@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from handoff.cli import main
 from tests.harness.ports import free_port
 from tests.harness.tools import require_tool
 
@@ -89,3 +90,18 @@ def test_two_reconcilers_only_the_lease_holder_applies(apiserver: Any, git_serve
             if p.poll() is None:
                 p.terminate()
                 p.wait(30)
+
+
+def test_once_exits_zero_on_success_and_one_on_an_invalid_revision(apiserver: Any, git_server: Any,
+                                                                   tmp_path: Path) -> None:
+    require_tool("kustomize")
+    c = new_cluster(apiserver, git_server, tmp_path, kustomize_app())
+    argv = ["reconcile", "--once", "--kubeconfig", str(apiserver.kubeconfig), "--repo", c.url, "--path", "app",
+            "--name", f"src-{c.target_ns}", "--target-namespace", c.target_ns, "--namespace", c.control_ns,
+            "--token-file", str(c.token_file), "--git-username", c.username, "--workdir", str(tmp_path / "w")]
+    assert main(argv) == 0
+    assert c.get("apps/v1", "Deployment", "web") is not None
+    c.repo.commit({"app/kustomization.yaml": "resources: [missing.yaml]\n"}, "broken kustomization")
+    assert main(argv) == 1
+    assert c.status()["result"] == "Failed"
+    assert "keeping revision" in c.status()["message"]
