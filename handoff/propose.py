@@ -309,6 +309,7 @@ class _Run:
             pushed = repo.push(head, branch, lease=branch_sha or "", force=True)
             if not pushed.ok:
                 raise _Retry(pushed.rejected_reason)
+        request = replace(request, head_sha=head)
         if existing is not None:
             proposal = forge.update(existing, request)
             operation: Operation = "updated"

@@ -23,6 +23,7 @@ class ProposalRequest:
     draft: bool = False
     auto_merge: bool = False
     delete_branch: bool = False
+    head_sha: str = ""  # the commit pushed to ``head``; auto-merge waits for that commit's pipeline
 
 
 @dataclass(frozen=True)

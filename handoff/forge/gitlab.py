@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
+import math
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import gitlab
+import requests
 
 from handoff.errors import ForgeError
 from handoff.forge.base import Proposal, ProposalRequest
@@ -18,6 +20,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
 DRAFT_PREFIX = "Draft: "
+
+
+class _Gitlab(gitlab.Gitlab):
+    """python-gitlab with its own 429 handling off: it sleeps (uncapped, up to 10 times) inside the
+    call, where handoff's bounded, capped retry policy cannot see it."""
+
+    def http_request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["obey_rate_limit"] = False
+        kwargs["max_retries"] = 0
+        return super().http_request(*args, **kwargs)
 
 
 class GitLabForge:
@@ -31,25 +43,31 @@ class GitLabForge:
         self._exc = gitlab.exceptions.GitlabError
         self._pipeline_wait = pipeline_wait
         self._poll = poll_interval
-        self._gl = gitlab.Gitlab(base_url or DEFAULT_URL, private_token=token, retry_transient_errors=False,
-                                 timeout=60)
+        # python-gitlab's errors carry no headers; keep the last response's (per thread) for
+        # Retry-After / RateLimit-Reset.
+        self._last = threading.local()
+        session = requests.Session()
+        session.hooks["response"].append(self._remember_headers)
+        self._gl = _Gitlab(base_url or DEFAULT_URL, private_token=token, retry_transient_errors=False,
+                           timeout=60, session=session)
         self._project = self._gl.projects.get(project, lazy=True)
+
+    def _remember_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last.headers = dict(response.headers)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         def once() -> T:
+            self._last.headers = {}
             try:
                 return fn()
             except self._exc as e:
                 status = int(e.response_code or 0)
-                headers = dict(getattr(getattr(e, "response", None), "headers", None) or {})
                 if status == 0:
                     raise ForgeError(redact(f"{what}: cannot reach GitLab: {e.error_message}")) from e
                 message = f"{what}: {redact(str(e.error_message))}"
-                raise error_for(status, message, headers, time.time()) from e
-            except Exception as e:
-                if type(e).__module__.startswith(("requests", "urllib3")):
-                    raise ForgeError(redact(f"{what}: cannot reach GitLab: {e}")) from e
-                raise
+                raise error_for(status, message, self._last.headers, self._retry.clock()) from e
+            except requests.RequestException as e:
+                raise ForgeError(redact(f"{what}: cannot reach GitLab: {e}")) from e
         return with_retries(once, self._retry, f"GitLab {what}")
 
     def branch_files(self, request: ProposalRequest, state: str) -> Mapping[str, bytes]:
@@ -99,16 +117,16 @@ class GitLabForge:
     def create(self, request: ProposalRequest) -> Proposal:
         fields = {"source_branch": request.head, "target_branch": request.base, **self._fields(request)}
         mr = self._call("create merge request", lambda: self._project.mergerequests.create(fields))
-        self._auto_merge(mr, request)
+        self._auto_merge(int(mr.iid), request)
         return self._proposal(mr)
 
     def update(self, proposal: Proposal, request: ProposalRequest) -> Proposal:
         fields = self._fields(request)
         mr = self._call("update merge request", lambda: self._project.mergerequests.update(
             proposal.number, fields))
-        mr_obj = self._project.mergerequests.get(proposal.number, lazy=True)
-        self._auto_merge(mr_obj, request)
-        return Proposal(proposal.number, str(mr.get("web_url", proposal.url)), str(mr.get("state", "opened")))
+        self._auto_merge(proposal.number, request)
+        return Proposal(proposal.number, str(mr.get("web_url", proposal.url)), str(mr.get("state", "opened")),
+                        str(mr.get("title", "")), str(mr.get("description") or ""))
 
     def close(self, proposal: Proposal, comment: str) -> Proposal:
         mr = self._project.mergerequests.get(proposal.number, lazy=True)
@@ -117,20 +135,32 @@ class GitLabForge:
             proposal.number, {"state_event": "close"}))
         return Proposal(proposal.number, proposal.url, "closed")
 
-    def _auto_merge(self, mr: Any, request: ProposalRequest) -> None:
-        """Merge-when-pipeline-succeeds only once the MR pipeline exists: enabling it earlier merges
-        at once or fails with 405 (gitlab #37292)."""
+    def _pipeline_exists(self, iid: int, sha: str) -> bool:
+        mr = self._project.mergerequests.get(iid, lazy=True)
+        pipelines = self._call("list merge request pipelines", lambda: mr.pipelines.list(get_all=False))
+        return any(not sha or getattr(p, "sha", "") == sha for p in pipelines)
+
+    def _auto_merge(self, iid: int, request: ProposalRequest) -> None:
+        """Merge-when-pipeline-succeeds only once the pipeline for the pushed head exists: enabling it
+        earlier merges at once or fails with 405 (gitlab #37292), and an older head's pipeline says
+        nothing about this commit. ``sha`` makes GitLab refuse if the branch moved meanwhile."""
         if not request.auto_merge:
             return
-        deadline = time.monotonic() + self._pipeline_wait
-        while True:
-            pipelines = self._call("list merge request pipelines", lambda: mr.pipelines.list(get_all=False))
-            if pipelines:
+        polls = max(1, math.ceil(self._pipeline_wait / self._poll)) if self._poll > 0 else 1
+        for poll in range(polls + 1):
+            if self._pipeline_exists(iid, request.head_sha):
                 break
-            if time.monotonic() >= deadline:
-                log.warning("no pipeline for merge request !%s after %.0fs; auto-merge not enabled",
-                            mr.iid, self._pipeline_wait)
+            if poll == polls:
+                log.warning("no pipeline for merge request !%s at %s after %.0fs; auto-merge not enabled",
+                            iid, request.head_sha[:12] or "its head", self._pipeline_wait)
                 return
-            time.sleep(self._poll)
-        self._call("enable merge when pipeline succeeds", lambda: mr.merge(
-            merge_when_pipeline_succeeds=True, should_remove_source_branch=request.delete_branch or None))
+            self._retry.sleep(self._poll)
+        # auto_merge replaces merge_when_pipeline_succeeds from GitLab 17.11; older servers ignore the
+        # unknown auto_merge and would merge at once without the old flag, so send both.
+        data: dict[str, Any] = {"merge_when_pipeline_succeeds": True, "auto_merge": True}
+        if request.head_sha:
+            data["sha"] = request.head_sha
+        if request.delete_branch:
+            data["should_remove_source_branch"] = True
+        path = f"{self._project.mergerequests.path}/{iid}/merge"
+        self._call("enable merge when pipeline succeeds", lambda: self._gl.http_put(path, post_data=data))
