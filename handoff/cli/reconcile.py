@@ -34,8 +34,8 @@ def _flag_source(o: dict[str, Any]) -> Source:
     verify, keys = str(o["verify"]), o["verify_keys"]
     return Source(
         name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"],
-        namespace=o["target_namespace"],
-        interval=parse_duration(o["interval"], key="--interval"), prune=o["prune"], drift_mode=o["drift"],
+        namespace=o["target_namespace"], env=o["env_name"], prune=o["prune"], drift_mode=o["drift"],
+        interval=parse_duration(o["interval"], key="--interval"),
         credentials=Credentials(token_file=o["token_file"], username=o["git_username"],
                                 ssh_key_file=o["ssh_key_file"],
                                 known_hosts_file=o["known_hosts_file"]),
@@ -81,6 +81,8 @@ def _flag_source(o: dict[str, Any]) -> Source:
 @click.option("--verify", type=click.Choice(["none", "gpg", "ssh"]), default="none", show_default=True,
               help="Refuse revisions not signed by a trusted key.")
 @click.option("--verify-keys", help="GPG home directory (gpg) or allowed signers file (ssh).")
+@click.option("--env", "env_name", envvar="HANDOFF_ENV", default=None,
+              help="Environment in the repo's .handoff.yaml whose policy params and waivers apply.")
 @click.option("--drift", type=click.Choice(["revert", "warn"]), default="revert", show_default=True)
 @click.option("--prune/--no-prune", default=True, show_default=True)
 def reconcile(**o: Any) -> int:

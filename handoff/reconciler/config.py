@@ -50,6 +50,7 @@ class Source:
     prune: bool = True
     self_heal: bool = True
     drift_mode: str = "revert"
+    env: str | None = None  # the .handoff.yaml environment whose policy params and waivers apply
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
 
@@ -102,7 +103,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     if not isinstance(raw, Mapping):
         raise ConfigError("a source must be a mapping", file=file, key=where)
     known = {"name", "url", "branch", "tag", "commit", "revision", "path", "renderer", "namespace",
-             "interval", "prune", "selfHeal", "drift", "credentials", "verify"}
+             "interval", "prune", "selfHeal", "drift", "env", "credentials", "verify"}
     for k in raw:
         if k not in known:
             raise ConfigError(f"unknown key {k!r} (known: {', '.join(sorted(known))})", file=file,
@@ -140,6 +141,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
         interval=parse_duration(raw.get("interval", defaults.get("interval", 60)), key=f"{where}.interval",
                                 file=file),
         prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
+        env=str(raw["env"]) if raw.get("env") else None,
         credentials=Credentials(
             token_file=creds.get("tokenFile"), username=str(creds.get("username", "git")),
             ssh_key_file=creds.get("sshKeyFile"), known_hosts_file=creds.get("knownHostsFile")),

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.reconciler import inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
 from handoff.reconciler.config import Settings, Source
@@ -77,7 +79,11 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
                           f"{checkout.revision[:12]}")
     result = render_path(path, repo=root, kind=None if source.renderer == "auto" else source.renderer,
                          namespace=source.namespace)
-    report = validate(result, schema_options=SchemaOptions(ignore_missing_schemas=True))
+    # the same policy set `handoff validate` uses in CI: the repo's .handoff.yaml (dirs, params,
+    # waivers, the source's environment) plus the built-in pack
+    policies = PolicyCheck(options_from_config(load_config(root), root, env=source.env))
+    report = validate(result, schema_options=SchemaOptions(ignore_missing_schemas=True),
+                      extra_checks=[policies])
     errors = [f for f in report.findings if f.severity >= Severity.ERROR]
     if errors:
         first = errors[0]

@@ -235,3 +235,14 @@ def test_namespace_crd_and_custom_resource_in_one_revision(apiserver: Any, git_s
     widget = c.client.get("example.com/v1", "Widget", "w1", ns)
     assert widget is not None and widget["spec"]["size"] == 3
     assert rec.reconcile(rec.settings.sources[0]).drift == ()
+
+
+def test_policy_violation_is_not_applied(cluster: Cluster) -> None:
+    rec = cluster.reconciler()
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    cluster.repo.commit({"app/deployment.yaml": kustomize_app("registry.example/web:latest")["app/deployment.yaml"]},
+                        "latest tag")
+    result = rec.reconcile(source)
+    assert result.result == FAILED and "latest" in result.message
+    assert image_of(cluster) == "registry.example/web:1.0.0"
