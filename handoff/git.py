@@ -107,7 +107,10 @@ class Repo:
 
     # -- running git ------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_")}
+        # Drop only inherited command-line style config (it would collide with ours); keep
+        # GIT_CONFIG_GLOBAL/NOSYSTEM, which is where a CI job puts e.g. its signing key.
+        env = {k: v for k, v in os.environ.items()
+               if not re.match(r"^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$", k)}
         config: list[tuple[str, str]] = [("protocol.ext.allow", "never"), ("core.hooksPath", os.devnull)]
         if self.auth is not None:
             config.append(("http.extraHeader", f"Authorization: {self.auth.header_value()}"))
