@@ -92,7 +92,7 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
 def _deployment(namespace: str, labels: dict[str, str], image: str) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10}
     container = {
-        "name": "reconciler", "image": image, "imagePullPolicy": "IfNotPresent",
+        "name": "reconciler", "image": image, "imagePullPolicy": "Always",
         "args": ["reconcile", "--config", "/etc/handoff/config/config.yaml",
                  "--workdir", "/var/cache/handoff", "--metrics-addr", f":{_METRICS_PORT}"],
         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},

@@ -1,6 +1,9 @@
+from pathlib import Path
+
 import yaml
 
 from handoff.cli import main
+from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.render.plain import objects_from_text
 from handoff.validate import SchemaOptions, validate
 
@@ -10,10 +13,12 @@ def printed(capsys, *args: str) -> str:  # type: ignore[no-untyped-def]
     return str(capsys.readouterr().out)
 
 
-def test_cluster_wide_manifests_pass_handoffs_own_schema_validation(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cluster_wide_manifests_pass_handoffs_own_validation_and_policy_pack(capsys) -> None:  # type: ignore[no-untyped-def]
     text = printed(capsys, "--namespace", "gitops")
-    report = validate(objects_from_text(text, "manifests.yaml"), schema_options=SchemaOptions(strict=True))
-    assert not report.failed(), report.findings
+    policies = PolicyCheck(options_from_config(None, Path.cwd()))  # the built-in pack, as in CI
+    report = validate(objects_from_text(text, "manifests.yaml"), schema_options=SchemaOptions(strict=True),
+                      extra_checks=[policies])
+    assert report.findings == ()  # not even a warning
     kinds = [d["kind"] for d in yaml.safe_load_all(text)]
     assert kinds == ["Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
                      "ConfigMap", "Deployment", "Service"]
