@@ -7,6 +7,7 @@ Validated against the shipped JSON Schema (``handoff/schemas/handoff-config.sche
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema_rs
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff import yamlio
@@ -148,6 +149,7 @@ def parse_config_text(text: str, *, path: Path | None = None) -> Config:
     return _build(path or Path(CONFIG_NAME), data, lines)
 
 
+@functools.cache
 def _schema() -> dict[str, Any]:
     text = resources.files("handoff").joinpath("schemas/handoff-config.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
@@ -188,7 +190,17 @@ def _line_for(lines: Mapping[str, int], key: str) -> int | None:
     return lines.get("")
 
 
+@functools.cache
+def _fast_validator() -> Any:
+    return jsonschema_rs.Draft202012Validator(_schema())
+
+
 def _validate_schema(data: Any, lines: Mapping[str, int]) -> None:
+    if _fast_validator().is_valid(data):
+        return
+    # Only a failing config pays for importing python-jsonschema, whose errors read best (best_match).
+    import jsonschema  # type: ignore[import-untyped]  # noqa: PLC0415
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:

@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff.errors import YamlError
+
+try:  # libyaml through PyYAML: the same nodes and marks as ruamel.yaml, 30-100x faster
+    import yaml as _pyyaml
+
+    _C_LOADER: Any = _pyyaml.CSafeLoader
+except (ImportError, AttributeError):  # pragma: no cover - PyYAML built without libyaml
+    _pyyaml = None  # type: ignore[assignment]
+    _C_LOADER = None
+# libyaml composes recursively in C: only hand it texts whose nesting is certainly shallow.
+_C_MAX_NESTING = 500
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 100
@@ -68,11 +78,28 @@ def read_text(path: Path, *, display: str, limits: Limits) -> str:
         raise YamlError("file is not valid UTF-8", file=display, line=line) from e
 
 
-def compose_all(text: str, *, display: str, limits: Limits) -> list[Node | None]:
-    """Compose every document of ``text`` into nodes (``None`` for an empty document), checked."""
-    yaml = YAML(typ="rt")
+def compose_all(text: str, *, display: str, limits: Limits, fast: bool = True) -> list[Node | None]:
+    """Compose every document of ``text`` into ruamel.yaml nodes, checked against ``limits``.
+
+    With ``fast`` (and PyYAML's libyaml binding installed) libyaml scans the text and its nodes are
+    converted to ruamel.yaml nodes with identical marks; otherwise ruamel.yaml's own parser runs.
+    """
+    documents = _compose_libyaml(text, display) if fast else None
+    if documents is None:
+        documents = _compose_ruamel(text, display, limits)
+    budget = _Budget(limits.max_nodes)
+    for document in documents:
+        if document is not None:
+            _check(document, display=display, limits=limits, depth=0, budget=budget, sizes={})
+    return documents
+
+
+def _compose_ruamel(text: str, display: str, limits: Limits) -> list[Node | None]:
+    # The safe pure-Python parser gives the same nodes, marks and styles as round-trip mode without
+    # gathering comments (we never dump), at about half the cost.
+    yaml = YAML(typ="safe", pure=True)
     try:
-        documents: list[Node | None] = list(yaml.compose_all(text))
+        return list(yaml.compose_all(text))
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -82,11 +109,55 @@ def compose_all(text: str, *, display: str, limits: Limits) -> list[Node | None]
         raise YamlError(f"invalid YAML: {' '.join(str(e).split())}", file=display) from e
     except RecursionError as e:
         raise YamlError(f"nesting deeper than {limits.max_depth} levels", file=display) from e
-    budget = _Budget(limits.max_nodes)
-    for document in documents:
-        if document is not None:
-            _check(document, display=display, limits=limits, depth=0, budget=budget, sizes={})
-    return documents
+
+
+def _shallow(text: str) -> bool:
+    if text.count("[") + text.count("{") > _C_MAX_NESTING:
+        return False
+    return all(len(line) - len(line.lstrip(" ")) <= _C_MAX_NESTING for line in text.split("\n"))
+
+
+def _compose_libyaml(text: str, display: str) -> list[Node | None] | None:
+    if _C_LOADER is None or not _shallow(text):
+        return None
+    try:
+        raw = list(_pyyaml.compose_all(text, Loader=_C_LOADER))
+    except _pyyaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = " ".join(str(e.problem or e.context or "invalid YAML").split())
+        raise YamlError(f"invalid YAML: {problem}", file=display, line=line) from e
+    except _pyyaml.YAMLError as e:
+        raise YamlError(f"invalid YAML: {' '.join(str(e).split())}", file=display) from e
+    offset = 1 if text.startswith("\ufeff") else 0  # libyaml does not count the BOM
+    memo: dict[int, Node] = {}
+    return [_from_libyaml(node, memo, offset) for node in raw]
+
+
+def _mark(mark: Any, offset: int) -> StreamMark:
+    return StreamMark(None, mark.index + offset, mark.line, mark.column)
+
+
+def _from_libyaml(node: Any, memo: dict[int, Node], offset: int) -> Node:
+    """A ruamel.yaml node for a PyYAML node; shared (aliased) nodes stay shared."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    start, end = _mark(node.start_mark, offset), _mark(node.end_mark, offset)
+    converted: Node
+    if isinstance(node, _pyyaml.ScalarNode):
+        converted = ScalarNode(node.tag, node.value, start, end, style=node.style or None)
+    elif isinstance(node, _pyyaml.SequenceNode):
+        converted = SequenceNode(node.tag, [], start, end, flow_style=node.flow_style)
+        memo[id(node)] = converted
+        converted.value = [_from_libyaml(item, memo, offset) for item in node.value]
+    else:
+        converted = MappingNode(node.tag, [], start, end, flow_style=node.flow_style)
+        memo[id(node)] = converted
+        converted.value = [(_from_libyaml(k, memo, offset), _from_libyaml(v, memo, offset))
+                           for k, v in node.value]
+    memo[id(node)] = converted
+    return converted
 
 
 class _Budget:

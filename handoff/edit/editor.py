@@ -66,7 +66,7 @@ class FileEditor:
             raise EditError("refusing to rewrite a block scalar", file=self.display, line=line, key=path)
         if node.start_mark.line != node.end_mark.line:
             raise EditError("refusing to rewrite a multi-line scalar", file=self.display, line=line, key=path)
-        start, end = node.start_mark.index, node.end_mark.index
+        start, end = self._value_start(node), node.end_mark.index
         rendered = scalars.render(value, node.style)
         if start == end:  # an empty value (`tag:`): insert after the key's colon
             if key_node is None:
@@ -182,8 +182,9 @@ class FileEditor:
         elif isinstance(old, MappingNode):
             added = dict(self._added_keys.get(id(old), []))
             existing = {str(k.value) for k, _ in old.value if isinstance(k, ScalarNode)}
-            kept = [p for p in new.value if not (str(p[0].value) in added and str(p[0].value) not in existing)]
-            extra = {str(k.value): yamlio.to_data(v) for k, v in new.value if (k, v) not in kept}
+            new_keys = {str(k.value) for k, _ in new.value} - existing
+            kept = [(k, v) for k, v in new.value if str(k.value) not in new_keys]
+            extra = {str(k.value): yamlio.to_data(v) for k, v in new.value if str(k.value) in new_keys}
             if len(kept) != len(old.value) or extra != added:
                 self._refuse(new)
             for (ok, ov), (nk, nv) in zip(old.value, kept, strict=True):
@@ -207,6 +208,17 @@ class FileEditor:
 
     def _add(self, start: int, end: int, text: str) -> None:
         self._splices.append(Splice(start, end, text, len(self._splices)))
+
+    def _value_start(self, node: ScalarNode) -> int:
+        """Where the value's own text starts, after any `&anchor` and `!tag` properties."""
+        position = int(node.start_mark.index)
+        end = int(node.end_mark.index)
+        while position < end and self.text[position] in "&!":
+            while position < end and self.text[position] not in " \t":
+                position += 1
+            while position < end and self.text[position] in " \t":
+                position += 1
+        return position
 
     def _after_colon(self, key_node: ScalarNode, path: str) -> int:
         position = key_node.end_mark.index

@@ -57,6 +57,9 @@ CASES: dict[str, dict[str, object]] = {
     "helm-anchor": dict(image="ghcr.io/acme/web:1.5.0", files={
         ".handoff.yaml": helm_cfg(tag="api.image.tag"),
         "values.yaml": "defaults: &img\n  repository: ghcr.io/acme/web\n  tag: 1.4.1 # shared\napi:\n  image: *img\nworker:\n  image: *img\nmerged:\n  <<: *img\n  pullPolicy: Always\n"}),
+    "helm-anchored-scalar": dict(image="ghcr.io/acme/web:1.5.0", files={
+        ".handoff.yaml": helm_cfg(tag="image.tag"),
+        "values.yaml": "image:\n  tag: &webTag !!str 1.4.1 # defined once\nworker:\n  tag: *webTag\n"}),
     "helm-merge-key": dict(image="ghcr.io/acme/web:1.5.0", files={
         ".handoff.yaml": helm_cfg(tag="api.tag"),
         "values.yaml": "base: &base\n  tag: 1.4.1\n  pullPolicy: IfNotPresent\napi:\n  <<: *base\n  port: 80\n"}),
