@@ -12,6 +12,8 @@ cache_dir="${HANDOFF_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/handoff-tools}
 bin_dir="$repo_dir/.tools/bin"
 log_dir="$cache_dir/logs"
 mkdir -p "$bin_dir" "$log_dir"
+# `make` puts .tools/bin first on PATH: look tools up without it, or a link would point at itself.
+PATH="$(tr ':' '\n' <<<"$PATH" | grep -vxF "$bin_dir" | paste -sd:)"
 
 # Every pinned version builds with the machine's Go; never let a go.mod toolchain line fetch another one.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
@@ -124,12 +126,13 @@ go_build etcd "$ETCD_VERSION" "$tools_dir/etcd" go.etcd.io/etcd/server/v3 \
 go_build kube-apiserver "$KUBERNETES_VERSION" "$tools_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
   "-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 \
 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean"
-go_install kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
+go_install kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform \
+  "-X main.version=$KUBECONFORM_VERSION"
 go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 go_install kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
 go_install yq "$YQ_VERSION" github.com/mikefarah/yq/v4
 go_install conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest \
-  "-X github.com/open-policy-agent/conftest/internal/commands.version=${CONFTEST_VERSION#v}"
+  "-X github.com/open-policy-agent/conftest/internal/version.Version=${CONFTEST_VERSION#v}"
 
 echo "make tools: all tools linked in ${bin_dir#"$repo_dir/"}"
