@@ -148,13 +148,15 @@ def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> li
     return found
 
 
-def _select_work(config: Config, ref: ImageRef, app: str | None, env: str | None) -> list[_Work]:
+def _select_work(config: Config, ref: ImageRef | None, app: str | None, env: str | None) -> list[_Work]:
     if env is not None and config.environments and env not in config.environments:
         raise UsageError(f"unknown environment {env!r} (declared: {', '.join(sorted(config.environments))})")
     if app is not None:
         if app not in config.apps:
             raise UsageError(f"unknown app {app!r} (declared: {', '.join(sorted(config.apps)) or 'none'})")
         apps = [config.apps[app]]
+    elif ref is None:
+        raise UsageError("pass --app")
     else:
         apps = [a for a in config.apps.values() if a.image and parse(a.image).same_repository(ref)]
         if not apps:
@@ -193,9 +195,9 @@ def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | No
         absolute = repo.resolve() / relative
         if absolute.is_symlink() or absolute.stat().st_size > limits.max_bytes:
             continue  # scanned, not named: skip quietly; a named file gets the full checks
-        with absolute.open("rb") as fh:
-            if b"handoff:" not in fh.read():
-                continue
+        raw = absolute.read_bytes()
+        if b"handoff:" not in raw or not target_kinds.find_markers(raw.decode("utf-8", "replace")):
+            continue  # templates and other non-YAML files without markers are never parsed
         candidates.append(editor_for(relative, source=None, key=None, line=None))
     apps = {app} if app else _apps_holding(candidates, ref)
     if not apps:
@@ -289,9 +291,7 @@ def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limit
     config = load_config(repo, limits=limits)
     if config is None:
         return _marker_image(repo, app, env, limits)
-    works = _select_work(config, parse(config.apps[app].image or "x/y:z") if app in config.apps else
-                         ImageRef("", "x", "z"), app, env)
-    work = works[0]
+    work = _select_work(config, None, app, env)[0]
     absolute = resolve_inside(repo, work.path, source=".handoff.yaml", key=f"{work.target.key}.path")
     text, documents = yamlio.load_file(absolute, display=work.path, limits=limits)
     editor = FileEditor(work.path, text, documents, limits)
@@ -370,7 +370,8 @@ def _marker_image(repo: Path, app: str, env: str | None, limits: yamlio.Limits) 
     editors = []
     for relative in _yaml_files(repo):
         absolute = repo.resolve() / relative
-        if absolute.is_symlink() or b"handoff:" not in absolute.read_bytes():
+        raw = absolute.read_bytes() if not absolute.is_symlink() else b""
+        if b"handoff:" not in raw or not target_kinds.find_markers(raw.decode("utf-8", "replace")):
             continue
         text, documents = yamlio.load_file(absolute, display=relative, limits=limits)
         editors.append(FileEditor(relative, text, documents, limits))

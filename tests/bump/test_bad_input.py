@@ -179,3 +179,17 @@ def test_failed_write_restores_files_already_replaced(tmp_path: Path) -> None:
         apply_plan(broken)
     assert (repo / "values.yaml").read_text() == VALUES
     assert [p.name for p in repo.iterdir() if "handoff-tmp" in p.name] == []
+
+
+def test_markers_only_scan_skips_unparsable_files_without_markers(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {
+        "values.yaml": "tag: 1.4.1 # handoff:tag web\n",
+        "templates/deploy.yaml": "image: {{ .Values.image }} # see handoff: docs\n  bad: [\n",
+    })
+    result = bump(repo, "ghcr.io/acme/web:1.5.0", app="web")
+    assert result.files == ("values.yaml",)
+
+
+def test_marker_in_an_invalid_file_is_reported(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"values.yaml": "tag: 1.4.1 # handoff:tag web\nbad: [\n"})
+    assert refused(repo, YamlError, app="web").startswith("values.yaml:")
