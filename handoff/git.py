@@ -86,6 +86,15 @@ class GitAuth:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """One file of a commit relative to its parent; ``content`` is None when the file was deleted."""
+
+    path: str
+    mode: str
+    content: bytes | None
+
+
+@dataclass(frozen=True)
 class PushResult:
     ok: bool
     rejected_reason: str = ""
@@ -204,6 +213,25 @@ class Repo:
 
     def diff(self, a: str, b: str) -> str:
         return self.run("diff", "--no-color", "--no-ext-diff", a, b).stdout.decode(errors="replace")
+
+    def file_changes(self, a: str, b: str) -> tuple[FileChange, ...]:
+        """What ``b`` changes relative to ``a``, file by file, with the new contents (for API commits)."""
+        raw = self.run("diff", "--raw", "--no-renames", "--no-abbrev", "-z", a, b).stdout
+        fields = raw.split(b"\0")
+        changes = []
+        for meta, path_bytes in zip(fields[0::2], fields[1::2], strict=False):
+            old_mode, new_mode, _, new_sha, status = meta.decode().lstrip(":").split(" ")
+            path = path_bytes.decode()
+            if "160000" in (old_mode, new_mode):
+                raise GitError(f"{path}: submodules cannot be committed through the API")
+            if status == "D":
+                changes.append(FileChange(path, old_mode, None))
+            else:
+                changes.append(FileChange(path, new_mode, self.run("cat-file", "blob", new_sha).stdout))
+        return tuple(changes)
+
+    def message(self, commit: str) -> str:
+        return self.run("log", "-1", "--format=%B", commit).stdout.decode(errors="replace")
 
     def changed_files(self, a: str, b: str) -> tuple[str, ...]:
         text = self.out("diff", "--name-only", "--no-renames", a, b)

@@ -20,9 +20,9 @@ from typing import Literal, Protocol
 from handoff import imageref, templates
 from handoff.ci_env import CiContext, detect
 from handoff.config import Config, load_config
-from handoff.errors import ForgeConflict, GitError
+from handoff.errors import ForgeConflict, GitError, UsageError
 from handoff.forge import ForgeSettings, Proposal, ProposalRequest, make_forge
-from handoff.forge.base import Forge
+from handoff.forge.base import ApiCommit, ApiCommitter, Forge
 from handoff.git import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.redact import redact
@@ -191,8 +191,11 @@ class _Run:
         base, config = self._base_and_config()
         branch = base if self.opts.mode == "direct" else self._branch_name(config)
         forge = None
-        if self.opts.mode == "pr":
+        if self.opts.mode == "pr" or self.opts.sign == "api":
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
+        if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
+            raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
+                             f"not {self.opts.forge}; use --sign gpg or ssh")
         for attempt in range(1, self.opts.max_attempts + 1):
             try:
                 result = self._attempt(base, branch, forge)
@@ -228,7 +231,7 @@ class _Run:
             # the branch may already propose a higher version than the base has: never go below it
             if on_branch and on_branch.tag and (highest is None or is_downgrade(on_branch.tag, highest)):
                 highest = on_branch.tag
-        existing = forge.find_open(branch, base) if forge is not None else None
+        existing = forge.find_open(branch, base) if forge is not None and self.opts.mode == "pr" else None
         empty = ProposeResult("none", branch, head_sha=branch_sha or base_sha,
                               pr_number=existing.number or None if existing else None,
                               pr_url=existing.url if existing else "", image=str(self.image),
@@ -254,7 +257,7 @@ class _Run:
         done = replace(empty, changed_files=outcome.files, validation=validation.status,
                        report=validation.report, diff=outcome.diff, head_sha=head)
         if self.opts.mode == "direct":
-            return self._push_direct(done, head, base)
+            return self._push_direct(done, head, base, base_sha=base_sha, forge=forge)
         assert forge is not None
         return self._push_pr(done, head=head, branch=branch, branch_sha=branch_sha, forge=forge,
                              existing=existing, request=request)
@@ -282,13 +285,30 @@ class _Run:
         return replace(empty, operation="closed", pr_url=closed.url,
                        message=f"config already at {self.image}; proposal closed")
 
-    def _push_direct(self, done: ProposeResult, head: str, base: str) -> ProposeResult:
+    def _push_direct(self, done: ProposeResult, head: str, base: str, *, base_sha: str,
+                     forge: Forge | None) -> ProposeResult:
         if self.opts.dry_run:
             return replace(done, operation="updated", message="dry run: would commit to " + base)
-        pushed = self.repo.push(head, base)
-        if not pushed.ok:
-            raise _Retry(pushed.rejected_reason)
-        return replace(done, operation="updated", message=f"committed {self.image} to {base}")
+        head = self._publish(head, base, parent=base_sha, lease=None, forge=forge)
+        return replace(done, operation="updated", head_sha=head, message=f"committed {self.image} to {base}")
+
+    def _publish(self, head: str, branch: str, *, parent: str, lease: str | None, forge: Forge | None) -> str:
+        """Put ``head`` on ``branch``; return the commit now there. ``lease`` as in ``Repo.push``
+        (None: fast-forward only). With ``--sign api`` the forge re-creates the commit itself (signed)
+        from the same changes, so the returned commit is the forge's, not ``head``."""
+        if self.opts.sign != "api":
+            pushed = self.repo.push(head, branch, lease=lease, force=lease is not None)
+            if not pushed.ok:
+                raise _Retry(pushed.rejected_reason)
+            return head
+        assert isinstance(forge, ApiCommitter)
+        commit = ApiCommit(branch=branch, parent=parent, base_tree=self.repo.tree_of(parent),
+                           message=self.repo.message(head), changes=self.repo.file_changes(parent, head),
+                           lease=lease)
+        published = forge.commit_via_api(commit)
+        if published is None:
+            raise _Retry(f"{branch} moved while committing through the forge API")
+        return published
 
     def _push_pr(self, done: ProposeResult, *, head: str, branch: str, branch_sha: str | None, forge: Forge,
                  existing: Proposal | None, request: ProposalRequest) -> ProposeResult:
@@ -306,9 +326,8 @@ class _Run:
         if up_to_date and branch_sha is not None and repo.same_content(head, branch_sha):
             head = branch_sha
         else:
-            pushed = repo.push(head, branch, lease=branch_sha or "", force=True)
-            if not pushed.ok:
-                raise _Retry(pushed.rejected_reason)
+            parent = self.repo.parent_of(head) or head
+            head = self._publish(head, branch, parent=parent, lease=branch_sha or "", forge=forge)
         request = replace(request, head_sha=head)
         if existing is not None:
             proposal = forge.update(existing, request)

@@ -64,7 +64,7 @@ def shared_options(fn: F) -> F:
             "--sign",
             type=click.Choice(["gpg", "ssh", "api"]),
             default=None,
-            help="Sign commits with git's gpg/ssh signing config.",
+            help="Sign commits: gpg/ssh with git's signing config, api: GitHub creates them (Verified).",
         ),
         click.option("--author", default=None, help="Commit author and committer, 'Name <email>'."),
         click.option("--dry-run", is_flag=True, help="Do everything except push and call the forge."),
@@ -118,8 +118,6 @@ def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     token = read_token(kw["token_env"], kw["token_file"])
     forge = kw["forge"]
     auth = GitAuth(kw["git_username"] or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
-    if kw["sign"] == "api":
-        raise UsageError("--sign api (GitHub Git data API commits) is not implemented yet; use gpg or ssh")
     return {
         "config_repo": kw["config_repo"],
         "forge": forge,

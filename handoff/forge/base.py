@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from handoff.git import FileChange
 
 
 @dataclass(frozen=True)
@@ -67,4 +69,29 @@ class Forge(Protocol):
 
     def close(self, proposal: Proposal, comment: str) -> Proposal:
         """Comment on and close a proposal whose diff disappeared."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiCommit:
+    """A commit to create through a forge's API (so the forge signs it) and point ``branch`` at.
+
+    ``lease`` is the commit ``branch`` must still be at ("" for "must not exist"), or None for a
+    fast-forward-only update (direct mode, where ``parent`` is the branch's current commit).
+    """
+
+    branch: str
+    parent: str
+    base_tree: str
+    message: str
+    changes: tuple[FileChange, ...]
+    lease: str | None
+
+
+@runtime_checkable
+class ApiCommitter(Protocol):
+    """A forge that can create verified commits itself (``--sign api``)."""
+
+    def commit_via_api(self, commit: ApiCommit) -> str | None:
+        """Create the commit and move the branch; the new commit, or None if the branch moved."""
         ...

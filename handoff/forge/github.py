@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -10,8 +11,8 @@ from typing import Any, TypeVar
 
 import github
 
-from handoff.errors import ForgeConflict, ForgeError, UsageError
-from handoff.forge.base import Proposal, ProposalRequest
+from handoff.errors import ForgeConflict, ForgeError, ForgeNotFound, UsageError
+from handoff.forge.base import ApiCommit, Proposal, ProposalRequest
 from handoff.forge.retry import RetryPolicy, error_for, with_retries
 from handoff.redact import redact, register
 
@@ -120,3 +121,45 @@ class GitHubForge:
             log.info("GitHub deletes merged branches per repository setting (delete_branch_on_merge)")
         if request.auto_merge:
             self._call("enable auto-merge", lambda: pr.enable_automerge(merge_method="MERGE"))
+
+    # -- --sign api: commits created by GitHub itself (signed, "Verified") through the Git data API ----
+    def _json(self, what: str, verb: str, path: str, body: Any = None) -> Any:
+        url = f"{self._repo.url}{path}"
+        return self._call(what, lambda: self._gh.requester.requestJsonAndCheck(verb, url, input=body))[1]
+
+    def commit_via_api(self, commit: ApiCommit) -> str | None:
+        """Blobs, a tree on the parent's tree, a commit with no author/committer (so GitHub signs it as
+        the token's identity, as create-pull-request's ``sign-commits`` does), then move the ref."""
+        entries: list[dict[str, Any]] = []
+        for change in commit.changes:
+            if change.content is None:
+                entries.append({"path": change.path, "mode": change.mode, "type": "blob", "sha": None})
+                continue
+            blob = self._json("create blob", "POST", "/git/blobs", {
+                "content": base64.b64encode(change.content).decode(), "encoding": "base64"})
+            entries.append({"path": change.path, "mode": change.mode, "type": "blob", "sha": blob["sha"]})
+        tree = self._json("create tree", "POST", "/git/trees",
+                          {"base_tree": commit.base_tree, "tree": entries})
+        created = self._json("create commit", "POST", "/git/commits", {
+            "message": redact(commit.message), "tree": tree["sha"], "parents": [commit.parent]})
+        sha = str(created["sha"])
+        ref = f"heads/{commit.branch}"
+        try:
+            if commit.lease is None:
+                self._json("update branch", "PATCH", f"/git/refs/{ref}", {"sha": sha, "force": False})
+                return sha
+            try:
+                current = str(self._json("get branch", "GET", f"/git/ref/{ref}")["object"]["sha"])
+            except ForgeNotFound:
+                current = ""
+            # the Git data API has no compare-and-swap for a forced update: check, then move
+            if current != commit.lease:
+                return None
+            if current:
+                self._json("update branch", "PATCH", f"/git/refs/{ref}", {"sha": sha, "force": True})
+            else:
+                self._json("create branch", "POST", "/git/refs", {"ref": f"refs/{ref}", "sha": sha})
+        except ForgeConflict as e:  # 422: not a fast-forward / reference already exists: somebody won
+            log.info("branch %s moved while committing through the API: %s", commit.branch, e)
+            return None
+        return sha

@@ -9,8 +9,10 @@ response schema before it is sent. Anything that does not match is recorded in `
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import hashlib
 import json
 import re
 import subprocess
@@ -58,6 +60,8 @@ class Operation:
         self.template = template
         self.op = op
         pattern = re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        if "/git/ref" in template:  # a git ref ("heads/handoff/prod/web") keeps its slashes
+            pattern = pattern.replace("(?P<ref>[^/]+)", "(?P<ref>.+)")
         self.regex = re.compile(f"^{pattern}$")
 
     @property
@@ -127,6 +131,10 @@ class GitHubContractServer:
         self.pulls: dict[int, dict[str, Any]] = {}
         self.comments: list[tuple[int, str]] = []
         self.auto_merge: set[int] = set()
+        self.blobs: dict[str, bytes] = {}
+        self.trees: dict[str, dict[str, Any]] = {}
+        self.commits: dict[str, dict[str, Any]] = {}
+        self.refs: dict[str, str] = {}
         self.queued: list[tuple[int, dict[str, str], Any]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -363,3 +371,70 @@ class GitHubContractServer:
                     "actor": {"avatarUrl": "", "login": "bot", "resourcePath": "/bot", "url": ""},
                     "clientMutationId": None}}}
         return 200, {}, {"errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a node"}]}
+
+    # -- Git data API (--sign api) ------------------------------------------------------------------
+    @staticmethod
+    def _sha(kind: str, data: bytes) -> str:
+        return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data).hexdigest()
+
+    def op_git_create_blob(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        data = base64.b64decode(body["content"]) if body.get("encoding") == "base64" else body["content"].encode()
+        sha = self._sha("blob", data)
+        self.blobs[sha] = data
+        return 201, {"url": f"https://api.github.com/repos/octocat/Hello-World/git/blobs/{sha}", "sha": sha}
+
+    def op_git_create_tree(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        for entry in body["tree"]:
+            if entry.get("sha") is not None and entry["sha"] not in self.blobs:
+                return 422, {"message": f"tree.sha {entry['sha']} is not a valid blob",
+                             "documentation_url": "https://docs.github.com/rest"}
+        sha = self._sha("tree", json.dumps(body, sort_keys=True).encode())
+        self.trees[sha] = body
+        example = self._example("git/create-tree", 201)
+        example.update(sha=sha, url=f"https://api.github.com/repos/octocat/Hello-World/trees/{sha}", truncated=False)
+        example["tree"] = [{**example["tree"][0], "path": e["path"], "mode": e["mode"], "type": e["type"],
+                            "sha": e["sha"], "url": "https://api.github.com/x"} for e in body["tree"] if e["sha"]]
+        return 201, example
+
+    def op_git_create_commit(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        if body["tree"] not in self.trees:
+            return 422, {"message": "Tree SHA does not exist", "documentation_url": "https://docs.github.com/rest"}
+        sha = self._sha("commit", json.dumps(body, sort_keys=True).encode())
+        self.commits[sha] = body
+        example = self._example("git/create-commit", 201)
+        example.update(sha=sha, message=body["message"], node_id=f"C_{sha[:10]}",
+                       url=f"https://api.github.com/repos/octocat/Hello-World/git/commits/{sha}")
+        example["tree"] = {**example["tree"], "sha": body["tree"]}
+        example["parents"] = [{**example["parents"][0], "sha": p} for p in body["parents"]]
+        # no author/committer given: GitHub commits as the token's identity and signs it
+        example["verification"] = {**example["verification"], "verified": True, "reason": "valid"}
+        return 201, example
+
+    def _ref(self, name: str, status: int) -> tuple[int, Any]:
+        example = self._example("git/get-ref", 200)
+        sha = self.refs[name]
+        example.update(ref=name, node_id=f"REF_{sha[:8]}", url=f"https://api.github.com/repos/octocat/Hello-World/git/{name}")
+        example["object"] = {**example["object"], "type": "commit", "sha": sha}
+        return status, example
+
+    def op_git_get_ref(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        name = "refs/" + params["ref"]
+        if name not in self.refs:
+            return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+        return self._ref(name, 200)
+
+    def op_git_create_ref(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        if body["ref"] in self.refs:
+            return 422, {"message": "Reference already exists", "documentation_url": "https://docs.github.com/rest"}
+        self.refs[body["ref"]] = body["sha"]
+        return self._ref(body["ref"], 201)
+
+    def op_git_update_ref(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        name = "refs/" + params["ref"]
+        if name not in self.refs:
+            return 422, {"message": "Reference does not exist", "documentation_url": "https://docs.github.com/rest"}
+        parents = self.commits.get(body["sha"], {}).get("parents", [])
+        if not body.get("force") and self.refs[name] not in parents:
+            return 422, {"message": "Update is not a fast forward", "documentation_url": "https://docs.github.com/rest"}
+        self.refs[name] = body["sha"]
+        return self._ref(name, 200)

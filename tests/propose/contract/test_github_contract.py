@@ -46,6 +46,8 @@ def test_create_then_find_and_update_in_place(server: GitHubContractServer) -> N
     assert created.number == 1 and created.url.endswith("/pull/1")
     found = forge.find_open("handoff/prod/web", "main")
     assert found is not None and found.number == 1
+    # what a rerun compares to tell "nothing to do" from "only the description changed"
+    assert forge.is_current(found, request()) and not forge.is_current(found, request(body="body 2"))
     updated = forge.update(found, request(title="handoff: web 1.3.0 in prod", body="body 2"))
     assert updated.number == 1
     assert len(server.pulls) == 1
