@@ -8,6 +8,7 @@ endings untouched, so node offsets index the exact text that is later spliced.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,10 +112,13 @@ def _compose_ruamel(text: str, display: str, limits: Limits) -> list[Node | None
         raise YamlError(f"nesting deeper than {limits.max_depth} levels", file=display) from e
 
 
+_DEEP_INDENT = re.compile(rf"^ {{{_C_MAX_NESTING + 1}}}", re.MULTILINE)
+
+
 def _shallow(text: str) -> bool:
     if text.count("[") + text.count("{") > _C_MAX_NESTING:
         return False
-    return all(len(line) - len(line.lstrip(" ")) <= _C_MAX_NESTING for line in text.split("\n"))
+    return _DEEP_INDENT.search(text) is None
 
 
 def _compose_libyaml(text: str, display: str) -> list[Node | None] | None:
@@ -225,9 +229,17 @@ def walk(node: Node) -> Iterator[Node]:
             stack.extend(reversed(current.value))
 
 
+def tag_of(node: Node) -> str:
+    """The node's resolved tag URI (``str(node.tag)`` re-decodes the URI on every call: slow)."""
+    ctag = node.ctag
+    if ctag is not None and ctag.handle is None and isinstance(ctag.suffix, str):
+        return ctag.suffix
+    return str(node.tag)
+
+
 def scalar_data(node: ScalarNode) -> Any:
     """The plain Python value of a scalar (YAML 1.2 core schema; timestamps stay strings)."""
-    tag = str(node.tag)
+    tag = tag_of(node)
     value: str = node.value
     if node.style is not None or tag == STR:
         return value

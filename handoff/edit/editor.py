@@ -60,7 +60,7 @@ class FileEditor:
                 raise EditError(f"two targets write different values ({self._replaced[id(node)]!r}, "
                                 f"{value!r}) to the same value", file=self.display, line=line, key=path)
             return False
-        if node.value == value and (node.style is not None or str(node.tag) != yamlio.NULL):
+        if node.value == value and (node.style is not None or yamlio.tag_of(node) != yamlio.NULL):
             return False  # same text: idempotent even where an unquoted tag reads as a number
         if node.style in ("|", ">"):
             raise EditError("refusing to rewrite a block scalar", file=self.display, line=line, key=path)
@@ -174,7 +174,7 @@ class FileEditor:
             if yamlio.to_data(new) != self._replaced[id(old)] or not isinstance(new, ScalarNode):
                 self._refuse(new)
             return
-        if type(old) is not type(new) or str(old.tag) != str(new.tag) or old.anchor != new.anchor:
+        if type(old) is not type(new) or yamlio.tag_of(old) != yamlio.tag_of(new) or old.anchor != new.anchor:
             self._refuse(new)
         if isinstance(old, ScalarNode):
             if old.value != new.value or old.style != getattr(new, "style", None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from handoff import yamlio
 from handoff.config import Target
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
@@ -101,7 +102,8 @@ def _helm_digest(editor: FileEditor, root: Node | None, target: Target, ref: Ima
         return [Change(file, parent.start_mark.line + 1, found.path, "", ref.digest)]
     if ref.digest:
         return _write(editor, found.value, ref.digest, found.key_node, found.path)
-    if isinstance(found.value, ScalarNode) and found.value.value and str(found.value.tag).endswith(":str"):
+    old = found.value
+    if isinstance(old, ScalarNode) and old.value and yamlio.tag_of(old).endswith(":str"):
         # A new tag with the old digest would still pin the old image: clear it.
         return _write(editor, found.value, "", found.key_node, found.path)
     return []

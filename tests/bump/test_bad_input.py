@@ -193,3 +193,9 @@ def test_markers_only_scan_skips_unparsable_files_without_markers(tmp_path: Path
 def test_marker_in_an_invalid_file_is_reported(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"values.yaml": "tag: 1.4.1 # handoff:tag web\nbad: [\n"})
     assert refused(repo, YamlError, app="web").startswith("values.yaml:")
+
+
+def test_deep_block_nesting_refused(tmp_path: Path) -> None:
+    deep = "image:\n  tag: 1.4.1\n" + "".join(f"{' ' * level}k:\n" for level in range(300)) + " " * 300 + "v: 1\n"
+    repo = make_repo(tmp_path, {".handoff.yaml": helm_config(tag="image.tag"), "values.yaml": deep})
+    assert "nesting deeper than 100 levels" in refused(repo, YamlError)
