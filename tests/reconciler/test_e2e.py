@@ -84,6 +84,10 @@ def test_change_by_another_field_manager_is_reverted_and_the_manager_named(clust
     assert cm is not None and cm["data"]["mode"] == "prod"
     report = cluster.drift_report()
     assert report["reverted"] and report["objects"][0]["fields"][0]["manager"] == "intruder"
+    events = list(cluster.client.list("v1", "Event", namespace=cluster.target_ns))
+    reverted = [e for e in events if e["reason"] == "DriftReverted"]
+    assert reverted and "data.mode by intruder" in reverted[0]["message"]
+    assert reverted[0]["involvedObject"]["name"] == "web-config"
     assert rec.reconcile(source).drift == ()
 
 
@@ -175,6 +179,9 @@ def test_git_server_down_keeps_last_state_and_backs_off(cluster: Cluster, git_se
         message = cluster.status()["message"]
         assert "keeping revision" in message and "attempt 2, retrying in 2s" in message
         assert rec.state[source.name].failures == 2
+        # the token never lands in status, or in the clone's config (it travels in the environment only)
+        assert str(git_server.password) not in json.dumps(cluster.status())
+        assert str(git_server.password) not in (cluster.workdir / source.name / ".git" / "config").read_text()
     finally:
         git_server.start()
     assert rec.reconcile(source).ok
