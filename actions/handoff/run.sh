@@ -69,6 +69,7 @@ propose_args() {
   [[ -z "${HANDOFF_LABELS:-}" ]] || args+=(--labels "$HANDOFF_LABELS")
   [[ -z "${HANDOFF_REVIEWERS:-}" ]] || args+=(--reviewers "$HANDOFF_REVIEWERS")
   [[ -z "${HANDOFF_TOKEN:-}" ]] || args+=(--token-env HANDOFF_TOKEN)
+  [[ -z "${HANDOFF_GIT_USERNAME:-}" ]] || args+=(--git-username "$HANDOFF_GIT_USERNAME")
   ! is_true "${HANDOFF_DRAFT:-false}" || args+=(--draft)
   ! is_true "${HANDOFF_AUTO_MERGE:-false}" || args+=(--auto-merge)
   [[ -z "${HANDOFF_SIGN:-}" || "${HANDOFF_SIGN,,}" == false ]] || args+=(--sign "$HANDOFF_SIGN")

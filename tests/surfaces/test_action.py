@@ -12,9 +12,11 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from .configrepo import FILES, GIT_ENV
 from .gha import ActionRun, run_action
 from .paths import REPO
 
@@ -158,33 +160,28 @@ def test_token_is_masked_and_never_printed(
 
 
 def test_propose_mode_opens_a_rolling_proposal(
-    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
 ) -> None:
-    origin = tmp_path / "config.git"
-    work = tmp_path / "config"
-    work.mkdir()
-    (work / "values.yaml").write_text("image:\n  repository: registry.example.com/acme/web\n  tag: 1.0.0\n")
-    (work / ".handoff.yaml").write_text(
-        "apps:\n  web:\n    image: registry.example.com/acme/web\n    targets:\n"
-        "      - {type: helm, path: values.yaml, repository: image.repository, tag: image.tag}\n"
-        "environments:\n  dev: {}\n"
-    )
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
-    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=work, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=work, check=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(origin)], check=True)
-    env = {**runner_env, "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
-           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    url = git_server.create_repo("config", dict(FILES))
+    env = {**runner_env, **GIT_ENV}
     inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
-              "config-repo": str(origin), "forge": "local", "labels": '$(touch pwned),x'}
+              "config-repo": url, "forge": "local", "token": git_server.password,
+              "git-username": git_server.username, "labels": '$(touch pwned),x'}
     run = _run(action_checkout, inputs, tmp_path, runner_temp, env)
     assert not run.failed, run.log()
     assert run.outputs["operation"] == "created"
     assert run.outputs["branch"] == "handoff/dev/web"
     assert json.loads(run.outputs["changed-files"]) == ["values.yaml"]
     assert len(run.outputs["head-sha"]) == 40
+    assert run.outputs["validation"] == "passed"
     assert "`created`" in run.summary and "values.yaml" in run.summary
     assert not (tmp_path / "pwned").exists()
+    assert git_server.password in run.masks
+    for text in (run.log().replace(f"::add-mask::{git_server.password}", ""), run.summary,
+                 json.dumps(run.outputs), "\n".join(git_server.requests)):
+        assert git_server.password not in text
+    pushed = subprocess.run(["git", "--git-dir", str(git_server.bare_path("config")), "show",
+                             "handoff/dev/web:values.yaml"], capture_output=True, text=True, check=True)
+    assert "tag: 1.1.0" in pushed.stdout
     again = _run(action_checkout, inputs, tmp_path, runner_temp, env)
     assert again.outputs["operation"] == "none"
