@@ -30,7 +30,8 @@ from handoff.errors import HandoffError  # noqa: E402
 from handoff.imageref import parse  # noqa: E402
 from tests.bump.test_corpus import Field, discover  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")) if p.is_dir()),
+              Path("/work/shared/corpus"))
 YQ = ROOT / ".tools" / "bin" / "yq"
 HANDOFF = ROOT / ".venv" / "bin" / "handoff"
 NEW_TAG = "9.9.9-bench"

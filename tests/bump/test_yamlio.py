@@ -10,7 +10,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from handoff import yamlio
 from handoff.errors import YamlError
 
-CORPUS = Path("/work/shared/corpus")
+# The shared corpus sits next to the checkout (../shared/corpus); read-only, files are copied first.
+CORPUS = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "corpus", Path("/work/shared/corpus"))
+               if p.is_dir()), Path("/work/shared/corpus"))
 FILES = sorted(CORPUS.rglob("*.y*ml")) if CORPUS.is_dir() else []
 EDGE_TEXTS = [
     "\ufeffa: &x 1\r\nb: *x\r\nc: 'q'\r\n",

@@ -1,0 +1,93 @@
+"""Read the image a target declares now (the inverse of writing it), for ``handoff.bump.current_image``."""
+
+from __future__ import annotations
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from handoff import yamlio
+from handoff.config import Target
+from handoff.edit import targets as target_kinds
+from handoff.edit.editor import FileEditor
+from handoff.edit.keypath import mapping_get, parse_keypath, resolve
+from handoff.errors import EditError, ImageRefError
+from handoff.imageref import ImageRef, parse
+
+
+def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -> ImageRef:
+    root = target_kinds.first_document(editor)
+
+    def value(keypath: str | None) -> str | None:
+        if not keypath:
+            return None
+        found = resolve(root, parse_keypath(keypath), file=editor.display, allow_missing_last=True)
+        node = found.value
+        return str(node.value) or None if node is not None and isinstance(node.value, str) else None
+
+    if target.type == "helm":
+        if target.image:
+            return _compose(value(target.image) or "", None, None, editor.display)
+        registry, repository = value(target.registry), value(target.repository) or ""
+        name = f"{registry}/{repository}" if registry else repository
+        return _compose(name, value(target.tag), value(target.digest), editor.display)
+    if target.type == "kustomize":
+        return _kustomize_image(editor, target)
+    if target.type == "manifest":
+        recorder = _Recorder(editor.display, editor.text, editor.documents, editor.limits)
+        target_kinds.manifest(recorder, target, ImageRef("", "x", "z"))
+        return parse(recorder.seen[0])
+    return markers_image([editor], app, env)
+
+
+def _compose(name: str, tag: str | None, digest: str | None, file: str) -> ImageRef:
+    text = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    try:
+        return parse(text)
+    except ImageRefError as e:
+        raise EditError(f"the declared image is not valid: {e.message}", file=file) from e
+
+
+def _kustomize_image(editor: FileEditor, target: Target) -> ImageRef:
+    root = target_kinds.first_document(editor)
+    for item in _kustomize_items(root):
+        fields = {str(k.value): str(v.value) for k, v in item.value if hasattr(v, "value")}
+        if fields.get("name") == target.name:
+            return _compose(fields.get("newName") or fields["name"], fields.get("newTag") or None,
+                            fields.get("digest") or None, editor.display)
+    raise EditError(f"no images entry named {target.name!r}", file=editor.display)
+
+
+def _kustomize_items(root: Node | None) -> list[MappingNode]:
+    if not isinstance(root, MappingNode):
+        return []
+    images = mapping_get(root, "images")
+    if images is None or not isinstance(images[1], SequenceNode):
+        return []
+    return [i for i in images[1].value if isinstance(i, MappingNode)]
+
+
+def markers_image(editors: list[FileEditor], app: str, env: str | None) -> ImageRef:
+    fields: dict[str, str] = {}
+    for editor in editors:
+        values = target_kinds.marker_values(editor)
+        for mark in target_kinds.find_markers(editor.text):
+            if mark.app != app or (env and mark.env and mark.env != env) or mark.line not in values:
+                continue
+            fields.setdefault(mark.field, str(values[mark.line][0].value))
+    if "image" in fields:
+        return parse(fields["image"])
+    if "name" not in fields:
+        raise EditError(f"no `# handoff:image {app}` or `# handoff:name {app}` marker found")
+    return _compose(fields["name"], fields.get("tag") or None, fields.get("digest") or None,
+                    editors[0].display if editors else "")
+
+
+class _Recorder(FileEditor):
+    """A FileEditor that records the values it would overwrite instead of editing."""
+
+    def __init__(self, display: str, text: str, documents: list[Node | None], limits: yamlio.Limits) -> None:
+        super().__init__(display, text, documents, limits)
+        self.seen: list[str] = []
+
+    def set_scalar(self, node: Node, value: str, *, key_node: ScalarNode | None, path: str) -> bool:
+        self.seen.append(str(getattr(node, "value", "")))
+        return False
