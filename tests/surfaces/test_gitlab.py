@@ -13,7 +13,7 @@ import pytest
 import xmlschema
 from ruamel.yaml import YAML
 
-from .configrepo import GIT_ENV, make_config_repo
+from .configrepo import FILES, GIT_ENV, make_config_repo
 from .gitlab import include_component, run_job
 from .paths import REPO, SCHEMAS
 
@@ -33,16 +33,20 @@ def _job(inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return next(iter(jobs.items()))
 
 
-def test_component_job_proposes_and_writes_dotenv_and_junit(tmp_path: Path) -> None:
-    origin = make_config_repo(tmp_path)
+def test_component_job_proposes_and_writes_dotenv_and_junit(tmp_path: Path, git_server: Any) -> None:
+    url = git_server.create_repo("config", dict(FILES))
     name, job = _job({"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
-                      "config-repo": str(origin), "forge": "local", "job-prefix": "bump", "labels": HOSTILE})
+                      "config-repo": url, "forge": "local", "job-prefix": "bump", "labels": HOSTILE,
+                      "git-username": git_server.username})
     assert name == "bump-propose" and job["stage"] == "deploy"
     assert job["image"] == {"name": "registry.example.com/handoff:0.1.0", "entrypoint": [""]}
     project = tmp_path / "project"
     (project / "victim").mkdir(parents=True)
-    proc = run_job(job, project, _env(tmp_path))
+    # The project access token, as a masked CI/CD variable named by the token-variable input.
+    proc = run_job(job, project, {**_env(tmp_path), "HANDOFF_TOKEN": git_server.password})
     assert proc.returncode == 0, proc.stderr
+    for text in (proc.stdout, proc.stderr, (project / "handoff.env").read_text(), "\n".join(git_server.requests)):
+        assert git_server.password not in text
     dotenv = dict(line.split("=", 1) for line in (project / "handoff.env").read_text().splitlines())
     assert dotenv["HANDOFF_OPERATION"] == "created"
     assert dotenv["HANDOFF_BRANCH"] == "handoff/dev/web"
@@ -102,7 +106,7 @@ def test_jenkins_step_runs_its_own_script(tmp_path: Path) -> None:
     workspace.mkdir()
     env = {**_env(tmp_path), "HANDOFF_COMMAND": "propose", "HANDOFF_IMAGE": "registry.example.com/acme/web",
            "HANDOFF_TAG": "2.0.0", "HANDOFF_APP": "web", "HANDOFF_ENV": "dev", "HANDOFF_CONFIG_REPO": str(origin),
-           "HANDOFF_FORGE": "local", "HANDOFF_PROJECT": "", "HANDOFF_FORGE_URL": "", "HANDOFF_TOKEN_VARIABLE": "HANDOFF_TOKEN", "HANDOFF_MODE": "",
+           "HANDOFF_FORGE": "local", "HANDOFF_PROJECT": "", "HANDOFF_FORGE_URL": "", "HANDOFF_GIT_USERNAME": "", "HANDOFF_TOKEN_VARIABLE": "HANDOFF_TOKEN", "HANDOFF_MODE": "",
            "HANDOFF_BASE": "", "HANDOFF_LABELS": HOSTILE, "HANDOFF_REVIEWERS": "", "HANDOFF_DRAFT": "false",
            "HANDOFF_AUTO_MERGE": "false", "HANDOFF_DRY_RUN": "false", "HANDOFF_PATH": ".",
            "HANDOFF_FAIL_ON": "error"}

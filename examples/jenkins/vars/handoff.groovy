@@ -19,6 +19,7 @@ def call(Map cfg = [:]) {
         "HANDOFF_FORGE=${cfg.get('forge', 'github')}",
         "HANDOFF_PROJECT=${cfg.get('project', '')}",
         "HANDOFF_FORGE_URL=${cfg.get('forgeUrl', '')}",
+        "HANDOFF_GIT_USERNAME=${cfg.get('gitUsername', '')}",
         "HANDOFF_TOKEN_VARIABLE=HANDOFF_TOKEN",
         "HANDOFF_MODE=${cfg.get('mode', '')}",
         "HANDOFF_BASE=${cfg.get('base', '')}",
@@ -44,6 +45,7 @@ set -- propose --image "$image_ref" --app "$HANDOFF_APP" --env "$HANDOFF_ENV" --
 [ -z "$HANDOFF_CONFIG_REPO" ] || set -- "$@" --config-repo "$HANDOFF_CONFIG_REPO"
 [ -z "$HANDOFF_PROJECT" ] || set -- "$@" --project "$HANDOFF_PROJECT"
 [ -z "$HANDOFF_FORGE_URL" ] || set -- "$@" --forge-url "$HANDOFF_FORGE_URL"
+[ -z "$HANDOFF_GIT_USERNAME" ] || set -- "$@" --git-username "$HANDOFF_GIT_USERNAME"
 [ -z "$HANDOFF_MODE" ] || set -- "$@" --mode "$HANDOFF_MODE"
 [ -z "$HANDOFF_BASE" ] || set -- "$@" --base "$HANDOFF_BASE"
 [ -z "$HANDOFF_LABELS" ] || set -- "$@" --labels "$HANDOFF_LABELS"
