@@ -119,8 +119,15 @@ class ApiServer:
         return is_ok(f"{self.url}/readyz", headers=self.auth_headers(), context=self.ssl_context())
 
     def start_etcd(self) -> None:
+        """Start etcd (same data); when kube-apiserver runs, also wait until it is ready again."""
         self._etcd.start()
         self._etcd.wait_until(self._etcd_healthy, 60, "healthy")
+        if self._apiserver.running:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait until /readyz answers ok (fails with the log tail if kube-apiserver exits or times out)."""
+        self._apiserver.wait_until(self._apiserver_ready, timeout, "ready (/readyz)")
 
     def stop_etcd(self) -> None:
         self._etcd.stop()
@@ -128,13 +135,13 @@ class ApiServer:
     def start(self) -> None:
         self.start_etcd()
         self._apiserver.start()
-        self._apiserver.wait_until(self._apiserver_ready, STARTUP_TIMEOUT, "ready (/readyz)")
+        self.wait_ready()
 
     def restart(self) -> None:
         """Restart kube-apiserver only: same port, certificates, token and etcd data."""
         self._apiserver.stop()
         self._apiserver.start()
-        self._apiserver.wait_until(self._apiserver_ready, STARTUP_TIMEOUT, "ready (/readyz) after restart")
+        self.wait_ready()
 
     def stop(self) -> None:
         self._apiserver.stop()
