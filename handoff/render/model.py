@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from handoff.report.model import ObjectRef
@@ -24,7 +25,7 @@ class RenderedObject:
     line: int
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def ref(self) -> ObjectRef:
         meta = self.obj.get("metadata") or {}
         if not isinstance(meta, Mapping):

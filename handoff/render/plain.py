@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
 from handoff.render.base import RenderResult, RenderSource
 from handoff.render.model import RenderedObject
-from handoff.render.yamldocs import FilePositions, LoadedFile, YamlDoc, load_documents
+from handoff.render.yamldocs import FilePositions, LoadedFile, YamlDoc, file_limits, load_documents
 from handoff.report.model import Finding, Severity
+from handoff.yamlio import Limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _WORKERS_ENV = "HANDOFF_PARSE_WORKERS"
 _PARALLEL_FROM_FILES = 400
-
 
 def display_name(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when inside it, else as given (never resolved through symlinks)."""
@@ -33,14 +35,28 @@ def display_name(path: Path, root: Path) -> str:
 
 def manifest_files(path: Path) -> list[Path]:
     """``path`` itself, or every manifest file under it in a stable order (hidden entries skipped)."""
+    return [Path(full) for full, _ in named_manifests(path, path)]
+
+
+def named_manifests(path: Path, root: Path) -> list[tuple[str, str]]:
+    """``(path, name relative to root)`` of ``path`` or of every manifest under it, in a stable order.
+    Plain strings: tens of thousands of pathlib objects would cost more than parsing some files."""
     if path.is_file():
-        return [path]
+        return [(str(path), display_name(path, root))]
     if not path.is_dir():
         raise RenderError(f"{path}: no such file or directory")
-    found: list[Path] = []
+    base = os.path.abspath(root)  # noqa: PTH100
+    found: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames)
+        full_dir = os.path.abspath(dirpath)  # noqa: PTH100
+        if full_dir == base:
+            shown = ""
+        elif full_dir.startswith(base.rstrip(os.sep) + os.sep):
+            shown = full_dir[len(base.rstrip(os.sep)) + 1:].replace(os.sep, "/") + "/"
+        else:
+            shown = Path(dirpath).as_posix() + "/"
+        found.extend((os.path.join(dirpath, f), shown + f) for f in sorted(filenames)  # noqa: PTH118
                      if f.endswith(MANIFEST_SUFFIXES) and not f.startswith("."))
     return found
 
@@ -77,13 +93,28 @@ def _expand(doc: YamlDoc, file: str, positions: FilePositions) -> Iterator[Rende
     yield RenderedObject(obj=data, file=file, line=doc.line, positions=positions.for_document(doc.index))
 
 
-def read_text(path: Path, file: str) -> str:
+def read_text(path: Path | str, file: str, limits: Limits | None = None) -> str:
+    """A manifest's text; over the size limit (``HANDOFF_MAX_FILE_BYTES``) is a RenderError."""
+    text = _read_capped(path, file, limits or file_limits())
+    if text is None:
+        raise RenderError(f"{file}: over the {(limits or file_limits()).max_bytes}-byte file size limit "
+                          "(HANDOFF_MAX_FILE_BYTES)")
+    return text
+
+
+def _read_capped(path: Path | str, file: str, limits: Limits) -> str | None:
+    """The text, or None when the file is bigger than ``limits.max_bytes`` (never read whole)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise RenderError(f"{file}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+        with open(path, "rb") as fh:  # noqa: PTH123
+            data = fh.read(limits.max_bytes + 1)
     except OSError as e:
         raise RenderError(f"{file}: cannot read: {e.strerror}") from e
+    if len(data) > limits.max_bytes:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RenderError(f"{file}: not UTF-8 text ({e.reason} at byte {e.start})") from e
 
 
 def combine(results: Iterable[RenderResult]) -> RenderResult:
@@ -97,12 +128,32 @@ def combine(results: Iterable[RenderResult]) -> RenderResult:
     return RenderResult(tuple(objects), tuple(findings), tuple(dict.fromkeys(files)))
 
 
-def _load_file(path: Path, file: str) -> LoadedFile:
-    return load_documents(read_text(path, file), file)
+def _load_file(path: str, file: str) -> LoadedFile:
+    limits = file_limits()
+    text = _read_capped(path, file, limits)
+    if text is None:
+        return LoadedFile(docs=(), findings=(Finding(
+            rule="yaml/limit", severity=Severity.ERROR, file=file, line=1, engine="yaml",
+            message=f"file not read: over the {limits.max_bytes}-byte size limit (HANDOFF_MAX_FILE_BYTES)"),))
+    return load_documents(text, file, limits=limits)
 
 
-def _load_chunk(chunk: list[tuple[Path, str]]) -> list[LoadedFile]:
-    return [_load_file(path, file) for path, file in chunk]
+def _load_chunk(chunk: list[tuple[str, str]]) -> list[LoadedFile]:
+    with gc_paused():
+        return [_load_file(path, file) for path, file in chunk]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsed manifests are acyclic trees of fresh dicts and lists: the cyclic collector finds
+    nothing in them but, triggered by every 700 allocations, re-walks them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_workers(files: int) -> int:
@@ -112,11 +163,12 @@ def _parse_workers(files: int) -> int:
     return min(os.cpu_count() or 1, 8) if files >= _PARALLEL_FROM_FILES else 1
 
 
-def load_files(named: list[tuple[Path, str]]) -> list[LoadedFile]:
+def load_files(named: list[tuple[str, str]]) -> list[LoadedFile]:
     """Parse many files; big trees are parsed by worker processes (YAML parsing is most of a run)."""
     workers = _parse_workers(len(named))
     if workers <= 1:
-        return [_load_file(path, file) for path, file in named]
+        with gc_paused():
+            return [_load_file(path, file) for path, file in named]
     size = max(16, len(named) // (workers * 8))
     chunks = [named[i:i + size] for i in range(0, len(named), size)]
     context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
@@ -124,7 +176,7 @@ def load_files(named: list[tuple[Path, str]]) -> list[LoadedFile]:
         return [loaded for part in pool.map(_load_chunk, chunks) for loaded in part]
 
 
-def _reader(path: Path, file: str) -> Callable[[], str]:
+def _reader(path: str, file: str) -> Callable[[], str]:
     return lambda: read_text(path, file)
 
 
@@ -132,6 +184,6 @@ class PlainRenderer:
     name = "plain"
 
     def render(self, root: Path, source: RenderSource) -> RenderResult:
-        named = [(path, display_name(path, root)) for path in manifest_files(source.path)]
+        named = named_manifests(source.path, root)
         return combine(objects_from_loaded(loaded, file, FilePositions(_reader(path, file)))
                        for (path, file), loaded in zip(named, load_files(named), strict=True))

@@ -1,20 +1,23 @@
 """Fast multi-document YAML loading with source lines, duplicate-key detection and lazy positions.
 
-Data is built with PyYAML's C parser (YAML 1.1, as the Kubernetes tooling reads it). Positions for
-every JSON path are computed only when a finding asks for one, by composing the file again: the fast
-path of a clean validation never pays for them.
+Scalars are read as Kubernetes reads them (go-yaml v2, see ``scalars``). Most texts are parsed by the
+Rust fast path (``fastyaml``); the rest, and every text with a problem, by PyYAML's C parser, which
+also bounds nesting depth and alias expansion. Positions for every JSON path are computed only when
+a finding asks for one, by composing the file again: a clean validation never pays for them.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from handoff.render.fastyaml import fast_documents
+from handoff.render.scalars import json_key, plain_scalar
 from handoff.report.model import Finding, Severity
+from handoff.yamlio import Limits
 
 Positions = dict[str, tuple[int, int]]
 
@@ -38,66 +41,77 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-_NULL = "tag:yaml.org,2002:null"
-_BOOL = "tag:yaml.org,2002:bool"
-_plain_tags: dict[str, str] = {}
-_PLAIN_CACHE_MAX = 200_000
+_PLAIN = "tag:handoff,2025:plain"  # untagged plain scalar: resolved the go-yaml v2 way (see scalars)
+
+
+class LimitExceeded(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class _Loader(yaml.CSafeLoader):
-    """Safe loader that records duplicate keys and keeps JSON-compatible scalars.
-
-    Speed matters here (it is most of a validation run): plain-scalar tag resolution is memoised by
-    value, and documents are built by ``build`` below instead of PyYAML's generator-based constructor.
-    """
+    """Safe loader that records duplicate keys, resolves plain scalars as Kubernetes does and bounds
+    nesting depth and alias expansion (an alias bomb must not reach the schema validator)."""
 
     duplicates: list[tuple[str, int, int]]
+    limits: Limits
+    budget: int
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode and implicit[0]:
-            tag = _plain_tags.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-                if len(_plain_tags) > _PLAIN_CACHE_MAX:
-                    _plain_tags.clear()
-                _plain_tags[value] = tag
-            return tag
+            return _MERGE if value == "<<" else _PLAIN
         resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return resolved
 
-    def build(self, node: yaml.Node, memo: dict[int, Any]) -> Any:
-        """Construct a document; aliases share one object (memo), as PyYAML does."""
+    def build(self, node: yaml.Node, memo: dict[int, tuple[Any, int]], depth: int = 0) -> Any:
+        """Construct a document; aliases share one object (memo), as PyYAML does, but count the
+        size they expand to."""
         cls = node.__class__
         tag = node.tag
+        self.budget -= 1
         if cls is yaml.ScalarNode:
+            if tag == _PLAIN:
+                return plain_scalar(node.value)
             if tag == _STR:
                 return node.value
-            if tag == _NULL:
-                return None
-            if tag == _BOOL:
-                return self.bool_values[node.value.lower()]
             return self.construct_object(node, deep=True)
         known = memo.get(id(node))
         if known is not None:
-            return known
+            data, size = known
+            if size < 0:
+                raise LimitExceeded("recursive alias (the document refers to itself)", _line(node))
+            self.budget -= size
+            if self.budget < 0:
+                raise _alias_bomb(self.limits, node)
+            return data
+        if depth >= self.limits.max_depth:
+            raise LimitExceeded(f"nesting deeper than {self.limits.max_depth} levels", _line(node))
+        before = self.budget
         if cls is yaml.SequenceNode and tag == _SEQ:
             items: list[Any] = []
-            memo[id(node)] = items
-            items.extend(self.build(child, memo) for child in node.value)
-            return items
-        if cls is yaml.MappingNode and tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            memo[id(node)] = (items, -1)
+            for child in node.value:
+                items.append(self.build(child, memo, depth + 1))
+            result: Any = items
+        elif cls is yaml.MappingNode and tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
             mapping: dict[str, Any] = {}
-            memo[id(node)] = mapping
+            memo[id(node)] = (mapping, -1)
             for key_node, value_node in node.value:
-                key = key_node.value if key_node.tag == _STR else self.construct_object(key_node, deep=True)
+                key = key_node.value if key_node.tag == _STR else self.build(key_node, memo, depth + 1)
                 if not isinstance(key, str):
-                    key = _json_key(key)
+                    key = json_key(key)
                 if key in mapping:
                     mark = key_node.start_mark
                     self.duplicates.append((key, mark.line + 1, mark.column + 1))
-                mapping[key] = self.build(value_node, memo)
-            return mapping
-        return self.construct_object(node, deep=True)  # merge keys, custom tags: PyYAML's own path
+                mapping[key] = self.build(value_node, memo, depth + 1)
+            result = mapping
+        else:
+            result = self.construct_object(node, deep=True)  # merge keys, custom tags: PyYAML's own path
+        memo[id(node)] = (result, before - self.budget)
+        if self.budget < 0:
+            raise _alias_bomb(self.limits, node)
+        return result
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
@@ -105,7 +119,7 @@ class _Loader(yaml.CSafeLoader):
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
-                key = _json_key(key)
+                key = json_key(key)
             if key in mapping:
                 mark = key_node.start_mark
                 self.duplicates.append((key, mark.line + 1, mark.column + 1))
@@ -113,10 +127,12 @@ class _Loader(yaml.CSafeLoader):
         return mapping
 
 
-def _json_key(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "null" if key is None else str(key)
+def _alias_bomb(limits: Limits, node: yaml.Node) -> LimitExceeded:
+    return LimitExceeded(f"aliases expand to more than {limits.max_nodes} nodes (alias bomb?)", _line(node))
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
 
 
 def _construct_str(loader: yaml.SafeLoader, node: yaml.Node) -> str:
@@ -124,18 +140,35 @@ def _construct_str(loader: yaml.SafeLoader, node: yaml.Node) -> str:
     return str(loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
+def _construct_plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return plain_scalar(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
 for _tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value", "tag:yaml.org,2002:binary"):
     _Loader.add_constructor(_tag, _construct_str)
+_Loader.add_constructor(_PLAIN, _construct_plain)
 
 
-def load_documents(text: str, file: str, *, strict: bool = True) -> LoadedFile:
+def load_documents(text: str, file: str, *, strict: bool = True, limits: Limits | None = None) -> LoadedFile:
     """Parse every document of ``text``; a syntax error becomes a ``yaml`` Finding at its line.
 
     Documents before the error are kept; empty documents are dropped. In strict mode duplicate keys
-    are ``yaml/duplicate-key`` errors (the API server would silently keep the last one).
+    are ``yaml/duplicate-key`` errors (the API server would silently keep the last one). Nesting
+    depth and alias expansion are bounded (``yaml/limit``). The fast parser is tried first; any doubt
+    (see ``fastyaml``) hands the text to the exact loader.
     """
+    fast = fast_documents(text)
+    if fast is not None:
+        return LoadedFile(docs=tuple(YamlDoc(data, line, index) for data, line, index in fast), findings=())
+    return load_exact(text, file, strict=strict, limits=limits)
+
+
+def load_exact(text: str, file: str, *, strict: bool = True, limits: Limits | None = None) -> LoadedFile:
+    """``load_documents`` with PyYAML only (positions of errors, duplicate keys, aliases, limits)."""
     loader = _Loader(text)
     loader.duplicates = []
+    loader.limits = limits or file_limits()
+    loader.budget = loader.limits.max_nodes
     docs: list[YamlDoc] = []
     findings: list[Finding] = []
     index = 0
@@ -147,15 +180,18 @@ def load_documents(text: str, file: str, *, strict: bool = True) -> LoadedFile:
                 if data is not None:
                     docs.append(YamlDoc(data=data, line=node.start_mark.line + 1, index=index))
             index += 1
+    except LimitExceeded as e:
+        findings.append(Finding(rule="yaml/limit", severity=Severity.ERROR, file=file, line=e.line,
+                                message=f"YAML refused: {e}", engine="yaml"))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = e.problem or e.context or "invalid YAML"
+        problem = " ".join(str(e.problem or e.context or "invalid YAML").split())
         findings.append(Finding(rule="yaml", severity=Severity.ERROR, file=file, line=line, column=col,
                                 message=f"malformed YAML: {problem}", engine="yaml"))
     except yaml.YAMLError as e:
         findings.append(Finding(rule="yaml", severity=Severity.ERROR, file=file, line=1,
-                                message=f"malformed YAML: {e}", engine="yaml"))
+                                message=f"malformed YAML: {' '.join(str(e).split())}", engine="yaml"))
     finally:
         loader.dispose()
     if strict:
@@ -167,10 +203,26 @@ def load_documents(text: str, file: str, *, strict: bool = True) -> LoadedFile:
     return LoadedFile(docs=tuple(docs), findings=tuple(findings))
 
 
+_default_limits: Limits | None = None
+
+
+def file_limits() -> Limits:
+    """Size, depth and alias limits for every manifest (``HANDOFF_MAX_FILE_BYTES``; read once)."""
+    global _default_limits  # noqa: PLW0603
+    if _default_limits is None:
+        _default_limits = Limits.from_env()
+    return _default_limits
+
+
+class _PositionsLoader(yaml.CSafeLoader):
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        return _STR  # tags do not matter for positions: skip PyYAML's regex-based resolution
+
+
 def document_positions(text: str) -> list[Positions]:
     """Positions of every JSON path, per document (empty documents included, in order)."""
     result: list[Positions] = []
-    loader = yaml.CSafeLoader(text)
+    loader = _PositionsLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -200,18 +252,15 @@ def _walk(node: yaml.Node, path: str, out: Positions) -> None:
 
 
 class LazyPositions(Mapping[str, tuple[int, int]]):
-    """A positions mapping computed on first use (thread-safe, computed once)."""
+    """A positions mapping computed on first use (a race at worst computes it twice: no lock needed)."""
 
     def __init__(self, compute: Callable[[], Positions]) -> None:
         self._compute = compute
         self._value: Positions | None = None
-        self._lock = threading.Lock()
 
     def _get(self) -> Positions:
         if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._compute()
+            self._value = self._compute()
         return self._value
 
     def __getitem__(self, key: str) -> tuple[int, int]:
@@ -233,14 +282,11 @@ class FilePositions:
     def __init__(self, text: str | Callable[[], str]) -> None:
         self._text = text
         self._docs: list[Positions] | None = None
-        self._lock = threading.Lock()
 
     def _all(self) -> list[Positions]:
         if self._docs is None:
-            with self._lock:
-                if self._docs is None:
-                    text = self._text if isinstance(self._text, str) else self._text()
-                    self._docs = document_positions(text)
+            text = self._text if isinstance(self._text, str) else self._text()
+            self._docs = document_positions(text)
         return self._docs
 
     def for_document(self, index: int, prefix: str = "") -> LazyPositions:

@@ -15,7 +15,7 @@ import jsonschema_rs
 
 from handoff.render.model import RenderedObject
 from handoff.report.model import Finding, ObjectResult, ValidationReport
-from handoff.validate.crds import load_catalog_schema, schemas_from_objects
+from handoff.validate.crds import CrdIndex, load_catalog_schema
 from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, result_for
 from handoff.validate.removed import removed_message
 from handoff.validate.schemas import KubernetesSchemas, kubernetes_schemas
@@ -46,7 +46,7 @@ class _Resolver:
 
     def __init__(self, options: SchemaOptions, objects: Iterable[RenderedObject]) -> None:
         self.kubernetes = kubernetes_schemas(options.kubernetes_version, options.strict)
-        self.crds = schemas_from_objects(chain(options.extra_crds, objects), strict=options.strict)
+        self.crds = CrdIndex(chain(options.extra_crds, objects), strict=options.strict)
         self.catalogs = options.crd_catalogs
         self._custom: dict[tuple[str, str], Validator | None] = {}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,22 +57,26 @@ def _convert(node: Any, *, strict: bool, preserve: bool) -> Any:
     return out
 
 
-def crd_schemas(crd: Mapping[str, Any], *, strict: bool) -> dict[tuple[str, str], dict[str, Any]]:
-    """``{(apiVersion, kind): schema}`` for every served version of one CRD that has a schema."""
+def _served_versions(crd: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """``(apiVersion, kind, openAPIV3Schema)`` for every served version of one CRD that has a schema."""
     spec = crd.get("spec") or {}
     group = str(spec.get("group", ""))
     kind = str((spec.get("names") or {}).get("kind", ""))
-    out: dict[tuple[str, str], dict[str, Any]] = {}
     if not group or not kind:
-        return out
+        return
     shared = (spec.get("validation") or {}).get("openAPIV3Schema")  # v1beta1 CRDs
     for version in spec.get("versions") or ():
         if not isinstance(version, Mapping) or version.get("served") is False:
             continue
         schema = (version.get("schema") or {}).get("openAPIV3Schema") or shared
         if isinstance(schema, Mapping):
-            out[(f"{group}/{version.get('name')}", kind)] = strictify(dict(schema), strict=strict)
-    return out
+            yield f"{group}/{version.get('name')}", kind, schema
+
+
+def crd_schemas(crd: Mapping[str, Any], *, strict: bool) -> dict[tuple[str, str], dict[str, Any]]:
+    """``{(apiVersion, kind): schema}`` for every served version of one CRD that has a schema."""
+    return {(api_version, kind): strictify(dict(schema), strict=strict)
+            for api_version, kind, schema in _served_versions(crd)}
 
 
 def schemas_from_objects(objects: Iterable[RenderedObject], *, strict: bool
@@ -82,6 +86,28 @@ def schemas_from_objects(objects: Iterable[RenderedObject], *, strict: bool
         if is_crd(obj.obj):
             found.update(crd_schemas(obj.obj, strict=strict))
     return found
+
+
+class CrdIndex:
+    """The CRDs among some objects, converted to JSON schemas only when a custom resource asks
+    (a big render may carry hundreds of CRDs, most of which no object in it uses)."""
+
+    def __init__(self, objects: Iterable[RenderedObject], *, strict: bool) -> None:
+        self.strict = strict
+        self._raw: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._converted: dict[tuple[str, str], dict[str, Any]] = {}
+        for obj in objects:
+            if is_crd(obj.obj):
+                for api_version, kind, schema in _served_versions(obj.obj):
+                    self._raw[(api_version, kind)] = schema  # a later CRD wins, as in the cluster
+
+    def get(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        if key not in self._converted:
+            raw = self._raw.get(key)
+            if raw is None:
+                return None
+            self._converted[key] = strictify(dict(raw), strict=self.strict)
+        return self._converted[key]
 
 
 def catalog_file(catalog: Path, api_version: str, kind: str) -> Path:

@@ -1,0 +1,115 @@
+"""The fast path of YAML loading: a Rust parser (``yaml_rs``) for texts where it must agree with
+Kubernetes' own YAML reading, and ``None`` (use the exact loader) everywhere else.
+
+``yaml_rs`` reads YAML 1.2, Kubernetes reads go-yaml v2 (see ``scalars``). For plain scalars the two
+differ only on: the words y/n/yes/no/on/off (booleans for Kubernetes, strings in 1.2), leading-zero
+octals (``0777``), ``.inf``/``.nan``, huge integers, and plain keys that are not strings. Merge keys,
+anchors/aliases, tags, directives, ``...`` and a BOM are left to the exact loader too (it also bounds
+alias expansion). A text in which a conservative scan finds none of these parses identically on both
+paths (a property test checks this); any parse error, duplicate key or depth overflow also falls back,
+so findings and their positions always come from the exact loader.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+try:
+    import yaml_rs
+except ImportError:  # optional speed-up: without it every text takes the exact path
+    yaml_rs = None  # type: ignore[assignment]
+
+# What may precede a plain scalar: whitespace or a flow indicator (after "- ", "? " and ": " it is a
+# space; flow mappings may write {"a":yes}).
+_BEFORE = r"[\s\[{,:]"
+_SIGNED = r"[\s\[{,:][-+]"
+_VALUE_END = r"(?=[ \t]*(?:$|[,\]}#:]))"
+_KEY_END = r"[ \t]*:(?=[ \t]|$)"
+
+
+def _risky_pattern() -> re.Pattern[str]:
+    """One regex with one alternative per first character, each a plain literal, so ``re`` can skip
+    ahead with its first-character set instead of trying every position (this runs on every text)."""
+    rules: list[tuple[str, str, str]] = []  # (first character, what may precede it, the rest)
+    words = {"y": ["", "es"], "Y": ["", "es", "ES"], "n": ["", "o"], "N": ["", "o", "O"],
+             "o": ["n", "ff"], "O": ["n", "N", "ff", "FF"]}
+    rules += [(c, _BEFORE, f"(?:{'|'.join(rest)}){_VALUE_END}") for c, rest in words.items()]
+    # plain keys that are booleans, null or numbers become JSON strings ("true", "null", "1")
+    key_words = {"t": ["rue"], "T": ["rue", "RUE"], "f": ["alse"], "F": ["alse", "ALSE"],
+                 "n": ["ull"], "N": ["ull", "ULL"]}
+    rules += [(c, _BEFORE, f"(?:{'|'.join(rest)}){_KEY_END}") for c, rest in key_words.items()]
+    rules += [(c, _BEFORE, f"[^\\s:]*{_KEY_END}") for c in "0123456789-+.~"]
+    rules += [
+        (":", r"[\s\[{,]", r"(?=[ \t]|$)"),  # an empty (null) key; also "key : value", rare
+        ("0", _BEFORE, "[0-9]"), ("0", _SIGNED, "[0-9]"),  # 0777 is octal for Kubernetes, 777 in YAML 1.2
+        (".", _BEFORE, "(?:inf|Inf|INF|nan|NaN|NAN)"), (".", _SIGNED, "(?:inf|Inf|INF)"),
+        ("?", r"\s", r"(?=[ \t]|$)"),  # complex keys
+        ("!", _BEFORE, r"\S"), ("&", _BEFORE, r"\w"), ("*", _BEFORE, r"\w"),  # tags, anchors, aliases
+    ]
+    by_first: dict[str, list[str]] = {}
+    for first, before, rest in rules:
+        literal = re.escape(first)
+        behind = f"(?<={before}{literal})" if before else ""
+        by_first.setdefault(literal, []).append(behind + rest)
+    return re.compile("|".join(f"{c}(?:{'|'.join(rests)})" for c, rests in by_first.items()), re.MULTILINE)
+
+
+_RISKY = _risky_pattern()
+_RISKY_LITERALS = ("<<", "\n%", "\n...", "\ufeff")  # merge keys, directives, document ends, BOM
+_CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+
+
+def available() -> bool:
+    return yaml_rs is not None
+
+
+def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
+    """``[(data, first line, index among all documents)]``, or None when the exact loader must decide."""
+    if yaml_rs is None or text.startswith("%") or any(x in text for x in _RISKY_LITERALS) \
+            or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
+        return None
+    starts = _document_starts(text)
+    chunks: list[tuple[int, int]] = []
+    head_end = starts[0] if starts else len(text)
+    if _CONTENT_LINE.search(text, 0, head_end):  # content before the first '---' is a document
+        chunks.append((0, head_end))
+    chunks.extend(zip(starts, [*starts[1:], len(text)][:len(starts)], strict=True))
+    docs: list[tuple[Any, int, int]] = []
+    policy = yaml_rs.DuplicateKeyPolicy.Error
+    try:
+        for index, (begin, end) in enumerate(chunks):
+            chunk = text[begin:end]
+            data = yaml_rs.loads(chunk, parse_datetime=False, duplicate_key_policy=policy)
+            if data is not None:
+                docs.append((data, _first_line(text, begin, end), index))
+    except (yaml_rs.YAMLDecodeError, ValueError, RecursionError):
+        return None
+    return docs
+
+
+def _document_starts(text: str) -> list[int]:
+    """Offsets of every '---' document marker (a line that is '---' or starts with '--- ')."""
+    starts: list[int] = []
+    at = 0 if text.startswith("---") else text.find("\n---")
+    while at >= 0:
+        begin = at if at == 0 and text.startswith("---") else at + 1
+        after = text[begin + 3:begin + 4]
+        if after in ("", "\n", "\r", " ", "\t"):
+            starts.append(begin)
+        at = text.find("\n---", begin + 3)
+    return starts
+
+
+def _first_line(text: str, begin: int, end: int) -> int:
+    """The 1-based line of a document's first node, as PyYAML reports it."""
+    pos = begin
+    if text.startswith("---", begin):
+        marker_end = text.find("\n", begin, end)
+        marker_end = end if marker_end < 0 else marker_end
+        rest = text[begin + 3:marker_end].strip()
+        if rest and not rest.startswith("#"):  # "--- |" : the node starts on the marker's line
+            return text.count("\n", 0, begin) + 1
+        pos = marker_end
+    match = _CONTENT_LINE.search(text, pos, end)
+    return text.count("\n", 0, match.end() - 1 if match else begin) + 1
