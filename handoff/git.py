@@ -187,6 +187,19 @@ class Repo:
         self.run("fetch", "--quiet", "--no-tags", f"--depth={depth}", "origin", "--", *specs)
         return {b: self.out("rev-parse", "--verify", f"refs/remotes/origin/{b}^{{commit}}") for b in branches}
 
+    def has_commit(self, sha: str) -> bool:
+        return self.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
+
+    def ensure(self, heads: Mapping[str, str]) -> dict[str, str]:
+        """Like :meth:`fetch` for branches whose remote commits ``remote_heads`` just listed, but
+        fetch only those not already here (a fetch is a round trip; a repeated one is the most
+        common waste in a propose). Returns each branch's commit."""
+        result = dict(heads)
+        missing = [branch for branch, sha in heads.items() if not self.has_commit(sha)]
+        if missing:
+            result.update(self.fetch(*missing))
+        return result
+
     def checkout(self, commit: str) -> None:
         """Make the work tree exactly ``commit`` (detached, clean)."""
         self.run("checkout", "--quiet", "--force", "--detach", commit)

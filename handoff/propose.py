@@ -158,6 +158,7 @@ class _Run:
         self.validator = validator
         self.ci = opts.ci or detect()
         self.identity = opts.author or DEFAULT_IDENTITY
+        self._pristine: str | None = None  # the commit the work tree is a clean checkout of, if known
 
     # -- setup ------------------------------------------------------------------------------------
     def _base_and_config(self) -> tuple[str, Config | None]:
@@ -166,13 +167,15 @@ class _Run:
         validate_ref(base)
         commit = repo.fetch(base)[base]
         repo.checkout(commit)
+        self._pristine = commit
         config = load_config(repo.path)
         if self.opts.base is None and config is not None:
             environment = config.environments.get(self.opts.env)
             wanted = (environment.branch if environment else None) or config.propose.base
             if wanted and wanted != base:
                 base = validate_ref(wanted)
-                repo.checkout(repo.fetch(base)[base])
+                self._pristine = repo.fetch(base)[base]
+                repo.checkout(self._pristine)
                 config = load_config(repo.path)
         return base, config
 
@@ -215,10 +218,12 @@ class _Run:
         heads = repo.remote_heads(*names)
         if base not in heads:
             raise GitError(f"branch {base!r} does not exist in the config repo")
-        fetched = repo.fetch(*[n for n in names if n in heads])
+        fetched = repo.ensure({n: heads[n] for n in names if n in heads})
         base_sha = fetched[base]
         branch_sha = fetched.get(branch) if branch != base else None
-        repo.checkout(base_sha)
+        if self._pristine != base_sha:  # the first attempt usually finds the tree set up already
+            repo.checkout(base_sha)
+        self._pristine = None  # from here on the tree gets edited
         config = load_config(repo.path)
         env = self._env_for_edit(config)
         validate_ref(base)

@@ -57,7 +57,7 @@ class LocalForge:
         heads = self._repo.remote_heads(head)
         if head not in heads:
             return None
-        commit = self._repo.fetch(head)[head]
+        commit = self._repo.ensure({head: heads[head]})[head]
         listing = self._repo.out("ls-tree", "--name-only", commit, f"{PROPOSALS_DIR}/")
         for path in listing.splitlines():
             if not path.endswith(".json"):
