@@ -56,7 +56,9 @@ class ImageRef:
         canonical = self.canonical_name
         if canonical.startswith(f"{DEFAULT_REGISTRY}/library/"):
             return canonical.removeprefix(f"{DEFAULT_REGISTRY}/library/")
-        return canonical.removeprefix(f"{DEFAULT_REGISTRY}/")
+        short = canonical.removeprefix(f"{DEFAULT_REGISTRY}/")
+        # `docker.io/a.b/c` must not shorten to `a.b/c`, which would name the registry `a.b`
+        return short if _split_registry(short)[0] == "" else canonical
 
     @property
     def canonical(self) -> str:

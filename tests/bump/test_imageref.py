@@ -34,6 +34,7 @@ def test_parse_keeps_what_was_written(text: str, registry: str, repository: str,
     ("index.docker.io/library/nginx", "docker.io/library/nginx", "nginx"),
     ("bitnami/nginx:1", "docker.io/bitnami/nginx:1", "bitnami/nginx:1"),
     ("ghcr.io/acme/web:2", "ghcr.io/acme/web:2", "ghcr.io/acme/web:2"),
+    ("docker.io/a.b/c:1", "docker.io/a.b/c:1", "docker.io/a.b/c:1"),
 ])
 def test_normalisation(text: str, canonical: str, familiar: str) -> None:
     ref = parse(text)
