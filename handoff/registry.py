@@ -15,7 +15,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -121,6 +121,11 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return new
 
 
+def _lower_keys(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    # Header names are case-insensitive: Go servers send "Www-Authenticate", Python "WWW-Authenticate".
+    return {name.lower(): value for name, value in items}
+
+
 def _read_bounded(resp: IO[bytes], limit: int, what: str) -> bytes:
     data = resp.read(limit + 1)
     if len(data) > limit:
@@ -145,7 +150,7 @@ class RegistryClient:
         creds = self._credentials or docker_credentials(host, self._env)
         status, headers, body = self._get(url, None)
         if status == 401:
-            auth = self._authorization(headers.get("WWW-Authenticate", ""), creds, _repository(ref))
+            auth = self._authorization(headers.get("www-authenticate", ""), creds, _repository(ref))
             status, headers, body = self._get(url, auth)
         if status == 404:
             raise RegistryError(f"image {ref} not found in the registry (tag {reference!r} does not exist)")
@@ -154,13 +159,13 @@ class RegistryClient:
                                 "check docker config.json credentials")
         if status != 200:
             raise RegistryError(f"registry {host} answered {status} for {ref}")
-        digest = headers.get("Docker-Content-Digest", "") or "sha256:" + hashlib.sha256(body).hexdigest()
+        digest = headers.get("docker-content-digest", "") or "sha256:" + hashlib.sha256(body).hexdigest()
         computed = "sha256:" + hashlib.sha256(body).hexdigest()
         if not _DIGEST.match(digest) or (body and digest != computed):
             raise RegistryError(f"registry {host} sent a manifest whose digest does not match for {ref}")
         if ref.digest and ref.digest != digest:
             raise RegistryError(f"registry {host} has digest {digest} for {ref}, not {ref.digest}")
-        media_type = headers.get("Content-Type", "").split(";")[0].strip()
+        media_type = headers.get("content-type", "").split(";")[0].strip()
         return Resolved(ref, digest, media_type)
 
     def _get(self, url: str, authorization: str | None) -> tuple[int, Mapping[str, str], bytes]:
@@ -172,9 +177,9 @@ class RegistryClient:
         try:
             with self._opener.open(request, timeout=self._timeout) as resp:
                 body = _read_bounded(resp, MAX_MANIFEST_BYTES, "manifest")
-                return resp.status, dict(resp.headers.items()), body
+                return resp.status, _lower_keys(resp.headers.items()), body
         except urllib.error.HTTPError as e:
-            headers = dict(e.headers.items()) if e.headers else {}
+            headers = _lower_keys(e.headers.items()) if e.headers else {}
             e.close()
             return e.code, headers, b""
         except (urllib.error.URLError, OSError) as e:
