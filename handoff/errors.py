@@ -37,8 +37,8 @@ class HandoffError(Exception):
             where = self.file if self.line is None else f"{self.file}:{self.line}"
             where += ": "
         at = f"at {self.key}: " if self.key else ""
-        one_line = " ".join(self.message.split("\n"))
-        return redact(f"{where}{at}{one_line}")
+        # every part may hold text from the input (a key named "web\n"): any line break would split the line
+        return redact(" ".join(f"{where}{at}{self.message}".splitlines()))
 
 
 class UsageError(HandoffError):
