@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
@@ -38,4 +39,9 @@ def write_junit(report: ValidationReport, options: WriterOptions) -> str:
             out = ET.SubElement(case, "system-out")
             out.text = redact("\n".join(f"{where(f)}: {f.severity}: {f.rule}: {f.message}" for f in notes))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    text = ET.tostring(suites, encoding="unicode")
+    # ElementTree passes control characters and lone surrogates through, which no XML parser accepts
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", text) + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
