@@ -50,7 +50,13 @@ def write_github(report: ValidationReport, options: WriterOptions) -> str:
     findings = sorted_findings(report)
     lines = annotation_lines(findings)
     # the full list still goes to the log, one plain line each
-    lines.extend(redact(f"{f.file}:{f.line}:{f.column}: {f.severity}: {f.rule}: {f.message}")
-                 for f in findings)
+    lines.extend(_plain(f) for f in findings)
     lines.append(report.summary())
     return "\n".join(lines) + "\n"
+
+
+def _plain(f: Finding) -> str:
+    """One log line that the runner cannot read as a workflow command (a file named `:stop-commands:`, a
+    message holding "\n::error::..."); the runner trims leading spaces before looking for `::`."""
+    line = " ".join(redact(f"{f.file}:{f.line}:{f.column}: {f.severity}: {f.rule}: {f.message}").splitlines())
+    return f"file {line}" if line.lstrip().startswith("::") else line
