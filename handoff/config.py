@@ -199,7 +199,7 @@ def _validate_schema(data: Any, lines: Mapping[str, int]) -> None:
     if _fast_validator().is_valid(data):
         return
     # Only a failing config pays for importing python-jsonschema, whose errors read best (best_match).
-    import jsonschema  # type: ignore[import-untyped]  # noqa: PLC0415
+    import jsonschema  # noqa: PLC0415
 
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
