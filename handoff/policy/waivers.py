@@ -69,9 +69,8 @@ def apply_waivers(
     by_object: dict[tuple[str, ObjectRef | None], tuple[AnnotationWaiver, ...]] = {
         (item.file, item.ref): _annotation_waivers(item) for item in objects
     }
-    annotation_lines: dict[tuple[str, ObjectRef | None], int] = {
-        (item.file, item.ref): item.locate(f"metadata.annotations.{ANNOTATION}")[0] for item in objects
-    }
+    # positions only for the objects whose annotation waiver is used: locate() may compose a file
+    items: dict[tuple[str, ObjectRef | None], PolicyObject] = {(o.file, o.ref): o for o in objects}
     live = [w for w in waivers if w.expires is None or w.expires >= today]
     expired = [w for w in waivers if w.expires is not None and w.expires < today]
 
@@ -82,7 +81,7 @@ def apply_waivers(
         annotation = next((a for a in by_object.get(key, ()) if a.policy == finding.rule), None)
         if annotation is not None:
             use = WaiverUse(rule=finding.rule, object=finding.object, reason=annotation.reason,
-                            source=f"{finding.file}:{annotation_lines[key]}")
+                            source=f"{finding.file}:{items[key].locate(f'metadata.annotations.{ANNOTATION}')[0]}")
             used.setdefault((finding.rule, finding.object, use.source, use.reason), use)
             continue
         waiver = next((w for w in live if waiver_matches(w, finding.rule, finding.object)), None)
