@@ -70,9 +70,9 @@ def handoff(server: GitServer, url: str, image: str, app: str = "web", **kw: obj
     return propose(opts)
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[..., object], *args: object, **kw: object) -> float:
     start = time.perf_counter()
-    fn()
+    fn(*args, **kw)
     return time.perf_counter() - start
 
 
@@ -107,12 +107,12 @@ def latency(server: GitServer, tmp: Path) -> list[tuple[str, float, float]]:
     files = config_files()
     for run in range(RUNS):
         url = server.create_repo(f"lat{run}", files)
-        cold.append(timed(lambda: _expect(handoff(server, url, "registry.example/web:1.1.0"), "created")))
-        updated.append(timed(lambda: _expect(handoff(server, url, "registry.example/web:1.2.0"), "updated")))
-        rerun.append(timed(lambda: _expect(handoff(server, url, "registry.example/web:1.2.0"), "none")))
+        cold.append(timed(_propose_expecting, server, url, "registry.example/web:1.1.0", "created"))
+        updated.append(timed(_propose_expecting, server, url, "registry.example/web:1.2.0", "updated"))
+        rerun.append(timed(_propose_expecting, server, url, "registry.example/web:1.2.0", "none"))
         url = server.create_repo(f"peer{run}", files)
-        peer.append(timed(lambda: peer_job(server, url, tmp / f"peer{run}", "apps.yaml", "web:1.0.0",
-                                           "web:1.1.0", "handoff/dev/web", force=True)))
+        peer.append(timed(peer_job, server, url, tmp / f"peer{run}", "apps.yaml", "web:1.0.0", "web:1.1.0",
+                          "handoff/dev/web", force=True))
     p = statistics.median(peer)
     return [
         ("first propose (`created`)", statistics.median(cold), p),
@@ -121,10 +121,10 @@ def latency(server: GitServer, tmp: Path) -> list[tuple[str, float, float]]:
     ]
 
 
-def _expect(result: ProposeResult, operation: str) -> ProposeResult:
+def _propose_expecting(server: GitServer, url: str, image: str, operation: str) -> None:
+    result = handoff(server, url, image)
     if result.operation != operation:
         raise SystemExit(f"expected {operation}, got {result.operation}: {result.message}")
-    return result
 
 
 def concurrent_run(server: GitServer, tmp: Path, jobs: int) -> dict[str, tuple[float, int, int, int]]:
@@ -146,9 +146,9 @@ def concurrent_run(server: GitServer, tmp: Path, jobs: int) -> dict[str, tuple[f
     url = server.create_repo(f"peerrace{jobs}", {"images.yaml": text})
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         start = time.perf_counter()
-        futures = [pool.submit(peer_job, server, url, tmp / f"race{jobs}-{a}", "images.yaml", f"{a}:1.0.0",
+        peer_futures = [pool.submit(peer_job, server, url, tmp / f"race{jobs}-{a}", "images.yaml", f"{a}:1.0.0",
                                f"{a}:2.0.0", "main", shallow=False) for a in apps]
-        attempts = [f.result() for f in futures]
+        attempts = [f.result() for f in peer_futures]
         wall = time.perf_counter() - start
     landed = _landed(server, f"peerrace{jobs}", want, jobs)
     out["peer"] = (wall, landed, sum(attempts), attempts.count(0))
