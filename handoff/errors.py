@@ -65,6 +65,10 @@ class EditError(HandoffError):
     """A target cannot be located or an edit would change more than the intended value."""
 
 
+class ImageNotDeclared(EditError):
+    """The target exists but declares no image yet (e.g. an overlay with no `images:` entry)."""
+
+
 class PathEscapeError(HandoffError):
     """A path resolves outside the config repository (``..`` or a symlink)."""
 

@@ -9,7 +9,7 @@ from handoff.config import Target
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import mapping_get, parse_keypath, resolve
-from handoff.errors import EditError, ImageRefError
+from handoff.errors import EditError, ImageNotDeclared, ImageRefError
 from handoff.imageref import ImageRef, parse
 
 
@@ -53,7 +53,7 @@ def _kustomize_image(editor: FileEditor, target: Target) -> ImageRef:
         if fields.get("name") == target.name:
             return _compose(fields.get("newName") or fields["name"], fields.get("newTag") or None,
                             fields.get("digest") or None, editor.display)
-    raise EditError(f"no images entry named {target.name!r}", file=editor.display)
+    raise ImageNotDeclared(f"no images entry named {target.name!r}", file=editor.display)
 
 
 def _kustomize_items(root: Node | None) -> list[MappingNode]:
@@ -76,7 +76,7 @@ def markers_image(editors: list[FileEditor], app: str, env: str | None) -> Image
     if "image" in fields:
         return parse(fields["image"])
     if "name" not in fields:
-        raise EditError(f"no `# handoff:image {app}` or `# handoff:name {app}` marker found")
+        raise ImageNotDeclared(f"no `# handoff:image {app}` or `# handoff:name {app}` marker found")
     return _compose(fields["name"], fields.get("tag") or None, fields.get("digest") or None,
                     editors[0].display if editors else "")
 
