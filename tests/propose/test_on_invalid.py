@@ -96,3 +96,18 @@ def test_options_default_to_failing(git_server: GitServer) -> None:
     bare = str(git_server.bare_path("lib"))
     assert subprocess.run(["git", "--git-dir", bare, "rev-list", "--all", "--count"], check=True,
                           capture_output=True, text=True).stdout.strip() == "1"
+
+
+def test_policies_of_the_environment_gate_the_proposal(git_server: GitServer) -> None:
+    """The validation step runs the config's policies too: with ``require-image-digest`` on for the
+    environment (its params), a tag-only image is refused; the same image pinned by digest is proposed."""
+    config = CONFIG.replace("    render: {type: plain, path: envs/dev}\n",
+                            "    render: {type: plain, path: envs/dev}\n"
+                            "    params: {require-image-digest: {enabled: true}}\n")
+    url = git_server.create_repo("policy", {".handoff.yaml": config, "envs/dev/web.yaml": DEPLOYMENT})
+    refused = propose_on(git_server, url, "registry.example/web:1.1.0")
+    assert refused.failed and refused.report is not None
+    assert [f.rule for f in refused.report.findings if f.severity.name == "ERROR"] == ["require-image-digest"]
+    assert remote_branches(git_server, "policy") == ["main"]
+    pinned = propose_on(git_server, url, "registry.example/web:1.1.0@sha256:" + "c" * 64)
+    assert (pinned.operation, pinned.validation) == ("created", "passed")
