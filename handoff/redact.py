@@ -5,15 +5,25 @@ Secrets are registered once (when a token is read) and replaced everywhere by ``
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
+import urllib.parse
+from dataclasses import dataclass
 
 MASK = "***"
 _MIN_SECRET_LEN = 4
 _lock = threading.Lock()
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+
+
+@dataclass
+class _Registry:
+    secrets: set[str]
+    pattern: re.Pattern[str] | None = None
+
+
+_registry = _Registry(secrets=set())
 
 # Credentials embedded in URLs (https://user:pass@host) are masked even when never registered.
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s:]+(?::[^/@\s]*)?)@")
@@ -26,24 +36,20 @@ _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)\S+"
 
 def register(secret: str | None) -> None:
     """Remember ``secret`` so that every later :func:`redact` masks it (and its common encodings)."""
-    global _pattern
     if not secret or len(secret) < _MIN_SECRET_LEN:
         return
-    import base64
-    import urllib.parse
-
     variants = {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
     with _lock:
-        _secrets.update(v for v in variants if len(v) >= _MIN_SECRET_LEN)
-        alternatives = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+        _registry.secrets.update(v for v in variants if len(v) >= _MIN_SECRET_LEN)
+        alternatives = sorted(_registry.secrets, key=len, reverse=True)
+        _registry.pattern = re.compile("|".join(re.escape(s) for s in alternatives))
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every registered secret, URL credential and known token shape masked."""
     if not text:
         return text
-    pattern = _pattern
+    pattern = _registry.pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
     text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
@@ -53,10 +59,9 @@ def redact(text: str) -> str:
 
 def forget_all() -> None:
     """Drop every registered secret (tests only)."""
-    global _pattern
     with _lock:
-        _secrets.clear()
-        _pattern = None
+        _registry.secrets.clear()
+        _registry.pattern = None
 
 
 class RedactingFilter(logging.Filter):

@@ -77,7 +77,8 @@ def _write_crash_log() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises)."""
     try:
-        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="handoff", standalone_mode=False)
+        args = list(argv) if argv is not None else None
+        rv = cli.main(args=args, prog_name="handoff", standalone_mode=False)
     except HandoffError as e:
         click.echo(f"handoff: error: {e}", err=True)
         return e.exit_code
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else EXIT_BUG
     except Exception as e:  # a bug: say so, keep the traceback out of the user's face
         log = _write_crash_log()
-        click.echo(redact(f"handoff: unexpected error: {type(e).__name__}: {e} (traceback in {log})"), err=True)
+        what = f"{type(e).__name__}: {e}"
+        click.echo(redact(f"handoff: unexpected error: {what} (traceback in {log})"), err=True)
         return EXIT_BUG
     return rv if isinstance(rv, int) else 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from handoff.errors import UsageError
+
 
 class Severity(enum.IntEnum):
     """Ordered so that ``finding.severity >= fail_on`` decides the exit code."""
@@ -21,8 +23,6 @@ class Severity(enum.IntEnum):
         try:
             return cls[text.strip().upper()]
         except KeyError:
-            from handoff.errors import UsageError
-
             choices = ", ".join(s.name.lower() for s in cls)
             raise UsageError(f"unknown severity {text!r} (choose one of {choices})") from None
 
