@@ -5,7 +5,8 @@ Kubernetes' own YAML reading, and ``None`` (use the exact loader) everywhere els
 differ only on: the words y/n/yes/no/on/off (booleans for Kubernetes, strings in 1.2), leading-zero
 octals (``0777``), ``.inf``/``.nan``, huge integers, and plain keys that are not strings. Merge keys,
 anchors/aliases, tags, directives, ``...`` and a BOM are left to the exact loader too (it also bounds
-alias expansion). A text in which a conservative scan finds none of these parses identically on both
+alias expansion), and so is a block scalar in a text without a final newline (``yaml_rs`` adds one).
+A text in which a conservative scan finds none of these parses identically on both
 paths (a property test checks this); any parse error, duplicate key or depth overflow also falls back,
 so findings and their positions always come from the exact loader.
 """
@@ -40,6 +41,7 @@ def _risky_pattern() -> re.Pattern[str]:
                  "n": ["ull"], "N": ["ull", "ULL"]}
     rules += [(c, _BEFORE, f"(?:{'|'.join(rest)}){_KEY_END}") for c, rest in key_words.items()]
     rules += [(c, _BEFORE, f"[^\\s:]*{_KEY_END}") for c in "0123456789-+.~"]
+    rules += [(c, _BEFORE, "[0-9]{18}") for c in "123456789"]  # past int64: go-yaml makes it a float
     rules += [
         (":", r"[\s\[{,]", r"(?=[ \t]|$)"),  # an empty (null) key; also "key : value", rare
         ("0", _BEFORE, "[0-9]"), ("0", _SIGNED, "[0-9]"),  # 0777 is octal for Kubernetes, 777 in YAML 1.2
@@ -67,6 +69,7 @@ def available() -> bool:
 def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
     """``[(data, first line, index among all documents)]``, or None when the exact loader must decide."""
     if yaml_rs is None or text.startswith("%") or any(x in text for x in _RISKY_LITERALS) \
+            or (not text.endswith("\n") and ("|" in text or ">" in text)) \
             or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
         return None
     starts = _document_starts(text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from handoff.report.model import ObjectRef
@@ -25,8 +24,15 @@ class RenderedObject:
     line: int
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
-    @cached_property
+    @property
     def ref(self) -> ObjectRef:
+        cached: ObjectRef | None = self.__dict__.get("_ref")
+        if cached is None:
+            cached = self._make_ref()
+            object.__setattr__(self, "_ref", cached)  # frozen, but the ref never changes: memoise
+        return cached
+
+    def _make_ref(self) -> ObjectRef:
         meta = self.obj.get("metadata") or {}
         if not isinstance(meta, Mapping):
             meta = {}

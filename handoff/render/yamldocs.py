@@ -215,8 +215,15 @@ def file_limits() -> Limits:
 
 
 class _PositionsLoader(yaml.CSafeLoader):
+    # tags do not matter for positions: skip PyYAML's Python-level resolver hooks
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        return _STR  # tags do not matter for positions: skip PyYAML's regex-based resolution
+        return _STR
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 def document_positions(text: str) -> list[Positions]:

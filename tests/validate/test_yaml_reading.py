@@ -1,0 +1,149 @@
+"""YAML is read exactly as Kubernetes reads it, on both the fast and the exact path, within limits."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.render import fastyaml, yamldocs
+from handoff.render.plain import objects_from_text
+from tests.harness.tools import require_tool, tools_required
+from tests.validate.helpers import CORPUS, check, write_tree
+
+# value -> does kubeconform (sigs.k8s.io/yaml, go-yaml v2) accept it as a ConfigMap data string?
+DATA_VALUES = ["y", "n", "yes", "on", "Off", "NO", "0777", "0o17", "1:20", "1e3", "0x1F", "1_000",
+               "2001-12-14", "=", "~", "0b101", "+12", "1.", "09", "True", "'yes'", '"0777"', "yess", "nginx"]
+# value -> does it pass as an integer (Deployment spec.replicas)?
+REPLICAS = ["0777", "0o17", "1e3", "1_000", "1:20", "09", "0b11", "+5", "y", "'3'"]
+
+
+def _need_fast_path() -> None:
+    if not fastyaml.available():
+        message = "yaml_rs (the fast YAML path) is not installed: pip install yaml-rs"
+        if tools_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def _scalar_tree(root: Path) -> Path:
+    files = {f"cm{i}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  a: {v}\n"
+             for i, v in enumerate(DATA_VALUES)}
+    files.update({f"d{i}.yaml": (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\nspec:\n"
+                                 f"  replicas: {v}\n  selector: {{}}\n  template: {{}}\n")
+                  for i, v in enumerate(REPLICAS)})
+    files["intkey.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: k\ndata:\n  1: a\n"
+    return write_tree(root, files)
+
+
+def test_scalars_get_the_verdicts_kubeconform_gives(tmp_path: Path) -> None:
+    """`value: y` is a boolean for Kubernetes (go-yaml v2), `1:20` a string: same verdicts as kubeconform."""
+    require_tool("kubeconform")
+    _scalar_tree(tmp_path)
+    verdicts = {}
+    for engine in ("builtin", "kubeconform"):
+        report = check(tmp_path, engine=engine)
+        verdicts[engine] = sorted((o.file, o.status) for o in report.objects)
+    assert verdicts["builtin"] == verdicts["kubeconform"]
+    invalid = {file for file, status in verdicts["builtin"] if status == "invalid"}
+    assert {"cm0.yaml", "cm2.yaml", "cm6.yaml", "d4.yaml", "d8.yaml"} <= invalid  # y, yes, 0777, 1:20, y
+    assert not {"cm8.yaml", "cm12.yaml", "cm20.yaml", "d0.yaml", "d2.yaml", "intkey.yaml"} & invalid
+
+
+def test_exact_loader_alone_gives_the_same_data(tmp_path: Path) -> None:
+    _scalar_tree(tmp_path)
+    for path in sorted(tmp_path.glob("*.yaml")):
+        text = path.read_text()
+        fast = yamldocs.load_documents(text, path.name)
+        exact = yamldocs.load_exact(text, path.name)
+        assert [(d.data, d.line, d.index) for d in fast.docs] == [(d.data, d.line, d.index) for d in exact.docs]
+
+
+def _corpus_texts() -> list[Path]:
+    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def test_fast_path_agrees_with_the_exact_loader_on_the_whole_corpus() -> None:
+    _need_fast_path()
+    taken = 0
+    for path in _corpus_texts():
+        text = path.read_text(encoding="utf-8")
+        fast = fastyaml.fast_documents(text)
+        if fast is None:
+            continue
+        taken += 1
+        exact = yamldocs.load_exact(text, path.name, strict=False)
+        assert fast == [(d.data, d.line, d.index) for d in exact.docs], path.name
+    assert taken >= len(_corpus_texts()) // 2  # the fast path really is the common one
+
+
+_TOKEN = st.text(alphabet="yYnNoOfFtTeE01789._-+:~ xsa", min_size=1, max_size=6)
+_LINE = st.one_of(
+    st.builds(lambda k, v: f"k{k}: {v}", st.integers(0, 3), _TOKEN),
+    st.builds(lambda v: f"- {v}", _TOKEN),
+    st.builds(lambda k: f"{k}: x", _TOKEN),
+    st.builds(lambda a, b: f"f: [{a}, {b}]", _TOKEN, _TOKEN),
+    st.just("---"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINE, min_size=1, max_size=6))
+def test_fast_path_never_disagrees_with_the_exact_loader(lines: list[str]) -> None:
+    """Whatever the fast path accepts, it reads as go-yaml v2 would (otherwise it must decline)."""
+    _need_fast_path()
+    text = "\n".join(lines) + "\n"
+    fast = fastyaml.fast_documents(text)
+    if fast is None:
+        return
+    exact = yamldocs.load_exact(text, "t.yaml", strict=False)
+    if exact.findings:  # PyYAML refused something the Rust parser took: nothing to compare
+        return
+    assert fast == [(d.data, d.line, d.index) for d in exact.docs]
+
+
+def test_alias_bomb_is_refused_with_a_finding_naming_the_file() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    rendered = objects_from_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n" + bomb, "bomb.yaml")
+    (finding,) = rendered.findings
+    assert (finding.rule, finding.file) == ("yaml/limit", "bomb.yaml")
+    assert "alias" in finding.message
+
+
+def test_deep_nesting_and_recursive_aliases_are_refused() -> None:
+    deep = "a: " + "[" * 300 + "]" * 300 + "\n"
+    (finding,) = objects_from_text(deep, "deep.yaml").findings
+    assert finding.rule == "yaml/limit" and "nesting deeper than" in finding.message
+    (finding,) = objects_from_text("a: &x\n  b: *x\n", "loop.yaml").findings
+    assert finding.rule == "yaml/limit" and "recursive alias" in finding.message
+
+
+def test_files_over_the_size_limit_are_findings_not_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_MAX_FILE_BYTES", "2000")
+    monkeypatch.setattr(yamldocs, "_default_limits", None)
+    write_tree(tmp_path, {"big.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n"
+                          + "".join(f"  k{i}: v\n" for i in range(400)),
+                          "small.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n"})
+    report = check(tmp_path)
+    (finding,) = report.findings
+    assert (finding.rule, finding.file, finding.line) == ("yaml/limit", "big.yaml", 1)
+    assert "2000-byte" in finding.message
+    assert report.failed()  # the big file is an error even though nothing in it was validated
+    monkeypatch.setattr(yamldocs, "_default_limits", None)
+
+
+def test_the_corpus_report_is_the_same_without_the_fast_path(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same verdicts, findings and positions whether or not the fast path parsed the files."""
+    _need_fast_path()
+
+    def report() -> tuple[list[tuple[str, str, str]], list[tuple[str, int, int, str, str]]]:
+        rendered = check(CORPUS, "manifests")
+        return ([(o.file, str(o.object), o.status) for o in rendered.objects],
+                sorted((f.file, f.line, f.column, f.path, f.rule) for f in rendered.findings))
+
+    with_fast = report()
+    monkeypatch.setattr(yamldocs, "fast_documents", lambda text: None)
+    assert report() == with_fast
+    assert with_fast[1]  # the corpus has findings (removed APIs, CRs without schemas) to compare
