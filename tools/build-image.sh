@@ -85,7 +85,12 @@ echo "build-image: handoff reconcile --help ok"
 # Schema validation inside the image (built-in policies off: see the note in docs/ci.md).
 "${run[@]}" sh -c 'cd /tmp && printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" > cm.yaml && handoff validate --no-builtin cm.yaml' \
   && echo "build-image: validate ok"
-"${run[@]}" sh -c 'echo "build-image: runs as uid $(id -u)"; for t in kustomize helm kubeconform; do command -v $t; done; ! command -v gcc; ! command -v go; ! /opt/handoff/bin/python -m pip --version 2>/dev/null'
+# shellcheck disable=SC2016  # expanded by the shell inside the image
+"${run[@]}" sh -ec 'echo "build-image: runs as uid $(id -u)"
+  for t in kustomize helm kubeconform; do command -v "$t"; "$t" version >/dev/null 2>&1 || "$t" -v >/dev/null; done
+  if command -v gcc || command -v go || /opt/handoff/bin/python -m pip --version 2>/dev/null; then
+    echo "build-image: build tools left in the final image" >&2; exit 1
+  fi'
 "${bh[@]}" inspect --type image --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' "$tag"
 
 if [[ -n "${HANDOFF_IMAGE_PUSH:-}" ]]; then
