@@ -9,6 +9,7 @@ Positions then come from the resource file; paths a patch added fall back to the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,12 @@ from handoff.render.base import RenderResult, RenderSource
 from handoff.render.model import RenderedObject
 from handoff.render.plain import display_name, objects_from_text, read_text
 from handoff.render.tools import find_tool, require_tool, run_tool
-from handoff.render.yamldocs import load_documents
+from handoff.render.yamldocs import FilePositions, load_documents
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
+_GENERATORS = (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret"))
+_NAME_HASH = re.compile(r"-[a-z0-9]{10}$")  # the content hash kustomize appends to generated names
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -61,16 +64,20 @@ class _SourceIndex:
         self.root = root
         self.by_name: dict[tuple[str, str, str], RenderedObject] = {}
         self.by_original: dict[tuple[str, str, str], RenderedObject] = {}
+        self.generated: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, name) -> (kustomization, line)
 
     def add_tree(self, directory: Path, naming: _Naming, depth: int = 0) -> None:
         kfile = kustomization_file(directory)
         if kfile is None or depth > _MAX_DEPTH:
             return
-        loaded = load_documents(read_text(kfile, display_name(kfile, self.root)), str(kfile), strict=False)
+        kname = display_name(kfile, self.root)
+        text = read_text(kfile, kname)
+        loaded = load_documents(text, str(kfile), strict=False)
         spec: Any = loaded.docs[0].data if loaded.docs else {}
         if not isinstance(spec, Mapping):
             return
         here = naming.wrap(_Naming(str(spec.get("namePrefix") or ""), str(spec.get("nameSuffix") or "")))
+        self._add_generators(spec, kname, FilePositions(text).for_document(loaded.docs[0].index), here)
         for key in ("resources", "bases", "components"):
             for entry in spec.get(key) or ():
                 if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
@@ -80,6 +87,22 @@ class _SourceIndex:
                     self.add_tree(target, here, depth + 1)
                 elif target.is_file():
                     self._add_file(target, here)
+
+    def _add_generators(self, spec: Mapping[str, Any], kname: str, positions: Mapping[str, tuple[int, int]],
+                        naming: _Naming) -> None:
+        """configMapGenerator/secretGenerator entries: their objects point at the entry's ``name:``."""
+        for key, kind in _GENERATORS:
+            entries = spec.get(key)
+            for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+                if isinstance(entry, Mapping) and entry.get("name"):
+                    line = positions.get(f"{key}[{i}].name", positions.get(f"{key}[{i}]", (1, 1)))[0]
+                    name = naming.prefix + str(entry["name"]) + naming.suffix
+                    self.generated.setdefault((kind, name), (kname, line))
+
+    def generator_of(self, rendered: RenderedObject) -> tuple[str, int] | None:
+        ref = rendered.ref
+        return self.generated.get((ref.kind, ref.name)) or \
+            self.generated.get((ref.kind, _NAME_HASH.sub("", ref.name)))
 
     def _add_file(self, path: Path, naming: _Naming) -> None:
         file = display_name(path, self.root)
@@ -111,7 +134,8 @@ class KustomizeRenderer:
         for obj in rendered.objects:
             origin = index.source_of(obj)
             if origin is None:  # generated (configMapGenerator, helmCharts) or from a remote base
-                objects.append(RenderedObject(obj=obj.obj, file=output_name, line=1))
+                file, line = index.generator_of(obj) or (output_name, 1)
+                objects.append(RenderedObject(obj=obj.obj, file=file, line=line))
             else:
                 objects.append(RenderedObject(obj=obj.obj, file=origin.file, line=origin.line,
                                               positions=origin.positions))

@@ -83,3 +83,18 @@ def test_determinism_check_passes_stable_kustomize_output(tmp_path: Path) -> Non
     _need_kustomize()
     _kustomize_tree(tmp_path, DEPLOYMENT)
     assert check_determinism(lambda: render_path(tmp_path / "overlays/prod", repo=tmp_path)) == ()
+
+
+def test_generated_objects_point_at_their_generator_entry(tmp_path: Path) -> None:
+    _need_kustomize()
+    _kustomize_tree(tmp_path, DEPLOYMENT)
+    (tmp_path / "base/kustomization.yaml").write_text(
+        "resources:\n  - deployment.yaml\n  - service.yaml\n"
+        "configMapGenerator:\n  - name: settings\n    literals:\n      - MODE=prod\n"
+        "secretGenerator:\n  - name: creds\n    literals:\n      - token=x\n")
+    rendered = render_path(tmp_path / "overlays/prod", repo=tmp_path)
+    generated = sorted((o.file, o.line, o.ref.kind, o.ref.name) for o in rendered.objects
+                       if o.ref.kind in ("ConfigMap", "Secret"))
+    assert [(file, line, kind) for file, line, kind, _ in generated] == [
+        ("base/kustomization.yaml", 5, "ConfigMap"), ("base/kustomization.yaml", 9, "Secret")]
+    assert all(name.startswith("prod-") for *_, name in generated)  # hashed, prefixed names still match
