@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from handoff.config import load_config
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, UsageError
 from handoff.git import Repo, validate_ref
 from handoff.propose import (
     Editor,
@@ -40,6 +40,11 @@ def promote(
         repo.checkout(repo.fetch(validate_ref(base))[base])
         config = load_config(repo.path)
         source = config.environments.get(source_env) if config else None
+        if config is not None and config.environments and source is None:
+            # a typo (`--from prd`) would otherwise promote what the targets declare for every environment
+            declared = ", ".join(sorted(config.environments))
+            raise UsageError(f"unknown environment {source_env!r} (declared: {declared})",
+                             file=".handoff.yaml", key="--from")
         if source is not None and source.branch and source.branch != base:
             repo.checkout(repo.fetch(validate_ref(source.branch))[source.branch])
             config = load_config(repo.path)
