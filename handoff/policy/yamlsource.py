@@ -10,15 +10,18 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from handoff import yamlio
 from handoff.errors import ConfigError, YamlError
 
 
 def load_documents(path: Path, display: str) -> Iterator[Any]:
     """Every non-empty document of ``path`` as ruamel nodes (``line_of`` works on them)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"cannot read policy file: {e.strerror}", file=display) from e
+    limits = yamlio.Limits.from_env()
+    if not path.is_file():
+        raise ConfigError("cannot read policy file: not a file", file=display)
+    # bounded first: an alias bomb in a config repo's policy dir must not hang the walk over the data
+    text = yamlio.read_text(path, display=display, limits=limits)
+    yamlio.compose_all(text, display=display, limits=limits)
     yaml = YAML(typ="rt")
     try:
         documents = list(yaml.load_all(text))
