@@ -11,7 +11,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from handoff.errors import ConfigError
+from handoff import yamlio
+from handoff.errors import ConfigError, YamlError
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -53,6 +54,24 @@ class Source:
     env: str | None = None  # the .handoff.yaml environment whose policy params and waivers apply
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
+
+    def __post_init__(self) -> None:
+        # checked before any of them reaches `git` (option injection, tokens in URLs) or the renderer
+        if _USERINFO.match(self.url):
+            raise ConfigError("the git url must not hold credentials (use a token file)", key="url")
+        if self.url.startswith("-") or _BAD_TRANSPORT.match(self.url):
+            raise ConfigError(f"refusing git url {self.url!r}", key="url")
+        if not _REVISION.match(self.revision) or ".." in self.revision or self.revision.endswith(".lock"):
+            raise ConfigError(f"invalid revision {self.revision!r}", key="revision")
+        if self.path.startswith(("/", "~")) or ".." in Path(self.path).parts:
+            raise ConfigError(f"path {self.path!r} must stay inside the repository", key="path")
+        if not _NAME.match(self.namespace):
+            raise ConfigError(f"namespace {self.namespace!r} is not a DNS label", key="namespace")
+
+
+_USERINFO = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
+_BAD_TRANSPORT = re.compile(r"^(ext|fd)::", re.IGNORECASE)
+_REVISION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
 
 @dataclass(frozen=True)
@@ -150,11 +169,27 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     )
 
 
+def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
+    try:
+        return _source(raw, index, file, defaults)
+    except ConfigError as e:
+        if e.file:
+            raise
+        key = str(e.key)  # Source's own checks know the key, not the file
+        line = _line_of(raw, key) if isinstance(raw, Mapping) else None
+        raise ConfigError(e.message, file=file, line=line, key=f"sources[{index}].{key}") from e
+
+
 def load_settings(path: Path) -> Settings:
     """Read a reconciler config file; errors name file, line and key."""
     file = str(path)
     try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        limits = yamlio.Limits.from_env()
+        text = yamlio.read_text(path, display=file, limits=limits)
+        yamlio.compose_all(text, display=file, limits=limits)  # bounds: alias bombs, depth, duplicate keys
+        doc = YAML(typ="rt").load(text)
+    except YamlError as e:
+        raise ConfigError(e.message, file=file, line=e.line) from e
     except (OSError, YAMLError) as e:
         raise ConfigError(f"cannot read reconciler config: {' '.join(str(e).split())}", file=file) from e
     if not isinstance(doc, Mapping):
@@ -164,7 +199,7 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError("at least one source is required", file=file, line=_line_of(doc, "sources"),
                           key="sources")
     defaults = doc.get("defaults") or {}
-    sources = tuple(_source(s, i, file, defaults) for i, s in enumerate(raw_sources))
+    sources = tuple(_checked_source(s, i, file, defaults) for i, s in enumerate(raw_sources))
     names = [s.name for s in sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
