@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from handoff import __version__
+from handoff.errors import UsageError
+from handoff.imageref import parse as parse_image
 
 APP = "handoff-reconciler"
 DEFAULT_IMAGE = f"ghcr.io/handoff-dev/handoff:{__version__}"
@@ -48,6 +51,10 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
     Cluster-wide, the reconciler may manage any kind (it applies what the config repo holds) but never
     impersonates, escalates or binds beyond what it has. Namespaced, it manages its own namespace only.
     """
+    # both are written into YAML text (the embedded config.yaml) and the cluster: check them first
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace):
+        raise UsageError(f"namespace {namespace!r} is not a DNS label", key="--namespace")
+    parse_image(image)
     labels = _labels()
     meta = {"namespace": namespace, "labels": labels}
     objs: list[dict[str, Any]] = [
