@@ -58,6 +58,7 @@ class Validation:
     status: Literal["passed", "failed", "skipped"]
     report: ValidationReport | None = None
     markdown: str = ""
+    rendered: str = ""  # the env's render after the edit, as canonical YAML (for the rendered diff)
 
 
 Validator = Callable[[Path, "Config | None", str], Validation]
@@ -244,12 +245,14 @@ class _Run:
         if not self.opts.allow_downgrade and is_downgrade(highest, self.image.tag):
             return replace(empty, message=f"{self.image.tag} is lower than {highest}; not downgrading "
                                           "(use --allow-downgrade)")
+        rendered_before = _rendered_before(repo.path, config, self.opts.env)
         outcome = self.editor.apply(repo.path, self.image, self.opts.app, env)
         if not outcome.changed:
             return self._already_there(empty, base=base, base_sha=base_sha, branch=branch,
                                        branch_sha=branch_sha, forge=forge, existing=existing)
         validation = self.validator(repo.path, config, self.opts.env)
         values = self._values(previous, outcome.diff, validation)
+        values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env)
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
                            changed_files=outcome.files, message="validation failed; nothing proposed")
@@ -392,9 +395,30 @@ class _Run:
         )
 
 
+def _renders(config: Config | None, env: str) -> bool:
+    return config is not None and env in config.environments and config.environments[env].render is not None
+
+
+def _rendered_before(repo: Path, config: Config | None, env: str) -> str | None:
+    """The env's render before the edit, or None when the config does not say how to render it."""
+    if config is None or not _renders(config, env):
+        return None
+    from handoff.propose_validation import rendered_text  # noqa: PLC0415 (heavy: renderers)
+
+    return rendered_text(repo, config, env)
+
+
+def _rendered_section(before: str | None, validation: Validation, env: str) -> str:
+    if before is None:
+        return f"_No render is configured for `{env}` (`environments.{env}.render` in .handoff.yaml)._"
+    from handoff.propose_validation import rendered_diff  # noqa: PLC0415
+
+    return rendered_diff(before, validation.rendered, env)
+
+
 def default_validator(repo: Path, config: Config | None, env: str) -> Validation:
     """Validate the environment's render when the config says how to render it; else skip."""
-    if config is None or env not in config.environments or config.environments[env].render is None:
+    if config is None or not _renders(config, env):
         return Validation("skipped")
     from handoff.propose_validation import validate_env  # noqa: PLC0415 (heavy: renderers, schemas)
 

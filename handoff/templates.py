@@ -28,6 +28,9 @@ Proposed by handoff: set **{app}** to `{image}` in **{env}**.
 {diff}
 ```
 
+### Rendered change ({env})
+{rendered_diff}
+
 ### Validation
 {validation}
 """
