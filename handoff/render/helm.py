@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from handoff.render.base import RenderResult, RenderSource
+from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
 from handoff.render.model import RenderedObject
 from handoff.render.plain import display_name, objects_from_text
 from handoff.render.tools import require_tool, run_tool
@@ -45,16 +46,36 @@ class HelmRenderer:
         output_name = display_name(chart / "Chart.yaml", root)
         rendered = objects_from_text(output, output_name)
         sources = [(output.count("\n", 0, m.start()) + 1, m.group(1)) for m in _SOURCE.finditer(output)]
+        values = ValuesIndex(_values_files(chart, source, root))
+        templates: dict[Path, dict[str, tuple[int, int]]] = {}
         objects = []
         for obj in rendered.objects:
+            images = image_sources(obj.obj, values)
             origin = max((s for s in sources if s[0] < obj.line), default=None)
             if origin is None:
-                objects.append(obj)
+                objects.append(RenderedObject(obj=obj.obj, file=obj.file, line=obj.line,
+                                              positions=obj.positions, value_sources=images))
                 continue
             # "mychart/templates/x.yaml" or "mychart/charts/sub/templates/x.yaml": drop the chart name
-            relative = Path(*Path(origin[1]).parts[1:])
-            path = chart / relative
-            objects.append(RenderedObject(obj=obj.obj, file=display_name(path, root),
-                                          line=_template_line(path, obj.ref.kind)))
+            path = chart / Path(*Path(origin[1]).parts[1:])
+            if path not in templates:
+                templates[path] = template_positions(_read(path))
+            positions = templates[path]
+            line = positions.get("kind", (_template_line(path, obj.ref.kind), 1))[0]
+            objects.append(RenderedObject(obj=obj.obj, file=display_name(path, root), line=line,
+                                          positions=IndexFreePositions(positions), value_sources=images))
         files = tuple(dict.fromkeys(o.file for o in objects)) or (output_name,)
         return RenderResult(objects=tuple(objects), findings=rendered.findings, files=files)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _values_files(chart: Path, source: RenderSource, root: Path) -> list[tuple[str, str]]:
+    """The chart's values.yaml, then every ``-f`` file, as Helm merges them (later wins)."""
+    paths = [chart / "values.yaml", *source.values]
+    return [(display_name(p, root), _read(p)) for p in paths if p.is_file()]

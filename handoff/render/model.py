@@ -23,6 +23,8 @@ class RenderedObject:
     file: str
     line: int
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # values that came from another file (a Helm values file): dotted path -> (file, line, column)
+    value_sources: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def ref(self) -> ObjectRef:
@@ -52,3 +54,11 @@ class RenderedObject:
             cut = max(probe.rfind("."), probe.rfind("["))
             probe = probe[:cut] if cut > 0 else ""
         return (self.line, 1)
+
+    def where(self, path: str) -> tuple[str, int, int]:
+        """(file, line, column) to show for ``path``: where its value was set if known, else ``locate``."""
+        source = self.value_sources.get(path)
+        if source is not None:
+            return source
+        line, column = self.locate(path)
+        return self.file, line, column

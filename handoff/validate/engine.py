@@ -51,8 +51,8 @@ def shorten(message: str) -> str:
 
 def finding_at(obj: RenderedObject, *, rule: str, message: str, path: str = "", engine: str,
                severity: Severity = Severity.ERROR, ref: ObjectRef | None = None) -> Finding:
-    line, column = obj.locate(path) if path else (obj.line, 1)
-    return Finding(rule=rule, severity=severity, message=shorten(message), file=obj.file, line=line,
+    file, line, column = obj.where(path) if path else (obj.file, obj.line, 1)
+    return Finding(rule=rule, severity=severity, message=shorten(message), file=file, line=line,
                    column=column, path=path, object=ref or obj.ref, engine=engine)
 
 

@@ -66,7 +66,7 @@ def test_helm_findings_point_at_the_template(tmp_path: Path) -> None:
     report = check(tmp_path, "chart")
     (finding,) = report.findings
     assert finding.file == "chart/templates/deployment.yaml"
-    assert finding.line == 2  # the template's `kind: Deployment` line
+    assert (finding.line, finding.column) == (20, 11)  # the typo'd key's own line in the template
     assert finding.path == "spec.template.spec.containers[0].prots"
     assert str(finding.object) == "Deployment/release-web"
 
@@ -98,3 +98,33 @@ def test_generated_objects_point_at_their_generator_entry(tmp_path: Path) -> Non
     assert [(file, line, kind) for file, line, kind, _ in generated] == [
         ("base/kustomization.yaml", 5, "ConfigMap"), ("base/kustomization.yaml", 9, "Secret")]
     assert all(name.startswith("prod-") for *_, name in generated)  # hashed, prefixed names still match
+
+
+IMAGE_CHART = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    "chart/values.yaml": "image:\n  repository: nginx\n  tag: '1.25'\nsidecar: busybox:1.36\nreplicas: 1\n",
+    "chart/templates/deployment.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {}\n"
+        "  template:\n    spec:\n      containers:\n"
+        "        {{- range $i, $n := list \"a\" \"b\" }}\n"
+        "        - name: {{ $n }}\n          image: \"{{ $.Values.image.repository }}:{{ $.Values.image.tag }}\"\n"
+        "        {{- end }}\n"
+        "        - name: sidecar\n          image: {{ .Values.sidecar }}\n"
+        "          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n"),
+    "envs/prod/values.yaml": "# prod\nimage:\n  tag: '1.27'\n",
+}
+
+
+def test_helm_images_point_at_the_values_line_that_set_them(tmp_path: Path) -> None:
+    require_tool("helm")
+    write_tree(tmp_path, IMAGE_CHART)
+    rendered = render_path(tmp_path / "chart", repo=tmp_path, values=[tmp_path / "envs/prod/values.yaml"])
+    (deployment,) = rendered.objects
+    assert (deployment.file, deployment.line) == ("chart/templates/deployment.yaml", 2)
+    # repository + tag: the tag the env's values file overrides, where a bump would edit it
+    assert deployment.where("spec.template.spec.containers[1].image") == ("envs/prod/values.yaml", 3, 3)
+    assert deployment.where("spec.template.spec.containers[2].image") == ("chart/values.yaml", 4, 1)
+    # keys in a range loop are found without their index; keys toYaml made fall back to the parent
+    assert deployment.where("spec.template.spec.containers[0].name") == ("chart/templates/deployment.yaml", 11, 11)
+    assert deployment.where("spec.template.spec.containers[2].resources.limits") == (
+        "chart/templates/deployment.yaml", 16, 11)
