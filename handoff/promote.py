@@ -1,6 +1,6 @@
 """Promote: take the image an app runs in one environment and propose it to the next one, with the
 same rolling-PR rules as propose. Refuses when the source environment does not validate, or when
-the target requires a digest (env param ``require_digest: true``) and the image has none."""
+the target requires a digest (its ``require-image-digest`` policy is enabled) and the image has none."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from handoff.config import load_config
 from handoff.errors import HandoffError, UsageError
 from handoff.git import Repo, validate_ref
+from handoff.policy.runner import policy_enabled
 from handoff.propose import (
     Editor,
     ProposeOptions,
@@ -55,8 +56,7 @@ def promote(
         validation = check(repo.path, config, source_env)
         if validation.status == "failed":
             raise PromotionRefused(f"{source_env} does not validate; not promoting {image} to {opts.env}")
-        target = config.environments.get(opts.env) if config else None
-        if target is not None and target.params.get("require_digest") and not image.digest:
+        if policy_enabled(config, opts.env, "require-image-digest") and not image.digest:
             raise PromotionRefused(
                 f"{opts.env} requires a digest but {source_env} declares {image} "
                 "without one; pin it there first (propose --resolve-digest)"

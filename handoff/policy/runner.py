@@ -63,6 +63,16 @@ def options_from_config(
     )
 
 
+def policy_enabled(config: Config | None, env: str, policy_id: str, *, default: bool = False) -> bool:
+    """Whether ``policy_id`` is switched on for ``env`` by the config (``policies.params`` then the
+    environment's ``params``), e.g. ``require-image-digest`` for prod only."""
+    if config is None or policy_id in config.policies.disable:
+        return False
+    environment = config.environments.get(env)
+    merged = merge_overrides(config.policies.params, environment.params if environment else {})
+    return bool(merged.get(f"{policy_id}.enabled", default))
+
+
 def build_engines(policy_set: PolicySet, options: PolicyOptions) -> list[PolicyEngine]:
     engines: list[PolicyEngine] = []
     policies = [p for p in policy_set.policies if p.id not in options.disable]

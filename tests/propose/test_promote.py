@@ -14,7 +14,7 @@ from tests.harness.git_server import GitServer
 CONFIG = """\
 environments:
   staging: {}
-  prod: {params: {require_digest: %s}}
+  prod: {params: {require-image-digest: {enabled: %s}}}
 apps:
   web:
     image: registry.example/web
@@ -51,7 +51,7 @@ def test_promote_proposes_the_source_image_to_the_target(git_server: GitServer) 
 
 
 def test_promote_refuses_without_digest_when_target_requires_one(git_server: GitServer) -> None:
-    """A target env with require_digest refuses an image that has no digest; with one it proceeds."""
+    """A target env with the require-image-digest policy enabled refuses an image that has no digest; with one it proceeds."""
     url = git_server.create_repo("nodigest", files(True, "registry.example/web:1.3.0"))
     with pytest.raises(PromotionRefused, match="requires a digest"):
         promote(options(git_server, url), source_env="staging")
