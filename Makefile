@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv tools lint test test-fast demo bench lock audit image clean
+.PHONY: all venv tools lint test test-fast demo bench fuzz lock audit image clean
 
 all: test
 
@@ -40,6 +40,15 @@ demo: venv
 
 bench: venv tools
 	$(PY) bench/run.py
+
+## fuzz: longer Hypothesis runs over the image-reference grammar, the YAML splice engine, the config loader
+## and the report writers (make test runs them briefly).
+fuzz: venv
+	HANDOFF_FUZZ_EXAMPLES=$${HANDOFF_FUZZ_EXAMPLES:-2000} $(VENV)/bin/pytest -q tests/security -k fuzz
+
+## image: build the container image with buildah (no Docker engine needed) and smoke-test it.
+image: venv tools
+	bash tools/build-image.sh
 
 ## lock: re-resolve the pinned dependency set (run after changing pyproject.toml dependencies).
 lock:
