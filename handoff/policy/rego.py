@@ -9,10 +9,14 @@ and builtins rego-cpp lacks (``http.send``, ``net.*``, ``json.match_schema``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +57,17 @@ class RegoEngine:
             except OSError as e:
                 raise ConfigError(f"cannot read Rego file: {e.strerror}", file=str(path)) from e
             self._sources[str(path)] = source
-            try:
-                self._rego.add_module(str(path), source)
-            except self._regopy.RegoError as e:
-                raise _rego_error(str(e), self._sources) from None
+            failure = None
+            with _native_stdout_captured() as printed:
+                try:
+                    self._rego.add_module(str(path), source)
+                except self._regopy.RegoError as e:
+                    failure = str(e)
+            if failure is not None:
+                raise _rego_error(failure, self._sources, printed)
         # Parse and compile now, so a syntax error is one clear line instead of a failure per object.
-        self._query({})
+        with _native_stdout_captured():
+            self._query({})
 
     def _query(self, value: Mapping[str, Any]) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -108,8 +117,32 @@ def _messages(value: Any, rule: str) -> list[str]:
     return messages
 
 
-def _rego_error(text: str, sources: Mapping[str, str]) -> ConfigError:
-    """rego-cpp reports either ``-- file:line:col`` text or ``(error N:file|offset|len (errormsg N:msg))``."""
+@contextlib.contextmanager
+def _native_stdout_captured() -> Iterator[list[str]]:
+    """rego-cpp prints compile errors straight to file descriptor 1, where they would corrupt
+    ``--output json``: point fd 1 at a temporary file meanwhile; the list holds what it printed."""
+    printed: list[str] = []
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 1)
+            try:
+                yield printed
+            finally:
+                os.dup2(saved, 1)
+                sink.seek(0)
+                printed.append(sink.read(64 * 1024).decode("utf-8", "replace"))
+    finally:
+        os.close(saved)
+
+
+def _rego_error(text: str, sources: Mapping[str, str], printed: Sequence[str] = ()) -> ConfigError:
+    """rego-cpp reports either ``-- file:line:col`` text or ``(error N:file|offset|len (errormsg N:msg))``;
+    what it printed on stdout (``printed``) has the ``-- file:line:col`` form and is tried first."""
+    for shown in printed:
+        if _ERROR_AT.search(shown):
+            text = shown
     where = _ERROR_AT.search(text)
     if where:
         lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("Errors")]
