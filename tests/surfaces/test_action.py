@@ -9,7 +9,6 @@ import shutil
 import site
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 
 from .configrepo import FILES, GIT_ENV
 from .gha import ActionRun, run_action
-from .paths import REPO
+from .paths import REPO, packaging_gaps
 
 BAD_DEPLOYMENT = """---
 apiVersion: apps/v1
@@ -50,7 +49,7 @@ def _checkout(parent: Path, *, symlinks: bool) -> Path:
 @pytest.fixture(scope="module")
 def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     action = _checkout(tmp_path_factory.mktemp("runner"), symlinks=False)
-    if not _ships_builtin_policies():
+    if any("builtin_pack" in gap for gap in packaging_gaps()):
         # Until pyproject packages the built-in policy pack (see the strict xfail below), package it in
         # this copy so these tests exercise the action rather than that packaging gap.
         pyproject = action.parents[1] / "pyproject.toml"
@@ -61,16 +60,9 @@ def action_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return action
 
 
-def _ships_builtin_policies() -> bool:
-    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    return any("builtin_pack" in pattern for patterns in package_data.values() for pattern in patterns)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(not _ships_builtin_policies(), strict=True,
-                   reason="handoff/policy/builtin_pack is a symlink to policies/ and pyproject's package-data "
-                          "does not include it: a non-editable install has no built-in policies and "
-                          "`handoff validate` exits 2 ('policies: policy directory does not exist')")
+@pytest.mark.xfail(any("builtin_pack" in gap for gap in packaging_gaps()), strict=True,
+                   reason="; ".join(packaging_gaps()))
 def test_install_from_the_action_tarball_validates(
     runner_env: dict[str, str], tmp_path: Path
 ) -> None:
