@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -79,6 +80,7 @@ def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
     against the Kubernetes and CRD schemas, offline and strict."""
     config = load_config(config_repo)
     rendered = render_targets(config_repo, config, paths, env)
+    gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
     options = SchemaOptions(
         kubernetes_version=kubernetes_version or (config.kubernetes_version if config else None),
         ignore_missing_schemas=ignore_missing_schemas,
