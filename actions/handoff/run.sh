@@ -22,8 +22,8 @@ prepare() {
     root=$(action_root)
     requirement="${root}[forge]"
     # Tags move (v1 -> newer commit): key the cache on the content, not on the path.
-    source_id=$(cd "$root" && find pyproject.toml handoff -type f -name '*.py' -o -type f -name '*.toml' \
-      -o -type f -name '*.json' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+    source_id=$(cd "$root" && find -L pyproject.toml handoff -type f ! -path '*/__pycache__/*' -print0 \
+      | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
   fi
   python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   key="handoff-venv-${RUNNER_OS:-Linux}-${RUNNER_ARCH:-X64}-py${python_version}-$(printf '%s' "$source_id" | sha256sum | cut -c1-16)"
