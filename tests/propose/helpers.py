@@ -31,8 +31,8 @@ def remote_branches(server: GitServer, name: str) -> list[str]:
 def options(server: GitServer, url: str, image: str, app: str = "web", **kw: Any) -> ProposeOptions:
     assert server.username and server.password
     return ProposeOptions(image=image, app=app, env=kw.pop("env", "dev"), config_repo=url,
-                          git_auth=GitAuth(server.username, server.password), backoff=0.05, max_backoff=0.5,
-                          **{"forge": "local", **kw})
+                          git_auth=GitAuth(server.username, server.password),
+                          **{"forge": "local", "backoff": 0.05, "max_backoff": 0.5, **kw})
 
 
 def propose_on(server: GitServer, url: str, image: str, app: str = "web", **kw: Any) -> ProposeResult:
