@@ -3,12 +3,12 @@ Kubernetes' own YAML reading, and ``None`` (use the exact loader) everywhere els
 
 ``yaml_rs`` reads YAML 1.2, Kubernetes reads go-yaml v2 (see ``scalars``). For plain scalars the two
 differ only on: the words y/n/yes/no/on/off (booleans for Kubernetes, strings in 1.2), leading-zero
-octals (``0777``), ``.inf``/``.nan``, huge integers, and plain keys that are not strings. Merge keys,
-anchors/aliases, tags, directives, ``...`` and a BOM are left to the exact loader too (it also bounds
-alias expansion), and so is a block scalar in a text without a final newline (``yaml_rs`` adds one).
-A text in which a conservative scan finds none of these parses identically on both
-paths (a property test checks this); any parse error, duplicate key or depth overflow also falls back,
-so findings and their positions always come from the exact loader.
+octals (``0777``), some underscores (``_1``, ``.5_0``), ``.inf``/``.nan``, huge integers, and plain
+keys that are not strings. Merge keys, anchors/aliases, tags, directives, ``...`` and a BOM are left
+to the exact loader too (it also bounds alias expansion), and so is a block scalar in a text without
+a final newline (``yaml_rs`` adds one). A text in which a conservative scan finds none of these
+parses identically on both paths (a property test checks this); any parse error, duplicate key or
+depth overflow also falls back, so findings and their positions always come from the exact loader.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def _risky_pattern() -> re.Pattern[str]:
     rules += [(c, _BEFORE, "[0-9]{18}") for c in "123456789"]  # past int64: go-yaml makes it a float
     rules += [
         (":", r"[\s\[{,]", r"(?=[ \t]|$)"),  # an empty (null) key; also "key : value", rare
-        ("0", _BEFORE, "[0-9]"), ("0", _SIGNED, "[0-9]"),  # 0777 is octal for Kubernetes, 777 in YAML 1.2
+        ("0", _BEFORE, "[0-9_]"), ("0", _SIGNED, "[0-9_]"),  # 0777, 0_777: octal for Kubernetes, not 1.2
+        # _1, .5_0, 1e_3: go-yaml's underscore handling differs (strings or numbers where YAML 1.2 differs)
+        ("_", _BEFORE, "[0-9_.]"), *((c, _BEFORE, "[0-9a-zA-Z.+-]*_") for c in ".+-0123456789"),
         (".", _BEFORE, "(?:inf|Inf|INF|nan|NaN|NAN)"), (".", _SIGNED, "(?:inf|Inf|INF)"),
         ("?", r"\s", r"(?=[ \t]|$)"),  # complex keys
         ("!", _BEFORE, r"\S"), ("&", _BEFORE, r"\w"), ("*", _BEFORE, r"\w"),  # tags, anchors, aliases

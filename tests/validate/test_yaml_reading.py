@@ -73,11 +73,11 @@ def test_fast_path_agrees_with_the_exact_loader_on_the_whole_corpus() -> None:
             continue
         taken += 1
         exact = yamldocs.load_exact(text, path.name, strict=False)
-        assert fast == [(d.data, d.line, d.index) for d in exact.docs], path.name
+        assert repr(fast) == repr([(d.data, d.line, d.index) for d in exact.docs]), path.name
     assert taken >= len(_corpus_texts()) // 2  # the fast path really is the common one
 
 
-_TOKEN = st.text(alphabet="yYnNoOfFtTeE01789._-+:~ xsa", min_size=1, max_size=6)
+_TOKEN = st.text(alphabet="yYnNoOfFtTeE01789._-+:~ xsa_", min_size=1, max_size=6)
 _LINE = st.one_of(
     st.builds(lambda k, v: f"k{k}: {v}", st.integers(0, 3), _TOKEN),
     st.builds(lambda v: f"- {v}", _TOKEN),
@@ -87,7 +87,7 @@ _LINE = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(_LINE, min_size=1, max_size=6))
 def test_fast_path_never_disagrees_with_the_exact_loader(lines: list[str]) -> None:
     """Whatever the fast path accepts, it reads as go-yaml v2 would (otherwise it must decline)."""
@@ -99,7 +99,8 @@ def test_fast_path_never_disagrees_with_the_exact_loader(lines: list[str]) -> No
     exact = yamldocs.load_exact(text, "t.yaml", strict=False)
     if exact.findings:  # PyYAML refused something the Rust parser took: nothing to compare
         return
-    assert fast == [(d.data, d.line, d.index) for d in exact.docs]
+    # repr: 1, 1.0 and True are equal in Python but not to a JSON schema
+    assert repr(fast) == repr([(d.data, d.line, d.index) for d in exact.docs])
 
 
 def test_alias_bomb_is_refused_with_a_finding_naming_the_file() -> None:
