@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema_rs
 
 from handoff.render.model import RenderedObject
+from handoff.render.plain import gc_paused
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import CrdIndex, load_catalog_schema
 from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, result_for
@@ -110,10 +111,11 @@ class BuiltinEngine:
         resolver = _Resolver(options, objects)
         results: list[ObjectResult] = []
         findings: list[Finding] = []
-        for obj in objects:
-            result, found = check_object(obj, resolver.validator, options)
-            results.append(result)
-            findings.extend(found)
+        with gc_paused():  # results are acyclic: no need to let the collector re-walk every object
+            for obj in objects:
+                result, found = check_object(obj, resolver.validator, options)
+                results.append(result)
+                findings.extend(found)
         return ValidationReport(objects=tuple(results), findings=tuple(findings))
 
 
