@@ -1,6 +1,8 @@
 """The inventory: which objects a source applied last, kept in one ConfigMap per source.
 
-Together with the owner label it decides what prune may delete: only objects listed here."""
+Together with the owner label it decides what prune may delete: only objects listed here. Before a
+revision is applied the inventory is widened to old ∪ new and marked ``pending``, so objects created by a
+pass that is killed half-way are still listed, and pruned by the next pass if that revision drops them."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ INVENTORY_PREFIX = "handoff-inventory-"
 class Inventory:
     revision: str
     objects: tuple[ObjectRef, ...]
+    pending: str = ""  # a revision being applied: ``objects`` may hold some of its objects already
 
 
 def encode(refs: Iterable[ObjectRef]) -> str:
@@ -43,7 +46,8 @@ def read(client: KubeClient, namespace: str, source: str) -> Inventory | None:
     if cm is None:
         return None
     data = cm.get("data") or {}
-    return Inventory(revision=str(data.get("revision", "")), objects=decode(str(data.get("objects", ""))))
+    return Inventory(revision=str(data.get("revision", "")), objects=decode(str(data.get("objects", ""))),
+                     pending=str(data.get("pending", "")))
 
 
 def write(client: KubeClient, namespace: str, source: str, inventory: Inventory) -> None:
@@ -52,5 +56,6 @@ def write(client: KubeClient, namespace: str, source: str, inventory: Inventory)
         "metadata": {"name": inventory_name(source), "namespace": namespace,
                      "labels": {"app.kubernetes.io/managed-by": "handoff",
                                 f"{OWNER_LABEL}-inventory": source}},
-        "data": {"revision": inventory.revision, "objects": encode(inventory.objects)},
+        "data": {"revision": inventory.revision, "objects": encode(inventory.objects),
+                 **({"pending": inventory.pending} if inventory.pending else {})},
     })

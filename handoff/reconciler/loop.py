@@ -190,8 +190,8 @@ class Reconciler:
         if previous is None:
             return
         state.recorded_revision = previous.revision
-        if previous.revision != revision:
-            return
+        if previous.pending or previous.revision != revision:
+            return  # a pass died half-way (pending): apply in full, which also prunes its leftovers
         try:
             checkout = self.git[source.name].checkout(revision)
             state.desired = self._prepare(source, self.renderer(source, checkout))
@@ -248,16 +248,20 @@ class Reconciler:
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
                         objects: list[dict[str, Any]]) -> status.PassResult:
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        before = previous.objects if previous else ()
+        current = [ref_of(o) for o in objects]
+        # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones
+        inventory.write(self.client, self.settings.namespace, source.name,
+                        inventory.Inventory(previous.revision if previous else "",
+                                            tuple(set(before) | set(current)), pending=revision))
         live = self._live(source, objects)
         applied = [apply_one(self.client, obj, live.get(ref_of(obj))) for obj in objects]
-        previous = inventory.read(self.client, self.settings.namespace, source.name)
-        current = [ref_of(o) for o in objects]
-        plan = prune.plan(previous.objects if previous else (), current, self.settings.prune) \
-            if source.prune else prune.PrunePlan()
+        plan = prune.plan(before, current, self.settings.prune) if source.prune else prune.PrunePlan()
         pruned = prune.execute(self.client, plan, source.name)
         keep = set(current)
         if plan.refused or not source.prune:
-            keep |= set(previous.objects if previous else ())
+            keep |= set(before)
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(revision, tuple(keep)))
         state.applied_revision, state.desired = revision, objects
