@@ -64,10 +64,10 @@ class GitSource:
             proc = subprocess.run(["git", *args], cwd=self.dir, env=self.env, capture_output=True,
                                   text=True, timeout=_GIT_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as e:
-            raise GitError(f"git {args[0]} timed out after {_GIT_TIMEOUT}s") from e
+            raise GitError(f"git {_command(args)} timed out after {_GIT_TIMEOUT}s") from e
         if check and proc.returncode != 0:
             err = " ".join((proc.stderr or proc.stdout).split())[:400]
-            raise GitError(redact(f"git {args[0]} failed for source {self.source.name}: {err}"))
+            raise GitError(redact(f"git {_command(args)} failed for source {self.source.name}: {err}"))
         return proc
 
     def _ensure_repo(self) -> None:
@@ -97,9 +97,13 @@ class GitSource:
     def checkout(self, sha: str) -> Checkout:
         """Shallow-fetch ``sha`` (depth 1) and check it out; verify its signature if configured."""
         self._ensure_repo()
-        have = self._git("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
+        # The whole tree, not just the commit: a fetch cut off mid-pack used to leave the commit object
+        # without its blobs, and every later pass skipped the fetch and failed to check out, forever.
+        have = self._git("rev-list", "--quiet", "--objects", "--no-walk", sha, check=False).returncode == 0
         if not have:
-            self._git("fetch", "-q", "--depth", "1", "--no-tags", "origin", sha)
+            # unpackLimit=1: incoming objects always go through index-pack, so a truncated pack
+            # stores nothing at all instead of some loose objects
+            self._git("-c", "fetch.unpackLimit=1", "fetch", "-q", "--depth", "1", "--no-tags", "origin", sha)
         self.verify(sha)
         self._git("checkout", "-q", "--force", "--detach", sha)
         self._git("clean", "-q", "-fdx")
@@ -127,3 +131,10 @@ class GitSource:
             why = " ".join(proc.stderr.split())[:200] or "no signature"
             raise GitError(f"revision {sha[:12]} of source {self.source.name} is unsigned or not signed "
                            f"by a trusted key ({why}); refusing to apply it")
+
+
+def _command(args: tuple[str, ...]) -> str:
+    """The git subcommand in ``args`` (after any ``-c key=value`` pairs)."""
+    while len(args) > 2 and args[0] == "-c":
+        args = args[2:]
+    return args[0]
