@@ -1,8 +1,8 @@
 """Validation throughput: handoff's built-in engine vs kubeconform -strict on the same files.
 
 The corpus manifests (plus CRDs) are replicated to >= 10,000 objects in a temp dir. Every side parses
-the YAML itself. handoff runs as the real CLI (`handoff validate --engine builtin`, with its default
-parse workers and in one process, so interpreter start-up and schema compilation are counted) and
+the YAML itself. handoff runs as the real CLI (`handoff validate --engine builtin`, in one process and
+with 2 parse workers, so interpreter start-up and schema compilation are counted) and
 in-process; kubeconform runs with its default workers and with -n 2, against the same standalone
 schemas. Wall-clock and CPU seconds are both reported. Writes bench/results/validate.md.
 """
@@ -80,11 +80,11 @@ def main() -> None:
                        str(tree)]
         rows: list[tuple[str, tuple[float, float]]] = []
         load_before = os.getloadavg()[0]
-        rows.append(("handoff builtin (CLI, default parse workers)",
+        rows.append(("handoff builtin (CLI, default: 1 process)",
                      best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False))))
-        one = {**os.environ, "HANDOFF_PARSE_WORKERS": "1"}
-        rows.append(("handoff builtin (CLI, 1 process)",
-                     best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False, env=one))))
+        two = {**os.environ, "HANDOFF_PARSE_WORKERS": "2"}
+        rows.append(("handoff builtin (CLI, HANDOFF_PARSE_WORKERS=2)",
+                     best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False, env=two))))
 
         def in_process() -> None:
             validate(render_path(tree, repo=tree), schema_options=SchemaOptions(), engine="builtin")
