@@ -94,6 +94,8 @@ class PolicyCheck:
         self.engines = build_engines(self.policy_set, options)
 
     def __call__(self, objects: Sequence[PolicyObject]) -> ValidationReport:
+        if not self.engines and not self.options.waivers:
+            return ValidationReport()  # nothing to evaluate or waive (e.g. --no-builtin, no policy dirs)
         context = PolicyContext(params=self.options.params, env=self.options.env)
         report = ValidationReport()
         for engine in self.engines:
