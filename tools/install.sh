@@ -91,9 +91,11 @@ go_build() {
   link "$out" "$name"
 }
 
-# Debian packages: docker-registry (the CNCF distribution registry), skopeo, umoci, git. Installed only when missing.
+# Debian packages: docker-registry (the CNCF distribution registry), skopeo, umoci, git, and buildah + debootstrap
+# (the container image is built and run without a Docker engine). Installed only when missing.
 apt_tools() {
-  local -A package_of=([docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [git]=git)
+  local -A package_of=([docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [git]=git
+                      [buildah]=buildah [debootstrap]=debootstrap)
   local missing=() tool
   for tool in "${!package_of[@]}"; do
     wanted "$tool" || continue
@@ -134,5 +136,10 @@ go_install kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
 go_install yq "$YQ_VERSION" github.com/mikefarah/yq/v4
 go_install conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest \
   "-X github.com/open-policy-agent/conftest/internal/version.Version=${CONFTEST_VERSION#v}"
+
+# GitHub's OpenAPI description (npm @octokit/openapi), which the GitHub contract tests check requests against.
+if wanted octokit-openapi; then
+  say octokit-openapi "$(bash "$tools_dir/fetch-octokit-openapi.sh")"
+fi
 
 echo "make tools: all tools linked in ${bin_dir#"$repo_dir/"}"
