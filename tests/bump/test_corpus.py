@@ -14,11 +14,9 @@ from handoff import yamlio
 from handoff.bump import bump, plan_bump
 from handoff.errors import HandoffError, YamlError
 from handoff.imageref import parse
+from tests.harness.paths import CORPUS
 
-# The shared corpus sits next to the checkout (../shared/corpus); read-only, files are copied first.
-CORPUS = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "corpus", Path("/work/shared/corpus"))
-               if p.is_dir()), Path("/work/shared/corpus"))
-FILES = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.y*ml")) if CORPUS.is_dir() else []
+FILES = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.y*ml"))
 KNOWN_INVALID = ("container-images-tag", "container-images-registry")
 NEW_TAG = "9.9.9-handoff"
 

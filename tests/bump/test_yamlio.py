@@ -9,11 +9,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff import yamlio
 from handoff.errors import YamlError
+from tests.harness.paths import CORPUS
 
-# The shared corpus sits next to the checkout (../shared/corpus); read-only, files are copied first.
-CORPUS = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "corpus", Path("/work/shared/corpus"))
-               if p.is_dir()), Path("/work/shared/corpus"))
-FILES = sorted(CORPUS.rglob("*.y*ml")) if CORPUS.is_dir() else []
+FILES = sorted(CORPUS.rglob("*.y*ml"))
 EDGE_TEXTS = [
     "\ufeffa: &x 1\r\nb: *x\r\nc: 'q'\r\n",
     "---\n...\n---\nk: [1, {a: b}]\n",

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import paths
 from tests.harness.kubeconform_schemas import kubeconform_schema_location
 from tests.harness.tools import require_tool
 
 pytestmark = pytest.mark.tools
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = paths.CORPUS
 GUESTBOOK = CORPUS / "manifests" / "kubernetes__examples__guestbook__all-in-one__guestbook-all-in-one.yaml"
 MULTIBASES = CORPUS / "kustomize" / "kubernetes-sigs__kustomize__examples__multibases"
 

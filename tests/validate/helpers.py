@@ -8,10 +8,6 @@ from handoff.render import render_path
 from handoff.report.model import Finding, ValidationReport
 from handoff.validate import SchemaOptions, validate
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-if not CORPUS.is_dir():  # CI lays shared/ beside the clone
-    CORPUS = Path("/work/shared/corpus")
-
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
