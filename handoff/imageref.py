@@ -54,8 +54,11 @@ class ImageRef:
     def familiar_name(self) -> str:
         """The shortest equivalent name: ``nginx`` for ``docker.io/library/nginx``."""
         canonical = self.canonical_name
-        if canonical.startswith(f"{DEFAULT_REGISTRY}/library/"):
-            return canonical.removeprefix(f"{DEFAULT_REGISTRY}/library/")
+        official = canonical.removeprefix(f"{DEFAULT_REGISTRY}/library/")
+        # as distribution/reference: only an official image (one path component) drops `library/`;
+        # `docker.io/library/a/b` shortened to `a/b` would name the different image docker.io/a/b
+        if official != canonical and "/" not in official:
+            return official
         short = canonical.removeprefix(f"{DEFAULT_REGISTRY}/")
         # `docker.io/a.b/c` must not shorten to `a.b/c`, which would name the registry `a.b`
         return short if _split_registry(short)[0] == "" else canonical
