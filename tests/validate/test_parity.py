@@ -8,8 +8,9 @@ import pytest
 from handoff.render import RenderResult, render_path
 from handoff.render.tools import find_tool
 from handoff.validate import SchemaOptions, validate
+from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool
-from tests.validate.helpers import CORPUS, write_tree
+from tests.validate.helpers import write_tree
 from tests.validate.test_kustomize_helm import CHART
 
 OVERLAYS = [

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from handoff.render import fastyaml, yamldocs
 from handoff.render.plain import objects_from_text
+from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool
-from tests.validate.helpers import CORPUS, check, write_tree
+from tests.validate.helpers import check, write_tree
 
 # value -> does kubeconform (sigs.k8s.io/yaml, go-yaml v2) accept it as a ConfigMap data string?
 DATA_VALUES = ["y", "n", "yes", "on", "Off", "NO", "0777", "0o17", "1:20", "1e3", "0x1F", "1_000",
