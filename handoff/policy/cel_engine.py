@@ -205,9 +205,9 @@ class CelEngine:
                 message = " ".join(cell.split()) or validation.message
                 message = message or f"failed expression: {validation.expression}"
                 path = validation.field_path or join(base, validation.path)
-                line, column = item.locate(path)
+                file, line, column = item.where(path)
                 findings.append(Finding(
-                    rule=policy.id, severity=severity, message=message, file=item.file, line=line,
+                    rule=policy.id, severity=severity, message=message, file=file, line=line,
                     column=column, path=path, object=item.ref, engine=self.name,
                 ))
         return findings
@@ -235,9 +235,9 @@ class CelEngine:
                 if not failed:
                     continue
                 path = check.validation.field_path or join(base, check.validation.path)
-                line, column = item.locate(path)
+                file, line, column = item.where(path)
                 findings.append(Finding(
-                    rule=policy.id, severity=severity, message=message, file=item.file, line=line,
+                    rule=policy.id, severity=severity, message=message, file=file, line=line,
                     column=column, path=path, object=item.ref, engine=self.name,
                 ))
         return findings

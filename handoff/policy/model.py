@@ -31,6 +31,10 @@ class PolicyObject(Protocol):
 
     def locate(self, path: str) -> tuple[int, int]: ...
 
+    def where(self, path: str) -> tuple[str, int, int]:
+        """(file, line, column) for ``path``: where its value was set (a Helm values file line) if known."""
+        ...
+
 
 @dataclass(frozen=True)
 class PolicyContext:

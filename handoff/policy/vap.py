@@ -273,9 +273,9 @@ class VapEngine:
         text = f"{who} denied request: {message}" if severity is Severity.ERROR else \
             f"Validation failed for {who}: {message}"
         path = field_path.lstrip(".")
-        line, column = request.item.locate(path) if path else (request.item.line, 1)
+        file, line, column = request.item.where(path) if path else (request.item.file, request.item.line, 1)
         request.findings.append(Finding(
-            rule=policy.name, severity=severity, message=text, file=request.item.file, line=line,
+            rule=policy.name, severity=severity, message=text, file=file, line=line,
             column=column, path=path, object=request.item.ref, engine=self.name,
         ))
 

@@ -76,12 +76,16 @@ def apply_waivers(
 
     kept: list[Finding] = []
     used: dict[tuple[str, ObjectRef | None, str, str], WaiverUse] = {}
+    # a finding may name the Helm values file that set a value instead of the object's own file
+    by_ref = {ref: (file, ref) for file, ref in items}
     for finding in report.findings:
         key = (finding.file, finding.object)
+        if key not in items:
+            key = by_ref.get(finding.object, key)
         annotation = next((a for a in by_object.get(key, ()) if a.policy == finding.rule), None)
         if annotation is not None:
             use = WaiverUse(rule=finding.rule, object=finding.object, reason=annotation.reason,
-                            source=f"{finding.file}:{items[key].locate(f'metadata.annotations.{ANNOTATION}')[0]}")
+                            source=f"{key[0]}:{items[key].locate(f'metadata.annotations.{ANNOTATION}')[0]}")
             used.setdefault((finding.rule, finding.object, use.source, use.reason), use)
             continue
         waiver = next((w for w in live if waiver_matches(w, finding.rule, finding.object)), None)

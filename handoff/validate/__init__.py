@@ -62,9 +62,13 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
 
 def _worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
     """Objects stay as the schema step judged them unless an extra check has an error on them."""
-    failing = {(f.file, f.object) for f in extra.findings if f.severity >= Severity.ERROR}
-    return tuple(replace(o, status="invalid") if o.status == "valid" and (o.file, o.object) in failing else o
-                 for o in base.objects)
+    errors = [f for f in extra.findings if f.severity >= Severity.ERROR]
+    failing = {(f.file, f.object) for f in errors}
+    # a finding may point at the Helm values file that set the value, not at the object's template
+    object_files = {o.file for o in base.objects}
+    failing_elsewhere = {f.object for f in errors if f.file not in object_files}
+    return tuple(replace(o, status="invalid") if o.status == "valid" and (
+        (o.file, o.object) in failing or o.object in failing_elsewhere) else o for o in base.objects)
 
 
 __all__ = [
