@@ -76,6 +76,10 @@ class RegoEngine:
             for namespace in self._namespaces:
                 output = self._rego.query(f"data.{namespace}")
                 if not output.ok():
+                    if str(output).strip() == "<error>":  # rego-cpp gives no detail for evaluation errors
+                        only = next(iter(self._sources)) if len(self._sources) == 1 else None
+                        raise ConfigError(f"Rego: evaluating data.{namespace} failed (a runtime error "
+                                          "such as conflicting values for one complete rule)", file=only)
                     raise _rego_error(str(output), self._sources)
                 expressions = output.results[0].expressions if output.results else []
                 document = expressions[0] if expressions else {}

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from handoff.errors import ConfigError
+from handoff.policy.fixtures import objects_from_yaml
+from handoff.policy.model import PolicyContext
+from handoff.policy.rego import RegoEngine
+
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\ndata: {a: b}\n"
 
 
@@ -42,3 +47,13 @@ def test_a_good_rego_file_leaves_stdout_pure_json(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert [f["message"] for f in report["findings"] if f["rule"] == "main.deny"] == ["no ConfigMaps"]
+
+
+def test_an_evaluation_error_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    rego = tmp_path / "conflict.rego"
+    rego.write_text('package main\nimport rego.v1\nx := input.kind\nx := "other"\n'
+                    'deny contains msg if { msg := sprintf("%v", [x]) }\n')
+    with pytest.raises(ConfigError) as info:
+        RegoEngine([rego]).evaluate(objects_from_yaml(CONFIGMAP, "cm.yaml"), PolicyContext())
+    assert str(info.value).startswith(f"{rego}: Rego: evaluating data.main failed")  # was "Rego: <error>"
+    assert "\n" not in str(info.value)
