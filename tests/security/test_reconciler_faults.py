@@ -124,45 +124,57 @@ def probe(port: int, path: str) -> int:
 
 def test_etcd_down_for_30_seconds_reconciler_survives_reports_and_converges(apiserver: Any, git_server: GitServer,
                                                                             tmp_path: Path) -> None:
+    """Two reconcilers (own namespaces): one without leader election, whose passes fail and are reported during
+    the outage, and one with it (the default install), which must also survive and converge afterwards."""
     require_tool("kustomize")
-    c = new_cluster(apiserver, git_server, tmp_path, kustomize_app())
-    port = free_port()
-    log = tmp_path / "reconciler.log"
-    proc = subprocess.Popen(argv(c, apiserver, "--no-leader-elect", "--interval", "1s", "--metrics-addr",
-                                 f"127.0.0.1:{port}"), stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    clusters, procs, ports, logs = [], [], [], []
+    for name, election in (("plain", ("--no-leader-elect",)), ("elected", ("--identity", "e1", "--lease-seconds",
+                                                                            "6"))):
+        (tmp_path / name).mkdir()
+        c = new_cluster(apiserver, git_server, tmp_path / name, kustomize_app())
+        port, log = free_port(), tmp_path / f"{name}.log"
+        procs.append(subprocess.Popen(argv(c, apiserver, *election, "--interval", "1s", "--metrics-addr",
+                                           f"127.0.0.1:{port}"), stdout=subprocess.DEVNULL, stderr=log.open("wb")))
+        clusters.append(c)
+        ports.append(port)
+        logs.append(log)
     try:
-        wait_for(lambda: c.status().get("result") == SUCCEEDED)
-        errors_before = metric(port, "handoff_reconcile_errors_total")
-        sha = c.repo.commit({"app/deployment.yaml": kustomize_app("registry.example/web:4.0.0")[
-            "app/deployment.yaml"]}, "bump during the etcd outage")
+        for c in clusters:
+            wait_for(lambda c=c: c.status().get("result") == SUCCEEDED)
+        errors_before = metric(ports[0], "handoff_reconcile_errors_total")
+        shas = [c.repo.commit({"app/deployment.yaml": kustomize_app("registry.example/web:4.0.0")[
+            "app/deployment.yaml"]}, "bump during the etcd outage") for c in clusters]
         apiserver.stop_etcd()
         try:
             down_since = time.monotonic()
-            wait_for(lambda: metric(port, "handoff_reconcile_errors_total") > errors_before, timeout=120)
+            wait_for(lambda: metric(ports[0], "handoff_reconcile_errors_total") > errors_before, timeout=120)
             while time.monotonic() - down_since < 30:
-                assert proc.poll() is None, "the reconciler died while etcd was down"
+                assert [p.poll() for p in procs] == [None, None], "a reconciler died while etcd was down"
                 time.sleep(1)
-            assert probe(port, "/healthz") == 200
+            assert [probe(port, "/healthz") for port in ports] == [200, 200]
         finally:
             apiserver.start_etcd()
-        failures = [json.loads(line) for line in log.read_text().splitlines()
+        failures = [json.loads(line) for line in logs[0].read_text().splitlines()
                     if line.startswith("{") and '"pass finished"' in line and '"Failed"' in line]
         # passes fail as "API server unavailable" (504s / connection errors), retried with backoff
         assert failures and all("retrying in" in str(f.get("detail")) for f in failures)
-        assert metric(port, 'handoff_reconcile_errors_total{kind="kube-unavailable"') >= len(failures)
+        assert metric(ports[0], 'handoff_reconcile_errors_total{kind="kube-unavailable"') >= len(failures)
 
-        def converged() -> bool:
+        def converged(c: Cluster, sha: str) -> bool:
             deploy = c.get("apps/v1", "Deployment", "web") or {}
             image = (deploy.get("spec") or {}).get("template", {}).get("spec", {}).get("containers", [{}])[0]
             return image.get("image") == "registry.example/web:4.0.0" and c.status().get("lastAppliedRevision") == sha
 
-        wait_for(converged, timeout=240, step=1)
-        wait_for(lambda: c.status().get("result") == SUCCEEDED, timeout=60)
-        assert proc.poll() is None
-        assert metric(port, "handoff_reconcile_last_success_timestamp_seconds") > 0
+        for c, sha in zip(clusters, shas, strict=True):
+            wait_for(lambda c=c, sha=sha: converged(c, sha), timeout=240, step=1)
+            wait_for(lambda c=c: c.status().get("result") == SUCCEEDED, timeout=60)
+        assert [p.poll() for p in procs] == [None, None]
+        assert metric(ports[1], "handoff_leader") == 1.0
+        assert all(metric(port, "handoff_reconcile_last_success_timestamp_seconds") > 0 for port in ports)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for p in procs:
+            p.terminate()
+            p.wait(30)
 
 
 def test_git_500s_and_truncated_packs_keep_the_last_good_state(apiserver: Any, git_server: GitServer,
