@@ -1,9 +1,9 @@
 """Validation throughput: handoff's built-in engine vs kubeconform -strict on the same files.
 
 The corpus manifests (plus CRDs) are replicated to >= 10,000 objects in a temp dir. Every side parses
-the YAML itself. handoff runs as the real CLI (`handoff validate --engine builtin`, in one process and
-with 2 parse workers, so interpreter start-up and schema compilation are counted) and
-in-process; kubeconform runs with its default workers and with -n 2, against the same standalone
+the YAML itself. handoff runs as the real CLI (`handoff validate --engine builtin`, default = auto
+workers that parse and check chunks of files, and with --jobs 1; interpreter start-up and schema
+compilation are counted) and in-process (auto and 1 process); kubeconform runs with its default workers and with -n 2, against the same standalone
 schemas. Wall-clock and CPU seconds are both reported. Writes bench/results/validate.md.
 """
 
@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from handoff.render import render_path  # noqa: E402
 from handoff.render.tools import find_tool  # noqa: E402
-from handoff.validate import SchemaOptions, validate  # noqa: E402
+from handoff.validate import SchemaOptions  # noqa: E402
 from handoff.validate.kubeconform import kubeconform_schema_dir  # noqa: E402
+from handoff.validate.parallel import validate_plain_paths, worker_count  # noqa: E402
 
 CORPUS_CANDIDATES = [ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")]
 TARGET_OBJECTS = 10_000
@@ -80,17 +81,20 @@ def main() -> None:
                        str(tree)]
         rows: list[tuple[str, tuple[float, float]]] = []
         load_before = os.getloadavg()[0]
-        rows.append(("handoff builtin (CLI, default: 1 process)",
+        workers = worker_count(files, None)
+        rows.append((f"handoff builtin (CLI, default: auto = {workers} workers)",
                      best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False))))
-        two = {**os.environ, "HANDOFF_PARSE_WORKERS": "2"}
-        rows.append(("handoff builtin (CLI, HANDOFF_PARSE_WORKERS=2)",
-                     best_of(lambda: subprocess.run(handoff_cli, capture_output=True, check=False, env=two))))
+        rows.append(("handoff builtin (CLI, --jobs 1)",
+                     best_of(lambda: subprocess.run([*handoff_cli, "--jobs", "1"], capture_output=True,
+                                                    check=False))))
 
-        def in_process() -> None:
-            validate(render_path(tree, repo=tree), schema_options=SchemaOptions(), engine="builtin")
+        def in_process(jobs: int | None) -> None:
+            validate_plain_paths([tree], repo=tree, options=SchemaOptions(), jobs=jobs)
 
-        in_process()  # warm: schemas compiled once per process, as in a long-lived reconciler
-        rows.append(("handoff builtin (in-process, warm)", best_of(in_process)))
+        in_process(1)  # warm: schemas compiled once per process, as in a long-lived reconciler
+        rows.append((f"handoff builtin (in-process, warm, auto = {workers} workers)",
+                     best_of(lambda: in_process(None))))
+        rows.append(("handoff builtin (in-process, warm, 1 process)", best_of(lambda: in_process(1))))
         if kubeconform is not None:
             base = [str(kubeconform), "-strict", "-summary", "-schema-location",
                     f"{schema_dir}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json"]
@@ -101,18 +105,20 @@ def main() -> None:
                                                         check=False))))
         load_after = os.getloadavg()[0]
     reference = next((t for name, (t, _) in rows if name.startswith("kubeconform -strict (default")), None)
+    reference_n2 = next((t for name, (t, _) in rows if name.startswith("kubeconform -strict -n 2")), None)
     lines = [f"# Validation throughput ({objects} objects in {files} files, {os.cpu_count()} cores, best of {RUNS})",
              "",
              f"Load average (1 min) {load_before:.1f} before, {load_after:.1f} after: other work shares the "
              "machine, so compare sides of the same run; the CPU column is less sensitive to it than wall-clock.",
              "", "`speed` is kubeconform's wall-clock time divided by this row's (> 1.00x: faster than kubeconform).",
-             "", "| engine | wall s | CPU s | objects/s | speed vs kubeconform default |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+             "", "| engine | wall s | CPU s | objects/s | speed vs kubeconform default | speed vs kubeconform -n 2 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, (seconds, cpu) in rows:
         ratio = f"{reference / seconds:.2f}x" if reference else "n/a (kubeconform missing)"
-        lines.append(f"| {name} | {seconds:.2f} | {cpu:.2f} | {objects / seconds:,.0f} | {ratio} |")
+        ratio_n2 = f"{reference_n2 / seconds:.2f}x" if reference_n2 else "n/a"
+        lines.append(f"| {name} | {seconds:.2f} | {cpu:.2f} | {objects / seconds:,.0f} | {ratio} | {ratio_n2} |")
     lines += ["", "Command: `.venv/bin/python bench/bench_validate.py` (handoff CLI: `handoff validate --engine "
-              "builtin --no-builtin --output json --output-file F TREE`; kubeconform: `-strict -summary "
+              "builtin --no-builtin --output json --output-file F TREE`, workers only when no policy needs the objects; kubeconform: `-strict -summary "
               "-schema-location <the same standalone schemas>`)."]
     text = "\n".join(lines) + "\n"
     print(text)

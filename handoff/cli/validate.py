@@ -14,11 +14,12 @@ import click
 from handoff.cli.policy import policy_check, policy_options
 from handoff.config import Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
-from handoff.render import RenderResult, render_env, render_paths
+from handoff.render import RenderResult, detect, render_env, render_paths
 from handoff.render.plain import combine
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
-from handoff.validate import ExtraCheck, SchemaOptions, validate
+from handoff.validate import ExtraCheck, SchemaOptions, select_engine, validate
+from handoff.validate.parallel import validate_plain_paths
 
 
 def render_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
@@ -34,6 +35,17 @@ def render_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
     if config is not None and any(e.render for e in config.environments.values()):
         return combine(render_env(repo, config, name) for name, e in config.environments.items() if e.render)
     return render_paths([repo], repo=repo)
+
+
+def plain_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
+                  env: str | None) -> tuple[Path, ...]:
+    """The paths ``render_targets`` would render, when all are plain manifest trees; else ()."""
+    if env is not None:
+        return ()
+    if not paths and config is not None and any(e.render for e in config.environments.values()):
+        return ()
+    targets = paths or (repo,)
+    return targets if all(detect(p) == "plain" for p in targets) else ()
 
 
 def write_output(text: str, output_file: Path | None) -> None:
@@ -70,26 +82,35 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 @click.option("--crd-catalog", "crd_catalogs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory of CRD schemas in the CRDs-catalog layout {group}/{kind}_{version}.json.")
+@click.option("--jobs", type=click.IntRange(min=0), default=None,
+              help="Processes that parse and schema-check big plain trees (default: $HANDOFF_PARSE_WORKERS, "
+                   "else 0 = auto: one per core for 400+ files, when no policy needs the objects).")
 @policy_options
 def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
                      kubernetes_version: str | None, engine: str, output_format: str,
                      output_file: Path | None, fail_on: str, ignore_missing_schemas: bool,
-                     crd_catalogs: tuple[Path, ...], policy_dirs: tuple[Path, ...], no_builtin: bool,
-                     policy_params: tuple[str, ...], rego_namespaces: tuple[str, ...]) -> int:
+                     crd_catalogs: tuple[Path, ...], jobs: int | None, policy_dirs: tuple[Path, ...],
+                     no_builtin: bool, policy_params: tuple[str, ...],
+                     rego_namespaces: tuple[str, ...]) -> int:
     """Render PATHs (manifest dirs, kustomizations, charts) or --env and check every object
     against the Kubernetes and CRD schemas, offline and strict."""
     config = load_config(config_repo)
-    rendered = render_targets(config_repo, config, paths, env)
-    gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
     options = SchemaOptions(
         kubernetes_version=kubernetes_version or (config.kubernetes_version if config else None),
         ignore_missing_schemas=ignore_missing_schemas,
         crd_catalogs=crd_catalogs,
     )
-    extra_checks: list[ExtraCheck] = [policy_check(config, config_repo, env=env, dirs=policy_dirs,
-                                                   no_builtin=no_builtin, params=policy_params,
-                                                   rego_namespaces=rego_namespaces)]
-    report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
+    policies = policy_check(config, config_repo, env=env, dirs=policy_dirs, no_builtin=no_builtin,
+                            params=policy_params, rego_namespaces=rego_namespaces)
+    plain = plain_targets(config_repo, config, paths, env)
+    if policies.idle and plain and select_engine(engine).name == "builtin":
+        # nothing needs the parsed objects afterwards: workers parse and check, sending back verdicts
+        report = validate_plain_paths(plain, repo=config_repo, options=options, jobs=jobs)
+    else:
+        rendered = render_targets(config_repo, config, paths, env)
+        gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
+        extra_checks: list[ExtraCheck] = [policies]
+        report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
     color = output_format == "text" and output_file is None and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ
     write_output(WRITERS[output_format](report, WriterOptions(color=color)), output_file)

@@ -93,8 +93,13 @@ class PolicyCheck:
         self.policy_set = load_policy_sets(options.dirs, builtin=options.builtin)
         self.engines = build_engines(self.policy_set, options)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to evaluate or waive: a caller need not keep the objects for this check."""
+        return not self.engines and not self.options.waivers
+
     def __call__(self, objects: Sequence[PolicyObject]) -> ValidationReport:
-        if not self.engines and not self.options.waivers:
+        if self.idle:
             return ValidationReport()  # nothing to evaluate or waive (e.g. --no-builtin, no policy dirs)
         context = PolicyContext(params=self.options.params, env=self.options.env)
         report = ValidationReport()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,6 @@ from handoff.report.model import Finding, Severity
 from handoff.yamlio import Limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-_WORKERS_ENV = "HANDOFF_PARSE_WORKERS"
-_PARALLEL_FROM_FILES = 400
 
 def display_name(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when inside it, else as given (never resolved through symlinks)."""
@@ -152,11 +147,6 @@ def _load_file(path: str, file: str) -> LoadedFile:
     return load_documents(text, file, limits=limits)
 
 
-def _load_chunk(chunk: list[tuple[str, str]]) -> list[LoadedFile]:
-    with gc_paused():
-        return [_load_file(path, file) for path, file in chunk]
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Parsed manifests are acyclic trees of fresh dicts and lists: the cyclic collector finds
@@ -170,25 +160,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_workers(files: int) -> int:
-    # Opt-in: with the fast YAML path, shipping parsed objects back from workers (pickling) costs
-    # about what parsing them does; on 2 busy cores one process measured faster and steadier.
-    configured = os.environ.get(_WORKERS_ENV, "1")
-    workers = max(1, int(configured)) if configured.isdigit() else 1
-    return workers if files >= _PARALLEL_FROM_FILES else 1
-
-
 def load_files(named: list[tuple[str, str]]) -> list[LoadedFile]:
-    """Parse many files; with ``HANDOFF_PARSE_WORKERS=N``, big trees are parsed by N worker processes."""
-    workers = _parse_workers(len(named))
-    if workers <= 1:
-        with gc_paused():
-            return [_load_file(path, file) for path, file in named]
-    size = max(16, len(named) // (workers * 8))
-    chunks = [named[i:i + size] for i in range(0, len(named), size)]
-    context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [loaded for part in pool.map(_load_chunk, chunks) for loaded in part]
+    """Parse many files in this process. Big trees are validated in parallel by
+    ``handoff.validate.parallel``, whose workers parse and check (shipping parsed objects back
+    from parse-only workers cost as much as parsing them)."""
+    with gc_paused():
+        return [_load_file(path, file) for path, file in named]
 
 
 def _reader(path: str, file: str) -> Callable[[], str]:

@@ -90,6 +90,10 @@ class KubernetesSchemas:
         self._refs: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
+    def preload(self) -> None:
+        """Load the shared definitions now (before forking workers, so they inherit them)."""
+        self._definitions()
+
     def _definitions(self) -> dict[str, Any]:
         if self._defs is None:
             with self._lock:

@@ -1,0 +1,111 @@
+"""Big plain trees are parsed and schema-checked by worker processes; the report must be exactly the
+one a single process gives (same verdicts, findings, positions and order)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handoff.cli import main
+from handoff.errors import UsageError
+from handoff.report.model import ValidationReport
+from handoff.validate import SchemaOptions
+from handoff.validate.parallel import validate_plain_paths, worker_count
+from tests.harness.paths import CORPUS
+from tests.validate.helpers import DEPLOYMENT, write_tree
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+
+# problems of every kind, spread so that the CRD and its custom resources land in different chunks
+PROBLEMS = {
+    "aaa/widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n",
+    "aaa/widget-ok.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: ok\nspec:\n  size: 3\n",
+    "mmm/typo.yaml": DEPLOYMENT.replace("replicas: 2", "replicsa: 2"),
+    "mmm/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: [unclosed\n",
+    "mmm/dup.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n  name: e\n",
+    "mmm/list.yaml": ("apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n"
+                      "    metadata: {name: a}\n    dta: {}\n  - apiVersion: v1\n    kind: Service\n"
+                      "    metadata: {name: b}\n"),
+    "mmm/removed.yaml": "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: old\n",
+    "mmm/unknown.yaml": "apiVersion: nowhere.io/v1\nkind: Gizmo\nmetadata:\n  name: g\n",
+    "mmm/nokind.yaml": "metadata:\n  name: nothing\n---\n- just a list\n",
+    "zzz/crd.yaml": WIDGET_CRD,
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    if not (CORPUS / "manifests").is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    root = tmp_path / "tree"
+    for copy in range(3):
+        shutil.copytree(CORPUS / "manifests", root / f"copy{copy}")
+    write_tree(root, PROBLEMS)
+    return root
+
+
+def _report(tree: Path, jobs: int) -> ValidationReport:
+    return validate_plain_paths([tree], repo=tree, options=SchemaOptions(), jobs=jobs)
+
+
+def test_workers_give_the_single_process_report(tree: Path) -> None:
+    files = sum(1 for _ in tree.rglob("*.y*ml"))
+    assert worker_count(files, 2) == 2 and worker_count(files, 3) == 3  # really parallel below
+    single = _report(tree, 1)
+    assert _report(tree, 2) == single
+    assert _report(tree, 3) == single
+    rules = {f.rule for f in single.findings}
+    assert {"schema", "schema/unknown-field", "yaml", "yaml/duplicate-key", "schema/removed-api",
+            "schema/missing", "schema/missing-kind", "yaml/not-an-object"} <= rules
+    # the custom resource is checked against the CRD from another chunk, at its own line
+    widget = [(f.file, f.line, f.path) for f in single.findings if f.file == "aaa/widget.yaml"]
+    assert widget == [("aaa/widget.yaml", 6, "spec.size")]
+    statuses = {o.file: o.status for o in single.objects if o.file.startswith("aaa/")}
+    assert statuses == {"aaa/widget.yaml": "invalid", "aaa/widget-ok.yaml": "valid"}
+
+
+def test_cli_jobs_flag_gives_the_same_json_report(tree: Path, tmp_path: Path) -> None:
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.json"
+        code = main(["validate", "--no-builtin", "--config-repo", str(tree), "--output", "json",
+                     "--output-file", str(out), "--jobs", jobs, str(tree)])
+        assert code == 1
+        outputs.append(json.loads(out.read_text(encoding="utf-8")))
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["summary"]["invalid"] > 0
+
+
+def test_small_trees_stay_in_one_process_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HANDOFF_PARSE_WORKERS", raising=False)
+    assert worker_count(10, None) == 1
+    assert worker_count(10, 2) == 2
+    monkeypatch.setenv("HANDOFF_PARSE_WORKERS", "2")
+    assert worker_count(10, None) == 2
+    monkeypatch.setenv("HANDOFF_PARSE_WORKERS", "many")
+    with pytest.raises(UsageError, match="HANDOFF_PARSE_WORKERS"):
+        worker_count(10, None)
