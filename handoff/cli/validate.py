@@ -84,7 +84,7 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
               help="Directory of CRD schemas in the CRDs-catalog layout {group}/{kind}_{version}.json.")
 @click.option("--jobs", type=click.IntRange(min=0), default=None,
               help="Processes that parse and schema-check big plain trees (default: $HANDOFF_PARSE_WORKERS, "
-                   "else 0 = auto: one per core for 400+ files, when no policy needs the objects).")
+                   "else 0 = auto: one per core for 400+ files of plain manifests).")
 @policy_options
 def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
                      kubernetes_version: str | None, engine: str, output_format: str,
@@ -103,9 +103,10 @@ def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
     policies = policy_check(config, config_repo, env=env, dirs=policy_dirs, no_builtin=no_builtin,
                             params=policy_params, rego_namespaces=rego_namespaces)
     plain = plain_targets(config_repo, config, paths, env)
-    if policies.idle and plain and select_engine(engine).name == "builtin":
-        # nothing needs the parsed objects afterwards: workers parse and check, sending back verdicts
-        report = validate_plain_paths(plain, repo=config_repo, options=options, jobs=jobs)
+    if (policies.idle or policies.per_object) and plain and select_engine(engine).name == "builtin":
+        # workers parse, check schemas and policies, and send back only verdicts and findings
+        report = validate_plain_paths(plain, repo=config_repo, options=options, jobs=jobs,
+                                      per_object_check=None if policies.idle else policies)
     else:
         rendered = render_targets(config_repo, config, paths, env)
         gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them

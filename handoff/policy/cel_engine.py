@@ -82,6 +82,12 @@ class CelEngine:
         self._context.add_variable("oldObject", None)
 
     @property
+    def per_object(self) -> bool:
+        """Each object's findings depend on that object alone (no policy reads ``namespaceObject``), so
+        batches of objects may be evaluated separately, e.g. in worker processes."""
+        return not any("namespaceObject" in names for names in self._variables.values())
+
+    @property
     def policies(self) -> tuple[Policy, ...]:
         return tuple(c.policy for c in self._policies)
 

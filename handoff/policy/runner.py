@@ -98,6 +98,12 @@ class PolicyCheck:
         """Nothing to evaluate or waive: a caller need not keep the objects for this check."""
         return not self.engines and not self.options.waivers
 
+    @property
+    def per_object(self) -> bool:
+        """Evaluating batches of objects separately gives the same findings in the same order (no
+        config waivers, which report expiry once per run; only engines that look at one object)."""
+        return not self.options.waivers and all(getattr(e, "per_object", False) for e in self.engines)
+
     def __call__(self, objects: Sequence[PolicyObject]) -> ValidationReport:
         if self.idle:
             return ValidationReport()  # nothing to evaluate or waive (e.g. --no-builtin, no policy dirs)

@@ -46,7 +46,7 @@ def validate_objects(objects: Sequence[RenderedObject], *, schema_options: Schem
     report = select_engine(engine).validate(objects, schema_options or SchemaOptions())
     for check in extra_checks:
         extra = check(objects)
-        report = ValidationReport(objects=_worst(report, extra), findings=report.findings + extra.findings,
+        report = ValidationReport(objects=worst(report, extra), findings=report.findings + extra.findings,
                                   waivers=report.waivers + extra.waivers)
     return report
 
@@ -60,7 +60,7 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
                             waivers=report.waivers)
 
 
-def _worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
+def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
     """Objects stay as the schema step judged them unless an extra check has an error on them."""
     errors = [f for f in extra.findings if f.severity >= Severity.ERROR]
     failing = {(f.file, f.object) for f in errors}
@@ -79,4 +79,5 @@ __all__ = [
     "select_engine",
     "validate",
     "validate_objects",
+    "worst",
 ]

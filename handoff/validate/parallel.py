@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from handoff.errors import HandoffError, UsageError
 from handoff.render import render_paths
@@ -26,7 +27,8 @@ from handoff.render.model import RenderedObject
 from handoff.render.plain import gc_paused, load_files, named_manifests, objects_from_loaded, read_text
 from handoff.render.yamldocs import FilePositions, load_documents
 from handoff.report.model import Finding, ObjectResult, ValidationReport
-from handoff.validate.builtin import BuiltinEngine, _Resolver, check_object
+from handoff.validate import ExtraCheck, validate, worst
+from handoff.validate.builtin import _Resolver, check_object
 from handoff.validate.crds import is_crd
 from handoff.validate.engine import SchemaOptions
 from handoff.validate.schemas import kubernetes_schemas
@@ -40,6 +42,7 @@ _CHUNKS_PER_WORKER = 8  # small chunks even out files of different sizes across 
 class _ChunkResult:
     parse_findings: tuple[Finding, ...]
     checked: tuple[tuple[ObjectResult, tuple[Finding, ...]], ...]
+    extra: ValidationReport
 
 
 # Text that any file holding a CRD contains (an escaped "kind" value needs a backslash).
@@ -71,33 +74,43 @@ def worker_count(files: int, jobs: int | None) -> int:
 
 
 def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOptions,
-                         jobs: int | None = None) -> ValidationReport:
-    """``validate(render_paths(paths, repo=repo), engine="builtin")`` for plain manifest trees, with
-    parsing and schema checks spread over ``jobs`` processes (None: auto, see ``worker_count``)."""
+                         jobs: int | None = None,
+                         per_object_check: ExtraCheck | None = None) -> ValidationReport:
+    """``validate(render_paths(paths, repo=repo), engine="builtin", extra_checks=[per_object_check])``
+    for plain manifest trees, with parsing, schema checks and the extra check spread over ``jobs``
+    processes (None: auto, see ``worker_count``). The caller guarantees that ``per_object_check``
+    gives the same findings, in order, when called on consecutive batches of the objects."""
     named = [entry for path in paths for entry in named_manifests(path, repo)]
     workers = worker_count(len(named), jobs)
     if workers <= 1:
-        rendered = render_paths(list(paths), repo=repo)
-        report = BuiltinEngine().validate(rendered.objects, options)
-        return ValidationReport(objects=report.objects, findings=rendered.findings + report.findings)
+        checks = [per_object_check] if per_object_check is not None else []
+        return validate(render_paths(list(paths), repo=repo), schema_options=options, engine="builtin",
+                        extra_checks=checks)
     kubernetes_schemas(options.kubernetes_version, options.strict).preload()  # inherited by the workers
     size = max(1, -(-len(named) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [named[i:i + size] for i in range(0, len(named), size)]
     # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions
     _inherited["resolver"] = _Resolver(options, tree_crds(named))
     _inherited["options"] = options
+    _inherited["check"] = per_object_check
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
             results = list(pool.map(_check_worker_chunk, chunks))
     finally:
         _inherited.clear()
-    return ValidationReport(objects=tuple(o for r in results for o, _ in r.checked),
-                            findings=tuple([f for r in results for f in r.parse_findings]
-                                           + [f for r in results for _, found in r.checked for f in found]))
+    schema = ValidationReport(objects=tuple(o for r in results for o, _ in r.checked),
+                              findings=tuple([f for r in results for f in r.parse_findings]
+                                             + [f for r in results for _, found in r.checked for f in found]))
+    if per_object_check is None:
+        return schema
+    extra = ValidationReport(findings=tuple(f for r in results for f in r.extra.findings),
+                             waivers=tuple(w for r in results for w in r.extra.waivers))
+    return ValidationReport(objects=worst(schema, extra), findings=schema.findings + extra.findings,
+                            waivers=schema.waivers + extra.waivers)
 
 
-_inherited: dict[str, object] = {}
+_inherited: dict[str, Any] = {}
 
 
 def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
@@ -120,18 +133,21 @@ def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
 
 
 def _check_worker_chunk(chunk: list[tuple[str, str]]) -> _ChunkResult:
-    resolver, options = _inherited["resolver"], _inherited["options"]
+    resolver, options, check = _inherited["resolver"], _inherited["options"], _inherited["check"]
     assert isinstance(resolver, _Resolver) and isinstance(options, SchemaOptions)
     parse_findings: list[Finding] = []
     checked: list[tuple[ObjectResult, tuple[Finding, ...]]] = []
+    objects: list[RenderedObject] = []
     with gc_paused():
         for (path, file), loaded in zip(chunk, load_files(chunk), strict=True):
             rendered = objects_from_loaded(loaded, file, FilePositions(_reader(path, file)))
             parse_findings.extend(rendered.findings)
+            objects.extend(rendered.objects)
             for obj in rendered.objects:
                 result, found = check_object(obj, resolver.validator, options)
                 checked.append((result, tuple(found)))
-    return _ChunkResult(tuple(parse_findings), tuple(checked))
+        extra = check(objects) if callable(check) else ValidationReport()
+    return _ChunkResult(tuple(parse_findings), tuple(checked), extra)
 
 
 def _reader(path: str, file: str) -> Callable[[], str]:

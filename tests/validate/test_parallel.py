@@ -11,6 +11,7 @@ import pytest
 
 from handoff.cli import main
 from handoff.errors import UsageError
+from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions
 from handoff.validate.parallel import validate_plain_paths, worker_count
@@ -88,16 +89,23 @@ def test_workers_give_the_single_process_report(tree: Path) -> None:
     assert statuses == {"aaa/widget.yaml": "invalid", "aaa/widget-ok.yaml": "valid"}
 
 
-def test_cli_jobs_flag_gives_the_same_json_report(tree: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("policies", [["--no-builtin"], []], ids=["schemas", "schemas+policies"])
+def test_cli_jobs_flag_gives_the_same_json_report(tree: Path, tmp_path: Path, policies: list[str]) -> None:
+    # a policy finding and an annotation waiver, so both travel back from the workers
+    write_tree(tree, {"mmm/latest.yaml": DEPLOYMENT.replace("nginx:1.27", "nginx:latest").replace(
+        "  name: web\n", "  name: latest\n  annotations:\n    handoff.dev/waive: disallow-latest-tag=demo\n", 1)})
     outputs = []
     for jobs in ("1", "2"):
         out = tmp_path / f"r{jobs}.json"
-        code = main(["validate", "--no-builtin", "--config-repo", str(tree), "--output", "json",
+        code = main(["validate", *policies, "--config-repo", str(tree), "--output", "json",
                      "--output-file", str(out), "--jobs", jobs, str(tree)])
         assert code == 1
         outputs.append(json.loads(out.read_text(encoding="utf-8")))
     assert outputs[0] == outputs[1]
     assert outputs[0]["summary"]["invalid"] > 0
+    engines = {f["engine"] for f in outputs[0]["findings"]}
+    assert ("cel" in engines) == (not policies)
+    assert bool(outputs[0]["waivers"]) == (not policies)
 
 
 def test_small_trees_stay_in_one_process_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,3 +117,12 @@ def test_small_trees_stay_in_one_process_unless_told(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HANDOFF_PARSE_WORKERS", "many")
     with pytest.raises(UsageError, match="HANDOFF_PARSE_WORKERS"):
         worker_count(10, None)
+
+
+def test_workers_run_the_builtin_policies_with_the_same_report(tree: Path) -> None:
+    check = PolicyCheck(PolicyOptions())
+    assert check.per_object  # the built-in pack looks at one object at a time
+    single = validate_plain_paths([tree], repo=tree, options=SchemaOptions(), jobs=1, per_object_check=check)
+    assert validate_plain_paths([tree], repo=tree, options=SchemaOptions(), jobs=2,
+                                per_object_check=check) == single
+    assert any(f.engine == "cel" for f in single.findings)
