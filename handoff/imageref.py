@@ -118,9 +118,13 @@ def parse(text: str) -> ImageRef:
             )
     if registry and not _DOMAIN.fullmatch(registry):
         raise ImageRefError(f"invalid image reference {text!r}: bad registry host {registry!r}")
-    if len(ref) > _MAX_NAME_LEN:
-        raise ImageRefError(f"invalid image reference {text!r}: name longer than {_MAX_NAME_LEN} characters")
-    return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest)
+    parsed = ImageRef(registry=registry, repository=repository, tag=tag, digest=digest)
+    # measured after adding the Docker Hub defaults, as distribution/reference's ParseNormalizedNamed does:
+    # otherwise a name could parse while its canonical form (what registries and other tools see) cannot
+    if len(parsed.canonical_name) > _MAX_NAME_LEN:
+        raise ImageRefError(f"invalid image reference {text!r}: name longer than {_MAX_NAME_LEN} characters"
+                            + ("" if len(ref) > _MAX_NAME_LEN else f" as {parsed.canonical_name[:20]}..."))
+    return parsed
 
 
 def _split_registry(name: str) -> tuple[str, str]:
