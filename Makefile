@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv tools lint test test-fast demo bench fuzz lock audit image clean
+.PHONY: all venv tools lint test test-fast demo bench fuzz fuzz-atheris lock audit image clean
 
 all: test
 
@@ -46,6 +46,12 @@ bench: venv tools
 fuzz: venv
 	HANDOFF_FUZZ_EXAMPLES=$${HANDOFF_FUZZ_EXAMPLES:-2000} $(VENV)/bin/pytest -q tests/security -k fuzz
 
+## fuzz-atheris: coverage-guided fuzzing of the splice engine and the image-reference grammar (on demand).
+fuzz-atheris: venv
+	$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q "atheris==3.0.0"
+	$(PY) tests/security/fuzz_splice.py -runs=$${FUZZ_RUNS:-20000} -max_len=4096 -artifact_prefix=/tmp/
+	$(PY) tests/security/fuzz_imageref.py -runs=$${FUZZ_RUNS:-200000} -max_len=400 -artifact_prefix=/tmp/
+
 ## image: build the container image with buildah (no Docker engine needed) and smoke-test it.
 image: venv tools
 	bash tools/build-image.sh
@@ -56,8 +62,10 @@ lock:
 	/tmp/handoff-lock-venv/bin/pip install -q '.[dev]'
 	/tmp/handoff-lock-venv/bin/pip freeze --exclude handoff > requirements.lock
 
+## audit: check every locked pin against PyPI's vulnerability data (tools/audit.py says why not plain pip-audit).
+## Exit 1: a vulnerable, yanked or missing pin; exit 2: PyPI unreachable or too little coverage.
 audit: venv
-	$(VENV)/bin/pip-audit -r requirements.lock --progress-spinner off
+	$(PY) tools/audit.py -r requirements.lock
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
