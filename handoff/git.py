@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,13 @@ from handoff.redact import redact, register
 
 log = logging.getLogger(__name__)
 
+# Network failures worth another try: a forge's git front end answering 5xx or dropping the connection
+# mid-pack is common and short-lived. 4xx (bad credentials, no such repo) is never retried.
+_NETWORK_COMMANDS = frozenset({"ls-remote", "fetch", "push"})
+_TRANSIENT = re.compile(r"returned error: 5\d\d|HTTP 5\d\d|RPC failed|early EOF|unexpected disconnect|"
+                        r"remote end hung up|Connection reset|Operation timed out", re.IGNORECASE)
+NETWORK_RETRIES = 3
+NETWORK_BACKOFF_SECONDS = 0.5
 _FORBIDDEN_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -137,9 +145,16 @@ class Repo:
         if extra_env:
             env.update(extra_env)
         argv = [_git_binary(), *args]
-        log.debug("git %s", " ".join(args))
-        proc = subprocess.run(argv, cwd=self.path, env=env, capture_output=True, input=input_bytes,
-                              check=False, timeout=600)
+        retries = NETWORK_RETRIES if args[0] in _NETWORK_COMMANDS else 0
+        for attempt in range(retries + 1):
+            log.debug("git %s", " ".join(args))
+            proc = subprocess.run(argv, cwd=self.path, env=env, capture_output=True, input=input_bytes,
+                                  check=False, timeout=600)
+            stderr_text = proc.stderr.decode(errors="replace")
+            if proc.returncode == 0 or attempt == retries or not _TRANSIENT.search(stderr_text):
+                break
+            log.info("git %s: transient failure (%s); retrying", args[0], redact(stderr_text.strip()[-200:]))
+            time.sleep(NETWORK_BACKOFF_SECONDS * 2**attempt)
         if check and proc.returncode != 0:
             stderr = proc.stderr.decode(errors="replace").strip().splitlines()
             detail = stderr[-1] if stderr else f"exit code {proc.returncode}"
