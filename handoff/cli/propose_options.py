@@ -16,6 +16,8 @@ from handoff.forge import FORGES, ForgeSettings
 from handoff.git import GitAuth, Identity
 from handoff.propose import ProposeResult
 from handoff.redact import redact, register
+from handoff.report.writers import WriterOptions
+from handoff.report.writers.json_report import write_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_GIT_USER = {"github": "x-access-token", "gitlab": "oauth2", "local": "handoff"}
@@ -158,6 +160,8 @@ def emit(result: ProposeResult, output: str) -> int:
             "message": result.message,
             "attempts": result.attempts,
         }
+        if result.report is not None:  # `handoff ci github|gitlab` turns it into annotations and JUnit
+            data["report"] = json.loads(write_json(result.report, WriterOptions()))
         click.echo(redact(json.dumps(data, indent=2)))
     else:
         where = f" {result.pr_url}" if result.pr_url else ""
