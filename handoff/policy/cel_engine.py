@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
 from handoff.policy.celext import kubernetes_context
+from handoff.policy.celmod import cel
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
 from handoff.policy.paths import NAMED_LISTS, iterate, join, pod_spec, pod_spec_path

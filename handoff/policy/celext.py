@@ -16,12 +16,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-import cel
-from cel.stdlib import add_stdlib_to_context
-from cel.stdlib import index_of as _string_index_of
-from cel.stdlib import last_index_of as _string_last_index_of
-
+from handoff.policy.celmod import cel, stdlib
 from handoff.policy.quantity import is_quantity, parse_quantity
+
+add_stdlib_to_context = stdlib.add_stdlib_to_context
+_string_index_of = stdlib.index_of
+_string_last_index_of = stdlib.last_index_of
 
 _QUANTITY = "__quantity__"
 _URL = "__url__"

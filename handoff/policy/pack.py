@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import cel
-
 from handoff.errors import ConfigError
+from handoff.policy.celmod import cel
 from handoff.policy.model import Example, Match, Policy, Validation
 from handoff.policy.yamlsource import line_of, load_documents, plain
 from handoff.report.model import Severity

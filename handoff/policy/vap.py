@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cel
-
 from handoff.errors import ConfigError
 from handoff.policy.cel_engine import cel_error_text, namespace_objects
 from handoff.policy.celext import kubernetes_context
+from handoff.policy.celmod import cel
 from handoff.policy.model import PolicyContext, PolicyObject
 from handoff.policy.selectors import labels_of, selector_matches
 from handoff.report.model import Finding, Severity, ValidationReport
