@@ -15,6 +15,7 @@ import click
 
 from handoff.errors import EXIT_FAILED, EXIT_OK, UsageError
 from handoff.reconciler.config import (
+    RENDERERS,
     Credentials,
     Settings,
     Source,
@@ -33,7 +34,8 @@ from handoff.reconciler.metrics import Metrics, serve
 def _flag_source(o: dict[str, Any]) -> Source:
     verify, keys = str(o["verify"]), o["verify_keys"]
     return Source(
-        name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"],
+        name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"], renderer=o["renderer"],
+        values=tuple(o["values"]), release=o["release"],
         namespace=o["target_namespace"], env=o["env_name"], prune=o["prune"], drift_mode=o["drift"],
         interval=parse_duration(o["interval"], key="--interval"),
         credentials=Credentials(token_file=o["token_file"], username=o["git_username"],
@@ -81,6 +83,10 @@ def _flag_source(o: dict[str, Any]) -> Source:
 @click.option("--verify", type=click.Choice(["none", "gpg", "ssh"]), default="none", show_default=True,
               help="Refuse revisions not signed by a trusted key.")
 @click.option("--verify-keys", help="GPG home directory (gpg) or allowed signers file (ssh).")
+@click.option("--renderer", type=click.Choice(list(RENDERERS)), envvar="HANDOFF_RENDERER", default="auto",
+              show_default=True, help="How to render --path; env: what --env declares in .handoff.yaml.")
+@click.option("--values", multiple=True, help="Helm values file in the repo (repeatable).")
+@click.option("--release", default="release", show_default=True, help="Helm release name.")
 @click.option("--env", "env_name", envvar="HANDOFF_ENV", default=None,
               help="Environment in the repo's .handoff.yaml whose policy params and waivers apply.")
 @click.option("--drift", type=click.Choice(["revert", "warn"]), default="revert", show_default=True)

@@ -16,7 +16,8 @@ from handoff.errors import ConfigError, YamlError
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-RENDERERS = ("auto", "plain", "kustomize", "helm")
+# "env": render what the .handoff.yaml environment `env` declares, exactly as `handoff validate --env` does.
+RENDERERS = ("auto", "plain", "kustomize", "helm", "env")
 DRIFT_MODES = ("revert", "warn")
 
 
@@ -52,6 +53,8 @@ class Source:
     self_heal: bool = True
     drift_mode: str = "revert"
     env: str | None = None  # the .handoff.yaml environment whose policy params and waivers apply
+    values: tuple[str, ...] = ()  # Helm values files, relative to the repository
+    release: str = "release"  # Helm release name
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
 
@@ -67,6 +70,11 @@ class Source:
             raise ConfigError(f"path {self.path!r} must stay inside the repository", key="path")
         if not _NAME.match(self.namespace):
             raise ConfigError(f"namespace {self.namespace!r} is not a DNS label", key="namespace")
+        if self.renderer == "env" and not self.env:
+            raise ConfigError("renderer env needs env: the .handoff.yaml environment to render", key="env")
+        for values in self.values:
+            if values.startswith(("/", "~")) or ".." in Path(values).parts:
+                raise ConfigError(f"values file {values!r} must stay inside the repository", key="values")
 
 
 _USERINFO = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
@@ -122,7 +130,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     if not isinstance(raw, Mapping):
         raise ConfigError("a source must be a mapping", file=file, key=where)
     known = {"name", "url", "branch", "tag", "commit", "revision", "path", "renderer", "namespace",
-             "interval", "prune", "selfHeal", "drift", "env", "credentials", "verify"}
+             "interval", "prune", "selfHeal", "drift", "env", "values", "release", "credentials", "verify"}
     for k in raw:
         if k not in known:
             raise ConfigError(f"unknown key {k!r} (known: {', '.join(sorted(known))})", file=file,
@@ -151,6 +159,9 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     verify = raw.get("verify") or {}
     if not isinstance(creds, Mapping) or not isinstance(verify, Mapping):
         raise fail("credentials", "credentials and verify must be mappings")
+    values = raw.get("values") or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise fail("values", "values must be a list of file paths")
     mode = str(verify.get("mode", "none"))
     if mode not in ("none", "gpg", "ssh"):
         raise fail("verify", f"unknown verify mode {mode!r} (choose none, gpg or ssh)")
@@ -161,6 +172,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
                                 file=file),
         prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
         env=str(raw["env"]) if raw.get("env") else None,
+        values=tuple(values), release=str(raw.get("release", "release")),
         credentials=Credentials(
             token_file=creds.get("tokenFile"), username=str(creds.get("username", "git")),
             ssh_key_file=creds.get("sshKeyFile"), known_hosts_file=creds.get("knownHostsFile")),

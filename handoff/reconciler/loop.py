@@ -16,6 +16,7 @@ from typing import Any
 
 from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.pathsafe import resolve_inside
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.reconciler import inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
@@ -27,7 +28,7 @@ from handoff.reconciler.leader import LeaderElector, shard_of
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
 from handoff.reconciler.source import Checkout, GitSource
-from handoff.render import render_path
+from handoff.render import render_env, render_path
 from handoff.report.model import ObjectRef, Severity
 from handoff.validate import SchemaOptions, validate
 
@@ -77,11 +78,19 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     if not path.is_relative_to(root) or not path.exists():
         raise RenderError(f"source {source.name}: path {source.path!r} not found in revision "
                           f"{checkout.revision[:12]}")
-    result = render_path(path, repo=root, kind=None if source.renderer == "auto" else source.renderer,
-                         namespace=source.namespace)
+    config = load_config(root)
+    if source.renderer == "env":
+        if config is None or source.env is None:
+            raise RenderError(f"source {source.name}: renderer env needs a .handoff.yaml declaring "
+                              f"environment {source.env!r}")
+        result = render_env(root, config, source.env)  # what the PR for this env was validated against
+    else:
+        values = [resolve_inside(root, v, key=f"sources.{source.name}.values") for v in source.values]
+        result = render_path(path, repo=root, kind=None if source.renderer == "auto" else source.renderer,
+                             values=values, release=source.release, namespace=source.namespace)
     # the same policy set `handoff validate` uses in CI: the repo's .handoff.yaml (dirs, params,
     # waivers, the source's environment) plus the built-in pack
-    policies = PolicyCheck(options_from_config(load_config(root), root, env=source.env))
+    policies = PolicyCheck(options_from_config(config, root, env=source.env))
     report = validate(result, schema_options=SchemaOptions(ignore_missing_schemas=True),
                       extra_checks=[policies])
     errors = [f for f in report.findings if f.severity >= Severity.ERROR]
