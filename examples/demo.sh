@@ -12,6 +12,10 @@ root="$(dirname "$here")"
 handoff="${HANDOFF:-$root/.venv/bin/handoff}"
 [ -x "$handoff" ] || handoff="handoff"
 export PATH="$root/.tools/bin:$PATH"
+# Rendering the Kustomize overlays needs kustomize (or kubectl kustomize); build just that one if neither is here.
+if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null; then
+  HANDOFF_TOOLS_ONLY=kustomize bash "$root/tools/install.sh"
+fi
 export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.invalid
 export GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
 
