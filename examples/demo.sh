@@ -21,7 +21,8 @@ export GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/handoff-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 # A config repo with one commit, and a bare clone that plays the remote (the forge).
 mkdir "$work/config"
