@@ -19,11 +19,12 @@ import subprocess
 import threading
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from tests.propose.contract.jsonhttp import JsonApiServer
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "/api/v3"
@@ -119,8 +120,10 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
     return value
 
 
-class GitHubContractServer:
+class GitHubContractServer(JsonApiServer):
     """State: ``pulls`` by number; knobs: ``fail_next`` (status, headers, body) queued answers."""
+
+    content_type = "application/json; charset=utf-8"
 
     def __init__(self, token: str, owner: str = "acme", repo: str = "config") -> None:
         self.router = Router(load_spec())
@@ -137,54 +140,22 @@ class GitHubContractServer:
         self.refs: dict[str, str] = {}
         self.queued: list[tuple[int, dict[str, str], Any]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._start()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{PREFIX}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}{PREFIX}"
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, message: str = "") -> None:
         self.queued.append((status, headers or {}, {"message": message or f"status {status}",
                                                    "documentation_url": "https://docs.github.com/rest"}))
 
     # -- request handling ---------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    status, headers, body = server.handle(self.command, self.path, dict(self.headers.items()), raw)
-                except Exception as e:  # a bug in this server: make the test fail loudly
-                    server.violations.append(f"server error: {type(e).__name__}: {e}")
-                    status, headers, body = 500, {}, {"message": "contract server bug"}
-                text = "" if body is None else json.dumps(body)
-                # like a GitHub Enterprise server, links point back at this server and repository
-                text = text.replace("https://api.github.com", server.base_url)
-                text = text.replace("octocat/Hello-World", f"{server.owner}/{server.repo}")
-                payload = text.encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-        return Handler
+    def encode(self, body: Any) -> bytes:
+        text = "" if body is None else json.dumps(body)
+        # like a GitHub Enterprise server, links point back at this server and repository
+        text = text.replace("https://api.github.com", self.base_url)
+        return text.replace("octocat/Hello-World", f"{self.owner}/{self.repo}").encode()
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes
                ) -> tuple[int, dict[str, str], Any]:

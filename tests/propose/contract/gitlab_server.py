@@ -17,11 +17,12 @@ import threading
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from tests.propose.contract.jsonhttp import JsonApiServer
 
 SHAPES = Path(__file__).with_name("gitlab_shapes")
 API = "/api/v4"
@@ -70,7 +71,7 @@ ENDPOINTS = (
 )
 
 
-class GitLabContractServer:
+class GitLabContractServer(JsonApiServer):
     """State: ``mrs`` by iid, ``notes``, ``merges`` (each with whether the head's pipeline existed).
 
     Knobs: ``queue(status, headers, body)`` answers the next request with that; ``pipeline_after``
@@ -79,6 +80,8 @@ class GitLabContractServer:
     created one); ``branch_heads`` (or ``head_of``) says which commit each source branch is at, as
     GitLab learns from pushes.
     """
+
+    bug_body = {"message": "500 Internal Server Error"}
 
     def __init__(self, token: str, project: str = "acme/config", project_id: int = 42) -> None:
         self.token = token
@@ -98,52 +101,17 @@ class GitLabContractServer:
         self.hide_from_list = 0
         self.queued: list[tuple[int, dict[str, str], Any]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
     def queue(self, status: int, headers: dict[str, str] | None = None, body: Any = None) -> None:
         self.queued.append((status, headers or {}, body if body is not None else {"message": f"{status}"}))
 
     def calls(self, name: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["endpoint"] == name]
-
-    # -- HTTP ---------------------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    status, headers, body = server.handle(self.command, self.path, dict(self.headers.items()), raw)
-                except Exception as e:  # a bug in this server: make the test fail loudly
-                    server.violations.append(f"server error: {type(e).__name__}: {e}")
-                    status, headers, body = 500, {}, {"message": "500 Internal Server Error"}
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _any
-
-        return Handler
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes
                ) -> tuple[int, dict[str, str], Any]:
