@@ -209,13 +209,17 @@ class CelEngine:
                 validation = check.validation
                 message = " ".join(cell.split()) or validation.message
                 message = message or f"failed expression: {validation.expression}"
-                path = validation.field_path or join(base, validation.path)
-                file, line, column = item.where(path)
-                findings.append(Finding(
-                    rule=policy.id, severity=severity, message=message, file=file, line=line,
-                    column=column, path=path, object=item.ref, engine=self.name,
-                ))
+                findings.append(self._finding(policy.id, severity, item, validation, base=base,
+                                              message=message))
         return findings
+
+    def _finding(self, rule: str, severity: Severity, item: PolicyObject, validation: Validation, *,
+                 base: str, message: str) -> Finding:
+        """A finding at the validation's field (``fieldPath``, else its path under the iterated item)."""
+        path = validation.field_path or join(base, validation.path)
+        file, line, column = item.where(path)
+        return Finding(rule=rule, severity=severity, message=message, file=file, line=line, column=column,
+                       path=path, object=item.ref, engine=self.name)
 
     def _fast_program(self, compiled: _CompiledPolicy, root: str) -> Any:
         key = (compiled.policy.id, root)
@@ -239,12 +243,8 @@ class CelEngine:
                     failed, message = True, f"expression could not be evaluated: {cel_error_text(e)}"
                 if not failed:
                     continue
-                path = check.validation.field_path or join(base, check.validation.path)
-                file, line, column = item.where(path)
-                findings.append(Finding(
-                    rule=policy.id, severity=severity, message=message, file=file, line=line,
-                    column=column, path=path, object=item.ref, engine=self.name,
-                ))
+                findings.append(self._finding(policy.id, severity, item, check.validation, base=base,
+                                                   message=message))
         return findings
 
     def _message(self, check: _CompiledValidation, verdict: Any) -> str:
