@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handoff import yamlio  # noqa: E402
-from handoff.bump import apply_plan, plan_bump  # noqa: E402
+from handoff.edit.bump import apply_plan, plan_bump  # noqa: E402
 from handoff.errors import HandoffError  # noqa: E402
 from handoff.imageref import parse  # noqa: E402
+from handoff.manifests import yamlio  # noqa: E402
 from tests.bump.test_corpus import Field, discover  # noqa: E402
 
 CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")) if p.is_dir()),

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handoff.git import GitAuth  # noqa: E402
-from handoff.propose import ProposeOptions, ProposeResult, propose  # noqa: E402
+from handoff.git.repo import GitAuth  # noqa: E402
+from handoff.workflows.propose import ProposeOptions, ProposeResult, propose  # noqa: E402
 from tests.harness.git_server import GitServer  # noqa: E402
 from tests.harness.tools import find_tool  # noqa: E402
 

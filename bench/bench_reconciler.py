@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handoff.reconciler.kube import connect  # noqa: E402
+from handoff.kube.client import connect  # noqa: E402
 from handoff.report.model import ObjectRef  # noqa: E402
 from tests.harness.apiserver import ApiServer  # noqa: E402
 from tests.harness.git_server import GitServer  # noqa: E402

@@ -19,9 +19,9 @@ from typing import Any, Literal
 import jsonschema_rs
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
 from handoff.errors import ConfigError, ImageRefError, YamlError
 from handoff.imageref import parse as parse_image
+from handoff.manifests import yamlio
 
 CONFIG_NAME = ".handoff.yaml"
 TargetType = Literal["helm", "kustomize", "manifest", "marker"]

@@ -1,4 +1,4 @@
-"""``handoff bump``: write an image reference into the config repo (see handoff.bump)."""
+"""``handoff bump``: write an image reference into the config repo (see handoff.edit.bump)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from handoff import yamlio
-from handoff.bump import BumpResult
-from handoff.bump import bump as run_bump
+from handoff.edit.bump import BumpResult
+from handoff.edit.bump import bump as run_bump
 from handoff.errors import EXIT_OK
+from handoff.manifests import yamlio
 from handoff.redact import redact
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from handoff import ci_outputs
 from handoff.errors import UsageError
 from handoff.redact import register
+from handoff.report import ci_outputs
 from handoff.report.model import Severity
 from handoff.report.writers import WriterOptions
 from handoff.report.writers.github import write_github

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from handoff.cli.propose_options import common_kwargs, emit, shared_options
-from handoff.promote import promote as run_promote
-from handoff.propose import ProposeOptions
+from handoff.workflows.promote import promote as run_promote
+from handoff.workflows.propose import ProposeOptions
 
 
 @click.command("promote")

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from handoff.cli.propose_options import common_kwargs, emit, shared_options
-from handoff.propose import ProposeOptions
-from handoff.propose import propose as run_propose
+from handoff.workflows.propose import ProposeOptions
+from handoff.workflows.propose import propose as run_propose
 
 
 @click.command("propose")

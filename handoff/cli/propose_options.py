@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 
 import click
 
-from handoff.ci_outputs import github_outputs
 from handoff.errors import UsageError
 from handoff.forge import FORGES, ForgeSettings
-from handoff.git import GitAuth, Identity
-from handoff.propose import ProposeResult
+from handoff.git.repo import GitAuth, Identity
 from handoff.redact import redact, register
+from handoff.report.ci_outputs import github_outputs
 from handoff.report.writers import WriterOptions
 from handoff.report.writers.json_report import write_json
+from handoff.workflows.propose import ProposeResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_GIT_USER = {"github": "x-access-token", "gitlab": "oauth2", "local": "handoff"}

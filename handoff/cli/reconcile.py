@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from handoff.errors import EXIT_FAILED, EXIT_OK, UsageError
+from handoff.kube.client import connect
+from handoff.kube.lease import LeaderElector
 from handoff.reconciler.config import (
     RENDERERS,
     Credentials,
@@ -24,8 +26,6 @@ from handoff.reconciler.config import (
     parse_duration,
     with_overrides,
 )
-from handoff.reconciler.kube import connect
-from handoff.reconciler.leader import LeaderElector
 from handoff.reconciler.logs import configure_json_logging
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.metrics import Metrics, serve

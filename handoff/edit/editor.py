@@ -14,9 +14,9 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
 from handoff.edit import scalars
 from handoff.errors import EditError, YamlError
+from handoff.manifests import yamlio
 
 Item = Sequence[tuple[str, str]]
 

@@ -1,16 +1,16 @@
-"""Read the image a target declares now (the inverse of writing it), for ``handoff.bump.current_image``."""
+"""Read the image a target declares now (the inverse of writing it), for ``edit.bump.current_image``."""
 
 from __future__ import annotations
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
 from handoff.config import Target
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import mapping_get, parse_keypath, resolve
 from handoff.errors import EditError, ImageNotDeclared, ImageRefError
 from handoff.imageref import ImageRef, parse
+from handoff.manifests import yamlio
 
 
 def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -> ImageRef:

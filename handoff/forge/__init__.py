@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from handoff.errors import UsageError
 from handoff.forge.base import Forge, Proposal, ProposalRequest
 from handoff.forge.retry import RetryPolicy
-from handoff.git import Repo
+from handoff.git.repo import Repo
 
 __all__ = ["FORGES", "Forge", "ForgeSettings", "Proposal", "ProposalRequest", "make_forge"]
 

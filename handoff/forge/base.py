@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from handoff.git import FileChange
+from handoff.git.repo import FileChange
 
 
 @dataclass(frozen=True)

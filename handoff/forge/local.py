@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 
 from handoff.forge.base import Proposal, ProposalRequest
-from handoff.git import Repo
+from handoff.git.repo import Repo
 from handoff.redact import redact
 
 PROPOSALS_DIR = ".handoff/proposals"

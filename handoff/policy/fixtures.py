@@ -4,7 +4,7 @@ plain-YAML reader, so fixtures are located exactly as rendered manifests are."""
 from __future__ import annotations
 
 from handoff.errors import YamlError
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 from handoff.render.plain import objects_from_text
 
 

@@ -1,7 +1,7 @@
 """What every policy engine consumes and produces.
 
 Engines take the rendered objects through ``PolicyObject`` (structurally satisfied by
-``handoff.render.model.RenderedObject``: the policy and render layers are siblings and do not import
+``handoff.manifests.model.RenderedObject``: the policy and render layers are siblings and do not import
 each other) and return a ``ValidationReport`` of findings.
 """
 
@@ -15,7 +15,7 @@ from handoff.report.model import ObjectRef, Severity, ValidationReport
 
 
 class PolicyObject(Protocol):
-    """A rendered object with its source location (see ``handoff.render.model.RenderedObject``)."""
+    """A rendered object with its source location (see ``handoff.manifests.model.RenderedObject``)."""
 
     @property
     def obj(self) -> Mapping[str, Any]: ...

@@ -10,8 +10,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from handoff import yamlio
 from handoff.errors import ConfigError, YamlError
+from handoff.manifests import yamlio
 
 
 def load_documents(path: Path, display: str) -> Iterator[Any]:

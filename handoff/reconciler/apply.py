@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.reconciler.kube import FIELD_MANAGER, KubeClient, KubeError
+from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError
 from handoff.reconciler.objects import ordered, ref_of
 from handoff.report.model import ObjectRef
 

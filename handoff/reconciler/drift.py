@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.reconciler.kube import FIELD_MANAGER
+from handoff.kube.client import FIELD_MANAGER
 from handoff.report.model import ObjectRef
 
 _VOLATILE_META = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from handoff.reconciler.kube import KubeClient
+from handoff.kube.client import KubeClient
 from handoff.reconciler.objects import OWNER_LABEL
 from handoff.report.model import ObjectRef
 

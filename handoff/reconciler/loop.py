@@ -16,6 +16,8 @@ from typing import Any
 
 from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
+from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.reconciler import inventory, prune, status
@@ -23,8 +25,6 @@ from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
 from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.drift import Drift, compare
 from handoff.reconciler.health import health
-from handoff.reconciler.kube import KubeClient, KubeError, KubeUnavailable
-from handoff.reconciler.leader import LeaderElector, shard_of
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
 from handoff.reconciler.source import Checkout, GitSource

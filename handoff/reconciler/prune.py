@@ -7,8 +7,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
-from handoff.reconciler.kube import KubeClient, KubeError
 from handoff.reconciler.objects import OWNER_LABEL, rank
 from handoff.report.model import ObjectRef
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.kube.client import KubeClient
 from handoff.reconciler.drift import Drift
-from handoff.reconciler.kube import KubeClient
 from handoff.redact import redact
 from handoff.report.model import ObjectRef
 

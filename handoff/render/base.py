@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 from handoff.report.model import Finding
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.render.yamldocs import FilePositions, load_exact
+from handoff.manifests.yamldocs import FilePositions, load_exact
 
 _KEY = re.compile(r"""^(\s*)(-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_./-]+)\s*:(?:\s|$)""")
 _INDEX = re.compile(r"\[\d+\]")

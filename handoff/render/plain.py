@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
+from handoff.manifests.model import RenderedObject
+from handoff.manifests.yamldocs import FilePositions, LoadedFile, YamlDoc, file_limits, load_documents
+from handoff.manifests.yamlio import Limits
 from handoff.render.base import RenderResult, RenderSource
-from handoff.render.model import RenderedObject
-from handoff.render.yamldocs import FilePositions, LoadedFile, YamlDoc, file_limits, load_documents
 from handoff.report.model import Finding, Severity
-from handoff.yamlio import Limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 from handoff.render.plain import gc_paused
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import CrdIndex, load_catalog_schema

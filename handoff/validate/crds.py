@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 
 CRD_API_GROUP = "apiextensions.k8s.io"
 _INT_OR_STRING = {"oneOf": [{"type": "string"}, {"type": "integer"}]}

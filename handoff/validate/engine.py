@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
 
 _MAX_MESSAGE = 300

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.render.model import RenderedObject
+from handoff.manifests.model import RenderedObject
 from handoff.render.tools import find_tool, require_tool
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import schemas_from_objects, write_catalog

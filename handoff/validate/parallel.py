@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import HandoffError, UsageError
+from handoff.manifests.model import RenderedObject
+from handoff.manifests.yamldocs import FilePositions, load_documents
 from handoff.render import render_paths
-from handoff.render.model import RenderedObject
 from handoff.render.plain import gc_paused, load_files, named_manifests, objects_from_loaded, read_text
-from handoff.render.yamldocs import FilePositions, load_documents
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate import ExtraCheck, validate, worst
 from handoff.validate.builtin import _Resolver, check_object

@@ -116,7 +116,7 @@ def write_inputs() -> None:
 
 
 def write_expected() -> None:
-    from handoff.bump import bump
+    from handoff.edit.bump import bump
     from tests.bump.test_golden import read_case
 
     for name in CASES:

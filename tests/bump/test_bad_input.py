@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff import yamlio
-from handoff.bump import apply_plan, bump, plan_bump
+from handoff.edit.bump import apply_plan, bump, plan_bump
 from handoff.errors import (
     ConfigError,
     EditError,
@@ -17,6 +16,7 @@ from handoff.errors import (
     PathEscapeError,
     YamlError,
 )
+from handoff.manifests import yamlio
 
 from .helpers import helm_config, make_repo, snapshot
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
-from handoff.bump import bump, plan_bump
+from handoff.edit.bump import bump, plan_bump
 from handoff.errors import HandoffError, YamlError
 from handoff.imageref import parse
+from handoff.manifests import yamlio
 from tests.harness.paths import CORPUS
 
 FILES = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.y*ml"))

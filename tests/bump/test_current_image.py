@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.bump import bump, current_image
+from handoff.edit.bump import bump, current_image
 from handoff.imageref import parse
 
 from .helpers import make_repo

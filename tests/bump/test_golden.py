@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.bump import bump
+from handoff.edit.bump import bump
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "case.txt").is_file())

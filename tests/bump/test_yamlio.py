@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
 from handoff.errors import YamlError
+from handoff.manifests import yamlio
 from tests.harness.paths import CORPUS
 
 FILES = sorted(CORPUS.rglob("*.y*ml"))

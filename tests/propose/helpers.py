@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from handoff.git import GitAuth
-from handoff.propose import ProposeOptions, ProposeResult, propose
+from handoff.git.repo import GitAuth
+from handoff.workflows.propose import ProposeOptions, ProposeResult, propose
 from tests.harness.git_server import GitServer
 
 

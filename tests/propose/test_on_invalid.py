@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from handoff.cli import main
-from handoff.propose import ProposeOptions
+from handoff.workflows.propose import ProposeOptions
 from tests.harness.git_server import GitServer
 from tests.propose.helpers import propose_on, remote_branches, show
 

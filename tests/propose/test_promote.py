@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from handoff.git import GitAuth
-from handoff.promote import PromotionRefused, promote
-from handoff.propose import ProposeOptions
+from handoff.git.repo import GitAuth
+from handoff.workflows.promote import PromotionRefused, promote
+from handoff.workflows.propose import ProposeOptions
 from tests.harness.git_server import GitServer
 
 CONFIG = """\

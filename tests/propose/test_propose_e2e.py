@@ -12,8 +12,8 @@ import pytest
 
 from handoff.ci_env import CiContext
 from handoff.cli import main
-from handoff.git import GitAuth
-from handoff.propose import ProposeOptions, ProposeResult, propose
+from handoff.git.repo import GitAuth
+from handoff.workflows.propose import ProposeOptions, ProposeResult, propose
 from tests.harness.git_server import GitServer
 
 MARKERS = "web:\n  image: registry.example/web:1.0.0 # handoff:image web\nreplicas: 2\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from handoff.git import Identity
+from handoff.git.repo import Identity
 from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
 from tests.propose.helpers import propose_on

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handoff.kube.client import KubeClient, connect
 from handoff.reconciler.config import Credentials, PruneSettings, Settings, Source
-from handoff.reconciler.kube import KubeClient, connect
 from handoff.reconciler.loop import Reconciler
 
 from .gitrepo import WorkRepo

@@ -1,8 +1,8 @@
 from pathlib import Path
 
+from handoff.kube.client import Connection, KubeClient
+from handoff.kube.lease import shard_of
 from handoff.reconciler.config import Settings, Source
-from handoff.reconciler.kube import Connection, KubeClient
-from handoff.reconciler.leader import shard_of
 from handoff.reconciler.loop import Reconciler
 
 

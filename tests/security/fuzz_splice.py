@@ -20,9 +20,9 @@ import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: make `tests.` importable
 with atheris.instrument_imports():
-    from handoff import yamlio
     from handoff.edit.editor import FileEditor
     from handoff.errors import EditError, YamlError
+    from handoff.manifests import yamlio
     from tests.security.test_fuzz_yaml import intended, scalars_of
 
 LIMITS = yamlio.Limits(max_bytes=200_000, max_depth=40, max_nodes=5_000)

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handoff import yamlio
 from handoff.edit.editor import FileEditor
 from handoff.errors import EditError, HandoffError, YamlError
+from handoff.manifests import yamlio
 
 LIMITS = yamlio.Limits(max_bytes=1_000_000, max_depth=40, max_nodes=20_000)
 KEY = st.sampled_from(["image", "tag", "name", "a", "b-c", "ü", "日本", "k_1", "x.y", "'q k'", '"d: k"'])

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from handoff.reconciler.kube import connect
+from handoff.kube.client import connect
 from tests.harness.git_server import GitServer
 from tests.harness.ports import free_port
 from tests.harness.tools import require_tool

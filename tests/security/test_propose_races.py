@@ -1,4 +1,4 @@
-"""50 CI jobs racing on one config repo, as real `handoff.propose.propose` calls on parallel threads against the
+"""50 CI jobs racing on one config repo, as real `handoff.workflows.propose.propose` calls on parallel threads against the
 harness git server (each request is its own `git http-backend` process, so pushes really race).
 
 35 jobs bump 35 different apps straight onto ``main`` (direct mode), all in one shared file; 15 jobs bump the
@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from handoff.propose import ProposeResult
+from handoff.workflows.propose import ProposeResult
 from tests.harness.git_server import GitServer
 from tests.propose.helpers import git, propose_on, show
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from handoff import ci_outputs
 from handoff.cli import main
 from handoff.redact import register
+from handoff.report import ci_outputs
 from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
 
 from .gha import parse_env_file, parse_workflow_command

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.render import fastyaml, yamldocs
+from handoff.manifests import fastyaml, yamldocs
 from handoff.render.plain import objects_from_text
 from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool

@@ -11,7 +11,7 @@ import pytest
 from handoff.errors import GitError, UsageError
 from handoff.forge import ForgeSettings
 from handoff.forge.retry import RetryPolicy
-from handoff.propose import ProposeResult
+from handoff.workflows.propose import ProposeResult
 from tests.harness.git_server import GitServer
 from tests.propose.contract.github_server import GitHubContractServer
 from tests.propose.helpers import propose_on, remote_branches, rev

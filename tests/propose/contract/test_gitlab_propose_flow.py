@@ -12,7 +12,7 @@ import pytest
 from handoff.ci_env import CiContext
 from handoff.forge import ForgeSettings
 from handoff.forge.retry import RetryPolicy
-from handoff.propose import ProposeResult
+from handoff.workflows.propose import ProposeResult
 from tests.harness.git_server import GitServer
 from tests.propose.contract.gitlab_server import GitLabContractServer
 from tests.propose.helpers import git, propose_on, rev

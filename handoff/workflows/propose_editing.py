@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handoff.bump import apply_plan, current_image, plan_bump
+from handoff.edit.bump import apply_plan, current_image, plan_bump
 from handoff.errors import ImageNotDeclared
 from handoff.imageref import ImageRef
-from handoff.propose import EditOutcome
+from handoff.workflows.propose import EditOutcome
 
 
 class BumpEditor:

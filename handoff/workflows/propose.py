@@ -23,7 +23,7 @@ from handoff.config import Config, load_config
 from handoff.errors import ForgeConflict, GitError, UsageError
 from handoff.forge import ForgeSettings, Proposal, ProposalRequest, make_forge
 from handoff.forge.base import ApiCommit, ApiCommitter, Forge
-from handoff.git import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
+from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.redact import redact
 from handoff.registry import RegistryClient
@@ -46,7 +46,7 @@ class EditOutcome:
 
 
 class Editor(Protocol):
-    """Reads and writes an app's image in a checked-out config repo (``handoff.bump`` by default)."""
+    """Reads and writes an app's image in a checked-out config repo (``handoff.edit.bump`` by default)."""
 
     def current(self, repo: Path, app: str, env: str | None) -> ImageRef | None: ...
 
@@ -403,7 +403,7 @@ def _rendered_before(repo: Path, config: Config | None, env: str) -> str | None:
     """The env's render before the edit, or None when the config does not say how to render it."""
     if config is None or not _renders(config, env):
         return None
-    from handoff.propose_validation import rendered_text  # noqa: PLC0415 (heavy: renderers)
+    from handoff.workflows.plan import rendered_text  # noqa: PLC0415 (heavy: renderers)
 
     return rendered_text(repo, config, env)
 
@@ -411,7 +411,7 @@ def _rendered_before(repo: Path, config: Config | None, env: str) -> str | None:
 def _rendered_section(before: str | None, validation: Validation, env: str) -> str:
     if before is None:
         return f"_No render is configured for `{env}` (`environments.{env}.render` in .handoff.yaml)._"
-    from handoff.propose_validation import rendered_diff  # noqa: PLC0415
+    from handoff.workflows.plan import rendered_diff  # noqa: PLC0415
 
     return rendered_diff(before, validation.rendered, env)
 
@@ -420,13 +420,13 @@ def default_validator(repo: Path, config: Config | None, env: str) -> Validation
     """Validate the environment's render when the config says how to render it; else skip."""
     if config is None or not _renders(config, env):
         return Validation("skipped")
-    from handoff.propose_validation import validate_env  # noqa: PLC0415 (heavy: renderers, schemas)
+    from handoff.workflows.plan import validate_env  # noqa: PLC0415 (heavy: renderers, schemas)
 
     return validate_env(repo, config, env)
 
 
 def default_editor() -> Editor:
-    from handoff.propose_editing import BumpEditor  # noqa: PLC0415
+    from handoff.workflows.propose_editing import BumpEditor  # noqa: PLC0415
 
     return BumpEditor()
 

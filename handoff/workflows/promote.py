@@ -11,9 +11,9 @@ from pathlib import Path
 
 from handoff.config import load_config
 from handoff.errors import HandoffError, UsageError
-from handoff.git import Repo, validate_ref
+from handoff.git.repo import Repo, validate_ref
 from handoff.policy.runner import policy_enabled
-from handoff.propose import (
+from handoff.workflows.propose import (
     Editor,
     ProposeOptions,
     ProposeResult,

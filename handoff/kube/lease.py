@@ -9,9 +9,9 @@ import threading
 import zlib
 from typing import Any
 
-from handoff.reconciler.kube import KubeClient, KubeError
+from handoff.kube.client import KubeClient, KubeError
 
-log = logging.getLogger("handoff.reconciler.leader")
+log = logging.getLogger("handoff.kube.lease")
 LEASE_API = "coordination.k8s.io/v1"
 
 

@@ -11,12 +11,12 @@ import yaml
 
 from handoff.config import Config
 from handoff.errors import HandoffError
+from handoff.manifests.model import RenderedObject
 from handoff.policy.runner import PolicyCheck, options_from_config
-from handoff.propose import Validation
 from handoff.render import render_env
-from handoff.render.model import RenderedObject
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions, validate
+from handoff.workflows.propose import Validation
 
 MAX_FINDINGS_IN_BODY = 50
 # GitHub caps a PR body at 65,536 characters; the rendered diff gets at most this share of it.

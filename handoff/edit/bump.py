@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from handoff import yamlio
 from handoff.config import Config, Target, load_config
 from handoff.edit import read
 from handoff.edit import targets as target_kinds
@@ -25,6 +24,7 @@ from handoff.edit.editor import FileEditor
 from handoff.edit.model import Change
 from handoff.errors import EditError, HandoffError, ImageRefError, UsageError
 from handoff.imageref import ImageRef, parse
+from handoff.manifests import yamlio
 from handoff.pathsafe import resolve_inside
 
 __all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image", "plan_bump"]

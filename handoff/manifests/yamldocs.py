@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from handoff.render.fastyaml import fast_documents
-from handoff.render.scalars import json_key, plain_scalar
+from handoff.manifests.fastyaml import fast_documents
+from handoff.manifests.scalars import json_key, plain_scalar
+from handoff.manifests.yamlio import Limits
 from handoff.report.model import Finding, Severity
-from handoff.yamlio import Limits
 
 Positions = dict[str, tuple[int, int]]
 
