@@ -28,7 +28,7 @@ from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
 from handoff.reconciler.source import Checkout, GitSource
 from handoff.report.model import ObjectRef, Severity
-from handoff.workflows.plan import plan_env, plan_source_path
+from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
@@ -68,10 +68,10 @@ def error_kind(e: BaseException) -> str:
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
 
-def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
-    """Render and check the revision with the plan CI runs (``handoff.workflows.plan``: the config's
-    Kubernetes version, missing schemas are findings, the config's policies and waivers, the
-    environment's params); any ERROR finding makes the revision invalid."""
+def plan_source(source: Source, checkout: Checkout) -> Plan:
+    """The plan of a revision, as CI makes it (``handoff.workflows.plan``: the config's Kubernetes
+    version, missing schemas are findings, the config's policies and waivers, the environment's
+    params): ``renderer: env`` is exactly the plan the PR for that environment showed."""
     root = checkout.root.resolve()
     path = (root / source.path).resolve()
     if not path.is_relative_to(root) or not path.exists():
@@ -82,12 +82,16 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
         if config is None or source.env is None:
             raise RenderError(f"source {source.name}: renderer env needs a .handoff.yaml declaring "
                               f"environment {source.env!r}")
-        plan = plan_env(root, config, source.env, revision=checkout.revision)  # what the PR check ran
-    else:
-        values = [resolve_inside(root, v, key=f"sources.{source.name}.values") for v in source.values]
-        kind = None if source.renderer == "auto" else source.renderer
-        plan = plan_source_path(root, config, path, kind=kind, values=values, release=source.release,
-                                namespace=source.namespace, env=source.env, revision=checkout.revision)
+        return plan_env(root, config, source.env, revision=checkout.revision)
+    values = [resolve_inside(root, v, key=f"sources.{source.name}.values") for v in source.values]
+    kind = None if source.renderer == "auto" else source.renderer
+    return plan_source_path(root, config, path, kind=kind, values=values, release=source.release,
+                            namespace=source.namespace, env=source.env, revision=checkout.revision)
+
+
+def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
+    """The objects to apply for a revision; any ERROR finding of its plan makes it invalid."""
+    plan = plan_source(source, checkout)
     errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR]
     if errors:
         first = errors[0]
