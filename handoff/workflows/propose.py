@@ -65,7 +65,7 @@ class BumpEditor:
             return None  # e.g. a prod overlay that has never pinned the image: the proposal adds it
 
     def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> BumpResult:
-        return apply_plan(plan_bump(repo, str(image), app=app, env=env))
+        return apply_plan(plan_bump(repo, image, app=app, env=env))
 
 
 # The plan of an environment in a checkout, or None when the config does not say how to render it.
@@ -206,6 +206,7 @@ class _Run:
         self.ci = opts.ci or detect()
         self.identity = opts.author or DEFAULT_IDENTITY
         self._pristine: str | None = None  # the commit the work tree is a clean checkout of, if known
+        self._config: Config | None = None  # the .handoff.yaml of that checkout
 
     # -- setup ------------------------------------------------------------------------------------
     def _base_and_config(self) -> tuple[str, Config | None]:
@@ -224,6 +225,7 @@ class _Run:
                 self._pristine = repo.fetch(base)[base]
                 repo.checkout(self._pristine)
                 config = load_config(repo.path)
+        self._config = config
         return base, config
 
     def _env_for_edit(self, config: Config | None) -> str | None:
@@ -268,10 +270,11 @@ class _Run:
         fetched = repo.ensure({n: heads[n] for n in names if n in heads})
         base_sha = fetched[base]
         branch_sha = fetched.get(branch) if branch != base else None
+        config = self._config
         if self._pristine != base_sha:  # the first attempt usually finds the tree set up already
             repo.checkout(base_sha)
+            config = load_config(repo.path)
         self._pristine = None  # from here on the tree gets edited
-        config = load_config(repo.path)
         env = self._env_for_edit(config)
         validate_ref(base)
         previous = self.editor.current(repo.path, self.opts.app, env)
