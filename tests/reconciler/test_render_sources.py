@@ -144,7 +144,7 @@ def test_ci_and_reconciler_plan_a_helm_env_alike(tmp_path: Path, capsys: pytest.
     plan = _assert_same_plan(root, "prod", capsys)
     assert [f.rule for f in plan.report.findings if f.severity >= Severity.ERROR] == ["schema/missing"]
     source = Source(name="s", url="https://git.example/config.git", renderer="env", env="prod")
-    with pytest.raises(ReconcileError, match="no schema for monitoring.coreos.com/v1 ServiceMonitor"):
+    with pytest.raises(ReconcileError, match=r"no schema for monitoring\.coreos\.com/v1 ServiceMonitor"):
         render_source(source, Checkout(revision="0" * 40, root=root))
 
 
@@ -153,5 +153,5 @@ def test_reconciler_uses_the_configs_kubernetes_version(tmp_path: Path) -> None:
     require_tool("helm")
     root = _write(tmp_path, {**CHART, ".handoff.yaml": "kubernetes_version: '0.1'\n" + CONFIG})
     source = Source(name="s", url="https://git.example/config.git", renderer="env", env="prod")
-    with pytest.raises(HandoffError, match="no schemas for Kubernetes version .0.1."):
+    with pytest.raises(HandoffError, match=r"no schemas for Kubernetes version .0\.1."):
         plan_source(source, Checkout(revision="0" * 40, root=root))
