@@ -4,7 +4,6 @@ own. A thin shell over ``handoff.workflows.plan``."""
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from handoff.cli.policy import policy_options
 from handoff.config import CONFIG_NAME, Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
 from handoff.policy.params import parse_param_flags
+from handoff.render.plain import gc_paused
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
 from handoff.workflows.plan import PlanOptions, merged_report, plan_envs, rendering_envs, validate_paths
@@ -41,9 +41,8 @@ def validation_report(repo: Path, config: Config | None, paths: tuple[Path, ...]
             raise ConfigError(f"--env {env} needs a .handoff.yaml in {repo}")
         envs = (env,)
     if config is not None and envs and not paths and not plain:
-        plans = plan_envs(repo, config, envs, options=options)
-        gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
-        return merged_report(plans)
+        with gc_paused():  # the rendered objects live until exit: spare the cyclic collector re-walking them
+            return merged_report(plan_envs(repo, config, envs, options=options))
     return validate_paths(repo, config, paths or (repo,), jobs=jobs, options=options)
 
 
