@@ -10,18 +10,21 @@ findings (as in the PR check), the config's policies and waivers and the environ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from handoff.config import Config
 from handoff.manifests.model import RenderedObject
 from handoff.policy.runner import PolicyCheck, options_from_config
+from handoff.policy.waivers import EXPIRED_RULE
 from handoff.render import RenderResult, detect, render_env, render_path, render_paths
-from handoff.report.model import Finding, Severity, ValidationReport
+from handoff.report.model import Severity, ValidationReport
 from handoff.validate import SchemaOptions, select_engine, validate
 from handoff.validate.parallel import validate_plain_paths
+
+T = TypeVar("T", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -90,20 +93,27 @@ def plan_envs(repo: Path, config: Config, envs: Iterable[str], *, revision: str 
 
 
 def merged_report(plans: Sequence[Plan]) -> ValidationReport:
-    """One report for several environments. A finding about no object (an expired config waiver)
-    is the same in every environment's plan and is kept once."""
+    """One report for several environments. An expired config waiver is reported by every
+    environment's plan; it is kept once, as one run over all environments reported it."""
     report = ValidationReport()
     for plan in plans:
         report = report.merge(plan.report)
-    seen: set[Finding] = set()
-    findings = []
-    for finding in report.findings:
-        if finding.object is None and finding.rule != "yaml":
-            if finding in seen:
+    findings = _once(report.findings, lambda f: f.rule == EXPIRED_RULE)
+    waivers = _once(report.waivers, lambda w: w.expired)
+    return ValidationReport(objects=report.objects, findings=findings, waivers=waivers)
+
+
+def _once(items: Sequence[T], repeated: Callable[[T], bool]) -> tuple[T, ...]:
+    """``items`` without the repeats of those for which ``repeated`` holds."""
+    seen: set[T] = set()
+    kept = []
+    for item in items:
+        if repeated(item):
+            if item in seen:
                 continue
-            seen.add(finding)
-        findings.append(finding)
-    return ValidationReport(objects=report.objects, findings=tuple(findings), waivers=report.waivers)
+            seen.add(item)
+        kept.append(item)
+    return tuple(kept)
 
 
 def validate_paths(repo: Path, config: Config | None, paths: Sequence[Path], *, env: str | None = None,

@@ -119,3 +119,19 @@ def test_plain_and_env_together_are_refused(tmp_path: Path, capsys: pytest.Captu
     (tmp_path / ".handoff.yaml").write_text(CONFIG)
     assert main(["validate", "--config-repo", str(tmp_path), "--plain", "--env", "dev"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_an_expired_config_waiver_is_reported_once_for_all_environments(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "envs/dev").mkdir(parents=True)
+    (tmp_path / "envs/prod").mkdir(parents=True)
+    waiver = ("waivers:\n  - policy: require-probes\n    match: {kind: Deployment, name: web}\n"
+              "    reason: legacy app\n    expires: 2020-01-01\n")
+    (tmp_path / ".handoff.yaml").write_text(CONFIG + waiver)
+    (tmp_path / "envs/dev/web.yaml").write_text(DEPLOY % "dev")
+    (tmp_path / "envs/prod/web.yaml").write_text(DEPLOY % "prod")
+    _, out = run(capsys, "--config-repo", str(tmp_path))
+    assert [rule for rule, _ in rules(out)].count("waiver-expired") == 1
+    assert [w for w in json.loads(out)["waivers"] if w["expired"]] == \
+        [w for w in json.loads(run(capsys, "--config-repo", str(tmp_path), "--env", "dev")[1])["waivers"]
+         if w["expired"]]
