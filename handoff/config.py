@@ -43,6 +43,7 @@ class Environment:
     branch: str | None = None
     render: RenderSpec | None = None
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    promote_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
             branch=spec.get("branch"),
             render=_render(spec.get("render")),
             params=MappingProxyType(dict(spec.get("params") or {})),
+            promote_only=bool(spec.get("promote_only", False)),
         )
         for name, spec in (data.get("environments") or {}).items()
         for spec in [spec or {}]

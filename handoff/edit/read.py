@@ -8,6 +8,7 @@ from handoff.config import Target
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import mapping_get, parse_keypath, resolve
+from handoff.edit.markers import MarkedFile
 from handoff.errors import EditError, ImageNotDeclared, ImageRefError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
@@ -68,11 +69,8 @@ def _kustomize_items(root: Node | None) -> list[MappingNode]:
 def markers_image(editors: list[FileEditor], app: str, env: str | None) -> ImageRef:
     fields: dict[str, str] = {}
     for editor in editors:
-        values = target_kinds.marker_values(editor)
-        for mark in target_kinds.find_markers(editor.text):
-            if mark.app != app or (env and mark.env and mark.env != env) or mark.line not in values:
-                continue
-            fields.setdefault(mark.field, str(values[mark.line][0].value))
+        for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings({app}, env):
+            fields.setdefault(binding.marker.field, str(binding.node.value))
     if "image" in fields:
         return parse(fields["image"])
     if "name" not in fields:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff.config import Target
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
+from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
 from handoff.errors import EditError
 from handoff.imageref import ImageRef
 from handoff.manifests import yamlio
 
-MARKER = re.compile(
-    r"#\s*handoff:(?P<field>image|tag|digest|name)\s+(?P<app>[A-Za-z0-9][\w.-]*)"
-    r"(?:\s+env=(?P<env>[\w.-]+))?\s*$"
-)
 _POD_SPEC = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -29,14 +24,6 @@ _POD_SPEC = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-
-
-@dataclass(frozen=True)
-class Marker:
-    field: str
-    app: str
-    env: str | None
-    line: int  # 0-based
 
 
 def first_document(editor: FileEditor) -> Node | None:
@@ -146,17 +133,46 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
     if not isinstance(sequence, SequenceNode):
         raise EditError("expected a list of images", file=file, line=sequence.start_mark.line + 1,
                         key="images")
-    for item in sequence.value:
-        if isinstance(item, MappingNode):
-            entry_name = mapping_get(item, "name")
-            if entry_name is not None and entry_name[1].value == name:
-                return _kustomize_entry(editor, item, name, ref, wanted)
+    # kustomize applies every entry with this name, in order: edit them all the same way, so whichever
+    # wins renders the new image
+    entries = [item for item in sequence.value if isinstance(item, MappingNode)
+               and _scalar(mapping_get(item, "name")) == name]
+    if entries:
+        return [c for item in entries for c in _kustomize_entry(editor, item, name, ref, wanted)]
     editor.append_item(sequence, new_item, path="images")
     return [Change(file, sequence.start_mark.line + 1, f"images[name={name}]", "", str(ref))]
 
 
 def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,
                      wanted: list[tuple[str, str | None]]) -> list[Change]:
+    found_name = mapping_get(item, "newName")
+    if found_name is not None and isinstance(found_name[1], ScalarNode) and _holds_reference(
+            str(found_name[1].value)):
+        # `newName: repo:tag@digest` carries the whole reference: edit it in place, in the same shape
+        return _write(editor, found_name[1], _same_shape(str(found_name[1].value), ref), found_name[0],
+                      f"images[name={name}].newName") + _kustomize_fields(editor, item, name, ref, wanted[1:],
+                                                                          only_existing=True)
+    return _kustomize_fields(editor, item, name, ref, wanted, only_existing=False)
+
+
+def _holds_reference(value: str) -> bool:
+    last = value.rsplit("/", 1)[-1]
+    return "@" in value or ":" in last
+
+
+def _same_shape(old: str, ref: ImageRef) -> str:
+    """``ref`` written like ``old``: a tag only where ``old`` had one (or nothing else pins the image)."""
+    old_has_tag = ":" in old.rsplit("/", 1)[-1].split("@", 1)[0]
+    text = ref.name
+    if ref.tag and (old_has_tag or not ref.digest):
+        text += f":{ref.tag}"
+    if ref.digest:
+        text += f"@{ref.digest}"
+    return text
+
+
+def _kustomize_fields(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,
+                      wanted: list[tuple[str, str | None]], *, only_existing: bool) -> list[Change]:
     changes: list[Change] = []
     for key, wanted_value in wanted:
         path = f"images[name={name}].{key}"
@@ -169,7 +185,7 @@ def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: Imag
         if value is None:
             continue
         if found is None:
-            if value:
+            if value and not only_existing:
                 editor.add_key(item, key, value, path=path)
                 changes.append(Change(editor.display, item.start_mark.line + 1, path, "", value))
             continue
@@ -238,60 +254,15 @@ def _scalar(pair: tuple[ScalarNode, Node] | None) -> str | None:
 
 # -- marker -------------------------------------------------------------------------------------------
 
-def find_markers(text: str) -> list[Marker]:
-    markers = []
-    for number, line in enumerate(text.splitlines()):
-        if "handoff:" in line:
-            match = MARKER.search(line)
-            if match is not None:
-                markers.append(Marker(match["field"], match["app"], match["env"], number))
-    return markers
-
-
-def marker_values(editor: FileEditor) -> dict[int, tuple[Node, ScalarNode | None, str]]:
-    """Scalar values by 0-based line (the key's line for mapping values): (value, key, path)."""
-    found: dict[int, tuple[Node, ScalarNode | None, str]] = {}
-    for index, document in enumerate(editor.documents):
-        if document is not None:
-            prefix = f"[{index}]" if len(editor.documents) > 1 else ""
-            _index_values(document, prefix, found, set())
-    return found
-
-
-def _index_values(node: Node, path: str, out: dict[int, tuple[Node, ScalarNode | None, str]],
-                  seen: set[int]) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            child = f"{path}.{key.value}" if path else str(key.value)
-            if isinstance(value, ScalarNode):
-                out.setdefault(key.start_mark.line, (value, key, child))
-            _index_values(value, child, out, seen)
-    elif isinstance(node, SequenceNode):
-        for position, item in enumerate(node.value):
-            if isinstance(item, ScalarNode):
-                out.setdefault(item.start_mark.line, (item, None, f"{path}[{position}]"))
-            _index_values(item, f"{path}[{position}]", out, seen)
-
-
 def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None) -> list[Change]:
-    values = marker_values(editor)
     changes: list[Change] = []
-    for mark in find_markers(editor.text):
-        if mark.app not in apps or (env is not None and mark.env is not None and mark.env != env):
-            continue
-        located = values.get(mark.line)
-        if located is None:
-            raise EditError(f"marker handoff:{mark.field} {mark.app} is not on a line with a scalar value",
-                            file=editor.display, line=mark.line + 1)
-        node, key_node, path = located
-        value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[mark.field]
-        if mark.field == "digest" and value is None and isinstance(node, ScalarNode) and node.value:
+    for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings(apps, env):
+        field, node = binding.marker.field, binding.node
+        value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[field]
+        if field == "digest" and value is None and node.value:
             value = ""
         if value is not None:
-            changes += _write(editor, node, value, key_node, path)
+            changes += _write(editor, node, value, binding.key_node, binding.path)
     return changes
 
 
