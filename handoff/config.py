@@ -66,6 +66,9 @@ class Target:
     name: str | None = None
     kind: str | None = None
     container: str | None = None
+    volume: str | None = None  # manifest: an image volume (`volumes[name=…].image.reference`)
+    document: int | Mapping[str, str] | None = None  # helm: the document of a multi-document file
+    format: str = "tag"  # helm: "tag@digest" when the tag key holds both (Bitnami style)
     key: str = ""
     line: int = 0
 
@@ -227,6 +230,10 @@ def _envs(value: Any) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _document(raw: Any) -> int | Mapping[str, str] | None:
+    return raw if raw is None or isinstance(raw, int) else MappingProxyType(dict(raw))
+
+
 def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Config:
     environments = {
         name: Environment(
@@ -260,7 +267,8 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
                 type=raw["type"], path=raw["path"], envs=envs,
                 repository=raw.get("repository"), tag=raw.get("tag"), digest=raw.get("digest"),
                 registry=raw.get("registry"), image=raw.get("image"), name=raw.get("name"),
-                kind=raw.get("kind"), container=raw.get("container"),
+                kind=raw.get("kind"), container=raw.get("container"), volume=raw.get("volume"),
+                document=_document(raw.get("document")), format=raw.get("format", "tag"),
                 key=key, line=_line_for(lines, key) or 0,
             ))
         apps[app_name] = App(name=app_name, image=image, targets=tuple(targets))

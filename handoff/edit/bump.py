@@ -362,7 +362,7 @@ def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limit
     absolute = resolve_inside(repo, work.path, source=".handoff.yaml", key=f"{work.target.key}.path")
     text, documents = yamlio.load_file(absolute, display=work.path, limits=limits)
     editor = FileEditor(work.path, text, documents, limits)
-    return read.read_target(editor, work.target, work.app, work.env)
+    return read.read_target(editor, work.target, work.app, work.env, declared=config.apps[app].image)
 
 
 def _marker_image(repo: Path, app: str, env: str | None, limits: yamlio.Limits) -> ImageRef:

@@ -14,8 +14,11 @@ from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 
 
-def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -> ImageRef:
-    root = target_kinds.first_document(editor)
+def read_target(editor: FileEditor, target: Target, app: str, env: str | None, *,
+                declared: str | None = None) -> ImageRef:
+    """The image ``target`` holds now. A helm target holding only a tag takes its repository from the
+    app's ``declared`` image (the chart's defaults hold it, which handoff does not render here)."""
+    root = target_kinds.target_document(editor, target)
 
     def value(keypath: str | None) -> str | None:
         if not keypath:
@@ -29,7 +32,12 @@ def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -
             return _compose(value(target.image) or "", None, None, editor.display)
         registry, repository = value(target.registry), value(target.repository) or ""
         name = f"{registry}/{repository}" if registry else repository
-        return _compose(name, value(target.tag), value(target.digest), editor.display)
+        if not name and declared:
+            name = parse(declared).name
+        tag, digest = value(target.tag), value(target.digest)
+        if target.format == "tag@digest" and tag and "@" in tag:
+            tag, digest = tag.split("@", 1)
+        return _compose(name, tag, digest, editor.display)
     if target.type == "kustomize":
         return _kustomize_image(editor, target)
     if target.type == "manifest":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -23,11 +23,71 @@ _POD_SPEC = {
     "ReplicaSet": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Rollout": ("spec", "template", "spec"),  # Argo Rollouts
 }
 
 
 def first_document(editor: FileEditor) -> Node | None:
     return next((d for d in editor.documents if d is not None), None)
+
+
+def target_document(editor: FileEditor, target: Target) -> Node | None:
+    """The document a helm target's key paths start from: the first one, or the one ``document`` names."""
+    selector = target.document
+    documents = [d for d in editor.documents if d is not None]
+    if selector is None:
+        if len(documents) > 1 and target.type == "helm":
+            return _only_or_first(editor, documents, target)
+        return first_document(editor)
+    if isinstance(selector, int):
+        if selector >= len(editor.documents) or editor.documents[selector] is None:
+            raise EditError(f"there is no document {selector} (the file has {len(editor.documents)})",
+                            file=editor.display, key=f"{target.key}.document")
+        return editor.documents[selector]
+    matches = [d for d in documents if _identity(d, selector)]
+    if len(matches) != 1:
+        found = ", ".join(_describe(d) for d in documents)
+        raise EditError(f"{len(matches)} documents match {dict(selector)} (documents here: {found})",
+                        file=editor.display, key=f"{target.key}.document")
+    return matches[0]
+
+
+def _only_or_first(editor: FileEditor, documents: list[Node], target: Target) -> Node:
+    """Without a selector, a multi-document file is read from the one document holding the key path."""
+    keypath = target.image or target.tag or target.repository or target.digest or ""
+    holding = []
+    for document in documents:
+        try:
+            resolve(document, parse_keypath(keypath), file=editor.display)
+        except EditError:
+            continue
+        holding.append(document)
+    if len(holding) == 1:
+        return holding[0]
+    found = ", ".join(_describe(d) for d in documents)
+    raise EditError(f"{len(holding)} of the file's {len(documents)} documents hold {keypath} (documents: "
+                    f"{found}); name one with `document: {{kind: …, name: …}}`", file=editor.display,
+                    key=target.key or None)
+
+
+def _identity(document: Node, selector: Mapping[str, str]) -> bool:
+    if not isinstance(document, MappingNode):
+        return False
+    kind = _scalar(mapping_get(document, "kind"))
+    metadata = mapping_get(document, "metadata")
+    name = _scalar(mapping_get(metadata[1], "name")) if metadata and isinstance(metadata[1], MappingNode) \
+        else None
+    return selector.get("kind", kind) == kind and selector.get("name", name) == name
+
+
+def _describe(document: Node) -> str:
+    if not isinstance(document, MappingNode):
+        return "(not a mapping)"
+    kind = _scalar(mapping_get(document, "kind")) or "?"
+    metadata = mapping_get(document, "metadata")
+    name = _scalar(mapping_get(metadata[1], "name")) if metadata and isinstance(metadata[1], MappingNode) \
+        else None
+    return f"{kind}/{name or '?'}"
 
 
 def _write(editor: FileEditor, node: Node, value: str, key_node: ScalarNode | None,
@@ -41,24 +101,26 @@ def _write(editor: FileEditor, node: Node, value: str, key_node: ScalarNode | No
 # -- helm ---------------------------------------------------------------------------------------------
 
 def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
-    root = first_document(editor)
+    root = target_document(editor, target)
     file = editor.display
     if target.image:
         found = resolve(root, parse_keypath(target.image), file=file)
         assert found.value is not None
         return _write(editor, found.value, str(ref), found.key_node, found.path)
     changes: list[Change] = []
+    tag = f"{ref.tag}@{ref.digest}" if target.format == "tag@digest" and ref.tag and ref.digest else ref.tag
     fields: list[tuple[str | None, str | None]] = [
         (target.registry, ref.path_registry if target.registry else None),
         (target.repository, ref.repository if target.registry else ref.name),
-        (target.tag, ref.tag),
+        (target.tag, tag),
     ]
     for keypath, value in fields:
         if keypath and value is not None:
             found = resolve(root, parse_keypath(keypath), file=file)
             assert found.value is not None
             changes += _write(editor, found.value, value, found.key_node, found.path)
-    changes += _helm_digest(editor, root, target, ref)
+    if target.format != "tag@digest":
+        changes += _helm_digest(editor, root, target, ref)
     return changes
 
 
@@ -211,23 +273,47 @@ def manifest(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
         seen.append(f"{kind}/{name}")
         if (target.kind and kind != target.kind) or (target.name and name != target.name):
             continue
-        for path, container in _containers(document, _POD_SPEC[kind]):
-            if _scalar(mapping_get(container, "name")) != target.container:
-                continue
-            image = mapping_get(container, "image")
-            if image is None:
-                raise EditError("container has no image key", file=editor.display,
-                                line=container.start_mark.line + 1, key=path)
+        for path, image in _image_fields(document, _POD_SPEC[kind], target, editor.display):
             matched = True
-            changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}.image")
+            changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}")
     if not matched:
-        wanted = f"{target.kind or '*'}/{target.name or '*'} container {target.container}"
+        what = f"container {target.container}" if target.container else f"image volume {target.volume}"
+        wanted = f"{target.kind or '*'}/{target.name or '*'} {what}"
         raise EditError(f"no {wanted} found (workloads here: {nearest(target.name or '', seen)})",
                         file=editor.display, key=target.key or None)
     return changes
 
 
+def _image_fields(document: MappingNode, spec_path: tuple[str, ...], target: Target,
+                  file: str) -> Iterator[tuple[str, tuple[ScalarNode, Node]]]:
+    """The image fields the target names: a container's ``image`` or an image volume's ``reference``."""
+    if target.volume:
+        for path, volume in _pod_list(document, spec_path, ("volumes",)):
+            source = mapping_get(volume, "image")
+            if _scalar(mapping_get(volume, "name")) == target.volume and source is not None \
+                    and isinstance(source[1], MappingNode):
+                reference = mapping_get(source[1], "reference")
+                if reference is None:
+                    raise EditError("image volume has no reference key", file=file,
+                                    line=source[1].start_mark.line + 1, key=f"{path}.image")
+                yield f"{path}.image.reference", reference
+        return
+    for path, container in _containers(document, spec_path):
+        if _scalar(mapping_get(container, "name")) != target.container:
+            continue
+        image = mapping_get(container, "image")
+        if image is None:
+            raise EditError("container has no image key", file=file, line=container.start_mark.line + 1,
+                            key=path)
+        yield f"{path}.image", image
+
+
 def _containers(document: MappingNode, spec_path: tuple[str, ...]) -> Iterator[tuple[str, MappingNode]]:
+    return _pod_list(document, spec_path, ("initContainers", "containers", "ephemeralContainers"))
+
+
+def _pod_list(document: MappingNode, spec_path: tuple[str, ...],
+              list_keys: tuple[str, ...]) -> Iterator[tuple[str, MappingNode]]:
     node: Node | None = document
     for key in spec_path:
         found = mapping_get(node, key) if isinstance(node, MappingNode) else None
@@ -236,7 +322,7 @@ def _containers(document: MappingNode, spec_path: tuple[str, ...]) -> Iterator[t
         node = found[1]
     if not isinstance(node, MappingNode):
         return
-    for list_key in ("initContainers", "containers"):
+    for list_key in list_keys:
         found = mapping_get(node, list_key)
         if found is None or not isinstance(found[1], SequenceNode):
             continue
