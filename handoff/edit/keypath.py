@@ -69,7 +69,17 @@ _DOT = "\x00"  # stands for an escaped dot while a part is matched
 
 
 def _split_unescaped_dots(text: str) -> list[str]:
-    return re.split(r"(?<!\\)\.", text)
+    """Split at dots that are neither escaped nor inside a ``[field=value]`` selector."""
+    parts, current, depth, previous = [], "", 0, ""
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        if char == "." and depth == 0 and previous != "\\":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        previous = char
+    return [*parts, current]
 
 
 def format_path(segments: tuple[Segment, ...] | list[Segment]) -> str:

@@ -147,3 +147,33 @@ def test_tag_only_helm_target_reads_the_repository_from_the_app(tmp_path: Path) 
     assert str(current_image(repo, app="web", env=None)) == "ghcr.io/acme/web:1.0.0"
     bump(repo, "ghcr.io/acme/web:1.1.0")
     assert str(current_image(repo, app="web", env=None)) == "ghcr.io/acme/web:1.1.0"
+
+
+ARGO_APPLICATION = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web-dev
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.com/acme/charts.git
+    path: charts/web
+    targetRevision: main
+    helm:
+      parameters:
+      - name: image.repository
+        value: ghcr.io/acme/web
+      - name: image.tag
+        value: "1.0"
+  destination: {server: https://kubernetes.default.svc, namespace: web}
+"""
+
+
+def test_argo_cd_application_helm_parameter_selected_by_a_dotted_name(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {
+        ".handoff.yaml": config("{type: helm, path: app.yaml, "
+                                "tag: 'spec.source.helm.parameters[name=image.tag].value'}"),
+        "app.yaml": ARGO_APPLICATION})
+    bump(repo, "ghcr.io/acme/web:1.1")
+    assert (repo / "app.yaml").read_text() == ARGO_APPLICATION.replace('value: "1.0"', 'value: "1.1"')
