@@ -28,7 +28,8 @@ from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.pathsafe import resolve_inside
 
-__all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image", "plan_bump"]
+__all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image",
+           "dry_result", "plan_bump"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class BumpPlan:
     image: ImageRef
     files: tuple[FilePlan, ...] = ()
     skipped: tuple[str, ...] = ()  # promote-only environments a bump without --env left alone
+    environments: tuple[str, ...] = ()  # the declared environments whose targets the plan edits
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -125,6 +127,7 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
 
     skipped: list[str] = []
     declared = False
+    works: list[_Work] = []
     if config is None:
         _plan_markers_only(repo, ref, app, env, limits=limits, editor_for=editor_for, changes=changes)
     else:
@@ -142,7 +145,17 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
         old = editor.text.encode("utf-8")
         files.append(FilePlan(relative, resolve_inside(repo, relative), old, new_text.encode("utf-8"),
                               tuple(changes[relative])))
-    return BumpPlan(repo=repo, image=ref, files=tuple(files), skipped=tuple(skipped))
+    return BumpPlan(repo=repo, image=ref, files=tuple(files), skipped=tuple(skipped),
+                    environments=_touched(config, works, skipped) if config is not None else ())
+
+
+def _touched(config: Config, works: list[_Work], skipped: list[str]) -> tuple[str, ...]:
+    """Every declared environment a work item reaches: its own, or all its target applies to."""
+    envs: dict[str, None] = {}
+    for work in works:
+        names = [work.env] if work.env else [e for e in config.environments if work.target.applies_to(e)]
+        envs.update((e, None) for e in names if e in config.environments and e not in skipped)
+    return tuple(envs)
 
 
 def _declares(config: Config, works: list[_Work], ref: ImageRef, allowed: bool) -> bool:
@@ -321,6 +334,11 @@ def apply_plan(plan: BumpPlan) -> BumpResult:
     return _result(plan, written=bool(pending))
 
 
+def dry_result(plan: BumpPlan) -> BumpResult:
+    """What ``plan`` would change, without writing it."""
+    return _result(plan, written=False)
+
+
 def _result(plan: BumpPlan, *, written: bool) -> BumpResult:
     return BumpResult(changed=plan.changed, changes=plan.changes,
                       files=tuple(f.path for f in plan.files if f.changed), diff=plan.diff,
@@ -349,7 +367,7 @@ def bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env: str 
     """Plan and (unless ``dry_run``) apply a bump. Same image again: ``changed`` is False."""
     plan = plan_bump(repo, image, app=app, env=env, limits=limits,
                      allow_repository_change=allow_repository_change)
-    return _result(plan, written=False) if dry_run else apply_plan(plan)
+    return dry_result(plan) if dry_run else apply_plan(plan)
 
 
 def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limits | None = None) -> ImageRef:
