@@ -29,6 +29,7 @@ from handoff.redact import redact
 from handoff.registry import RegistryClient
 from handoff.report.model import ValidationReport
 from handoff.versions import is_downgrade
+from handoff.workflows.branches import rolling_branch
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +161,12 @@ class _Run:
         self.ci = opts.ci or detect()
         self.identity = opts.author or DEFAULT_IDENTITY
         self._pristine: str | None = None  # the commit the work tree is a clean checkout of, if known
+        self._default: str | None = None  # the remote's default branch, asked once
 
     # -- setup ------------------------------------------------------------------------------------
     def _base_and_config(self) -> tuple[str, Config | None]:
         repo = self.repo
-        base = self.opts.base or repo.default_branch()
+        base = self.opts.base or self._default_branch()
         validate_ref(base)
         commit = repo.fetch(base)[base]
         repo.checkout(commit)
@@ -180,20 +182,28 @@ class _Run:
                 config = load_config(repo.path)
         return base, config
 
+    def _default_branch(self) -> str:
+        if self._default is None:
+            self._default = self.repo.default_branch()
+        return self._default
+
     def _env_for_edit(self, config: Config | None) -> str | None:
         # Without a config (marker-only repo) or for an env it does not know, --env only names things.
         if config is None or self.opts.env not in config.environments:
             return None
         return self.opts.env
 
-    def _branch_name(self, config: Config | None) -> str:
+    def _branch_name(self, config: Config | None, base: str) -> str:
         template = self.opts.branch_template or (config.propose.branch if config else DEFAULT_BRANCH_TEMPLATE)
-        return validate_ref(templates.render(template, {"env": self.opts.env, "app": self.opts.app}))
+        protected = [base, self._default_branch()]
+        if config is not None:
+            protected += [config.propose.base or "", *(e.branch or "" for e in config.environments.values())]
+        return rolling_branch(template, env=self.opts.env, app=self.opts.app, protected=protected)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> ProposeResult:
         base, config = self._base_and_config()
-        branch = base if self.opts.mode == "direct" else self._branch_name(config)
+        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
         if self.opts.mode == "pr" or self.opts.sign == "api":
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
