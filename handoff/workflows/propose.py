@@ -34,7 +34,9 @@ from handoff.registry import RegistryClient
 from handoff.render import render_env
 from handoff.report.model import ValidationReport
 from handoff.versions import is_downgrade
+from handoff.workflows.branches import rolling_branch
 from handoff.workflows.plan import Plan, plan_env
+from handoff.workflows.verify import verify_render
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,10 @@ class BumpEditor:
             return None  # e.g. a prod overlay that has never pinned the image: the proposal adds it
 
     def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> BumpResult:
-        return apply_plan(plan_bump(repo, image, app=app, env=env))
+        """Bump, proven by rendering the environments it touches before anything is written."""
+        plan = plan_bump(repo, image, app=app, env=env)
+        verify_render(plan, load_config(repo), plan.environments)
+        return apply_plan(plan)
 
 
 # The plan of an environment in a checkout, or None when the config does not say how to render it.
@@ -207,11 +212,12 @@ class _Run:
         self.identity = opts.author or DEFAULT_IDENTITY
         self._pristine: str | None = None  # the commit the work tree is a clean checkout of, if known
         self._config: Config | None = None  # the .handoff.yaml of that checkout
+        self._default: str | None = None  # the remote's default branch, asked once
 
     # -- setup ------------------------------------------------------------------------------------
     def _base_and_config(self) -> tuple[str, Config | None]:
         repo = self.repo
-        base = self.opts.base or repo.default_branch()
+        base = self.opts.base or self._default_branch()
         validate_ref(base)
         commit = repo.fetch(base)[base]
         repo.checkout(commit)
@@ -228,20 +234,28 @@ class _Run:
         self._config = config
         return base, config
 
+    def _default_branch(self) -> str:
+        if self._default is None:
+            self._default = self.repo.default_branch()
+        return self._default
+
     def _env_for_edit(self, config: Config | None) -> str | None:
         # Without a config (marker-only repo) or for an env it does not know, --env only names things.
         if config is None or self.opts.env not in config.environments:
             return None
         return self.opts.env
 
-    def _branch_name(self, config: Config | None) -> str:
+    def _branch_name(self, config: Config | None, base: str) -> str:
         template = self.opts.branch_template or (config.propose.branch if config else DEFAULT_BRANCH_TEMPLATE)
-        return validate_ref(templates.render(template, {"env": self.opts.env, "app": self.opts.app}))
+        protected = [base, self._default_branch()]
+        if config is not None:
+            protected += [config.propose.base or "", *(e.branch or "" for e in config.environments.values())]
+        return rolling_branch(template, env=self.opts.env, app=self.opts.app, protected=protected)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> ProposeResult:
         base, config = self._base_and_config()
-        branch = base if self.opts.mode == "direct" else self._branch_name(config)
+        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
         if self.opts.mode == "pr" or self.opts.sign == "api":
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
