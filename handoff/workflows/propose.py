@@ -26,7 +26,7 @@ from handoff.forge.base import ApiCommit, ApiCommitter, Forge
 from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.redact import redact
-from handoff.registry import RegistryClient
+from handoff.registry import digest_resolver
 from handoff.report.model import ValidationReport
 from handoff.versions import is_downgrade
 
@@ -139,7 +139,7 @@ def propose(opts: ProposeOptions, *, editor: Editor | None = None,
     check = validator or default_validator
     image = imageref.parse(opts.image)
     if opts.resolve_digest:
-        resolved = RegistryClient().resolve(image)
+        resolved = digest_resolver().resolve(image)
         image = replace(image, digest=resolved.digest)
     parent = Path(tempfile.mkdtemp(prefix="handoff-propose-", dir=opts.workdir))
     try:
