@@ -8,12 +8,14 @@ session's open registry, so images pushed there can be resolved here only with a
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import secrets
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ from cryptography.x509.oid import NameOID
 from tests.harness.http import request
 from tests.harness.ports import free_port
 from tests.harness.process import ServerProcess, clean_env
+from tests.harness.registry import Registry
+from tests.harness.tools import require_tool
 
 SERVICE = "handoff-test-registry"
 ISSUER = "handoff-test-token-issuer"
@@ -129,3 +133,17 @@ class TokenRegistry:
 
     def logs(self) -> str:
         return self._server.log_tail()
+
+
+@contextlib.contextmanager
+def token_auth_registry(registry: Registry, workdir: Path, username: str,
+                        password: str) -> Iterator[tuple[TokenRegistry, TokenServer]]:
+    """A token-auth registry over ``registry``'s storage, with its token server for ``username``."""
+    tokens = TokenServer(workdir, username, password)
+    server = TokenRegistry(require_tool("docker-registry"), workdir, registry.workdir / "storage", tokens)
+    server.start()
+    try:
+        yield server, tokens
+    finally:
+        server.stop()
+        tokens.stop()
