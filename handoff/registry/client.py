@@ -98,6 +98,27 @@ def _read_bounded(resp: IO[bytes], limit: int, what: str) -> bytes:
     return data
 
 
+def _token_request(params: Mapping[str, str], creds: Credentials | None,
+                   repository: str) -> urllib.request.Request:
+    """The token request for a Bearer challenge: GET with basic auth (or anonymous), or, for an identity
+    (refresh) token, the OAuth2 POST ``grant_type=refresh_token`` as the Docker engine sends it."""
+    form = {"scope": params.get("scope") or f"repository:{repository}:pull"}
+    if params.get("service"):
+        form["service"] = params["service"]
+    realm = params["realm"]
+    if creds is not None and creds.identity_token and not creds.username:
+        body = urllib.parse.urlencode({**form, "grant_type": "refresh_token", "client_id": "handoff",
+                                       "refresh_token": creds.identity_token}).encode()
+        return urllib.request.Request(realm, data=body, method="POST",  # noqa: S310 (realm is http(s))
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(form)
+    request = urllib.request.Request(url, method="GET")  # noqa: S310 (realm is http(s))
+    if creds is not None and creds.username:
+        raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {raw}")
+    return request
+
+
 class RegistryClient:
     def __init__(self, *, credentials: Credentials | None = None, timeout: float = 30.0,
                  env: Mapping[str, str] | None = None) -> None:
@@ -157,18 +178,9 @@ class RegistryClient:
                 return None
             raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
             return f"Basic {raw}"
-        if scheme.lower() != "bearer" or ("realm" in params and not params["realm"].startswith("http")):
+        if scheme.lower() != "bearer" or not params.get("realm", "").startswith(("http://", "https://")):
             raise RegistryError(f"unsupported registry auth challenge {scheme!r}")
-        query = {"scope": params.get("scope") or f"repository:{repository}:pull"}
-        if params.get("service"):
-            query["service"] = params["service"]
-        token_url = params["realm"] + ("&" if "?" in params["realm"] else "?") + urllib.parse.urlencode(query)
-        request = urllib.request.Request(token_url, method="GET")  # noqa: S310 (realm checked: http(s))
-        if creds is not None and creds.username:
-            raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {raw}")
-        elif creds is not None and creds.identity_token:
-            request.add_header("Authorization", f"Bearer {creds.identity_token}")
+        request = _token_request(params, creds, repository)
         try:
             with self._opener.open(request, timeout=self._timeout) as resp:
                 data = json.loads(_read_bounded(resp, MAX_TOKEN_BYTES, "token response"))

@@ -17,14 +17,15 @@ from handoff.registry import EngineResolver, RegistryClient, digest_resolver, do
 from handoff.registry.credentials import DOCKER_HUB_SERVER, Credentials
 from tests.harness.registry import Registry
 from tests.propose.credential_helper import CredentialHelper, write_docker_config
-from tests.propose.token_registry import TokenRegistry, TokenServer, token_auth_registry
+from tests.propose.token_registry import SERVICE, TokenRegistry, TokenServer, token_auth_registry
 
 USER, SECRET = "AWS", "helper-Secret-0123456789abcdef"
+REFRESH_TOKEN = "identity-Refresh-0123456789abcdef"
 
 
 @pytest.fixture
 def token_registry(registry: Registry, tmp_path: Path) -> Iterator[tuple[TokenRegistry, TokenServer]]:
-    with token_auth_registry(registry, tmp_path, USER, SECRET) as served:
+    with token_auth_registry(registry, tmp_path, USER, SECRET, REFRESH_TOKEN) as served:
         yield served
 
 
@@ -140,3 +141,20 @@ def test_resolver_choice_comes_from_handoff_resolve_via() -> None:
     assert isinstance(digest_resolver({"HANDOFF_RESOLVE_VIA": "docker"}), EngineResolver)
     with pytest.raises(UsageError, match="HANDOFF_RESOLVE_VIA='podman': expected 'registry' or 'docker'"):
         digest_resolver({"HANDOFF_RESOLVE_VIA": "podman"})
+
+
+def test_an_identity_token_is_exchanged_with_the_oauth2_refresh_grant(
+        registry: Registry, tmp_path: Path, token_registry: tuple[TokenRegistry, TokenServer]) -> None:
+    """A helper's "<token>" answer (ACR, or `docker login` to an OAuth2 registry) is a refresh token: it
+    goes in the POST body of grant_type=refresh_token, never in a URL or an Authorization header."""
+    server, tokens = token_registry
+    digest = registry.push_image("team/acr", "1.0.0")
+    helper = CredentialHelper(tmp_path / "bin", "acr-env")
+    helper.answer({server.url: ("<token>", REFRESH_TOKEN)})
+    env = write_docker_config(tmp_path / "docker", {"credHelpers": {server.url: "acr-env"}})
+    env["PATH"] = str(helper.bin_dir)
+    assert RegistryClient(env=env).resolve(parse(f"{server.url}/team/acr:1.0.0")).digest == digest
+    (asked,) = tokens.requests
+    assert asked["method"] == "POST" and asked["authorization"] == ""
+    assert asked["form"] == {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN, "client_id": "handoff",
+                             "service": SERVICE, "scope": "repository:team/acr:pull"}

@@ -23,6 +23,7 @@ from tests.propose.token_registry import token_auth_registry
 pytest.importorskip("docker", reason="the `docker` extra is not installed")
 
 USER, SECRET = "engine-bot", "engine-Secret-0123456789abcdef"
+REFRESH_TOKEN = "engine-Refresh-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +48,10 @@ def test_engine_resolves_the_pushed_digest(engine: DockerEngine, registry: Regis
 
 def test_engine_uses_the_credential_helper_for_a_token_registry(
         engine: DockerEngine, registry: Registry, tmp_path: Path) -> None:
-    """The helper's credentials reach the engine (X-Registry-Auth), which does the token flow itself."""
+    """The helper's credentials reach the engine (X-Registry-Auth), which does the token flow itself:
+    basic auth for a username and secret, the OAuth2 refresh grant for an identity token."""
     digest = registry.push_image("team/engine-secure", "2.0.0")
-    with token_auth_registry(registry, tmp_path, USER, SECRET) as (server, tokens):
+    with token_auth_registry(registry, tmp_path, USER, SECRET, REFRESH_TOKEN) as (server, tokens):
         helper = CredentialHelper(tmp_path / "bin", "ecr-login")
         helper.answer({server.url: (USER, SECRET)})
         env = {"DOCKER_HOST": engine.host, "PATH": str(helper.bin_dir),
@@ -58,6 +60,9 @@ def test_engine_uses_the_credential_helper_for_a_token_registry(
         assert EngineResolver(env=env).resolve(image).digest == digest
         expected = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
         assert expected in [r["authorization"] for r in tokens.requests]
+        helper.answer({server.url: ("<token>", REFRESH_TOKEN)})
+        assert EngineResolver(env=env).resolve(image).digest == digest
+        assert tokens.requests[-1]["form"]["refresh_token"] == REFRESH_TOKEN
         helper.answer({})  # now "credentials not found": anonymous, and the registry refuses
         with pytest.raises(RegistryError) as refused:
             EngineResolver(env=env).resolve(image)

@@ -37,10 +37,11 @@ ISSUER = "handoff-test-token-issuer"
 
 
 class TokenServer:
-    """The realm: checks basic auth, answers ``{"token": JWT}`` for the requested pull scope."""
+    """The realm: checks basic auth, answers ``{"token": JWT}`` for the requested pull scope; and the OAuth2
+    form (``POST grant_type=refresh_token``) for ``identity_token``, answering ``{"access_token": JWT}``."""
 
-    def __init__(self, workdir: Path, username: str, password: str) -> None:
-        self.username, self.password = username, password
+    def __init__(self, workdir: Path, username: str, password: str, identity_token: str = "") -> None:
+        self.username, self.password, self.identity_token = username, password, identity_token
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "handoff test token issuer")])
         now = datetime.datetime.now(datetime.UTC)
@@ -90,6 +91,17 @@ class TokenServer:
                     return
                 self._reply(200, {"token": owner.issue(query.get("scope", "")), "expires_in": 300})
 
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                owner.requests.append({"method": "POST", "form": form,
+                                       "authorization": self.headers.get("Authorization", "")})
+                if (not owner.identity_token or form.get("grant_type") != "refresh_token"
+                        or form.get("refresh_token") != owner.identity_token or form.get("service") != SERVICE):
+                    self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad refresh token"}]})
+                    return
+                self._reply(200, {"access_token": owner.issue(form.get("scope", "")), "expires_in": 300})
+
             def _reply(self, status: int, body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
@@ -136,10 +148,10 @@ class TokenRegistry:
 
 
 @contextlib.contextmanager
-def token_auth_registry(registry: Registry, workdir: Path, username: str,
-                        password: str) -> Iterator[tuple[TokenRegistry, TokenServer]]:
+def token_auth_registry(registry: Registry, workdir: Path, username: str, password: str,
+                        identity_token: str = "") -> Iterator[tuple[TokenRegistry, TokenServer]]:
     """A token-auth registry over ``registry``'s storage, with its token server for ``username``."""
-    tokens = TokenServer(workdir, username, password)
+    tokens = TokenServer(workdir, username, password, identity_token)
     server = TokenRegistry(require_tool("docker-registry"), workdir, registry.workdir / "storage", tokens)
     server.start()
     try:
