@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import pytest
 
-from handoff.cli import COMMANDS, SUMMARIES, cli
+from handoff.cli import COMMANDS, SUMMARIES, cli, main
 
 # Loaded only by the commands that talk to a forge, a cluster or a registry, render, or validate.
 HEAVY = ("requests", "urllib3", "github", "gitlab", "kubernetes_validate", "jsonschema", "jsonschema_rs",
@@ -86,3 +86,13 @@ def test_help_summaries_are_the_commands_own(tmp_path: Path) -> None:
     formatter = ctx.make_formatter()
     click.Group.format_commands(cli, ctx, formatter)
     assert formatter.getvalue() in listed
+
+
+def test_a_command_without_a_summary_is_still_listed(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A command registered without a summary is imported to list it: slower, never missing from --help."""
+    monkeypatch.setitem(COMMANDS, "bump-again", COMMANDS["bump"])
+    assert main(["--help"]) == 0
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in capsys.readouterr().out.split("Commands:")[1]
+              .splitlines() if line.strip()}
+    assert listed["bump-again"] == SUMMARIES["bump"]

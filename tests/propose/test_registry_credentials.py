@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +160,17 @@ def test_an_identity_token_is_exchanged_with_the_oauth2_refresh_grant(
     assert asked["method"] == "POST" and asked["authorization"] == ""
     assert asked["form"] == {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN, "client_id": "handoff",
                              "service": SERVICE, "scope": "repository:team/acr:pull"}
+
+
+def test_the_engine_path_without_the_docker_extra_says_how_to_get_it(tmp_path: Path) -> None:
+    """Without the docker SDK (an interpreter where `import docker` fails) the engine path is a one-line
+    ToolMissingError naming the extra, not an ImportError traceback."""
+    probe = ("import sys; sys.modules['docker'] = None\n"
+             "from handoff.errors import ToolMissingError\n"
+             "from handoff.imageref import parse\n"
+             "from handoff.registry import EngineResolver\n"
+             "try:\n    EngineResolver(env={}).resolve(parse('127.0.0.1:9/team/web:1.0.0'))\n"
+             "except ToolMissingError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.strip() == ("resolving through the Docker engine needs the docker SDK: "
+                                   "pip install 'handoff[docker]'")
