@@ -130,17 +130,18 @@ def main() -> None:
     for case in all_cases:
         median = statistics.median(case.seconds) * 1000
         target = f"< {case.target_ms:.0f} ms" if case.target_ms else ""
-        verdict = "" if case.target_ms is None else ("met" if median < case.target_ms else "MISSED")
         cpu = statistics.median(case.cpu_seconds) * 1000
+        verdict = "" if case.target_ms is None else (f"wall {met(median, case.target_ms)}, "
+                                                     f"CPU {met(cpu, case.target_ms)}")
         lines.append(f"| {case.name} | {median:.1f} | {min(case.seconds) * 1000:.1f} | "
                      f"{max(case.seconds) * 1000:.1f} | {cpu:.1f} | {median / (yq_median * 1000):.1f}x | "
                      f"{target} | {verdict} |")
     lines += [
         "",
         "The bump rows write one image into a fresh copy of the file each run; the yq row makes the same tag",
-        "edit in place. Verdicts compare the wall-clock median with the target. CPU ms is the child's own",
-        "user+sys time: on a loaded machine the wall clock also holds the time spent waiting for a core, so",
-        "CPU ms is what the command costs on an idle one (plus disk waits, here none: the files are cached).",
+        "edit in place. Verdicts compare the wall-clock and the CPU medians with the target. CPU ms is the",
+        "child's own user+sys time: on a loaded machine the wall clock also holds the time spent waiting for a",
+        "core, so CPU ms is what the command costs on an idle one (plus disk waits, here none: files are cached).",
         "What each command imports is asserted in tests/cli/test_lazy_imports.py (module sets, not times).",
         "",
         "Run: `.venv/bin/python bench/bench_startup.py`",
@@ -150,6 +151,10 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(report)
+
+
+def met(ms: float, target_ms: float) -> str:
+    return "met" if ms < target_ms else "MISSED"
 
 
 def fmt_load(load: tuple[float, float, float]) -> str:
