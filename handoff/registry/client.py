@@ -133,9 +133,10 @@ class RegistryClient:
         host = registry_host(ref)
         scheme = "http" if is_insecure(host, self._env) else "https"
         url = f"{scheme}://{host}/v2/{_repository(ref)}/manifests/{urllib.parse.quote(reference, safe=':')}"
-        creds = self._credentials or docker_credentials(host, self._env)
         status, headers, body = self._get(url, None)
         if status == 401:
+            # Asked only now: a credential helper (ECR, GCR) may be slow or fail; a public image needs none.
+            creds = self._credentials or docker_credentials(host, self._env)
             auth = self._authorization(headers.get("www-authenticate", ""), creds, _repository(ref))
             status, headers, body = self._get(url, auth)
         if status == 404:

@@ -174,3 +174,14 @@ def test_the_engine_path_without_the_docker_extra_says_how_to_get_it(tmp_path: P
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == ("resolving through the Docker engine needs the docker SDK: "
                                    "pip install 'handoff[docker]'")
+
+
+def test_an_open_registry_never_runs_the_helper(registry: Registry, tmp_path: Path) -> None:
+    """Credentials are looked up only on a 401: a public image resolves even when the helper is broken."""
+    digest = registry.push_image("team/public", "1.0.0")
+    helper = CredentialHelper(tmp_path / "bin", "broken")
+    helper.fail_with("this helper must not be asked")
+    env = write_docker_config(tmp_path / "docker", {"credsStore": "broken"})
+    env["PATH"] = str(helper.bin_dir)
+    assert RegistryClient(env=env).resolve(parse(f"{registry.url}/team/public:1.0.0")).digest == digest
+    assert helper.calls == []
