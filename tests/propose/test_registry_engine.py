@@ -71,6 +71,7 @@ def test_engine_uses_the_credential_helper_for_a_token_registry(
 
 def test_engine_missing_tag_and_unreachable_engine_are_registry_errors(
         engine: DockerEngine, registry: Registry, tmp_path: Path) -> None:
+    """A tag the registry lacks is "not found" with the engine's reason; no engine is "cannot reach"."""
     registry.push_image("team/engine-api", "1.0.0")
     env = {"DOCKER_HOST": engine.host, **write_docker_config(tmp_path / "docker", {})}
     with pytest.raises(RegistryError, match=r"team/engine-api:9\.9\.9 not found"):
