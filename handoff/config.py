@@ -16,7 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import jsonschema_rs
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff.errors import ConfigError, ImageRefError, YamlError
@@ -196,6 +195,9 @@ def _line_for(lines: Mapping[str, int], key: str) -> int | None:
 
 @functools.cache
 def _fast_validator() -> Any:
+    # Imported on first use: a marker-only repo (no .handoff.yaml) never needs it; `handoff bump` stays lean.
+    import jsonschema_rs  # noqa: PLC0415
+
     return jsonschema_rs.Draft202012Validator(_schema())
 
 

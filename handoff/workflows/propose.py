@@ -30,7 +30,7 @@ from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate
 from handoff.imageref import ImageRef
 from handoff.manifests.canonical import canonical_yaml
 from handoff.redact import redact
-from handoff.registry import RegistryClient
+from handoff.registry import digest_resolver
 from handoff.render import render_env
 from handoff.report.model import ValidationReport
 from handoff.versions import is_downgrade
@@ -178,7 +178,7 @@ def propose(opts: ProposeOptions, *, editor: Editor | None = None,
 def resolve_image(opts: ProposeOptions) -> ImageRef:
     image = imageref.parse(opts.image)
     if opts.resolve_digest:
-        resolved = RegistryClient().resolve(image)
+        resolved = digest_resolver().resolve(image)
         image = replace(image, digest=resolved.digest)
     return image
 
