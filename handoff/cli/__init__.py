@@ -46,8 +46,10 @@ SUMMARIES: dict[str, str] = {
     "propose": "Propose IMAGE for APP in ENV as a rolling PR/MR (or commit it directly with --mode direct).",
     "reconcile": "Pull, render, validate, server-side apply, prune and revert drift, continuously.",
     "reconciler": "Install the in-cluster reconciler.",
-    "validate": "Render PATHs (manifest dirs, kustomizations, charts) or --env and check every object "
-                "against the Kubernetes and CRD schemas, offline and strict.",
+    "validate": "Check every object of the config repo against the Kubernetes and CRD schemas and the "
+                "policies, offline and strict: each environment's render with its params (or --env), else "
+                "PATHs (manifest dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the "
+                "repo's manifests.",
 }
 
 

