@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.process import ServerProcess
+from tests.harness.tools import require_tool
 
 
 class DockerEngine:
@@ -57,9 +58,7 @@ class DockerEngine:
 
 
 def require_engine(workdir: Path) -> DockerEngine:
-    dockerd = shutil.which("dockerd")
-    if dockerd is None:
-        pytest.skip("no Docker engine: dockerd is not installed (apt-get install docker.io)")
+    dockerd = str(require_tool("dockerd"))  # make tools installs docker.io; CI fails without it
     if os.geteuid() != 0:
         pytest.skip("no Docker engine: dockerd needs root")
     return DockerEngine(dockerd, workdir)
