@@ -20,8 +20,6 @@ from tests.propose.docker_engine import DockerEngine, require_engine
 from tests.propose.helpers import show
 from tests.propose.token_registry import token_auth_registry
 
-import docker  # noqa: F401,E402 (the docker extra: in the lock, so CI always has it)
-
 USER, SECRET = "engine-bot", "engine-Secret-0123456789abcdef"
 REFRESH_TOKEN = "engine-Refresh-0123456789abcdef"
 
