@@ -14,6 +14,7 @@ import click
 from handoff.cli.policy import policy_check, policy_options
 from handoff.config import Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
+from handoff.policy.pack import rule_docs
 from handoff.render import RenderResult, detect, render_env, render_paths
 from handoff.render.plain import combine
 from handoff.report.model import Severity, ValidationReport
@@ -114,6 +115,7 @@ def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
         report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
     color = output_format == "text" and output_file is None and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ
-    write_output(WRITERS[output_format](report, WriterOptions(color=color)), output_file)
+    writer_options = WriterOptions(color=color, rules=rule_docs(policies.policy_set.policies))
+    write_output(WRITERS[output_format](report, writer_options), output_file)
     return report_exit_code(report, fail_on)
 
