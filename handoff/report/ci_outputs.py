@@ -19,7 +19,7 @@ from handoff.report.model import Severity, ValidationReport, load_json_object
 from handoff.report.writers import WriterOptions, annotation_lines
 from handoff.report.writers.base import sorted_findings
 from handoff.report.writers.junit import write_junit
-from handoff.report.writers.markdown import cell, findings_table
+from handoff.report.writers.markdown import cell, findings_table, waiver_lines
 
 ANNOTATIONS_PER_TYPE = 10
 # GitHub rejects a step summary of 1 MiB or more; stay clearly below it.
@@ -144,6 +144,8 @@ def summary_markdown(
     head: list[str] = ["## handoff\n"]
     if result is not None:
         head += _result_lines(result)
+    if report is not None:
+        head.append(f"\n**{report.summary()}**\n")
     if report is not None and report.findings:
         head.append(f"\n### Findings ({len(report.findings)})\n")
         if not_annotated:
@@ -151,6 +153,8 @@ def summary_markdown(
                 f"{not_annotated} finding(s) are not shown as annotations (GitHub shows "
                 f"{ANNOTATIONS_PER_TYPE} per type per step); every finding is listed here.\n"
             )
+    if report is not None and report.waivers:
+        head += ["", *waiver_lines(report.waivers)]
     text = "\n".join(head) + "\n"
     if report is not None:
         rows = findings_table(report.findings, max_bytes=budget - len(text.encode()),

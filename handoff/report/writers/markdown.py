@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handoff.redact import redact
-from handoff.report.model import Finding, Severity, ValidationReport
+from handoff.report.model import Finding, Severity, ValidationReport, WaiverUse
 from handoff.report.writers.base import WriterOptions
 
 # Room kept for the closing "… and N more" line, so the table never grows past its budget.
@@ -31,8 +31,9 @@ def findings_table(findings: Sequence[Finding], *, max_bytes: int | None = None,
     lines = (["| severity | environment | rule | where | message |", "|---|---|---|---|---|"] if by_env
              else ["| severity | rule | where | message |", "|---|---|---|---|"])
     used = sum(len(line.encode()) + 1 for line in lines)
-    if max_bytes is not None and used + _NOTE_ROOM > max_bytes:
-        return [f"{len(ordered)} finding(s) {left_out}."]
+    if max_bytes is not None and used + _NOTE_ROOM > max_bytes:  # not even the header fits: only the count
+        note = f"{len(ordered)} finding(s) {left_out}."
+        return [note] if len(note.encode()) <= max_bytes else []
     for index, f in enumerate(ordered):
         row = _row(f, by_env)
         size = len(row.encode()) + 1
@@ -42,6 +43,18 @@ def findings_table(findings: Sequence[Finding], *, max_bytes: int | None = None,
             break
         lines.append(row)
         used += size
+    return lines
+
+
+def waiver_lines(waivers: Sequence[WaiverUse]) -> list[str]:
+    """``N waiver(s) applied:`` and one bullet per waiver (expired ones marked)."""
+    if not waivers:
+        return []
+    lines = [f"{len(waivers)} waiver(s) applied:"]
+    for w in waivers:
+        env = f" in {cell(w.environment)}" if w.environment else ""
+        lines.append(f"- `{cell(w.rule)}` for {cell(str(w.object or 'all objects'))}{env}: {cell(w.reason)}"
+                     + (" (**expired**)" if w.expired else ""))
     return lines
 
 
@@ -55,11 +68,7 @@ def _row(f: Finding, by_env: bool) -> str:
 def write_markdown(report: ValidationReport, options: WriterOptions) -> str:
     failed = report.failed(Severity.ERROR)
     head = [f"### {'❌' if failed else '✅'} {options.title}", "", f"**{report.summary()}**", ""]
-    tail: list[str] = []
-    if report.waivers:
-        tail += ["", f"{len(report.waivers)} waiver(s) applied:"]
-        tail += [f"- `{w.rule}` for {w.object or 'all objects'}: {cell(w.reason)}"
-                 + (" (**expired**)" if w.expired else "") for w in report.waivers]
+    tail = ["", *waiver_lines(report.waivers)] if report.waivers else []
     budget = options.max_chars - len("\n".join(head + tail).encode()) - 2
     rows = findings_table(report.findings, max_bytes=budget)
     return redact("\n".join(head + rows + tail)) + "\n"
