@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from handoff.errors import UsageError
 
@@ -108,8 +108,10 @@ class EnvironmentRun:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Case:
+_Where = tuple[str, str, ObjectRef | None]  # environment, file, object
+
+
+class Case(NamedTuple):
     """One verdict as CI shows it: an object with the findings on it, or (``result`` None) one file's
     findings on no known object, such as a parse error."""
 
@@ -142,6 +144,20 @@ class Counts:
     def failing(self) -> int:
         return self.invalid + self.unattached_failing
 
+    def text(self) -> str:
+        """``12 objects in 5 files: 11 valid, 1 invalid, 0 skipped``, plus, when findings point at no
+        checked object (a file that does not parse),
+        ``; 1 file with findings on no checked object (1 failing)``."""
+        noun = "object" if self.objects == 1 else "objects"
+        fnoun = "file" if self.files == 1 else "files"
+        text = (f"{self.objects} {noun} in {self.files} {fnoun}: "
+                f"{self.valid} valid, {self.invalid} invalid, {self.skipped} skipped")
+        if self.unattached:
+            lnoun = "file" if self.unattached == 1 else "files"
+            text += (f"; {self.unattached} {lnoun} with findings on no checked object "
+                     f"({self.unattached_failing} failing)")
+        return text
+
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -169,7 +185,7 @@ class ValidationReport:
         """The JSON form (``handoff validate --output json``); ``from_data`` reads it back."""
         counts = self.counts()
         return {
-            "summary": {"text": self.summary(), "objects": counts.objects, "files": counts.files,
+            "summary": {"text": counts.text(), "objects": counts.objects, "files": counts.files,
                         "valid": counts.valid, "invalid": counts.invalid, "skipped": counts.skipped,
                         "unattached": counts.unattached, "unattached_failing": counts.unattached_failing,
                         "findings": len(self.findings)},
@@ -220,64 +236,71 @@ class ValidationReport:
         at a file holding no object of its environment (a Helm values file that set the value), to the
         first result with its environment and object.
         """
-        exact: dict[tuple[str, str, ObjectRef | None], int] = {}
-        by_object: dict[tuple[str, ObjectRef], int] = {}
-        object_files: set[tuple[str, str]] = set()
+        attached, unattached = self._place_findings()
+        cases = []
         for position, o in enumerate(self.objects):
-            exact.setdefault((o.environment, o.file, o.object), position)
-            if o.object is not None:
-                by_object.setdefault((o.environment, o.object), position)
-            object_files.add((o.environment, o.file))
-        attached: list[list[Finding]] = [[] for _ in self.objects]
-        unattached: dict[tuple[str, str, ObjectRef | None], list[Finding]] = {}
-        for f in self.findings:
-            index = exact.get((f.environment, f.file, f.object))
-            if index is None and f.object is not None and (f.environment, f.file) not in object_files:
-                index = by_object.get((f.environment, f.object))
-            if index is None:
-                unattached.setdefault((f.environment, f.file, f.object), []).append(f)
-            else:
-                attached[index].append(f)
-        cases = [Case(o.environment, o.file, o.object, _status(o.status, found), tuple(found), o)
-                 for o, found in zip(self.objects, attached, strict=True)]
+            found = attached.get(position, ())
+            cases.append(Case(o.environment, o.file, o.object, _status(o.status, found), tuple(found), o))
         cases += [Case(env, file, obj, _status("valid", found), tuple(found))
                   for (env, file, obj), found in unattached.items()]
         return tuple(cases)
 
     def counts(self) -> Counts:
-        cases = self.cases()
-        checked = [c for c in cases if c.result is not None]
-        loose = [c for c in cases if c.result is None]
+        attached, unattached = self._place_findings()
+        statuses = {"valid": 0, "invalid": 0, "skipped": 0}
+        for position, o in enumerate(self.objects):
+            status = _status(o.status, attached[position]) if position in attached else o.status
+            statuses[status] = statuses.get(status, 0) + 1
         return Counts(
-            objects=len(checked),
+            objects=len(self.objects),
             files=len({o.file for o in self.objects}),
-            valid=sum(1 for c in checked if c.status == "valid"),
-            invalid=sum(1 for c in checked if c.status == "invalid"),
-            skipped=sum(1 for c in checked if c.status == "skipped"),
-            unattached=len(loose),
-            unattached_failing=sum(1 for c in loose if c.status == "invalid"),
+            valid=statuses["valid"],
+            invalid=statuses["invalid"],
+            skipped=statuses["skipped"],
+            unattached=len(unattached),
+            unattached_failing=sum(1 for found in unattached.values() if _has_error(found)),
         )
+
+    def _place_findings(self) -> tuple[dict[int, list[Finding]], dict[_Where, list[Finding]]]:
+        """Findings by the position of the object result they belong to, and those that belong to none.
+        Only the keys some finding asks for are indexed, so a clean report of many objects costs little."""
+        attached: dict[int, list[Finding]] = {}
+        unattached: dict[_Where, list[Finding]] = {}
+        if not self.findings:
+            return attached, unattached
+        wanted = {(f.environment, f.file, f.object) for f in self.findings}
+        wanted_objects = {(f.environment, f.object) for f in self.findings if f.object is not None}
+        exact: dict[_Where, int] = {}
+        by_object: dict[tuple[str, ObjectRef], int] = {}
+        object_files: set[tuple[str, str]] = set()
+        for index, o in enumerate(self.objects):
+            where = (o.environment, o.file, o.object)
+            if where in wanted:
+                exact.setdefault(where, index)
+            if o.object is not None and (o.environment, o.object) in wanted_objects:
+                by_object.setdefault((o.environment, o.object), index)
+            object_files.add((o.environment, o.file))
+        for f in self.findings:
+            position = exact.get((f.environment, f.file, f.object))
+            if position is None and f.object is not None and (f.environment, f.file) not in object_files:
+                position = by_object.get((f.environment, f.object))
+            if position is None:
+                unattached.setdefault((f.environment, f.file, f.object), []).append(f)
+            else:
+                attached.setdefault(position, []).append(f)
+        return attached, unattached
 
     def summary(self) -> str:
-        """``12 objects in 5 files: 11 valid, 1 invalid, 0 skipped``, plus, when findings point at no
-        checked object (a file that does not parse),
-        ``; 1 file with findings on no checked object (1 failing)``."""
-        counts = self.counts()
-        noun = "object" if counts.objects == 1 else "objects"
-        fnoun = "file" if counts.files == 1 else "files"
-        text = (
-            f"{counts.objects} {noun} in {counts.files} {fnoun}: "
-            f"{counts.valid} valid, {counts.invalid} invalid, {counts.skipped} skipped"
-        )
-        if counts.unattached:
-            lnoun = "file" if counts.unattached == 1 else "files"
-            text += (f"; {counts.unattached} {lnoun} with findings on no checked object "
-                     f"({counts.unattached_failing} failing)")
-        return text
+        """``12 objects in 5 files: 11 valid, 1 invalid, 0 skipped`` (see ``Counts.text``)."""
+        return self.counts().text()
 
 
-def _status(status: str, findings: list[Finding]) -> str:
-    return "invalid" if any(f.severity >= Severity.ERROR for f in findings) else status
+def _has_error(findings: Sequence[Finding]) -> bool:
+    return any(f.severity >= Severity.ERROR for f in findings)
+
+
+def _status(status: str, findings: Sequence[Finding]) -> str:
+    return "invalid" if _has_error(findings) else status
 
 
 def load_json_object(text: str, source: str) -> Mapping[str, Any]:
