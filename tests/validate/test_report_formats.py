@@ -186,3 +186,13 @@ def test_the_table_names_environments_when_there_are_several_and_bounds_rows() -
     assert [line.split(" | ")[0] for line in lines[2:5]] == ["| error"] * 3  # the worst first
     assert lines[-1] == "… and 4 more finding(s) not shown (size limit)."
     assert all(len("\n".join(findings_table(findings, max_bytes=n)).encode()) <= n for n in (0, 50, 300, 500))
+
+
+def test_annotations_and_text_say_which_environment(tmp_path: Path) -> None:
+    report = two_environments(tmp_path)
+    github = WRITERS["github"](report, WriterOptions())
+    errors = [line for line in github.splitlines() if line.startswith("::error ")]
+    assert [line.rsplit("(", 1)[1] for line in errors] == ["Deployment/web in dev)", "Deployment/web in prod)"]
+    assert "(Deployment/web in prod)" in WRITERS["text"](report, WriterOptions())
+    messages = [r["message"]["text"] for r in results(sarif(report))]  # type: ignore[index]
+    assert [m.rsplit("(", 1)[1] for m in messages] == ["Deployment/web in dev)", "Deployment/web in prod)"]

@@ -29,3 +29,12 @@ def sorted_findings(report: ValidationReport) -> list[Finding]:
 
 def where(finding: Finding) -> str:
     return f"{finding.file}:{finding.line}:{finding.column}"
+
+
+def subject(finding: Finding) -> str:
+    """`` (Deployment/ns/web in prod)``: what the finding is about, to follow its message; empty when
+    it names neither object nor environment."""
+    parts = [str(finding.object)] if finding.object else []
+    if finding.environment:
+        parts.append(f"in {finding.environment}")
+    return f" ({' '.join(parts)})" if parts else ""

@@ -12,7 +12,7 @@ from handoff import __version__
 from handoff.redact import redact
 from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.report.rules import RuleDoc, rule_doc
-from handoff.report.writers.base import WriterOptions, sorted_findings
+from handoff.report.writers.base import WriterOptions, sorted_findings, subject
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "handoffFinding/v1"
@@ -38,7 +38,7 @@ def write_sarif(report: ValidationReport, options: WriterOptions) -> str:
             "ruleId": f.rule,
             "ruleIndex": rule_ids.index(f.rule),
             "level": _LEVEL[f.severity],
-            "message": {"text": f.message + (f" ({f.object})" if f.object else "")},
+            "message": {"text": f.message + subject(f)},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": f.file},
                 "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
