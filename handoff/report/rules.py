@@ -42,29 +42,29 @@ def _fixed(rule_id: str, short: str, full: str = "") -> RuleDoc:
 
 FIXED_RULES: dict[str, RuleDoc] = {doc.id: doc for doc in (
     _fixed("schema", "The object does not match its Kubernetes or CRD schema.",
-            "A value has the wrong type or format, or breaks a constraint of the schema for the object's "
-            "apiVersion and kind (the Kubernetes version of the config, else the newest shipped)."),
+           "A value has the wrong type or format, or breaks a constraint of the schema for the object's "
+           "apiVersion and kind (the Kubernetes version of the config, else the newest shipped)."),
     _fixed("schema/unknown-field", "The object has a field its schema does not define (strict mode).",
-            "Strict validation refuses fields the schema does not know, which usually are typos "
-            "(`replicsa`) that the API server would drop silently."),
+           "Strict validation refuses fields the schema does not know, which usually are typos "
+           "(`replicsa`) that the API server would drop silently."),
     _fixed("schema/required", "A field the schema requires is missing."),
     _fixed("schema/removed-api", "The object's apiVersion was removed from Kubernetes.",
-            "The API server of the target version no longer serves this apiVersion and kind; the "
-            "message names the version that removed it and the replacement."),
+           "The API server of the target version no longer serves this apiVersion and kind; the "
+           "message names the version that removed it and the replacement."),
     _fixed("schema/missing", "No schema is known for the object's apiVersion and kind.",
-            "Add the CRD to the repo, pass --crd-catalog, or --ignore-missing-schemas to skip such objects."),
+           "Add the CRD to the repo, pass --crd-catalog, or --ignore-missing-schemas to skip such objects."),
     _fixed("schema/missing-kind", "The document has no apiVersion or kind."),
     _fixed("yaml", "The file is not valid YAML."),
     _fixed("yaml/limit", "The file passes a size, depth or alias limit.",
-            "Limits protect the run from hostile inputs (alias bombs, huge or deeply nested documents)."),
+           "Limits protect the run from hostile inputs (alias bombs, huge or deeply nested documents)."),
     _fixed("yaml/duplicate-key", "A mapping has the same key twice.",
-            "Kubernetes tools disagree on which value wins; handoff refuses the ambiguity."),
+           "Kubernetes tools disagree on which value wins; handoff refuses the ambiguity."),
     _fixed("yaml/not-an-object", "A YAML document is not a mapping, so it is no Kubernetes object."),
     _fixed("render/non-deterministic", "Two renders of the same revision differ.",
-            "A chart or kustomization that renders differently each time (random passwords, timestamps) "
-            "makes every sync look like a change."),
+           "A chart or kustomization that renders differently each time (random passwords, timestamps) "
+           "makes every sync look like a change."),
     _fixed("waiver-expired", "A waiver in .handoff.yaml is past its expiry date.",
-            "The waived findings are reported again; renew the waiver with a reason or fix the objects."),
+           "The waived findings are reported again; renew the waiver with a reason or fix the objects."),
 )}
 
 

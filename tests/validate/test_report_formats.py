@@ -196,3 +196,13 @@ def test_annotations_and_text_say_which_environment(tmp_path: Path) -> None:
     assert "(Deployment/web in prod)" in WRITERS["text"](report, WriterOptions())
     messages = [r["message"]["text"] for r in results(sarif(report))]  # type: ignore[index]
     assert [m.rsplit("(", 1)[1] for m in messages] == ["Deployment/web in dev)", "Deployment/web in prod)"]
+
+
+def test_junit_verdicts_come_from_the_object_results_even_without_findings() -> None:
+    report = ValidationReport(objects=(ObjectResult(WEB, "a.yaml", 1, "invalid", "no schema"),
+                                       ObjectResult(replace(WEB, name="w"), "b.yaml", 1, "skipped", "no schema")))
+    root = junit(report)
+    failure, skipped = root.find(".//failure"), root.find(".//skipped")
+    assert failure is not None and (failure.get("message"), failure.get("type")) == ("no schema", "invalid")
+    assert skipped is not None and skipped.get("message") == "no schema"
+    assert (root.get("tests"), root.get("failures")) == ("2", "1")

@@ -3,6 +3,7 @@ environments, params and positions included; CI outputs read the JSON through th
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from dataclasses import replace
@@ -129,3 +130,9 @@ def test_ci_outputs_keep_the_waivers_of_the_report() -> None:
     summary = ci_outputs.summary_markdown(parsed, parsed.report)
     assert "1 waiver(s) applied:" in summary and "vendor chart, pinned upstream soon" in summary
     assert "**1 object in 1 file: 1 valid, 0 invalid, 0 skipped**" in summary
+
+
+def test_a_yaml_date_in_params_is_written_as_its_text() -> None:
+    report = ValidationReport(environments=(EnvironmentRun("prod", {"x.until": datetime.date(2027, 1, 2)}),))
+    back = ValidationReport.from_json(write_json(report), "r.json")
+    assert back.environments[0].params == {"x.until": "2027-01-02"}

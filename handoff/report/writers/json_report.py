@@ -17,4 +17,5 @@ _PRETTY_UP_TO = 2_000
 def write_json(report: ValidationReport, options: WriterOptions) -> str:
     # the C encoder only runs without indent: big reports stay compact so CI does not wait on them
     indent = 2 if len(report.objects) + len(report.findings) <= _PRETTY_UP_TO else None
-    return redact(json.dumps(report.to_data(), indent=indent)) + "\n"
+    # params come from YAML: a date there is written as its text rather than failing the run
+    return redact(json.dumps(report.to_data(), indent=indent, default=str)) + "\n"
