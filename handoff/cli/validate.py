@@ -18,7 +18,14 @@ from handoff.policy.params import parse_param_flags
 from handoff.render.plain import gc_paused
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
-from handoff.workflows.plan import PlanOptions, merged_report, plan_envs, rendering_envs, validate_paths
+from handoff.workflows.plan import (
+    PlanOptions,
+    merged_report,
+    plan_envs,
+    policy_docs,
+    rendering_envs,
+    validate_paths,
+)
 
 
 def config_root(config_repo: Path, paths: tuple[Path, ...], *,
@@ -110,5 +117,7 @@ def validate_cmd(ctx: click.Context, *, paths: tuple[Path, ...], env: str | None
     report = validation_report(repo, config, rest, env=env, plain=plain, jobs=jobs, options=options)
     color = output_format == "text" and output_file is None and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ
-    write_output(WRITERS[output_format](report, WriterOptions(color=color)), output_file)
+    rules = policy_docs(repo, config, env, options) if output_format == "sarif" else {}
+    writer_options = WriterOptions(color=color, rules=rules)
+    write_output(WRITERS[output_format](report, writer_options), output_file)
     return report_exit_code(report, fail_on)

@@ -11,16 +11,18 @@ findings (as in the PR check), the config's policies and waivers and the environ
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from handoff.config import Config
 from handoff.manifests.model import RenderedObject
+from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
 from handoff.render import RenderResult, detect, render_env, render_path, render_paths
 from handoff.report.model import Severity, ValidationReport
+from handoff.report.rules import RuleDoc
 from handoff.validate import SchemaOptions, select_engine, validate
 from handoff.validate.parallel import validate_plain_paths
 
@@ -100,18 +102,20 @@ def merged_report(plans: Sequence[Plan]) -> ValidationReport:
         report = report.merge(plan.report)
     findings = _once(report.findings, lambda f: f.rule == EXPIRED_RULE)
     waivers = _once(report.waivers, lambda w: w.expired)
-    return ValidationReport(objects=report.objects, findings=findings, waivers=waivers)
+    return ValidationReport(objects=report.objects, findings=findings, waivers=waivers,
+                            environments=report.environments)
 
 
 def _once(items: Sequence[T], repeated: Callable[[T], bool]) -> tuple[T, ...]:
     """``items`` without the repeats of those for which ``repeated`` holds."""
-    seen: set[T] = set()
+    seen: set[Any] = set()
     kept = []
     for item in items:
         if repeated(item):
-            if item in seen:
+            key = replace(item, environment="")  # type: ignore[type-var]  # the same in every environment
+            if key in seen:
                 continue
-            seen.add(item)
+            seen.add(key)
         kept.append(item)
     return tuple(kept)
 
@@ -150,4 +154,12 @@ def _check(config: Config | None, rendered: RenderResult, policies: PolicyCheck,
            revision: str, options: PlanOptions) -> Plan:
     report = validate(rendered, schema_options=_schema_options(config, options), engine=options.engine,
                       extra_checks=[policies])
+    if env is not None:
+        report = report.for_environment(env, policies.options.params)
     return Plan(env=env, revision=revision, rendered=rendered, report=report)
+
+
+def policy_docs(repo: Path, config: Config | None, env: str | None,
+                options: PlanOptions = DEFAULT_OPTIONS) -> dict[str, RuleDoc]:
+    """The description and help link of every policy a plan of ``env`` runs (for SARIF rules)."""
+    return rule_docs(_policies(repo, config, env, options).policy_set.policies)

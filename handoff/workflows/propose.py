@@ -33,6 +33,7 @@ from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
 from handoff.report.model import ValidationReport
+from handoff.report.writers.markdown import findings_table
 from handoff.versions import is_downgrade
 from handoff.workflows.branches import rolling_branch
 from handoff.workflows.plan import Plan, plan_env
@@ -492,16 +493,8 @@ def rendered_diff(before: str, after: str, env: str) -> str:
 
 
 def findings_markdown(report: ValidationReport, status: str) -> str:
-    lines = [f"**{status}**: {report.summary()}", ""]
-    if report.findings:
-        lines += ["| severity | rule | where | message |", "|---|---|---|---|"]
-        for finding in report.findings[:MAX_FINDINGS_IN_BODY]:
-            message = finding.message.replace("|", "\\|").replace("\n", " ")
-            where = f"{finding.file}:{finding.line}"
-            lines.append(f"| {finding.severity} | {finding.rule} | {where} | {message} |")
-        if len(report.findings) > MAX_FINDINGS_IN_BODY:
-            lines.append(f"\n…and {len(report.findings) - MAX_FINDINGS_IN_BODY} more findings.")
-    return "\n".join(lines)
+    table = findings_table(report.findings, max_rows=MAX_FINDINGS_IN_BODY, left_out="not shown")
+    return "\n".join([f"**{status}**: {report.summary()}", "", *table])
 
 
 def default_validator(repo: Path, config: Config | None, env: str) -> Plan | None:
