@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.config import Target
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
@@ -15,6 +13,7 @@ from handoff.edit.model import Change
 from handoff.errors import EditError
 from handoff.imageref import ImageRef
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 MARKER = re.compile(
     r"#\s*handoff:(?P<field>image|tag|digest|name)\s+(?P<app>[A-Za-z0-9][\w.-]*)"

@@ -81,13 +81,14 @@ def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
         chunks.append((0, head_end))
     chunks.extend(zip(starts, [*starts[1:], len(text)][:len(starts)], strict=True))
     docs: list[tuple[Any, int, int]] = []
+    lines = LineCounter(text)
     policy = yaml_rs.DuplicateKeyPolicy.Error
     try:
         for index, (begin, end) in enumerate(chunks):
             chunk = text[begin:end]
             data = yaml_rs.loads(chunk, parse_datetime=False, duplicate_key_policy=policy)
             if data is not None:
-                docs.append((data, _first_line(text, begin, end), index))
+                docs.append((data, _first_line(text, begin, end, lines), index))
     except (yaml_rs.YAMLDecodeError, ValueError, RecursionError):
         return None
     return docs
@@ -106,7 +107,28 @@ def _document_starts(text: str) -> list[int]:
     return starts
 
 
-def _first_line(text: str, begin: int, end: int) -> int:
+class LineCounter:
+    """1-based line numbers of offsets asked in increasing order, each newline counted once (a
+    stream of N documents costs O(len(text)), not O(N * len(text)))."""
+
+    __slots__ = ("_line", "_offset", "_text", "scanned")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._offset = 0
+        self._line = 1
+        self.scanned = 0  # characters counted so far: at most len(text)
+
+    def line_at(self, offset: int) -> int:
+        if offset < self._offset:  # never happens for documents in order; stay correct anyway
+            self._offset, self._line = 0, 1
+        self._line += self._text.count("\n", self._offset, offset)
+        self.scanned += offset - self._offset
+        self._offset = offset
+        return self._line
+
+
+def _first_line(text: str, begin: int, end: int, lines: LineCounter) -> int:
     """The 1-based line of a document's first node, as PyYAML reports it."""
     pos = begin
     if text.startswith("---", begin):
@@ -114,7 +136,7 @@ def _first_line(text: str, begin: int, end: int) -> int:
         marker_end = end if marker_end < 0 else marker_end
         rest = text[begin + 3:marker_end].strip()
         if rest and not rest.startswith("#"):  # "--- |" : the node starts on the marker's line
-            return text.count("\n", 0, begin) + 1
+            return lines.line_at(begin)
         pos = marker_end
     match = _CONTENT_LINE.search(text, pos, end)
-    return text.count("\n", 0, match.end() - 1 if match else begin) + 1
+    return lines.line_at(match.end() - 1 if match else begin)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-import yaml
-
 from handoff.config import Config
 from handoff.errors import HandoffError
+from handoff.manifests.emit import dump_canonical
 from handoff.manifests.model import RenderedObject
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.render import render_env
@@ -50,7 +49,7 @@ def canonical_yaml(objects: tuple[RenderedObject, ...]) -> str:
     """Objects sorted by kind/namespace/name with sorted keys, so a diff shows only real changes."""
     ordered = sorted(objects, key=lambda o: (o.ref.kind, o.ref.namespace, o.ref.name, o.ref.api_version))
     return "".join(
-        f"---\n# {o.ref} ({o.file})\n" + yaml.safe_dump(dict(o.obj), sort_keys=True, default_flow_style=False)
+        f"---\n# {o.ref} ({o.file})\n" + dump_canonical(dict(o.obj))
         for o in ordered
     )
 

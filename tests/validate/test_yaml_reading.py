@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.manifests import fastyaml, yamldocs
-from handoff.render.plain import objects_from_text
+from handoff.manifests.plain import objects_from_text
 from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool
 from tests.validate.helpers import check, write_tree

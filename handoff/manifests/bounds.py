@@ -1,0 +1,66 @@
+"""The one set of bounds for every YAML text handoff reads, and the one alias-expansion counter.
+
+Sized for real render streams (a ``helm template`` or ``kustomize build`` of a big environment, or
+kubeconform's 100,000-document, 30 MB acceptance file) while refusing hostile input: a file over
+``max_bytes``, nesting deeper than ``max_depth``, or aliases that make a file expand to more than
+``max_nodes`` nodes (an alias bomb). The node count includes the nodes written in the text, so it
+also bounds the memory of what every later step (schemas, policies, the cluster) walks.
+``HANDOFF_MAX_FILE_BYTES`` overrides the size. docs/validate.md ("YAML limits") documents them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 100
+DEFAULT_MAX_NODES = 10_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied to every YAML file handoff reads. ``HANDOFF_MAX_FILE_BYTES`` overrides the size."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_nodes: int = DEFAULT_MAX_NODES
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        raw = os.environ.get("HANDOFF_MAX_FILE_BYTES", "")
+        return cls(max_bytes=int(raw)) if raw.isdigit() else cls()
+
+
+class LimitExceeded(Exception):
+    """A bound was crossed at 1-based ``line``; each loader turns it into its own error or finding."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def too_deep(limits: Limits, line: int) -> LimitExceeded:
+    return LimitExceeded(f"nesting deeper than {limits.max_depth} levels", line)
+
+
+class ExpansionBudget:
+    """Counts the nodes of one file with aliases expanded; shared by both loaders.
+
+    ``charge(n)`` for every node built (an alias charges the size of what it repeats, so an alias
+    bomb is refused in time linear in its text, never by expanding it)."""
+
+    __slots__ = ("limits", "remaining")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.remaining = limits.max_nodes
+
+    def charge(self, nodes: int, line: int) -> None:
+        self.remaining -= nodes
+        if self.remaining < 0:
+            raise LimitExceeded(
+                f"aliases expand to more than {self.limits.max_nodes} nodes (alias bomb?)", line)
+
+    def spent_since(self, before: int) -> int:
+        return before - self.remaining
