@@ -3,8 +3,8 @@
 Sized for real render streams (a ``helm template`` or ``kustomize build`` of a big environment, or
 kubeconform's 100,000-document, 30 MB acceptance file) while refusing hostile input: a file over
 ``max_bytes``, nesting deeper than ``max_depth``, or aliases that make a file expand to more than
-``max_nodes`` nodes (an alias bomb). The node count includes the nodes written in the text, so it
-also bounds the memory of what every later step (schemas, policies, the cluster) walks.
+``max_nodes`` nodes beyond those written in it (an alias bomb). With the size bound this also bounds
+the memory of what every later step (schemas, policies, the cluster) walks.
 ``HANDOFF_MAX_FILE_BYTES`` overrides the size. docs/validate.md ("YAML limits") documents them.
 """
 
@@ -45,22 +45,23 @@ def too_deep(limits: Limits, line: int) -> LimitExceeded:
 
 
 class ExpansionBudget:
-    """Counts the nodes of one file with aliases expanded; shared by both loaders.
+    """Counts the nodes aliases add to one file; shared by both loaders.
 
-    ``charge(n)`` for every node built (an alias charges the size of what it repeats, so an alias
-    bomb is refused in time linear in its text, never by expanding it)."""
+    Loaders count every node they build in ``built`` and call ``alias(size)`` when an alias repeats
+    a node of ``size`` nodes (its expanded size, from the ``built`` difference across it): an alias
+    bomb is refused in time linear in its text, never by expanding it. Nodes written in the text
+    cost nothing here: ``max_bytes`` bounds them, on the fast path (which never sees an alias) too."""
 
-    __slots__ = ("limits", "remaining")
+    __slots__ = ("built", "limits", "remaining")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.remaining = limits.max_nodes
+        self.built = 0
 
-    def charge(self, nodes: int, line: int) -> None:
-        self.remaining -= nodes
+    def alias(self, size: int, line: int) -> None:
+        self.built += size
+        self.remaining -= size
         if self.remaining < 0:
-            raise LimitExceeded(
-                f"aliases expand to more than {self.limits.max_nodes} nodes (alias bomb?)", line)
-
-    def spent_since(self, before: int) -> int:
-        return before - self.remaining
+            raise LimitExceeded(f"aliases add more than {self.limits.max_nodes} nodes (alias bomb?)",
+                                line)

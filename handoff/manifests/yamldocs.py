@@ -67,7 +67,7 @@ class _Loader(yaml.CSafeLoader):
         cls = node.__class__
         tag = node.tag
         budget = self.budget
-        budget.remaining -= 1
+        budget.built += 1
         if cls is yaml.ScalarNode:
             if tag == _PLAIN:
                 return plain_scalar(node.value)
@@ -79,11 +79,11 @@ class _Loader(yaml.CSafeLoader):
             data, size = known
             if size < 0:
                 raise LimitExceeded("recursive alias (the document refers to itself)", _line(node))
-            budget.charge(size, _line(node))
+            budget.alias(size, _line(node))
             return data
         if depth >= self.limits.max_depth:
             raise too_deep(self.limits, _line(node))
-        before = budget.remaining
+        before = budget.built - 1
         if cls is yaml.SequenceNode and tag == _SEQ:
             items: list[Any] = []
             memo[id(node)] = (items, -1)
@@ -104,8 +104,7 @@ class _Loader(yaml.CSafeLoader):
             result = mapping
         else:
             result = self.construct_object(node, deep=True)  # merge keys, custom tags: PyYAML's own path
-        memo[id(node)] = (result, budget.spent_since(before))
-        budget.charge(0, _line(node))
+        memo[id(node)] = (result, budget.built - before)
         return result
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

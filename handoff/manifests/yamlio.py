@@ -189,12 +189,12 @@ def _check(node: Node, *, limits: Limits, depth: int, budget: ExpansionBudget, s
     """Check depth and duplicate keys; return the node's size with aliases expanded (memoised)."""
     known = sizes.get(id(node))
     if known is not None:
-        budget.charge(known, node.start_mark.line + 1)
+        budget.alias(known, node.start_mark.line + 1)
         return known
     if depth > limits.max_depth:
         raise too_deep(limits, node.start_mark.line + 1)
-    before = budget.remaining
-    budget.remaining -= 1
+    before = budget.built
+    budget.built += 1
     if isinstance(node, MappingNode):
         seen: dict[str, int] = {}
         for key, value in node.value:
@@ -208,8 +208,7 @@ def _check(node: Node, *, limits: Limits, depth: int, budget: ExpansionBudget, s
     elif isinstance(node, SequenceNode):
         for item in node.value:
             _check(item, limits=limits, depth=depth + 1, budget=budget, sizes=sizes)
-    budget.charge(0, node.start_mark.line + 1)
-    size = budget.spent_since(before)
+    size = budget.built - before
     sizes[id(node)] = size
     return size
 
