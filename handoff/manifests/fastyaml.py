@@ -13,8 +13,11 @@ depth overflow also falls back, so findings and their positions always come from
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
+
+from handoff.manifests.bounds import DEFAULT_MAX_DEPTH
 
 try:
     import yaml_rs
@@ -68,8 +71,9 @@ def available() -> bool:
     return yaml_rs is not None
 
 
-def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
-    """``[(data, first line, index among all documents)]``, or None when the exact loader must decide."""
+def fast_documents(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[tuple[Any, int, int]] | None:
+    """``[(data, first line, index among all documents)]``, or None when the exact loader must decide
+    (also when the data nests deeper than ``max_depth``: the exact loader reports that)."""
     if yaml_rs is None or text.startswith("%") or any(x in text for x in _RISKY_LITERALS) \
             or (not text.endswith("\n") and ("|" in text or ">" in text)) \
             or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
@@ -88,10 +92,41 @@ def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
             chunk = text[begin:end]
             data = yaml_rs.loads(chunk, parse_datetime=False, duplicate_key_policy=policy)
             if data is not None:
+                if _could_nest_deeper(text, begin, end, max_depth) and _deeper(data, max_depth):
+                    return None
                 docs.append((data, _first_line(text, begin, end, lines), index))
     except (yaml_rs.YAMLDecodeError, ValueError, RecursionError):
         return None
     return docs
+
+
+@functools.cache
+def _depth_probes(max_depth: int) -> tuple[re.Pattern[str], re.Pattern[str], int]:
+    indent, dashes, flows = max_depth * 3 // 10, max(1, max_depth // 14), max_depth * 29 // 100
+    return re.compile(rf"^[ \t]{{{indent}}}", re.MULTILINE), re.compile(rf"(?:-[ \t]+){{{dashes}}}"), flows
+
+
+def _could_nest_deeper(text: str, begin: int, end: int, max_depth: int) -> bool:
+    """False when the document ``text[begin:end]`` certainly nests at most ``max_depth`` levels:
+    block levels need a deeper indent (two per column at most: a mapping and its sequence), plus
+    ``- - x`` runs on one line, plus every flow opener. C-speed scans; only a document that fails
+    them pays for a walk of its data."""
+    indented, dash_run, flows = _depth_probes(max_depth)
+    return (text.count("[", begin, end) + text.count("{", begin, end) >= flows
+            or indented.search(text, begin, end) is not None or dash_run.search(text, begin, end) is not None)
+
+
+def _deeper(data: Any, max_depth: int) -> bool:
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
 
 
 def _document_starts(text: str) -> list[int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from handoff.manifests.bounds import ExpansionBudget, LimitExceeded, Limits, too_deep
+from handoff.manifests.bounds import DEFAULT_MAX_DEPTH, ExpansionBudget, LimitExceeded, Limits, too_deep
 from handoff.manifests.fastyaml import fast_documents
 from handoff.manifests.scalars import BOOL, FLOAT, INT, NULL, json_key, plain_scalar, tagged_scalar
 from handoff.report.model import Finding, Severity
@@ -153,7 +153,9 @@ def load_documents(text: str, file: str, *, strict: bool = True, limits: Limits 
     depth and alias expansion are bounded (``yaml/limit``). The fast parser is tried first; any doubt
     (see ``fastyaml``) hands the text to the exact loader.
     """
-    fast = fast_documents(text)
+    limits = limits or file_limits()
+    # the fast path checks the default depth: a narrower limit is the exact loader's to apply
+    fast = fast_documents(text) if limits.max_depth >= DEFAULT_MAX_DEPTH else None
     if fast is not None:
         return LoadedFile(docs=tuple(YamlDoc(data, line, index) for data, line, index in fast), findings=())
     return load_exact(text, file, strict=strict, limits=limits)

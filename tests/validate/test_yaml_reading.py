@@ -221,3 +221,23 @@ def test_an_alias_bomb_in_a_long_stream_is_refused_by_the_one_counter() -> None:
     assert finding.rule == "yaml/limit" and "alias bomb" in finding.message
     with pytest.raises(YamlError, match="alias bomb"):
         yamlio.compose_all(text, display="s.yaml", limits=yamlio.Limits())
+
+
+@pytest.mark.parametrize("text", [
+    "".join(" " * i + f"k{i}:\n" for i in range(150)) + " " * 150 + "v: 1\n",  # block mappings
+    "- " * 150 + "x\n",  # sequences on one line
+    "a:\n" + "".join(" " * (2 * i + 2) + "- b:\n" for i in range(80)) + " " * 170 + "c: 1\n",
+])
+def test_a_depth_bomb_without_brackets_is_refused_whichever_parser_reads_it(text: str) -> None:
+    _need_fast_path()
+    assert fastyaml.fast_documents(text) is None
+    (finding,) = objects_from_text(text, "deep.yaml").findings
+    assert finding.rule == "yaml/limit" and "nesting deeper than 100" in finding.message
+
+
+def test_the_fast_path_keeps_deep_but_legal_texts() -> None:
+    _need_fast_path()
+    text = "".join(" " * i + f"k{i}:\n" for i in range(60)) + " " * 60 + "v: 1\n"
+    fast = fastyaml.fast_documents(text)
+    assert fast is not None
+    assert repr(fast) == repr([(d.data, d.line, d.index) for d in yamldocs.load_exact(text, "t").docs])
