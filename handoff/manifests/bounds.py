@@ -32,6 +32,25 @@ class Limits:
         return cls(max_bytes=int(raw)) if raw.isdigit() else cls()
 
 
+def read_capped(path: str | os.PathLike[str], limits: Limits) -> bytes | None:
+    """The file's bytes, or None when it is bigger than ``limits.max_bytes`` (never read whole, even
+    if it grows while read). OSError propagates: each reader words it for its own callers."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = min(os.fstat(fd).st_size, limits.max_bytes) + 1
+        chunks: list[bytes] = []
+        while size > 0:
+            chunk = os.read(fd, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    return None if len(data) > limits.max_bytes else data
+
+
 class LimitExceeded(Exception):
     """A bound was crossed at 1-based ``line``; each loader turns it into its own error or finding."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.bounds import Limits
+from handoff.manifests.bounds import Limits, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.yamldocs import FilePositions, LoadedFile, YamlDoc, file_limits, load_documents
 from handoff.report.model import Finding, Severity
@@ -104,14 +104,10 @@ def read_text(path: Path | str, file: str, limits: Limits | None = None) -> str:
 def _read_capped(path: Path | str, file: str, limits: Limits) -> str | None:
     """The text, or None when the file is bigger than ``limits.max_bytes`` (never read whole)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            data = _read_up_to(fd, min(os.fstat(fd).st_size, limits.max_bytes) + 1)
-        finally:
-            os.close(fd)
+        data = read_capped(path, limits)
     except OSError as e:
         raise RenderError(f"{file}: cannot read: {e.strerror}") from e
-    if len(data) > limits.max_bytes:
+    if data is None:
         return None
     try:
         return data.decode("utf-8")
@@ -128,17 +124,6 @@ def combine(results: Iterable[RenderResult]) -> RenderResult:
         findings.extend(r.findings)
         files.extend(r.files)
     return RenderResult(tuple(objects), tuple(findings), tuple(dict.fromkeys(files)))
-
-
-def _read_up_to(fd: int, size: int) -> bytes:
-    chunks: list[bytes] = []
-    while size > 0:
-        chunk = os.read(fd, size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 def _load_file(path: str, file: str) -> LoadedFile:

@@ -23,7 +23,14 @@ from ruamel.yaml.tag import Tag
 
 from handoff.errors import YamlError
 from handoff.manifests import scalars
-from handoff.manifests.bounds import DEFAULT_MAX_BYTES, ExpansionBudget, LimitExceeded, Limits, too_deep
+from handoff.manifests.bounds import (
+    DEFAULT_MAX_BYTES,
+    ExpansionBudget,
+    LimitExceeded,
+    Limits,
+    read_capped,
+    too_deep,
+)
 from handoff.manifests.cache import ComposeCache
 
 try:  # libyaml through PyYAML: the same nodes and marks as ruamel.yaml, 30-100x faster
@@ -67,18 +74,17 @@ def stays_a_string(value: str) -> bool:
 def read_text(path: Path, *, display: str, limits: Limits) -> str:
     """Read ``path`` as UTF-8 text (BOM and CRLF preserved), refusing files over ``limits.max_bytes``."""
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise YamlError(f"file is {size} bytes, over the {limits.max_bytes}-byte limit", file=display)
-        data = path.read_bytes()
+        data = read_capped(path, limits)
     except FileNotFoundError as e:
         raise YamlError("file not found", file=display) from e
     except IsADirectoryError as e:
         raise YamlError("is a directory, not a file", file=display) from e
     except OSError as e:
         raise YamlError(f"cannot read file: {e.strerror}", file=display) from e
-    if len(data) > limits.max_bytes:
-        raise YamlError(f"file is over the {limits.max_bytes}-byte limit", file=display)
+    if data is None:
+        size = _size(path)
+        raise YamlError(f"file is {size} bytes, over the {limits.max_bytes}-byte limit" if size is not None
+                        else f"file is over the {limits.max_bytes}-byte limit", file=display)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise YamlError("UTF-16 files are not supported; convert to UTF-8", file=display)
     try:
@@ -86,6 +92,13 @@ def read_text(path: Path, *, display: str, limits: Limits) -> str:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise YamlError("file is not valid UTF-8", file=display, line=line) from e
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def compose_all(text: str, *, display: str, limits: Limits, fast: bool = True) -> list[Node | None]:
