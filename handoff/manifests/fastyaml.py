@@ -13,7 +13,6 @@ depth overflow also falls back, so findings and their positions always come from
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -100,20 +99,15 @@ def fast_documents(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[tuple[
     return docs
 
 
-@functools.cache
-def _depth_probes(max_depth: int) -> tuple[re.Pattern[str], re.Pattern[str], int]:
-    indent, dashes, flows = max_depth * 3 // 10, max(1, max_depth // 14), max_depth * 29 // 100
-    return re.compile(rf"^[ \t]{{{indent}}}", re.MULTILINE), re.compile(rf"(?:-[ \t]+){{{dashes}}}"), flows
-
-
 def _could_nest_deeper(text: str, begin: int, end: int, max_depth: int) -> bool:
     """False when the document ``text[begin:end]`` certainly nests at most ``max_depth`` levels:
-    block levels need a deeper indent (two per column at most: a mapping and its sequence), plus
-    ``- - x`` runs on one line, plus every flow opener. C-speed scans; only a document that fails
-    them pays for a walk of its data."""
-    indented, dash_run, flows = _depth_probes(max_depth)
+    block levels need a deeper indent (two per column at most: a mapping and its sequence; YAML
+    indents with spaces only), plus ``- - x`` runs on one line, plus every flow opener. Plain
+    substring scans; only a document that fails them pays for a walk of its data."""
+    indent, dashes, flows = max_depth * 3 // 10, max(1, max_depth // 14), max_depth * 29 // 100
     return (text.count("[", begin, end) + text.count("{", begin, end) >= flows
-            or indented.search(text, begin, end) is not None or dash_run.search(text, begin, end) is not None)
+            or text.find("\n" + " " * indent, begin, end) >= 0
+            or text.find("- " * dashes, begin, end) >= 0 or text.find("-\t", begin, end) >= 0)
 
 
 def _deeper(data: Any, max_depth: int) -> bool:

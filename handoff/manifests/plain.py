@@ -165,8 +165,9 @@ def text_reader(path: str, file: str) -> Callable[[], str]:
 def load_tree(path: Path, root: Path) -> RenderResult:
     """Every object of ``path`` (a file or a directory of manifests), file names relative to ``root``."""
     named = named_manifests(path, root)
-    return combine(objects_from_loaded(loaded, file, FilePositions(text_reader(path_, file)))
-                   for (path_, file), loaded in zip(named, load_files(named), strict=True))
+    with gc_paused():  # objects are built from the parsed data too: keep the collector off for both
+        return combine(objects_from_loaded(loaded, file, FilePositions(text_reader(path_, file)))
+                       for (path_, file), loaded in zip(named, load_files(named), strict=True))
 
 
 def load_trees(paths: Iterable[Path], root: Path) -> RenderResult:
