@@ -184,3 +184,9 @@ def test_a_file_accepted_under_wide_limits_is_still_checked_under_narrow_ones(tm
     yamlio.load_file(path, display="values.yaml")
     with pytest.raises(YamlError, match="nesting deeper than 2"):
         yamlio.load_file(path, display="values.yaml", limits=yamlio.Limits(max_depth=2))
+
+
+@pytest.mark.parametrize(("value", "plain"), [("1.2.3", True), ("v1", True), ("1e_3", False), ("yes", False),
+                                               ("0o17", False), ("1_000", False), ("web", True)])
+def test_a_value_stays_plain_only_when_every_reader_sees_a_string(value: str, plain: bool) -> None:
+    assert yamlio.stays_a_string(value) is plain
