@@ -69,7 +69,8 @@ _YAML_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=
 def stays_a_string(value: str) -> bool:
     """True when ``value`` written plain reads back as a string under YAML 1.1 (Helm), 1.2 and
     go-yaml v2 (Kubernetes, and this module's own reading)."""
-    return scalars.plain_tag(value) == STR and all(str(r.resolve(ScalarNode, value, (True, False))) == STR for r in _YAML_RESOLVERS)
+    return scalars.plain_tag(value) == STR and all(
+        str(r.resolve(ScalarNode, value, (True, False))) == STR for r in _YAML_RESOLVERS)
 
 
 def read_text(path: Path, *, display: str, limits: Limits) -> str:
