@@ -1,4 +1,5 @@
-"""Write plain data as YAML (generated manifests only: edits to existing files are byte splices)."""
+"""Write plain data as YAML (generated manifests only: edits to existing files are byte splices;
+renders are written canonically by ``canonical``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,3 @@ def dump_all(documents: Iterable[Any]) -> str:
     """``documents`` as a multi-document YAML stream, keys in their given order."""
     return yaml.safe_dump_all(list(documents), sort_keys=False, default_flow_style=False)
 
-
-def dump_canonical(data: Any) -> str:
-    """One document with sorted keys: the same data always gives the same text (for digests, diffs)."""
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
