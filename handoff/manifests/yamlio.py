@@ -292,7 +292,8 @@ class LocatedList(list[Any]):
 
 
 def to_located(node: Node | None) -> Any:
-    """``to_data`` whose mappings and lists are ``LocatedMap``/``LocatedList`` (one parse, lines kept)."""
+    """``to_data`` whose mappings and lists are ``LocatedMap``/``LocatedList`` (one parse, lines kept),
+    merge keys expanded: data for settings files (policies, the reconciler config)."""
     if node is None:
         return None
     if isinstance(node, ScalarNode):
@@ -302,15 +303,33 @@ def to_located(node: Node | None) -> Any:
         items.line = node.start_mark.line + 1
         items.item_lines = [item.start_mark.line + 1 for item in node.value]
         return items
+    if not isinstance(node, MappingNode):
+        return None
     mapping = LocatedMap()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
-    for key, value in node.value:
+    for key, value in _merged_pairs(node):
         k = to_data(key)
         name = k if isinstance(k, str) else scalars.json_key(k)
         mapping[name] = to_located(value)
         mapping.key_lines[name] = key.start_mark.line + 1
     return mapping
+
+
+def _merged_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
+    """The mapping's pairs with ``<<`` merge keys expanded as go-yaml (and PyYAML) do: merged pairs
+    first, earlier sources and the mapping's own keys winning (later assignments override)."""
+    merged: list[tuple[Node, Node]] = []
+    own: list[tuple[Node, Node]] = []
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and tag_of(key) == scalars.MERGE and key.style is None:
+            sources = value.value if isinstance(value, SequenceNode) else [value]
+            for source in reversed(sources):
+                if isinstance(source, MappingNode):
+                    merged.extend(_merged_pairs(source))
+        else:
+            own.append((key, value))
+    return merged + own if merged else own
 
 
 def line_of(data: Any, key: str | int | None = None) -> int | None:

@@ -190,3 +190,13 @@ def test_a_file_accepted_under_wide_limits_is_still_checked_under_narrow_ones(tm
                                                ("0o17", False), ("1_000", False), ("web", True)])
 def test_a_value_stays_plain_only_when_every_reader_sees_a_string(value: str, plain: bool) -> None:
     assert yamlio.stays_a_string(value) is plain
+
+
+def test_located_data_expands_merge_keys_as_the_manifest_loader_does() -> None:
+    text = ("base: &b {x: 1, w: 1}\nother: &o {w: 2, z: 2}\n"
+            "m:\n  <<: [*b, *o]\n  z: 3\n  k: on\n")
+    (document,) = yamlio.compose_all(text, display="t", limits=yamlio.Limits())
+    located = yamlio.to_located(document)
+    (loaded,) = yamldocs.load_exact(text, "t").docs
+    assert located == loaded.data == {**loaded.data, "m": {"x": 1, "w": 1, "z": 3, "k": True}}
+    assert yamlio.line_of(located["m"], "z") == 5 and yamlio.line_of(located["m"], "x") == 1
