@@ -108,15 +108,20 @@ class _Loader(yaml.CSafeLoader):
         return result
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
         self.flatten_mapping(node)
+        merged = len(node.value) - own  # flatten puts the merged pairs first
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        written: set[Any] = set()  # keys written in this mapping: overriding a merged key is the point of <<
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
                 key = json_key(key)
-            if key in mapping:
-                mark = key_node.start_mark
-                self.duplicates.append((key, mark.line + 1, mark.column + 1))
+            if index >= merged:
+                if key in written:
+                    mark = key_node.start_mark
+                    self.duplicates.append((key, mark.line + 1, mark.column + 1))
+                written.add(key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 

@@ -241,3 +241,10 @@ def test_the_fast_path_keeps_deep_but_legal_texts() -> None:
     fast = fastyaml.fast_documents(text)
     assert fast is not None
     assert repr(fast) == repr([(d.data, d.line, d.index) for d in yamldocs.load_exact(text, "t").docs])
+
+
+def test_overriding_a_merged_key_is_not_a_duplicate_but_writing_a_key_twice_is() -> None:
+    merged = yamldocs.load_exact("base: &b {x: 1, w: 1}\nm:\n  <<: *b\n  x: 2\n", "t.yaml")
+    assert not merged.findings and merged.docs[0].data["m"] == {"x": 2, "w": 1}
+    twice = yamldocs.load_exact("base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n  z: 3\n", "t.yaml")
+    assert [(f.rule, f.line) for f in twice.findings] == [("yaml/duplicate-key", 5)]
