@@ -14,8 +14,8 @@ import click
 from handoff.cli.policy import policy_options
 from handoff.config import CONFIG_NAME, Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
+from handoff.manifests.plain import gc_paused
 from handoff.policy.params import parse_param_flags
-from handoff.render.plain import gc_paused
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
 from handoff.workflows.plan import (

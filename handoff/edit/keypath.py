@@ -10,9 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.errors import EditError
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 _PART = re.compile(r"(?P<name>[^.\[\]]+)?(?P<selectors>(?:\[[^\]]+\])*)")
 _SELECTOR = re.compile(r"\[([^\]]+)\]")

@@ -13,10 +13,9 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.errors import EditError, HandoffError
 from handoff.imageref import parse
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 PATTERN = re.compile(
     r"#\s*handoff:(?P<field>image|tag|digest|name)\s+(?P<app>[A-Za-z0-9][\w.-]*)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.config import Target
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
@@ -12,6 +10,7 @@ from handoff.edit.markers import MarkedFile
 from handoff.errors import EditError, ImageNotDeclared, ImageRefError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 
 def read_target(editor: FileEditor, target: Target, app: str, env: str | None, *,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.config import Target
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
@@ -14,6 +12,7 @@ from handoff.edit.model import Change
 from handoff.errors import EditError
 from handoff.imageref import ImageRef
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 _POD_SPEC = {
     "Pod": ("spec",),

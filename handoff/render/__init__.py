@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handoff.errors import ConfigError, PathEscapeError
-from handoff.manifests.model import RenderedObject
-from handoff.render.base import Renderer, RenderResult, RenderSource
+from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.plain import combine
+from handoff.render.base import Renderer, RenderSource
 from handoff.render.determinism import check_determinism
 from handoff.render.helm import HelmRenderer
 from handoff.render.kustomize import KustomizeRenderer, kustomization_file
-from handoff.render.plain import PlainRenderer, combine
+from handoff.render.plain import PlainRenderer
 
 if TYPE_CHECKING:
     from handoff.config import Config

@@ -6,7 +6,7 @@ A custom resource needs every CRD of the tree, which no single chunk has, so the
 finds the CRDs: only files whose text could hold one are parsed (each distinct text once: replicated
 environments repeat the same CRD files). Workers are then forked with the schema definitions and
 the CRD index loaded, so they inherit them. The report is identical to
-``validate(render_paths(...))``: parse findings in file order, then each object's findings in
+``validate(load_trees(...))``: parse findings in file order, then each object's findings in
 object order.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +23,16 @@ from typing import Any
 
 from handoff.errors import HandoffError, UsageError
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.plain import (
+    gc_paused,
+    load_files,
+    load_trees,
+    named_manifests,
+    objects_from_loaded,
+    read_text,
+    text_reader,
+)
 from handoff.manifests.yamldocs import FilePositions, load_documents
-from handoff.render import render_paths
-from handoff.render.plain import gc_paused, load_files, named_manifests, objects_from_loaded, read_text
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate import ExtraCheck, validate, worst
 from handoff.validate.builtin import _Resolver, check_object
@@ -76,7 +83,7 @@ def worker_count(files: int, jobs: int | None) -> int:
 def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOptions,
                          jobs: int | None = None,
                          per_object_check: ExtraCheck | None = None) -> ValidationReport:
-    """``validate(render_paths(paths, repo=repo), engine="builtin", extra_checks=[per_object_check])``
+    """``validate(load_trees(paths, repo), engine="builtin", extra_checks=[per_object_check])``
     for plain manifest trees, with parsing, schema checks and the extra check spread over ``jobs``
     processes (None: auto, see ``worker_count``). The caller guarantees that ``per_object_check``
     gives the same findings, in order, when called on consecutive batches of the objects."""
@@ -84,7 +91,7 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
     workers = worker_count(len(named), jobs)
     if workers <= 1:
         checks = [per_object_check] if per_object_check is not None else []
-        return validate(render_paths(list(paths), repo=repo), schema_options=options, engine="builtin",
+        return validate(load_trees(paths, repo), schema_options=options, engine="builtin",
                         extra_checks=checks)
     kubernetes_schemas(options.kubernetes_version, options.strict).preload()  # inherited by the workers
     size = max(1, -(-len(named) // (workers * _CHUNKS_PER_WORKER)))
@@ -140,7 +147,7 @@ def _check_worker_chunk(chunk: list[tuple[str, str]]) -> _ChunkResult:
     objects: list[RenderedObject] = []
     with gc_paused():
         for (path, file), loaded in zip(chunk, load_files(chunk), strict=True):
-            rendered = objects_from_loaded(loaded, file, FilePositions(_reader(path, file)))
+            rendered = objects_from_loaded(loaded, file, FilePositions(text_reader(path, file)))
             parse_findings.extend(rendered.findings)
             objects.extend(rendered.objects)
             for obj in rendered.objects:
@@ -148,10 +155,6 @@ def _check_worker_chunk(chunk: list[tuple[str, str]]) -> _ChunkResult:
                 checked.append((result, tuple(found)))
         extra = check(objects) if callable(check) else ValidationReport()
     return _ChunkResult(tuple(parse_findings), tuple(checked), extra)
-
-
-def _reader(path: str, file: str) -> Callable[[], str]:
-    return lambda: read_text(path, file)
 
 
 __all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "configured_jobs", "tree_crds", "validate_plain_paths",
