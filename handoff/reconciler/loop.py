@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.config import load_config
-from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
@@ -30,6 +30,7 @@ from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ord
 from handoff.reconciler.source import Checkout, GitSource
 from handoff.render import render_env, render_path
 from handoff.report.model import ObjectRef, Severity
+from handoff.retry import RetryPolicy
 from handoff.validate import SchemaOptions, validate
 
 log = logging.getLogger("handoff.reconciler")
@@ -74,8 +75,11 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     """Render and validate with the same code as ``handoff validate``; any ERROR finding makes the
     revision invalid. Schemas missing for custom kinds are left to the API server's dry-run."""
     root = checkout.root.resolve()
-    path = (root / source.path).resolve()
-    if not path.is_relative_to(root) or not path.exists():
+    try:
+        path = resolve_inside(root, source.path, key=f"sources.{source.name}.path")
+    except PathEscapeError as e:
+        raise RenderError(f"source {source.name}: revision {checkout.revision[:12]}: {e}") from e
+    if not path.exists():
         raise RenderError(f"source {source.name}: path {source.path!r} not found in revision "
                           f"{checkout.revision[:12]}")
     config = load_config(root)
@@ -100,6 +104,13 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
     return [dict(o.obj) for o in result.objects]
+
+
+def _pass_backoff(source: Source) -> RetryPolicy:
+    """After failed passes: 1 s, 2 s, 4 s … up to five intervals (at most 5 minutes), with a little
+    jitter so sources failing together (one git server down) do not retry in lockstep. A controller
+    never gives up, so only the backoff curve is used, not the attempt count."""
+    return RetryPolicy(base_delay=1.0, max_delay=min(max(source.interval * 5, 1.0), _MAX_BACKOFF), jitter=0.1)
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -321,7 +332,7 @@ class Reconciler:
         else:
             m.errors.labels(source.name, r.error_kind or "unknown").inc()
             state.failures += 1
-            delay = min(2.0 ** (state.failures - 1), max(source.interval * 5, 1.0), _MAX_BACKOFF)
+            delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
             r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
                                                                f"retrying in {delay:.0f}s)"})
