@@ -43,6 +43,7 @@ class Environment:
     branch: str | None = None
     render: RenderSpec | None = None
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    promote_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Target:
     name: str | None = None
     kind: str | None = None
     container: str | None = None
+    volume: str | None = None  # manifest: an image volume (`volumes[name=…].image.reference`)
+    document: int | Mapping[str, str] | None = None  # helm: the document of a multi-document file
+    format: str = "tag"  # helm: "tag@digest" when the tag key holds both (Bitnami style)
     key: str = ""
     line: int = 0
 
@@ -226,6 +230,10 @@ def _envs(value: Any) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _document(raw: Any) -> int | Mapping[str, str] | None:
+    return raw if raw is None or isinstance(raw, int) else MappingProxyType(dict(raw))
+
+
 def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Config:
     environments = {
         name: Environment(
@@ -233,6 +241,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
             branch=spec.get("branch"),
             render=_render(spec.get("render")),
             params=MappingProxyType(dict(spec.get("params") or {})),
+            promote_only=bool(spec.get("promote_only", False)),
         )
         for name, spec in (data.get("environments") or {}).items()
         for spec in [spec or {}]
@@ -258,7 +267,8 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
                 type=raw["type"], path=raw["path"], envs=envs,
                 repository=raw.get("repository"), tag=raw.get("tag"), digest=raw.get("digest"),
                 registry=raw.get("registry"), image=raw.get("image"), name=raw.get("name"),
-                kind=raw.get("kind"), container=raw.get("container"),
+                kind=raw.get("kind"), container=raw.get("container"), volume=raw.get("volume"),
+                document=_document(raw.get("document")), format=raw.get("format", "tag"),
                 key=key, line=_line_for(lines, key) or 0,
             ))
         apps[app_name] = App(name=app_name, image=image, targets=tuple(targets))

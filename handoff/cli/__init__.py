@@ -22,6 +22,7 @@ from handoff.redact import RedactingFilter, redact
 # name -> "module:attribute". Imported lazily so `handoff --version` stays fast.
 COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
+    "plan": "handoff.cli.plan:plan",
     "policy": "handoff.cli.policy:policy",
     "propose": "handoff.cli.propose:propose",
     "promote": "handoff.cli.promote:promote",
