@@ -37,8 +37,11 @@ NETWORK_RETRY = RetryPolicy(attempts=4, base_delay=0.5, max_delay=8.0)
 # A forge's git front end answering 5xx or dropping the connection mid-pack is common and short-lived.
 _TRANSIENT = re.compile(r"returned error: 5\d\d|HTTP 5\d\d|RPC failed|early EOF|unexpected disconnect|"
                         r"remote end hung up|Connection reset|Operation timed out", re.IGNORECASE)
-# The job's SSH client and key stay the job's (a CI job's deploy key); nothing else named GIT_* is inherited.
-_INHERITED = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT"})
+# The job's SSH client and key stay the job's (a CI job's deploy key), and git's trace2 logs, which record
+# commands and timings but never headers (unlike GIT_TRACE_CURL; GIT_TRACE2_CONFIG_PARAMS/ENV_VARS, which
+# could print our config or environment, stay out). Nothing else named GIT_* is inherited.
+_INHERITED = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_TRACE2", "GIT_TRACE2_EVENT",
+                        "GIT_TRACE2_PERF", "GIT_TRACE2_BRIEF", "GIT_TRACE2_EVENT_NESTING"})
 # What a commit-signing job keeps from its own git config (``git config --global user.signingkey``).
 _SIGNING_KEYS = re.compile(r"^(user\.signingkey|gpg\.([a-z0-9]+\.)?program|gpg\.ssh\.defaultkeycommand)$")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handoff.errors import GitError
+from handoff.git.command import git_environment
 from handoff.git.repo import GitAuth, Repo
 from handoff.retry import RetryPolicy
 from tests.harness.git_server import GitServer
@@ -105,3 +106,17 @@ def test_no_credential_helper_or_global_config_is_consulted(git_server: GitServe
     assert any(r.path.startswith("/private.git/") for r in git_server.logged)  # no insteadOf rewrite
     with_auth = _repo(git_server, url, tmp_path / "second", [])
     assert set(with_auth.remote_heads("main")) == {"main"}
+
+
+def test_only_the_ssh_client_and_trace2_logs_are_inherited(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GIT_TRACE_CURL", "GIT_TRACE2_CONFIG_PARAMS", "GIT_TRACE2_ENV_VARS", "GIT_DIR", "GIT_CONFIG_COUNT"):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i deploy_key")
+    monkeypatch.setenv("GIT_TRACE2_EVENT", "/tmp/trace.json")
+    env = git_environment(auth=GitAuth("bot", "s3cret-value"))
+    assert env["GIT_SSH_COMMAND"] == "ssh -i deploy_key" and env["GIT_TRACE2_EVENT"] == "/tmp/trace.json"
+    assert not {"GIT_TRACE_CURL", "GIT_TRACE2_CONFIG_PARAMS", "GIT_TRACE2_ENV_VARS", "GIT_DIR"} & set(env)
+    assert (env["GIT_CONFIG_NOSYSTEM"], env["GIT_CONFIG_GLOBAL"], env["GIT_TERMINAL_PROMPT"]) == ("1", "/dev/null", "0")
+    config = {env[f"GIT_CONFIG_KEY_{i}"]: env[f"GIT_CONFIG_VALUE_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))}
+    assert config["credential.helper"] == "" and config["http.extraHeader"].startswith("Authorization: Basic ")
+    assert "s3cret-value" not in " ".join(env.values())
