@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handoff.errors import GitError
-from handoff.git.command import DEFAULT_TIMEOUT, NETWORK_RETRY, Git, GitAuth, git_environment
+from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
 from handoff.reconciler.config import Source
 from handoff.redact import redact
 from handoff.retry import RetryPolicy
 from handoff.toolrun import Finished
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# One try per pass: the loop retries whole passes under the same policy's backoff (``loop._pass_backoff``)
+# and reports each failure in the status; retrying inside a pass too would multiply the two.
+ONE_TRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class GitSource:
     """One source's local shallow clone under ``workdir``."""
 
     def __init__(self, source: Source, workdir: Path, *, timeout: float = DEFAULT_TIMEOUT,
-                 network_retry: RetryPolicy = NETWORK_RETRY) -> None:
+                 network_retry: RetryPolicy = ONE_TRY) -> None:
         self.source = source
         self.dir = workdir / source.name
         self._git = Git(self.dir, git_env(source), timeout=timeout, network_retry=network_retry,

@@ -90,6 +90,14 @@ def _served_source(git_server: GitServer, tmp_path: Path, **kw: Any) -> GitSourc
     return GitSource(source, tmp_path / "cache", **kw)
 
 
+def test_a_pass_tries_once_and_leaves_retrying_to_the_loop(git_server: GitServer, tmp_path: Path) -> None:
+    src = _served_source(git_server, tmp_path)
+    git_server.fail_next(1, status=503)
+    with pytest.raises(GitError, match=r"git ls-remote failed for source web: .*503"):
+        src.remote_revision()
+    assert len(src.remote_revision()) == 40
+
+
 def test_the_source_goes_through_the_one_wrapper_retrying_server_errors(git_server: GitServer,
                                                                         tmp_path: Path) -> None:
     sleeps: list[float] = []
