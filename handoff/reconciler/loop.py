@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.config import load_config
-from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
@@ -28,6 +28,7 @@ from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
 from handoff.reconciler.source import Checkout, GitSource
 from handoff.report.model import ObjectRef, Severity
+from handoff.retry import RetryPolicy
 from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
@@ -73,8 +74,11 @@ def plan_source(source: Source, checkout: Checkout) -> Plan:
     version, missing schemas are findings, the config's policies and waivers, the environment's
     params): ``renderer: env`` is exactly the plan the PR for that environment showed."""
     root = checkout.root.resolve()
-    path = (root / source.path).resolve()
-    if not path.is_relative_to(root) or not path.exists():
+    try:
+        path = resolve_inside(root, source.path, key=f"sources.{source.name}.path")
+    except PathEscapeError as e:
+        raise RenderError(f"source {source.name}: revision {checkout.revision[:12]}: {e}") from e
+    if not path.exists():
         raise RenderError(f"source {source.name}: path {source.path!r} not found in revision "
                           f"{checkout.revision[:12]}")
     config = load_config(root)
@@ -99,6 +103,13 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
     return [dict(o.obj) for o in plan.objects]
+
+
+def _pass_backoff(source: Source) -> RetryPolicy:
+    """After failed passes: 1 s, 2 s, 4 s … up to five intervals (at most 5 minutes), with a little
+    jitter so sources failing together (one git server down) do not retry in lockstep. A controller
+    never gives up, so only the backoff curve is used, not the attempt count."""
+    return RetryPolicy(base_delay=1.0, max_delay=min(max(source.interval * 5, 1.0), _MAX_BACKOFF), jitter=0.1)
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -320,7 +331,7 @@ class Reconciler:
         else:
             m.errors.labels(source.name, r.error_kind or "unknown").inc()
             state.failures += 1
-            delay = min(2.0 ** (state.failures - 1), max(source.interval * 5, 1.0), _MAX_BACKOFF)
+            delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
             r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
                                                                f"retrying in {delay:.0f}s)"})
