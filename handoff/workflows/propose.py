@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import difflib
 import logging
-import random
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -34,6 +32,7 @@ from handoff.registry import digest_resolver
 from handoff.render import render_env
 from handoff.report.model import ValidationReport
 from handoff.report.writers.markdown import findings_table
+from handoff.retry import RetryPolicy, TemporaryError, retry_counted
 from handoff.versions import is_downgrade
 from handoff.workflows.branches import rolling_branch
 from handoff.workflows.plan import Plan, plan_env
@@ -164,8 +163,13 @@ class ProposeResult:
         }
 
 
-class _Retry(Exception):
+class _Retry(TemporaryError):
     """Somebody moved the branch under us: fetch again and redo the edit."""
+
+    log_level = logging.INFO
+
+    def giving_up(self, what: str, attempts: int) -> HandoffError:
+        return GitError(f"{what} still rejected after {attempts} attempts: {self.message}")
 
 
 def propose(opts: ProposeOptions, *, editor: Editor | None = None,
@@ -263,18 +267,10 @@ class _Run:
         if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
             raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
                              f"not {self.opts.forge}; use --sign gpg or ssh")
-        for attempt in range(1, self.opts.max_attempts + 1):
-            try:
-                result = self._attempt(base, branch, forge)
-                return replace(result, attempts=attempt)
-            except _Retry as why:
-                if attempt == self.opts.max_attempts:
-                    raise GitError(f"push to {branch} still rejected after {attempt} attempts: {why}",
-                                   ) from None
-                delay = random.uniform(0, min(self.opts.max_backoff, self.opts.backoff * 2 ** attempt))  # noqa: S311
-                log.info("push to %s rejected (%s); retrying in %.2fs", branch, why, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        policy = RetryPolicy(attempts=self.opts.max_attempts, base_delay=2 * self.opts.backoff,
+                             max_delay=self.opts.max_backoff)  # full jitter: racing jobs spread out
+        return retry_counted(lambda attempt: replace(self._attempt(base, branch, forge), attempts=attempt),
+                             policy, what=f"push to {branch}")
 
     def _attempt(self, base: str, branch: str, forge: Forge | None) -> ProposeResult:
         repo = self.repo
