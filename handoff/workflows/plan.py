@@ -14,7 +14,7 @@ from handoff.errors import HandoffError
 from handoff.manifests.model import RenderedObject
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.render import render_env
-from handoff.report.model import ValidationReport
+from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.validate import SchemaOptions, validate
 from handoff.workflows.propose import Validation
 
@@ -31,7 +31,10 @@ def validate_env(repo: Path, config: Config, env: str) -> Validation:
                           schema_options=SchemaOptions(kubernetes_version=config.kubernetes_version),
                           extra_checks=[policies])
     except HandoffError as e:
-        return Validation("failed", None, f"Validation could not run: `{e}`")
+        # the cause travels as a finding too, so CI annotations, JUnit and the JSON report carry it
+        cause = Finding("could-not-validate", Severity.ERROR, str(e), e.file or "", e.line or 1)
+        return Validation("failed", ValidationReport(findings=(cause,)), f"Validation could not run: `{e}`",
+                          error=str(e))
     text = canonical_yaml(rendered.objects)
     if report.failed():
         return Validation("failed", report, markdown(report, "failed"), rendered=text)

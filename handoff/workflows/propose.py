@@ -59,6 +59,7 @@ class Validation:
     report: ValidationReport | None = None
     markdown: str = ""
     rendered: str = ""  # the env's render after the edit, as canonical YAML (for the rendered diff)
+    error: str = ""  # why validation could not run at all (then ``report`` holds it as one finding)
 
 
 Validator = Callable[[Path, "Config | None", str], Validation]
@@ -110,6 +111,9 @@ class ProposeResult:
     attempts: int = 1
     report: ValidationReport | None = None
     diff: str = ""
+    error: str = ""  # why nothing was proposed, in one line (empty on success)
+    title: str = ""  # the proposal's title and body as sent (or, with dry_run, as they would be)
+    body: str = ""
 
     @property
     def failed(self) -> bool:
@@ -195,9 +199,9 @@ class _Run:
         base, config = self._base_and_config()
         branch = base if self.opts.mode == "direct" else self._branch_name(config)
         forge = None
-        if self.opts.mode == "pr" or self.opts.sign == "api":
+        if not self.opts.dry_run and (self.opts.mode == "pr" or self.opts.sign == "api"):
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
-        if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
+        if self.opts.sign == "api" and not self.opts.dry_run and not isinstance(forge, ApiCommitter):
             raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
                              f"not {self.opts.forge}; use --sign gpg or ssh")
         for attempt in range(1, self.opts.max_attempts + 1):
@@ -255,15 +259,19 @@ class _Run:
         values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env)
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
-                           changed_files=outcome.files, message="validation failed; nothing proposed")
+                           changed_files=outcome.files, message="validation failed; nothing proposed",
+                           error=validation_cause(validation))
         request = self._request(config, branch, base, values)
+        if self.opts.dry_run:  # nothing committed, pushed or asked of the forge
+            return self._dry_run(empty, outcome, validation, request, branch_sha)
         if forge is not None:
             self._write_files(forge.branch_files(request, "open"))
         commit_template = templates.DEFAULT_COMMIT
         message = redact(templates.render(commit_template, values))
         head = repo.commit(message, identity=self.identity, sign=self._git_sign())
         done = replace(empty, changed_files=outcome.files, validation=validation.status,
-                       report=validation.report, diff=outcome.diff, head_sha=head)
+                       report=validation.report, diff=outcome.diff, head_sha=head,
+                       title=request.title, body=request.body)
         if self.opts.mode == "direct":
             return self._push_direct(done, head, base, base_sha=base_sha, forge=forge)
         assert forge is not None
@@ -354,6 +362,18 @@ class _Run:
         return replace(done, operation=operation, head_sha=head, pr_number=proposal.number or None,
                        pr_url=proposal.url, message=f"{operation} {what} on {branch}")
 
+    def _dry_run(self, empty: ProposeResult, outcome: EditOutcome, validation: Validation,
+                 request: ProposalRequest, branch_sha: str | None) -> ProposeResult:
+        if self.opts.mode == "direct":
+            operation: Operation = "updated"
+            message = f"dry run: would commit to {request.base}"
+        else:
+            operation = "updated" if branch_sha else "created"
+            message = f"dry run: would {operation[:-1]} the proposal on {request.head} (no forge call made)"
+        return replace(empty, operation=operation, changed_files=outcome.files, validation=validation.status,
+                       report=validation.report, diff=outcome.diff, message=message,
+                       title=request.title, body=request.body)
+
     # -- helpers ----------------------------------------------------------------------------------
     def _git_sign(self) -> str | None:
         return self.opts.sign if self.opts.sign in ("gpg", "ssh") else None
@@ -414,6 +434,17 @@ def _rendered_section(before: str | None, validation: Validation, env: str) -> s
     from handoff.workflows.plan import rendered_diff  # noqa: PLC0415
 
     return rendered_diff(before, validation.rendered, env)
+
+
+def validation_cause(validation: Validation, shown: int = 3) -> str:
+    """One line saying why ``validation`` failed: its error, else its first findings."""
+    if validation.error:
+        return f"validation could not run: {validation.error}"
+    findings = validation.report.findings if validation.report else ()
+    worst = sorted(findings, key=lambda f: -f.severity)[:shown]
+    causes = "; ".join(f"{f.file}:{f.line}: {f.rule}: {f.message}" for f in worst)
+    more = f" (and {len(findings) - shown} more)" if len(findings) > shown else ""
+    return redact(" ".join(f"validation failed: {causes or 'no findings reported'}{more}".splitlines()))
 
 
 def default_validator(repo: Path, config: Config | None, env: str) -> Validation:
