@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from handoff.errors import UsageError
-from handoff.redact import register
+from handoff.redact import redact, register
 from handoff.report import ci_outputs
 from handoff.report.model import Severity
 from handoff.report.writers import WriterOptions
@@ -43,6 +43,8 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
     if report is not None and result is None:
         outputs["validation"] = "failed" if report.failed(Severity.parse(fail_on)) else "passed"
     _, not_annotated = ci_outputs.github_annotations(report)
+    if result is not None and result.error:  # also when there is no report to annotate (a usage error)
+        click.echo(redact("::error title=handoff::" + result.error.replace("%", "%25")))
     if report is not None:
         # Capped annotations, then every finding as a plain log line, then the counts.
         click.echo(write_github(report, WriterOptions()), nl=False)
