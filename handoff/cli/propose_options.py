@@ -184,8 +184,8 @@ def run_and_emit(run: Callable[[], ProposeResult], output: str) -> int:
     except HandoffError as e:
         if output == "json":
             failed = ProposeResult("none", "", message="failed", error=str(e))
-            data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None, "message": failed.message,
-                    "error": failed.error, "report": None}
+            data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None,
+                                    "message": failed.message, "error": failed.error, "report": None}
             click.echo(redact(json.dumps(data, indent=2)))
         raise
     return emit(result, output)
