@@ -161,8 +161,9 @@ run() {
       ;;
     validate)
       validate_args
-      "$handoff" "${args[@]}" --output json --output-file "$workdir/report.json" 2> >(tee "$workdir/stderr" >&2) \
-        || rc=$?
+      # stderr through a file, not a tee process substitution: that would race the read below
+      "$handoff" "${args[@]}" --output json --output-file "$workdir/report.json" 2>"$workdir/stderr" || rc=$?
+      cat "$workdir/stderr" >&2
       if [[ -f "$workdir/report.json" ]]; then
         "$handoff" ci github --report "$workdir/report.json" --fail-on "${HANDOFF_FAIL_ON:-error}" || true
       else

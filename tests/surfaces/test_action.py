@@ -139,6 +139,8 @@ def test_hostile_inputs_are_passed_literally(
     assert (tmp_path / "victim").is_dir()
     # handoff got the whole string as one path argument and said so.
     assert hostile in run.step("run").stderr
+    # no report was written: the cause still reaches the annotations and the job summary
+    assert "does not exist" in run.summary and any("does not exist" in a.message for a in run.annotations)
 
 
 def test_token_is_masked_and_never_printed(
