@@ -11,7 +11,7 @@ import click
 from handoff.errors import UsageError
 from handoff.redact import redact, register
 from handoff.report import ci_outputs
-from handoff.report.model import Severity
+from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.report.writers import WriterOptions
 from handoff.report.writers.github import write_github
 
@@ -65,7 +65,10 @@ def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None) -> int
     result = ci_outputs.parse_propose_result(_read(result_path), str(result_path))
     _write_atomic(dotenv_path, ci_outputs.gitlab_dotenv(result))
     if junit_path is not None:
-        _write_atomic(junit_path, ci_outputs.junit_xml(result.report, "handoff propose"))
+        report = result.report
+        if report is None and result.error:  # e.g. a usage error: the MR's test report shows it as a failure
+            report = ValidationReport(findings=(Finding("handoff-error", Severity.ERROR, result.error, "", 1),))
+        _write_atomic(junit_path, ci_outputs.junit_xml(report, "handoff propose"))
     return 0
 
 

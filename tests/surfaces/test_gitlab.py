@@ -195,3 +195,19 @@ def test_a_failing_propose_puts_its_cause_in_the_log_and_dotenv(tmp_path: Path, 
     assert "manifests-missing" in dotenv["HANDOFF_ERROR"]
     junit = (project / "handoff-junit.xml").read_text()
     assert "could-not-validate" in junit and "manifests-missing" in junit
+
+
+def test_a_usage_error_reaches_dotenv_and_junit(tmp_path: Path, git_server: Any) -> None:
+    url = git_server.create_repo("config", dict(FILES))
+    _, job = _job({"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+                   "config-repo": url, "forge": "gitlab", "git-username": git_server.username})
+    project = tmp_path / "project"
+    project.mkdir()
+    # no project access token, and the predefined CI_JOB_TOKEN is not the config repo's
+    proc = run_job(job, project, _env(tmp_path))
+    assert proc.returncode != 0
+    dotenv = dict(line.split("=", 1) for line in (project / "handoff.env").read_text().splitlines())
+    assert dotenv["HANDOFF_ERROR"] and dotenv["HANDOFF_ERROR"] in proc.stderr
+    junit = (project / "handoff-junit.xml").read_text()
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(junit)
+    assert "<failure" in junit and "handoff-error" in junit
