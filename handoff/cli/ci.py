@@ -67,7 +67,8 @@ def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None) -> int
     if junit_path is not None:
         report = result.report
         if report is None and result.error:  # e.g. a usage error: the MR's test report shows it as a failure
-            report = ValidationReport(findings=(Finding("handoff-error", Severity.ERROR, result.error, "", 1),))
+            cause = Finding("handoff-error", Severity.ERROR, result.error, "", 1)
+            report = ValidationReport(findings=(cause,))
         _write_atomic(junit_path, ci_outputs.junit_xml(report, "handoff propose"))
     return 0
 
