@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The composite action's steps. Inputs arrive only as HANDOFF_* environment variables (mapped in
 # action.yml), are always quoted, and reach handoff as separate argv entries: never evaluated.
+#
+# Portable to the three runner families: bash 3.2 (macOS /bin/bash: no ${x,,}, no mapfile), no GNU-only
+# flags (base64 -w0, sha256sum), venv scripts in bin/ or Scripts/ (Windows).
 set -euo pipefail
 
 action_root() {
@@ -8,25 +11,75 @@ action_root() {
   (cd "$GITHUB_ACTION_PATH/../.." && pwd)
 }
 
+python_cmd() {
+  # setup-python's interpreter; python3 when run outside the action (the tests' runner has no setup-python).
+  if [[ -n "${HANDOFF_PYTHON:-}" ]]; then printf '%s' "$HANDOFF_PYTHON"; else command -v python3; fi
+}
+
+check_platform() {
+  case "${RUNNER_OS:-Linux}" in
+    Linux | macOS | Windows) ;;
+    *)
+      echo "::error title=handoff::unsupported runner OS '${RUNNER_OS}': this action runs on Linux, macOS and Windows runners"
+      exit 2
+      ;;
+  esac
+  if ! "$(python_cmd)" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "::error title=handoff::handoff needs Python 3.11 or newer; $("$(python_cmd)" --version 2>&1) found"
+    exit 2
+  fi
+}
+
+venv_bin() {
+  # A Windows venv keeps its executables in Scripts/, everything else in bin/.
+  if [[ "${RUNNER_OS:-Linux}" == Windows ]]; then printf '%s/Scripts' "$HANDOFF_VENV"; else printf '%s/bin' "$HANDOFF_VENV"; fi
+}
+
+digest() {
+  # sha256 of stdin, first 16 hex digits (no sha256sum on macOS, no shasum on Windows: python is on all).
+  "$(python_cmd)" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])'
+}
+
+tree_digest() {
+  # The content of pyproject.toml and handoff/ (tags move: key the cache on the content, not the ref).
+  "$(python_cmd)" - "$1" <<'PY'
+import hashlib, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+files = [root / "pyproject.toml", *sorted(p for p in (root / "handoff").rglob("*") if p.is_file())]
+h = hashlib.sha256()
+for f in files:
+    if "__pycache__" not in f.parts:
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+print(h.hexdigest()[:16])
+PY
+}
+
+distribution_name() {
+  # The PyPI name lives in pyproject.toml only, so a rename needs no change here.
+  "$(python_cmd)" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["name"])' \
+    "$1/pyproject.toml"
+}
+
 prepare() {
-  local requirement source_id python_version key venv_root
+  check_platform
+  local requirement source_id python_version key venv_root root
+  root=$(action_root)
+  # forge: PyGithub/python-gitlab; schemas: the offline schema engine validate needs (without it propose
+  # fails with "no schema engine"). pip only warns about an extra a newer pyproject no longer declares.
+  local extras="[forge,schemas]"
   if [[ -n "${HANDOFF_PIP_SPEC:-}" ]]; then
     requirement=$HANDOFF_PIP_SPEC
     source_id=$HANDOFF_PIP_SPEC
   elif [[ -n "${HANDOFF_VERSION:-}" ]]; then
-    requirement="handoff[forge]==${HANDOFF_VERSION#v}"
+    requirement="$(distribution_name "$root")${extras}==${HANDOFF_VERSION#v}"
     source_id=$requirement
   else
     # The CLI that matches the action ref is the one in the action's own checkout.
-    local root
-    root=$(action_root)
-    requirement="${root}[forge]"
-    # Tags move (v1 -> newer commit): key the cache on the content, not on the path.
-    source_id=$(cd "$root" && find -L pyproject.toml handoff -type f ! -path '*/__pycache__/*' -print0 \
-      | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    requirement="${root}${extras}"
+    source_id=$(tree_digest "$root")
   fi
-  python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-  key="handoff-venv-${RUNNER_OS:-Linux}-${RUNNER_ARCH:-X64}-py${python_version}-$(printf '%s' "$source_id" | sha256sum | cut -c1-16)"
+  python_version=$("$(python_cmd)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  key="handoff-venv-${RUNNER_OS:-Linux}-${RUNNER_ARCH:-X64}-py${python_version}-$(printf '%s' "$source_id" | digest)"
   venv_root=${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}
   {
     printf 'venv=%s\n' "$venv_root/handoff/$key"
@@ -36,21 +89,27 @@ prepare() {
 }
 
 install() {
-  python3 -m venv "$HANDOFF_VENV"
-  "$HANDOFF_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$HANDOFF_PIP_REQUIREMENT"
-  "$HANDOFF_VENV/bin/handoff" --version
+  "$(python_cmd)" -m venv "$HANDOFF_VENV"
+  local bin
+  bin=$(venv_bin)
+  "$bin/python" -m pip install --quiet --disable-pip-version-check "$HANDOFF_PIP_REQUIREMENT"
+  "$bin/handoff" --version
 }
 
 is_true() {
-  [[ "${1,,}" == "true" ]]
+  case "${1:-}" in [Tt][Rr][Uu][Ee]) return 0 ;; *) return 1 ;; esac
+}
+
+basic_auth() {
+  printf '%s:%s' "$1" "$2" | base64 | tr -d '\r\n'
 }
 
 mask_token() {
   [[ -n "${HANDOFF_TOKEN:-}" ]] || return 0
   echo "::add-mask::$HANDOFF_TOKEN"
   # Derived forms a library might print: the basic-auth header value git and forges use.
-  echo "::add-mask::$(printf 'x-access-token:%s' "$HANDOFF_TOKEN" | base64 -w0)"
-  echo "::add-mask::$(printf 'oauth2:%s' "$HANDOFF_TOKEN" | base64 -w0)"
+  echo "::add-mask::$(basic_auth x-access-token "$HANDOFF_TOKEN")"
+  echo "::add-mask::$(basic_auth oauth2 "$HANDOFF_TOKEN")"
 }
 
 propose_args() {
@@ -68,28 +127,53 @@ propose_args() {
   [[ -z "${HANDOFF_ON_INVALID:-}" ]] || args+=(--on-invalid "$HANDOFF_ON_INVALID")
   [[ -z "${HANDOFF_LABELS:-}" ]] || args+=(--labels "$HANDOFF_LABELS")
   [[ -z "${HANDOFF_REVIEWERS:-}" ]] || args+=(--reviewers "$HANDOFF_REVIEWERS")
+  # Only the variable's name goes into argv; with no token input handoff reads GITHUB_TOKEN/GH_TOKEN itself.
   [[ -z "${HANDOFF_TOKEN:-}" ]] || args+=(--token-env HANDOFF_TOKEN)
   [[ -z "${HANDOFF_GIT_USERNAME:-}" ]] || args+=(--git-username "$HANDOFF_GIT_USERNAME")
   ! is_true "${HANDOFF_DRAFT:-false}" || args+=(--draft)
   ! is_true "${HANDOFF_AUTO_MERGE:-false}" || args+=(--auto-merge)
-  [[ -z "${HANDOFF_SIGN:-}" || "${HANDOFF_SIGN,,}" == false ]] || args+=(--sign "$HANDOFF_SIGN")
+  [[ -z "${HANDOFF_SIGN:-}" ]] || [[ "$HANDOFF_SIGN" == [Ff][Aa][Ll][Ss][Ee] ]] || args+=(--sign "$HANDOFF_SIGN")
   ! is_true "${HANDOFF_DRY_RUN:-false}" || args+=(--dry-run)
 }
 
+validate_args() {
+  # The PR check's form: in a config repo (a .handoff.yaml at PATH) `handoff validate` with no path
+  # validates every environment's render with its params; elsewhere PATH's plain manifests.
+  if [[ -f "$HANDOFF_PATH/.handoff.yaml" ]]; then
+    args=(validate --config-repo "$HANDOFF_PATH")
+  else
+    args=(validate "$HANDOFF_PATH")
+  fi
+  args+=(--fail-on "${HANDOFF_FAIL_ON:-error}")
+}
+
 run() {
-  local handoff="$HANDOFF_VENV/bin/handoff" workdir rc=0
+  local handoff workdir rc=0
+  handoff="$(venv_bin)/handoff"
   workdir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/handoff.XXXXXX")
   mask_token
   case "${HANDOFF_COMMAND:-propose}" in
     propose)
       propose_args
-      "$handoff" "${args[@]}" >"$workdir/result.json" || rc=$?
+      # `handoff ci github` writes the step outputs, once, under the action's names: not propose itself.
+      GITHUB_OUTPUT="" "$handoff" "${args[@]}" >"$workdir/result.json" || rc=$?
       "$handoff" ci github --result "$workdir/result.json" --fail-on "${HANDOFF_FAIL_ON:-error}" || true
       ;;
     validate)
-      "$handoff" validate "$HANDOFF_PATH" --fail-on "${HANDOFF_FAIL_ON:-error}" --output json \
-        --output-file "$workdir/report.json" || rc=$?
-      "$handoff" ci github --report "$workdir/report.json" --fail-on "${HANDOFF_FAIL_ON:-error}" || true
+      validate_args
+      # stderr through a file, not a tee process substitution: that would race the read below
+      "$handoff" "${args[@]}" --output json --output-file "$workdir/report.json" 2>"$workdir/stderr" || rc=$?
+      cat "$workdir/stderr" >&2
+      if [[ -f "$workdir/report.json" ]]; then
+        "$handoff" ci github --report "$workdir/report.json" --fail-on "${HANDOFF_FAIL_ON:-error}" || true
+      else
+        # No report: the cause is handoff's own error line; put it in the annotation and the summary.
+        local cause
+        cause=$(tr -d '\r' <"$workdir/stderr" | grep -v '^$' | tail -n 1 || true)
+        echo "::error title=handoff::${cause//%/%25}"
+        printf '## handoff\n\n`handoff validate` failed (exit %s):\n\n```\n%s\n```\n' "$rc" "$cause" \
+          >>"${GITHUB_STEP_SUMMARY:-/dev/null}"
+      fi
       ;;
     *)
       echo "::error title=handoff::unknown command (choose propose or validate)"

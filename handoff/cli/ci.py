@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from handoff.errors import UsageError
-from handoff.redact import register
+from handoff.redact import redact, register
 from handoff.report import ci_outputs
-from handoff.report.model import Severity
+from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.report.writers import WriterOptions
 from handoff.report.writers.github import write_github
 
@@ -43,6 +43,8 @@ def github(result_path: Path | None, report_path: Path | None, fail_on: str) -> 
     if report is not None and result is None:
         outputs["validation"] = "failed" if report.failed(Severity.parse(fail_on)) else "passed"
     _, not_annotated = ci_outputs.github_annotations(report)
+    if result is not None and result.error:  # also when there is no report to annotate (a usage error)
+        click.echo(redact("::error title=handoff::" + result.error.replace("%", "%25")))
     if report is not None:
         # Capped annotations, then every finding as a plain log line, then the counts.
         click.echo(write_github(report, WriterOptions()), nl=False)
@@ -63,7 +65,11 @@ def gitlab(result_path: Path, dotenv_path: Path, junit_path: Path | None) -> int
     result = ci_outputs.parse_propose_result(_read(result_path), str(result_path))
     _write_atomic(dotenv_path, ci_outputs.gitlab_dotenv(result))
     if junit_path is not None:
-        _write_atomic(junit_path, ci_outputs.junit_xml(result.report, "handoff propose"))
+        report = result.report
+        if report is None and result.error:  # e.g. a usage error: the MR's test report shows it as a failure
+            cause = Finding("handoff-error", Severity.ERROR, result.error, "", 1)
+            report = ValidationReport(findings=(cause,))
+        _write_atomic(junit_path, ci_outputs.junit_xml(report, "handoff propose"))
     return 0
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from handoff.cli.propose_options import common_kwargs, emit, shared_options
+from handoff.cli.propose_options import common_kwargs, run_and_emit, shared_options
 from handoff.workflows.promote import promote as run_promote
-from handoff.workflows.propose import ProposeOptions
+from handoff.workflows.propose import ProposeOptions, ProposeResult
 
 
 @click.command("promote")
@@ -18,5 +18,8 @@ from handoff.workflows.propose import ProposeOptions
 @shared_options
 def promote(app: str, source: str, target: str, **kw: Any) -> int:
     """Propose APP's image from --from to --to, as a rolling PR (same rules as propose)."""
-    opts = ProposeOptions(image="", app=app, env=target, **common_kwargs(kw))
-    return emit(run_promote(opts, source_env=source), kw["output"])
+    def run() -> ProposeResult:
+        opts = ProposeOptions(image="", app=app, env=target, **common_kwargs(kw))
+        return run_promote(opts, source_env=source)
+
+    return run_and_emit(run, kw["output"])

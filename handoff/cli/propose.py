@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.propose_options import common_kwargs, emit, shared_options
+from handoff.cli.propose_options import common_kwargs, run_and_emit, shared_options
 from handoff.workflows.propose import ProposeOptions
 from handoff.workflows.propose import propose as run_propose
 
@@ -21,5 +21,5 @@ from handoff.workflows.propose import propose as run_propose
 @shared_options
 def propose(image: str, app: str, env: str, resolve_digest: bool, **kw: Any) -> int:
     """Propose IMAGE for APP in ENV as a rolling PR/MR (or commit it directly with --mode direct)."""
-    opts = ProposeOptions(image=image, app=app, env=env, resolve_digest=resolve_digest, **common_kwargs(kw))
-    return emit(run_propose(opts), kw["output"])
+    return run_and_emit(lambda: run_propose(ProposeOptions(
+        image=image, app=app, env=env, resolve_digest=resolve_digest, **common_kwargs(kw))), kw["output"])

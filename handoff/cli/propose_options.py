@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from handoff.errors import UsageError
+from handoff.errors import HandoffError, UsageError
 from handoff.forge import FORGES, ForgeSettings
+from handoff.forge.infer import TOKEN_GIT_USERNAMES, infer_target, token_from_env
 from handoff.git.repo import GitAuth, Identity
 from handoff.redact import redact, register
 from handoff.report.ci_outputs import github_outputs
@@ -32,9 +33,17 @@ def shared_options(fn: F) -> F:
         click.option(
             "--config-repo", required=True, help="Config repo: a git URL (no credentials) or a path."
         ),
-        click.option("--forge", type=click.Choice(sorted(FORGES)), default="local", show_default=True),
         click.option(
-            "--project", default="", help="Forge project: owner/name (GitHub) or group/name (GitLab)."
+            "--forge",
+            type=click.Choice(sorted(FORGES)),
+            default=None,
+            help="Default: github for github.com, gitlab for gitlab.com (or the --forge-url / CI server's "
+            "host), else local.",
+        ),
+        click.option(
+            "--project",
+            default="",
+            help="Forge project: owner/name (GitHub) or group/name (GitLab); default: the URL's path.",
         ),
         click.option(
             "--forge-url", default=None, help="API base URL for GitHub Enterprise or self-managed GitLab."
@@ -69,9 +78,18 @@ def shared_options(fn: F) -> F:
             help="Sign commits: gpg/ssh with git's signing config, api: GitHub creates them (Verified).",
         ),
         click.option("--author", default=None, help="Commit author and committer, 'Name <email>'."),
-        click.option("--dry-run", is_flag=True, help="Do everything except push and call the forge."),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Edit and validate, print the diff and the PR title/body; commit, push and call nothing.",
+        ),
         click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True),
-        click.option("--token-env", default=None, help="Name of the env var holding the forge/git token."),
+        click.option(
+            "--token-env",
+            default=None,
+            help="Name of the env var holding the forge/git token (default: GITHUB_TOKEN, GH_TOKEN; "
+            "GITLAB_TOKEN, CI_JOB_TOKEN).",
+        ),
         click.option(
             "--token-file",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -115,15 +133,29 @@ def read_token(token_env: str | None, token_file: Path | None) -> str | None:
     return token
 
 
+def register_token(token: str) -> str:
+    register(token)
+    return token
+
+
 def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    """Turn the shared click values into ``ProposeOptions`` keyword arguments."""
+    """Turn the shared click values into ``ProposeOptions`` keyword arguments; forge, project and token
+    default to what the config repo URL and the environment say (``handoff.forge.infer``)."""
+    target = infer_target(kw["config_repo"], forge=kw["forge"], project=kw["project"],
+                          forge_url=kw["forge_url"], env=os.environ)
+    forge = target.forge
     token = read_token(kw["token_env"], kw["token_file"])
-    forge = kw["forge"]
-    auth = GitAuth(kw["git_username"] or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
+    username = kw["git_username"]
+    if token is None and not kw["token_env"] and not kw["token_file"]:
+        found = token_from_env(forge, os.environ)
+        if found is not None:
+            token = register_token(found.token)
+            username = username or TOKEN_GIT_USERNAMES.get(found.variable)
+    auth = GitAuth(username or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
     return {
         "config_repo": kw["config_repo"],
         "forge": forge,
-        "forge_settings": ForgeSettings(project=kw["project"], token=token, base_url=kw["forge_url"]),
+        "forge_settings": ForgeSettings(project=target.project, token=token, base_url=target.base_url),
         "mode": kw["mode"],
         "base": kw["base"],
         "branch_template": kw["branch_template"],
@@ -143,8 +175,25 @@ def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_and_emit(run: Callable[[], ProposeResult], output: str) -> int:
+    """Run a propose/promote and ``emit`` its result. A ``HandoffError`` still goes to stderr (re-raised
+    for ``main``), and with ``--output json`` stdout also gets ``{"operation": "none", "error": …}``, so
+    CI steps reading the JSON show the cause instead of failing to parse an empty file."""
+    try:
+        result = run()
+    except HandoffError as e:
+        if output == "json":
+            failed = ProposeResult("none", "", message="failed", error=str(e))
+            data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None,
+                                    "message": failed.message, "error": failed.error, "report": None}
+            click.echo(redact(json.dumps(data, indent=2)))
+        raise
+    return emit(result, output)
+
+
 def emit(result: ProposeResult, output: str) -> int:
-    """Print the result, write ``$GITHUB_OUTPUT`` when set, and return the exit code."""
+    """Print the result, write ``$GITHUB_OUTPUT`` when set, and return the exit code. A failure's
+    cause always goes to stderr as well, whatever ``output`` is."""
     outputs = result.outputs()
     github_output = os.environ.get("GITHUB_OUTPUT")
     if github_output:
@@ -159,6 +208,10 @@ def emit(result: ProposeResult, output: str) -> int:
             "previous": result.previous,
             "message": result.message,
             "attempts": result.attempts,
+            "error": result.error,
+            "diff": result.diff,
+            "title": result.title,
+            "body": result.body,
         }
         if result.report is not None:  # `handoff ci github|gitlab` turns it into annotations and JUnit
             data["report"] = json.loads(write_json(result.report, WriterOptions()))
@@ -169,4 +222,14 @@ def emit(result: ProposeResult, output: str) -> int:
         click.echo(
             redact(f"branch {result.branch} at {result.head_sha[:12]}; validation {result.validation}")
         )
+        if result.message.startswith("dry run"):
+            _echo_dry_run(result)
+    if result.error:
+        click.echo(redact(f"handoff: error: {result.error}"), err=True)
     return 1 if result.failed else 0
+
+
+def _echo_dry_run(result: ProposeResult) -> None:
+    click.echo(redact(result.diff.rstrip("\n")))
+    if result.title:
+        click.echo(redact(f"--- title\n{result.title}\n--- body\n{result.body}"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from handoff.errors import UsageError
 from handoff.forge.base import BranchReader, Forge, Proposal, ProposalRequest
+from handoff.forge.infer import token_hint
 from handoff.retry import RetryPolicy
 
 __all__ = ["FORGES", "BranchReader", "Forge", "ForgeSettings", "Proposal", "ProposalRequest",
@@ -29,9 +30,9 @@ def _github(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     from handoff.forge.github import GitHubForge  # noqa: PLC0415 (optional extra, loaded on use)
 
     if not settings.token:
-        raise UsageError("the github forge needs a token (--token-env or --token-file)")
+        raise UsageError(f"the github forge needs a token ({token_hint('github')})")
     if not settings.project:
-        raise UsageError("the github forge needs --project owner/name")
+        raise UsageError("the github forge needs --project owner/name (or a github.com --config-repo URL)")
     return GitHubForge(settings.project, settings.token, base_url=settings.base_url, retry=settings.retry,
                        throttle=settings.throttle)
 
@@ -40,9 +41,9 @@ def _gitlab(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     from handoff.forge.gitlab import GitLabForge  # noqa: PLC0415 (optional extra, loaded on use)
 
     if not settings.token:
-        raise UsageError("the gitlab forge needs a token (--token-env or --token-file)")
+        raise UsageError(f"the gitlab forge needs a token ({token_hint('gitlab')})")
     if not settings.project:
-        raise UsageError("the gitlab forge needs --project group/name")
+        raise UsageError("the gitlab forge needs --project group/name (or a gitlab.com --config-repo URL)")
     return GitLabForge(settings.project, settings.token, base_url=settings.base_url, retry=settings.retry,
                        pipeline_wait=settings.pipeline_wait)
 

@@ -38,6 +38,7 @@ class ProposeResult:
     changed_files: tuple[str, ...]
     validation: str
     report: ValidationReport | None = None
+    error: str = ""  # why the run failed, in one line (``propose --output json``'s ``error``)
 
 
 def parse_propose_result(text: str, source: str) -> ProposeResult:
@@ -66,6 +67,7 @@ def parse_propose_result(text: str, source: str) -> ProposeResult:
         changed_files=tuple(str(f) for f in changed),
         validation=status,
         report=report,
+        error=_one_line(str(data.get("error") or "")),
     )
 
 
@@ -97,6 +99,7 @@ def propose_outputs(result: ProposeResult) -> dict[str, str]:
         "head-sha": result.head_sha,
         "changed-files": json.dumps(list(result.changed_files)),
         "validation": result.validation,
+        "error": result.error,
     }
 
 
@@ -110,6 +113,7 @@ def gitlab_dotenv(result: ProposeResult) -> str:
         "HANDOFF_BRANCH": result.branch,
         "HANDOFF_HEAD_SHA": result.head_sha,
         "HANDOFF_VALIDATION": result.validation,
+        "HANDOFF_ERROR": result.error,
     }
     return "".join(f"{key}={_one_line(redact(value))}\n" for key, value in values.items())
 
@@ -174,6 +178,8 @@ def _result_lines(result: ProposeResult) -> list[str]:
         f"| head | `{cell(result.head_sha[:12])}` |",
         f"| validation | {cell(result.validation or 'skipped')} |",
     ]
+    if result.error:
+        lines.append(f"| error | {cell(result.error)} |")
     if result.changed_files:
         lines.append("\nChanged files:\n")
         lines += [f"- `{cell(f)}`" for f in result.changed_files]

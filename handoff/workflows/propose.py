@@ -30,7 +30,7 @@ from handoff.manifests.canonical import canonical_yaml
 from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
-from handoff.report.model import ValidationReport
+from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.report.writers.markdown import findings_table
 from handoff.retry import RetryPolicy, TemporaryError, retry_counted
 from handoff.versions import is_downgrade
@@ -86,13 +86,17 @@ class Verdict:
     report: ValidationReport | None = None
     markdown: str = ""
     rendered: str = ""  # the env's render after the edit, as canonical YAML (for the rendered diff)
+    error: str = ""  # why validation could not run at all (then ``report`` holds it as one finding)
 
 
 def judge(validator: Validator, repo: Path, config: Config | None, env: str) -> Verdict:
     try:
         plan = validator(repo, config, env)
     except HandoffError as e:
-        return Verdict("failed", None, f"Validation could not run: `{e}`")
+        # the cause travels as a finding too, so CI annotations, JUnit and the JSON report carry it
+        cause = Finding("could-not-validate", Severity.ERROR, str(e), e.file or "", e.line or 1)
+        return Verdict("failed", ValidationReport(findings=(cause,)), f"Validation could not run: `{e}`",
+                       error=str(e))
     if plan is None:
         return Verdict("skipped")
     status: Literal["passed", "failed"] = "failed" if plan.failed() else "passed"
@@ -145,6 +149,9 @@ class ProposeResult:
     attempts: int = 1
     report: ValidationReport | None = None
     diff: str = ""
+    error: str = ""  # why nothing was proposed, in one line (empty on success)
+    title: str = ""  # the proposal's title and body as sent (or, with dry_run, as they would be)
+    body: str = ""
 
     @property
     def failed(self) -> bool:
@@ -262,9 +269,9 @@ class _Run:
         base, config = self._base_and_config()
         branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
-        if self.opts.mode == "pr" or self.opts.sign == "api":
+        if not self.opts.dry_run and (self.opts.mode == "pr" or self.opts.sign == "api"):
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
-        if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
+        if self.opts.sign == "api" and not self.opts.dry_run and not isinstance(forge, ApiCommitter):
             raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
                              f"not {self.opts.forge}; use --sign gpg or ssh")
         policy = RetryPolicy(attempts=self.opts.max_attempts, base_delay=2 * self.opts.backoff,
@@ -315,15 +322,19 @@ class _Run:
         values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env)
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
-                           changed_files=outcome.files, message="validation failed; nothing proposed")
+                           changed_files=outcome.files, message="validation failed; nothing proposed",
+                           error=validation_cause(validation))
         request = self._request(config, branch, base, values)
+        if self.opts.dry_run:  # nothing committed, pushed or asked of the forge
+            return self._dry_run(empty, outcome, validation, request, branch_sha)
         if forge is not None:
             self._write_files(forge.branch_files(request, "open"))
         commit_template = templates.DEFAULT_COMMIT
         message = redact(templates.render(commit_template, values))
         head = repo.commit(message, identity=self.identity, sign=self._git_sign())
         done = replace(empty, changed_files=outcome.files, validation=validation.status,
-                       report=validation.report, diff=outcome.diff, head_sha=head)
+                       report=validation.report, diff=outcome.diff, head_sha=head,
+                       title=request.title, body=request.body)
         if self.opts.mode == "direct":
             return self._push_direct(done, head, base, base_sha=base_sha, forge=forge)
         assert forge is not None
@@ -414,6 +425,18 @@ class _Run:
         return replace(done, operation=operation, head_sha=head, pr_number=proposal.number or None,
                        pr_url=proposal.url, message=f"{operation} {what} on {branch}")
 
+    def _dry_run(self, empty: ProposeResult, outcome: BumpResult, validation: Verdict,
+                 request: ProposalRequest, branch_sha: str | None) -> ProposeResult:
+        if self.opts.mode == "direct":
+            operation: Operation = "updated"
+            message = f"dry run: would commit to {request.base}"
+        else:
+            operation = "updated" if branch_sha else "created"
+            message = f"dry run: would {operation[:-1]} the proposal on {request.head} (no forge call made)"
+        return replace(empty, operation=operation, changed_files=outcome.files, validation=validation.status,
+                       report=validation.report, diff=outcome.diff, message=message,
+                       title=request.title, body=request.body)
+
     # -- helpers ----------------------------------------------------------------------------------
     def _git_sign(self) -> str | None:
         return self.opts.sign if self.opts.sign in ("gpg", "ssh") else None
@@ -491,6 +514,17 @@ def rendered_diff(before: str, after: str, env: str) -> str:
 def findings_markdown(report: ValidationReport, status: str) -> str:
     table = findings_table(report.findings, max_rows=MAX_FINDINGS_IN_BODY, left_out="not shown")
     return "\n".join([f"**{status}**: {report.summary()}", "", *table])
+
+
+def validation_cause(validation: Verdict, shown: int = 3) -> str:
+    """One line saying why ``validation`` failed: its error, else its first findings."""
+    if validation.error:
+        return f"validation could not run: {validation.error}"
+    findings = validation.report.findings if validation.report else ()
+    worst = sorted(findings, key=lambda f: -f.severity)[:shown]
+    causes = "; ".join(f"{f.file}:{f.line}: {f.rule}: {f.message}" for f in worst)
+    more = f" (and {len(findings) - shown} more)" if len(findings) > shown else ""
+    return redact(" ".join(f"validation failed: {causes or 'no findings reported'}{more}".splitlines()))
 
 
 def default_validator(repo: Path, config: Config | None, env: str) -> Plan | None:

@@ -7,14 +7,17 @@
   files, read back after it (``name=value`` and ``name<<DELIM`` forms);
 - ``GITHUB_*``/``RUNNER_*`` context variables and ``GITHUB_ACTION_PATH`` are set;
 - workflow commands on stdout (``::error …::``, ``::add-mask::``) are collected per step;
-- ``actions/cache`` hits when its path exists (left by an earlier run), else misses; other ``uses:``
-  are refused.
+- ``actions/cache`` hits when its path exists (left by an earlier run), else misses;
+  ``actions/setup-python`` answers with the runner's ``python3`` (its ``python-path`` output); other
+  ``uses:`` are refused;
+- ``GITHUB_OUTPUT`` is kept as written (``StepRun.output_file``), so a test can see a key written twice.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +44,7 @@ class StepRun:
     stdout: str = ""
     stderr: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    output_file: str = ""
     summary: str = ""
     annotations: list[Annotation] = field(default_factory=list)
 
@@ -81,12 +85,14 @@ def run_action(
     runner_temp: Path,
     base_env: Mapping[str, str],
     timeout: float = 600,
+    github_token: str = "",
+    runner_os: str = "Linux",
 ) -> ActionRun:
     action = load_action(action_dir)
     declared = action.get("inputs") or {}
     unknown = set(inputs) - set(declared)
     assert not unknown, f"inputs not declared by the action: {unknown}"
-    input_ctx = {name: str(inputs.get(name, spec.get("default", ""))) for name, spec in declared.items()}
+    input_ctx: dict[str, str] = {}
     context: dict[str, Any] = {
         "inputs": input_ctx,
         "github": {
@@ -99,9 +105,10 @@ def run_action(
             "server_url": "https://github.com",
             "run_id": "1",
             "action_ref": "v1",
+            "token": github_token,
         },
         "runner": {
-            "os": "Linux",
+            "os": runner_os,
             "arch": "X64",
             "temp": str(runner_temp),
             "tool_cache": str(runner_temp / "toolcache"),
@@ -109,6 +116,9 @@ def run_action(
         "steps": {},
         "env": {},
     }
+    # Defaults may be expressions (`${{ github.token }}`): the runner evaluates them, inputs given are literal.
+    for name, spec in declared.items():
+        input_ctx[name] = str(inputs[name]) if name in inputs else str(substitute(str(spec.get("default", "")), context))
     job_env = {
         **base_env,
         "CI": "true",
@@ -124,7 +134,7 @@ def run_action(
         "GITHUB_ACTION_PATH": str(action_dir),
         "GITHUB_ACTION_REPOSITORY": "acme/handoff",
         "GITHUB_ACTION_REF": "v1",
-        "RUNNER_OS": "Linux",
+        "RUNNER_OS": runner_os,
         "RUNNER_ARCH": "X64",
         "RUNNER_TEMP": str(runner_temp),
         "RUNNER_TOOL_CACHE": str(runner_temp / "toolcache"),
@@ -134,13 +144,15 @@ def run_action(
     failed = False
     for index, step in enumerate(action["runs"]["steps"]):
         step_id = str(step.get("id", f"__{index}"))
-        condition = str(step.get("if", "success()"))
+        condition = _strip_braces(str(step.get("if", "success()")))
+        if not re.search(r"\b(success|failure|always|cancelled)\(", condition):
+            condition = f"success() && ({condition})"  # GitHub's implicit status check
         if not truthy(evaluate_expression(_strip_braces(condition), context, failed=failed)):
             steps.append(StepRun(id=step_id, skipped=True))
             context["steps"][step_id] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
             continue
         if "uses" in step:
-            ran = _run_uses(step_id, step, context)
+            ran = _run_uses(step_id, step, context, job_env)
         else:
             ran = _run_shell(step_id, step, context, job_env, runner_temp, index, masks, timeout)
         steps.append(ran)
@@ -154,10 +166,18 @@ def run_action(
     return ActionRun(outputs=outputs, steps=steps, masks=masks, failed=failed)
 
 
-def _run_uses(step_id: str, step: Mapping[str, Any], context: dict[str, Any]) -> StepRun:
+def _run_uses(step_id: str, step: Mapping[str, Any], context: dict[str, Any],
+              job_env: Mapping[str, str]) -> StepRun:
     uses = str(step["uses"])
-    assert uses.startswith("actions/cache@"), f"this runner only knows actions/cache, not {uses}"
     with_ = {k: substitute(str(v), context) for k, v in (step.get("with") or {}).items()}
+    if uses.startswith("actions/setup-python@"):
+        python = shutil.which("python3", path=job_env["PATH"])
+        assert python, "the runner's PATH has no python3"
+        version = subprocess.run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        assert str(with_.get("update-environment")).lower() == "false", "setup-python must not change the job's python"
+        return StepRun(id=step_id, skipped=False, outputs={"python-path": python, "python-version": version})
+    assert uses.startswith("actions/cache@"), f"this runner only knows actions/cache and setup-python, not {uses}"
     assert with_.get("path") and with_.get("key"), "actions/cache needs a path and a key"
     # A path left by an earlier run stands for a cache entry saved under the same key and restored.
     hit = Path(with_["path"]).exists()
@@ -214,6 +234,7 @@ def _run_shell(
         stdout=proc.stdout,
         stderr=proc.stderr,
         outputs=parse_env_file(files["GITHUB_OUTPUT"].read_text()),
+        output_file=files["GITHUB_OUTPUT"].read_text(),
         summary=files["GITHUB_STEP_SUMMARY"].read_text(),
         annotations=annotations,
     )

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.propose.contract.github_server import GitHubContractServer
+
 from .configrepo import FILES, GIT_ENV
 from .gha import ActionRun, run_action
 from .paths import REPO, packaging_gaps
@@ -137,6 +139,8 @@ def test_hostile_inputs_are_passed_literally(
     assert (tmp_path / "victim").is_dir()
     # handoff got the whole string as one path argument and said so.
     assert hostile in run.step("run").stderr
+    # no report was written: the cause still reaches the annotations and the job summary
+    assert "does not exist" in run.summary and any("does not exist" in a.message for a in run.annotations)
 
 
 def test_token_is_masked_and_never_printed(
@@ -177,3 +181,79 @@ def test_propose_mode_opens_a_rolling_proposal(
     assert "tag: 1.1.0" in pushed.stdout
     again = _run(action_checkout, inputs, tmp_path, runner_temp, env)
     assert again.outputs["operation"] == "none"
+
+
+@pytest.mark.parametrize("how", ["GITHUB_TOKEN", "github.token"])
+def test_propose_to_github_with_only_the_job_token(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any,
+    how: str,
+) -> None:
+    """No `token`, `forge` or `git-username`-free token plumbing: the job's token (the `GITHUB_TOKEN`
+    variable, or the `token` input's default `github.token`) reaches git and the API; the outputs carry
+    create-pull-request's names too, and each output is written once."""
+    url = git_server.create_repo("config", dict(FILES))
+    server = GitHubContractServer(git_server.password)
+    try:
+        env = {**runner_env, **GIT_ENV}
+        if how == "GITHUB_TOKEN":
+            env["GITHUB_TOKEN"] = git_server.password
+        inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+                  "config-repo": url, "forge-url": server.base_url, "project": "acme/config",
+                  "git-username": git_server.username}
+        run = run_action(action_checkout, inputs, workspace=tmp_path, runner_temp=runner_temp, base_env=env,
+                         github_token=git_server.password if how == "github.token" else "")
+    finally:
+        server.stop()
+    assert not run.failed, run.log()
+    assert server.violations == [] and len(server.pulls) == 1
+    assert run.outputs["pull-request-number"] == run.outputs["pr-number"] == "1"
+    assert run.outputs["pull-request-url"] == run.outputs["pr-url"] and run.outputs["pr-url"].endswith("/pull/1")
+    assert run.outputs["pull-request-operation"] == run.outputs["operation"] == "created"
+    assert run.outputs["pull-request-head-sha"] == run.outputs["head-sha"] and len(run.outputs["head-sha"]) == 40
+    assert run.outputs["error"] == ""
+    written = run.step("run").output_file
+    for key in ("operation", "pr-number", "pr-url", "branch", "head-sha", "changed-files", "validation"):
+        assert written.count(f"\n{key}<<") + written.startswith(f"{key}<<") == 1, (key, written)
+    assert "pr_number" not in written  # the CLI's own spelling stays out of the step outputs
+    for text in (run.log().replace(f"::add-mask::{git_server.password}", ""), run.summary,
+                 json.dumps(run.outputs)):
+        assert git_server.password not in text
+
+
+def test_a_failing_propose_shows_its_cause_in_log_summary_and_outputs(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    files = dict(FILES)
+    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: manifests", "path: manifests-missing")
+    url = git_server.create_repo("config", files)
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "token": git_server.password, "git-username": git_server.username}
+    run = _run(action_checkout, inputs, tmp_path, runner_temp, {**runner_env, **GIT_ENV})
+    step = run.step("run")
+    assert run.failed and step.returncode == 1
+    assert "manifests-missing" in step.stderr and "handoff: error: validation could not run" in step.stderr
+    assert "manifests-missing" in run.outputs["error"]
+    assert "| error |" in run.summary and "manifests-missing" in run.summary
+    assert any(a.level == "error" and "manifests-missing" in a.message for a in run.annotations)
+    assert run.outputs["validation"] == "failed" and run.outputs["operation"] == "none"
+
+
+def test_a_usage_error_shows_its_cause_too(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    url = git_server.create_repo("config", dict(FILES))
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "forge": "github", "token": "", "git-username": git_server.username}
+    run = _run(action_checkout, inputs, tmp_path, runner_temp, {**runner_env, **GIT_ENV})
+    assert run.failed
+    assert run.outputs["error"] and run.outputs["error"] in run.summary.replace("\\|", "|")
+    assert any(a.level == "error" and a.message == run.outputs["error"] for a in run.annotations)
+
+
+def test_an_unknown_runner_os_is_refused_clearly(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path
+) -> None:
+    run = run_action(action_checkout, {"command": "validate"}, workspace=tmp_path, runner_temp=runner_temp,
+                     base_env=runner_env, runner_os="FreeBSD")
+    assert run.failed and run.step("prepare").returncode == 2
+    assert any("Linux, macOS and Windows" in a.message for a in run.annotations)

@@ -13,10 +13,11 @@ def call(Map cfg = [:]) {
         "HANDOFF_COMMAND=${cfg.get('command', 'propose')}",
         "HANDOFF_IMAGE=${cfg.get('image', '')}",
         "HANDOFF_TAG=${cfg.get('tag', '')}",
+        "HANDOFF_DIGEST=${cfg.get('digest', '')}",
         "HANDOFF_APP=${cfg.get('app', '')}",
         "HANDOFF_ENV=${cfg.get('env', '')}",
         "HANDOFF_CONFIG_REPO=${cfg.get('configRepo', '')}",
-        "HANDOFF_FORGE=${cfg.get('forge', 'github')}",
+        "HANDOFF_FORGE=${cfg.get('forge', '')}",
         "HANDOFF_PROJECT=${cfg.get('project', '')}",
         "HANDOFF_FORGE_URL=${cfg.get('forgeUrl', '')}",
         "HANDOFF_GIT_USERNAME=${cfg.get('gitUsername', '')}",
@@ -36,12 +37,16 @@ def call(Map cfg = [:]) {
 rc=0
 if [ "$HANDOFF_COMMAND" = validate ]; then
   : > handoff.env
-  handoff validate "$HANDOFF_PATH" --fail-on "$HANDOFF_FAIL_ON" --output junit > handoff-junit.xml || rc=$?
+  # The merge-request check's form: in a config repo every environment's render with its params.
+  if [ -f "$HANDOFF_PATH/.handoff.yaml" ]; then set -- --config-repo "$HANDOFF_PATH"; else set -- "$HANDOFF_PATH"; fi
+  handoff validate "$@" --fail-on "$HANDOFF_FAIL_ON" --output junit > handoff-junit.xml || rc=$?
   exit "$rc"
 fi
 image_ref=$HANDOFF_IMAGE
 [ -z "$HANDOFF_TAG" ] || image_ref="$image_ref:$HANDOFF_TAG"
-set -- propose --image "$image_ref" --app "$HANDOFF_APP" --env "$HANDOFF_ENV" --forge "$HANDOFF_FORGE" --output json
+[ -z "$HANDOFF_DIGEST" ] || image_ref="$image_ref@$HANDOFF_DIGEST"
+set -- propose --image "$image_ref" --app "$HANDOFF_APP" --env "$HANDOFF_ENV" --output json
+[ -z "$HANDOFF_FORGE" ] || set -- "$@" --forge "$HANDOFF_FORGE"
 [ -z "$HANDOFF_CONFIG_REPO" ] || set -- "$@" --config-repo "$HANDOFF_CONFIG_REPO"
 [ -z "$HANDOFF_PROJECT" ] || set -- "$@" --project "$HANDOFF_PROJECT"
 [ -z "$HANDOFF_FORGE_URL" ] || set -- "$@" --forge-url "$HANDOFF_FORGE_URL"
