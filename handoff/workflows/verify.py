@@ -24,6 +24,11 @@ from handoff.manifests import yamlio
 from handoff.manifests.model import RenderedObject
 
 
+class RenderUnavailable(EditError):
+    """The environment could not be rendered at all, so the bump cannot be proven (the plan of the
+    same environment reports why, as a finding)."""
+
+
 @dataclass(frozen=True)
 class Verification:
     """What the render proved: the environments rendered, or why nothing was (``skipped``)."""
@@ -64,8 +69,12 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
             if file.changed:
                 (after / file.path).write_bytes(file.new)
         for env in rendered:
-            old = render_env(before, config, env).objects
-            new = render_env(after, config, env).objects
+            try:
+                old = render_env(before, config, env).objects
+                new = render_env(after, config, env).objects
+            except HandoffError as e:
+                raise RenderUnavailable(f"cannot render environment {env} to prove the bump: {e.message}",
+                                        file=e.file, line=e.line, key=e.key) from e
             _check(env, plan.image, old, new, after)
     return Verification(environments=rendered)
 

@@ -1,4 +1,6 @@
-"""A tiny config repo (one Helm values target) pushed to a bare repository, for the propose runs."""
+"""A tiny config repo (one Helm values target, rendered by a one-template chart) pushed to a bare
+repository, for the propose runs. The environment renders the values file it bumps: a bump is proven by
+rendering, and one whose render does not carry the edit is refused."""
 
 from __future__ import annotations
 
@@ -8,12 +10,18 @@ from pathlib import Path
 CONFIG = (
     "apps:\n  web:\n    image: registry.example.com/acme/web\n    targets:\n"
     "      - {type: helm, path: values.yaml, repository: image.repository, tag: image.tag}\n"
-    "environments:\n  dev: {render: {type: plain, path: manifests}}\n"
+    "environments:\n  dev: {render: {type: helm, path: chart, values: [values.yaml], release: web}}\n"
 )
 FILES = {
     "values.yaml": "image:\n  repository: registry.example.com/acme/web\n  tag: 1.0.0\n",
     ".handoff.yaml": CONFIG,
-    "manifests/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: web}\ndata: {a: b}\n",
+    "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "chart/templates/deployment.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec:\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers:\n      - name: web\n"
+        "        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+        "{{ with .Values.image.digest }}@{{ . }}{{ end }}\"\n"),
 }
 GIT_ENV = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
            "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.tools import require_tool
 from tests.propose.contract.github_server import GitHubContractServer
 
 from .configrepo import FILES, GIT_ENV
@@ -84,6 +85,8 @@ def runner_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     backend (setuptools/wheel, from its cache after the first run)."""
     bin_dir = tmp_path_factory.mktemp("runner-bin")
     (bin_dir / "python3").symlink_to(sys.executable)
+    for tool in ("helm", "kustomize"):  # GitHub's hosted runners ship both
+        (bin_dir / tool).symlink_to(require_tool(tool))
     return {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(tmp_path_factory.mktemp("home")),
@@ -224,7 +227,7 @@ def test_a_failing_propose_shows_its_cause_in_log_summary_and_outputs(
     action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
 ) -> None:
     files = dict(FILES)
-    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: manifests", "path: manifests-missing")
+    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: chart", "path: manifests-missing")
     url = git_server.create_repo("config", files)
     inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
               "config-repo": url, "token": git_server.password, "git-username": git_server.username}

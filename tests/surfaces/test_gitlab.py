@@ -182,7 +182,7 @@ def test_component_has_an_image_default_and_a_digest_input(tmp_path: Path, git_s
 
 def test_a_failing_propose_puts_its_cause_in_the_log_and_dotenv(tmp_path: Path, git_server: Any) -> None:
     files = dict(FILES)
-    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: manifests", "path: manifests-missing")
+    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: chart", "path: manifests-missing")
     url = git_server.create_repo("config", files)
     _, job = _job({"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
                    "config-repo": url, "forge": "local", "git-username": git_server.username})

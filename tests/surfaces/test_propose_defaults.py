@@ -194,7 +194,7 @@ def test_missing_token_names_the_variables() -> None:
 
 def _broken_config_repo(git_server: GitServer) -> str:
     files: dict[str, Any] = dict(FILES)
-    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: manifests", "path: manifests-missing")
+    files[".handoff.yaml"] = FILES[".handoff.yaml"].replace("path: chart", "path: manifests-missing")
     return git_server.create_repo("broken", files)
 
 
