@@ -15,11 +15,12 @@ from handoff.cli.policy import policy_check, policy_options
 from handoff.config import Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
 from handoff.render import RenderResult, detect, render_env, render_paths
-from handoff.render.plain import combine
+from handoff.render.plain import combine, objects_from_text
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
 from handoff.validate import ExtraCheck, SchemaOptions, select_engine, validate
 from handoff.validate.parallel import validate_plain_paths
+from handoff.validate.stream import STDIN, STDIN_NAME, read_stream
 
 
 def render_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
@@ -48,6 +49,15 @@ def plain_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
     return targets if all(detect(p) == "plain" for p in targets) else ()
 
 
+def stdin_stream(paths: tuple[Path, ...], env: str | None) -> RenderResult | None:
+    """The stream on stdin for ``handoff validate -`` (named ``stdin``); None when no PATH is ``-``."""
+    if Path(STDIN) not in paths:
+        return None
+    if len(paths) > 1 or env is not None:
+        raise UsageError("'-' (stdin) must be the only PATH, without --env")
+    return objects_from_text(read_stream(sys.stdin.buffer), STDIN_NAME)
+
+
 def write_output(text: str, output_file: Path | None) -> None:
     if output_file is None:
         click.echo(text, nl=False)
@@ -64,7 +74,7 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 
 
 @click.command("validate")  # registered in handoff.cli.COMMANDS as "validate"
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("--env", help="Validate what this environment of .handoff.yaml renders.")
 @click.option("--config-repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
               show_default=True, help="The config repo root (file names are reported relative to it).")
@@ -77,6 +87,9 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
               help="Write the report here instead of stdout.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
               show_default=True, help="Exit 1 when a finding has at least this severity.")
+@click.option("--strict/--no-strict", default=True, show_default=True,
+              help="Unknown fields are errors (kubeconform -strict). --no-strict allows them, as kubeconform "
+                   "does without -strict.")
 @click.option("--ignore-missing-schemas", is_flag=True,
               help="Skip objects with no schema instead of failing.")
 @click.option("--crd-catalog", "crd_catalogs", multiple=True,
@@ -88,27 +101,30 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 @policy_options
 def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
                      kubernetes_version: str | None, engine: str, output_format: str,
-                     output_file: Path | None, fail_on: str, ignore_missing_schemas: bool,
+                     output_file: Path | None, fail_on: str, strict: bool, ignore_missing_schemas: bool,
                      crd_catalogs: tuple[Path, ...], jobs: int | None, policy_dirs: tuple[Path, ...],
                      no_builtin: bool, policy_params: tuple[str, ...],
                      rego_namespaces: tuple[str, ...]) -> int:
     """Render PATHs (manifest dirs, kustomizations, charts) or --env and check every object
-    against the Kubernetes and CRD schemas, offline and strict."""
+    against the Kubernetes and CRD schemas, offline and strict (--no-strict allows unknown fields).
+    PATH ``-`` reads one manifest stream from stdin, reported as ``stdin``."""
     config = load_config(config_repo)
     options = SchemaOptions(
         kubernetes_version=kubernetes_version or (config.kubernetes_version if config else None),
+        strict=strict,
         ignore_missing_schemas=ignore_missing_schemas,
         crd_catalogs=crd_catalogs,
     )
     policies = policy_check(config, config_repo, env=env, dirs=policy_dirs, no_builtin=no_builtin,
                             params=policy_params, rego_namespaces=rego_namespaces)
-    plain = plain_targets(config_repo, config, paths, env)
+    stream = stdin_stream(paths, env)
+    plain = plain_targets(config_repo, config, paths, env) if stream is None else ()
     if (policies.idle or policies.per_object) and plain and select_engine(engine).name == "builtin":
         # workers parse, check schemas and policies, and send back only verdicts and findings
         report = validate_plain_paths(plain, repo=config_repo, options=options, jobs=jobs,
                                       per_object_check=None if policies.idle else policies)
     else:
-        rendered = render_targets(config_repo, config, paths, env)
+        rendered = stream or render_targets(config_repo, config, paths, env)
         gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
         extra_checks: list[ExtraCheck] = [policies]
         report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
