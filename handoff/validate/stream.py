@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from handoff.errors import RenderError
+from handoff.errors import RenderError, UsageError
 from handoff.manifests.yamldocs import file_limits
 from handoff.manifests.yamlio import Limits
 
@@ -18,7 +18,11 @@ _CHUNK = 1 << 20
 
 
 def read_stream(stream: BinaryIO, name: str = STDIN_NAME, limits: Limits | None = None) -> str:
-    """The stream's UTF-8 text; over ``limits.max_bytes`` (``HANDOFF_MAX_FILE_BYTES``) is a RenderError."""
+    """The stream's UTF-8 text; over ``limits.max_bytes`` (``HANDOFF_MAX_FILE_BYTES``) is a RenderError.
+    A terminal is refused: nothing was piped in (an empty pipe is an empty stream, as in kubeconform)."""
+    if stream.isatty():
+        raise UsageError(f"{name}: nothing piped in: '-' reads manifests from stdin "
+                         "(e.g. helm template … | handoff validate -)")
     cap = (limits or file_limits()).max_bytes
     chunks: list[bytes] = []
     size = 0
