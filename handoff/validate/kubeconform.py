@@ -66,6 +66,8 @@ def leaf_causes(message: str) -> list[tuple[str, str]]:
     replaced by its members; any other cause with members (a failed ``oneOf``) is kept whole, as the
     built-in engine reports it."""
     marks = list(_CAUSE.finditer(message))
+    if not marks:
+        return []
     entries = [(len(m[1]), m[2], message[m.end():nxt.start() if nxt else None].strip())
                for m, nxt in zip(marks, [*marks[1:], None], strict=True)]
     causes: list[tuple[str, str]] = []
