@@ -19,7 +19,7 @@ from handoff.render.plain import combine, objects_from_text
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
 from handoff.validate import ExtraCheck, SchemaOptions, select_engine, validate
-from handoff.validate.parallel import validate_plain_paths
+from handoff.validate.parallel import validate_plain_paths, validate_stream
 from handoff.validate.stream import STDIN, STDIN_NAME, read_stream
 
 
@@ -49,13 +49,13 @@ def plain_targets(repo: Path, config: Config | None, paths: tuple[Path, ...],
     return targets if all(detect(p) == "plain" for p in targets) else ()
 
 
-def stdin_stream(paths: tuple[Path, ...], env: str | None) -> RenderResult | None:
+def stdin_text(paths: tuple[Path, ...], env: str | None) -> str | None:
     """The stream on stdin for ``handoff validate -`` (named ``stdin``); None when no PATH is ``-``."""
     if Path(STDIN) not in paths:
         return None
     if len(paths) > 1 or env is not None:
         raise UsageError("'-' (stdin) must be the only PATH, without --env")
-    return objects_from_text(read_stream(sys.stdin.buffer), STDIN_NAME)
+    return read_stream(sys.stdin.buffer)
 
 
 def write_output(text: str, output_file: Path | None) -> None:
@@ -117,14 +117,20 @@ def validate_cmd(*, paths: tuple[Path, ...], env: str | None, config_repo: Path,
     )
     policies = policy_check(config, config_repo, env=env, dirs=policy_dirs, no_builtin=no_builtin,
                             params=policy_params, rego_namespaces=rego_namespaces)
-    stream = stdin_stream(paths, env)
+    stream = stdin_text(paths, env)
     plain = plain_targets(config_repo, config, paths, env) if stream is None else ()
-    if (policies.idle or policies.per_object) and plain and select_engine(engine).name == "builtin":
+    batched = (policies.idle or policies.per_object) and select_engine(engine).name == "builtin"
+    if batched and stream is not None:
+        # a big stream is cut at document markers and checked by workers, like a big tree
+        report = validate_stream(stream, STDIN_NAME, options=options, jobs=jobs,
+                                 per_object_check=None if policies.idle else policies)
+    elif batched and plain:
         # workers parse, check schemas and policies, and send back only verdicts and findings
         report = validate_plain_paths(plain, repo=config_repo, options=options, jobs=jobs,
                                       per_object_check=None if policies.idle else policies)
     else:
-        rendered = stream or render_targets(config_repo, config, paths, env)
+        rendered = objects_from_text(stream, STDIN_NAME) if stream is not None \
+            else render_targets(config_repo, config, paths, env)
         gc.freeze()  # the rendered objects live until exit: spare the cyclic collector re-walking them
         extra_checks: list[ExtraCheck] = [policies]
         report = validate(rendered, schema_options=options, engine=engine, extra_checks=extra_checks)
