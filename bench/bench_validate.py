@@ -41,7 +41,7 @@ from handoff.validate.parallel import validate_plain_paths, worker_count  # noqa
 CORPUS_CANDIDATES = [ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")]
 TARGET_OBJECTS = 10_000
 STREAM_SIZES = (1_000, 10_000, 100_000)
-OVERLAY_RESOURCES = 2_000  # Deployments; as many Services and ConfigMaps
+OVERLAY_RESOURCES = 1_000  # Deployments; as many Services and ConfigMaps (kustomize itself is slow beyond)
 RUNS = 3
 TIMEOUT = 300.0  # seconds per run: a row over it is reported as such, not waited for
 # One stream of 100,000 documents is ~30 MB: over the default 5 MiB file limit on branches where the
