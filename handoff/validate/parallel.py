@@ -66,8 +66,8 @@ class _PieceResult:
     waivers: tuple[WaiverUse, ...]
 
 
-# Parse findings after which the loader reads no further document of the file (malformed YAML, limits).
 _NOT_AN_OBJECT = "yaml/not-an-object"
+# Parse findings after which the loader reads on; any other (malformed YAML, a limit) ends the file there.
 _CONTINUES_AFTER = ("yaml/duplicate-key", _NOT_AN_OBJECT)
 
 
