@@ -253,9 +253,10 @@ def stream_rows(work: Path, kubeconform: Path | None, documents: int) -> list[Ro
 
 
 def environment_rows(work: Path, kubeconform: Path | None) -> list[Row]:
-    kustomize = find_tool("kustomize")
-    if kustomize is None:
+    found = find_tool("kustomize")
+    if found is None:
         return []
+    kustomize = Path(os.path.realpath(found))
     overlay = write_overlay(work)
     rendered = work / "rendered.yaml"
     with rendered.open("wb") as out:
@@ -308,13 +309,17 @@ def targets(sections: dict[str, list[Row]]) -> list[str]:
 
 
 def main() -> None:
-    kubeconform = find_tool("kubeconform")
+    found = find_tool("kubeconform")
+    # resolved once: a tools dir being rebuilt under us must not change the binary mid-run
+    kubeconform = Path(os.path.realpath(found)) if found is not None else None
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
         work = Path(tmp)
         rows = many_files_rows(work, kubeconform)
+        print(*table(rows), sep="\n", flush=True)
         for documents in STREAM_SIZES:
             rows += stream_rows(work, kubeconform, documents)
+            print(*table(rows[-3:]), sep="\n", flush=True)
         rows += environment_rows(work, kubeconform)
     load_after = os.getloadavg()
     sections: dict[str, list[Row]] = {}
