@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from handoff.manifests.fastyaml import fast_documents  # noqa: E402
 from handoff.render import render_path  # noqa: E402
-from handoff.render.tools import find_tool  # noqa: E402
+from handoff.toolrun import find_tool  # noqa: E402
 from handoff.validate import SchemaOptions  # noqa: E402
 from handoff.validate.kubeconform import kubeconform_schema_dir  # noqa: E402
 from handoff.validate.parallel import validate_plain_paths, worker_count  # noqa: E402

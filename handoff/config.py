@@ -7,21 +7,15 @@ Validated against the shipped JSON Schema (``handoff/schemas/handoff-config.sche
 from __future__ import annotations
 
 import datetime
-import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import jsonschema_rs
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.errors import ConfigError, ImageRefError, YamlError
 from handoff.imageref import parse as parse_image
-from handoff.manifests import yamlio
+from handoff.manifests import schemacheck, yamlio
 
 CONFIG_NAME = ".handoff.yaml"
 TargetType = Literal["helm", "kustomize", "manifest", "marker"]
@@ -43,6 +37,7 @@ class Environment:
     branch: str | None = None
     render: RenderSpec | None = None
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    promote_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,9 @@ class Target:
     name: str | None = None
     kind: str | None = None
     container: str | None = None
+    volume: str | None = None  # manifest: an image volume (`volumes[name=…].image.reference`)
+    document: int | Mapping[str, str] | None = None  # helm: the document of a multi-document file
+    format: str = "tag"  # helm: "tag@digest" when the tag key holds both (Bitnami style)
     key: str = ""
     line: int = 0
 
@@ -132,7 +130,7 @@ def load_config(repo: Path, *, limits: yamlio.Limits | None = None) -> Config | 
                           line=present[1].start_mark.line + 1)
     root = present[0] if present else None
     data = yamlio.to_data(root) if root is not None else {}
-    lines = _positions(root) if root is not None else {}
+    lines = schemacheck.node_lines(root) if root is not None else {}
     if data is None:
         data = {}
     _validate_schema(data, lines)
@@ -144,86 +142,27 @@ def parse_config_text(text: str, *, path: Path | None = None) -> Config:
     documents = yamlio.compose_all(text, display=CONFIG_NAME, limits=yamlio.Limits())
     root = next((d for d in documents if d is not None), None)
     data = (yamlio.to_data(root) if root is not None else None) or {}
-    lines = _positions(root) if root is not None else {}
+    lines = schemacheck.node_lines(root) if root is not None else {}
     _validate_schema(data, lines)
     return _build(path or Path(CONFIG_NAME), data, lines)
 
 
-@functools.cache
-def _schema() -> dict[str, Any]:
-    text = resources.files("handoff").joinpath("schemas/handoff-config.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-def _dotted(parts: Any) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _positions(node: Node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
-    """Map dotted paths (``apps.web.targets[0].path``) to 1-based lines."""
-    out = {} if out is None else out
-    out.setdefault(prefix, node.start_mark.line + 1)
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            name = str(key.value) if isinstance(key, ScalarNode) else "?"
-            path = f"{prefix}.{name}" if prefix else name
-            out[path] = key.start_mark.line + 1
-            _positions(value, path, out)
-    elif isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            path = f"{prefix}[{index}]"
-            out[path] = item.start_mark.line + 1
-            _positions(item, path, out)
-    return out
-
-
-def _line_for(lines: Mapping[str, int], key: str) -> int | None:
-    while key:
-        if key in lines:
-            return lines[key]
-        cut = max(key.rfind("."), key.rfind("["))
-        key = key[:cut] if cut > 0 else ""
-    return lines.get("")
-
-
-@functools.cache
-def _fast_validator() -> Any:
-    return jsonschema_rs.Draft202012Validator(_schema())
-
-
 def _validate_schema(data: Any, lines: Mapping[str, int]) -> None:
-    if _fast_validator().is_valid(data):
-        return
-    # Only a failing config pays for importing python-jsonschema, whose errors read best (best_match).
-    import jsonschema  # noqa: PLC0415
-
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    if not errors:
-        return
-    error = jsonschema.exceptions.best_match(errors)
-    if error is None:  # pragma: no cover - best_match returns one when errors exist
-        error = errors[0]
-    key = _dotted(error.absolute_path)
-    message = error.message
-    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = sorted(error.schema.get("properties", {}))
-        message += f" (allowed: {', '.join(allowed)})" if allowed else ""
-    raise ConfigError(message, file=CONFIG_NAME, line=_line_for(lines, key), key=key or None)
+    schemacheck.check(data, lines, schema="handoff-config.schema.json", file=CONFIG_NAME)
 
 
 def _error(message: str, lines: Mapping[str, int], key: str) -> ConfigError:
-    return ConfigError(message, file=CONFIG_NAME, line=_line_for(lines, key), key=key)
+    return ConfigError(message, file=CONFIG_NAME, line=schemacheck.line_for(lines, key), key=key)
 
 
 def _envs(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _document(raw: Any) -> int | Mapping[str, str] | None:
+    return raw if raw is None or isinstance(raw, int) else MappingProxyType(dict(raw))
 
 
 def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Config:
@@ -233,6 +172,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
             branch=spec.get("branch"),
             render=_render(spec.get("render")),
             params=MappingProxyType(dict(spec.get("params") or {})),
+            promote_only=bool(spec.get("promote_only", False)),
         )
         for name, spec in (data.get("environments") or {}).items()
         for spec in [spec or {}]
@@ -258,8 +198,9 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
                 type=raw["type"], path=raw["path"], envs=envs,
                 repository=raw.get("repository"), tag=raw.get("tag"), digest=raw.get("digest"),
                 registry=raw.get("registry"), image=raw.get("image"), name=raw.get("name"),
-                kind=raw.get("kind"), container=raw.get("container"),
-                key=key, line=_line_for(lines, key) or 0,
+                kind=raw.get("kind"), container=raw.get("container"), volume=raw.get("volume"),
+                document=_document(raw.get("document")), format=raw.get("format", "tag"),
+                key=key, line=schemacheck.line_for(lines, key) or 0,
             ))
         apps[app_name] = App(name=app_name, image=image, targets=tuple(targets))
     policies_raw = data.get("policies") or {}
@@ -279,7 +220,8 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
             except ValueError as e:
                 raise _error(f"not a date: {raw['expires']!r}", lines, f"{key}.expires") from e
         waivers.append(Waiver(policy=raw["policy"], match=MappingProxyType(dict(raw.get("match") or {})),
-                              reason=raw["reason"], expires=expires, line=_line_for(lines, key) or 0))
+                              reason=raw["reason"], expires=expires,
+                              line=schemacheck.line_for(lines, key) or 0))
     propose_raw = data.get("propose") or {}
     defaults = ProposeSettings()
     propose = ProposeSettings(

@@ -1,4 +1,9 @@
-"""Resolve config-declared paths inside the config repository, refusing ``..`` and symlink escapes."""
+"""The one path-containment check: config-declared paths stay inside the config repository.
+
+Render, edit, validate and the reconciler all resolve a declared path through :func:`resolve_inside`,
+which refuses absolute paths, ``~``, any ``..`` component (even one that would land back inside), and
+symlinks whose target lies outside the repository, naming the link and where it points.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,8 @@ from handoff.errors import PathEscapeError
 
 def resolve_inside(repo: Path, relative: str, *, source: str | None = None, line: int | None = None,
                    key: str | None = None) -> Path:
-    """Return the real path of ``relative`` under ``repo``.
+    """Return the real path of ``relative`` under ``repo`` (which need not exist yet).
 
-    Refused: absolute paths, any ``..`` component, and paths whose symlinks resolve outside ``repo``.
     ``source``/``line``/``key`` name where the path was declared, for the error message.
     """
     pure = PurePosixPath(relative.replace("\\", "/"))
@@ -23,10 +27,26 @@ def resolve_inside(repo: Path, relative: str, *, source: str | None = None, line
                               file=source, line=line, key=key)
     root = repo.resolve()
     candidate = (root / pure).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise PathEscapeError(f"path {relative!r} resolves outside the config repository (symlink)",
-                              file=source, line=line, key=key)
+    if not _within(candidate, root):
+        link, target = _escaping_link(root, pure)
+        raise PathEscapeError(f"path {relative!r} resolves outside the config repository: symlink "
+                              f"{link!r} points to {target!r}", file=source, line=line, key=key)
     return candidate
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _escaping_link(root: Path, pure: PurePosixPath) -> tuple[str, str]:
+    """The first symlink along ``pure`` whose resolution leaves ``root``, and its target as written."""
+    current = root
+    for depth, part in enumerate(pure.parts, start=1):
+        current = current / part
+        if current.is_symlink() and not _within(current.resolve(), root):
+            return PurePosixPath(*pure.parts[:depth]).as_posix(), str(current.readlink())
+    # not reached for a path that resolved outside; kept total for the type checker
+    return pure.as_posix(), str((root / pure).resolve())
 
 
 def relative_name(repo: Path, path: Path) -> str:

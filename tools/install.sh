@@ -91,11 +91,12 @@ go_build() {
   link "$out" "$name"
 }
 
-# Debian packages: docker-registry (the CNCF distribution registry), skopeo, umoci, git, and buildah + debootstrap
-# (the container image is built and run without a Docker engine). Installed only when missing.
+# Debian packages: docker-registry (the CNCF distribution registry), skopeo, umoci, git, buildah + debootstrap
+# (the container image is built and run without a Docker engine), and dockerd (docker.io: the digest
+# resolution through a Docker engine is tested against a real one). Installed only when missing.
 apt_tools() {
   local -A package_of=([docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [git]=git
-                      [buildah]=buildah [debootstrap]=debootstrap)
+                      [buildah]=buildah [debootstrap]=debootstrap [dockerd]=docker.io)
   local missing=() tool
   for tool in "${!package_of[@]}"; do
     wanted "$tool" || continue

@@ -19,9 +19,11 @@ from handoff import __version__
 from handoff.errors import EXIT_BUG, EXIT_USAGE, HandoffError
 from handoff.redact import RedactingFilter, redact
 
-# name -> "module:attribute". Imported lazily so `handoff --version` stays fast.
+# name -> "module:attribute". Imported only when the command runs, so `handoff --help`, `--version` and
+# each command load only what they use.
 COMMANDS: dict[str, str] = {
     "bump": "handoff.cli.bump:bump",
+    "plan": "handoff.cli.plan:plan",
     "policy": "handoff.cli.policy:policy",
     "propose": "handoff.cli.propose:propose",
     "promote": "handoff.cli.promote:promote",
@@ -29,6 +31,25 @@ COMMANDS: dict[str, str] = {
     "reconcile": "handoff.cli.reconcile:reconcile",
     "reconciler": "handoff.cli.reconciler:reconciler",
     "validate": "handoff.cli.validate:validate_cmd",
+}
+
+# name -> the command's short help, so that `handoff --help` lists every command without importing it
+# (tests/cli/test_lazy_imports.py keeps each equal to the command's own). A command missing here is
+# imported to list it: correct, only slower.
+SUMMARIES: dict[str, str] = {
+    "bump": "Write IMAGE into every target of the app, byte-exactly.",
+    "ci": "Pass handoff results on to a CI system (used by the action and the GitLab component).",
+    "plan": "Render ENV, check it against the schemas and the policies exactly as the PR check and the "
+            "reconciler do, and show each object with its findings.",
+    "policy": "List, show and test policies.",
+    "promote": "Propose APP's image from --from to --to, as a rolling PR (same rules as propose).",
+    "propose": "Propose IMAGE for APP in ENV as a rolling PR/MR (or commit it directly with --mode direct).",
+    "reconcile": "Pull, render, validate, server-side apply, prune and revert drift, continuously.",
+    "reconciler": "Install the in-cluster reconciler.",
+    "validate": "Check every object of the config repo against the Kubernetes and CRD schemas and the "
+                "policies, offline and strict: each environment's render with its params (or --env), else "
+                "PATHs (manifest dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the "
+                "repo's manifests.",
 }
 
 
@@ -44,6 +65,21 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, self._listing(ctx, name).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _listing(self, ctx: click.Context, name: str) -> click.Command:
+        """The command as --help lists it: a stand-in carrying its summary, or the command itself."""
+        if name in SUMMARIES:
+            return click.Command(name, help=SUMMARIES[name])
+        return self.get_command(ctx, name) or click.Command(name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

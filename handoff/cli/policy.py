@@ -10,12 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from handoff.config import Config
 from handoff.errors import EXIT_FAILED, EXIT_OK, UsageError
 from handoff.policy.loader import PolicySet, load_policy_dir, load_policy_sets
 from handoff.policy.model import Policy
-from handoff.policy.params import parse_param_flags
-from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.testing import run_examples
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,14 +33,6 @@ def policy_options(command: F) -> F:
                                 "e.g. require-image-digest.enabled=true; repeatable.")(command)
     command = _NO_BUILTIN(command)
     return _DIRS(command)
-
-
-def policy_check(config: Config | None, repo: Path, *, env: str | None, dirs: tuple[Path, ...],
-                 no_builtin: bool, params: tuple[str, ...], rego_namespaces: tuple[str, ...]) -> PolicyCheck:
-    return PolicyCheck(options_from_config(
-        config, repo, env=env, dirs=dirs, builtin=not no_builtin, params=parse_param_flags(params),
-        rego_namespaces=rego_namespaces,
-    ))
 
 
 @click.group("policy")  # registered in handoff.cli.COMMANDS as "policy"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-import yaml
 
+from handoff.manifests.emit import dump_all
 from handoff.reconciler.manifests import DEFAULT_IMAGE, manifests
 
 
@@ -21,5 +21,5 @@ def reconciler() -> None:
 def manifests_command(namespace: str, cluster_wide: bool, image: str) -> int:
     """Print Namespace, ServiceAccount, RBAC, ConfigMap, Deployment and Service as YAML."""
     docs = manifests(namespace, cluster_wide=cluster_wide, image=image)
-    click.echo(yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False), nl=False)
+    click.echo(dump_all(docs), nl=False)
     return 0

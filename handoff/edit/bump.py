@@ -12,22 +12,24 @@ import contextlib
 import difflib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from handoff.config import Config, Target, load_config
-from handoff.edit import read
+from handoff.edit import markers, read
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
+from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
 from handoff.errors import EditError, HandoffError, ImageRefError, UsageError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.pathsafe import resolve_inside
 
-__all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image", "plan_bump"]
+__all__ = ["BumpPlan", "BumpResult", "Change", "FilePlan", "apply_plan", "bump", "current_image",
+           "dry_result", "plan_bump"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class BumpPlan:
     repo: Path
     image: ImageRef
     files: tuple[FilePlan, ...] = ()
+    skipped: tuple[str, ...] = ()  # promote-only environments a bump without --env left alone
+    environments: tuple[str, ...] = ()  # the declared environments whose targets the plan edits
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -72,6 +76,7 @@ class BumpResult:
     diff: str = ""
     image: str = ""
     written: bool = field(default=False)
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,13 @@ def _as_ref(image: ImageRef | str) -> ImageRef:
 
 
 def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env: str | None = None,
-              limits: yamlio.Limits | None = None) -> BumpPlan:
-    """Compute the new bytes of every affected file; nothing is written."""
+              limits: yamlio.Limits | None = None, allow_repository_change: bool = False) -> BumpPlan:
+    """Compute the new bytes of every affected file; nothing is written.
+
+    An edit that would move an image to another repository is refused unless the app declares that
+    repository in ``.handoff.yaml`` or ``allow_repository_change`` is set: a typo in ``--image`` must
+    not silently repoint a deployment.
+    """
     ref = _as_ref(image)
     limits = limits or yamlio.Limits.from_env()
     config = load_config(repo, limits=limits)
@@ -115,20 +125,66 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
             changes[relative] = []
         return editors[relative]
 
+    skipped: list[str] = []
+    declared = False
+    works: list[_Work] = []
     if config is None:
         _plan_markers_only(repo, ref, app, env, limits=limits, editor_for=editor_for, changes=changes)
     else:
-        for work in _select_work(config, ref, app, env):
+        works = _select_work(config, ref, app, env, skipped=skipped)
+        declared = _declares(config, works, ref, allow_repository_change)
+        for work in works:
             editor = editor_for(work.path, source=".handoff.yaml", key=f"{work.target.key}.path",
                                 line=work.target.line)
             changes[work.path] += _edit(editor, work, ref, env)
+    if not (declared or allow_repository_change):
+        _refuse_repository_changes(ref, [c for found in changes.values() for c in found])
     files = []
     for relative, editor in editors.items():
         new_text = editor.new_text()
         old = editor.text.encode("utf-8")
         files.append(FilePlan(relative, resolve_inside(repo, relative), old, new_text.encode("utf-8"),
                               tuple(changes[relative])))
-    return BumpPlan(repo=repo, image=ref, files=tuple(files))
+    return BumpPlan(repo=repo, image=ref, files=tuple(files), skipped=tuple(skipped),
+                    environments=_touched(config, works, skipped) if config is not None else ())
+
+
+def _touched(config: Config, works: list[_Work], skipped: list[str]) -> tuple[str, ...]:
+    """Every declared environment a work item reaches: its own, or all its target applies to."""
+    envs: dict[str, None] = {}
+    for work in works:
+        names = [work.env] if work.env else [e for e in config.environments if work.target.applies_to(e)]
+        envs.update((e, None) for e in names if e in config.environments and e not in skipped)
+    return tuple(envs)
+
+
+def _declares(config: Config, works: list[_Work], ref: ImageRef, allowed: bool) -> bool:
+    """True when every selected app declares ``ref``'s repository; refuse an app declaring another."""
+    declared = True
+    for name in dict.fromkeys(w.app for w in works):
+        image = config.apps[name].image
+        if image is None:
+            declared = False
+        elif not parse(image).same_repository(ref) and not allowed:
+            raise EditError(f"--image {ref.name} is not app {name}'s image {image} (declare the new "
+                            "repository in .handoff.yaml, or pass --allow-repository-change)",
+                            file=".handoff.yaml", key=f"apps.{name}.image")
+    return declared
+
+
+def _refuse_repository_changes(ref: ImageRef, changes: list[Change]) -> None:
+    """Refuse any full-image or name write that replaces another repository's reference."""
+    for change in changes:
+        if not change.old or change.new not in (str(ref), ref.name):
+            continue
+        try:
+            old = parse(change.old) if change.new == str(ref) else parse(f"{change.old}:x")
+        except HandoffError:
+            continue
+        if not old.same_repository(ref):
+            raise EditError(f"this edit would change the image repository from {old.name} to {ref.name} "
+                            "(declare it as the app's image in .handoff.yaml, or pass "
+                            "--allow-repository-change)", file=change.file, line=change.line, key=change.key)
 
 
 def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> list[Change]:
@@ -140,13 +196,17 @@ def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> li
     if kind == "manifest":
         return target_kinds.manifest(editor, work.target, ref)
     found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env)
-    if not any(m.app == work.app for m in target_kinds.find_markers(editor.text)):
+    if not any(m.app == work.app for m in MarkedFile(editor.display, editor.text, editor.documents).markers):
         raise EditError(f"no `# handoff:... {work.app}` marker in this file", file=editor.display,
                         key=work.target.key or None)
     return found
 
 
-def _select_work(config: Config, ref: ImageRef | None, app: str | None, env: str | None) -> list[_Work]:
+def _select_work(config: Config, ref: ImageRef | None, app: str | None, env: str | None, *,
+                 skipped: list[str] | None = None) -> list[_Work]:
+    """What to edit. Without ``env``, promote-only environments are left alone (named in ``skipped``)."""
+    promote_only = ({name for name, e in config.environments.items() if e.promote_only} if env is None
+                    else set())
     if env is not None and config.environments and env not in config.environments:
         raise UsageError(f"unknown environment {env!r} (declared: {', '.join(sorted(config.environments))})")
     if app is not None:
@@ -168,11 +228,20 @@ def _select_work(config: Config, ref: ImageRef | None, app: str | None, env: str
                 envs = [env] if env else list(target.envs or config.environments)
                 if not envs:
                     raise UsageError(f"{target.key}.path uses {{env}}: pass --env or declare environments")
-                work += [_Work(selected.name, target, target.path.replace("{env}", e), e) for e in envs]
+                held_back = [e for e in envs if e in promote_only]
+                if skipped is not None:
+                    skipped += [e for e in held_back if e not in skipped]
+                work += [_Work(selected.name, target, target.path.replace("{env}", e), e)
+                         for e in envs if e not in held_back]
+            elif target.envs is not None and promote_only.issuperset(target.envs):
+                if skipped is not None:
+                    skipped += [e for e in target.envs if e not in skipped]
             else:
                 work.append(_Work(selected.name, target, target.path, env))
     if not work:
-        raise UsageError(f"no target of {', '.join(a.name for a in apps)} applies to environment {env!r}")
+        held = f" ({', '.join(sorted(promote_only))} change only by promotion)" if promote_only else ""
+        raise UsageError(f"no target of {', '.join(a.name for a in apps)} applies to environment "
+                         f"{env!r}{held}")
     return work
 
 
@@ -185,44 +254,55 @@ def _yaml_files(repo: Path) -> Iterator[str]:
                 yield (Path(directory) / name).relative_to(root).as_posix()
 
 
-def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | None, *,
-                       limits: yamlio.Limits, editor_for: _EditorFor,
-                       changes: dict[str, list[Change]]) -> None:
-    candidates: list[FileEditor] = []
+def _marked_files(repo: Path, limits: yamlio.Limits) -> Iterator[tuple[str, set[str]]]:
+    """``(path, apps its marker-like lines name)`` for every YAML file that may hold a marker."""
     for relative in _yaml_files(repo):
         absolute = repo.resolve() / relative
         if absolute.is_symlink() or absolute.stat().st_size > limits.max_bytes:
             continue  # scanned, not named: skip quietly; a named file gets the full checks
         raw = absolute.read_bytes()
-        if b"handoff:" not in raw or not target_kinds.find_markers(raw.decode("utf-8", "replace")):
-            continue  # templates and other non-YAML files without markers are never parsed
-        candidates.append(editor_for(relative, source=None, key=None, line=None))
-    apps = {app} if app else _apps_holding(candidates, ref)
+        if b"handoff:" in raw:
+            apps = {m.app for m in markers.scan(raw.decode("utf-8", "replace"))}
+            if apps:
+                yield relative, apps
+
+
+def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | None, *,
+                       limits: yamlio.Limits, editor_for: _EditorFor,
+                       changes: dict[str, list[Change]]) -> None:
+    marked = list(_marked_files(repo, limits))
+    apps = {app} if app else _apps_holding(marked, ref, editor_for)
     if not apps:
         raise UsageError("no .handoff.yaml and no `# handoff:image`/`# handoff:name` marker holds "
                          f"{ref.name!r}; pass --app")
-    for editor in candidates:
+    # Only files whose marker-like lines name a selected app are parsed: a broken file holding another
+    # app's marker never blocks this bump, and one holding this app's marker fails it.
+    editors = [editor_for(relative, source=None, key=None, line=None) for relative, named in marked
+               if named & apps]
+    for editor in editors:
         changes[editor.display] += target_kinds.marker(editor, ref, apps=apps, env=env)
-    if not any(changes.values()) and not _any_marker(candidates, apps):
+    real = (m for e in editors for m in MarkedFile(e.display, e.text, e.documents).markers)
+    if not any(changes.values()) and not any(m.app in apps for m in real):
         raise UsageError(f"no `# handoff:...` marker for app {', '.join(sorted(apps))} in the repository")
 
 
-def _apps_holding(editors: Iterable[FileEditor], ref: ImageRef) -> set[str]:
+def _apps_holding(marked: list[tuple[str, set[str]]], ref: ImageRef, editor_for: _EditorFor) -> set[str]:
+    """The apps whose image/name markers hold ``ref``'s repository now (unparseable files are skipped:
+    with no app named, a broken file only blocks the bump once it turns out to hold a selected app)."""
     apps: set[str] = set()
-    for editor in editors:
-        values = target_kinds.marker_values(editor)
-        for mark in target_kinds.find_markers(editor.text):
-            located = values.get(mark.line)
-            if mark.field not in ("image", "name") or located is None:
+    for relative, _ in marked:
+        try:
+            editor = editor_for(relative, source=None, key=None, line=None)
+        except HandoffError:
+            continue
+        for mark in MarkedFile(editor.display, editor.text, editor.documents).markers:
+            if mark.field not in ("image", "name"):
                 continue
             with contextlib.suppress(HandoffError):
-                if parse(str(located[0].value)).same_repository(ref):
+                binding = MarkedFile(editor.display, editor.text, editor.documents).bind(mark)
+                if parse(str(binding.node.value)).same_repository(ref):
                     apps.add(mark.app)
     return apps
-
-
-def _any_marker(editors: Iterable[FileEditor], apps: set[str]) -> bool:
-    return any(m.app in apps for e in editors for m in target_kinds.find_markers(e.text))
 
 
 class _EditorFor(Protocol):
@@ -254,10 +334,15 @@ def apply_plan(plan: BumpPlan) -> BumpResult:
     return _result(plan, written=bool(pending))
 
 
+def dry_result(plan: BumpPlan) -> BumpResult:
+    """What ``plan`` would change, without writing it."""
+    return _result(plan, written=False)
+
+
 def _result(plan: BumpPlan, *, written: bool) -> BumpResult:
     return BumpResult(changed=plan.changed, changes=plan.changes,
                       files=tuple(f.path for f in plan.files if f.changed), diff=plan.diff,
-                      image=str(plan.image), written=written)
+                      image=str(plan.image), written=written, skipped=plan.skipped)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -277,10 +362,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env: str | None = None,
-         dry_run: bool = False, limits: yamlio.Limits | None = None) -> BumpResult:
+         dry_run: bool = False, limits: yamlio.Limits | None = None,
+         allow_repository_change: bool = False) -> BumpResult:
     """Plan and (unless ``dry_run``) apply a bump. Same image again: ``changed`` is False."""
-    plan = plan_bump(repo, image, app=app, env=env, limits=limits)
-    return _result(plan, written=False) if dry_run else apply_plan(plan)
+    plan = plan_bump(repo, image, app=app, env=env, limits=limits,
+                     allow_repository_change=allow_repository_change)
+    return dry_result(plan) if dry_run else apply_plan(plan)
 
 
 def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limits | None = None) -> ImageRef:
@@ -293,16 +380,13 @@ def current_image(repo: Path, *, app: str, env: str | None, limits: yamlio.Limit
     absolute = resolve_inside(repo, work.path, source=".handoff.yaml", key=f"{work.target.key}.path")
     text, documents = yamlio.load_file(absolute, display=work.path, limits=limits)
     editor = FileEditor(work.path, text, documents, limits)
-    return read.read_target(editor, work.target, work.app, work.env)
+    return read.read_target(editor, work.target, work.app, work.env, declared=config.apps[app].image)
 
 
 def _marker_image(repo: Path, app: str, env: str | None, limits: yamlio.Limits) -> ImageRef:
     editors = []
-    for relative in _yaml_files(repo):
-        absolute = repo.resolve() / relative
-        raw = absolute.read_bytes() if not absolute.is_symlink() else b""
-        if b"handoff:" not in raw or not target_kinds.find_markers(raw.decode("utf-8", "replace")):
-            continue
-        text, documents = yamlio.load_file(absolute, display=relative, limits=limits)
-        editors.append(FileEditor(relative, text, documents, limits))
+    for relative, named in _marked_files(repo, limits):
+        if app in named:
+            text, documents = yamlio.load_file(repo.resolve() / relative, display=relative, limits=limits)
+            editors.append(FileEditor(relative, text, documents, limits))
     return read.markers_image(editors, app, env)

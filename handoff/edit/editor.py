@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.edit import scalars
 from handoff.errors import EditError, YamlError
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 Item = Sequence[tuple[str, str]]
 

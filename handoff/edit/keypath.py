@@ -1,4 +1,8 @@
-"""Dotted key paths with list selectors: ``image.tag``, ``sidecars[name=proxy].image.tag``, ``env[0]``."""
+"""Dotted key paths with list selectors: ``image.tag``, ``sidecars[name=proxy].image.tag``, ``env[0]``.
+
+A key that itself contains a dot (``image.tag: v1`` as one key) is written with the dot escaped:
+``image\\.tag``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.errors import EditError
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 _PART = re.compile(r"(?P<name>[^.\[\]]+)?(?P<selectors>(?:\[[^\]]+\])*)")
 _SELECTOR = re.compile(r"\[([^\]]+)\]")
@@ -43,12 +46,13 @@ class Located:
 
 def parse_keypath(text: str) -> tuple[Segment, ...]:
     segments: list[Segment] = []
-    for part in text.split("."):
+    for escaped in _split_unescaped_dots(text):
+        part = escaped.replace("\\.", _DOT)
         match = _PART.fullmatch(part)
         if not part or match is None or (match["name"] is None and not match["selectors"]):
             raise EditError(f"invalid key path {text!r}")
         if match["name"] is not None:
-            segments.append(Segment(key=match["name"]))
+            segments.append(Segment(key=match["name"].replace(_DOT, ".")))
         for selector in _SELECTOR.findall(match["selectors"] or ""):
             if selector.isdigit():
                 segments.append(Segment(index=int(selector)))
@@ -60,10 +64,27 @@ def parse_keypath(text: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+_DOT = "\x00"  # stands for an escaped dot while a part is matched
+
+
+def _split_unescaped_dots(text: str) -> list[str]:
+    """Split at dots that are neither escaped nor inside a ``[field=value]`` selector."""
+    parts, current, depth, previous = [], "", 0, ""
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        if char == "." and depth == 0 and previous != "\\":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        previous = char
+    return [*parts, current]
+
+
 def format_path(segments: tuple[Segment, ...] | list[Segment]) -> str:
     out = ""
     for segment in segments:
-        text = str(segment)
+        text = str(segment) if segment.key is None else segment.key.replace(".", "\\.")
         out += text if (segment.key is None or not out) else f".{text}"
     return out
 

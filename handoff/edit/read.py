@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from handoff.config import Target
 from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import mapping_get, parse_keypath, resolve
+from handoff.edit.markers import MarkedFile
 from handoff.errors import EditError, ImageNotDeclared, ImageRefError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
 
-def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -> ImageRef:
-    root = target_kinds.first_document(editor)
+def read_target(editor: FileEditor, target: Target, app: str, env: str | None, *,
+                declared: str | None = None) -> ImageRef:
+    """The image ``target`` holds now. A helm target holding only a tag takes its repository from the
+    app's ``declared`` image (the chart's defaults hold it, which handoff does not render here)."""
+    root = target_kinds.target_document(editor, target)
 
     def value(keypath: str | None) -> str | None:
         if not keypath:
@@ -28,7 +31,12 @@ def read_target(editor: FileEditor, target: Target, app: str, env: str | None) -
             return _compose(value(target.image) or "", None, None, editor.display)
         registry, repository = value(target.registry), value(target.repository) or ""
         name = f"{registry}/{repository}" if registry else repository
-        return _compose(name, value(target.tag), value(target.digest), editor.display)
+        if not name and declared:
+            name = parse(declared).name
+        tag, digest = value(target.tag), value(target.digest)
+        if target.format == "tag@digest" and tag and "@" in tag:
+            tag, digest = tag.split("@", 1)
+        return _compose(name, tag, digest, editor.display)
     if target.type == "kustomize":
         return _kustomize_image(editor, target)
     if target.type == "manifest":
@@ -68,11 +76,8 @@ def _kustomize_items(root: Node | None) -> list[MappingNode]:
 def markers_image(editors: list[FileEditor], app: str, env: str | None) -> ImageRef:
     fields: dict[str, str] = {}
     for editor in editors:
-        values = target_kinds.marker_values(editor)
-        for mark in target_kinds.find_markers(editor.text):
-            if mark.app != app or (env and mark.env and mark.env != env) or mark.line not in values:
-                continue
-            fields.setdefault(mark.field, str(values[mark.line][0].value))
+        for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings({app}, env):
+            fields.setdefault(binding.marker.field, str(binding.node.value))
     if "image" in fields:
         return parse(fields["image"])
     if "name" not in fields:

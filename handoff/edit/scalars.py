@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import re
 
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.resolver import VersionedResolver
-
 from handoff.errors import EditError
+from handoff.manifests.yamlio import stays_a_string
 
-_STR = "tag:yaml.org,2002:str"
-_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
 # Conservative: characters that never need quoting in block or flow context, and no indicator first.
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*")
 _DOUBLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -24,7 +20,7 @@ def plain_is_string(value: str) -> bool:
     """True when ``value`` written unquoted reads back as the same string under YAML 1.1 and 1.2."""
     if not _PLAIN_SAFE.fullmatch(value) or value.endswith(":"):
         return False
-    return all(str(r.resolve(ScalarNode, value, (True, False))) == _STR for r in _RESOLVERS)
+    return stays_a_string(value)
 
 
 def double_quoted(value: str) -> str:

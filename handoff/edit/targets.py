@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from collections.abc import Iterator, Mapping
 
 from handoff.config import Target
 from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
+from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
 from handoff.errors import EditError
 from handoff.imageref import ImageRef
 from handoff.manifests import yamlio
+from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
-MARKER = re.compile(
-    r"#\s*handoff:(?P<field>image|tag|digest|name)\s+(?P<app>[A-Za-z0-9][\w.-]*)"
-    r"(?:\s+env=(?P<env>[\w.-]+))?\s*$"
-)
 _POD_SPEC = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -28,19 +22,71 @@ _POD_SPEC = {
     "ReplicaSet": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Rollout": ("spec", "template", "spec"),  # Argo Rollouts
 }
-
-
-@dataclass(frozen=True)
-class Marker:
-    field: str
-    app: str
-    env: str | None
-    line: int  # 0-based
 
 
 def first_document(editor: FileEditor) -> Node | None:
     return next((d for d in editor.documents if d is not None), None)
+
+
+def target_document(editor: FileEditor, target: Target) -> Node | None:
+    """The document a helm target's key paths start from: the first one, or the one ``document`` names."""
+    selector = target.document
+    documents = [d for d in editor.documents if d is not None]
+    if selector is None:
+        if len(documents) > 1 and target.type == "helm":
+            return _only_or_first(editor, documents, target)
+        return first_document(editor)
+    if isinstance(selector, int):
+        if selector >= len(editor.documents) or editor.documents[selector] is None:
+            raise EditError(f"there is no document {selector} (the file has {len(editor.documents)})",
+                            file=editor.display, key=f"{target.key}.document")
+        return editor.documents[selector]
+    matches = [d for d in documents if _identity(d, selector)]
+    if len(matches) != 1:
+        found = ", ".join(_describe(d) for d in documents)
+        raise EditError(f"{len(matches)} documents match {dict(selector)} (documents here: {found})",
+                        file=editor.display, key=f"{target.key}.document")
+    return matches[0]
+
+
+def _only_or_first(editor: FileEditor, documents: list[Node], target: Target) -> Node:
+    """Without a selector, a multi-document file is read from the one document holding the key path."""
+    keypath = target.image or target.tag or target.repository or target.digest or ""
+    holding = []
+    for document in documents:
+        try:
+            resolve(document, parse_keypath(keypath), file=editor.display)
+        except EditError:
+            continue
+        holding.append(document)
+    if len(holding) == 1:
+        return holding[0]
+    found = ", ".join(_describe(d) for d in documents)
+    raise EditError(f"{len(holding)} of the file's {len(documents)} documents hold {keypath} (documents: "
+                    f"{found}); name one with `document: {{kind: …, name: …}}`", file=editor.display,
+                    key=target.key or None)
+
+
+def _identity(document: Node, selector: Mapping[str, str]) -> bool:
+    if not isinstance(document, MappingNode):
+        return False
+    kind = _scalar(mapping_get(document, "kind"))
+    metadata = mapping_get(document, "metadata")
+    name = _scalar(mapping_get(metadata[1], "name")) if metadata and isinstance(metadata[1], MappingNode) \
+        else None
+    return selector.get("kind", kind) == kind and selector.get("name", name) == name
+
+
+def _describe(document: Node) -> str:
+    if not isinstance(document, MappingNode):
+        return "(not a mapping)"
+    kind = _scalar(mapping_get(document, "kind")) or "?"
+    metadata = mapping_get(document, "metadata")
+    name = _scalar(mapping_get(metadata[1], "name")) if metadata and isinstance(metadata[1], MappingNode) \
+        else None
+    return f"{kind}/{name or '?'}"
 
 
 def _write(editor: FileEditor, node: Node, value: str, key_node: ScalarNode | None,
@@ -54,24 +100,26 @@ def _write(editor: FileEditor, node: Node, value: str, key_node: ScalarNode | No
 # -- helm ---------------------------------------------------------------------------------------------
 
 def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
-    root = first_document(editor)
+    root = target_document(editor, target)
     file = editor.display
     if target.image:
         found = resolve(root, parse_keypath(target.image), file=file)
         assert found.value is not None
         return _write(editor, found.value, str(ref), found.key_node, found.path)
     changes: list[Change] = []
+    tag = f"{ref.tag}@{ref.digest}" if target.format == "tag@digest" and ref.tag and ref.digest else ref.tag
     fields: list[tuple[str | None, str | None]] = [
         (target.registry, ref.path_registry if target.registry else None),
         (target.repository, ref.repository if target.registry else ref.name),
-        (target.tag, ref.tag),
+        (target.tag, tag),
     ]
     for keypath, value in fields:
         if keypath and value is not None:
             found = resolve(root, parse_keypath(keypath), file=file)
             assert found.value is not None
             changes += _write(editor, found.value, value, found.key_node, found.path)
-    changes += _helm_digest(editor, root, target, ref)
+    if target.format != "tag@digest":
+        changes += _helm_digest(editor, root, target, ref)
     return changes
 
 
@@ -146,17 +194,46 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
     if not isinstance(sequence, SequenceNode):
         raise EditError("expected a list of images", file=file, line=sequence.start_mark.line + 1,
                         key="images")
-    for item in sequence.value:
-        if isinstance(item, MappingNode):
-            entry_name = mapping_get(item, "name")
-            if entry_name is not None and entry_name[1].value == name:
-                return _kustomize_entry(editor, item, name, ref, wanted)
+    # kustomize applies every entry with this name, in order: edit them all the same way, so whichever
+    # wins renders the new image
+    entries = [item for item in sequence.value if isinstance(item, MappingNode)
+               and _scalar(mapping_get(item, "name")) == name]
+    if entries:
+        return [c for item in entries for c in _kustomize_entry(editor, item, name, ref, wanted)]
     editor.append_item(sequence, new_item, path="images")
     return [Change(file, sequence.start_mark.line + 1, f"images[name={name}]", "", str(ref))]
 
 
 def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,
                      wanted: list[tuple[str, str | None]]) -> list[Change]:
+    found_name = mapping_get(item, "newName")
+    if found_name is not None and isinstance(found_name[1], ScalarNode) and _holds_reference(
+            str(found_name[1].value)):
+        # `newName: repo:tag@digest` carries the whole reference: edit it in place, in the same shape
+        return _write(editor, found_name[1], _same_shape(str(found_name[1].value), ref), found_name[0],
+                      f"images[name={name}].newName") + _kustomize_fields(editor, item, name, ref, wanted[1:],
+                                                                          only_existing=True)
+    return _kustomize_fields(editor, item, name, ref, wanted, only_existing=False)
+
+
+def _holds_reference(value: str) -> bool:
+    last = value.rsplit("/", 1)[-1]
+    return "@" in value or ":" in last
+
+
+def _same_shape(old: str, ref: ImageRef) -> str:
+    """``ref`` written like ``old``: a tag only where ``old`` had one (or nothing else pins the image)."""
+    old_has_tag = ":" in old.rsplit("/", 1)[-1].split("@", 1)[0]
+    text = ref.name
+    if ref.tag and (old_has_tag or not ref.digest):
+        text += f":{ref.tag}"
+    if ref.digest:
+        text += f"@{ref.digest}"
+    return text
+
+
+def _kustomize_fields(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,
+                      wanted: list[tuple[str, str | None]], *, only_existing: bool) -> list[Change]:
     changes: list[Change] = []
     for key, wanted_value in wanted:
         path = f"images[name={name}].{key}"
@@ -169,7 +246,7 @@ def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: Imag
         if value is None:
             continue
         if found is None:
-            if value:
+            if value and not only_existing:
                 editor.add_key(item, key, value, path=path)
                 changes.append(Change(editor.display, item.start_mark.line + 1, path, "", value))
             continue
@@ -195,23 +272,47 @@ def manifest(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
         seen.append(f"{kind}/{name}")
         if (target.kind and kind != target.kind) or (target.name and name != target.name):
             continue
-        for path, container in _containers(document, _POD_SPEC[kind]):
-            if _scalar(mapping_get(container, "name")) != target.container:
-                continue
-            image = mapping_get(container, "image")
-            if image is None:
-                raise EditError("container has no image key", file=editor.display,
-                                line=container.start_mark.line + 1, key=path)
+        for path, image in _image_fields(document, _POD_SPEC[kind], target, editor.display):
             matched = True
-            changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}.image")
+            changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}")
     if not matched:
-        wanted = f"{target.kind or '*'}/{target.name or '*'} container {target.container}"
+        what = f"container {target.container}" if target.container else f"image volume {target.volume}"
+        wanted = f"{target.kind or '*'}/{target.name or '*'} {what}"
         raise EditError(f"no {wanted} found (workloads here: {nearest(target.name or '', seen)})",
                         file=editor.display, key=target.key or None)
     return changes
 
 
+def _image_fields(document: MappingNode, spec_path: tuple[str, ...], target: Target,
+                  file: str) -> Iterator[tuple[str, tuple[ScalarNode, Node]]]:
+    """The image fields the target names: a container's ``image`` or an image volume's ``reference``."""
+    if target.volume:
+        for path, volume in _pod_list(document, spec_path, ("volumes",)):
+            source = mapping_get(volume, "image")
+            if _scalar(mapping_get(volume, "name")) == target.volume and source is not None \
+                    and isinstance(source[1], MappingNode):
+                reference = mapping_get(source[1], "reference")
+                if reference is None:
+                    raise EditError("image volume has no reference key", file=file,
+                                    line=source[1].start_mark.line + 1, key=f"{path}.image")
+                yield f"{path}.image.reference", reference
+        return
+    for path, container in _containers(document, spec_path):
+        if _scalar(mapping_get(container, "name")) != target.container:
+            continue
+        image = mapping_get(container, "image")
+        if image is None:
+            raise EditError("container has no image key", file=file, line=container.start_mark.line + 1,
+                            key=path)
+        yield f"{path}.image", image
+
+
 def _containers(document: MappingNode, spec_path: tuple[str, ...]) -> Iterator[tuple[str, MappingNode]]:
+    return _pod_list(document, spec_path, ("initContainers", "containers", "ephemeralContainers"))
+
+
+def _pod_list(document: MappingNode, spec_path: tuple[str, ...],
+              list_keys: tuple[str, ...]) -> Iterator[tuple[str, MappingNode]]:
     node: Node | None = document
     for key in spec_path:
         found = mapping_get(node, key) if isinstance(node, MappingNode) else None
@@ -220,7 +321,7 @@ def _containers(document: MappingNode, spec_path: tuple[str, ...]) -> Iterator[t
         node = found[1]
     if not isinstance(node, MappingNode):
         return
-    for list_key in ("initContainers", "containers"):
+    for list_key in list_keys:
         found = mapping_get(node, list_key)
         if found is None or not isinstance(found[1], SequenceNode):
             continue
@@ -238,60 +339,15 @@ def _scalar(pair: tuple[ScalarNode, Node] | None) -> str | None:
 
 # -- marker -------------------------------------------------------------------------------------------
 
-def find_markers(text: str) -> list[Marker]:
-    markers = []
-    for number, line in enumerate(text.splitlines()):
-        if "handoff:" in line:
-            match = MARKER.search(line)
-            if match is not None:
-                markers.append(Marker(match["field"], match["app"], match["env"], number))
-    return markers
-
-
-def marker_values(editor: FileEditor) -> dict[int, tuple[Node, ScalarNode | None, str]]:
-    """Scalar values by 0-based line (the key's line for mapping values): (value, key, path)."""
-    found: dict[int, tuple[Node, ScalarNode | None, str]] = {}
-    for index, document in enumerate(editor.documents):
-        if document is not None:
-            prefix = f"[{index}]" if len(editor.documents) > 1 else ""
-            _index_values(document, prefix, found, set())
-    return found
-
-
-def _index_values(node: Node, path: str, out: dict[int, tuple[Node, ScalarNode | None, str]],
-                  seen: set[int]) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            child = f"{path}.{key.value}" if path else str(key.value)
-            if isinstance(value, ScalarNode):
-                out.setdefault(key.start_mark.line, (value, key, child))
-            _index_values(value, child, out, seen)
-    elif isinstance(node, SequenceNode):
-        for position, item in enumerate(node.value):
-            if isinstance(item, ScalarNode):
-                out.setdefault(item.start_mark.line, (item, None, f"{path}[{position}]"))
-            _index_values(item, f"{path}[{position}]", out, seen)
-
-
 def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None) -> list[Change]:
-    values = marker_values(editor)
     changes: list[Change] = []
-    for mark in find_markers(editor.text):
-        if mark.app not in apps or (env is not None and mark.env is not None and mark.env != env):
-            continue
-        located = values.get(mark.line)
-        if located is None:
-            raise EditError(f"marker handoff:{mark.field} {mark.app} is not on a line with a scalar value",
-                            file=editor.display, line=mark.line + 1)
-        node, key_node, path = located
-        value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[mark.field]
-        if mark.field == "digest" and value is None and isinstance(node, ScalarNode) and node.value:
+    for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings(apps, env):
+        field, node = binding.marker.field, binding.node
+        value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[field]
+        if field == "digest" and value is None and node.value:
             value = ""
         if value is not None:
-            changes += _write(editor, node, value, key_node, path)
+            changes += _write(editor, node, value, binding.key_node, binding.path)
     return changes
 
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from handoff.errors import UsageError
-from handoff.forge.base import Forge, Proposal, ProposalRequest
-from handoff.forge.retry import RetryPolicy
-from handoff.git.repo import Repo
+from handoff.forge.base import BranchReader, Forge, Proposal, ProposalRequest
+from handoff.retry import RetryPolicy
 
-__all__ = ["FORGES", "Forge", "ForgeSettings", "Proposal", "ProposalRequest", "make_forge"]
+__all__ = ["FORGES", "BranchReader", "Forge", "ForgeSettings", "Proposal", "ProposalRequest",
+           "make_forge"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class ForgeSettings:
     pipeline_wait: float = 120.0
 
 
-def _github(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+def _github(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     from handoff.forge.github import GitHubForge  # noqa: PLC0415 (optional extra, loaded on use)
 
     if not settings.token:
@@ -36,7 +36,7 @@ def _github(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
                        throttle=settings.throttle)
 
 
-def _gitlab(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+def _gitlab(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     from handoff.forge.gitlab import GitLabForge  # noqa: PLC0415 (optional extra, loaded on use)
 
     if not settings.token:
@@ -47,20 +47,20 @@ def _gitlab(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
                        pipeline_wait=settings.pipeline_wait)
 
 
-def _local(settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+def _local(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     from handoff.forge.local import LocalForge  # noqa: PLC0415
 
     return LocalForge(repo, remote)
 
 
-FORGES: dict[str, Callable[[ForgeSettings, Repo, str], Forge]] = {
+FORGES: dict[str, Callable[[ForgeSettings, BranchReader, str], Forge]] = {
     "github": _github,
     "gitlab": _gitlab,
     "local": _local,
 }
 
 
-def make_forge(name: str, settings: ForgeSettings, repo: Repo, remote: str) -> Forge:
+def make_forge(name: str, settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
     factory = FORGES.get(name)
     if factory is None:
         raise UsageError(f"unknown forge {name!r}; choose one of {', '.join(sorted(FORGES))}")

@@ -6,7 +6,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from handoff.git.repo import FileChange
+from handoff.changes import FileChange
+
+
+class BranchReader(Protocol):
+    """What the local forge reads from the config repo's git remote. The workflow passes in its clone
+    (a ``handoff.git.repo.Repo``), so forge/ depends on this Protocol and never on git/."""
+
+    def remote_heads(self, *branches: str) -> dict[str, str]:
+        """The remote's commit for each of ``branches`` that exists."""
+        ...
+
+    def ensure(self, heads: Mapping[str, str]) -> dict[str, str]:
+        """Make the commits of ``heads`` (branch -> commit) available locally; each branch's commit."""
+        ...
+
+    def files_in(self, commit: str, directory: str) -> tuple[str, ...]:
+        """Paths of the files directly in ``directory`` at ``commit`` (none if it does not exist)."""
+        ...
+
+    def show(self, commit: str, path: str) -> bytes | None:
+        """The content of ``path`` at ``commit``, or None if it does not exist there."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -13,8 +12,9 @@ import github
 
 from handoff.errors import ForgeConflict, ForgeError, ForgeNotFound, UsageError
 from handoff.forge.base import ApiCommit, Proposal, ProposalRequest
-from handoff.forge.retry import RetryPolicy, error_for, with_retries
+from handoff.forge.retry import error_for
 from handoff.redact import redact, register
+from handoff.retry import RetryPolicy, retry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,12 +56,13 @@ class GitHubForge:
             try:
                 return fn()
             except self._github_exc as e:
-                raise error_for(e.status, f"{what}: {_message(e.data)}", e.headers, time.time()) from e
+                message = f"{what}: {_message(e.data)}"
+                raise error_for(e.status, message, e.headers, self._retry.clock()) from e
             except Exception as e:
                 if type(e).__module__.startswith(("requests", "urllib3")):
                     raise ForgeError(redact(f"{what}: cannot reach GitHub: {e}")) from e
                 raise
-        return with_retries(once, self._retry, f"GitHub {what}")
+        return retry(once, self._retry, what=f"GitHub {what}")
 
     def branch_files(self, request: ProposalRequest, state: str) -> Mapping[str, bytes]:
         return {}

@@ -13,8 +13,9 @@ import requests
 
 from handoff.errors import ForgeError
 from handoff.forge.base import Proposal, ProposalRequest
-from handoff.forge.retry import RetryPolicy, error_for, with_retries
+from handoff.forge.retry import error_for
 from handoff.redact import redact, register
+from handoff.retry import RetryPolicy, retry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +69,7 @@ class GitLabForge:
                 raise error_for(status, message, self._last.headers, self._retry.clock()) from e
             except requests.RequestException as e:
                 raise ForgeError(redact(f"{what}: cannot reach GitLab: {e}")) from e
-        return with_retries(once, self._retry, f"GitLab {what}")
+        return retry(once, self._retry, what=f"GitLab {what}")
 
     def branch_files(self, request: ProposalRequest, state: str) -> Mapping[str, bytes]:
         return {}

@@ -8,8 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from handoff.forge.base import Proposal, ProposalRequest
-from handoff.git.repo import Repo
+from handoff.forge.base import BranchReader, Proposal, ProposalRequest
 from handoff.redact import redact
 
 PROPOSALS_DIR = ".handoff/proposals"
@@ -23,7 +22,7 @@ def proposal_stem(app: str, env: str) -> str:
 class LocalForge:
     name = "local"
 
-    def __init__(self, repo: Repo, remote: str) -> None:
+    def __init__(self, repo: BranchReader, remote: str) -> None:
         self._repo = repo
         self._remote = remote
 
@@ -58,8 +57,7 @@ class LocalForge:
         if head not in heads:
             return None
         commit = self._repo.ensure({head: heads[head]})[head]
-        listing = self._repo.out("ls-tree", "--name-only", commit, f"{PROPOSALS_DIR}/")
-        for path in listing.splitlines():
+        for path in self._repo.files_in(commit, PROPOSALS_DIR):
             if not path.endswith(".json"):
                 continue
             data = self._repo.show(commit, path)

@@ -1,17 +1,12 @@
-"""Retry forge calls on 5xx and rate limits only, honouring ``Retry-After`` and ``X-RateLimit-Reset``.
+"""The forges' side of the retry policy (``handoff.retry``): which HTTP answers are worth another try.
 
-Modelled on kopf's TemporaryError/PermanentError split: the error says whether and when to retry.
+5xx and rate limits are temporary, waiting as long as ``Retry-After`` / ``X-RateLimit-Reset`` say;
+every other status is permanent and maps to its own error (branch on status codes, never on text).
 """
 
 from __future__ import annotations
 
-import email.utils
-import logging
-import random
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Mapping
 
 from handoff.errors import (
     ForgeAuthError,
@@ -19,62 +14,32 @@ from handoff.errors import (
     ForgeError,
     ForgeNotFound,
     ForgeServerError,
+    HandoffError,
 )
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
+from handoff.retry import TemporaryError, header, server_delay
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
-
-
-class RetryableForgeError(ForgeServerError):
-    """A 5xx or rate-limit answer; ``delay`` is what the server asked for (None: use backoff)."""
+class RetryableForgeError(TemporaryError):
+    """A 5xx or rate-limit answer; once the attempts are used up it becomes a ``ForgeServerError``."""
 
     def __init__(self, message: str, *, status: int | None, delay: float | None) -> None:
-        super().__init__(message, status=status)
-        self.delay = delay
+        super().__init__(message, delay=delay)
+        self.status = status
 
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return str(value)
-    return None
-
-
-def server_delay(headers: Mapping[str, str] | None, now: float) -> float | None:
-    """Seconds to wait per ``Retry-After`` (seconds or HTTP date) or ``X-RateLimit-Reset`` (epoch)."""
-    retry_after = _header(headers, "Retry-After")
-    if retry_after:
-        if retry_after.strip().isdigit():
-            return float(retry_after.strip())
-        parsed = email.utils.parsedate_to_datetime(retry_after)
-        return max(0.0, parsed.timestamp() - now)
-    reset = _header(headers, "X-RateLimit-Reset") or _header(headers, "RateLimit-Reset")
-    if reset and reset.strip().isdigit():
-        value = float(reset.strip())
-        return max(0.0, value - now) if value > 1e9 else value
-    return None
+    def giving_up(self, what: str, attempts: int) -> HandoffError:
+        return ForgeServerError(self.exhausted_message(what, attempts), status=self.status)
 
 
 def is_rate_limited(status: int, headers: Mapping[str, str] | None) -> bool:
     if status == 429:
         return True
-    remaining = _header(headers, "X-RateLimit-Remaining") or _header(headers, "RateLimit-Remaining")
-    return status == 403 and (remaining == "0" or _header(headers, "Retry-After") is not None)
+    remaining = header(headers, "X-RateLimit-Remaining") or header(headers, "RateLimit-Remaining")
+    return status == 403 and (remaining == "0" or header(headers, "Retry-After") is not None)
 
 
-def error_for(status: int, message: str, headers: Mapping[str, str] | None, now: float) -> ForgeError:
-    """Map an HTTP status to a handoff error (branch on status codes, never on message text)."""
+def error_for(status: int, message: str, headers: Mapping[str, str] | None,
+              now: float) -> ForgeError | RetryableForgeError:
+    """Map an HTTP status to a handoff error: temporary (5xx, rate limit) or a permanent ``ForgeError``."""
     if status >= 500 or is_rate_limited(status, headers):
         kind = "rate limited" if status < 500 else "server error"
         return RetryableForgeError(f"{kind} ({status}): {message}", status=status,
@@ -89,20 +54,3 @@ def error_for(status: int, message: str, headers: Mapping[str, str] | None, now:
         return ForgeConflict(f"conflict ({status}): {message}", status=status)
     return ForgeError(f"forge error ({status}): {message}", status=status)
 
-
-def with_retries(call: Callable[[], T], policy: RetryPolicy, what: str) -> T:
-    """Run ``call``; retry only ``RetryableForgeError`` with server-given delay or jittered backoff."""
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return call()
-        except RetryableForgeError as e:
-            if attempt == policy.attempts:
-                raise ForgeServerError(f"{what}: giving up after {attempt} attempts: {e.message}",
-                                       status=e.status) from e
-            backoff = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-            delay = e.delay if e.delay is not None else random.uniform(0, backoff)  # noqa: S311
-            delay = min(delay, policy.max_delay)
-            log.warning("%s: %s; retrying in %.1fs (attempt %d/%d)", what, e.message, delay, attempt,
-                        policy.attempts)
-            policy.sleep(delay)
-    raise AssertionError("unreachable")

@@ -1,35 +1,27 @@
-"""A small, safe wrapper around the ``git`` binary for propose/promote.
+"""A working clone of the config repository for propose and promote, run through ``handoff.git.command``
+(one environment, one timeout, retries for the network; credentials only in the environment).
 
-Credentials travel only through the child's environment (``GIT_CONFIG_COUNT/KEY/VALUE`` setting
-``http.extraHeader``), never in argv, remote URLs, logs or exceptions. Ref names are validated with
-git's ``check-ref-format`` rules before they reach git, and options can never be smuggled in as refs.
+Ref names are validated with git's ``check-ref-format`` rules before they reach git, and options can
+never be smuggled in as refs.
 """
 
 from __future__ import annotations
 
-import base64
-import logging
-import os
 import re
-import shutil
-import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from handoff.errors import GitError, ToolMissingError, UsageError
-from handoff.redact import redact, register
+from handoff.changes import FileChange, PushResult
+from handoff.errors import GitError, UsageError
+from handoff.git.command import DEFAULT_TIMEOUT, NETWORK_RETRY, Git, GitAuth, git_environment
+from handoff.redact import redact
+from handoff.retry import RetryPolicy
+from handoff.toolrun import Finished
 
-log = logging.getLogger(__name__)
+__all__ = ["DEFAULT_IDENTITY", "FileChange", "GitAuth", "Identity", "PushResult", "Repo", "remote_url",
+           "validate_ref"]
 
-# Network failures worth another try: a forge's git front end answering 5xx or dropping the connection
-# mid-pack is common and short-lived. 4xx (bad credentials, no such repo) is never retried.
-_NETWORK_COMMANDS = frozenset({"ls-remote", "fetch", "push"})
-_TRANSIENT = re.compile(r"returned error: 5\d\d|HTTP 5\d\d|RPC failed|early EOF|unexpected disconnect|"
-                        r"remote end hung up|Connection reset|Operation timed out", re.IGNORECASE)
-NETWORK_RETRIES = 3
-NETWORK_BACKOFF_SECONDS = 0.5
 _FORBIDDEN_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -74,102 +66,30 @@ class Identity:
 DEFAULT_IDENTITY = Identity("handoff", "handoff@localhost")
 
 
-@dataclass(frozen=True)
-class GitAuth:
-    """HTTP credentials for git, sent as an ``Authorization`` header through the environment."""
-
-    username: str
-    secret: str
-
-    def __post_init__(self) -> None:
-        register(self.secret)
-        register(self.header_value())
-
-    def header_value(self) -> str:
-        raw = base64.b64encode(f"{self.username}:{self.secret}".encode()).decode()
-        return f"Basic {raw}"
-
-    def __repr__(self) -> str:
-        return f"GitAuth(username={self.username!r}, secret='***')"
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One file of a commit relative to its parent; ``content`` is None when the file was deleted."""
-
-    path: str
-    mode: str
-    content: bytes | None
-
-
-@dataclass(frozen=True)
-class PushResult:
-    ok: bool
-    rejected_reason: str = ""
-
-
-def _git_binary() -> str:
-    found = shutil.which("git")
-    if not found:
-        raise ToolMissingError("git is not installed (needed to clone and push the config repo)")
-    return found
-
-
 class Repo:
     """A working clone of the config repository with ``origin`` pointing at the remote."""
 
-    def __init__(self, path: Path, *, auth: GitAuth | None = None) -> None:
+    def __init__(self, path: Path, *, auth: GitAuth | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 network_retry: RetryPolicy = NETWORK_RETRY) -> None:
         self.path = path
         self.auth = auth
+        self._git = Git(path, git_environment(auth=auth), timeout=timeout, network_retry=network_retry)
 
     # -- running git ------------------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
-        # Drop only inherited command-line style config (it would collide with ours); keep
-        # GIT_CONFIG_GLOBAL/NOSYSTEM, which is where a CI job puts e.g. its signing key.
-        env = {k: v for k, v in os.environ.items()
-               if not re.match(r"^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$", k)}
-        config: list[tuple[str, str]] = [("protocol.ext.allow", "never"), ("core.hooksPath", os.devnull)]
-        if self.auth is not None:
-            config.append(("http.extraHeader", f"Authorization: {self.auth.header_value()}"))
-        env["GIT_CONFIG_COUNT"] = str(len(config))
-        for i, (key, value) in enumerate(config):
-            env[f"GIT_CONFIG_KEY_{i}"] = key
-            env[f"GIT_CONFIG_VALUE_{i}"] = value
-        env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true", "LC_ALL": "C"})
-        env.pop("GIT_TRACE_CURL", None)
-        return env
-
     def run(self, *args: str, check: bool = True, input_bytes: bytes | None = None,
-            extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-        env = self.env()
-        if extra_env:
-            env.update(extra_env)
-        argv = [_git_binary(), *args]
-        retries = NETWORK_RETRIES if args[0] in _NETWORK_COMMANDS else 0
-        for attempt in range(retries + 1):
-            log.debug("git %s", " ".join(args))
-            proc = subprocess.run(argv, cwd=self.path, env=env, capture_output=True, input=input_bytes,
-                                  check=False, timeout=600)
-            stderr_text = proc.stderr.decode(errors="replace")
-            if proc.returncode == 0 or attempt == retries or not _TRANSIENT.search(stderr_text):
-                break
-            log.info("git %s: transient failure (%s); retrying", args[0], redact(stderr_text.strip()[-200:]))
-            time.sleep(NETWORK_BACKOFF_SECONDS * 2**attempt)
-        if check and proc.returncode != 0:
-            stderr = proc.stderr.decode(errors="replace").strip().splitlines()
-            detail = stderr[-1] if stderr else f"exit code {proc.returncode}"
-            raise GitError(redact(f"git {args[0]} failed: {detail}"))
-        return proc
+            extra_env: Mapping[str, str] | None = None) -> Finished:
+        return self._git.run(*args, check=check, input_bytes=input_bytes, extra_env=extra_env)
 
     def out(self, *args: str) -> str:
-        return self.run(*args).stdout.decode(errors="replace").strip()
+        return self._git.out(*args)
 
     # -- setup ------------------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: Path, remote: str, *, auth: GitAuth | None = None) -> Repo:
+    def init(cls, path: Path, remote: str, *, auth: GitAuth | None = None, timeout: float = DEFAULT_TIMEOUT,
+             network_retry: RetryPolicy = NETWORK_RETRY) -> Repo:
         """An empty repository at ``path`` whose ``origin`` is ``remote`` (nothing fetched yet)."""
         path.mkdir(parents=True, exist_ok=True)
-        repo = cls(path, auth=auth)
+        repo = cls(path, auth=auth, timeout=timeout, network_retry=network_retry)
         repo.run("init", "--quiet", "--initial-branch=handoff-work", ".")
         repo.run("remote", "add", "origin", "--", remote_url(remote))
         return repo
@@ -235,6 +155,11 @@ class Repo:
             raise GitError(redact(f"git diff failed: {proc.stderr.decode(errors='replace').strip()}"))
         return proc.returncode == 0
 
+    def files_in(self, commit: str, directory: str) -> tuple[str, ...]:
+        """Paths of the entries directly in ``directory`` at ``commit`` (none if it does not exist)."""
+        listing = self.out("ls-tree", "--name-only", commit, "--", f"{directory.rstrip('/')}/")
+        return tuple(line for line in listing.splitlines() if line)
+
     def show(self, commit: str, path: str) -> bytes | None:
         proc = self.run("show", f"{commit}:{path}", check=False)
         return proc.stdout if proc.returncode == 0 else None
@@ -271,6 +196,9 @@ class Repo:
         """Commit every change in the work tree; return the new commit."""
         self.run("add", "--all", "--", ".")
         args = ["-c", f"user.name={identity.name}", "-c", f"user.email={identity.email}"]
+        if sign in ("gpg", "ssh"):
+            for key, value in self._git.job_signing_config():
+                args += ["-c", f"{key}={value}"]
         if sign == "gpg":
             args += ["-c", "gpg.format=openpgp"]
         elif sign == "ssh":

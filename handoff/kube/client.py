@@ -18,9 +18,9 @@ from typing import Any
 
 import requests
 import urllib3
-import yaml
 
-from handoff.errors import ConfigError, ReconcileError
+from handoff.errors import ConfigError, ReconcileError, YamlError
+from handoff.manifests import yamlio
 from handoff.redact import register
 from handoff.report.model import ObjectRef
 
@@ -77,9 +77,10 @@ def _materialise(data_b64: str, suffix: str) -> str:
 def load_kubeconfig(path: Path, context: str | None = None) -> Connection:
     """Read a kubeconfig file (token, client certificate and CA, inline or as files)."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read kubeconfig: {e}", file=str(path)) from e
+        _, documents = yamlio.load_file(path, display=str(path))  # bounded, as every YAML file
+    except YamlError as e:
+        raise ConfigError(f"cannot read kubeconfig: {e.message}", file=str(path), line=e.line) from e
+    doc = yamlio.to_data(next((d for d in documents if d is not None), None)) or {}
     try:
         ctx_name = context or doc["current-context"]
         ctx = next(c["context"] for c in doc["contexts"] if c["name"] == ctx_name)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from handoff.manifests.bounds import DEFAULT_MAX_DEPTH
+
 try:
     import yaml_rs
 except ImportError:  # optional speed-up: without it every text takes the exact path
@@ -68,8 +70,9 @@ def available() -> bool:
     return yaml_rs is not None
 
 
-def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
-    """``[(data, first line, index among all documents)]``, or None when the exact loader must decide."""
+def fast_documents(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[tuple[Any, int, int]] | None:
+    """``[(data, first line, index among all documents)]``, or None when the exact loader must decide
+    (also when the data nests deeper than ``max_depth``: the exact loader reports that)."""
     if yaml_rs is None or text.startswith("%") or any(x in text for x in _RISKY_LITERALS) \
             or (not text.endswith("\n") and ("|" in text or ">" in text)) \
             or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
@@ -81,16 +84,43 @@ def fast_documents(text: str) -> list[tuple[Any, int, int]] | None:
         chunks.append((0, head_end))
     chunks.extend(zip(starts, [*starts[1:], len(text)][:len(starts)], strict=True))
     docs: list[tuple[Any, int, int]] = []
+    lines = LineCounter(text)
     policy = yaml_rs.DuplicateKeyPolicy.Error
     try:
         for index, (begin, end) in enumerate(chunks):
             chunk = text[begin:end]
             data = yaml_rs.loads(chunk, parse_datetime=False, duplicate_key_policy=policy)
             if data is not None:
-                docs.append((data, _first_line(text, begin, end), index))
+                if _could_nest_deeper(text, begin, end, max_depth) and _deeper(data, max_depth):
+                    return None
+                docs.append((data, _first_line(text, begin, end, lines), index))
     except (yaml_rs.YAMLDecodeError, ValueError, RecursionError):
         return None
     return docs
+
+
+def _could_nest_deeper(text: str, begin: int, end: int, max_depth: int) -> bool:
+    """False when the document ``text[begin:end]`` certainly nests at most ``max_depth`` levels:
+    block levels need a deeper indent (two per column at most: a mapping and its sequence; YAML
+    indents with spaces only), plus ``- - x`` runs on one line, plus every flow opener. Plain
+    substring scans; only a document that fails them pays for a walk of its data."""
+    indent, dashes, flows = max_depth * 3 // 10, max(1, max_depth // 14), max_depth * 29 // 100
+    return (text.count("[", begin, end) + text.count("{", begin, end) >= flows
+            or text.find("\n" + " " * indent, begin, end) >= 0
+            or text.find("- " * dashes, begin, end) >= 0 or text.find("-\t", begin, end) >= 0)
+
+
+def _deeper(data: Any, max_depth: int) -> bool:
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
 
 
 def _document_starts(text: str) -> list[int]:
@@ -106,7 +136,28 @@ def _document_starts(text: str) -> list[int]:
     return starts
 
 
-def _first_line(text: str, begin: int, end: int) -> int:
+class LineCounter:
+    """1-based line numbers of offsets asked in increasing order, each newline counted once (a
+    stream of N documents costs O(len(text)), not O(N * len(text)))."""
+
+    __slots__ = ("_line", "_offset", "_text", "scanned")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._offset = 0
+        self._line = 1
+        self.scanned = 0  # characters counted so far: at most len(text)
+
+    def line_at(self, offset: int) -> int:
+        if offset < self._offset:  # never happens for documents in order; stay correct anyway
+            self._offset, self._line = 0, 1
+        self._line += self._text.count("\n", self._offset, offset)
+        self.scanned += offset - self._offset
+        self._offset = offset
+        return self._line
+
+
+def _first_line(text: str, begin: int, end: int, lines: LineCounter) -> int:
     """The 1-based line of a document's first node, as PyYAML reports it."""
     pos = begin
     if text.startswith("---", begin):
@@ -114,7 +165,7 @@ def _first_line(text: str, begin: int, end: int) -> int:
         marker_end = end if marker_end < 0 else marker_end
         rest = text[begin + 3:marker_end].strip()
         if rest and not rest.startswith("#"):  # "--- |" : the node starts on the marker's line
-            return text.count("\n", 0, begin) + 1
+            return lines.line_at(begin)
         pos = marker_end
     match = _CONTENT_LINE.search(text, pos, end)
-    return text.count("\n", 0, match.end() - 1 if match else begin) + 1
+    return lines.line_at(match.end() - 1 if match else begin)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from handoff.report.model import ObjectRef
+from handoff.report.model import Finding, ObjectRef
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,16 @@ class RenderedObject:
             return source
         line, column = self.locate(path)
         return self.file, line, column
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Rendered objects plus the findings met on the way (malformed YAML, duplicate keys)."""
+
+    objects: tuple[RenderedObject, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def merge(self, other: RenderResult) -> RenderResult:
+        return RenderResult(self.objects + other.objects, self.findings + other.findings,
+                            self.files + tuple(f for f in other.files if f not in self.files))

@@ -4,7 +4,9 @@ kubectl, the API server's YAML decoder and kubeconform all read YAML through sig
 go-yaml v2 (YAML 1.1 flavoured, but not PyYAML's 1.1): ``y``/``n``/``yes``/``on``/``off`` are
 booleans, ``0777`` is octal, ``0o17`` is an int, ``1e3`` is a number, ``1:20`` (sexagesimal) and
 timestamps stay strings, ``_`` is ignored inside numbers. Getting this wrong changes verdicts (a
-``value: y`` in a string field is invalid for the cluster), so both YAML loaders use this table.
+``value: y`` in a string field is invalid for the cluster), so every YAML path uses this table: the
+validate loaders (``yamldocs``, ``fastyaml``) for values, the node loader (``yamlio``) for values and
+for the tag it gives each plain scalar (the editor's "is this a string?").
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ _GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)")
 _INT64 = 2**63
 _UINT64 = 2**64
 
+STR = "tag:yaml.org,2002:str"
+NULL = "tag:yaml.org,2002:null"
+BOOL = "tag:yaml.org,2002:bool"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+MERGE = "tag:yaml.org,2002:merge"
+
 _cache: dict[str, Any] = {}
 _CACHE_MAX = 100_000
 _MISSING = object()
@@ -43,6 +52,39 @@ def plain_scalar(value: str) -> Any:
             _cache.clear()
         _cache[value] = found
     return found
+
+
+def plain_tag(value: str) -> str:
+    """The tag go-yaml v2 resolves an untagged plain scalar to (``<<`` is a merge key)."""
+    if value == "<<":
+        return MERGE
+    resolved = plain_scalar(value)
+    if resolved is None:
+        return NULL
+    if isinstance(resolved, bool):
+        return BOOL
+    if isinstance(resolved, int):
+        return INT
+    if isinstance(resolved, float):
+        return FLOAT
+    return STR
+
+
+def tagged_scalar(tag: str, value: str) -> Any:
+    """The value of a scalar carrying ``tag`` (resolved or explicit, e.g. ``!!int "5"``).
+
+    Core tags read their text the go-yaml v2 way; every other tag (timestamps, binary, custom) is a
+    string: the API server receives it as a JSON string."""
+    if tag == STR:
+        return value
+    if tag == NULL:
+        return None
+    if tag in (BOOL, INT):
+        return plain_scalar(value)
+    if tag == FLOAT:
+        number = plain_scalar(value)
+        return float(number) if isinstance(number, int) and not isinstance(number, bool) else number
+    return value
 
 
 def _resolve(value: str) -> Any:

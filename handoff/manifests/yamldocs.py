@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
+from handoff.manifests.bounds import DEFAULT_MAX_DEPTH, ExpansionBudget, LimitExceeded, Limits, too_deep
 from handoff.manifests.fastyaml import fast_documents
-from handoff.manifests.scalars import json_key, plain_scalar
-from handoff.manifests.yamlio import Limits
+from handoff.manifests.scalars import BOOL, FLOAT, INT, NULL, json_key, plain_scalar, tagged_scalar
 from handoff.report.model import Finding, Severity
 
 Positions = dict[str, tuple[int, int]]
@@ -44,10 +44,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _PLAIN = "tag:handoff,2025:plain"  # untagged plain scalar: resolved the go-yaml v2 way (see scalars)
 
 
-class LimitExceeded(Exception):
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.line = line
+_CORE_SCALARS = frozenset((NULL, BOOL, INT, FLOAT))
 
 
 class _Loader(yaml.CSafeLoader):
@@ -56,7 +53,7 @@ class _Loader(yaml.CSafeLoader):
 
     duplicates: list[tuple[str, int, int]]
     limits: Limits
-    budget: int
+    budget: ExpansionBudget
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode and implicit[0]:
@@ -69,25 +66,24 @@ class _Loader(yaml.CSafeLoader):
         size they expand to."""
         cls = node.__class__
         tag = node.tag
-        self.budget -= 1
+        budget = self.budget
+        budget.built += 1
         if cls is yaml.ScalarNode:
             if tag == _PLAIN:
                 return plain_scalar(node.value)
-            if tag == _STR:
-                return node.value
+            if tag == _STR or tag in _CORE_SCALARS:  # explicit !!int "5": read as go-yaml does
+                return tagged_scalar(tag, node.value)
             return self.construct_object(node, deep=True)
         known = memo.get(id(node))
         if known is not None:
             data, size = known
             if size < 0:
                 raise LimitExceeded("recursive alias (the document refers to itself)", _line(node))
-            self.budget -= size
-            if self.budget < 0:
-                raise _alias_bomb(self.limits, node)
+            budget.alias(size, _line(node))
             return data
         if depth >= self.limits.max_depth:
-            raise LimitExceeded(f"nesting deeper than {self.limits.max_depth} levels", _line(node))
-        before = self.budget
+            raise too_deep(self.limits, _line(node))
+        before = budget.built - 1
         if cls is yaml.SequenceNode and tag == _SEQ:
             items: list[Any] = []
             memo[id(node)] = (items, -1)
@@ -108,27 +104,26 @@ class _Loader(yaml.CSafeLoader):
             result = mapping
         else:
             result = self.construct_object(node, deep=True)  # merge keys, custom tags: PyYAML's own path
-        memo[id(node)] = (result, before - self.budget)
-        if self.budget < 0:
-            raise _alias_bomb(self.limits, node)
+        memo[id(node)] = (result, budget.built - before)
         return result
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
         self.flatten_mapping(node)
+        merged = len(node.value) - own  # flatten puts the merged pairs first
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        written: set[Any] = set()  # keys written in this mapping: overriding a merged key is the point of <<
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
                 key = json_key(key)
-            if key in mapping:
-                mark = key_node.start_mark
-                self.duplicates.append((key, mark.line + 1, mark.column + 1))
+            if index >= merged:
+                if key in written:
+                    mark = key_node.start_mark
+                    self.duplicates.append((key, mark.line + 1, mark.column + 1))
+                written.add(key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
-
-
-def _alias_bomb(limits: Limits, node: yaml.Node) -> LimitExceeded:
-    return LimitExceeded(f"aliases expand to more than {limits.max_nodes} nodes (alias bomb?)", _line(node))
 
 
 def _line(node: yaml.Node) -> int:
@@ -144,6 +139,12 @@ def _construct_plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return plain_scalar(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
 
 
+def _construct_core(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return tagged_scalar(str(node.tag), str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
+for _tag in _CORE_SCALARS:  # under a merge key PyYAML constructs: the same meanings there
+    _Loader.add_constructor(_tag, _construct_core)
 for _tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value", "tag:yaml.org,2002:binary"):
     _Loader.add_constructor(_tag, _construct_str)
 _Loader.add_constructor(_PLAIN, _construct_plain)
@@ -157,7 +158,9 @@ def load_documents(text: str, file: str, *, strict: bool = True, limits: Limits 
     depth and alias expansion are bounded (``yaml/limit``). The fast parser is tried first; any doubt
     (see ``fastyaml``) hands the text to the exact loader.
     """
-    fast = fast_documents(text)
+    limits = limits or file_limits()
+    # the fast path checks the default depth: a narrower limit is the exact loader's to apply
+    fast = fast_documents(text) if limits.max_depth >= DEFAULT_MAX_DEPTH else None
     if fast is not None:
         return LoadedFile(docs=tuple(YamlDoc(data, line, index) for data, line, index in fast), findings=())
     return load_exact(text, file, strict=strict, limits=limits)
@@ -168,7 +171,7 @@ def load_exact(text: str, file: str, *, strict: bool = True, limits: Limits | No
     loader = _Loader(text)
     loader.duplicates = []
     loader.limits = limits or file_limits()
-    loader.budget = loader.limits.max_nodes
+    loader.budget = ExpansionBudget(loader.limits)
     docs: list[YamlDoc] = []
     findings: list[Finding] = []
     index = 0

@@ -1,11 +1,11 @@
-"""Objects from YAML text, for policy examples and ``handoff policy test``: the render layer's own
+"""Objects from YAML text, for policy examples and ``handoff policy test``: the manifests layer's
 plain-YAML reader, so fixtures are located exactly as rendered manifests are."""
 
 from __future__ import annotations
 
 from handoff.errors import YamlError
 from handoff.manifests.model import RenderedObject
-from handoff.render.plain import objects_from_text
+from handoff.manifests.plain import objects_from_text
 
 
 def objects_from_yaml(text: str, file: str) -> list[RenderedObject]:

@@ -7,7 +7,7 @@ A file's ``id`` must equal its name; every CEL expression is compiled at load ti
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from handoff.policy.celmod import cel
 from handoff.policy.model import Example, Match, Policy, Validation
 from handoff.policy.yamlsource import line_of, load_documents, plain
 from handoff.report.model import Severity
+from handoff.report.rules import RuleDoc, help_uri
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = {"id", "severity", "description", "match", "foreach", "params", "validations", "doc"}
@@ -27,6 +28,17 @@ def builtin_dir() -> Path:
     """The shipped pack: ``handoff/policy/builtin_pack`` links to ``policies/`` in a checkout and holds
     copies of its files in an installed wheel."""
     return Path(__file__).resolve().parent / "builtin_pack"
+
+
+def rule_docs(policies: Iterable[Policy]) -> dict[str, RuleDoc]:
+    """Each policy's description (short) and rationale (full); shipped ones link to docs/policies.md."""
+    docs = {}
+    for p in policies:
+        short = p.description or p.id
+        full = f"{short}\n\n{p.doc}" if p.doc else short
+        shipped = p.source == f"policies/{p.id}.yaml" and (builtin_dir() / f"{p.id}.yaml").is_file()
+        docs[p.id] = RuleDoc(p.id, short, full, help_uri(p.id) if shipped else "")
+    return docs
 
 
 def is_policy_document(doc: Any) -> bool:

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from handoff.errors import ConfigError, YamlError
-from handoff.manifests import yamlio
+from handoff.manifests import schemacheck, yamlio
+
+SCHEMA = "reconciler-config.schema.json"
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -116,25 +115,12 @@ def parse_duration(text: str | float | int, *, key: str = "interval", file: str 
 
 
 def _line_of(node: Any, key: str) -> int | None:
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        return int(lc.key(key)[0]) + 1
-    except (KeyError, TypeError):
-        return None
+    return yamlio.line_of(node, key) if isinstance(node, yamlio.LocatedMap) else None
 
 
 def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
+    # the shipped schema has checked keys and types; what is left are the checks across fields
     where = f"sources[{index}]"
-    if not isinstance(raw, Mapping):
-        raise ConfigError("a source must be a mapping", file=file, key=where)
-    known = {"name", "url", "branch", "tag", "commit", "revision", "path", "renderer", "namespace",
-             "interval", "prune", "selfHeal", "drift", "env", "values", "release", "credentials", "verify"}
-    for k in raw:
-        if k not in known:
-            raise ConfigError(f"unknown key {k!r} (known: {', '.join(sorted(known))})", file=file,
-                              line=_line_of(raw, k), key=f"{where}.{k}")
 
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(message, file=file, line=_line_of(raw, key), key=f"{where}.{key}")
@@ -193,18 +179,17 @@ def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]
 
 
 def load_settings(path: Path) -> Settings:
-    """Read a reconciler config file; errors name file, line and key."""
+    """Read a reconciler config file, checked by the shipped JSON Schema; errors name file, line and key."""
     file = str(path)
     try:
-        limits = yamlio.Limits.from_env()
-        text = yamlio.read_text(path, display=file, limits=limits)
-        yamlio.compose_all(text, display=file, limits=limits)  # bounds: alias bombs, depth, duplicate keys
-        doc = YAML(typ="rt").load(text)
+        _, documents = yamlio.load_file(path, display=file)  # bounds: alias bombs, depth, duplicate keys
     except YamlError as e:
         raise ConfigError(e.message, file=file, line=e.line) from e
-    except (OSError, YAMLError) as e:
-        raise ConfigError(f"cannot read reconciler config: {' '.join(str(e).split())}", file=file) from e
-    if not isinstance(doc, Mapping):
+    root = next((d for d in documents if d is not None), None)
+    doc = yamlio.to_located(root)
+    lines = schemacheck.node_lines(root) if root is not None else {}
+    schemacheck.check(doc, lines, schema=SCHEMA, file=file, unknown_at_key=True)
+    if not isinstance(doc, Mapping):  # pragma: no cover - the schema requires a mapping
         raise ConfigError("the reconciler config must be a mapping", file=file)
     raw_sources = doc.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:

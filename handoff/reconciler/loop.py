@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from handoff.config import load_config
-from handoff.errors import GitError, HandoffError, ReconcileError, RenderError
+from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
-from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.reconciler import inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
 from handoff.reconciler.config import Settings, Source
@@ -28,9 +27,9 @@ from handoff.reconciler.health import health
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
 from handoff.reconciler.source import Checkout, GitSource
-from handoff.render import render_env, render_path
 from handoff.report.model import ObjectRef, Severity
-from handoff.validate import SchemaOptions, validate
+from handoff.retry import RetryPolicy
+from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
@@ -70,12 +69,16 @@ def error_kind(e: BaseException) -> str:
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
 
-def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
-    """Render and validate with the same code as ``handoff validate``; any ERROR finding makes the
-    revision invalid. Schemas missing for custom kinds are left to the API server's dry-run."""
+def plan_source(source: Source, checkout: Checkout) -> Plan:
+    """The plan of a revision, as CI makes it (``handoff.workflows.plan``: the config's Kubernetes
+    version, missing schemas are findings, the config's policies and waivers, the environment's
+    params): ``renderer: env`` is exactly the plan the PR for that environment showed."""
     root = checkout.root.resolve()
-    path = (root / source.path).resolve()
-    if not path.is_relative_to(root) or not path.exists():
+    try:
+        path = resolve_inside(root, source.path, key=f"sources.{source.name}.path")
+    except PathEscapeError as e:
+        raise RenderError(f"source {source.name}: revision {checkout.revision[:12]}: {e}") from e
+    if not path.exists():
         raise RenderError(f"source {source.name}: path {source.path!r} not found in revision "
                           f"{checkout.revision[:12]}")
     config = load_config(root)
@@ -83,23 +86,30 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
         if config is None or source.env is None:
             raise RenderError(f"source {source.name}: renderer env needs a .handoff.yaml declaring "
                               f"environment {source.env!r}")
-        result = render_env(root, config, source.env)  # what the PR for this env was validated against
-    else:
-        values = [resolve_inside(root, v, key=f"sources.{source.name}.values") for v in source.values]
-        result = render_path(path, repo=root, kind=None if source.renderer == "auto" else source.renderer,
-                             values=values, release=source.release, namespace=source.namespace)
-    # the same policy set `handoff validate` uses in CI: the repo's .handoff.yaml (dirs, params,
-    # waivers, the source's environment) plus the built-in pack
-    policies = PolicyCheck(options_from_config(config, root, env=source.env))
-    report = validate(result, schema_options=SchemaOptions(ignore_missing_schemas=True),
-                      extra_checks=[policies])
-    errors = [f for f in report.findings if f.severity >= Severity.ERROR]
+        return plan_env(root, config, source.env, revision=checkout.revision)
+    values = [resolve_inside(root, v, key=f"sources.{source.name}.values") for v in source.values]
+    kind = None if source.renderer == "auto" else source.renderer
+    return plan_source_path(root, config, path, kind=kind, values=values, release=source.release,
+                            namespace=source.namespace, env=source.env, revision=checkout.revision)
+
+
+def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
+    """The objects to apply for a revision; any ERROR finding of its plan makes it invalid."""
+    plan = plan_source(source, checkout)
+    errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR]
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
-    return [dict(o.obj) for o in result.objects]
+    return [dict(o.obj) for o in plan.objects]
+
+
+def _pass_backoff(source: Source) -> RetryPolicy:
+    """After failed passes: 1 s, 2 s, 4 s … up to five intervals (at most 5 minutes), with a little
+    jitter so sources failing together (one git server down) do not retry in lockstep. A controller
+    never gives up, so only the backoff curve is used, not the attempt count."""
+    return RetryPolicy(base_delay=1.0, max_delay=min(max(source.interval * 5, 1.0), _MAX_BACKOFF), jitter=0.1)
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -321,7 +331,7 @@ class Reconciler:
         else:
             m.errors.labels(source.name, r.error_kind or "unknown").inc()
             state.failures += 1
-            delay = min(2.0 ** (state.failures - 1), max(source.interval * 5, 1.0), _MAX_BACKOFF)
+            delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
             r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
                                                                f"retrying in {delay:.0f}s)"})

@@ -3,20 +3,21 @@ commit-signature verification. Credentials travel in the environment, never in a
 
 from __future__ import annotations
 
-import base64
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from handoff.errors import GitError, ToolMissingError
+from handoff.errors import GitError
+from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
 from handoff.reconciler.config import Source
-from handoff.redact import redact, register
+from handoff.redact import redact
+from handoff.retry import RetryPolicy
+from handoff.toolrun import Finished
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_GIT_TIMEOUT = 120
+# One try per pass: the loop retries whole passes under the same policy's backoff (``loop._pass_backoff``)
+# and reports each failure in the status; retrying inside a pass too would multiply the two.
+ONE_TRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True)
@@ -26,56 +27,41 @@ class Checkout:
 
 
 def git_env(source: Source) -> dict[str, str]:
-    """The environment for git: HTTPS token as an extra header, SSH key via GIT_SSH_COMMAND."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "GIT_ASKPASS": "true"})
-    config: list[tuple[str, str]] = [("protocol.version", "2")]
+    """The wrapper's environment for this source: an HTTPS token as the extra header, an SSH key
+    through ``GIT_SSH_COMMAND``."""
     creds = source.credentials
+    auth = None
     if creds.token_file:
         token = Path(creds.token_file).read_text(encoding="utf-8").strip()
-        register(token)
-        basic = base64.b64encode(f"{creds.username}:{token}".encode()).decode()
-        register(basic)
-        config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
+        auth = GitAuth(creds.username, token)
+    ssh_command = None
     if creds.ssh_key_file:
         ssh = ["ssh", "-i", creds.ssh_key_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
         if creds.known_hosts_file:
             ssh += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}", "-o", "StrictHostKeyChecking=yes"]
-        env["GIT_SSH_COMMAND"] = " ".join(ssh)
-    env["GIT_CONFIG_COUNT"] = str(len(config))
-    for i, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{i}"] = key
-        env[f"GIT_CONFIG_VALUE_{i}"] = value
-    return env
+        ssh_command = " ".join(ssh)
+    return git_environment(auth=auth, ssh_command=ssh_command, config=[("protocol.version", "2")])
 
 
 class GitSource:
     """One source's local shallow clone under ``workdir``."""
 
-    def __init__(self, source: Source, workdir: Path) -> None:
-        if shutil.which("git") is None:
-            raise ToolMissingError("git is not installed")
+    def __init__(self, source: Source, workdir: Path, *, timeout: float = DEFAULT_TIMEOUT,
+                 network_retry: RetryPolicy = ONE_TRY) -> None:
         self.source = source
         self.dir = workdir / source.name
-        self.env = git_env(source)
+        self._git = Git(self.dir, git_env(source), timeout=timeout, network_retry=network_retry,
+                        context=f" for source {source.name}")
 
-    def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(["git", *args], cwd=self.dir, env=self.env, capture_output=True,
-                                  text=True, timeout=_GIT_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired as e:
-            raise GitError(f"git {_command(args)} timed out after {_GIT_TIMEOUT}s") from e
-        if check and proc.returncode != 0:
-            err = " ".join((proc.stderr or proc.stdout).split())[:400]
-            raise GitError(redact(f"git {_command(args)} failed for source {self.source.name}: {err}"))
-        return proc
+    def _run(self, *args: str, check: bool = True, extra_env: dict[str, str] | None = None) -> Finished:
+        return self._git.run(*args, check=check, extra_env=extra_env)
 
     def _ensure_repo(self) -> None:
         if (self.dir / ".git").is_dir():
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._git("init", "-q")
-        self._git("remote", "add", "origin", self.source.url)
+        self._run("init", "-q")
+        self._run("remote", "add", "origin", self.source.url)
 
     def remote_revision(self) -> str:
         """The commit the configured ref points to now (``ls-remote``, no objects transferred)."""
@@ -83,8 +69,8 @@ class GitSource:
         if _SHA.match(rev):
             return rev
         self._ensure_repo()
-        out = self._git("ls-remote", "origin", rev, f"refs/heads/{rev}", f"refs/tags/{rev}",
-                        f"refs/tags/{rev}^{{}}").stdout
+        out = self._run("ls-remote", "origin", rev, f"refs/heads/{rev}", f"refs/tags/{rev}",
+                        f"refs/tags/{rev}^{{}}").stdout.decode(errors="replace")
         refs: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, name = line.partition("\t")
@@ -99,14 +85,14 @@ class GitSource:
         self._ensure_repo()
         # The whole tree, not just the commit: a fetch cut off mid-pack used to leave the commit object
         # without its blobs, and every later pass skipped the fetch and failed to check out, forever.
-        have = self._git("rev-list", "--quiet", "--objects", "--no-walk", sha, check=False).returncode == 0
+        have = self._run("rev-list", "--quiet", "--objects", "--no-walk", sha, check=False).returncode == 0
         if not have:
             # unpackLimit=1: incoming objects always go through index-pack, so a truncated pack
             # stores nothing at all instead of some loose objects
-            self._git("-c", "fetch.unpackLimit=1", "fetch", "-q", "--depth", "1", "--no-tags", "origin", sha)
+            self._run("-c", "fetch.unpackLimit=1", "fetch", "-q", "--depth", "1", "--no-tags", "origin", sha)
         self.verify(sha)
-        self._git("checkout", "-q", "--force", "--detach", sha)
-        self._git("clean", "-q", "-fdx")
+        self._run("checkout", "-q", "--force", "--detach", sha)
+        self._run("clean", "-q", "-fdx")
         return Checkout(revision=sha, root=self.dir)
 
     def verify(self, sha: str) -> None:
@@ -121,20 +107,9 @@ class GitSource:
             args = ["-c", f"gpg.ssh.allowedSignersFile={v.allowed_signers}", *args]
         elif v.keyring:
             env_extra["GNUPGHOME"] = v.keyring
-        saved = self.env
-        self.env = {**saved, **env_extra}
-        try:
-            proc = self._git(*args, check=False)
-        finally:
-            self.env = saved
+        proc = self._run(*args, check=False, extra_env=env_extra)
         if proc.returncode != 0:
-            why = " ".join(proc.stderr.split())[:200] or "no signature"
+            why = " ".join(proc.stderr.decode(errors="replace").split())[:200] or "no signature"
             raise GitError(f"revision {sha[:12]} of source {self.source.name} is unsigned or not signed "
                            f"by a trusted key ({why}); refusing to apply it")
 
-
-def _command(args: tuple[str, ...]) -> str:
-    """The git subcommand in ``args`` (after any ``-c key=value`` pairs)."""
-    while len(args) > 2 and args[0] == "-c":
-        args = args[2:]
-    return args[0]

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handoff.errors import ConfigError, PathEscapeError
-from handoff.manifests.model import RenderedObject
-from handoff.render.base import Renderer, RenderResult, RenderSource
+from handoff.errors import ConfigError
+from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.plain import combine
+from handoff.pathsafe import resolve_inside
+from handoff.render.base import Renderer, RenderSource
 from handoff.render.determinism import check_determinism
 from handoff.render.helm import HelmRenderer
 from handoff.render.kustomize import KustomizeRenderer, kustomization_file
-from handoff.render.plain import PlainRenderer, combine
+from handoff.render.plain import PlainRenderer
 
 if TYPE_CHECKING:
     from handoff.config import Config
@@ -62,19 +64,19 @@ def render_env(repo: Path, config: Config, env: str) -> RenderResult:
     if spec is None:
         raise ConfigError(f"environment {env!r} has no render settings", file=config.path.name,
                           key=f"environments.{env}.render")
-    path = _inside(repo, spec.path, f"environments.{env}.render.path", str(config.path))
-    values = [_inside(repo, v, f"environments.{env}.render.values", str(config.path)) for v in spec.values]
-    return render_path(path, repo=repo, kind=spec.type, values=values, release=spec.release,
+    file = str(config.path)
+    path = _declared(repo, spec.path, f"environments.{env}.render.path", file)
+    values = [_declared(repo, v, f"environments.{env}.render.values", file) for v in spec.values]
+    return render_path(path, repo=repo.resolve(), kind=spec.type, values=values, release=spec.release,
                        namespace=spec.namespace)
 
 
-def _inside(repo: Path, relative: str, key: str, file: str) -> Path:
-    path = (repo / relative).resolve()
-    if not path.is_relative_to(repo.resolve()):
-        raise PathEscapeError(f"{relative} is outside the config repo", file=file, key=key)
+def _declared(repo: Path, relative: str, key: str, file: str) -> Path:
+    """A path the config declares: inside the repository (``pathsafe``) and present."""
+    path = resolve_inside(repo, relative, source=file, key=key)
     if not path.exists():
         raise ConfigError(f"{relative} does not exist", file=file, key=key)
-    return repo / relative
+    return path
 
 
 __all__ = [

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from handoff.manifests.model import RenderedObject
-from handoff.report.model import Finding
+from handoff.manifests.model import RenderResult
 
 
 @dataclass(frozen=True)
@@ -18,19 +17,6 @@ class RenderSource:
     values: tuple[Path, ...] = ()
     release: str = "release"
     namespace: str = ""
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    """Rendered objects plus the findings met on the way (malformed YAML, duplicate keys)."""
-
-    objects: tuple[RenderedObject, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    files: tuple[str, ...] = ()
-
-    def merge(self, other: RenderResult) -> RenderResult:
-        return RenderResult(self.objects + other.objects, self.findings + other.findings,
-                            self.files + tuple(f for f in other.files if f not in self.files))
 
 
 class Renderer(Protocol):

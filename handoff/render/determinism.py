@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from handoff.manifests.model import RenderedObject
-from handoff.render.base import RenderResult
+from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.report.model import Finding, Severity
 
 RULE = "render/non-deterministic"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from handoff.manifests.model import RenderedObject
-from handoff.render.base import RenderResult, RenderSource
+from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.plain import display_name, objects_from_text
+from handoff.render.base import RenderSource
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
-from handoff.render.plain import display_name, objects_from_text
-from handoff.render.tools import require_tool, run_tool
+from handoff.toolrun import require_tool, run_tool
 
 _SOURCE = re.compile(r"^# Source: (\S+)", re.MULTILINE)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.model import RenderedObject
+from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.plain import display_name, objects_from_text, read_text
 from handoff.manifests.yamldocs import FilePositions, load_documents
-from handoff.render.base import RenderResult, RenderSource
-from handoff.render.plain import display_name, objects_from_text, read_text
-from handoff.render.tools import find_tool, require_tool, run_tool
+from handoff.render.base import RenderSource
+from handoff.toolrun import find_tool, require_tool, run_tool
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50

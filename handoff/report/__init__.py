@@ -1,6 +1,9 @@
 """The validation report model and its writers (text, json, junit, sarif, github, markdown)."""
 
 from handoff.report.model import (
+    Case,
+    Counts,
+    EnvironmentRun,
     Finding,
     ObjectRef,
     ObjectResult,
@@ -9,4 +12,5 @@ from handoff.report.model import (
     WaiverUse,
 )
 
-__all__ = ["Finding", "ObjectRef", "ObjectResult", "Severity", "ValidationReport", "WaiverUse"]
+__all__ = ["Case", "Counts", "EnvironmentRun", "Finding", "ObjectRef", "ObjectResult", "Severity",
+           "ValidationReport", "WaiverUse"]

@@ -15,10 +15,11 @@ from typing import Any
 
 from handoff.errors import UsageError
 from handoff.redact import redact
-from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
+from handoff.report.model import Severity, ValidationReport, load_json_object
 from handoff.report.writers import WriterOptions, annotation_lines
 from handoff.report.writers.base import sorted_findings
 from handoff.report.writers.junit import write_junit
+from handoff.report.writers.markdown import cell, findings_table, waiver_lines
 
 ANNOTATIONS_PER_TYPE = 10
 # GitHub rejects a step summary of 1 MiB or more; stay clearly below it.
@@ -40,7 +41,7 @@ class ProposeResult:
 
 
 def parse_propose_result(text: str, source: str) -> ProposeResult:
-    data = _load_object(text, source)
+    data = load_json_object(text, source)
     changed = data.get("changed_files") or ()
     if isinstance(changed, str):  # the $GITHUB_OUTPUT form: comma-separated
         changed = [f for f in changed.split(",") if f]
@@ -48,9 +49,10 @@ def parse_propose_result(text: str, source: str) -> ProposeResult:
         raise UsageError("changed_files must be a list", file=source, key="changed_files")
     validation = data.get("validation")
     report_data = data.get("report")
-    report = parse_report_data(report_data, source) if isinstance(report_data, Mapping) else None
+    report = ValidationReport.from_data(report_data, source, "report") if isinstance(report_data, Mapping) \
+        else None
     if isinstance(validation, Mapping):
-        report = parse_report_data(validation, source)
+        report = ValidationReport.from_data(validation, source, "validation")
         status = str(validation.get("status") or ("failed" if report.failed() else "passed"))
     else:
         status = "" if validation is None else str(validation)
@@ -68,37 +70,12 @@ def parse_propose_result(text: str, source: str) -> ProposeResult:
 
 
 def parse_report(text: str, source: str) -> ValidationReport:
-    return parse_report_data(_load_object(text, source), source)
+    """``handoff validate --output json``, read back through the model that wrote it."""
+    return ValidationReport.from_json(text, source)
 
 
 def parse_report_data(data: Mapping[str, Any], source: str) -> ValidationReport:
-    """Rebuild a report from ``handoff validate --output json`` (the dataclass fields, snake or camel)."""
-    raw = data.get("findings") or []
-    if not isinstance(raw, list):
-        raise UsageError("findings must be a list", file=source, key="findings")
-    findings = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, Mapping):
-            raise UsageError("a finding must be an object", file=source, key=f"findings[{index}]")
-        try:
-            severity = Severity.parse(str(item.get("severity", "error")))
-        except UsageError as e:
-            raise UsageError(str(e), file=source, key=f"findings[{index}].severity") from None
-        findings.append(
-            Finding(
-                rule=str(item.get("rule", "")),
-                severity=severity,
-                message=str(item.get("message", "")),
-                file=str(item.get("file", "")),
-                line=_int(item.get("line"), 1),
-                column=_int(item.get("column"), 1),
-                path=str(item.get("path") or ""),
-                object=_object_ref(item.get("object")),
-                engine=str(item.get("engine") or ""),
-            )
-        )
-    objects = [_object_result(item) for item in data.get("objects") or [] if isinstance(item, Mapping)]
-    return ValidationReport(objects=tuple(objects), findings=tuple(findings))
+    return ValidationReport.from_data(data, source)
 
 
 def github_outputs(values: Mapping[str, str]) -> str:
@@ -167,6 +144,8 @@ def summary_markdown(
     head: list[str] = ["## handoff\n"]
     if result is not None:
         head += _result_lines(result)
+    if report is not None:
+        head.append(f"\n**{report.summary()}**\n")
     if report is not None and report.findings:
         head.append(f"\n### Findings ({len(report.findings)})\n")
         if not_annotated:
@@ -174,21 +153,13 @@ def summary_markdown(
                 f"{not_annotated} finding(s) are not shown as annotations (GitHub shows "
                 f"{ANNOTATIONS_PER_TYPE} per type per step); every finding is listed here.\n"
             )
-        head += ["| severity | rule | location | message |", "|---|---|---|---|"]
-        rows = [_finding_row(f) for f in sorted(report.findings, key=lambda f: (-f.severity, f.file, f.line))]
-    else:
-        rows = []
+    if report is not None and report.waivers:
+        head += ["", *waiver_lines(report.waivers)]
     text = "\n".join(head) + "\n"
-    used = len(text.encode())
-    for index, row in enumerate(rows):
-        line = row + "\n"
-        size = len(line.encode())
-        # Keep room for the closing note.
-        if used + size > budget - 200:
-            text += f"\n… {len(rows) - index} more finding(s) left out to keep the summary under 1 MiB.\n"
-            break
-        text += line
-        used += size
+    if report is not None:
+        rows = findings_table(report.findings, max_bytes=budget - len(text.encode()),
+                              left_out="left out to keep the summary under 1 MiB")
+        text += "".join(f"{row}\n" for row in rows)
     return redact(text)
 
 
@@ -198,66 +169,16 @@ def _result_lines(result: ProposeResult) -> list[str]:
         "| | |",
         "|---|---|",
         f"| operation | `{result.operation}` |",
-        f"| pull request | {_cell(pr)} |",
-        f"| branch | `{_cell(result.branch)}` |",
-        f"| head | `{_cell(result.head_sha[:12])}` |",
-        f"| validation | {_cell(result.validation or 'skipped')} |",
+        f"| pull request | {cell(pr)} |",
+        f"| branch | `{cell(result.branch)}` |",
+        f"| head | `{cell(result.head_sha[:12])}` |",
+        f"| validation | {cell(result.validation or 'skipped')} |",
     ]
     if result.changed_files:
         lines.append("\nChanged files:\n")
-        lines += [f"- `{_cell(f)}`" for f in result.changed_files]
+        lines += [f"- `{cell(f)}`" for f in result.changed_files]
     return lines
-
-
-def _finding_row(finding: Finding) -> str:
-    where = f"{finding.file}:{finding.line}" if finding.file else ""
-    obj = f"{finding.object}: " if finding.object else ""
-    return (
-        f"| {finding.severity} | `{_cell(finding.rule)}` | {_cell(where)} | {_cell(obj + finding.message)} |"
-    )
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _object_ref(value: Any) -> ObjectRef | None:
-    if not isinstance(value, Mapping):
-        return None
-    return ObjectRef(
-        api_version=str(value.get("api_version") or value.get("apiVersion") or ""),
-        kind=str(value.get("kind") or ""),
-        name=str(value.get("name") or ""),
-        namespace=str(value.get("namespace") or ""),
-    )
-
-
-def _object_result(item: Mapping[str, Any]) -> ObjectResult:
-    return ObjectResult(
-        object=_object_ref(item.get("object")),
-        file=str(item.get("file", "")),
-        line=_int(item.get("line"), 1),
-        status=str(item.get("status", "valid")),
-        reason=str(item.get("reason") or ""),
-    )
-
-
-def _load_object(text: str, source: str) -> Mapping[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UsageError(f"not JSON: {e.msg}", file=source, line=e.lineno) from e
-    if not isinstance(data, Mapping):
-        raise UsageError("expected a JSON object", file=source)
-    return data

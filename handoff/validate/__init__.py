@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from handoff.errors import ToolMissingError, UsageError
-from handoff.manifests.model import RenderedObject
-from handoff.render.base import RenderResult
+from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.report.model import ObjectResult, Severity, ValidationReport
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema_rs
 
 from handoff.manifests.model import RenderedObject
-from handoff.render.plain import gc_paused
+from handoff.manifests.plain import gc_paused
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import CrdIndex, load_catalog_schema
 from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, result_for

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from itertools import chain
@@ -16,8 +15,8 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject
-from handoff.render.tools import find_tool, require_tool
 from handoff.report.model import Finding, ObjectResult, ValidationReport
+from handoff.toolrun import TimedOut, find_tool, require_tool, run
 from handoff.validate.crds import schemas_from_objects, write_catalog
 from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, result_for
 from handoff.validate.removed import removed_message
@@ -132,11 +131,15 @@ class KubeconformEngine:
             if options.ignore_missing_schemas:
                 argv.append("-ignore-missing-schemas")
             argv.append(str(inputs))
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
             try:
-                report: dict[str, Any] = json.loads(proc.stdout or "{}")
-            except json.JSONDecodeError as e:
-                raise RenderError(f"kubeconform: unreadable output ({proc.stderr.strip()[:200]})") from e
+                proc = run(argv)
+            except TimedOut as e:
+                raise RenderError(f"kubeconform {e}") from e
+            try:
+                report: dict[str, Any] = json.loads(proc.stdout or b"{}")
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                stderr = proc.stderr.decode(errors="replace").strip()[:200]
+                raise RenderError(f"kubeconform: unreadable output ({stderr})") from e
         for resource in report.get("resources") or ():
             index = int(Path(str(resource.get("filename", ""))).stem)
             result, found = self._convert(objects[index], resource)

@@ -6,7 +6,7 @@ A custom resource needs every CRD of the tree, which no single chunk has, so the
 finds the CRDs: only files whose text could hold one are parsed (each distinct text once: replicated
 environments repeat the same CRD files). Workers are then forked with the schema definitions and
 the CRD index loaded, so they inherit them. The report is identical to
-``validate(render_paths(...))``: parse findings in file order, then each object's findings in
+``validate(load_trees(...))``: parse findings in file order, then each object's findings in
 object order.
 
 One big stream (a ``helm template`` or ``kustomize build`` output, or ``handoff validate -``) is cut
@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import groupby, pairwise
@@ -30,9 +30,16 @@ from typing import Any
 
 from handoff.errors import HandoffError, UsageError
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.plain import (
+    gc_paused,
+    load_files,
+    load_trees,
+    named_manifests,
+    objects_from_loaded,
+    read_text,
+    text_reader,
+)
 from handoff.manifests.yamldocs import FilePositions, load_documents
-from handoff.render import render_paths
-from handoff.render.plain import gc_paused, load_files, named_manifests, objects_from_loaded, read_text
 from handoff.report.model import Finding, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import ExtraCheck, validate, worst
 from handoff.validate.builtin import _Resolver, check_object
@@ -121,7 +128,7 @@ def stream_spans(text: str, span_bytes: int = _SPAN_BYTES) -> list[tuple[int, in
 def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOptions,
                          jobs: int | None = None,
                          per_object_check: ExtraCheck | None = None) -> ValidationReport:
-    """``validate(render_paths(paths, repo=repo), engine="builtin", extra_checks=[per_object_check])``
+    """``validate(load_trees(paths, repo), engine="builtin", extra_checks=[per_object_check])``
     for plain manifest trees, with parsing, schema checks and the extra check spread over ``jobs``
     processes (None: auto, see ``worker_count``). The caller guarantees that ``per_object_check``
     gives the same findings, in order, when called on consecutive batches of the objects."""
@@ -130,7 +137,7 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
     workers = worker_count(sum(_work(size) for size in sizes), jobs, pieces=_pieces_estimate(sizes))
     if workers <= 1:
         checks = [per_object_check] if per_object_check is not None else []
-        return validate(render_paths(list(paths), repo=repo), schema_options=options, engine="builtin",
+        return validate(load_trees(paths, repo), schema_options=options, engine="builtin",
                         extra_checks=checks)
     texts: dict[str, str] = {}
     pieces: list[_Piece] = []
@@ -142,7 +149,7 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
                                                                   per_object_check=per_object_check)
 
 
-def validate_stream(text: str, name: str, *, options: SchemaOptions, jobs: int | None = None,
+def validate_plain_stream(text: str, name: str, *, options: SchemaOptions, jobs: int | None = None,
                     per_object_check: ExtraCheck | None = None) -> ValidationReport:
     """``validate_plain_paths`` for one stream held in memory (``handoff validate -``)."""
     spans = stream_spans(text)
@@ -299,7 +306,7 @@ def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...]
     rendered = []
     for piece in chunk:
         if piece.span is None:
-            positions = FilePositions(_reader(piece.path, piece.file))
+            positions = FilePositions(text_reader(piece.path, piece.file))
             result = objects_from_loaded(next(loaded), piece.file, positions)
         else:
             begin, end, _ = piece.span
@@ -313,9 +320,5 @@ def _shifted(finding: Finding, file: str, lines: int) -> Finding:
     return replace(finding, line=finding.line + lines) if lines and finding.file == file else finding
 
 
-def _reader(path: str, file: str) -> Callable[[], str]:
-    return lambda: read_text(path, file)
-
-
 __all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "SPLIT_FROM_BYTES", "configured_jobs", "stream_spans",
-           "tree_crds", "validate_plain_paths", "validate_stream", "worker_count"]
+           "tree_crds", "validate_plain_paths", "validate_plain_stream", "worker_count"]

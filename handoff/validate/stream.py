@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from handoff.errors import RenderError, UsageError
+from handoff.manifests.bounds import Limits
 from handoff.manifests.yamldocs import file_limits
-from handoff.manifests.yamlio import Limits
 
 STDIN = "-"
 STDIN_NAME = "stdin"

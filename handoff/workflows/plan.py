@@ -1,80 +1,183 @@
-"""The default validation step of propose/promote: render the environment, schema-check it and run
-the config's policies (built-in pack, policy dirs, env params, waivers), with the same library the
-``validate`` command and the reconciler use."""
+"""The plan: what one environment of a config repo renders to at one revision, and what schema
+validation and policies say about it. The one composition of render → schema → policy: ``handoff
+validate``, ``handoff plan``, ``propose``/``promote`` and the reconciler's render step all call it,
+with the same options, so what a PR check accepted is what the cluster applies.
+
+The options come from the repo: the config's ``kubernetes_version``, objects without a schema are
+findings (as in the PR check), the config's policies and waivers and the environment's ``params``.
+``PlanOptions`` carries only what a person asks for on the command line on top of that.
+"""
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import yaml
+from typing import Any, TypeVar
 
 from handoff.config import Config
-from handoff.errors import HandoffError
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.plain import objects_from_text
+from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
-from handoff.render import render_env
-from handoff.report.model import ValidationReport
-from handoff.validate import SchemaOptions, validate
-from handoff.workflows.propose import Validation
+from handoff.policy.waivers import EXPIRED_RULE
+from handoff.render import RenderResult, detect, render_env, render_path, render_paths
+from handoff.report.model import Severity, ValidationReport
+from handoff.report.rules import RuleDoc
+from handoff.validate import SchemaOptions, select_engine, validate
+from handoff.validate.parallel import validate_plain_paths, validate_plain_stream
+from handoff.validate.stream import STDIN_NAME
 
-MAX_FINDINGS_IN_BODY = 50
-# GitHub caps a PR body at 65,536 characters; the rendered diff gets at most this share of it.
-MAX_RENDERED_DIFF_CHARS = 30_000
-
-
-def validate_env(repo: Path, config: Config, env: str) -> Validation:
-    try:
-        policies = PolicyCheck(options_from_config(config, repo, env=env))
-        rendered = render_env(repo, config, env)
-        report = validate(rendered,
-                          schema_options=SchemaOptions(kubernetes_version=config.kubernetes_version),
-                          extra_checks=[policies])
-    except HandoffError as e:
-        return Validation("failed", None, f"Validation could not run: `{e}`")
-    text = canonical_yaml(rendered.objects)
-    if report.failed():
-        return Validation("failed", report, markdown(report, "failed"), rendered=text)
-    return Validation("passed", report, markdown(report, "passed"), rendered=text)
+T = TypeVar("T", bound=Hashable)
 
 
-def rendered_text(repo: Path, config: Config, env: str) -> str:
-    """What ``env`` renders to, as canonical YAML ("" when it cannot be rendered)."""
-    try:
-        return canonical_yaml(render_env(repo, config, env).objects)
-    except HandoffError:
-        return ""
+@dataclass(frozen=True)
+class PlanOptions:
+    """Additions a caller may ask for; the defaults are what CI and the cluster run."""
+
+    kubernetes_version: str | None = None  # None: the config's, else the newest shipped schemas
+    strict: bool = True  # False: unknown fields allowed (kubeconform without -strict)
+    ignore_missing_schemas: bool = False
+    crd_catalogs: tuple[Path, ...] = ()
+    engine: str = "auto"
+    policy_dirs: tuple[Path, ...] = ()
+    builtin: bool = True
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rego_namespaces: tuple[str, ...] = ("main",)
 
 
-def canonical_yaml(objects: tuple[RenderedObject, ...]) -> str:
-    """Objects sorted by kind/namespace/name with sorted keys, so a diff shows only real changes."""
-    ordered = sorted(objects, key=lambda o: (o.ref.kind, o.ref.namespace, o.ref.name, o.ref.api_version))
-    return "".join(
-        f"---\n# {o.ref} ({o.file})\n" + yaml.safe_dump(dict(o.obj), sort_keys=True, default_flow_style=False)
-        for o in ordered
+DEFAULT_OPTIONS = PlanOptions()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One environment (None: paths outside any environment) at one revision, rendered and checked."""
+
+    env: str | None
+    revision: str
+    rendered: RenderResult
+    report: ValidationReport
+
+    @property
+    def objects(self) -> tuple[RenderedObject, ...]:
+        return self.rendered.objects
+
+    def failed(self, fail_on: Severity = Severity.ERROR) -> bool:
+        return self.report.failed(fail_on)
+
+
+def rendering_envs(config: Config | None) -> tuple[str, ...]:
+    """The environments of ``config`` that say how to render them, in declaration order."""
+    if config is None:
+        return ()
+    return tuple(name for name, e in config.environments.items() if e.render is not None)
+
+
+def plan_env(repo: Path, config: Config, env: str, *, revision: str = "",
+             options: PlanOptions = DEFAULT_OPTIONS) -> Plan:
+    """Render environment ``env`` of ``config`` in the checkout ``repo`` and check it."""
+    policies = _policies(repo, config, env, options)  # before rendering: a bad policy dir fails fast
+    rendered = render_env(repo, config, env)
+    return _check(config, rendered, policies, env=env, revision=revision, options=options)
+
+
+def plan_source_path(repo: Path, config: Config | None, path: Path, *, kind: str | None,
+                     values: Sequence[Path] = (), release: str = "release", namespace: str = "",
+                     env: str | None = None, revision: str = "",
+                     options: PlanOptions = DEFAULT_OPTIONS) -> Plan:
+    """Render ``path`` (auto-detected unless ``kind``: a reconciler source's own chart or tree) and
+    check it with the repo's options, and ``env``'s params when the source names one."""
+    policies = _policies(repo, config, env, options)
+    rendered = render_path(path, repo=repo, kind=kind, values=values, release=release, namespace=namespace)
+    return _check(config, rendered, policies, env=env, revision=revision, options=options)
+
+
+def plan_envs(repo: Path, config: Config, envs: Iterable[str], *, revision: str = "",
+              options: PlanOptions = DEFAULT_OPTIONS) -> tuple[Plan, ...]:
+    return tuple(plan_env(repo, config, env, revision=revision, options=options) for env in envs)
+
+
+def merged_report(plans: Sequence[Plan]) -> ValidationReport:
+    """One report for several environments. An expired config waiver is reported by every
+    environment's plan; it is kept once, as one run over all environments reported it."""
+    report = ValidationReport()
+    for plan in plans:
+        report = report.merge(plan.report)
+    findings = _once(report.findings, lambda f: f.rule == EXPIRED_RULE)
+    waivers = _once(report.waivers, lambda w: w.expired)
+    return ValidationReport(objects=report.objects, findings=findings, waivers=waivers,
+                            environments=report.environments)
+
+
+def _once(items: Sequence[T], repeated: Callable[[T], bool]) -> tuple[T, ...]:
+    """``items`` without the repeats of those for which ``repeated`` holds."""
+    seen: set[Any] = set()
+    kept = []
+    for item in items:
+        if repeated(item):
+            key = replace(item, environment="")  # type: ignore[type-var]  # the same in every environment
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(item)
+    return tuple(kept)
+
+
+def validate_paths(repo: Path, config: Config | None, paths: Sequence[Path], *, env: str | None = None,
+                   jobs: int | None = None, options: PlanOptions = DEFAULT_OPTIONS) -> ValidationReport:
+    """Validate PATHs as what they are on their own (plain manifests, a kustomization, a chart),
+    with the repo's options; big plain trees are parsed and checked by worker processes."""
+    policies = _policies(repo, config, env, options)
+    schema = _schema_options(config, options)
+    plain = all(detect(p) == "plain" for p in paths)
+    if (policies.idle or policies.per_object) and plain and select_engine(options.engine).name == "builtin":
+        # workers parse, check schemas and policies, and send back only verdicts and findings
+        return validate_plain_paths(paths, repo=repo, options=schema, jobs=jobs,
+                                    per_object_check=None if policies.idle else policies)
+    return validate(render_paths(list(paths), repo=repo), schema_options=schema, engine=options.engine,
+                    extra_checks=[policies])
+
+
+def validate_stream(repo: Path, config: Config | None, text: str, *, name: str = STDIN_NAME,
+                    env: str | None = None, jobs: int | None = None,
+                    options: PlanOptions = DEFAULT_OPTIONS) -> ValidationReport:
+    """Validate one manifest stream (``handoff validate -``) as plain manifests, with the repo's
+    options; a big stream is cut at document markers and checked by worker processes."""
+    policies = _policies(repo, config, env, options)
+    schema = _schema_options(config, options)
+    if (policies.idle or policies.per_object) and select_engine(options.engine).name == "builtin":
+        return validate_plain_stream(text, name, options=schema, jobs=jobs,
+                                     per_object_check=None if policies.idle else policies)
+    return validate(objects_from_text(text, name), schema_options=schema, engine=options.engine,
+                    extra_checks=[policies])
+
+
+def _policies(repo: Path, config: Config | None, env: str | None, options: PlanOptions) -> PolicyCheck:
+    return PolicyCheck(options_from_config(
+        config, repo, env=env, dirs=options.policy_dirs, builtin=options.builtin, params=options.params,
+        rego_namespaces=options.rego_namespaces,
+    ))
+
+
+def _schema_options(config: Config | None, options: PlanOptions) -> SchemaOptions:
+    return SchemaOptions(
+        kubernetes_version=options.kubernetes_version or (config.kubernetes_version if config else None),
+        strict=options.strict,
+        ignore_missing_schemas=options.ignore_missing_schemas,
+        crd_catalogs=options.crd_catalogs,
     )
 
 
-def rendered_diff(before: str, after: str, env: str) -> str:
-    """The rendered-manifest change as a markdown section body."""
-    if before == after:
-        return "_The rendered manifests do not change._"
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 fromfile=f"a/{env} (base)", tofile=f"b/{env} (proposed)")
-    text = "".join(lines)
-    if len(text) > MAX_RENDERED_DIFF_CHARS:
-        text = text[:MAX_RENDERED_DIFF_CHARS].rsplit("\n", 1)[0] + "\n… (rendered diff truncated)\n"
-    return f"```diff\n{text.rstrip()}\n```"
+def _check(config: Config | None, rendered: RenderResult, policies: PolicyCheck, *, env: str | None,
+           revision: str, options: PlanOptions) -> Plan:
+    report = validate(rendered, schema_options=_schema_options(config, options), engine=options.engine,
+                      extra_checks=[policies])
+    if env is not None:
+        report = report.for_environment(env, policies.options.params)
+    return Plan(env=env, revision=revision, rendered=rendered, report=report)
 
 
-def markdown(report: ValidationReport, status: str) -> str:
-    lines = [f"**{status}**: {report.summary()}", ""]
-    if report.findings:
-        lines += ["| severity | rule | where | message |", "|---|---|---|---|"]
-        for finding in report.findings[:MAX_FINDINGS_IN_BODY]:
-            message = finding.message.replace("|", "\\|").replace("\n", " ")
-            where = f"{finding.file}:{finding.line}"
-            lines.append(f"| {finding.severity} | {finding.rule} | {where} | {message} |")
-        if len(report.findings) > MAX_FINDINGS_IN_BODY:
-            lines.append(f"\n…and {len(report.findings) - MAX_FINDINGS_IN_BODY} more findings.")
-    return "\n".join(lines)
+def policy_docs(repo: Path, config: Config | None, env: str | None,
+                options: PlanOptions = DEFAULT_OPTIONS) -> dict[str, RuleDoc]:
+    """The description and help link of every policy a plan of ``env`` runs (for SARIF rules)."""
+    return rule_docs(_policies(repo, config, env, options).policy_set.policies)

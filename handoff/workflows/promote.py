@@ -4,23 +4,23 @@ the target requires a digest (its ``require-image-digest`` policy is enabled) an
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from handoff.config import load_config
 from handoff.errors import HandoffError, UsageError
-from handoff.git.repo import Repo, validate_ref
+from handoff.git.repo import validate_ref
 from handoff.policy.runner import policy_enabled
 from handoff.workflows.propose import (
+    BumpEditor,
     Editor,
     ProposeOptions,
     ProposeResult,
     Validator,
-    default_editor,
+    config_checkout,
     default_validator,
-    propose,
+    judge,
+    propose_in,
+    resolve_image,
 )
 
 
@@ -31,12 +31,11 @@ class PromotionRefused(HandoffError):
 def promote(
     opts: ProposeOptions, *, source_env: str, editor: Editor | None = None, validator: Validator | None = None
 ) -> ProposeResult:
-    """Propose what ``source_env`` declares for ``opts.app`` to ``opts.env`` (``opts.image`` is ignored)."""
-    edit = editor or default_editor()
+    """Propose what ``source_env`` declares for ``opts.app`` to ``opts.env`` (``opts.image`` is ignored),
+    with one clone of the config repo for both the source's checks and the proposal."""
+    edit = editor or BumpEditor()
     check = validator or default_validator
-    parent = Path(tempfile.mkdtemp(prefix="handoff-promote-", dir=opts.workdir))
-    try:
-        repo = Repo.init(parent / "repo", opts.config_repo, auth=opts.git_auth)
+    with config_checkout(opts, "promote") as repo:
         base = opts.base or repo.default_branch()
         repo.checkout(repo.fetch(validate_ref(base))[base])
         config = load_config(repo.path)
@@ -53,14 +52,12 @@ def promote(
         image = edit.current(repo.path, opts.app, env)
         if image is None:
             raise PromotionRefused(f"{opts.app} declares no image in {source_env}")
-        validation = check(repo.path, config, source_env)
-        if validation.status == "failed":
+        if judge(check, repo.path, config, source_env).status == "failed":
             raise PromotionRefused(f"{source_env} does not validate; not promoting {image} to {opts.env}")
         if policy_enabled(config, opts.env, "require-image-digest") and not image.digest:
             raise PromotionRefused(
                 f"{opts.env} requires a digest but {source_env} declares {image} "
                 "without one; pin it there first (propose --resolve-digest)"
             )
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
-    return propose(replace(opts, image=str(image)), editor=edit, validator=check)
+        target = replace(opts, image=str(image))
+        return propose_in(repo, resolve_image(target), target, editor=edit, validator=check)

@@ -7,12 +7,12 @@ so racing CI jobs never lose or duplicate an update: a rejected push just means 
 
 from __future__ import annotations
 
+import difflib
 import logging
-import random
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
@@ -20,15 +20,23 @@ from typing import Literal, Protocol
 from handoff import imageref, templates
 from handoff.ci_env import CiContext, detect
 from handoff.config import Config, load_config
-from handoff.errors import ForgeConflict, GitError, UsageError
+from handoff.edit.bump import BumpResult, apply_plan, current_image, plan_bump
+from handoff.errors import ForgeConflict, GitError, HandoffError, ImageNotDeclared, UsageError
 from handoff.forge import ForgeSettings, Proposal, ProposalRequest, make_forge
 from handoff.forge.base import ApiCommit, ApiCommitter, Forge
 from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
 from handoff.imageref import ImageRef
+from handoff.manifests.canonical import canonical_yaml
 from handoff.redact import redact
-from handoff.registry import RegistryClient
+from handoff.registry import digest_resolver
+from handoff.render import render_env
 from handoff.report.model import ValidationReport
+from handoff.report.writers.markdown import findings_table
+from handoff.retry import RetryPolicy, TemporaryError, retry_counted
 from handoff.versions import is_downgrade
+from handoff.workflows.branches import rolling_branch
+from handoff.workflows.plan import Plan, plan_env
+from handoff.workflows.verify import verify_render
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +44,59 @@ Mode = Literal["pr", "direct"]
 Operation = Literal["created", "updated", "closed", "none"]
 PROPOSAL_FILES = ".handoff/proposals"
 DEFAULT_BRANCH_TEMPLATE = "handoff/{env}/{app}"
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    changed: bool
-    files: tuple[str, ...] = ()
-    diff: str = ""
+MAX_FINDINGS_IN_BODY = 50
+# GitHub caps a PR body at 65,536 characters; the rendered diff gets at most this share of it.
+MAX_RENDERED_DIFF_CHARS = 30_000
 
 
 class Editor(Protocol):
-    """Reads and writes an app's image in a checked-out config repo (``handoff.edit.bump`` by default)."""
+    """Reads and writes an app's image in a checked-out config repo (``BumpEditor`` by default)."""
 
     def current(self, repo: Path, app: str, env: str | None) -> ImageRef | None: ...
 
-    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> EditOutcome: ...
+    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> BumpResult: ...
+
+
+class BumpEditor:
+    """The byte-exact bump library of ``handoff.edit``."""
+
+    def current(self, repo: Path, app: str, env: str | None) -> ImageRef | None:
+        try:
+            return current_image(repo, app=app, env=env)
+        except ImageNotDeclared:
+            return None  # e.g. a prod overlay that has never pinned the image: the proposal adds it
+
+    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> BumpResult:
+        """Bump, proven by rendering the environments it touches before anything is written."""
+        plan = plan_bump(repo, image, app=app, env=env)
+        verify_render(plan, load_config(repo), plan.environments)
+        return apply_plan(plan)
+
+
+# The plan of an environment in a checkout, or None when the config does not say how to render it.
+# Raises HandoffError when it cannot be made (the proposal then says why).
+Validator = Callable[[Path, "Config | None", str], "Plan | None"]
 
 
 @dataclass(frozen=True)
-class Validation:
+class Verdict:
+    """What a proposal says about the plan of the edited tree."""
+
     status: Literal["passed", "failed", "skipped"]
     report: ValidationReport | None = None
     markdown: str = ""
     rendered: str = ""  # the env's render after the edit, as canonical YAML (for the rendered diff)
 
 
-Validator = Callable[[Path, "Config | None", str], Validation]
+def judge(validator: Validator, repo: Path, config: Config | None, env: str) -> Verdict:
+    try:
+        plan = validator(repo, config, env)
+    except HandoffError as e:
+        return Verdict("failed", None, f"Validation could not run: `{e}`")
+    if plan is None:
+        return Verdict("skipped")
+    status: Literal["passed", "failed"] = "failed" if plan.failed() else "passed"
+    return Verdict(status, plan.report, findings_markdown(plan.report, status), canonical_yaml(plan.objects))
 
 
 @dataclass(frozen=True)
@@ -128,25 +163,46 @@ class ProposeResult:
         }
 
 
-class _Retry(Exception):
+class _Retry(TemporaryError):
     """Somebody moved the branch under us: fetch again and redo the edit."""
+
+    log_level = logging.INFO
+
+    def giving_up(self, what: str, attempts: int) -> HandoffError:
+        return GitError(f"{what} still rejected after {attempts} attempts: {self.message}")
 
 
 def propose(opts: ProposeOptions, *, editor: Editor | None = None,
             validator: Validator | None = None) -> ProposeResult:
     """Run one propose; see the module docstring. Raises ``HandoffError`` on expected failures."""
-    edit = editor or default_editor()
-    check = validator or default_validator
+    image = resolve_image(opts)
+    with config_checkout(opts, "propose") as repo:
+        return propose_in(repo, image, opts, editor=editor, validator=validator)
+
+
+def resolve_image(opts: ProposeOptions) -> ImageRef:
     image = imageref.parse(opts.image)
     if opts.resolve_digest:
-        resolved = RegistryClient().resolve(image)
+        resolved = digest_resolver().resolve(image)
         image = replace(image, digest=resolved.digest)
-    parent = Path(tempfile.mkdtemp(prefix="handoff-propose-", dir=opts.workdir))
+    return image
+
+
+@contextmanager
+def config_checkout(opts: ProposeOptions, purpose: str) -> Iterator[Repo]:
+    """An empty clone of the config repo in a scratch directory that goes away afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix=f"handoff-{purpose}-", dir=opts.workdir))
     try:
-        repo = Repo.init(parent / "repo", opts.config_repo, auth=opts.git_auth)
-        return _Run(opts, image, repo, edit, check).run()
+        yield Repo.init(parent / "repo", opts.config_repo, auth=opts.git_auth)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def propose_in(repo: Repo, image: ImageRef, opts: ProposeOptions, *, editor: Editor | None = None,
+               validator: Validator | None = None) -> ProposeResult:
+    """Propose ``image`` with a clone of the config repo (``config_checkout``) that the caller may
+    have used already (promote reads the source environment from it): every attempt fetches afresh."""
+    return _Run(opts, image, repo, editor or BumpEditor(), validator or default_validator).run()
 
 
 class _Run:
@@ -160,11 +216,13 @@ class _Run:
         self.ci = opts.ci or detect()
         self.identity = opts.author or DEFAULT_IDENTITY
         self._pristine: str | None = None  # the commit the work tree is a clean checkout of, if known
+        self._config: Config | None = None  # the .handoff.yaml of that checkout
+        self._default: str | None = None  # the remote's default branch, asked once
 
     # -- setup ------------------------------------------------------------------------------------
     def _base_and_config(self) -> tuple[str, Config | None]:
         repo = self.repo
-        base = self.opts.base or repo.default_branch()
+        base = self.opts.base or self._default_branch()
         validate_ref(base)
         commit = repo.fetch(base)[base]
         repo.checkout(commit)
@@ -178,7 +236,13 @@ class _Run:
                 self._pristine = repo.fetch(base)[base]
                 repo.checkout(self._pristine)
                 config = load_config(repo.path)
+        self._config = config
         return base, config
+
+    def _default_branch(self) -> str:
+        if self._default is None:
+            self._default = self.repo.default_branch()
+        return self._default
 
     def _env_for_edit(self, config: Config | None) -> str | None:
         # Without a config (marker-only repo) or for an env it does not know, --env only names things.
@@ -186,32 +250,27 @@ class _Run:
             return None
         return self.opts.env
 
-    def _branch_name(self, config: Config | None) -> str:
+    def _branch_name(self, config: Config | None, base: str) -> str:
         template = self.opts.branch_template or (config.propose.branch if config else DEFAULT_BRANCH_TEMPLATE)
-        return validate_ref(templates.render(template, {"env": self.opts.env, "app": self.opts.app}))
+        protected = [base, self._default_branch()]
+        if config is not None:
+            protected += [config.propose.base or "", *(e.branch or "" for e in config.environments.values())]
+        return rolling_branch(template, env=self.opts.env, app=self.opts.app, protected=protected)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> ProposeResult:
         base, config = self._base_and_config()
-        branch = base if self.opts.mode == "direct" else self._branch_name(config)
+        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
         if self.opts.mode == "pr" or self.opts.sign == "api":
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
         if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
             raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
                              f"not {self.opts.forge}; use --sign gpg or ssh")
-        for attempt in range(1, self.opts.max_attempts + 1):
-            try:
-                result = self._attempt(base, branch, forge)
-                return replace(result, attempts=attempt)
-            except _Retry as why:
-                if attempt == self.opts.max_attempts:
-                    raise GitError(f"push to {branch} still rejected after {attempt} attempts: {why}",
-                                   ) from None
-                delay = random.uniform(0, min(self.opts.max_backoff, self.opts.backoff * 2 ** attempt))  # noqa: S311
-                log.info("push to %s rejected (%s); retrying in %.2fs", branch, why, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        policy = RetryPolicy(attempts=self.opts.max_attempts, base_delay=2 * self.opts.backoff,
+                             max_delay=self.opts.max_backoff)  # full jitter: racing jobs spread out
+        return retry_counted(lambda attempt: replace(self._attempt(base, branch, forge), attempts=attempt),
+                             policy, what=f"push to {branch}")
 
     def _attempt(self, base: str, branch: str, forge: Forge | None) -> ProposeResult:
         repo = self.repo
@@ -222,10 +281,11 @@ class _Run:
         fetched = repo.ensure({n: heads[n] for n in names if n in heads})
         base_sha = fetched[base]
         branch_sha = fetched.get(branch) if branch != base else None
+        config = self._config
         if self._pristine != base_sha:  # the first attempt usually finds the tree set up already
             repo.checkout(base_sha)
+            config = load_config(repo.path)
         self._pristine = None  # from here on the tree gets edited
-        config = load_config(repo.path)
         env = self._env_for_edit(config)
         validate_ref(base)
         previous = self.editor.current(repo.path, self.opts.app, env)
@@ -250,7 +310,7 @@ class _Run:
         if not outcome.changed:
             return self._already_there(empty, base=base, base_sha=base_sha, branch=branch,
                                        branch_sha=branch_sha, forge=forge, existing=existing)
-        validation = self.validator(repo.path, config, self.opts.env)
+        validation = judge(self.validator, repo.path, config, self.opts.env)
         values = self._values(previous, outcome.diff, validation)
         values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env)
         if validation.status == "failed" and self.opts.on_invalid == "fail":
@@ -364,7 +424,7 @@ class _Run:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
-    def _values(self, previous: ImageRef | None, diff: str, validation: Validation) -> dict[str, str]:
+    def _values(self, previous: ImageRef | None, diff: str, validation: Verdict) -> dict[str, str]:
         return {
             "app": self.opts.app,
             "env": self.opts.env,
@@ -400,35 +460,45 @@ def _renders(config: Config | None, env: str) -> bool:
 
 
 def _rendered_before(repo: Path, config: Config | None, env: str) -> str | None:
-    """The env's render before the edit, or None when the config does not say how to render it."""
+    """The env's render before the edit as canonical YAML ("" when it cannot be rendered), or None
+    when the config does not say how to render it."""
     if config is None or not _renders(config, env):
         return None
-    from handoff.workflows.plan import rendered_text  # noqa: PLC0415 (heavy: renderers)
+    try:
+        return canonical_yaml(render_env(repo, config, env).objects)
+    except HandoffError:
+        return ""
 
-    return rendered_text(repo, config, env)
 
-
-def _rendered_section(before: str | None, validation: Validation, env: str) -> str:
+def _rendered_section(before: str | None, validation: Verdict, env: str) -> str:
     if before is None:
         return f"_No render is configured for `{env}` (`environments.{env}.render` in .handoff.yaml)._"
-    from handoff.workflows.plan import rendered_diff  # noqa: PLC0415
-
     return rendered_diff(before, validation.rendered, env)
 
 
-def default_validator(repo: Path, config: Config | None, env: str) -> Validation:
-    """Validate the environment's render when the config says how to render it; else skip."""
+def rendered_diff(before: str, after: str, env: str) -> str:
+    """The rendered-manifest change as a markdown section body."""
+    if before == after:
+        return "_The rendered manifests do not change._"
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"a/{env} (base)", tofile=f"b/{env} (proposed)")
+    text = "".join(lines)
+    if len(text) > MAX_RENDERED_DIFF_CHARS:
+        text = text[:MAX_RENDERED_DIFF_CHARS].rsplit("\n", 1)[0] + "\n… (rendered diff truncated)\n"
+    return f"```diff\n{text.rstrip()}\n```"
+
+
+def findings_markdown(report: ValidationReport, status: str) -> str:
+    table = findings_table(report.findings, max_rows=MAX_FINDINGS_IN_BODY, left_out="not shown")
+    return "\n".join([f"**{status}**: {report.summary()}", "", *table])
+
+
+def default_validator(repo: Path, config: Config | None, env: str) -> Plan | None:
+    """The plan of the environment when the config says how to render it; else None (skipped)."""
     if config is None or not _renders(config, env):
-        return Validation("skipped")
-    from handoff.workflows.plan import validate_env  # noqa: PLC0415 (heavy: renderers, schemas)
-
-    return validate_env(repo, config, env)
+        return None
+    return plan_env(repo, config, env)
 
 
-def default_editor() -> Editor:
-    from handoff.workflows.propose_editing import BumpEditor  # noqa: PLC0415
-
-    return BumpEditor()
-
-
-__all__ = ["EditOutcome", "Editor", "ProposeOptions", "ProposeResult", "Validation", "propose"]
+__all__ = ["BumpEditor", "Editor", "ProposeOptions", "ProposeResult", "Validator", "Verdict", "propose",
+           "propose_in"]

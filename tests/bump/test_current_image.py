@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from handoff.config import load_config
 from handoff.edit.bump import bump, current_image
 from handoff.imageref import parse
+from handoff.manifests import yamlio
 
 from .helpers import make_repo
 
@@ -52,3 +56,23 @@ def test_reads_markers_without_config(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"values.yaml": values})
     assert current_image(repo, app="web", env="prod") == parse("ghcr.io/acme/web:v0")
     assert current_image(repo, app="web", env="dev") == parse("ghcr.io/acme/web:v1")
+
+
+def test_reading_then_bumping_composes_each_distinct_text_once(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """propose reads the current image, plans the bump and reads the config again: every file's text is
+    composed once (the edited text once more, to verify the splice), not once per step."""
+    yamlio._composed.clear()
+    composed: Counter[tuple[str, str]] = Counter()
+    real = yamlio.compose_all
+
+    def counting(text: str, **kw: Any) -> Any:
+        composed[(kw["display"], text)] += 1
+        return real(text, **kw)
+
+    monkeypatch.setattr(yamlio, "compose_all", counting)
+    current_image(repo, app="web", env="dev")
+    load_config(repo)
+    bump(repo, "ghcr.io/acme/web:2.0.0", env="dev", dry_run=True)
+    current_image(repo, app="web", env="dev")
+    assert composed and max(composed.values()) == 1
+    assert sum(1 for display, _ in composed if display == ".handoff.yaml") == 1

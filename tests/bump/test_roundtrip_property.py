@@ -1,5 +1,7 @@
-"""Property: in any generated YAML document holding an image tag somewhere, bumping to a new tag and
-back yields the original bytes, and the first bump changes only the tag's line."""
+"""Property: in any generated YAML stream holding an image tag somewhere (a block mapping, a flow
+mapping or a flow list of containers, in any document of a multi-document file, beside look-alike
+markers inside block scalars), bumping to a new tag and back yields the original bytes, and the first
+bump changes only the tag's line."""
 
 from __future__ import annotations
 
@@ -47,8 +49,9 @@ def block(draw: st.DrawFn, indent: int, depth: int, step: int) -> list[str]:
             lines.append(f"{pad}# {key}")
         elif shape == "flow":
             lines.append(f"{pad}{key}: {{a: {draw(scalar_text())}, b: [1, 2]}}{draw(COMMENT)}")
-        elif shape == "block":
-            lines += [f"{pad}{key}: |", f"{pad}{' ' * step}tag: not this one", f"{pad}{' ' * step}  kept"]
+        elif shape == "block":  # a marker look-alike inside a block scalar is text, never a marker
+            lines += [f"{pad}{key}: |", f"{pad}{' ' * step}tag: not this one # handoff:tag app",
+                      f"{pad}{' ' * step}  kept"]
         elif shape == "map":
             lines.append(f"{pad}{key}:{draw(COMMENT)}")
             lines += draw(block(indent + step, depth + 1, step))
@@ -67,18 +70,29 @@ def document(draw: st.DrawFn) -> tuple[str, str, str]:
     tag = draw(TAG)
     style = draw(st.sampled_from(["", "'", '"']))
     indent = " " * step
-    target = [f"image:{draw(COMMENT)}", f"{indent}repository: ghcr.io/acme/web",
-              f"{indent}tag: {quoted(tag, style)}{draw(st.sampled_from(['', '   ']))} # handoff:tag app"]
+    shape = draw(st.sampled_from(["block", "flow-map", "flow-containers"]))
+    space = draw(st.sampled_from(["", "   "]))
+    if shape == "block":
+        target = [f"image:{draw(COMMENT)}", f"{indent}repository: ghcr.io/acme/web",
+                  f"{indent}tag: {quoted(tag, style)}{space} # handoff:tag app"]
+    elif shape == "flow-map":
+        target = [f"image: {{repository: ghcr.io/acme/web, tag: {quoted(tag, style)}}}{space} # handoff:tag app"]
+    else:
+        target = [f"containers: [{{name: app, image: ghcr.io/acme/web:{tag}}}]{space} # handoff:image app"]
     boundaries = [i for i in range(len(lines) + 1) if i == len(lines) or not lines[i].startswith((" ", "-"))]
     position = draw(st.sampled_from(boundaries))
     lines[position:position] = target
     head = draw(st.sampled_from(["", "---\n", "# leading comment\n---\n"]))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     final = draw(st.sampled_from([newline, ""]))
-    text = head.replace("\n", newline) + newline.join(lines) + final
+    before = [line for _ in range(draw(st.integers(0, 2))) for line in [*draw(block(0, 1, step)), "---"]]
+    after = [line for _ in range(draw(st.integers(0, 2))) for line in ["---", *draw(block(0, 1, step))]]
+    text = head.replace("\n", newline) + newline.join(before + lines + after) + final
     new_tag = draw(TAG)
     # A plain value that needs quotes once (`0`) stays quoted afterwards: not a round trip by design.
     assume(style or not plain_is_string(tag) or plain_is_string(new_tag))
+    if shape == "flow-containers":  # the tag inside a whole reference: no quoting of its own
+        assume(plain_is_string(f"ghcr.io/acme/web:{tag}") and plain_is_string(f"ghcr.io/acme/web:{new_tag}"))
     return text, tag, new_tag
 
 

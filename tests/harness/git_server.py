@@ -9,7 +9,9 @@ import base64
 import os
 import secrets
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,7 +36,16 @@ class _Faults:
     fail_remaining: int = 0
     fail_status: int = 500
     truncate_remaining: int = 0
+    stall_remaining: int = 0
+    stall_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_stall(self) -> float:
+        with self.lock:
+            if self.stall_remaining <= 0:
+                return 0.0
+            self.stall_remaining -= 1
+            return self.stall_seconds
 
     def take_failure(self) -> int | None:
         with self.lock:
@@ -58,6 +69,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, owner: "GitServer") -> None:
         self.owner = owner
         super().__init__(("127.0.0.1", owner.port), _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client gave up on a stalled request and closed the connection
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             LoggedRequest(self.requestline, self.command, self.path, dict(self.headers.items()), user)
         )
 
+        stall = owner.faults.take_stall()
+        if stall:
+            time.sleep(stall)  # a server that accepted the connection and then went quiet
         status = owner.faults.take_failure()
         if status is not None:
             self._reply(status, b"injected failure\n", {"Content-Type": "text/plain"})
@@ -220,6 +239,11 @@ class GitServer:
         """Answer the next n requests with ``status`` before doing anything else."""
         with self.faults.lock:
             self.faults.fail_remaining, self.faults.fail_status = n, status
+
+    def stall_next(self, n: int, seconds: float) -> None:
+        """Hold the next n requests for ``seconds`` before answering (a slow or hung front end)."""
+        with self.faults.lock:
+            self.faults.stall_remaining, self.faults.stall_seconds = n, seconds
 
     def truncate_next_pack(self, n: int = 1) -> None:
         """Cut the next n fetch/clone pack responses in half and drop the connection."""

@@ -20,6 +20,7 @@ TOOL_NAMES = (
     "skopeo",
     "umoci",
     "git",
+    "dockerd",
 )
 
 REQUIRE_TOOLS_ENV = "HANDOFF_REQUIRE_TOOLS"

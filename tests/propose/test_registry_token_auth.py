@@ -14,22 +14,15 @@ from handoff.errors import RegistryError
 from handoff.imageref import parse
 from handoff.registry import RegistryClient
 from tests.harness.registry import Registry
-from tests.harness.tools import require_tool
-from tests.propose.token_registry import SERVICE, TokenRegistry, TokenServer
+from tests.propose.token_registry import SERVICE, TokenRegistry, TokenServer, token_auth_registry
 
 USER, PASSWORD = "ci-bot", "registry-Pass-0123456789"
 
 
 @pytest.fixture
 def token_registry(registry: Registry, tmp_path: Path) -> Iterator[tuple[TokenRegistry, TokenServer]]:
-    tokens = TokenServer(tmp_path, USER, PASSWORD)
-    server = TokenRegistry(require_tool("docker-registry"), tmp_path, registry.workdir / "storage", tokens)
-    server.start()
-    try:
-        yield server, tokens
-    finally:
-        server.stop()
-        tokens.stop()
+    with token_auth_registry(registry, tmp_path, USER, PASSWORD) as served:
+        yield served
 
 
 def docker_config(tmp_path: Path, host: str, password: str) -> dict[str, str]:

@@ -8,12 +8,14 @@ session's open registry, so images pushed there can be resolved here only with a
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import secrets
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,16 +29,19 @@ from cryptography.x509.oid import NameOID
 from tests.harness.http import request
 from tests.harness.ports import free_port
 from tests.harness.process import ServerProcess, clean_env
+from tests.harness.registry import Registry
+from tests.harness.tools import require_tool
 
 SERVICE = "handoff-test-registry"
 ISSUER = "handoff-test-token-issuer"
 
 
 class TokenServer:
-    """The realm: checks basic auth, answers ``{"token": JWT}`` for the requested pull scope."""
+    """The realm: checks basic auth, answers ``{"token": JWT}`` for the requested pull scope; and the OAuth2
+    form (``POST grant_type=refresh_token``) for ``identity_token``, answering ``{"access_token": JWT}``."""
 
-    def __init__(self, workdir: Path, username: str, password: str) -> None:
-        self.username, self.password = username, password
+    def __init__(self, workdir: Path, username: str, password: str, identity_token: str = "") -> None:
+        self.username, self.password, self.identity_token = username, password, identity_token
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "handoff test token issuer")])
         now = datetime.datetime.now(datetime.UTC)
@@ -86,6 +91,17 @@ class TokenServer:
                     return
                 self._reply(200, {"token": owner.issue(query.get("scope", "")), "expires_in": 300})
 
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                owner.requests.append({"method": "POST", "form": form,
+                                       "authorization": self.headers.get("Authorization", "")})
+                if (not owner.identity_token or form.get("grant_type") != "refresh_token"
+                        or form.get("refresh_token") != owner.identity_token or form.get("service") != SERVICE):
+                    self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad refresh token"}]})
+                    return
+                self._reply(200, {"access_token": owner.issue(form.get("scope", "")), "expires_in": 300})
+
             def _reply(self, status: int, body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
@@ -129,3 +145,17 @@ class TokenRegistry:
 
     def logs(self) -> str:
         return self._server.log_tail()
+
+
+@contextlib.contextmanager
+def token_auth_registry(registry: Registry, workdir: Path, username: str, password: str,
+                        identity_token: str = "") -> Iterator[tuple[TokenRegistry, TokenServer]]:
+    """A token-auth registry over ``registry``'s storage, with its token server for ``username``."""
+    tokens = TokenServer(workdir, username, password, identity_token)
+    server = TokenRegistry(require_tool("docker-registry"), workdir, registry.workdir / "storage", tokens)
+    server.start()
+    try:
+        yield server, tokens
+    finally:
+        server.stop()
+        tokens.stop()

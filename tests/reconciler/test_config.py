@@ -1,8 +1,11 @@
+import json
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from handoff.errors import ConfigError
+from handoff.kube.client import load_kubeconfig
 from handoff.reconciler.config import load_settings, parse_duration
 
 
@@ -68,3 +71,54 @@ def test_durations(text: str | int, seconds: float) -> None:
 def test_bad_duration() -> None:
     with pytest.raises(ConfigError, match="invalid duration 'soon'"):
         parse_duration("soon")
+
+
+def test_a_wrong_type_is_a_config_error_naming_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - name: web\n    url: u\nprune:\n  maxFraction: lots\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(path)
+    assert e.value.exit_code == 2
+    assert str(e.value).startswith(f"{path}:5: at prune.maxFraction: 'lots' is not of type 'number'")
+
+
+def test_a_source_field_of_the_wrong_shape_names_the_source(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - name: web\n    url: u\n    prune:\n      maxFraction: lots\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(path)
+    assert str(e.value).startswith(f"{path}:4: at sources[0].prune: ")
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("sources: []\n", "at sources: "),
+    ("sources:\n  - {name: a, url: u, drift: ignore}\n", ":2: at sources[0].drift: "),
+    ("sources:\n  - {name: a, url: u}\nsharding: {shards: 0}\n", ":3: at sharding.shards: "),
+    ("sources:\n  - {name: a, url: u}\nleaderelection: false\n", ":3: at leaderelection: unknown key"),
+    ("sources:\n  - {name: a, url: u, tag: 1.10}\n", ":2: at sources[0].tag: 1.1 is not of type 'string'"),
+])
+def test_the_shipped_schema_checks_every_part(tmp_path: Path, text: str, where: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, text))
+    assert where in str(e.value)
+
+
+def test_the_schema_ships_with_the_package() -> None:
+    schema = json.loads(resources.files("handoff").joinpath("schemas/reconciler-config.schema.json").read_text())
+    assert schema["required"] == ["sources"]
+
+
+def test_a_bad_config_is_parsed_once_and_bounded(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7))
+    with pytest.raises(ConfigError, match="alias bomb"):
+        load_settings(write(tmp_path, bomb + "sources:\n  - {name: a, url: u}\n"))
+
+
+def test_a_kubeconfig_is_read_through_the_bounded_yaml_stack(tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7)))
+    with pytest.raises(ConfigError, match=r"kubeconfig.*alias bomb"):
+        load_kubeconfig(path)
+    path.write_text("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+                    "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:6443'}}]\n")
+    assert load_kubeconfig(path).server == "https://127.0.0.1:6443"

@@ -3,8 +3,8 @@ from pathlib import Path
 import yaml
 
 from handoff.cli import main
+from handoff.manifests.plain import objects_from_text
 from handoff.policy.runner import PolicyCheck, options_from_config
-from handoff.render.plain import objects_from_text
 from handoff.validate import SchemaOptions, validate
 
 

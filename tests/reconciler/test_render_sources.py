@@ -7,9 +7,17 @@ from typing import Any
 
 import pytest
 
-from handoff.errors import ConfigError
+from handoff.cli import main
+from handoff.config import load_config
+from handoff.errors import ConfigError, HandoffError, ReconcileError
 from handoff.reconciler.config import Source
+from handoff.reconciler.loop import plan_source, render_source
+from handoff.reconciler.source import Checkout
 from handoff.reconciler.status import SUCCEEDED
+from handoff.report.model import Severity
+from handoff.report.writers import WRITERS, WriterOptions
+from handoff.workflows.plan import Plan
+from handoff.workflows.propose import default_validator
 from tests.harness.tools import require_tool
 
 from .cluster import new_cluster
@@ -83,3 +91,67 @@ def test_source_settings_are_checked() -> None:
         Source(name="s", url="https://git.example/config.git", renderer="env")
     with pytest.raises(ConfigError, match="must stay inside"):
         Source(name="s", url="https://git.example/config.git", values=("../secrets.yaml",))
+
+
+# --- one plan: the CI path and the reconciler path give the same objects and the same findings -------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config-repo"
+MONITOR = """\
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector: {matchLabels: {app: web}}
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def _assert_same_plan(root: Path, env: str, capsys: pytest.CaptureFixture[str]) -> Plan:
+    config = load_config(root)
+    assert config is not None
+    source = Source(name="s", url="https://git.example/config.git", renderer="env", env=env)
+    reconciler = plan_source(source, Checkout(revision="0" * 40, root=root))
+    proposed = default_validator(root, config, env)  # what propose and promote check
+    assert proposed is not None
+    assert [o.obj for o in reconciler.objects] == [o.obj for o in proposed.objects]
+    assert [(o.file, o.line) for o in reconciler.objects] == [(o.file, o.line) for o in proposed.objects]
+    assert reconciler.report == proposed.report
+    capsys.readouterr()
+    code = main(["validate", "--config-repo", str(root), "--env", env, "--output", "json"])
+    assert capsys.readouterr().out == WRITERS["json"](reconciler.report, WriterOptions())
+    assert code == (1 if reconciler.failed() else 0)
+    return reconciler
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_ci_and_reconciler_plan_the_example_repo_alike(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    require_tool("kustomize")
+    plan = _assert_same_plan(EXAMPLE, env, capsys)
+    assert plan.objects and plan.report.findings  # the example has warnings: findings are compared too
+
+
+def test_ci_and_reconciler_plan_a_helm_env_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kind without a schema is an error in CI; the cluster used to skip it (ignore_missing_schemas)."""
+    require_tool("helm")
+    root = _write(tmp_path, {**CHART, ".handoff.yaml": CONFIG, "chart/templates/monitor.yaml": MONITOR})
+    plan = _assert_same_plan(root, "prod", capsys)
+    assert [f.rule for f in plan.report.findings if f.severity >= Severity.ERROR] == ["schema/missing"]
+    source = Source(name="s", url="https://git.example/config.git", renderer="env", env="prod")
+    with pytest.raises(ReconcileError, match=r"no schema for monitoring\.coreos\.com/v1 ServiceMonitor"):
+        render_source(source, Checkout(revision="0" * 40, root=root))
+
+
+def test_reconciler_uses_the_configs_kubernetes_version(tmp_path: Path) -> None:
+    """The config's kubernetes_version picks the schemas in the cluster as in CI (not the newest)."""
+    require_tool("helm")
+    root = _write(tmp_path, {**CHART, ".handoff.yaml": "kubernetes_version: '0.1'\n" + CONFIG})
+    source = Source(name="s", url="https://git.example/config.git", renderer="env", env="prod")
+    with pytest.raises(HandoffError, match=r"no schemas for Kubernetes version .0\.1."):
+        plan_source(source, Checkout(revision="0" * 40, root=root))

@@ -1,11 +1,14 @@
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from handoff.errors import GitError
 from handoff.reconciler.config import Credentials, Source, Verification
 from handoff.reconciler.source import GitSource, git_env
+from handoff.retry import RetryPolicy
+from tests.harness.git_server import GitServer
 
 from .gitrepo import WorkRepo, bare_repo, git
 
@@ -76,3 +79,42 @@ def test_ssh_signature_verification(repo: WorkRepo, tmp_path: Path) -> None:
         src.checkout(untrusted)
     good = repo.commit({"f": "3"}, "signed", *signed_with(trusted))
     assert (src.checkout(good).root / "f").read_text() == "3"
+
+
+def _served_source(git_server: GitServer, tmp_path: Path, **kw: Any) -> GitSource:
+    url = git_server.create_repo("cfg", {"app/cm.yaml": "a: 1\n"})
+    token = tmp_path / "token"
+    token.write_text(f"{git_server.password}\n")
+    source = Source(name="web", url=url, revision="main",
+                    credentials=Credentials(token_file=str(token), username=str(git_server.username)))
+    return GitSource(source, tmp_path / "cache", **kw)
+
+
+def test_a_pass_tries_once_and_leaves_retrying_to_the_loop(git_server: GitServer, tmp_path: Path) -> None:
+    src = _served_source(git_server, tmp_path)
+    git_server.fail_next(1, status=503)
+    with pytest.raises(GitError, match=r"git ls-remote failed for source web: .*503"):
+        src.remote_revision()
+    assert len(src.remote_revision()) == 40
+
+
+def test_the_source_goes_through_the_one_wrapper_retrying_server_errors(git_server: GitServer,
+                                                                        tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    src = _served_source(git_server, tmp_path, network_retry=RetryPolicy(attempts=3, sleep=sleeps.append))
+    git_server.fail_next(2, status=500)
+    sha = src.remote_revision()
+    assert len(sleeps) == 2
+    assert (src.checkout(sha).root / "app/cm.yaml").read_text() == "a: 1\n"
+    git_server.fail_next(1, status=404)
+    with pytest.raises(GitError, match=r"git ls-remote failed for source web: .*not found"):
+        src.remote_revision()
+    assert len(sleeps) == 2  # a 4xx is not retried
+
+
+def test_a_hung_server_times_out_with_one_line(git_server: GitServer, tmp_path: Path) -> None:
+    src = _served_source(git_server, tmp_path, timeout=0.5)
+    git_server.stall_next(1, seconds=3.0)
+    with pytest.raises(GitError) as caught:
+        src.remote_revision()
+    assert str(caught.value) == "git ls-remote timed out after 0.5s for source web"

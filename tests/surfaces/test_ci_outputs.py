@@ -12,7 +12,8 @@ import xmlschema
 from handoff.cli import main
 from handoff.redact import register
 from handoff.report import ci_outputs
-from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
+from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport, WaiverUse
+from handoff.report.writers import WRITERS, WriterOptions
 
 from .gha import parse_env_file, parse_workflow_command
 from .paths import SCHEMAS
@@ -109,3 +110,27 @@ def test_cli_names_the_file_of_a_bad_result(tmp_path: Path, capsys: pytest.Captu
     assert main(["ci", "gitlab", "--result", str(bad), "--dotenv", str(tmp_path / "e")]) == 2
     assert f"{bad}:1: not JSON" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()
+
+
+def test_cli_reads_a_validate_report_through_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Two environments' report, written by the JSON writer: the summary keeps them apart, lists the
+    waiver and states the counts JUnit uses; the JUnit has one testcase per environment."""
+    dev = ValidationReport(objects=(ObjectResult(DEPLOY, "envs/dev/web.yaml", 1, "invalid"),),
+                           findings=(_finding(1),),
+                           waivers=(WaiverUse("disallow-latest-tag", DEPLOY, "vendor chart", ".handoff.yaml:9"),))
+    both = dev.for_environment("dev").merge(dev.for_environment("prod"))
+    report = tmp_path / "validate.json"
+    report.write_text(WRITERS["json"](both, WriterOptions()))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    assert main(["ci", "github", "--report", str(report)]) == 0
+    assert capsys.readouterr().out.count("::error ") == 2
+    summary = (tmp_path / "summary").read_text()
+    assert "| severity | environment | rule | where | message |" in summary
+    assert "- `disallow-latest-tag` for Deployment/dev/web in prod: vendor chart" in summary
+    assert "**2 objects in 1 file: 0 valid, 2 invalid, 0 skipped**" in summary
+    assert parse_env_file((tmp_path / "out").read_text())["validation"] == "failed"
+    xml = ci_outputs.junit_xml(ValidationReport.from_json(report.read_text(), str(report)))
+    xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(xml)
+    assert xml.count("<testcase ") == 2 and 'failures="2"' in xml

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from handoff.render import check_determinism, render_path
-from handoff.render.tools import find_tool
+from handoff.toolrun import find_tool
 from tests.harness.tools import require_tool
 from tests.validate.helpers import DEPLOYMENT, check, where, write_tree
 

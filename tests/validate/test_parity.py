@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from handoff.render import RenderResult, render_path
-from handoff.render.tools import find_tool
 from handoff.report.model import Finding
+from handoff.toolrun import find_tool
 from handoff.validate import SchemaOptions, validate
 from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool

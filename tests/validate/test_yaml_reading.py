@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.manifests import fastyaml, yamldocs
-from handoff.render.plain import objects_from_text
+from handoff.errors import YamlError
+from handoff.manifests import bounds, fastyaml, yamldocs, yamlio
+from handoff.manifests.plain import objects_from_text
 from tests.harness.paths import CORPUS
 from tests.harness.tools import require_tool
 from tests.validate.helpers import check, write_tree
@@ -148,3 +149,102 @@ def test_the_corpus_report_is_the_same_without_the_fast_path(tmp_path: Path,
     monkeypatch.setattr(yamldocs, "fast_documents", lambda text: None)
     assert report() == with_fast
     assert with_fast[1]  # the corpus has findings (removed APIs, CRs without schemas) to compare
+
+
+# hand-picked scalars: the Rust fast path, the exact loader and the node loader agree on value AND type
+HAND_PICKED = ["yes", "no", "on", "off", "y", "n", "0o17", "017", "0x1F", "1e3", ".inf", "-.inf", ".nan", "~",
+               "null", "2001-12-14", "2001-12-14T21:59:43Z", "1_000", "1:20", "!!str 5", "!!int '7'",
+               "!!float 3", "'on'", "web", "1.10", "-1", "99999999999999999999"]
+
+
+@pytest.mark.parametrize("scalar", HAND_PICKED)
+def test_every_path_gives_a_scalar_the_same_value_and_type(scalar: str) -> None:
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {scalar}\n  l: [{scalar}]\n"
+    exact = yamldocs.load_exact(text, "t.yaml")
+    fast = yamldocs.load_documents(text, "t.yaml")
+    (nodes,) = yamlio.compose_all(text, display="t.yaml", limits=yamlio.Limits())
+    assert repr([d.data for d in fast.docs]) == repr([d.data for d in exact.docs])
+    assert repr(yamlio.to_data(nodes)) == repr(exact.docs[0].data)
+
+
+@pytest.mark.parametrize("text", [
+    "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",  # merge keys
+    "a: &v yes\nb: *v\n",  # an anchored scalar
+    "? [complex]\n: v\n",
+])
+def test_merges_anchors_and_complex_keys_read_the_same_on_both_loaders(text: str) -> None:
+    fast = fastyaml.fast_documents(text)
+    exact = yamldocs.load_exact(text, "t.yaml")
+    assert fast is None or repr(fast) == repr([(d.data, d.line, d.index) for d in exact.docs])
+
+
+def _deployments(count: int) -> str:
+    return "".join(f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\n"
+                   f"spec:\n  replicas: 1\n" for i in range(count))
+
+
+def test_a_stream_of_100000_documents_is_accepted_with_right_lines_for_late_documents() -> None:
+    text = _deployments(100_000)  # about 9 MB: kubeconform's acceptance stream has 100,000 in 30 MB
+    assert len(text.encode()) < yamlio.Limits().max_bytes
+    rendered = objects_from_text(text, "stream.yaml")
+    assert not rendered.findings
+    assert len(rendered.objects) == 100_000
+    last = rendered.objects[-1]
+    assert (last.ref.name, last.line) == ("d99999", 7 * 99_999 + 2)
+    assert last.locate("spec.replicas") == (7 * 99_999 + 7, 3)
+
+
+def test_first_lines_count_each_newline_once() -> None:
+    """Linear in the number of documents: line numbers advance from the previous document, never
+    from the start of the stream (which made 10,000 documents take 9 s)."""
+    text = _deployments(2_000)
+    counter = fastyaml.LineCounter(text)
+    offsets = [i for i in range(len(text)) if text.startswith("---", i)]
+    lines = [counter.line_at(offset) for offset in offsets]
+    assert lines == [7 * i + 1 for i in range(2_000)]
+    assert counter.scanned <= len(text)
+    exact = yamldocs.load_exact(text, "t.yaml")
+    fast = fastyaml.fast_documents(text)
+    assert fast is None or [line for _, line, _ in fast] == [d.line for d in exact.docs]
+
+
+def test_limits_are_declared_once() -> None:
+    assert yamldocs.file_limits() == bounds.Limits.from_env()
+    assert yamlio.Limits is bounds.Limits
+
+
+def test_an_alias_bomb_in_a_long_stream_is_refused_by_the_one_counter() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7))
+    text = _deployments(1_000) + "---\n" + bomb
+    (finding,) = objects_from_text(text, "s.yaml").findings
+    assert finding.rule == "yaml/limit" and "alias bomb" in finding.message
+    with pytest.raises(YamlError, match="alias bomb"):
+        yamlio.compose_all(text, display="s.yaml", limits=yamlio.Limits())
+
+
+@pytest.mark.parametrize("text", [
+    "".join(" " * i + f"k{i}:\n" for i in range(150)) + " " * 150 + "v: 1\n",  # block mappings
+    "- " * 150 + "x\n",  # sequences on one line
+    "a:\n" + "".join(" " * (2 * i + 2) + "- b:\n" for i in range(80)) + " " * 170 + "c: 1\n",
+])
+def test_a_depth_bomb_without_brackets_is_refused_whichever_parser_reads_it(text: str) -> None:
+    _need_fast_path()
+    assert fastyaml.fast_documents(text) is None
+    (finding,) = objects_from_text(text, "deep.yaml").findings
+    assert finding.rule == "yaml/limit" and "nesting deeper than 100" in finding.message
+
+
+def test_the_fast_path_keeps_deep_but_legal_texts() -> None:
+    _need_fast_path()
+    text = "".join(" " * i + f"k{i}:\n" for i in range(60)) + " " * 60 + "v: 1\n"
+    fast = fastyaml.fast_documents(text)
+    assert fast is not None
+    assert repr(fast) == repr([(d.data, d.line, d.index) for d in yamldocs.load_exact(text, "t").docs])
+
+
+def test_overriding_a_merged_key_is_not_a_duplicate_but_writing_a_key_twice_is() -> None:
+    merged = yamldocs.load_exact("base: &b {x: 1, w: 1}\nm:\n  <<: *b\n  x: 2\n", "t.yaml")
+    assert not merged.findings and merged.docs[0].data["m"] == {"x": 2, "w": 1}
+    twice = yamldocs.load_exact("base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n  z: 3\n", "t.yaml")
+    assert [(f.rule, f.line) for f in twice.findings] == [("yaml/duplicate-key", 5)]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from handoff.redact import redact
 from handoff.report.model import Finding, Severity, ValidationReport
-from handoff.report.writers.base import WriterOptions, sorted_findings
+from handoff.report.writers.base import WriterOptions, sorted_findings, subject
 
 ANNOTATION_CAP = 10
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -24,7 +24,7 @@ def _escape_property(text: str) -> str:
 def annotation(finding: Finding) -> str:
     props = (f"file={_escape_property(finding.file)},line={finding.line},col={finding.column},"
              f"title={_escape_property(finding.rule)}")
-    obj = f" ({finding.object})" if finding.object else ""
+    obj = subject(finding)
     return redact(f"::{_COMMAND[finding.severity]} {props}::{_escape_data(finding.message + obj)}")
 
 
@@ -58,5 +58,6 @@ def write_github(report: ValidationReport, options: WriterOptions) -> str:
 def _plain(f: Finding) -> str:
     """One log line that the runner cannot read as a workflow command (a file named `:stop-commands:`, a
     message holding "\n::error::..."); the runner trims leading spaces before looking for `::`."""
-    line = " ".join(redact(f"{f.file}:{f.line}:{f.column}: {f.severity}: {f.rule}: {f.message}").splitlines())
+    text = f"{f.file}:{f.line}:{f.column}: {f.severity}: {f.rule}: {f.message}{subject(f)}"
+    line = " ".join(redact(text).splitlines())
     return f"file {line}" if line.lstrip().startswith("::") else line

@@ -6,7 +6,7 @@ from itertools import groupby
 
 from handoff.redact import redact
 from handoff.report.model import Severity, ValidationReport
-from handoff.report.writers.base import WriterOptions, sorted_findings
+from handoff.report.writers.base import WriterOptions, sorted_findings, subject
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -23,7 +23,7 @@ def write_text(report: ValidationReport, options: WriterOptions) -> str:
         for f in group:
             severity = paint(f"{f.severity!s:7}", _COLORS[f.severity])
             at = f"{f.path}: " if f.path and not f.message.startswith(f.path) else ""
-            obj = f" ({f.object})" if f.object else ""
+            obj = subject(f)
             lines.append(f"  {f.line}:{f.column}  {severity} {f.rule}  {at}{f.message}{obj}")
         lines.append("")
     for w in report.waivers:

@@ -11,8 +11,8 @@ import pytest
 from handoff.errors import ForgeAuthError, ForgeConflict, ForgeServerError
 from handoff.forge import ProposalRequest
 from handoff.forge.github import GitHubForge
-from handoff.forge.retry import RetryPolicy
 from handoff.redact import forget_all
+from handoff.retry import RetryPolicy
 from tests.propose.contract.github_server import GitHubContractServer
 
 TOKEN = "ghs_contractTestToken0123456789abcdef"

@@ -10,7 +10,7 @@ import pytest
 
 from handoff.errors import GitError, UsageError
 from handoff.forge import ForgeSettings
-from handoff.forge.retry import RetryPolicy
+from handoff.retry import RetryPolicy
 from handoff.workflows.propose import ProposeResult
 from tests.harness.git_server import GitServer
 from tests.propose.contract.github_server import GitHubContractServer

@@ -11,7 +11,7 @@ import pytest
 from handoff.errors import ForgeAuthError, ForgeConflict, ForgeServerError
 from handoff.forge import ProposalRequest
 from handoff.forge.gitlab import GitLabForge
-from handoff.forge.retry import RetryPolicy
+from handoff.retry import RetryPolicy
 from tests.propose.contract.gitlab_server import GitLabContractServer
 
 TOKEN = "glpat-contractTestToken0123456789"

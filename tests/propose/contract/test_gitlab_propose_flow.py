@@ -11,7 +11,7 @@ import pytest
 
 from handoff.ci_env import CiContext
 from handoff.forge import ForgeSettings
-from handoff.forge.retry import RetryPolicy
+from handoff.retry import RetryPolicy
 from handoff.workflows.propose import ProposeResult
 from tests.harness.git_server import GitServer
 from tests.propose.contract.gitlab_server import GitLabContractServer

@@ -1,8 +1,9 @@
 """A minimal OCI Distribution API client (urllib only): does a tag exist, and what is its digest.
 
 Auth: anonymous first; on a ``401`` with a ``Bearer`` challenge, fetch a token from the realm
-(Docker Hub, GHCR, GitLab registry style), with docker ``config.json`` credentials when present; on a
-``Basic`` challenge send those credentials. Credentials are never sent to another host after a redirect.
+(Docker Hub, GHCR, GitLab registry style), with Docker's credentials (``handoff.registry.credentials``:
+``config.json`` auths, credential helpers) when present; on a ``Basic`` challenge send those credentials.
+Credentials are never sent to another host after a redirect.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from handoff.errors import RegistryError
 from handoff.imageref import DEFAULT_REGISTRY, ImageRef
 from handoff.redact import redact, register
+from handoff.registry.credentials import Credentials, docker_credentials
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -34,20 +35,6 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_TOKEN_BYTES = 64 * 1024
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str = ""
-    password: str = ""
-    identity_token: str = ""
-
-    def __post_init__(self) -> None:
-        register(self.password)
-        register(self.identity_token)
-
-    def __repr__(self) -> str:
-        return f"Credentials(username={self.username!r}, password='***')"
 
 
 @dataclass(frozen=True)
@@ -79,34 +66,12 @@ def is_insecure(host: str, env: Mapping[str, str] | None = None) -> bool:
     return host in listed or bare in ("localhost", "127.0.0.1", "[::1]")
 
 
-def docker_credentials(host: str, env: Mapping[str, str] | None = None) -> Credentials | None:
-    """Credentials for ``host`` from ``$DOCKER_CONFIG/config.json`` (or ``~/.docker/config.json``)."""
-    e = os.environ if env is None else env
-    config_dir = Path(e["DOCKER_CONFIG"]) if e.get("DOCKER_CONFIG") else Path.home() / ".docker"
-    path = config_dir / "config.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e2:
-        raise RegistryError(f"cannot read docker credentials: {e2}", file=str(path)) from e2
-    auths = data.get("auths") if isinstance(data, dict) else None
-    if not isinstance(auths, dict):
-        return None
-    aliases = {host, f"https://{host}", f"http://{host}"}
-    if host == "registry-1.docker.io":
-        aliases |= {"docker.io", "index.docker.io", "https://index.docker.io/v1/"}
-    for key, entry in auths.items():
-        if (key.rstrip("/") not in aliases and key not in aliases) or not isinstance(entry, dict):
-            continue
-        if entry.get("identitytoken"):
-            return Credentials(identity_token=str(entry["identitytoken"]))
-        if entry.get("auth"):
-            user, _, password = base64.b64decode(str(entry["auth"])).decode().partition(":")
-            return Credentials(user, password)
-        if entry.get("username"):
-            return Credentials(str(entry["username"]), str(entry.get("password", "")))
-    return None
+def check_digest(ref: ImageRef, host: str, digest: str) -> None:
+    """Refuse a malformed digest, or one other than the digest ``ref`` pins."""
+    if not _DIGEST.match(digest):
+        raise RegistryError(f"registry {host} sent a malformed digest {digest!r} for {ref}")
+    if ref.digest and ref.digest != digest:
+        raise RegistryError(f"registry {host} has digest {digest} for {ref}, not {ref.digest}")
 
 
 class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
@@ -133,6 +98,27 @@ def _read_bounded(resp: IO[bytes], limit: int, what: str) -> bytes:
     return data
 
 
+def _token_request(params: Mapping[str, str], creds: Credentials | None,
+                   repository: str) -> urllib.request.Request:
+    """The token request for a Bearer challenge: GET with basic auth (or anonymous), or, for an identity
+    (refresh) token, the OAuth2 POST ``grant_type=refresh_token`` as the Docker engine sends it."""
+    form = {"scope": params.get("scope") or f"repository:{repository}:pull"}
+    if params.get("service"):
+        form["service"] = params["service"]
+    realm = params["realm"]
+    if creds is not None and creds.identity_token and not creds.username:
+        body = urllib.parse.urlencode({**form, "grant_type": "refresh_token", "client_id": "handoff",
+                                       "refresh_token": creds.identity_token}).encode()
+        return urllib.request.Request(realm, data=body, method="POST",  # noqa: S310 (realm is http(s))
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(form)
+    request = urllib.request.Request(url, method="GET")  # noqa: S310 (realm is http(s))
+    if creds is not None and creds.username:
+        raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {raw}")
+    return request
+
+
 class RegistryClient:
     def __init__(self, *, credentials: Credentials | None = None, timeout: float = 30.0,
                  env: Mapping[str, str] | None = None) -> None:
@@ -147,9 +133,10 @@ class RegistryClient:
         host = registry_host(ref)
         scheme = "http" if is_insecure(host, self._env) else "https"
         url = f"{scheme}://{host}/v2/{_repository(ref)}/manifests/{urllib.parse.quote(reference, safe=':')}"
-        creds = self._credentials or docker_credentials(host, self._env)
         status, headers, body = self._get(url, None)
         if status == 401:
+            # Asked only now: a credential helper (ECR, GCR) may be slow or fail; a public image needs none.
+            creds = self._credentials or docker_credentials(host, self._env)
             auth = self._authorization(headers.get("www-authenticate", ""), creds, _repository(ref))
             status, headers, body = self._get(url, auth)
         if status == 404:
@@ -159,12 +146,11 @@ class RegistryClient:
                                 "check docker config.json credentials")
         if status != 200:
             raise RegistryError(f"registry {host} answered {status} for {ref}")
-        digest = headers.get("docker-content-digest", "") or "sha256:" + hashlib.sha256(body).hexdigest()
         computed = "sha256:" + hashlib.sha256(body).hexdigest()
-        if not _DIGEST.match(digest) or (body and digest != computed):
+        digest = headers.get("docker-content-digest", "") or computed
+        if body and digest != computed:
             raise RegistryError(f"registry {host} sent a manifest whose digest does not match for {ref}")
-        if ref.digest and ref.digest != digest:
-            raise RegistryError(f"registry {host} has digest {digest} for {ref}, not {ref.digest}")
+        check_digest(ref, host, digest)
         media_type = headers.get("content-type", "").split(";")[0].strip()
         return Resolved(ref, digest, media_type)
 
@@ -193,18 +179,9 @@ class RegistryClient:
                 return None
             raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
             return f"Basic {raw}"
-        if scheme.lower() != "bearer" or ("realm" in params and not params["realm"].startswith("http")):
+        if scheme.lower() != "bearer" or not params.get("realm", "").startswith(("http://", "https://")):
             raise RegistryError(f"unsupported registry auth challenge {scheme!r}")
-        query = {"scope": params.get("scope") or f"repository:{repository}:pull"}
-        if params.get("service"):
-            query["service"] = params["service"]
-        token_url = params["realm"] + ("&" if "?" in params["realm"] else "?") + urllib.parse.urlencode(query)
-        request = urllib.request.Request(token_url, method="GET")  # noqa: S310 (realm checked: http(s))
-        if creds is not None and creds.username:
-            raw = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {raw}")
-        elif creds is not None and creds.identity_token:
-            request.add_header("Authorization", f"Bearer {creds.identity_token}")
+        request = _token_request(params, creds, repository)
         try:
             with self._opener.open(request, timeout=self._timeout) as resp:
                 data = json.loads(_read_bounded(resp, MAX_TOKEN_BYTES, "token response"))

@@ -1,0 +1,85 @@
+"""``handoff plan --env E``: what an environment renders to and what the checks say, for people; the
+same plan (``handoff.workflows.plan``) the PR check and the reconciler run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from handoff.cli.validate import report_exit_code
+from handoff.config import load_config
+from handoff.errors import ConfigError
+from handoff.report.model import Finding, ObjectRef, ValidationReport
+from handoff.report.writers import WRITERS, WriterOptions
+from handoff.workflows.plan import Plan, plan_env
+
+FORMATS = ("text", "json", "markdown")
+
+
+def _findings_of(report: ValidationReport, ref: ObjectRef | None) -> list[Finding]:
+    return [f for f in report.findings if f.object == ref]
+
+
+def _finding_line(finding: Finding) -> str:
+    where = f"{finding.file}:{finding.line}:{finding.column}"
+    return f"      {finding.severity!s:<7}  {finding.rule}  {where}  {finding.message}"
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"plan for {plan.env}" + (f" at {plan.revision}" if plan.revision else "")]
+    status = {(o.file, o.object): o.status for o in plan.report.objects}
+    for obj in plan.objects:
+        lines.append(f"  {obj.ref}  {obj.file}:{obj.line}  {status.get((obj.file, obj.ref), 'valid')}")
+        lines += [_finding_line(f) for f in _findings_of(plan.report, obj.ref)]
+    rest = _findings_of(plan.report, None)
+    if rest:
+        lines.append("  not about one object:")
+        lines += [_finding_line(f) for f in rest]
+    lines.append(plan.report.summary())
+    return "\n".join(lines) + "\n"
+
+
+def plan_json(plan: Plan) -> str:
+    data = {
+        "env": plan.env,
+        "revision": plan.revision,
+        "objects": [{"apiVersion": o.ref.api_version, "kind": o.ref.kind, "namespace": o.ref.namespace,
+                     "name": o.ref.name, "file": o.file, "line": o.line} for o in plan.objects],
+        "report": json.loads(WRITERS["json"](plan.report, WriterOptions())),
+        "summary": plan.report.summary(),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def plan_markdown(plan: Plan) -> str:
+    lines = [f"### Plan for `{plan.env}`", "", "| object | file | findings |", "|---|---|---|"]
+    lines += [f"| `{o.ref}` | {o.file}:{o.line} | {len(_findings_of(plan.report, o.ref))} |"
+              for o in plan.objects]
+    return "\n".join(lines) + "\n\n" + WRITERS["markdown"](plan.report, WriterOptions())
+
+
+RENDERERS = {"text": plan_text, "json": plan_json, "markdown": plan_markdown}
+
+
+@click.command("plan")  # registered in handoff.cli.COMMANDS as "plan"
+@click.option("--env", required=True, help="The environment of .handoff.yaml to plan.")
+@click.option("--config-repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The config repo checkout.")
+@click.option("--output", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
+              show_default=True, help="Exit 1 when a finding has at least this severity.")
+def plan(env: str, config_repo: Path, output_format: str, fail_on: str) -> int:
+    """Render ENV, check it against the schemas and the policies exactly as the PR check and the
+    reconciler do, and show each object with its findings."""
+    config = load_config(config_repo)
+    if config is None:
+        raise ConfigError(f"handoff plan needs a .handoff.yaml in {config_repo}")
+    result = plan_env(config_repo, config, env)
+    click.echo(RENDERERS[output_format](result), nl=False)
+    return report_exit_code(result.report, fail_on)
+
+
+__all__: Sequence[str] = ["plan", "plan_json", "plan_markdown", "plan_text"]

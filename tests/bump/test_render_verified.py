@@ -1,0 +1,124 @@
+"""Render-verified bump with real kustomize and helm: an edit the render does not carry is refused,
+naming what wins, and nothing is written. Layouts as in public overlay repos (a base with the image and
+an overlay whose `images:` pins its own tag; a chart with per-environment values files)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from handoff.cli import main
+from handoff.errors import EditError
+from handoff.workflows.verify import verified_bump
+from tests.bump.helpers import make_repo, snapshot
+from tests.harness.tools import require_tool
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/acme/web:1.0
+"""
+
+
+@pytest.fixture(autouse=True)
+def renderers() -> None:
+    require_tool("kustomize")
+    require_tool("helm")
+
+
+def kustomize_repo(tmp_path: Path, overlay_images: str) -> Path:
+    return make_repo(tmp_path, {
+        ".handoff.yaml": """environments:
+  prod: {render: {type: kustomize, path: overlays/prod}}
+apps:
+  web:
+    image: ghcr.io/acme/web
+    targets:
+      - {type: kustomize, path: base/kustomization.yaml, name: ghcr.io/acme/web}
+""",
+        "base/kustomization.yaml": "resources: [deployment.yaml]\nimages:\n- name: ghcr.io/acme/web\n  newTag: \"1.0\"\n",
+        "base/deployment.yaml": DEPLOYMENT,
+        "overlays/prod/kustomization.yaml": f"resources: [../../base]\n{overlay_images}",
+    })
+
+
+def test_overlay_overriding_the_base_tag_is_refused_naming_the_overlay(tmp_path: Path) -> None:
+    repo = kustomize_repo(tmp_path, 'images:\n- name: ghcr.io/acme/web\n  newTag: "0.9"\n')
+    before = snapshot(repo)
+    with pytest.raises(EditError) as err:
+        verified_bump(repo, "ghcr.io/acme/web:1.1")
+    message = str(err.value)
+    assert "still renders ghcr.io/acme/web:0.9" in message
+    assert "overlays/prod/kustomization.yaml:4" in message
+    assert snapshot(repo) == before
+
+
+def test_overlay_without_override_is_verified(tmp_path: Path) -> None:
+    repo = kustomize_repo(tmp_path, "")
+    result, verification = verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert result.written and verification.environments == ("prod",)
+
+
+def test_duplicated_images_name_is_verified_after_editing_every_entry(tmp_path: Path) -> None:
+    repo = kustomize_repo(tmp_path, "")
+    (repo / "base/kustomization.yaml").write_text(
+        "resources: [deployment.yaml]\nimages:\n- name: ghcr.io/acme/web\n  newTag: \"1.0\"\n"
+        "- name: ghcr.io/acme/web\n  newTag: \"1.0-rc\"\n")
+    result, verification = verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert result.written and verification.environments == ("prod",)
+
+
+CHART = {
+    "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "charts/web/values.yaml": "image:\n  repository: ghcr.io/acme/web\n  tag: \"1.0\"\n",
+    "charts/web/templates/deployment.yaml": DEPLOYMENT.replace(
+        "image: ghcr.io/acme/web:1.0", 'image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"'),
+    "envs/prod/values.yaml": "image:\n  tag: \"1.0\"\n",
+    "envs/staging/values.yaml": "image:\n  tag: \"1.0\"\n",
+}
+
+
+def chart_repo(tmp_path: Path, values: str) -> Path:
+    return make_repo(tmp_path, {**CHART, ".handoff.yaml": f"""environments:
+  prod:
+    render: {{type: helm, path: charts/web, values: [{values}], release: web}}
+apps:
+  web:
+    image: ghcr.io/acme/web
+    targets:
+      - {{type: helm, path: envs/staging/values.yaml, tag: image.tag, env: prod}}
+"""})
+
+
+def test_values_file_the_environment_does_not_use_is_refused(tmp_path: Path) -> None:
+    repo = chart_repo(tmp_path, "envs/prod/values.yaml")
+    before = snapshot(repo)
+    with pytest.raises(EditError, match=re.escape("still renders ghcr.io/acme/web:1.0")):
+        verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert snapshot(repo) == before
+
+
+def test_values_file_the_environment_uses_is_verified(tmp_path: Path) -> None:
+    repo = chart_repo(tmp_path, "envs/staging/values.yaml")
+    _, verification = verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert verification.environments == ("prod",)
+
+
+def test_cli_refuses_and_can_skip_with_a_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = chart_repo(tmp_path, "envs/prod/values.yaml")
+    assert main(["bump", "--image", "ghcr.io/acme/web:1.1", "--config-repo", str(repo)]) == 1
+    assert "still renders" in capsys.readouterr().err
+    assert main(["bump", "--image", "ghcr.io/acme/web:1.1", "--config-repo", str(repo),
+                 "--no-verify-render", "chart defaults are overridden at deploy time"]) == 0
+    assert "render not verified (--no-verify-render: chart defaults are overridden" in capsys.readouterr().out
