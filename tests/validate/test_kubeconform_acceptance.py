@@ -355,11 +355,6 @@ def large_stream() -> str:
                    for i in range(LARGE_DOCUMENTS))
 
 
-LARGE_REASON = ("one 30 MB stream of 100,000 documents is over the 5 MiB file limit on this branch; "
-                "the YAML branch raises the limit and makes positions linear")
-
-
-@pytest.mark.xfail(strict=True, reason=LARGE_REASON)
 @pytest.mark.parametrize("source", ["file", "stdin"])
 def test_a_very_large_stream_passes(tmp_path: Path, source: str) -> None:
     """bats: "Pass when parsing a very large file" and "… a very long stream from stdin"."""

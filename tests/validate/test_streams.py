@@ -13,7 +13,12 @@ import pytest
 from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions
-from handoff.validate.parallel import SPLIT_FROM_BYTES, stream_spans, validate_plain_paths, validate_stream
+from handoff.validate.parallel import (
+    SPLIT_FROM_BYTES,
+    stream_spans,
+    validate_plain_paths,
+    validate_plain_stream,
+)
 from tests.harness.paths import CORPUS
 from tests.validate.helpers import DEPLOYMENT, write_tree
 from tests.validate.test_parallel import PROBLEMS, WIDGET_CRD
@@ -101,8 +106,8 @@ def test_malformed_yaml_stops_the_stream_where_one_process_stops(tmp_path: Path)
 
 def test_stdin_stream_in_spans_gives_the_one_process_report() -> None:
     text = big_stream()
-    single = validate_stream(text, "stdin", options=SchemaOptions(), jobs=1)
-    assert validate_stream(text, "stdin", options=SchemaOptions(), jobs=2) == single
+    single = validate_plain_stream(text, "stdin", options=SchemaOptions(), jobs=1)
+    assert validate_plain_stream(text, "stdin", options=SchemaOptions(), jobs=2) == single
     assert {o.file for o in single.objects} == {"stdin"}
 
 
