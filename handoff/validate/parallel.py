@@ -249,11 +249,24 @@ def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[Rendere
         crds.extend(tree_crds(whole))
         whole = []
         begin, end, _ = piece.span
-        text = texts[piece.path][begin:end]
-        if any(hint in text for hint in _CRD_HINTS):
-            crds.extend(o for o in objects_from_loaded(load_documents(text, piece.file), piece.file,
-                                                       FilePositions(text)).objects if is_crd(o.obj))
+        crds.extend(_span_crds(texts[piece.path][begin:end], piece.file))
     return crds + tree_crds(whole)
+
+
+def _span_crds(text: str, file: str) -> list[RenderedObject]:
+    """The CRDs of one span, parsing only the documents whose text could hold one: in a render stream
+    a backslash (a regex in a ConfigMap) is common, so a whole span is not parsed for one."""
+    if not any(hint in text for hint in _CRD_HINTS):
+        return []
+    cuts = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start()), len(text)]
+    crds: list[RenderedObject] = []
+    for begin, end in pairwise(cuts):
+        document = text[begin:end]
+        if any(hint in document for hint in _CRD_HINTS):
+            loaded = load_documents(document, file)
+            crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(document)).objects
+                        if is_crd(o.obj))
+    return crds
 
 
 def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
