@@ -18,6 +18,7 @@ from handoff.manifests.plain import gc_paused
 from handoff.policy.params import parse_param_flags
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.writers import WRITERS, WriterOptions
+from handoff.validate.stream import STDIN, read_stream
 from handoff.workflows.plan import (
     PlanOptions,
     merged_report,
@@ -25,6 +26,7 @@ from handoff.workflows.plan import (
     policy_docs,
     rendering_envs,
     validate_paths,
+    validate_stream,
 )
 
 
@@ -53,6 +55,15 @@ def validation_report(repo: Path, config: Config | None, paths: tuple[Path, ...]
     return validate_paths(repo, config, paths or (repo,), jobs=jobs, options=options)
 
 
+def stdin_text(paths: tuple[Path, ...], env: str | None, plain: bool) -> str | None:
+    """The stream on stdin for ``handoff validate -`` (reported as ``stdin``); None when no PATH is ``-``."""
+    if Path(STDIN) not in paths:
+        return None
+    if len(paths) > 1 or env is not None or plain:
+        raise UsageError("'-' (stdin) must be the only PATH, without --env or --plain")
+    return read_stream(sys.stdin.buffer)
+
+
 def write_output(text: str, output_file: Path | None) -> None:
     if output_file is None:
         click.echo(text, nl=False)
@@ -69,7 +80,7 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 
 
 @click.command("validate")  # registered in handoff.cli.COMMANDS as "validate"
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("--env", help="Validate only what this environment of .handoff.yaml renders.")
 @click.option("--plain", is_flag=True,
               help="Check PATHs (default: the repo) as files on their own, not the environments' renders.")
@@ -85,6 +96,9 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
               help="Write the report here instead of stdout.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
               show_default=True, help="Exit 1 when a finding has at least this severity.")
+@click.option("--strict/--no-strict", default=True, show_default=True,
+              help="Unknown fields are errors (kubeconform -strict). --no-strict allows them, as kubeconform "
+                   "does without -strict.")
 @click.option("--ignore-missing-schemas", is_flag=True,
               help="Skip objects with no schema instead of failing.")
 @click.option("--crd-catalog", "crd_catalogs", multiple=True,
@@ -97,24 +111,28 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
 @click.pass_context
 def validate_cmd(ctx: click.Context, *, paths: tuple[Path, ...], env: str | None, plain: bool,
                  config_repo: Path, kubernetes_version: str | None, engine: str, output_format: str,
-                 output_file: Path | None, fail_on: str, ignore_missing_schemas: bool,
+                 output_file: Path | None, fail_on: str, strict: bool, ignore_missing_schemas: bool,
                  crd_catalogs: tuple[Path, ...], jobs: int | None, policy_dirs: tuple[Path, ...],
                  no_builtin: bool, policy_params: tuple[str, ...],
                  rego_namespaces: tuple[str, ...]) -> int:
     """Check every object of the config repo against the Kubernetes and CRD schemas and the policies,
     offline and strict: each environment's render with its params (or --env), else PATHs (manifest
-    dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the repo's manifests."""
+    dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the repo's manifests. PATH ``-``
+    reads one manifest stream from stdin, reported as ``stdin``. Strict (unknown fields are errors)
+    unless --no-strict."""
+    stream = stdin_text(paths, env, plain)
     explicit = ctx.get_parameter_source("config_repo") is not click.core.ParameterSource.DEFAULT
-    repo, rest = config_root(config_repo, paths, explicit_repo=explicit)
+    repo, rest = config_root(config_repo, paths if stream is None else (), explicit_repo=explicit)
     if plain and paths and not rest:
         rest = (repo,)
     config = load_config(repo)
     options = PlanOptions(
-        kubernetes_version=kubernetes_version, ignore_missing_schemas=ignore_missing_schemas,
+        kubernetes_version=kubernetes_version, strict=strict, ignore_missing_schemas=ignore_missing_schemas,
         crd_catalogs=crd_catalogs, engine=engine, policy_dirs=policy_dirs, builtin=not no_builtin,
         params=parse_param_flags(policy_params), rego_namespaces=rego_namespaces,
     )
-    report = validation_report(repo, config, rest, env=env, plain=plain, jobs=jobs, options=options)
+    report = validate_stream(repo, config, stream, jobs=jobs, options=options) if stream is not None \
+        else validation_report(repo, config, rest, env=env, plain=plain, jobs=jobs, options=options)
     color = output_format == "text" and output_file is None and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ
     rules = policy_docs(repo, config, env, options) if output_format == "sarif" else {}

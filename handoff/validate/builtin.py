@@ -49,17 +49,20 @@ class _Resolver:
         self.kubernetes = kubernetes_schemas(options.kubernetes_version, options.strict)
         self.crds = CrdIndex(chain(options.extra_crds, objects), strict=options.strict)
         self.catalogs = options.crd_catalogs
-        self._custom: dict[tuple[str, str], Validator | None] = {}
+        self._known: dict[tuple[str, str], Validator | None] = {}
 
     def validator(self, api_version: str, kind: str) -> Validator | None:
-        found = kubernetes_validator(self.kubernetes, api_version, kind)
-        if found is not None:
-            return found
         key = (api_version, kind)
-        if key not in self._custom:
+        try:
+            return self._known[key]  # one lookup per object: a stream repeats a few kinds many times
+        except KeyError:
+            pass
+        found = kubernetes_validator(self.kubernetes, api_version, kind)
+        if found is None:
             schema = self.crds.get(key) or load_catalog_schema(self.catalogs, api_version, kind)
-            self._custom[key] = compile_schema(schema) if schema is not None else None
-        return self._custom[key]
+            found = compile_schema(schema) if schema is not None else None
+        self._known[key] = found
+        return found
 
 
 def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENGINE) -> list[Finding]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from itertools import chain
@@ -24,6 +25,11 @@ from handoff.validate.schemas import kubernetes_schemas
 ENGINE = "kubeconform"
 _KIND_TEMPLATE = "{{ .ResourceKind }}{{ .KindSuffix }}.json"
 _CATALOG_TEMPLATE = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+# kubeconform's msg flattens the jsonschema error tree onto one line: "… - at '/spec': validation
+# failed   - at '/spec/replicas': got string, want …"; the indentation before each "-" is the depth.
+_CAUSE = re.compile(r"( *)- at '([^']*)': ")
+_GROUP = "validation failed"
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 def schema_cache_dir() -> Path:
@@ -54,6 +60,46 @@ def _path_of(pointer: str) -> str:
     return out
 
 
+def leaf_causes(message: str) -> list[tuple[str, str]]:
+    """``(JSON pointer, message)`` of each cause in kubeconform's msg. A "validation failed" group is
+    replaced by its members; any other cause with members (a failed ``oneOf``) is kept whole, as the
+    built-in engine reports it."""
+    marks = list(_CAUSE.finditer(message))
+    if not marks:
+        return []
+    entries = [(len(m[1]), m[2], message[m.end():nxt.start() if nxt else None].strip())
+               for m, nxt in zip(marks, [*marks[1:], None], strict=True)]
+    causes: list[tuple[str, str]] = []
+    inside: int | None = None  # the indentation of a kept cause whose members are skipped
+    for i, (indent, pointer, text) in enumerate(entries):
+        if inside is not None and indent > inside:
+            continue
+        inside = None
+        has_members = i + 1 < len(entries) and entries[i + 1][0] > indent
+        if has_members and text == _GROUP:
+            continue
+        causes.append((pointer, text))
+        if has_members:
+            inside = indent
+    return causes
+
+
+def cause_findings(obj: RenderedObject, pointer: str, text: str) -> list[Finding]:
+    """One cause as findings worded like the built-in engine's: one per unknown field or missing
+    property, each at its own path."""
+    base = _path_of(pointer)
+    if text.startswith("additional propert") and text.endswith("not allowed"):
+        return [finding_at(obj, rule="schema/unknown-field", path=f"{base}.{name}" if base else name,
+                           engine=ENGINE, message=f"unknown field {name!r} (strict mode)")
+                for name in _QUOTED.findall(text)]
+    where = f"{base}: " if base else ""
+    if text.startswith("missing propert"):
+        return [finding_at(obj, rule="schema/required", path=base, engine=ENGINE,
+                           message=f"{where}{json.dumps(name)} is a required property")
+                for name in _QUOTED.findall(text)]
+    return [finding_at(obj, rule="schema", path=base, engine=ENGINE, message=f"{where}{text}")]
+
+
 class KubeconformEngine:
     name = ENGINE
 
@@ -76,7 +122,7 @@ class KubeconformEngine:
                     findings.append(problem)
                     continue
                 (inputs / f"{i:07d}.json").write_text(json.dumps(obj.obj), encoding="utf-8")
-            argv = [str(binary), "-strict", "-output", "json", "-verbose",
+            argv = [str(binary), *(["-strict"] if options.strict else []), "-output", "json", "-verbose",
                     "-kubernetes-version", f"{version}.0",
                     "-schema-location", f"{schema_dir}/{_KIND_TEMPLATE}",
                     "-schema-location", f"{crd_dir}/{_CATALOG_TEMPLATE}"]
@@ -110,13 +156,12 @@ class KubeconformEngine:
             return result_for(obj, "valid"), []
         if status in ("skipped", "empty"):
             return result_for(obj, "skipped", "no schema"), []
-        errors = resource.get("validationErrors") or ()
-        if errors:
-            findings = [finding_at(obj, rule="schema", path=_path_of(str(e.get("path", ""))), engine=ENGINE,
-                                   message=str(e.get("msg", "")))
-                        for e in errors]
-            return result_for(obj, "invalid"), findings
         message = str(resource.get("msg", "invalid"))
+        causes = leaf_causes(message) or [(str(e.get("path", "")), str(e.get("msg", "")))
+                                          for e in resource.get("validationErrors") or ()]
+        if causes:
+            return result_for(obj, "invalid"), [f for pointer, text in causes
+                                                for f in cause_findings(obj, pointer, text)]
         ref = obj.ref
         removed = removed_message(ref.api_version, ref.kind) if "could not find schema" in message else None
         if removed is not None:

@@ -8,16 +8,23 @@ environments repeat the same CRD files). Workers are then forked with the schema
 the CRD index loaded, so they inherit them. The report is identical to
 ``validate(load_trees(...))``: parse findings in file order, then each object's findings in
 object order.
+
+One big stream (a ``helm template`` or ``kustomize build`` output, or ``handoff validate -``) is cut
+at document markers into spans that workers parse and check like files; each span's lines are
+shifted back by the newlines before it, so positions are the whole stream's. Directives and ``...``
+document ends bind documents together: a stream holding them is not cut.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import groupby, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +40,7 @@ from handoff.manifests.plain import (
     text_reader,
 )
 from handoff.manifests.yamldocs import FilePositions, load_documents
-from handoff.report.model import Finding, ObjectResult, ValidationReport
+from handoff.report.model import Finding, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import ExtraCheck, validate, worst
 from handoff.validate.builtin import _Resolver, check_object
 from handoff.validate.crds import is_crd
@@ -43,13 +50,32 @@ from handoff.validate.schemas import kubernetes_schemas
 JOBS_ENV = "HANDOFF_PARSE_WORKERS"
 PARALLEL_FROM_FILES = 400  # below this, forking workers costs more than it saves
 _CHUNKS_PER_WORKER = 8  # small chunks even out files of different sizes across workers
+SPLIT_FROM_BYTES = 1 << 20  # a file this big is a stream worth cutting into spans
+_SPAN_BYTES = 128 << 10
+_FILE_BYTES = 4096  # how much of a stream counts as one file's work when choosing the worker count
+_DOC_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
-class _ChunkResult:
+class _Piece:
+    """A whole file (``span`` None: the worker reads it) or a span of a stream the parent holds."""
+
+    path: str
+    file: str
+    span: tuple[int, int, int] | None = None  # (begin, end, newlines before begin)
+
+
+@dataclass(frozen=True)
+class _PieceResult:
     parse_findings: tuple[Finding, ...]
     checked: tuple[tuple[ObjectResult, tuple[Finding, ...]], ...]
-    extra: ValidationReport
+    extra_findings: tuple[Finding, ...]
+    waivers: tuple[WaiverUse, ...]
+
+
+_NOT_AN_OBJECT = "yaml/not-an-object"
+# Parse findings after which the loader reads on; any other (malformed YAML, a limit) ends the file there.
+_CONTINUES_AFTER = ("yaml/duplicate-key", _NOT_AN_OBJECT)
 
 
 # Text that any file holding a CRD contains (an escaped "kind" value needs a backslash).
@@ -70,14 +96,33 @@ def configured_jobs(jobs: int | None) -> int | None:
     return int(configured) or None
 
 
-def worker_count(files: int, jobs: int | None) -> int:
-    """Auto: one worker per core for trees of ``PARALLEL_FROM_FILES`` files or more, else one process."""
+def worker_count(files: int, jobs: int | None, *, pieces: int | None = None) -> int:
+    """Auto: one worker per core for trees of ``PARALLEL_FROM_FILES`` files' worth of work or more
+    (a big stream counts one file per ``_FILE_BYTES``), else one process; never more workers than
+    half the ``pieces`` (files and stream spans; default ``files``)."""
     wanted = configured_jobs(jobs)
     if wanted is None:
         wanted = (os.cpu_count() or 1) if files >= PARALLEL_FROM_FILES else 1
     if threading.active_count() > 1:
         return 1  # forking a threaded process can deadlock in the child; forkserver would lose the schemas
-    return max(1, min(wanted, files // 2))  # never a worker for fewer than two files
+    return max(1, min(wanted, (files if pieces is None else pieces) // 2))
+
+
+def stream_spans(text: str, span_bytes: int = _SPAN_BYTES) -> list[tuple[int, int, int]] | None:
+    """``(begin, end, newlines before begin)`` of consecutive spans of about ``span_bytes``, each cut at
+    a ``---`` document marker; None when the stream must be read whole (directives, ``...``)."""
+    if text.startswith("%") or "\n%" in text or "\n..." in text or text.startswith("..."):
+        return None
+    cuts = [0]
+    while (found := _DOC_START.search(text, cuts[-1] + span_bytes)) is not None:
+        cuts.append(found.start())
+    cuts.append(len(text))
+    spans: list[tuple[int, int, int]] = []
+    lines = 0
+    for begin, end in pairwise(cuts):
+        spans.append((begin, end, lines))
+        lines += text.count("\n", begin, end)
+    return spans
 
 
 def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOptions,
@@ -88,36 +133,140 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
     processes (None: auto, see ``worker_count``). The caller guarantees that ``per_object_check``
     gives the same findings, in order, when called on consecutive batches of the objects."""
     named = [entry for path in paths for entry in named_manifests(path, repo)]
-    workers = worker_count(len(named), jobs)
+    sizes = [_size(path) for path, _ in named]
+    workers = worker_count(sum(_work(size) for size in sizes), jobs, pieces=_pieces_estimate(sizes))
     if workers <= 1:
         checks = [per_object_check] if per_object_check is not None else []
         return validate(load_trees(paths, repo), schema_options=options, engine="builtin",
                         extra_checks=checks)
+    texts: dict[str, str] = {}
+    pieces: list[_Piece] = []
+    for (path, file), size in zip(named, sizes, strict=True):
+        spans = _spans_of(path, file, texts) if size >= SPLIT_FROM_BYTES else None
+        pieces.extend([_Piece(path, file, span) for span in spans] if spans else [_Piece(path, file)])
+    report = _validate_pieces(pieces, texts, workers, options, per_object_check)
+    return report if report is not None else validate_plain_paths(paths, repo=repo, options=options, jobs=1,
+                                                                  per_object_check=per_object_check)
+
+
+def validate_plain_stream(text: str, name: str, *, options: SchemaOptions, jobs: int | None = None,
+                    per_object_check: ExtraCheck | None = None) -> ValidationReport:
+    """``validate_plain_paths`` for one stream held in memory (``handoff validate -``)."""
+    spans = stream_spans(text)
+    workers = worker_count(_work(len(text)), jobs, pieces=len(spans or ())) if spans else 1
+    if spans is not None and workers > 1:
+        pieces = [_Piece(name, name, span) for span in spans]
+        report = _validate_pieces(pieces, {name: text}, workers, options, per_object_check)
+        if report is not None:
+            return report
+    rendered = objects_from_loaded(load_documents(text, name), name, FilePositions(text))
+    checks = [per_object_check] if per_object_check is not None else []
+    return validate(rendered, schema_options=options, engine="builtin", extra_checks=checks)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size  # noqa: PTH116 (plain strings: see named_manifests)
+    except OSError:
+        return 0  # the worker reports what cannot be read
+
+
+def _pieces_estimate(sizes: list[int]) -> int:
+    return sum(1 if size < SPLIT_FROM_BYTES else max(1, size // _SPAN_BYTES) for size in sizes)
+
+
+def _work(size: int) -> int:
+    return 1 if size < SPLIT_FROM_BYTES else size // _FILE_BYTES
+
+
+def _spans_of(path: str, file: str, texts: dict[str, str]) -> list[tuple[int, int, int]] | None:
+    try:
+        text = read_text(path, file)
+    except HandoffError:
+        return None  # over the size limit or unreadable: the worker reports it, as for any file
+    spans = stream_spans(text)
+    if spans is not None and len(spans) > 1:
+        texts[path] = text
+        return spans
+    return None
+
+
+def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, options: SchemaOptions,
+                     per_object_check: ExtraCheck | None) -> ValidationReport | None:
+    """The report, or None when a stream's YAML stopped the loader part-way: one process reading it
+    whole reads no document after that point (nor a CRD there), so the caller reads it that way."""
     kubernetes_schemas(options.kubernetes_version, options.strict).preload()  # inherited by the workers
-    size = max(1, -(-len(named) // (workers * _CHUNKS_PER_WORKER)))
-    chunks = [named[i:i + size] for i in range(0, len(named), size)]
-    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions
-    _inherited["resolver"] = _Resolver(options, tree_crds(named))
+    size = max(1, -(-len(pieces) // (workers * _CHUNKS_PER_WORKER)))
+    chunks = [pieces[i:i + size] for i in range(0, len(pieces), size)]
+    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions;
+    # the streams' texts are shared with the forked workers, never pickled
+    _inherited["texts"] = texts
+    _inherited["resolver"] = _Resolver(options, _piece_crds(pieces, texts))
     _inherited["options"] = options
     _inherited["check"] = per_object_check
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-            results = list(pool.map(_check_worker_chunk, chunks))
+            results = [r for rs in pool.map(_check_worker_chunk, chunks) for r in rs]
     finally:
         _inherited.clear()
+    if any(p.span is not None and any(f.rule not in _CONTINUES_AFTER for f in r.parse_findings)
+           for p, r in zip(pieces, results, strict=True)):
+        return None
     schema = ValidationReport(objects=tuple(o for r in results for o, _ in r.checked),
-                              findings=tuple([f for r in results for f in r.parse_findings]
+                              findings=tuple(_parse_findings(pieces, results)
                                              + [f for r in results for _, found in r.checked for f in found]))
     if per_object_check is None:
         return schema
-    extra = ValidationReport(findings=tuple(f for r in results for f in r.extra.findings),
-                             waivers=tuple(w for r in results for w in r.extra.waivers))
+    extra = ValidationReport(findings=tuple(f for r in results for f in r.extra_findings),
+                             waivers=tuple(w for r in results for w in r.waivers))
     return ValidationReport(objects=worst(schema, extra), findings=schema.findings + extra.findings,
                             waivers=schema.waivers + extra.waivers)
 
 
 _inherited: dict[str, Any] = {}
+
+
+def _parse_findings(pieces: Sequence[_Piece], results: Sequence[_PieceResult]) -> list[Finding]:
+    """In file order; within a stream, the loader's findings of every span come before the documents
+    that are not objects, as when the stream is read whole."""
+    ordered: list[Finding] = []
+    pairs = zip(pieces, results, strict=True)
+    for _, group in groupby(pairs, key=lambda pair: (pair[0].path, pair[0].span is None)):
+        found = [f for _, r in group for f in r.parse_findings]
+        ordered.extend(sorted(found, key=lambda f: f.rule == _NOT_AN_OBJECT))
+    return ordered
+
+
+def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[RenderedObject]:
+    """``tree_crds`` over files and stream spans: only spans whose text could hold a CRD are parsed."""
+    crds: list[RenderedObject] = []
+    whole: list[tuple[str, str]] = []
+    for piece in pieces:
+        if piece.span is None:
+            whole.append((piece.path, piece.file))
+            continue
+        crds.extend(tree_crds(whole))
+        whole = []
+        begin, end, _ = piece.span
+        crds.extend(_span_crds(texts[piece.path][begin:end], piece.file))
+    return crds + tree_crds(whole)
+
+
+def _span_crds(text: str, file: str) -> list[RenderedObject]:
+    """The CRDs of one span, parsing only the documents whose text could hold one: in a render stream
+    a backslash (a regex in a ConfigMap) is common, so a whole span is not parsed for one."""
+    if not any(hint in text for hint in _CRD_HINTS):
+        return []
+    cuts = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start()), len(text)]
+    crds: list[RenderedObject] = []
+    for begin, end in pairwise(cuts):
+        document = text[begin:end]
+        if any(hint in document for hint in _CRD_HINTS):
+            loaded = load_documents(document, file)
+            crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(document)).objects
+                        if is_crd(o.obj))
+    return crds
 
 
 def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
@@ -139,23 +288,50 @@ def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
     return crds
 
 
-def _check_worker_chunk(chunk: list[tuple[str, str]]) -> _ChunkResult:
+def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
     resolver, options, check = _inherited["resolver"], _inherited["options"], _inherited["check"]
     assert isinstance(resolver, _Resolver) and isinstance(options, SchemaOptions)
-    parse_findings: list[Finding] = []
-    checked: list[tuple[ObjectResult, tuple[Finding, ...]]] = []
-    objects: list[RenderedObject] = []
+    results: list[_PieceResult] = []
     with gc_paused():
-        for (path, file), loaded in zip(chunk, load_files(chunk), strict=True):
-            rendered = objects_from_loaded(loaded, file, FilePositions(text_reader(path, file)))
-            parse_findings.extend(rendered.findings)
-            objects.extend(rendered.objects)
-            for obj in rendered.objects:
+        for piece, (objects, findings) in zip(chunk, _render_pieces(chunk), strict=True):
+            lines = piece.span[2] if piece.span else 0
+            checked: list[tuple[ObjectResult, tuple[Finding, ...]]] = []
+            for obj in objects:
                 result, found = check_object(obj, resolver.validator, options)
-                checked.append((result, tuple(found)))
-        extra = check(objects) if callable(check) else ValidationReport()
-    return _ChunkResult(tuple(parse_findings), tuple(checked), extra)
+                if lines:
+                    result = replace(result, line=result.line + lines)
+                checked.append((result, tuple(_shifted(f, piece.file, lines) for f in found)))
+            # per piece: a span's findings shift by its own line offset
+            extra = check(objects) if callable(check) else ValidationReport()
+            results.append(_PieceResult(
+                parse_findings=tuple(_shifted(f, piece.file, lines) for f in findings),
+                checked=tuple(checked),
+                extra_findings=tuple(_shifted(f, piece.file, lines) for f in extra.findings),
+                waivers=extra.waivers))
+    return results
 
 
-__all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "configured_jobs", "tree_crds", "validate_plain_paths",
-           "worker_count"]
+def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...], tuple[Finding, ...]]]:
+    """Each piece parsed: whole files read here (as one batch), spans sliced from the inherited text."""
+    files = [(p.path, p.file) for p in chunk if p.span is None]
+    loaded = iter(load_files(files))
+    texts: dict[str, str] = _inherited["texts"]
+    rendered = []
+    for piece in chunk:
+        if piece.span is None:
+            positions = FilePositions(text_reader(piece.path, piece.file))
+            result = objects_from_loaded(next(loaded), piece.file, positions)
+        else:
+            begin, end, _ = piece.span
+            text = texts[piece.path][begin:end]
+            result = objects_from_loaded(load_documents(text, piece.file), piece.file, FilePositions(text))
+        rendered.append((result.objects, result.findings))
+    return rendered
+
+
+def _shifted(finding: Finding, file: str, lines: int) -> Finding:
+    return replace(finding, line=finding.line + lines) if lines and finding.file == file else finding
+
+
+__all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "SPLIT_FROM_BYTES", "configured_jobs", "stream_spans",
+           "tree_crds", "validate_plain_paths", "validate_plain_stream", "worker_count"]

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from handoff.config import Config
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.plain import objects_from_text
 from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
@@ -24,7 +25,8 @@ from handoff.render import RenderResult, detect, render_env, render_path, render
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.rules import RuleDoc
 from handoff.validate import SchemaOptions, select_engine, validate
-from handoff.validate.parallel import validate_plain_paths
+from handoff.validate.parallel import validate_plain_paths, validate_plain_stream
+from handoff.validate.stream import STDIN_NAME
 
 T = TypeVar("T", bound=Hashable)
 
@@ -34,6 +36,7 @@ class PlanOptions:
     """Additions a caller may ask for; the defaults are what CI and the cluster run."""
 
     kubernetes_version: str | None = None  # None: the config's, else the newest shipped schemas
+    strict: bool = True  # False: unknown fields allowed (kubeconform without -strict)
     ignore_missing_schemas: bool = False
     crd_catalogs: tuple[Path, ...] = ()
     engine: str = "auto"
@@ -135,6 +138,20 @@ def validate_paths(repo: Path, config: Config | None, paths: Sequence[Path], *, 
                     extra_checks=[policies])
 
 
+def validate_stream(repo: Path, config: Config | None, text: str, *, name: str = STDIN_NAME,
+                    env: str | None = None, jobs: int | None = None,
+                    options: PlanOptions = DEFAULT_OPTIONS) -> ValidationReport:
+    """Validate one manifest stream (``handoff validate -``) as plain manifests, with the repo's
+    options; a big stream is cut at document markers and checked by worker processes."""
+    policies = _policies(repo, config, env, options)
+    schema = _schema_options(config, options)
+    if (policies.idle or policies.per_object) and select_engine(options.engine).name == "builtin":
+        return validate_plain_stream(text, name, options=schema, jobs=jobs,
+                                     per_object_check=None if policies.idle else policies)
+    return validate(objects_from_text(text, name), schema_options=schema, engine=options.engine,
+                    extra_checks=[policies])
+
+
 def _policies(repo: Path, config: Config | None, env: str | None, options: PlanOptions) -> PolicyCheck:
     return PolicyCheck(options_from_config(
         config, repo, env=env, dirs=options.policy_dirs, builtin=options.builtin, params=options.params,
@@ -145,6 +162,7 @@ def _policies(repo: Path, config: Config | None, env: str | None, options: PlanO
 def _schema_options(config: Config | None, options: PlanOptions) -> SchemaOptions:
     return SchemaOptions(
         kubernetes_version=options.kubernetes_version or (config.kubernetes_version if config else None),
+        strict=options.strict,
         ignore_missing_schemas=options.ignore_missing_schemas,
         crd_catalogs=options.crd_catalogs,
     )

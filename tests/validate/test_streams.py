@@ -1,0 +1,125 @@
+"""One big stream (a render output, or stdin) is cut at document markers and checked by workers; the
+report must be exactly the one reading it whole in one process gives (lines, order, verdicts)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from handoff.policy.runner import PolicyCheck, PolicyOptions
+from handoff.report.model import ValidationReport
+from handoff.validate import SchemaOptions
+from handoff.validate.parallel import (
+    SPLIT_FROM_BYTES,
+    stream_spans,
+    validate_plain_paths,
+    validate_plain_stream,
+)
+from tests.harness.paths import CORPUS
+from tests.validate.helpers import DEPLOYMENT, write_tree
+from tests.validate.test_parallel import PROBLEMS, WIDGET_CRD
+
+MALFORMED = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\n"
+
+
+def corpus_documents() -> list[str]:
+    if not (CORPUS / "manifests").is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    texts = [p.read_text(encoding="utf-8") for p in sorted((CORPUS / "manifests").rglob("*.y*ml"))]
+    return [t if t.endswith("\n") else t + "\n" for t in texts]
+
+
+def big_stream(*, middle: str = "") -> str:
+    """The corpus repeated past the split size, a custom resource early and its CRD late (so they land
+    in different spans), every kind of problem, and ``middle`` half-way."""
+    problems = [text for name, text in sorted(PROBLEMS.items()) if name not in ("zzz/crd.yaml", "mmm/broken.yaml")]
+    parts = [PROBLEMS["aaa/widget.yaml"]]
+    corpus = corpus_documents()
+    while sum(map(len, parts)) < SPLIT_FROM_BYTES * 1.3:
+        parts += corpus + problems
+        if middle and sum(map(len, parts)) > SPLIT_FROM_BYTES * 0.6:
+            parts.append(middle)
+            middle = ""
+    parts.append(WIDGET_CRD)
+    return "".join(p if p.startswith("---") else "---\n" + p for p in parts)
+
+
+@pytest.fixture(scope="module")
+def stream_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("stream")
+    write_tree(root, {"rendered.yaml": big_stream()})
+    return root
+
+
+def _report(root: Path, jobs: int, check: PolicyCheck | None = None) -> ValidationReport:
+    return validate_plain_paths([root / "rendered.yaml"], repo=root, options=SchemaOptions(), jobs=jobs,
+                                per_object_check=check)
+
+
+def test_spans_cover_the_stream_and_start_at_document_markers() -> None:
+    text = big_stream()
+    spans = stream_spans(text)
+    assert spans is not None and len(spans) > 4
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(end == begin for (_, end, _), (begin, _, _) in pairwise(spans))
+    for begin, _, lines in spans:
+        assert lines == text.count("\n", 0, begin)
+        assert begin == 0 or (text.startswith("---", begin) and text[begin - 1] == "\n")
+
+
+@pytest.mark.parametrize("marker", ["%YAML 1.1\n---\n", "...\n"])
+def test_directives_and_document_ends_keep_a_stream_whole(marker: str) -> None:
+    assert stream_spans(marker + big_stream()) is None
+
+
+def test_a_stream_checked_in_spans_gives_the_one_process_report(stream_file: Path) -> None:
+    single = _report(stream_file, 1)
+    assert _report(stream_file, 2) == single
+    rules = {f.rule for f in single.findings}
+    assert {"schema", "schema/unknown-field", "yaml/duplicate-key", "schema/removed-api", "schema/missing",
+            "schema/missing-kind", "yaml/not-an-object"} <= rules
+    # the custom resource at the top is checked against the CRD at the very end, at its own line
+    widget = [(f.line, f.path) for f in single.findings if f.object is not None and f.object.name == "w"]
+    assert widget[0] == (7, "spec.size") and {path for _, path in widget} == {"spec.size"}
+    assert max(f.line for f in single.findings) > 20_000  # findings deep in the stream keep their lines
+
+
+def test_a_stream_checked_in_spans_with_policies_gives_the_one_process_report(stream_file: Path) -> None:
+    check = PolicyCheck(PolicyOptions())
+    single = _report(stream_file, 1, check)
+    assert _report(stream_file, 2, check) == single
+    assert any(f.engine == "cel" for f in single.findings)
+
+
+def test_malformed_yaml_stops_the_stream_where_one_process_stops(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"rendered.yaml": big_stream(middle=MALFORMED)})
+    single = _report(tmp_path, 1)
+    assert _report(tmp_path, 2) == single
+    assert [f.rule for f in single.findings].count("yaml") == 1
+    assert not any(o.object is not None and o.object.kind == "CustomResourceDefinition" and
+                   o.object.name == "widgets.example.com" for o in single.objects)  # after the stop
+
+
+def test_stdin_stream_in_spans_gives_the_one_process_report() -> None:
+    text = big_stream()
+    single = validate_plain_stream(text, "stdin", options=SchemaOptions(), jobs=1)
+    assert validate_plain_stream(text, "stdin", options=SchemaOptions(), jobs=2) == single
+    assert {o.file for o in single.objects} == {"stdin"}
+
+
+def test_cli_reads_a_big_stream_from_stdin_with_workers(tmp_path: Path) -> None:
+    head = big_stream() + "---\n"
+    text = head + DEPLOYMENT.replace("replicas: 2", "replicsa: 2")
+    outputs = []
+    for jobs in ("1", "2"):
+        ran = subprocess.run([sys.executable, "-m", "handoff", "validate", "--no-builtin", "--jobs", jobs,
+                              "--config-repo", str(tmp_path), "-"], input=text, capture_output=True, text=True,
+                             check=False)
+        assert ran.returncode == 1, ran.stderr
+        outputs.append(ran.stdout)
+    assert outputs[0] == outputs[1]
+    assert f"\n  {head.count(chr(10)) + 8}:3  error   schema/unknown-field  spec.replicsa" in outputs[0]
