@@ -42,7 +42,7 @@ clean_rootfs() {
 base=${BASE_IMAGE:-}
 build_ca=${CA_BUNDLE:-}
 if [[ -z "$base" ]]; then
-  base=localhost/handoff-base:bookworm
+  base=localhost/handoff-base:bookworm-slim
   if ! "${bh[@]}" inspect --type image "$base" >/dev/null 2>&1; then
     rootfs="$cache/rootfs-bookworm"
     if [[ ! -f "$rootfs/.complete" ]]; then
@@ -58,6 +58,13 @@ if [[ -z "$base" ]]; then
       rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
       touch "$rootfs/.complete"
     fi
+    # Slim, as Debian's own slim images: no manuals, docs or translations, now or from packages the
+    # Dockerfile installs later (git, openssh-client).
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
+      >"$rootfs/etc/dpkg/dpkg.cfg.d/handoff-slim"
+    rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
+    find "$rootfs/usr/share/doc" -type f ! -name copyright -delete
     # Trust the same extra CAs as this machine (a TLS-inspecting egress proxy), for pip in the build.
     if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
       cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
