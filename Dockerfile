@@ -32,7 +32,8 @@ COPY pyproject.toml requirements.lock README* /src/
 COPY handoff /src/handoff
 # handoff/policy/builtin_pack links to ../../policies
 COPY policies /src/policies
-# The lock pins every dependency; the extras are what CI jobs (forge) and the reconciler need.
+# The lock pins every dependency. The defaults cover CI jobs (schemas, GitHub/GitLab); `all` adds the
+# reconciler's metrics and Rego.
 RUN /opt/handoff/bin/python -m pip install --no-cache-dir --disable-pip-version-check ${CA_BUNDLE:+--cert "$CA_BUNDLE"} \
       -c /src/requirements.lock "/src[all]" \
  && /opt/handoff/bin/python -m pip uninstall -y --disable-pip-version-check pip setuptools wheel \
@@ -44,6 +45,12 @@ LABEL org.opencontainers.image.title="handoff" \
       org.opencontainers.image.description="GitOps handoff: bump, validate, propose, promote, reconcile" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
+# Both jobs clone and push: git, ssh for git@host remotes, CA certificates for https remotes, forges and
+# registries. --no-install-recommends keeps out less, patch and the rest of git's suggestions.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log \
+ && git --version && ssh -V
 RUN groupadd --gid 10001 handoff \
  && useradd --uid 10001 --gid handoff --home-dir /home/handoff --create-home --shell /bin/sh handoff
 COPY --from=build /opt/handoff /opt/handoff

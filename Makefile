@@ -60,7 +60,7 @@ image: venv tools
 lock:
 	rm -rf /tmp/handoff-lock-venv && $(PYTHON) -m venv /tmp/handoff-lock-venv
 	/tmp/handoff-lock-venv/bin/pip install -q '.[dev]'
-	/tmp/handoff-lock-venv/bin/pip freeze --exclude handoff > requirements.lock
+	/tmp/handoff-lock-venv/bin/pip freeze --exclude handoff-gitops > requirements.lock
 
 ## audit: check every locked pin against PyPI's vulnerability data (tools/audit.py says why not plain pip-audit).
 ## Exit 1: a vulnerable, yanked or missing pin; exit 2: PyPI unreachable or too little coverage.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Dockerfile for real without a Docker engine: buildah (vfs storage, chroot isolation), then
-# run `handoff --version` and `handoff reconcile --help` inside the image and, when HANDOFF_IMAGE_PUSH
-# names a registry (host:port, plain http), push it there.
+# run `handoff --version`, `handoff reconcile --help`, validate, git and ssh inside the image and, when
+# HANDOFF_IMAGE_PUSH names a registry (host:port, plain http), push it there.
 #
 # Base image: BASE_IMAGE (e.g. python:3.11-slim) when a registry serving it is reachable; otherwise a
 # Debian bookworm rootfs made with debootstrap from Debian's mirror and imported as a local image.
@@ -22,22 +22,49 @@ tag=${HANDOFF_IMAGE_TAG:-localhost/handoff:$version}
 cache=${HANDOFF_IMAGE_CACHE:-$HOME/.cache/handoff-image}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$cache"
+# One build per cache at a time: parallel test runs (several worktrees share ~/.cache) would otherwise
+# debootstrap into, or delete, each other's rootfs.
+exec 9>"$cache/.lock"
+flock 9
 # Private storage: vfs needs no kernel overlay support and leaves other buildah users alone.
 bh=(buildah --root "$cache/storage" --runroot "$cache/run" --storage-driver vfs)
+
+# debootstrap mounts /proc (and /sys, devpts) inside the target and leaves them mounted when it fails:
+# unmount those before deleting, and never let rm cross into another file system.
+clean_rootfs() {
+  local mnt
+  while read -r mnt; do
+    umount -l "$mnt" 2>/dev/null || true
+  done < <(findmnt -rn -o TARGET | grep -F "$1/" | sort -r)
+  rm -rf --one-file-system "$1"
+}
 
 base=${BASE_IMAGE:-}
 build_ca=${CA_BUNDLE:-}
 if [[ -z "$base" ]]; then
-  base=localhost/handoff-base:bookworm
+  base=localhost/handoff-base:bookworm-slim
   if ! "${bh[@]}" inspect --type image "$base" >/dev/null 2>&1; then
     rootfs="$cache/rootfs-bookworm"
     if [[ ! -f "$rootfs/.complete" ]]; then
-      rm -rf "$rootfs"
+      clean_rootfs "$rootfs"
       echo "build-image: debootstrap bookworm -> $rootfs"
-      debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log"
+      if ! debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$rootfs" "$mirror" \
+          >"$cache/debootstrap.log" 2>&1; then
+        echo "build-image: debootstrap failed:" >&2
+        tail -n 30 "$cache/debootstrap.log" "$rootfs/debootstrap/debootstrap.log" >&2 2>/dev/null || true
+        clean_rootfs "$rootfs"
+        exit 1
+      fi
       rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
       touch "$rootfs/.complete"
     fi
+    # Slim, as Debian's own slim images: no manuals, docs or translations, now or from packages the
+    # Dockerfile installs later (git, openssh-client).
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
+      >"$rootfs/etc/dpkg/dpkg.cfg.d/handoff-slim"
+    rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
+    find "$rootfs/usr/share/doc" -type f ! -name copyright -delete
     # Trust the same extra CAs as this machine (a TLS-inspecting egress proxy), for pip in the build.
     if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
       cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
@@ -88,10 +115,12 @@ echo "build-image: handoff reconcile --help ok"
 # shellcheck disable=SC2016  # expanded by the shell inside the image
 "${run[@]}" sh -ec 'echo "build-image: runs as uid $(id -u)"
   for t in kustomize helm kubeconform; do command -v "$t"; "$t" version >/dev/null 2>&1 || "$t" -v >/dev/null; done
+  git --version && ssh -V && test -s /etc/ssl/certs/ca-certificates.crt && echo "build-image: git, ssh and CA certificates ok"
   if command -v gcc || command -v go || /opt/handoff/bin/python -m pip --version 2>/dev/null; then
     echo "build-image: build tools left in the final image" >&2; exit 1
   fi'
-"${bh[@]}" inspect --type image --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' "$tag"
+"${bh[@]}" inspect --type image --format '{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}' "$tag"; echo
+echo "build-image: size $("${bh[@]}" images --format '{{.Size}}' "$tag")"
 
 if [[ -n "${HANDOFF_IMAGE_PUSH:-}" ]]; then
   dest="docker://$HANDOFF_IMAGE_PUSH/handoff:$version"

@@ -35,7 +35,7 @@ def _regopy() -> Any:
     try:
         return importlib.import_module("regopy")
     except ImportError as e:  # the `rego` extra is optional
-        raise ToolMissingError("Rego policies need regopy: pip install 'handoff[rego]'") from e
+        raise ToolMissingError("Rego policies need regopy: pip install 'handoff-gitops[rego]'") from e
     except OSError as e:  # regopy's native library needs glibc >= 2.34
         raise ToolMissingError(f"regopy cannot load its native library: {e}") from e
 

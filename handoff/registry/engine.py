@@ -26,7 +26,7 @@ def _docker() -> Any:
         return importlib.import_module("docker")
     except ImportError as e:  # the `docker` extra is optional
         raise ToolMissingError("resolving through the Docker engine needs the docker SDK: "
-                               "pip install 'handoff[docker]'") from e
+                               "pip install 'handoff-gitops[docker]'") from e
 
 
 def auth_config(creds: Credentials | None) -> dict[str, str]:

@@ -32,7 +32,7 @@ def select_engine(name: str) -> SchemaEngine:
             return ENGINES["builtin"]
         if kubeconform.available():
             return ENGINES["kubeconform"]
-        raise ToolMissingError("no schema engine: pip install 'handoff[schemas]' or install kubeconform")
+        raise ToolMissingError("no schema engine: pip install kubernetes-validate or put kubeconform on PATH")
     engine = ENGINES.get(name)
     if engine is None:
         raise UsageError(f"unknown engine {name!r} (choose one of auto, {', '.join(ENGINES)})")

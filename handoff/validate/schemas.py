@@ -1,6 +1,6 @@
 """Kubernetes JSON schemas, offline, from the ``kubernetes-validate`` package's files.
 
-The package is the ``handoff[schemas]`` extra: it ships strict and non-strict schemas for every
+The package is a default dependency of ``handoff-gitops``: it ships strict and non-strict schemas for every
 Kubernetes minor from 1.25 on, and we read its files directly (never import it). Each kind's schema
 refers into a shared ``_definitions.json``; we make it standalone by copying in only the definitions
 it reaches, which is also the layout kubeconform reads (``{kind}-{group}-{version}.json``), so both
@@ -35,7 +35,7 @@ def schema_root() -> Path:
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.submodule_search_locations:
         raise ToolMissingError(
-            "the Kubernetes schemas are not installed: pip install 'handoff[schemas]' "
+            "the Kubernetes schemas are not installed: pip install kubernetes-validate "
             "(or use --engine kubeconform)")
     return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 

@@ -173,7 +173,7 @@ def test_the_engine_path_without_the_docker_extra_says_how_to_get_it(tmp_path: P
              "except ToolMissingError as e:\n    print(e)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == ("resolving through the Docker engine needs the docker SDK: "
-                                   "pip install 'handoff[docker]'")
+                                   "pip install 'handoff-gitops[docker]'")
 
 
 def test_an_open_registry_never_runs_the_helper(registry: Registry, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 
 
 def packaging_gaps() -> list[str]:
-    """What a plain (non-editable) ``pip install handoff`` lacks today, as the action, pre-commit and
+    """What a plain (non-editable) ``pip install handoff-gitops`` lacks today, as the action, pre-commit and
     the image install it. Tests that depend on it are strict xfails naming these until they are fixed."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     gaps = []
