@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +15,6 @@ from handoff.forge.infer import TOKEN_GIT_USERNAMES, infer_target, token_from_en
 from handoff.git.repo import GitAuth, Identity
 from handoff.redact import redact, register
 from handoff.report.ci_outputs import github_outputs
-from handoff.report.writers import WriterOptions
-from handoff.report.writers.json_report import write_json
 from handoff.workflows.propose import ProposeResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -183,10 +180,7 @@ def run_and_emit(run: Callable[[], ProposeResult], output: str) -> int:
         result = run()
     except HandoffError as e:
         if output == "json":
-            failed = ProposeResult("none", "", message="failed", error=str(e))
-            data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None,
-                                    "message": failed.message, "error": failed.error, "report": None}
-            click.echo(redact(json.dumps(data, indent=2)))
+            click.echo(redact(ProposeResult("none", "", message="failed", error=str(e)).to_json()))
         raise
     return emit(result, output)
 
@@ -200,22 +194,7 @@ def emit(result: ProposeResult, output: str) -> int:
         with Path(github_output).open("a", encoding="utf-8") as fh:
             fh.write(github_outputs(outputs))
     if output == "json":
-        data: dict[str, Any] = {
-            **outputs,
-            "changed_files": list(result.changed_files),
-            "pr_number": result.pr_number,
-            "image": result.image,
-            "previous": result.previous,
-            "message": result.message,
-            "attempts": result.attempts,
-            "error": result.error,
-            "diff": result.diff,
-            "title": result.title,
-            "body": result.body,
-        }
-        if result.report is not None:  # `handoff ci github|gitlab` turns it into annotations and JUnit
-            data["report"] = json.loads(write_json(result.report, WriterOptions()))
-        click.echo(redact(json.dumps(data, indent=2)))
+        click.echo(redact(result.to_json()))
     else:
         where = f" {result.pr_url}" if result.pr_url else ""
         click.echo(redact(f"{result.operation}: {result.message}{where}"))

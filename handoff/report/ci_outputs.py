@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from handoff.errors import UsageError
 from handoff.redact import redact
-from handoff.report.model import Severity, ValidationReport, load_json_object
+from handoff.report.model import Severity, ValidationReport
+from handoff.report.proposal import ProposeResult
 from handoff.report.writers import WriterOptions, annotation_lines
 from handoff.report.writers.base import sorted_findings
 from handoff.report.writers.junit import write_junit
@@ -26,58 +24,14 @@ ANNOTATIONS_PER_TYPE = 10
 SUMMARY_BUDGET = 1024 * 1024 - 16 * 1024
 
 
-@dataclass(frozen=True)
-class ProposeResult:
-    """The fields of ``handoff propose --output json`` that CI systems pass on."""
-
-    operation: str
-    pr_number: str
-    pr_url: str
-    branch: str
-    head_sha: str
-    changed_files: tuple[str, ...]
-    validation: str
-    report: ValidationReport | None = None
-    error: str = ""  # why the run failed, in one line (``propose --output json``'s ``error``)
-
-
 def parse_propose_result(text: str, source: str) -> ProposeResult:
-    data = load_json_object(text, source)
-    changed = data.get("changed_files") or ()
-    if isinstance(changed, str):  # the $GITHUB_OUTPUT form: comma-separated
-        changed = [f for f in changed.split(",") if f]
-    if not isinstance(changed, list | tuple):
-        raise UsageError("changed_files must be a list", file=source, key="changed_files")
-    validation = data.get("validation")
-    report_data = data.get("report")
-    report = ValidationReport.from_data(report_data, source, "report") if isinstance(report_data, Mapping) \
-        else None
-    if isinstance(validation, Mapping):
-        report = ValidationReport.from_data(validation, source, "validation")
-        status = str(validation.get("status") or ("failed" if report.failed() else "passed"))
-    else:
-        status = "" if validation is None else str(validation)
-    number = data.get("pr_number")
-    return ProposeResult(
-        operation=str(data.get("operation") or "none"),
-        pr_number="" if number is None else str(number),
-        pr_url=str(data.get("pr_url") or ""),
-        branch=str(data.get("branch") or ""),
-        head_sha=str(data.get("head_sha") or ""),
-        changed_files=tuple(str(f) for f in changed),
-        validation=status,
-        report=report,
-        error=_one_line(str(data.get("error") or "")),
-    )
+    """``handoff propose --output json``, read back through the model the workflow built."""
+    return ProposeResult.from_json(text, source)
 
 
 def parse_report(text: str, source: str) -> ValidationReport:
     """``handoff validate --output json``, read back through the model that wrote it."""
     return ValidationReport.from_json(text, source)
-
-
-def parse_report_data(data: Mapping[str, Any], source: str) -> ValidationReport:
-    return ValidationReport.from_data(data, source)
 
 
 def github_outputs(values: Mapping[str, str]) -> str:
@@ -93,7 +47,7 @@ def github_outputs(values: Mapping[str, str]) -> str:
 def propose_outputs(result: ProposeResult) -> dict[str, str]:
     return {
         "operation": result.operation,
-        "pr-number": result.pr_number,
+        "pr-number": "" if result.pr_number is None else str(result.pr_number),
         "pr-url": result.pr_url,
         "branch": result.branch,
         "head-sha": result.head_sha,
@@ -108,7 +62,7 @@ def gitlab_dotenv(result: ProposeResult) -> str:
     dotenv parser accepts neither multi-line values nor escapes)."""
     values = {
         "HANDOFF_OPERATION": result.operation,
-        "HANDOFF_MR_IID": result.pr_number,
+        "HANDOFF_MR_IID": "" if result.pr_number is None else str(result.pr_number),
         "HANDOFF_MR_URL": result.pr_url,
         "HANDOFF_BRANCH": result.branch,
         "HANDOFF_HEAD_SHA": result.head_sha,
@@ -168,7 +122,8 @@ def summary_markdown(
 
 
 def _result_lines(result: ProposeResult) -> list[str]:
-    pr = f"[#{result.pr_number}]({result.pr_url})" if result.pr_url else (result.pr_number or "—")
+    number = "" if result.pr_number is None else str(result.pr_number)
+    pr = f"[#{number}]({result.pr_url})" if result.pr_url else (number or "—")
     lines = [
         "| | |",
         "|---|---|",

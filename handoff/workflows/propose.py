@@ -32,6 +32,7 @@ from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
 from handoff.report.model import Finding, Severity, ValidationReport
+from handoff.report.proposal import Operation, ProposeResult
 from handoff.report.writers.markdown import findings_table
 from handoff.retry import RetryPolicy, TemporaryError, retry_counted
 from handoff.versions import is_downgrade
@@ -42,7 +43,6 @@ from handoff.workflows.verify import RenderUnavailable, verify_render
 log = logging.getLogger(__name__)
 
 Mode = Literal["pr", "direct"]
-Operation = Literal["created", "updated", "closed", "none"]
 PROPOSAL_FILES = ".handoff/proposals"
 DEFAULT_BRANCH_TEMPLATE = "handoff/{env}/{app}"
 MAX_FINDINGS_IN_BODY = 50
@@ -134,42 +134,6 @@ class ProposeOptions:
     max_backoff: float = 3.0
     workdir: Path | None = None
     ci: CiContext | None = None
-
-
-@dataclass(frozen=True)
-class ProposeResult:
-    operation: Operation
-    branch: str
-    head_sha: str = ""
-    pr_number: int | None = None
-    pr_url: str = ""
-    changed_files: tuple[str, ...] = ()
-    validation: str = "skipped"
-    image: str = ""
-    previous: str = ""
-    message: str = ""
-    attempts: int = 1
-    report: ValidationReport | None = None
-    diff: str = ""
-    error: str = ""  # why nothing was proposed, in one line (empty on success)
-    title: str = ""  # the proposal's title and body as sent (or, with dry_run, as they would be)
-    body: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.validation == "failed" and self.operation == "none"
-
-    def outputs(self) -> dict[str, str]:
-        """The CI outputs, as strings (``changed_files`` comma-separated)."""
-        return {
-            "operation": self.operation,
-            "pr_number": "" if self.pr_number is None else str(self.pr_number),
-            "pr_url": self.pr_url,
-            "branch": self.branch,
-            "head_sha": self.head_sha,
-            "changed_files": ",".join(self.changed_files),
-            "validation": self.validation,
-        }
 
 
 class _Retry(TemporaryError):

@@ -10,9 +10,11 @@ import pytest
 import xmlschema
 
 from handoff.cli import main
+from handoff.errors import UsageError
 from handoff.redact import register
 from handoff.report import ci_outputs
 from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport, WaiverUse
+from handoff.report.proposal import ProposeResult
 from handoff.report.writers import WRITERS, WriterOptions
 
 from .gha import parse_env_file, parse_workflow_command
@@ -53,16 +55,18 @@ def test_summary_stays_under_one_mib_and_says_what_it_left_out() -> None:
 
 def test_secrets_never_reach_outputs_summary_or_dotenv() -> None:
     register("s3cr3t-token-value")
-    result = ci_outputs.ProposeResult("created", "7", "https://x/pr/7?t=s3cr3t-token-value", "b", "abc",
-                                      ("a.yaml",), "passed")
+    result = ci_outputs.ProposeResult("created", "b", "abc", pr_number=7,
+                                      pr_url="https://x/pr/7?t=s3cr3t-token-value", changed_files=("a.yaml",),
+                                      validation="passed")
     assert "s3cr3t" not in ci_outputs.github_outputs(ci_outputs.propose_outputs(result))
     assert "s3cr3t" not in ci_outputs.summary_markdown(result, None)
     assert "s3cr3t" not in ci_outputs.gitlab_dotenv(result)
 
 
 def test_dotenv_is_one_line_per_variable() -> None:
-    result = ci_outputs.ProposeResult("updated", "12", "https://gitlab.example/g/p/-/merge_requests/12",
-                                      "handoff/dev/web", "abc123", (), "failed\nwith detail")
+    result = ci_outputs.ProposeResult("updated", "handoff/dev/web", "abc123", pr_number=12,
+                                      pr_url="https://gitlab.example/g/p/-/merge_requests/12",
+                                      validation="failed\nwith detail")
     lines = ci_outputs.gitlab_dotenv(result).splitlines()
     assert "HANDOFF_OPERATION=updated" in lines and "HANDOFF_MR_IID=12" in lines
     assert "HANDOFF_MR_URL=https://gitlab.example/g/p/-/merge_requests/12" in lines
@@ -134,3 +138,30 @@ def test_cli_reads_a_validate_report_through_the_model(tmp_path: Path, monkeypat
     xml = ci_outputs.junit_xml(ValidationReport.from_json(report.read_text(), str(report)))
     xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(xml)
     assert xml.count("<testcase ") == 2 and 'failures="2"' in xml
+
+
+def test_the_result_ci_reads_is_the_one_the_workflow_wrote() -> None:
+    """One ProposeResult: ``to_json`` (what ``propose --output json`` prints) read back by ``handoff ci``
+    gives every field again, the report's waivers and environments included."""
+    dev = ValidationReport(objects=(ObjectResult(DEPLOY, "envs/dev/web.yaml", 1, "invalid"),),
+                           findings=(_finding(1),),
+                           waivers=(WaiverUse("disallow-latest-tag", DEPLOY, "vendor chart", ".handoff.yaml:9"),))
+    written = ProposeResult("created", "handoff/dev/web", "abc123", pr_number=4, pr_url="https://x/pr/4",
+                            changed_files=("envs/dev/values.yaml",), validation="failed", image="web:1.2",
+                            previous="web:1.1", message="opened", attempts=2,
+                            report=dev.for_environment("dev", {"replicas": 2}), diff="-a\n+b\n",
+                            title="t", body="b")
+    assert ci_outputs.parse_propose_result(written.to_json(), "result.json") == written
+    assert ci_outputs.ProposeResult is ProposeResult
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"operation": "merged"}, "operation"),
+    ({"operation": "created", "pr_number": "seven"}, "pr_number"),
+    ({"operation": "created", "pr_number": True}, "pr_number"),
+    ({"operation": "created", "changed_files": 3}, "changed_files"),
+])
+def test_a_bad_result_names_its_key(data: dict[str, object], key: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        ProposeResult.from_json(json.dumps(data), "result.json")
+    assert caught.value.file == "result.json" and caught.value.key == key
