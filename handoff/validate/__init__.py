@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
-from handoff.report.model import ObjectResult, Severity, ValidationReport
+from handoff.report.model import ObjectResult, ValidationReport
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
 from handoff.validate.engine import SchemaEngine, SchemaOptions
@@ -60,14 +60,12 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
 
 
 def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
-    """Objects stay as the schema step judged them unless an extra check has an error on them."""
-    errors = [f for f in extra.findings if f.severity >= Severity.ERROR]
-    failing = {(f.file, f.object) for f in errors}
-    # a finding may point at the Helm values file that set the value, not at the object's template
-    object_files = {o.file for o in base.objects}
-    failing_elsewhere = {f.object for f in errors if f.file not in object_files}
-    return tuple(replace(o, status="invalid") if o.status == "valid" and (
-        (o.file, o.object) in failing or o.object in failing_elsewhere) else o for o in base.objects)
+    """``base``'s objects, each with the status the report model gives it once ``extra``'s findings are
+    placed on it (``ValidationReport.cases`` owns that matching: a Helm values file's finding lands on
+    the object it set), so the objects listed agree with the summary's counts."""
+    placed = ValidationReport(objects=base.objects, findings=extra.findings)
+    return tuple(replace(case.result, status=case.status) for case in placed.cases()
+                 if case.result is not None)
 
 
 __all__ = [
