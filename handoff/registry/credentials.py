@@ -16,12 +16,12 @@ import binascii
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from handoff import toolrun
 from handoff.errors import RegistryError
 from handoff.redact import redact, register
 
@@ -110,9 +110,9 @@ def _from_helper(name: str, server_url: str, env: Mapping[str, str]) -> Credenti
     if found is None:
         raise RegistryError(f"docker credential helper {program} (from config.json) is not on PATH")
     try:
-        done = subprocess.run([found, "get"], input=server_url.encode(), capture_output=True,
-                              env=dict(env), timeout=HELPER_TIMEOUT_SECONDS, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
+        done = toolrun.run([found, "get"], input_bytes=server_url.encode(), env=env,
+                           timeout=HELPER_TIMEOUT_SECONDS)
+    except (OSError, toolrun.TimedOut) as err:
         raise RegistryError(f"docker credential helper {program} failed: {err}") from err
     out = done.stdout[:MAX_HELPER_OUTPUT].decode(errors="replace")
     if done.returncode != 0:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +187,34 @@ def test_an_open_registry_never_runs_the_helper(registry: Registry, tmp_path: Pa
     env["PATH"] = str(helper.bin_dir)
     assert RegistryClient(env=env).resolve(parse(f"{registry.url}/team/public:1.0.0")).digest == digest
     assert helper.calls == []
+
+
+def test_a_hanging_helper_is_killed_with_what_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper runs through the one child runner (``toolrun``): past the timeout its whole process
+    group goes, so a grandchild holding the output pipe cannot keep the run waiting."""
+    monkeypatch.setattr("handoff.registry.credentials.HELPER_TIMEOUT_SECONDS", 1.0)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "grandchild.pid"
+    helper = bin_dir / "docker-credential-stuck"
+    helper.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nwait\n")
+    helper.chmod(0o755)
+    env = write_docker_config(tmp_path / "docker", {"credsStore": "stuck"})
+    env["PATH"] = f"{bin_dir}:/usr/bin:/bin"
+    with pytest.raises(RegistryError, match="docker-credential-stuck failed: timed out"):
+        docker_credentials("registry.example", env)
+    grandchild = int(pid_file.read_text())
+    for _ in range(200):  # the kill is sent; wait for the kernel to reap it (not a timing assertion)
+        if not _alive(grandchild):
+            break
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split(")")[-1].split()[0] != "Z"
