@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from handoff.errors import UsageError
 from handoff.forge.base import BranchReader, Forge, Proposal, ProposalRequest
 from handoff.forge.infer import token_hint
+from handoff.forge.local import LocalForge
 from handoff.retry import RetryPolicy
 
 __all__ = ["FORGES", "BranchReader", "Forge", "ForgeSettings", "Proposal", "ProposalRequest",
@@ -49,8 +50,6 @@ def _gitlab(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
 
 
 def _local(settings: ForgeSettings, repo: BranchReader, remote: str) -> Forge:
-    from handoff.forge.local import LocalForge  # noqa: PLC0415
-
     return LocalForge(repo, remote)
 
 

@@ -73,7 +73,7 @@ def check(data: Any, lines: Mapping[str, int], *, schema: str, file: str,
     if _fast_validator(schema).is_valid(data):
         return
     # Only a failing file pays for importing python-jsonschema, whose errors read best (best_match).
-    import jsonschema  # noqa: PLC0415
+    import jsonschema  # noqa: PLC0415 (heavy: only a failing file pays for it)
 
     validator = jsonschema.Draft202012Validator(shipped_schema(schema))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
