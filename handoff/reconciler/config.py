@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from handoff.errors import ConfigError, YamlError
+from handoff.errors import ConfigError, HandoffError, YamlError
 from handoff.manifests import schemacheck, yamlio
+from handoff.reconciler.metrics import parse_addr
 
 SCHEMA = "reconciler-config.schema.json"
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# a Lease name and a Helm release name: lowercase RFC 1123 subdomains
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+# A pass every 100ms at the most often (0 would spin on the git server), every 30 days at the least
+# (past that a wait overflows the clock, and it is surely a typo).
+MIN_INTERVAL, MAX_INTERVAL = 0.1, 30 * 24 * 3600.0
+# git URLs the reconciler fetches: a URL with one of these schemes, or scp-like ``user@host:path``
+_GIT_URL = re.compile(r"^((https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$")
+_HELM_RELEASE_MAX = 53
 # "env": render what the .handoff.yaml environment `env` declares, exactly as `handoff validate --env` does.
 RENDERERS = ("auto", "plain", "kustomize", "helm", "env")
 DRIFT_MODES = ("revert", "warn")
@@ -63,6 +73,9 @@ class Source:
             raise ConfigError("the git url must not hold credentials (use a token file)", key="url")
         if self.url.startswith("-") or _BAD_TRANSPORT.match(self.url):
             raise ConfigError(f"refusing git url {self.url!r}", key="url")
+        if not _GIT_URL.match(self.url):
+            raise ConfigError(f"git url {self.url!r} is not an https://, http://, ssh://, git:// or "
+                              "file:// URL nor user@host:path", key="url")
         if not _REVISION.match(self.revision) or ".." in self.revision or self.revision.endswith(".lock"):
             raise ConfigError(f"invalid revision {self.revision!r}", key="revision")
         if self.path.startswith(("/", "~")) or ".." in Path(self.path).parts:
@@ -71,6 +84,9 @@ class Source:
             raise ConfigError(f"namespace {self.namespace!r} is not a DNS label", key="namespace")
         if self.renderer == "env" and not self.env:
             raise ConfigError("renderer env needs env: the .handoff.yaml environment to render", key="env")
+        if not _SUBDOMAIN.match(self.release) or len(self.release) > _HELM_RELEASE_MAX:
+            raise ConfigError(f"release {self.release!r} is not a Helm release name (lowercase letters, "
+                              f"digits, '-' and '.', at most {_HELM_RELEASE_MAX} characters)", key="release")
         for values in self.values:
             if values.startswith(("/", "~")) or ".." in Path(values).parts:
                 raise ConfigError(f"values file {values!r} must stay inside the repository", key="values")
@@ -105,13 +121,19 @@ class Settings:
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
+    """Seconds from ``30s``, ``5m``, ``1h``, ``500ms`` or a number, between MIN_INTERVAL and MAX_INTERVAL."""
     if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
-    m = _DURATION.match(str(text).strip())
-    if not m:
-        raise ConfigError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h)", file=file, key=key)
-    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
-    return float(m.group(1)) * factor
+        seconds = float(text)
+    else:
+        m = _DURATION.match(str(text).strip())
+        if not m:
+            raise ConfigError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h)", file=file, key=key)
+        factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+        seconds = float(m.group(1)) * factor
+    if not (math.isfinite(seconds) and MIN_INTERVAL <= seconds <= MAX_INTERVAL):
+        shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "…"
+        raise ConfigError(f"duration {shown} is outside 100ms to 30 days", file=file, key=key)
+    return seconds
 
 
 def _line_of(node: Any, key: str) -> int | None:
@@ -154,8 +176,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     return Source(
         name=name, url=url, revision=revision, path=str(raw.get("path", ".")), renderer=renderer,
         namespace=str(raw.get("namespace", defaults.get("namespace", "default"))),
-        interval=parse_duration(raw.get("interval", defaults.get("interval", 60)), key=f"{where}.interval",
-                                file=file),
+        interval=parse_duration(raw.get("interval", defaults.get("interval", 60))),
         prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
         env=str(raw["env"]) if raw.get("env") else None,
         values=tuple(values), release=str(raw.get("release", "release")),
@@ -186,6 +207,8 @@ def load_settings(path: Path) -> Settings:
     except YamlError as e:
         raise ConfigError(e.message, file=file, line=e.line) from e
     root = next((d for d in documents if d is not None), None)
+    if root is None:
+        raise ConfigError("the reconciler config is empty (it needs at least sources:)", file=file, line=1)
     doc = yamlio.to_located(root)
     lines = schemacheck.node_lines(root) if root is not None else {}
     schemacheck.check(doc, lines, schema=SCHEMA, file=file, unknown_at_key=True)
@@ -196,26 +219,56 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError("at least one source is required", file=file, line=_line_of(doc, "sources"),
                           key="sources")
     defaults = doc.get("defaults") or {}
+    if "interval" in defaults:
+        _at(file, defaults, "interval", "defaults.interval", lambda: parse_duration(defaults["interval"]))
     sources = tuple(_checked_source(s, i, file, defaults) for i, s in enumerate(raw_sources))
-    names = [s.name for s in sources]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError(f"duplicate source names: {', '.join(dupes)}", file=file, key="sources")
+    seen: set[str] = set()
+    for index, source in enumerate(sources):
+        if source.name in seen:
+            raise ConfigError(f"duplicate source names: {source.name}", file=file,
+                              line=_line_of(raw_sources[index], "name"), key=f"sources[{index}].name")
+        seen.add(source.name)
     prune_raw = doc.get("prune") or {}
+    max_fraction = float(prune_raw.get("maxFraction", 0.5))
+    if not math.isfinite(max_fraction):  # the schema's minimum/maximum let NaN through
+        raise ConfigError("maxFraction must be a number from 0 to 1", file=file,
+                          line=_line_of(prune_raw, "maxFraction"), key="prune.maxFraction")
     prune = PruneSettings(
-        max_fraction=float(prune_raw.get("maxFraction", 0.5)),
+        max_fraction=max_fraction,
         min_inventory=int(prune_raw.get("minInventory", 10)),
         allow_namespaces=bool(prune_raw.get("namespaces", False)),
         allow_crds=bool(prune_raw.get("crds", False)),
     )
     sharding = doc.get("sharding") or {}
+    shards, shard = int(sharding.get("shards", 1)), int(sharding.get("shard", 0))
+    if shard >= shards:
+        raise ConfigError(f"shard {shard} does not exist: shards are numbered 0 to {shards - 1}", file=file,
+                          line=_line_of(sharding, "shard"), key="sharding.shard")
+    namespace = str(doc.get("namespace", "handoff-system"))
+    if not _NAME.match(namespace) or len(namespace) > 63:
+        raise ConfigError(f"namespace {namespace!r} is not a DNS label", file=file,
+                          line=_line_of(doc, "namespace"), key="namespace")
+    lease_name = str(doc.get("leaseName", "handoff-reconciler"))
+    if not _SUBDOMAIN.match(lease_name) or len(lease_name) > 253:
+        raise ConfigError(f"leaseName {lease_name!r} is not a Kubernetes object name (lowercase letters, "
+                          "digits, '-' and '.')", file=file, line=_line_of(doc, "leaseName"), key="leaseName")
+    metrics_addr = str(doc.get("metricsAddr", ":8080"))
+    if metrics_addr != "off":
+        _at(file, doc, "metricsAddr", "metricsAddr", lambda: parse_addr(metrics_addr))
     return Settings(
-        sources=sources, namespace=str(doc.get("namespace", "handoff-system")), prune=prune,
-        leader_election=bool(doc.get("leaderElection", True)),
-        lease_name=str(doc.get("leaseName", "handoff-reconciler")),
-        shards=int(sharding.get("shards", 1)), shard=int(sharding.get("shard", 0)),
-        metrics_addr=str(doc.get("metricsAddr", ":8080")),
+        sources=sources, namespace=namespace, prune=prune,
+        leader_election=bool(doc.get("leaderElection", True)), lease_name=lease_name,
+        shards=shards, shard=shard, metrics_addr=metrics_addr,
     )
+
+
+def _at(file: str, holder: Any, field_name: str, key: str, check: Callable[[], object]) -> None:
+    """Run ``check``; its HandoffError becomes a ConfigError at ``file``, the line of ``field_name`` in
+    ``holder``, and ``key``."""
+    try:
+        check()
+    except HandoffError as e:
+        raise ConfigError(e.message, file=file, line=_line_of(holder, field_name), key=key) from e
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

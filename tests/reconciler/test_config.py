@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.cli import main
 from handoff.errors import ConfigError
 from handoff.kube.client import load_kubeconfig
 from handoff.reconciler.config import load_settings, parse_duration
@@ -57,7 +58,7 @@ def test_two_revisions_refused(tmp_path: Path) -> None:
 
 
 def test_duplicate_source_names_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "sources:\n  - {name: a, url: u}\n  - {name: a, url: v}\n")
+    path = write(tmp_path, "sources:\n  - {name: a, url: https://g/u}\n  - {name: a, url: https://g/v}\n")
     with pytest.raises(ConfigError, match="duplicate source names: a"):
         load_settings(path)
 
@@ -122,3 +123,57 @@ def test_a_kubeconfig_is_read_through_the_bounded_yaml_stack(tmp_path: Path) -> 
     path.write_text("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
                     "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:6443'}}]\n")
     assert load_kubeconfig(path).server == "https://127.0.0.1:6443"
+
+
+_OK = "  - {name: web, url: https://git.example/config.git}\n"
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("", ":1: the reconciler config is empty"),
+    ("# only a comment\n", ":1: the reconciler config is empty"),
+    ("- a\n- b\n", ":1: ['a', 'b'] is not of type 'object'"),
+    ("sources: [web]\n", ":1: at sources[0]: 'web' is not of type 'object'"),
+    ("sources: [null]\n", ":1: at sources[0]: None is not of type 'object'"),
+    ("sources:\n  - {name: 123, url: https://g/x}\n", ":2: at sources[0].name: 123 is not of type 'string'"),
+    ("sources:\n  - {name: web, url: 5}\n", ":2: at sources[0].url: 5 is not of type 'string'"),
+    ("sources:\n  - {name: web, url: 'not a url'}\n", ":2: at sources[0].url: git url 'not a url' is not"),
+    ("sources:\n  - {name: web, url: 'ftp://g/x'}\n", ":2: at sources[0].url: git url 'ftp://g/x' is not"),
+    ("sources:\n  - {name: web, url: \"https://g/x\\n--upload-pack=touch /tmp/p\"}\n", ":2: at sources[0].url: "),
+    ("sources:\n  - {name: web, url: https://g/x, interval: -5}\n", ":2: at sources[0].interval: "),
+    ("sources:\n  - {name: web, url: https://g/x, interval: 0}\n",
+     ":2: at sources[0].interval: duration 0 is outside 100ms to 30 days"),
+    ("sources:\n  - {name: web, url: https://g/x, interval: .nan}\n", ":2: at sources[0].interval: duration nan"),
+    ("sources:\n  - {name: web, url: https://g/x, interval: .inf}\n", ":2: at sources[0].interval: duration inf"),
+    ("sources:\n  - {name: web, url: https://g/x, interval: " + "9" * 400 + "h}\n",
+     ":2: at sources[0].interval: duration 9999"),
+    ("sources:\n  - {name: web, url: https://g/x, interval: " + "9" * 40 + "}\n", ":2: at sources[0].interval: "),
+    ("defaults:\n  interval: 0s\nsources:\n" + _OK, ":2: at defaults.interval: duration 0s is outside"),
+    ("prune:\n  maxFraction: .nan\nsources:\n" + _OK, ":2: at prune.maxFraction: maxFraction must be a number"),
+    ("prune:\n  minInventory: 1e30\nsources:\n" + _OK, ":2: at prune.minInventory: "),
+    ("prune:\n  minInventory: " + "9" * 400 + "\nsources:\n" + _OK, ":2: at prune.minInventory: "),
+    ("sharding:\n  shards: " + "9" * 40 + "\nsources:\n" + _OK, ":2: at sharding.shards: "),
+    ("sharding:\n  shards: 2\n  shard: 5\nsources:\n" + _OK, ":3: at sharding.shard: shard 5 does not exist"),
+    ("namespace: 'Bad NS'\nsources:\n" + _OK, ":1: at namespace: namespace 'Bad NS' is not a DNS label"),
+    ("leaseName: 'Bad_Lease!'\nsources:\n" + _OK, ":1: at leaseName: leaseName 'Bad_Lease!' is not"),
+    ("metricsAddr: nonsense\nsources:\n" + _OK, ":1: at metricsAddr: invalid metrics address 'nonsense'"),
+    ("metricsAddr: ':99999'\nsources:\n" + _OK, ":1: at metricsAddr: invalid metrics address ':99999'"),
+    ("sources:\n  - {name: web, url: https://g/x, renderer: helm, release: 'Bad Release!'}\n",
+     ":2: at sources[0].release: release 'Bad Release!' is not a Helm release name"),
+    ("sources:\n  - {name: web, url: https://g/x}\n  - {name: api, url: https://g/y}\n  - {name: web, url: https://g/z}\n",
+     ":4: at sources[2].name: duplicate source names: web"),
+    ("1: x\nsources:\n" + _OK, ":1: at 1: unknown key '1'"),
+])
+def test_a_hostile_config_is_exit_2_naming_file_line_and_key(tmp_path: Path, text: str, where: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Wrong types, unknown keys, huge or negative numbers, NaN, bad URLs and names, duplicate sources:
+    each is a usage error at its file, line and key, before the reconciler contacts anything."""
+    path = write(tmp_path, text)
+    assert main(["reconcile", "--config", str(path), "--once", "--kubeconfig", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}{where}" in err and "unexpected error" not in err
+
+
+@pytest.mark.parametrize("url", ["https://git.example/c.git", "http://127.0.0.1:8080/c.git", "ssh://host/c.git",
+                                 "git://host/c.git", "file:///srv/git/c.git", "git@github.com:org/c.git"])
+def test_every_kind_of_git_url_is_accepted(tmp_path: Path, url: str) -> None:
+    assert load_settings(write(tmp_path, f"sources:\n  - {{name: web, url: '{url}'}}\n")).sources[0].url == url
