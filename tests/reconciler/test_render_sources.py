@@ -155,3 +155,139 @@ def test_reconciler_uses_the_configs_kubernetes_version(tmp_path: Path) -> None:
     source = Source(name="s", url="https://git.example/config.git", renderer="env", env="prod")
     with pytest.raises(HandoffError, match=r"no schemas for Kubernetes version .0\.1."):
         plan_source(source, Checkout(revision="0" * 40, root=root))
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              required: [size]
+              properties:
+                size: {type: integer, minimum: 1}
+                color: {type: string, enum: [red, blue]}
+"""
+WIDGETS = """\
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: good}
+spec: {size: 3, color: red}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: bad}
+spec: {size: "three", color: green}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: unsized}
+spec: {color: blue}
+"""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    handoff.dev/waive: "require-probes=probes come from the mesh sidecar"
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:latest
+          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
+        - name: agent
+          image: docker.io/acme/agent:1.0
+"""
+
+
+def test_ci_and_reconciler_plan_a_kustomize_env_with_a_crd_alike(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The CRD in the render is the schema of its custom resources, in both paths: the same objects,
+    the same schema findings on the bad Widgets, none on the good one."""
+    require_tool("kustomize")
+    root = _write(tmp_path, {
+        ".handoff.yaml": "environments:\n  dev: {render: {type: kustomize, path: envs/dev}}\n",
+        "envs/dev/kustomization.yaml": "resources: [crd.yaml, widgets.yaml, deployment.yaml]\nnamespace: shop\n",
+        "envs/dev/crd.yaml": CRD,
+        "envs/dev/widgets.yaml": WIDGETS,
+        "envs/dev/deployment.yaml": DEPLOYMENT,
+    })
+    plan = _assert_same_plan(root, "dev", capsys)
+    assert [o.obj["kind"] for o in plan.objects].count("Widget") == 3
+    failing = {f.object.name for f in plan.report.findings
+               if f.severity >= Severity.ERROR and f.object is not None and f.object.kind == "Widget"}
+    assert failing == {"bad", "unsized"}
+    assert not [f for f in plan.report.findings if f.rule == "schema/missing"]
+
+
+def test_ci_and_reconciler_plan_an_env_with_waivers_and_params_alike(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The environment's params and the config's waivers (one live, one expired) apply in the cluster
+    as in CI: the same findings, the same waivers used, the same environment params."""
+    require_tool("kustomize")
+    config = """\
+policies:
+  params:
+    allowed-registries: {registries: [ghcr.io/acme]}
+environments:
+  prod:
+    render: {type: kustomize, path: envs/prod}
+    params:
+      require-image-digest: {enabled: true}
+      disallow-latest-tag: {severity: warning}
+waivers:
+  - policy: allowed-registries
+    match: {kind: Deployment, name: web}
+    reason: the agent image is mirrored later
+    expires: 2999-12-31
+  - policy: require-requests-limits
+    match: {kind: Deployment, name: web}
+    reason: an old exception
+    expires: 2001-01-01
+"""
+    root = _write(tmp_path, {
+        ".handoff.yaml": config,
+        "envs/prod/kustomization.yaml": "resources: [deployment.yaml]\nnamespace: shop\n",
+        "envs/prod/deployment.yaml": DEPLOYMENT,
+    })
+    plan = _assert_same_plan(root, "prod", capsys)
+    rules = {f.rule: f.severity for f in plan.report.findings}
+    assert rules["require-image-digest"] >= Severity.ERROR  # enabled by the environment's params
+    assert rules["disallow-latest-tag"] == Severity.WARNING  # its severity lowered by them
+    assert "waiver-expired" in rules and "allowed-registries" not in rules
+    assert {w.rule for w in plan.report.waivers} >= {"allowed-registries", "require-probes"}
+    assert plan.report.environments and plan.report.environments[0].params
+
+
+def test_ci_and_reconciler_plan_a_helm_env_with_values_files_alike(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Two values files, the later one winning, and a policy finding that points at the values file
+    line that set the image: the same objects, positions and findings in both paths."""
+    require_tool("helm")
+    config = ("environments:\n  prod:\n    render: {type: helm, path: chart, release: shop,\n"
+              "             values: [envs/prod/values.yaml, envs/prod/override.yaml]}\n")
+    root = _write(tmp_path, {**CHART, ".handoff.yaml": config,
+                             "envs/prod/override.yaml": "replicas: 5\nimage: registry.example/web:latest\n"})
+    plan = _assert_same_plan(root, "prod", capsys)
+    deploy = next(o.obj for o in plan.objects if o.obj["kind"] == "Deployment")
+    assert deploy["spec"]["replicas"] == 5
+    latest = [f for f in plan.report.findings if f.rule == "disallow-latest-tag"]
+    assert latest and {f.file for f in latest} == {"envs/prod/override.yaml"}
