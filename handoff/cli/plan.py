@@ -12,15 +12,11 @@ import click
 from handoff.cli.validate import report_exit_code
 from handoff.config import load_config
 from handoff.errors import ConfigError
-from handoff.report.model import Finding, ObjectRef, ValidationReport
+from handoff.report.model import Finding
 from handoff.report.writers import WRITERS, WriterOptions
 from handoff.workflows.plan import Plan, plan_env
 
 FORMATS = ("text", "json", "markdown")
-
-
-def _findings_of(report: ValidationReport, ref: ObjectRef | None) -> list[Finding]:
-    return [f for f in report.findings if f.object == ref]
 
 
 def _finding_line(finding: Finding) -> str:
@@ -30,11 +26,13 @@ def _finding_line(finding: Finding) -> str:
 
 def plan_text(plan: Plan) -> str:
     lines = [f"plan for {plan.env}" + (f" at {plan.revision}" if plan.revision else "")]
-    status = {(o.file, o.object): o.status for o in plan.report.objects}
-    for obj in plan.objects:
-        lines.append(f"  {obj.ref}  {obj.file}:{obj.line}  {status.get((obj.file, obj.ref), 'valid')}")
-        lines += [_finding_line(f) for f in _findings_of(plan.report, obj.ref)]
-    rest = _findings_of(plan.report, None)
+    # the report model places each finding on its object (ValidationReport.cases), as every writer does
+    cases = plan.report.cases()
+    for case in cases:
+        if case.result is not None:
+            lines.append(f"  {case.object}  {case.file}:{case.result.line}  {case.status}")
+            lines += [_finding_line(f) for f in case.findings]
+    rest = [f for case in cases if case.result is None for f in case.findings]
     if rest:
         lines.append("  not about one object:")
         lines += [_finding_line(f) for f in rest]
@@ -56,8 +54,8 @@ def plan_json(plan: Plan) -> str:
 
 def plan_markdown(plan: Plan) -> str:
     lines = [f"### Plan for `{plan.env}`", "", "| object | file | findings |", "|---|---|---|"]
-    lines += [f"| `{o.ref}` | {o.file}:{o.line} | {len(_findings_of(plan.report, o.ref))} |"
-              for o in plan.objects]
+    lines += [f"| `{case.object}` | {case.file}:{case.result.line} | {len(case.findings)} |"
+              for case in plan.report.cases() if case.result is not None]
     return "\n".join(lines) + "\n\n" + WRITERS["markdown"](plan.report, WriterOptions())
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from handoff.cli import main
+from handoff.cli.plan import plan_markdown, plan_text
+from handoff.manifests.model import RenderResult
+from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
+from handoff.workflows.plan import Plan
 from tests.harness.tools import require_tool
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config-repo"
@@ -58,3 +62,23 @@ def test_plan_needs_a_config_and_a_known_env(tmp_path: Path, capsys: pytest.Capt
     assert ".handoff.yaml" in capsys.readouterr().err
     assert main(["plan", "--config-repo", str(EXAMPLE), "--env", "nope"]) == 2
     assert "unknown environment 'nope'" in capsys.readouterr().err
+
+
+def test_findings_are_placed_on_objects_by_the_report_model() -> None:
+    """The same object rendered from two files, a policy finding on the Helm values file that set it
+    and a finding on an object nobody rendered: each shows once, where ``ValidationReport.cases`` puts
+    it, and the status line counts the policy error."""
+    web = ObjectRef("apps/v1", "Deployment", "web", "shop")
+    ghost = ObjectRef("v1", "ConfigMap", "ghost", "shop")
+    report = ValidationReport(
+        objects=(ObjectResult(web, "templates/a.yaml", 1, "valid"), ObjectResult(web, "templates/b.yaml", 1, "valid")),
+        findings=(Finding("disallow-latest-tag", Severity.ERROR, "latest", "values.yaml", 4, 7, object=web),
+                  Finding("schema", Severity.ERROR, "gone", "templates/c.yaml", 2, 1, object=ghost)))
+    text = plan_text(Plan("prod", "", RenderResult(), report))
+    assert text.count("disallow-latest-tag") == 1 and text.count("gone") == 1
+    lines = text.splitlines()
+    first = lines.index("  Deployment/shop/web  templates/a.yaml:1  invalid")
+    assert "disallow-latest-tag  values.yaml:4:7" in lines[first + 1]
+    assert "  Deployment/shop/web  templates/b.yaml:1  valid" in lines
+    assert lines[lines.index("  not about one object:") + 1].endswith("templates/c.yaml:2:1  gone")
+    assert "| `Deployment/shop/web` | templates/a.yaml:1 | 1 |" in plan_markdown(Plan("prod", "", RenderResult(), report))
