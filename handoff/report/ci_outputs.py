@@ -45,16 +45,10 @@ def github_outputs(values: Mapping[str, str]) -> str:
 
 
 def propose_outputs(result: ProposeResult) -> dict[str, str]:
-    return {
-        "operation": result.operation,
-        "pr-number": "" if result.pr_number is None else str(result.pr_number),
-        "pr-url": result.pr_url,
-        "branch": result.branch,
-        "head-sha": result.head_sha,
-        "changed-files": json.dumps(list(result.changed_files)),
-        "validation": result.validation,
-        "error": result.error,
-    }
+    """The Action's step outputs: ``ProposeResult.outputs`` under the Action's names (``pr-number``),
+    with ``changed-files`` as a JSON list and the ``error``."""
+    outputs = {name.replace("_", "-"): value for name, value in result.outputs().items()}
+    return {**outputs, "changed-files": json.dumps(list(result.changed_files)), "error": result.error}
 
 
 def gitlab_dotenv(result: ProposeResult) -> str:

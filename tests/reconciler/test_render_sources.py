@@ -19,6 +19,7 @@ from handoff.report.writers import WRITERS, WriterOptions
 from handoff.workflows.plan import Plan
 from handoff.workflows.propose import default_validator
 from tests.harness.tools import require_tool
+from tests.validate.test_crds import CRD, WIDGET
 
 from .cluster import new_cluster
 
@@ -157,46 +158,6 @@ def test_reconciler_uses_the_configs_kubernetes_version(tmp_path: Path) -> None:
         plan_source(source, Checkout(revision="0" * 40, root=root))
 
 
-CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              required: [size]
-              properties:
-                size: {type: integer, minimum: 1}
-                color: {type: string, enum: [red, blue]}
-"""
-WIDGETS = """\
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: good}
-spec: {size: 3, color: red}
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: bad}
-spec: {size: "three", color: green}
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: unsized}
-spec: {color: blue}
-"""
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -227,14 +188,15 @@ def test_ci_and_reconciler_plan_a_kustomize_env_with_a_crd_alike(tmp_path: Path,
         ".handoff.yaml": "environments:\n  dev: {render: {type: kustomize, path: envs/dev}}\n",
         "envs/dev/kustomization.yaml": "resources: [crd.yaml, widgets.yaml, deployment.yaml]\nnamespace: shop\n",
         "envs/dev/crd.yaml": CRD,
-        "envs/dev/widgets.yaml": WIDGETS,
+        "envs/dev/widgets.yaml": WIDGET.format(size=3) + "---\n"
+        + WIDGET.format(size='"three"').replace("name: w", "name: bad"),
         "envs/dev/deployment.yaml": DEPLOYMENT,
     })
     plan = _assert_same_plan(root, "dev", capsys)
-    assert [o.obj["kind"] for o in plan.objects].count("Widget") == 3
+    assert [o.obj["kind"] for o in plan.objects].count("Widget") == 2
     failing = {f.object.name for f in plan.report.findings
                if f.severity >= Severity.ERROR and f.object is not None and f.object.kind == "Widget"}
-    assert failing == {"bad", "unsized"}
+    assert failing == {"bad"}
     assert not [f for f in plan.report.findings if f.rule == "schema/missing"]
 
 
