@@ -65,7 +65,7 @@ def _handler(metrics: Metrics) -> type[BaseHTTPRequestHandler]:
 def parse_addr(addr: str) -> tuple[str, int]:
     host, _, port = addr.rpartition(":")
     if not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"invalid metrics address {addr!r} (use HOST:PORT or :PORT, a port up to 65535)")
+        raise UsageError(f"invalid --metrics-addr {addr!r} (use HOST:PORT or :PORT, a port up to 65535)")
     return host or "0.0.0.0", int(port)  # noqa: S104 - the metrics port must be reachable in-cluster
 
 

@@ -38,3 +38,9 @@ def test_metrics_and_probes_on_one_port() -> None:
 def test_bad_address_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="invalid --metrics-addr"):
         serve(Metrics(), "localhost:http")
+
+
+def test_a_port_past_65535_is_a_usage_error() -> None:
+    """Not an OverflowError from bind (exit 3): the address is refused before the server starts."""
+    with pytest.raises(UsageError, match="invalid --metrics-addr ':99999'"):
+        serve(Metrics(), ":99999")
