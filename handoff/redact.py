@@ -32,6 +32,10 @@ _TOKEN_SHAPES = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_\-]{20,})\b"
 )
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)\S+")
+# What each pattern cannot match without: a quick search for it spares a big text (a JSON report of
+# thousands of objects) the full patterns, which try a match at nearly every character.
+_TOKEN_PREFIX = re.compile(r"gh[pousr]_|github_pat_|glpat-")
+_AUTH_PREFIX = re.compile(r"[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]:")
 
 
 def register(secret: str | None) -> None:
@@ -52,9 +56,13 @@ def redact(text: str) -> str:
     pattern = _registry.pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
-    text = _TOKEN_SHAPES.sub(MASK, text)
-    return _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    if "://" in text:
+        text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    if _TOKEN_PREFIX.search(text):
+        text = _TOKEN_SHAPES.sub(MASK, text)
+    if _AUTH_PREFIX.search(text):
+        text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    return text
 
 
 def forget_all() -> None:

@@ -77,12 +77,7 @@ def fast_documents(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[tuple[
             or (not text.endswith("\n") and ("|" in text or ">" in text)) \
             or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
         return None
-    starts = _document_starts(text)
-    chunks: list[tuple[int, int]] = []
-    head_end = starts[0] if starts else len(text)
-    if _CONTENT_LINE.search(text, 0, head_end):  # content before the first '---' is a document
-        chunks.append((0, head_end))
-    chunks.extend(zip(starts, [*starts[1:], len(text)][:len(starts)], strict=True))
+    chunks = document_spans(text)
     docs: list[tuple[Any, int, int]] = []
     lines = LineCounter(text)
     policy = yaml_rs.DuplicateKeyPolicy.Error
@@ -121,6 +116,30 @@ def _deeper(data: Any, max_depth: int) -> bool:
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
     return False
+
+
+def document_spans(text: str) -> list[tuple[int, int]]:
+    """``(begin, end)`` of every document, in order, as PyYAML counts them (empty ``---`` documents
+    included), for texts without directives, ``...`` or line breaks other than LF and CRLF (the
+    caller checks: see ``splittable``)."""
+    starts = _document_starts(text)
+    spans: list[tuple[int, int]] = []
+    head_end = starts[0] if starts else len(text)
+    if _CONTENT_LINE.search(text, 0, head_end):  # content before the first '---' is a document
+        spans.append((0, head_end))
+    spans.extend(zip(starts, [*starts[1:], len(text)][:len(starts)], strict=True))
+    return spans
+
+
+_UNSPLITTABLE = ("\n%", "\n...", "\ufeff", "\x85", "\u2028", "\u2029")
+
+
+def splittable(text: str) -> bool:
+    """True when ``document_spans`` cuts ``text`` where PyYAML does: no directives or ``...`` (they
+    bind documents together), no BOM and no line break PyYAML knows but the cut does not (CR alone,
+    NEL, LS, PS)."""
+    return not (text.startswith(("%", "...")) or any(x in text for x in _UNSPLITTABLE)
+                or text.count("\r") != text.count("\r\n"))
 
 
 def _document_starts(text: str) -> list[int]:

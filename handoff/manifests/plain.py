@@ -139,13 +139,18 @@ def _load_file(path: str, file: str) -> LoadedFile:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Parsed manifests are acyclic trees of fresh dicts and lists: the cyclic collector finds
-    nothing in them but, triggered by every 700 allocations, re-walks them again and again."""
+    nothing in them but, triggered by every 700 allocations, re-walks them again and again. On the
+    way out what is alive is frozen (moved out of the collector's generations; reference counting
+    still frees it): re-enabled with every object of the pause in its youngest generation, the
+    collector would otherwise walk them all on the next allocation, and again as they age. handoff
+    runs as one-shot commands, so the cycles frozen with them (if any) live until exit at worst."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
 
 

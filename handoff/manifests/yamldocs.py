@@ -3,7 +3,7 @@
 Scalars are read as Kubernetes reads them (go-yaml v2, see ``scalars``). Most texts are parsed by the
 Rust fast path (``fastyaml``); the rest, and every text with a problem, by PyYAML's C parser, which
 also bounds nesting depth and alias expansion. Positions for every JSON path are computed only when
-a finding asks for one, by composing the file again: a clean validation never pays for them.
+a finding asks for one, by composing that document again: a clean validation never pays for them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from handoff.manifests.bounds import DEFAULT_MAX_DEPTH, ExpansionBudget, LimitExceeded, Limits, too_deep
-from handoff.manifests.fastyaml import fast_documents
+from handoff.manifests.fastyaml import document_spans, fast_documents, splittable
 from handoff.manifests.scalars import BOOL, FLOAT, INT, NULL, json_key, plain_scalar, tagged_scalar
 from handoff.report.model import Finding, Severity
 
@@ -287,22 +287,41 @@ class LazyPositions(Mapping[str, tuple[int, int]]):
 
 
 class FilePositions:
-    """Composes a file's text once, on demand, and hands out one LazyPositions per document."""
+    """Hands out one LazyPositions per document of a file. Asked for, a document's positions come from
+    composing that document's own span of the text only (a stream with findings in a few documents
+    does not compose every other one); a text that cannot be cut where PyYAML cuts it (directives,
+    ``...``, unusual line breaks) is composed whole, once."""
 
     def __init__(self, text: str | Callable[[], str]) -> None:
-        self._text = text
-        self._docs: list[Positions] | None = None
+        self._source = text
+        self._text: str | None = None
+        self._spans: list[tuple[int, int, int]] | None = None  # (begin, end, newlines before begin)
+        self._whole: list[Positions] | None = None
 
-    def _all(self) -> list[Positions]:
-        if self._docs is None:
-            text = self._text if isinstance(self._text, str) else self._text()
-            self._docs = document_positions(text)
-        return self._docs
+    def _read(self) -> str:
+        if self._text is None:
+            self._text = self._source if isinstance(self._source, str) else self._source()
+            if splittable(self._text):
+                self._spans = _spans_with_lines(self._text)
+        return self._text
+
+    def _document(self, index: int) -> Positions:
+        text = self._read()
+        if self._spans is None:
+            if self._whole is None:
+                self._whole = document_positions(text)
+            return self._whole[index] if index < len(self._whole) else {}
+        if index >= len(self._spans):
+            return {}
+        begin, end, lines = self._spans[index]
+        docs = document_positions(text[begin:end])
+        if not docs:
+            return {}
+        return {path: (line + lines, column) for path, (line, column) in docs[0].items()}
 
     def for_document(self, index: int, prefix: str = "") -> LazyPositions:
         def compute() -> Positions:
-            docs = self._all()
-            positions = docs[index] if index < len(docs) else {}
+            positions = self._document(index)
             if not prefix:
                 return positions
             # a List item: strip "items[i]." so paths are relative to the item
@@ -310,3 +329,14 @@ class FilePositions:
             return {p[cut:]: v for p, v in positions.items() if p.startswith(prefix + ".")}
 
         return LazyPositions(compute)
+
+
+def _spans_with_lines(text: str) -> list[tuple[int, int, int]]:
+    spans: list[tuple[int, int, int]] = []
+    lines = 0
+    at = 0
+    for begin, end in document_spans(text):
+        lines += text.count("\n", at, begin)
+        spans.append((begin, end, lines))
+        at = begin
+    return spans

@@ -7,15 +7,18 @@ item: a container, the pod spec, …, or the object itself) and ``podSpec`` (the
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.policy.celext import kubernetes_context
+from handoff.policy.celext import KUBERNETES_FUNCTIONS, kubernetes_context
 from handoff.policy.celmod import cel
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
-from handoff.policy.paths import NAMED_LISTS, iterate, join, pod_spec, pod_spec_path
+from handoff.policy.paths import NAMED_LISTS, get, iterate, join, pod_spec, pod_spec_path
 from handoff.policy.selectors import labels_of, selector_matches
 from handoff.report.model import Finding, Severity, ValidationReport
 
@@ -50,9 +53,48 @@ def namespace_objects(objects: Sequence[PolicyObject]) -> dict[str, Mapping[str,
     return found
 
 
+# The cel binding logs a warning for every Python function that raises (a wrong-typed value does): the
+# engine reports each failed expression as a finding, so the warning would only repeat it on stderr.
+logging.getLogger("cel").addHandler(logging.NullHandler())
+logging.getLogger("cel").propagate = False
+
+
 def cel_error_text(error: Exception) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text if not isinstance(error, KeyError) else f"no such key: {text}"
+
+
+# CEL's own methods: "undefined function" for one of them means it was called on a value of a type
+# it has no overload for (``3.endsWith(':latest')``), not that the policy misspelt it.
+_CEL_METHODS = frozenset({
+    "contains", "startsWith", "endsWith", "matches", "size", "lowerAscii", "upperAscii", "split",
+    "substring", "trim", "replace", "join", "charAt", "format", "quote", "reverse", "exists", "all",
+    "exists_one", "map", "filter", "indexOf", "lastIndexOf", *KUBERNETES_FUNCTIONS})
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
+_JSON_TYPES = ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"),
+               (list, "a list"), (Mapping, "a map"))
+
+
+def is_type_error(error: Exception) -> bool:
+    """Whether an evaluation failed on a value of the wrong type (no overload for it), as opposed to a
+    missing key or a broken expression."""
+    text = str(error)
+    undefined = _UNDEFINED.search(text)
+    return (isinstance(error, TypeError) or "Python function call failed: TypeError" in text
+            or (undefined is not None and undefined.group(1) in _CEL_METHODS))
+
+
+def wrong_type_message(value: Any) -> str:
+    """The finding for a policy that cannot evaluate an object because a value it reads has the
+    wrong type (Kubernetes never runs CEL on such an object: its schema check refuses it first).
+    The finding's own field is shown: it is usually, not always, the culprit."""
+    message = "cannot be checked: a value this policy reads has the wrong type"
+    if value is None:
+        return message
+    kind = next((name for t, name in _JSON_TYPES if isinstance(value, t)), type(value).__name__)
+    shown = json.dumps(value, default=str)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{message} (this field is {kind}: {shown})"
 
 
 class CelEngine:
@@ -240,7 +282,12 @@ class CelEngine:
                     failed = verdict is not True
                     message = self._message(check, verdict) if failed else ""
                 except Exception as e:  # cel raises RuntimeError/KeyError/TypeError/ValueError per expression
-                    failed, message = True, f"expression could not be evaluated: {cel_error_text(e)}"
+                    failed = True
+                    if is_type_error(e):
+                        field = check.validation.field_path or join(base, check.validation.path)
+                        message = wrong_type_message(get(item.obj, field))
+                    else:
+                        message = f"expression could not be evaluated: {cel_error_text(e)}"
                 if not failed:
                     continue
                 findings.append(self._finding(policy.id, severity, item, check.validation, base=base,

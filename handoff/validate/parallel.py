@@ -135,15 +135,18 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
     named = [entry for path in paths for entry in named_manifests(path, repo)]
     sizes = [_size(path) for path, _ in named]
     workers = worker_count(sum(_work(size) for size in sizes), jobs, pieces=_pieces_estimate(sizes))
+    texts: dict[str, str] = {}
+    pieces: list[_Piece] = []
+    if workers > 1:
+        for (path, file), size in zip(named, sizes, strict=True):
+            spans = _spans_of(path, file, texts) if size >= SPLIT_FROM_BYTES else None
+            pieces.extend([_Piece(path, file, span) for span in spans] if spans else [_Piece(path, file)])
+        # one big document cannot be cut: forking workers for too few pieces only adds their start-up
+        workers = min(workers, len(pieces) // 2)
     if workers <= 1:
         checks = [per_object_check] if per_object_check is not None else []
         return validate(load_trees(paths, repo), schema_options=options, engine="builtin",
                         extra_checks=checks)
-    texts: dict[str, str] = {}
-    pieces: list[_Piece] = []
-    for (path, file), size in zip(named, sizes, strict=True):
-        spans = _spans_of(path, file, texts) if size >= SPLIT_FROM_BYTES else None
-        pieces.extend([_Piece(path, file, span) for span in spans] if spans else [_Piece(path, file)])
     report = _validate_pieces(pieces, texts, workers, options, per_object_check)
     return report if report is not None else validate_plain_paths(paths, repo=repo, options=options, jobs=1,
                                                                   per_object_check=per_object_check)
