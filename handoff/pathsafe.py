@@ -40,7 +40,7 @@ def resolve_inside(repo: Path, relative: str, *, source: str | None = None, line
 
 
 def contained(root: Path, path: Path, *, written: str | None = None, source: str | None = None,
-              line: int | None = None, key: str | None = None) -> Path:
+              line: int | None = None, key: str | None = None, leaving: str = "the config repo") -> Path:
     """The real path of ``path`` (absolute, or relative to the working directory; ``..`` allowed)
     when it stays inside ``root``; else a PathEscapeError naming the escaping symlink and its target,
     or the path itself (``written``: as the input spelled it) when ``..`` alone leaves ``root``."""
@@ -51,18 +51,19 @@ def contained(root: Path, path: Path, *, written: str | None = None, source: str
     shown = written if written is not None else _shown(path, root)
     link = _first_escaping_link(real_root, Path(os.path.abspath(path)))  # noqa: PTH100 (keep the links)
     if link is None:
-        raise PathEscapeError(f"path {shown!r} resolves outside the config repo", file=source, line=line,
-                              key=key)
-    raise PathEscapeError(f"{_shown(link, root)} -> {link.readlink()}: a symlink leaving the config repo",
+        raise PathEscapeError(f"path {shown!r} resolves outside {leaving}", file=source, line=line, key=key)
+    raise PathEscapeError(f"{_shown(link, root)} -> {link.readlink()}: a symlink leaving {leaving}",
                           file=source, line=line, key=key)
 
 
 def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = lambda _name: True,
-               reads: Callable[[str], bool] = lambda _name: True, follow: bool = True) -> None:
+               reads: Callable[[str], bool] = lambda _name: True, follow: bool = True,
+               leaving: str = "the config repo") -> None:
     """Refuse any symlink under ``directory`` (itself inside ``root``) that a reader of the tree would
     follow out of ``root``: links to files whose name ``reads`` accepts, and links to directories
     ``descend`` accepts (walked too when ``follow``: a link to another in-root directory exposes that
-    directory's links). Plain entries cost one ``scandir`` each: only links are resolved."""
+    directory's links). Plain entries cost one ``scandir`` each: only links are resolved. ``leaving``
+    names the root in the message."""
     real_root = root.resolve()
     seen: set[Path] = set()
     pending = [(directory, directory.resolve())]
@@ -84,7 +85,7 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                     continue
                 if not _within(target, real_root):
                     raise PathEscapeError(f"{_shown(shown, root)} -> {Path(entry.path).readlink()}: "
-                                          "a symlink leaving the config repo")
+                                          f"a symlink leaving {leaving}")
                 if is_dir and follow:
                     pending.append((shown, target))
             elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
@@ -101,7 +102,7 @@ def _shown(path: Path, root: Path) -> str:
     for base in (os.path.abspath(root), str(root.resolve())):  # noqa: PTH100
         if _within(Path(full), Path(base)):
             return os.path.relpath(full, base).replace(os.sep, "/")
-    return Path(path).as_posix()
+    return Path(full).as_posix()
 
 
 def _first_escaping_link(real_root: Path, path: Path) -> Path | None:

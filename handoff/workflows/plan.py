@@ -25,6 +25,7 @@ from handoff.render import RenderResult, check_render_inputs, detect, render_env
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.rules import RuleDoc
 from handoff.validate import SchemaOptions, select_engine, validate
+from handoff.validate.crds import check_catalogs
 from handoff.validate.parallel import validate_plain_paths, validate_plain_stream
 from handoff.validate.stream import STDIN_NAME
 
@@ -162,6 +163,7 @@ def _policies(repo: Path, config: Config | None, env: str | None, options: PlanO
 
 
 def _schema_options(config: Config | None, options: PlanOptions) -> SchemaOptions:
+    check_catalogs(options.crd_catalogs)
     return SchemaOptions(
         kubernetes_version=options.kubernetes_version or (config.kubernetes_version if config else None),
         strict=options.strict,

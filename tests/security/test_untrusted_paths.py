@@ -26,7 +26,10 @@ from typing import Any
 
 import pytest
 
+from handoff.errors import PathEscapeError
 from handoff.kube.client import connect
+from handoff.render import render_path
+from handoff.validate.crds import check_catalogs, load_catalog_schema
 from tests.harness.git_server import GitServer
 from tests.harness.ports import free_port
 from tests.harness.tools import require_tool
@@ -255,6 +258,7 @@ def test_reconciler_refuses_and_leaks_nothing(name: str, apiserver: Any, git_ser
     assert re.search(planned.refusal, once.stdout + once.stderr), once.stdout + once.stderr
     assert (tmp_path / "work" / "victim" / "private" / "secret.yaml").is_file()  # (d) had its target
     world.texts["metrics"] = _served_metrics(world, base)
+    assert 'handoff_reconcile_errors_total{source="attacker",kind="render"}' in world.texts["metrics"]
 
     names = {(o["kind"], o["metadata"]["name"]) for kind, api in (("ConfigMap", "v1"), ("Secret", "v1"),
                                                                     ("Deployment", "apps/v1"))
@@ -280,7 +284,7 @@ def _served_metrics(world: World, base: list[str]) -> str:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
                     body: str = r.read().decode()
-                if 'handoff_reconcile_errors_total{kind=' in body or 'source="attacker"' in body:
+                if 'handoff_reconcile_errors_total{source="attacker",kind="render"}' in body:
                     return body
             except OSError:
                 pass
@@ -290,3 +294,121 @@ def _served_metrics(world: World, base: list[str]) -> str:
         served.send_signal(signal.SIGTERM)
         out, err = served.communicate(timeout=60)
         world.texts["served stdout"], world.texts["served stderr"] = out, err
+
+
+# --- the check itself, through the one render entry point (real helm and kustomize) ---------------
+
+def tree(root: Path, files: dict[str, str], links: dict[str, str] | None = None) -> Path:
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content)
+    for rel, target in (links or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(target)
+    return root
+
+
+def refusal(repo: Path, path: str, **kw: Any) -> str:
+    with pytest.raises(PathEscapeError) as e:
+        render_path(repo / path, repo=repo, **kw)
+    return str(e.value)
+
+
+def test_in_repo_links_render(tmp_path: Path) -> None:
+    """Links that stay inside the repo keep working: a chart's templates directory and values file,
+    a kustomize resource and a ``../`` base, a plain manifest. (kustomize itself refuses a resource
+    file linked from outside its kustomization's directory.)"""
+    configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata: {mode: '{{ .Values.mode }}'}\n"
+    repo = tree(tmp_path / "repo", {
+        "chart/Chart.yaml": CHART, "shared/templates/cm.yaml": configmap % "chart-cm",
+        "shared/values.yaml": "mode: linked\n",
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: base-cm}\n",
+        "overlay/files/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: overlay-cm}\n",
+        "overlay/kustomization.yaml": "resources: [../base, cm.yaml]\n",
+        "shared/plain.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain-cm}\n",
+    }, {"chart/templates": "../shared/templates", "chart/values.yaml": "../shared/values.yaml",
+        "overlay/cm.yaml": "files/cm.yaml", "plain/cm.yaml": "../shared/plain.yaml"})
+    chart = render_path(repo / "chart", repo=repo, values=[repo / "chart" / "values.yaml"])
+    assert [(o.ref.name, o.obj["data"]) for o in chart.objects] == [("chart-cm", {"mode": "linked"})]
+    assert sorted(o.ref.name for o in render_path(repo / "overlay", repo=repo).objects) == ["base-cm", "overlay-cm"]
+    assert [o.ref.name for o in render_path(repo / "plain", repo=repo).objects] == ["plain-cm"]
+
+
+@pytest.mark.parametrize(("links", "named"), [
+    ({"chart/templates": "/etc"}, "chart/templates -> /etc"),  # a linked directory
+    ({"chart/sub": "../other", "other/key": "/etc/hostname"}, "chart/sub/key -> /etc/hostname"),  # via an in-repo dir
+    ({"chart/charts/dep/.hidden": "/etc/hostname"}, "chart/charts/dep/.hidden -> /etc/hostname"),  # helm reads these
+])
+def test_chart_links_leaving_the_repo_are_refused(tmp_path: Path, links: dict[str, str], named: str) -> None:
+    repo = tree(tmp_path / "repo", {"chart/Chart.yaml": CHART, "other/x.txt": "x\n"}, links)
+    assert refusal(repo, "chart") == f"{named}: a symlink leaving the config repo"
+
+
+def test_values_outside_the_repo_are_refused_without_a_link(tmp_path: Path) -> None:
+    repo = tree(tmp_path / "repo", {"chart/Chart.yaml": CHART})
+    tree(tmp_path, {"elsewhere.yaml": "a: 1\n"})
+    message = refusal(repo, "chart", values=[repo / ".." / "elsewhere.yaml"])
+    assert message == f"path '{tmp_path}/elsewhere.yaml' resolves outside the config repo"
+
+
+@pytest.mark.parametrize(("kustomization", "where"), [
+    ("resources:\n  - ../../x\n", "resources[0]"),
+    ("bases: [../../x]\n", "bases[0]"),
+    ("components:\n  - ../../x\n", "components[0]"),
+    ("patches:\n  - path: ../../x/patch.yaml\n", "patches[0].path"),
+    ("patchesStrategicMerge:\n  - ../../x/patch.yaml\n", "patchesStrategicMerge[0]"),
+    ("configMapGenerator:\n  - name: c\n    files:\n      - env=../../x/env\n", "configMapGenerator[0].files[0]"),
+    ("secretGenerator:\n  - name: s\n    envs: [../../x/env]\n", "secretGenerator[0].envs[0]"),
+    ("replacements:\n  - path: ../../x/r.yaml\n", "replacements[0].path"),
+])
+def test_kustomize_paths_leaving_the_repo_are_refused(tmp_path: Path, kustomization: str, where: str) -> None:
+    """Every key a kustomization reads files through: refused with the file, line and key."""
+    repo = tree(tmp_path / "repo", {"app/kustomization.yaml": kustomization})
+    line = next(i for i, text in enumerate(kustomization.splitlines(), start=1) if "../../x" in text)
+    written = re.search(r"\.\./\.\./x[^\s\]]*", kustomization)
+    assert written is not None
+    entry = written.group(0).partition("=")[2] or written.group(0)
+    assert refusal(repo, "app") == (f"app/kustomization.yaml:{line}: at {where}: path {entry!r} resolves "
+                                    "outside the config repo")
+
+
+def test_kustomize_links_leaving_the_repo_are_refused(tmp_path: Path) -> None:
+    repo = tree(tmp_path / "repo", {
+        "app/kustomization.yaml": "resources: [base]\n",
+        "app/base/kustomization.yaml": "resources: [ok.yaml]\nconfigMapGenerator:\n  - name: c\n    files: [f=env]\n",
+        "app/base/ok.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n"}, {"app/base/env": "/proc/self/environ"})
+    assert refusal(repo, "app") == ("app/base/kustomization.yaml:4: at configMapGenerator[0].files[0]: "
+                                    "app/base/env -> /proc/self/environ: a symlink leaving the config repo")
+
+
+def test_plain_links_leaving_the_tree_are_refused(tmp_path: Path) -> None:
+    repo = tree(tmp_path / "repo", {"app/ok.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n"},
+                {"app/nested/secret.yaml": str(tmp_path / "secret.yaml")})
+    (tmp_path / "secret.yaml").write_text(SECRET % ("x" * 20))
+    assert refusal(repo, "app") == f"app/nested/secret.yaml -> {tmp_path}/secret.yaml: a symlink leaving the config repo"
+    done = subprocess.run([sys.executable, "-m", "handoff", "validate", "--config-repo", str(repo), str(repo / "app")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and "app/nested/secret.yaml -> " in done.stderr, done.stdout + done.stderr
+
+
+def test_a_path_outside_the_repo_is_its_own_root(tmp_path: Path) -> None:
+    """``handoff validate /elsewhere/x``: the operator named the tree, which may link only inside itself."""
+    elsewhere = tree(tmp_path / "elsewhere", {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"},
+                     {"linked.yaml": "cm.yaml"})
+    assert [o.ref.name for o in render_path(elsewhere, repo=tmp_path / "repo").objects] == ["a", "a"]
+    (elsewhere / "out.yaml").symlink_to(tmp_path / "repo")
+    with pytest.raises(PathEscapeError, match=r"^out\.yaml -> "):
+        render_path(elsewhere, repo=tmp_path / "repo")
+
+
+def test_crd_catalogs_stay_inside_themselves(tmp_path: Path) -> None:
+    catalog = tree(tmp_path / "catalog", {"example.com/widget_v1.json": '{"type": "object"}'},
+                   {"example.com/gadget_v1.json": "/etc/hostname"})
+    with pytest.raises(PathEscapeError, match=r"example\.com/gadget_v1\.json -> /etc/hostname: a symlink leaving "
+                                              r"the CRD catalog"):
+        check_catalogs([catalog])
+    (tmp_path / "x_v1.json").write_text('{"leaked": true}')
+    with pytest.raises(PathEscapeError, match="resolves outside the CRD catalog"):
+        load_catalog_schema([catalog], "../v1", "X")  # apiVersion comes from the repo: catalog/../x_v1.json
+    assert load_catalog_schema([catalog], "example.com/v1", "Widget") == {"type": "object"}
