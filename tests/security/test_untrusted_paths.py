@@ -258,7 +258,7 @@ def test_reconciler_refuses_and_leaks_nothing(name: str, apiserver: Any, git_ser
     assert re.search(planned.refusal, once.stdout + once.stderr), once.stdout + once.stderr
     assert (tmp_path / "work" / "victim" / "private" / "secret.yaml").is_file()  # (d) had its target
     world.texts["metrics"] = _served_metrics(world, base)
-    assert 'handoff_reconcile_errors_total{source="attacker",kind="render"}' in world.texts["metrics"]
+    assert 'handoff_reconcile_errors_total{kind="render",source="attacker"}' in world.texts["metrics"]
 
     names = {(o["kind"], o["metadata"]["name"]) for kind, api in (("ConfigMap", "v1"), ("Secret", "v1"),
                                                                     ("Deployment", "apps/v1"))
@@ -280,15 +280,16 @@ def _served_metrics(world: World, base: list[str]) -> str:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
+        body = ""
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    body: str = r.read().decode()
-                if 'handoff_reconcile_errors_total{source="attacker",kind="render"}' in body:
+                    body = str(r.read().decode())
+                if 'handoff_reconcile_errors_total{kind="render",source="attacker"}' in body:
                     return body
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "no reconcile pass finished"
+            assert time.monotonic() < deadline, f"no failed pass of the attacker in /metrics:\n{body}"
             time.sleep(0.5)
     finally:
         served.send_signal(signal.SIGTERM)
