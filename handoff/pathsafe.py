@@ -77,8 +77,8 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
         except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in entries:
-            shown = shown_dir / entry.name
             if entry.is_symlink():
+                shown = shown_dir / entry.name
                 target = Path(entry.path).resolve()
                 is_dir = target.is_dir()
                 if not (descend if is_dir else reads)(entry.name):
@@ -89,7 +89,7 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                 if is_dir and follow:
                     pending.append((shown, target))
             elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
-                pending.append((shown, Path(entry.path)))
+                pending.append((shown_dir / entry.name, Path(entry.path)))
 
 
 def _within(path: Path, root: Path) -> bool:
