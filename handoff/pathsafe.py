@@ -1,12 +1,17 @@
-"""The one path-containment check: config-declared paths stay inside the config repository.
+"""The one path-containment check: what a render or an edit reads stays inside the config repository.
 
-Render, edit, validate and the reconciler all resolve a declared path through :func:`resolve_inside`,
-which refuses absolute paths, ``~``, any ``..`` component (even one that would land back inside), and
-symlinks whose target lies outside the repository, naming the link and where it points.
+Config-declared paths go through :func:`resolve_inside`, which refuses absolute paths, ``~`` and any
+``..`` component (even one that would land back inside). Paths a config file references relative to
+itself (a kustomization's ``../base``) go through :func:`contained`, which allows ``..`` as long as the
+result stays inside. Whole input trees (a chart, a manifest directory) go through :func:`check_tree`.
+All three resolve symlinks and refuse one whose target lies outside the root, naming the link and
+where it points: ``chart/env.txt -> /proc/self/environ: a symlink leaving the config repo``.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from handoff.errors import PathEscapeError
@@ -34,8 +39,89 @@ def resolve_inside(repo: Path, relative: str, *, source: str | None = None, line
     return candidate
 
 
+def contained(root: Path, path: Path, *, written: str | None = None, source: str | None = None,
+              line: int | None = None, key: str | None = None, leaving: str = "the config repo") -> Path:
+    """The real path of ``path`` (absolute, or relative to the working directory; ``..`` allowed)
+    when it stays inside ``root``; else a PathEscapeError naming the escaping symlink and its target,
+    or the path itself (``written``: as the input spelled it) when ``..`` alone leaves ``root``."""
+    real_root = root.resolve()
+    real = path.resolve()
+    if _within(real, real_root):
+        return real
+    shown = written if written is not None else _shown(path, root)
+    link = _first_escaping_link(real_root, Path(os.path.abspath(path)))  # noqa: PTH100 (keep the links)
+    if link is None:
+        raise PathEscapeError(f"path {shown!r} resolves outside {leaving}", file=source, line=line, key=key)
+    raise PathEscapeError(f"{_shown(link, root)} -> {link.readlink()}: a symlink leaving {leaving}",
+                          file=source, line=line, key=key)
+
+
+def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = lambda _name: True,
+               reads: Callable[[str], bool] = lambda _name: True, follow: bool = True,
+               leaving: str = "the config repo") -> None:
+    """Refuse any symlink under ``directory`` (itself inside ``root``) that a reader of the tree would
+    follow out of ``root``: links to files whose name ``reads`` accepts, and links to directories
+    ``descend`` accepts (walked too when ``follow``: a link to another in-root directory exposes that
+    directory's links). Plain entries cost one ``scandir`` each: only links are resolved. ``leaving``
+    names the root in the message."""
+    real_root = root.resolve()
+    seen: set[Path] = set()
+    pending = [(directory, directory.resolve())]
+    while pending:
+        shown_dir, real_dir = pending.pop()
+        if real_dir in seen:
+            continue
+        seen.add(real_dir)
+        try:
+            entries = sorted(os.scandir(real_dir), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                shown = shown_dir / entry.name
+                target = Path(entry.path).resolve()
+                is_dir = target.is_dir()
+                if not (descend if is_dir else reads)(entry.name):
+                    continue
+                if not _within(target, real_root):
+                    raise PathEscapeError(f"{_shown(shown, root)} -> {Path(entry.path).readlink()}: "
+                                          f"a symlink leaving {leaving}")
+                if is_dir and follow:
+                    pending.append((shown, target))
+            elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
+                pending.append((shown_dir / entry.name, Path(entry.path)))
+
+
 def _within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (lexically, links kept) for messages, else as given."""
+    full = os.path.abspath(path)  # noqa: PTH100
+    for base in (os.path.abspath(root), str(root.resolve())):  # noqa: PTH100
+        if _within(Path(full), Path(base)):
+            return os.path.relpath(full, base).replace(os.sep, "/")
+    return Path(full).as_posix()
+
+
+def _first_escaping_link(real_root: Path, path: Path) -> Path | None:
+    """The first symlink along the absolute ``path``, resolved as the OS does, whose target leaves
+    ``real_root``; None when no link does (``..`` alone escapes)."""
+    current = Path(path.anchor)
+    for part in path.parts[1:]:
+        if part == "..":
+            current = current.parent
+            continue
+        step = current / part
+        if step.is_symlink():
+            target = step.resolve()
+            if _within(step.parent.resolve(), real_root) and not _within(target, real_root):
+                return step
+            current = target
+        else:
+            current = step
+    return None
 
 
 def _escaping_link(root: Path, pure: PurePosixPath) -> tuple[str, str]:

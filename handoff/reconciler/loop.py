@@ -60,7 +60,7 @@ def error_kind(e: BaseException) -> str:
         return "refused"
     if isinstance(e, GitError):
         return "git"
-    if isinstance(e, RenderError):
+    if isinstance(e, RenderError | PathEscapeError):  # a render refused for what it would read
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"

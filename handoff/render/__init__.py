@@ -17,6 +17,7 @@ from handoff.pathsafe import resolve_inside
 from handoff.render.base import Renderer, RenderSource
 from handoff.render.determinism import check_determinism
 from handoff.render.helm import HelmRenderer
+from handoff.render.inputs import check_inputs, input_root
 from handoff.render.kustomize import KustomizeRenderer, kustomization_file
 from handoff.render.plain import PlainRenderer
 
@@ -43,11 +44,19 @@ def detect(path: Path) -> str:
 def render_path(path: Path, *, repo: Path, kind: str | None = None, values: Sequence[Path] = (),
                 release: str = "release", namespace: str = "") -> RenderResult:
     """Render one path (auto-detected unless ``kind`` is given); file names relative to ``repo``."""
-    renderer = RENDERERS.get(kind or detect(path))
+    name = kind or detect(path)
+    renderer = RENDERERS.get(name)
     if renderer is None:
         raise ConfigError(f"unknown render type {kind!r} (choose one of {', '.join(RENDERERS)})")
-    return renderer.render(repo, RenderSource(path=path, values=tuple(values), release=release,
-                                              namespace=namespace))
+    source = RenderSource(path=path, values=tuple(values), release=release, namespace=namespace)
+    check_inputs(input_root(repo, path), source, name)  # before any renderer reads a byte
+    return renderer.render(repo, source)
+
+
+def check_render_inputs(path: Path, *, repo: Path, kind: str | None = None) -> None:
+    """What ``render_path`` checks first, for readers that bypass it (the parallel plain validator):
+    nothing the render of ``path`` reads resolves outside the config repo (``render.inputs``)."""
+    check_inputs(input_root(repo, path), RenderSource(path=path), kind or detect(path))
 
 
 def render_paths(paths: Sequence[Path], *, repo: Path) -> RenderResult:
@@ -86,6 +95,7 @@ __all__ = [
     "RenderedObject",
     "Renderer",
     "check_determinism",
+    "check_render_inputs",
     "detect",
     "render_env",
     "render_path",

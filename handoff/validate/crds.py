@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.manifests.model import RenderedObject
+from handoff.pathsafe import check_tree, contained
 
 CRD_API_GROUP = "apiextensions.k8s.io"
 _INT_OR_STRING = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
@@ -116,10 +117,19 @@ def catalog_file(catalog: Path, api_version: str, kind: str) -> Path:
     return catalog / group / f"{kind.lower()}_{version}.json"
 
 
+def check_catalogs(catalogs: Iterable[Path]) -> None:
+    """Refuse a catalog holding a symlink out of itself (a schema read from ``/etc`` or a Secret
+    mount): kubeconform reads the catalog's files directly, so the whole tree is checked up front."""
+    for catalog in catalogs:
+        check_tree(catalog, catalog, leaving=f"the CRD catalog {catalog}")
+
+
 def load_catalog_schema(catalogs: Iterable[Path], api_version: str, kind: str) -> dict[str, Any] | None:
     for catalog in catalogs:
         path = catalog_file(catalog, api_version, kind)
         if path.is_file():
+            # also for readers that did not run check_catalogs; and apiVersion comes from the repo
+            contained(catalog, path, leaving=f"the CRD catalog {catalog}")
             loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             return loaded
     return None

@@ -21,10 +21,11 @@ from handoff.manifests.plain import objects_from_text
 from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
-from handoff.render import RenderResult, detect, render_env, render_path, render_paths
+from handoff.render import RenderResult, check_render_inputs, detect, render_env, render_path, render_paths
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.rules import RuleDoc
 from handoff.validate import SchemaOptions, select_engine, validate
+from handoff.validate.crds import check_catalogs
 from handoff.validate.parallel import validate_plain_paths, validate_plain_stream
 from handoff.validate.stream import STDIN_NAME
 
@@ -131,6 +132,8 @@ def validate_paths(repo: Path, config: Config | None, paths: Sequence[Path], *, 
     schema = _schema_options(config, options)
     plain = all(detect(p) == "plain" for p in paths)
     if (policies.idle or policies.per_object) and plain and select_engine(options.engine).name == "builtin":
+        for path in paths:  # the workers read the files directly: check them here, once
+            check_render_inputs(path, repo=repo, kind="plain")
         # workers parse, check schemas and policies, and send back only verdicts and findings
         return validate_plain_paths(paths, repo=repo, options=schema, jobs=jobs,
                                     per_object_check=None if policies.idle else policies)
@@ -160,6 +163,7 @@ def _policies(repo: Path, config: Config | None, env: str | None, options: PlanO
 
 
 def _schema_options(config: Config | None, options: PlanOptions) -> SchemaOptions:
+    check_catalogs(options.crd_catalogs)
     return SchemaOptions(
         kubernetes_version=options.kubernetes_version or (config.kubernetes_version if config else None),
         strict=options.strict,

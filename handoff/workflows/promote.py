@@ -52,8 +52,11 @@ def promote(
         image = edit.current(repo.path, opts.app, env)
         if image is None:
             raise PromotionRefused(f"{opts.app} declares no image in {source_env}")
-        if judge(check, repo.path, config, source_env).status == "failed":
-            raise PromotionRefused(f"{source_env} does not validate; not promoting {image} to {opts.env}")
+        verdict = judge(check, repo.path, config, source_env)
+        if verdict.status == "failed":
+            why = f" ({verdict.error})" if verdict.error else ""  # a refused render names its cause
+            raise PromotionRefused(f"{source_env} does not validate{why}; not promoting {image} "
+                                   f"to {opts.env}")
         if policy_enabled(config, opts.env, "require-image-digest") and not image.digest:
             raise PromotionRefused(
                 f"{opts.env} requires a digest but {source_env} declares {image} "

@@ -1,0 +1,140 @@
+"""A render's inputs, checked before any renderer runs: nothing it reads lies outside the source root.
+
+Helm reads every file of a chart (``.Files.Get`` included) and follows symlinks; kustomize reads the
+files and directories its kustomizations reference (and may walk ``../`` up); the plain reader reads
+the manifest files of a tree. Each is checked once per render through ``handoff.pathsafe``, walking
+only those inputs: a chart directory, the referenced kustomize entries, the manifest tree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, read_text
+from handoff.manifests.yamldocs import FilePositions, load_documents
+from handoff.pathsafe import check_tree, contained
+from handoff.render.base import RenderSource
+from handoff.render.kustomize import kustomization_file
+
+# kustomization keys whose entries are paths (a string with a line break is an inline document)
+_PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge",
+               "generators", "transformers", "validators")
+_DIRECTORY_KEYS = ("resources", "bases", "components")  # a directory entry is another kustomization
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # entries are {path: …} or inline
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+def input_root(repo: Path, path: Path) -> Path:
+    """The root a render of ``path`` must stay in: the config repo when ``path`` is inside it
+    (lexically: a link out of the repo is what the check refuses), else ``path`` itself (an explicit
+    PATH outside the repo, such as ``handoff validate /tmp/x``, reads only its own tree)."""
+    full = Path(os.path.abspath(path))  # noqa: PTH100 (keep the links: resolving would hide them)
+    for base in (Path(os.path.abspath(repo)), repo.resolve()):  # noqa: PTH100
+        if full == base or base in full.parents:
+            return repo
+    return path if path.is_dir() else path.parent
+
+
+def check_inputs(root: Path, source: RenderSource, kind: str) -> None:
+    """Refuse ``source`` (rendered as ``kind``) when anything it would read resolves outside ``root``."""
+    contained(root, source.path)
+    for values in source.values:
+        contained(root, values)
+    directory = source.path if source.path.is_dir() else source.path.parent
+    if kind == "helm":
+        check_tree(root, directory)  # helm loads the whole chart, hidden files and subcharts included
+    elif kind == "kustomize":
+        _KustomizeInputs(root).check(directory)
+    elif source.path.is_dir():
+        # what ``manifests.plain.named_manifests`` reads: non-hidden manifest files, links to
+        # directories listed but not followed
+        check_tree(root, source.path, descend=_visible, reads=_manifest, follow=False)
+
+
+def _visible(name: str) -> bool:
+    return not name.startswith(".")
+
+
+def _manifest(name: str) -> bool:
+    return _visible(name) and name.endswith(MANIFEST_SUFFIXES)
+
+
+class _KustomizeInputs:
+    """Every file and directory a kustomization tree references, checked entry by entry so that an
+    escape names the kustomization file, line and key that asked for it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen: set[Path] = set()
+
+    def check(self, directory: Path) -> None:
+        real = directory.resolve()
+        if real in self.seen:
+            return
+        self.seen.add(real)
+        kfile = kustomization_file(directory)
+        if kfile is None:
+            return
+        contained(self.root, kfile)
+        kname = display_name(kfile, self.root)
+        text = read_text(kfile, kname)
+        loaded = load_documents(text, kname, strict=False)
+        if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
+            return  # kustomize itself reports what is wrong with the file
+        positions = FilePositions(text).for_document(loaded.docs[0].index)
+        for key, entry in _references(loaded.docs[0].data):
+            if "://" in entry:
+                continue  # a remote: not a file here (whether it may be fetched is decided elsewhere)
+            line = positions.get(key, positions.get(key.rpartition(".")[0], (None, None)))[0]
+            target = directory / entry
+            real_target = contained(self.root, target, written=entry, source=kname, line=line, key=key)
+            if real_target.is_dir():
+                if key.startswith(_DIRECTORY_KEYS):
+                    self.check(target)
+                else:
+                    check_tree(self.root, target)
+
+
+def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(key, path)`` for every local path a kustomization names, the key as ``resources[0]``."""
+    for key in _PATH_LISTS:
+        for i, entry in _items(spec.get(key)):
+            if isinstance(entry, str) and "\n" not in entry:
+                yield f"{key}[{i}]", entry
+    for key in _PATH_ITEMS:
+        for i, entry in _items(spec.get(key)):
+            if isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
+                yield f"{key}[{i}].path", entry["path"]
+    for key in _GENERATORS:
+        for i, entry in _items(spec.get(key)):
+            if not isinstance(entry, Mapping):
+                continue
+            for j, file in _items(entry.get("files")):
+                if isinstance(file, str):
+                    yield f"{key}[{i}].files[{j}]", file.partition("=")[2] or file
+            for j, env in _items(entry.get("envs")):
+                if isinstance(env, str):
+                    yield f"{key}[{i}].envs[{j}]", env
+            if isinstance(entry.get("env"), str):
+                yield f"{key}[{i}].env", entry["env"]
+    for i, chart in _items(spec.get("helmCharts")):
+        if isinstance(chart, Mapping):
+            if isinstance(chart.get("valuesFile"), str):
+                yield f"helmCharts[{i}].valuesFile", chart["valuesFile"]
+            for j, values in _items(chart.get("additionalValuesFiles")):
+                if isinstance(values, str):
+                    yield f"helmCharts[{i}].additionalValuesFiles[{j}]", values
+    for key, field in (("helmGlobals", "chartHome"), ("openapi", "path")):
+        block = spec.get(key)
+        if isinstance(block, Mapping) and isinstance(block.get(field), str):
+            yield f"{key}.{field}", block[field]
+
+
+def _items(value: Any) -> Iterator[tuple[int, Any]]:
+    return enumerate(value) if isinstance(value, list) else iter(())
+
+
+__all__ = ["check_inputs", "input_root"]
