@@ -261,8 +261,10 @@ def _marked_files(repo: Path, limits: yamlio.Limits) -> Iterator[tuple[str, set[
         if absolute.is_symlink() or absolute.stat().st_size > limits.max_bytes:
             continue  # scanned, not named: skip quietly; a named file gets the full checks
         raw = absolute.read_bytes()
-        if b"handoff:" in raw:
-            apps = {m.app for m in markers.scan(raw.decode("utf-8", "replace"))}
+        if b"handoff" in raw:
+            text = raw.decode("utf-8", "replace")
+            # a near-miss names its app as it reads ("" for none: it concerns every app)
+            apps = {m.app for m in markers.scan(text)} | {markers.fold(m.app) for m in markers.near_misses(text)}
             if apps:
                 yield relative, apps
 
@@ -278,7 +280,7 @@ def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | No
     # Only files whose marker-like lines name a selected app are parsed: a broken file holding another
     # app's marker never blocks this bump, and one holding this app's marker fails it.
     editors = [editor_for(relative, source=None, key=None, line=None) for relative, named in marked
-               if named & apps]
+               if named & apps or "" in named]
     for editor in editors:
         changes[editor.display] += target_kinds.marker(editor, ref, apps=apps, env=env)
     real = (m for e in editors for m in MarkedFile(e.display, e.text, e.documents).markers)

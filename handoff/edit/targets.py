@@ -9,8 +9,8 @@ from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
 from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
-from handoff.errors import EditError
-from handoff.imageref import ImageRef
+from handoff.errors import EditError, HandoffError
+from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -106,6 +106,8 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
         found = resolve(root, parse_keypath(target.image), file=file)
         assert found.value is not None
         return _write(editor, found.value, str(ref), found.key_node, found.path)
+    if target.tag and not target.repository:
+        _refuse_other_image_tag(root, target.tag, ref, file)
     changes: list[Change] = []
     tag = f"{ref.tag}@{ref.digest}" if target.format == "tag@digest" and ref.tag and ref.digest else ref.tag
     fields: list[tuple[str | None, str | None]] = [
@@ -121,6 +123,33 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
     if target.format != "tag@digest":
         changes += _helm_digest(editor, root, target, ref)
     return changes
+
+
+def _refuse_other_image_tag(root: Node | None, tag_keypath: str, ref: ImageRef, file: str) -> None:
+    """A tag-only target next to a ``repository:`` of another image would bump that image's tag."""
+    segments = parse_keypath(tag_keypath)
+    if len(segments) < 2:
+        return
+    try:
+        parent = resolve(root, segments[:-1], file=file).value
+    except EditError:
+        return
+    if not isinstance(parent, MappingNode):
+        return
+    repository = mapping_get(parent, "repository")
+    if repository is None or not isinstance(repository[1], ScalarNode) or not repository[1].value:
+        return
+    registry = _scalar(mapping_get(parent, "registry"))
+    name = f"{registry}/{repository[1].value}" if registry else str(repository[1].value)
+    try:
+        held = parse(f"{name}:x")
+    except HandoffError:
+        return
+    if not held.same_repository(ref):
+        where = format_path(segments[:-1])
+        raise EditError(f"the tag {tag_keypath} belongs to {name} ({where}.repository), not {ref.name}; "
+                        "name `repository:` in the target to repoint it", file=file,
+                        line=repository[1].start_mark.line + 1, key=f"{where}.repository")
 
 
 def _helm_digest(editor: FileEditor, root: Node | None, target: Target, ref: ImageRef) -> list[Change]:
