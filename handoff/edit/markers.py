@@ -98,7 +98,7 @@ def near_misses(text: str) -> list[NearMiss]:
             if char != "#":
                 continue
             rest = body[position:]
-            loose = LOOSE.match(fold(rest))
+            loose = LOOSE.match(fold(rest[:120]))
             if loose is not None and PATTERN.match(rest) is None:
                 found.append(NearMiss(rest.strip(), loose["app"], number, offset + position))
         offset += len(line)

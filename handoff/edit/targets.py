@@ -145,7 +145,8 @@ def _refuse_other_image_tag(root: Node | None, tag_keypath: str, ref: ImageRef, 
         held = parse(f"{name}:x")
     except HandoffError:
         return
-    if not held.same_repository(ref):
+    # a registry/org prefix shared by several images (`images.repository: gcr.io/acme`) is not another image
+    if not held.same_repository(ref) and not ref.canonical_name.startswith(held.canonical_name + "/"):
         where = format_path(segments[:-1])
         raise EditError(f"the tag {tag_keypath} belongs to {name} ({where}.repository), not {ref.name}; "
                         "name `repository:` in the target to repoint it", file=file,
@@ -210,7 +211,8 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
     if not isinstance(root, MappingNode):
         raise EditError("a kustomization must be a mapping", file=file)
     wanted: list[tuple[str, str | None]] = [
-        ("newName", ref.name if ref.name != name else None),
+        # an entry named `postgres:11` matches that tag only; its repository is the part before the tag
+        ("newName", ref.name if ref.name not in (name, _without_tag(name)) else None),
         ("newTag", ref.tag),
         ("digest", ref.digest),
     ]
@@ -243,6 +245,11 @@ def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: Imag
                       f"images[name={name}].newName") + _kustomize_fields(editor, item, name, ref, wanted[1:],
                                                                           only_existing=True)
     return _kustomize_fields(editor, item, name, ref, wanted, only_existing=False)
+
+
+def _without_tag(name: str) -> str:
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0] if ":" in last else name
 
 
 def _holds_reference(value: str) -> bool:

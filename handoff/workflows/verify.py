@@ -75,7 +75,7 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
             except HandoffError as e:
                 raise RenderUnavailable(f"cannot render environment {env} to prove the bump: {e.message}",
                                         file=e.file, line=e.line, key=e.key) from e
-            _check(env, plan.image, old, new, after)
+            _check(env, plan, old, new, after)
     return Verification(environments=rendered)
 
 
@@ -83,8 +83,9 @@ def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
 
 
-def _check(env: str, ref: ImageRef, old: tuple[RenderedObject, ...], new: tuple[RenderedObject, ...],
+def _check(env: str, plan: BumpPlan, old: tuple[RenderedObject, ...], new: tuple[RenderedObject, ...],
            root: Path) -> None:
+    ref = plan.image
     seen = False
     for obj in new:
         for path, value in image_fields(obj.obj):
@@ -99,9 +100,38 @@ def _check(env: str, ref: ImageRef, old: tuple[RenderedObject, ...], new: tuple[
                                 f"(set by {winner}), not {ref}: the edit does not reach the render",
                                 file=file, line=line, key=path)
     if not seen:
-        raise EditError(f"environment {env} renders no image of {ref.name}: the edited files are not part "
-                        "of its render (check the environment's render path and values)")
+        _values_reach_render(env, plan, old, new)
+        return
     _only_image_fields_changed(env, ref, old, new)
+
+
+def _values_reach_render(env: str, plan: BumpPlan, old: tuple[RenderedObject, ...],
+                         new: tuple[RenderedObject, ...]) -> None:
+    """No workload of the image renders (a Flux HelmRelease or an Argo CD Application carries the values
+    and the controller expands the chart): the edit is proven when the rendered objects carry exactly the
+    written values, and refused when the render does not change at all."""
+    first = plan.changes[0]
+    written = {c.new for c in plan.changes}
+    before = {str(o.ref): o for o in old}
+    if before.keys() != {str(o.ref) for o in new}:
+        raise EditError(f"environment {env}: the bump changes which objects render", file=first.file,
+                        line=first.line, key=first.key)
+    changed = False
+    for obj in new:
+        previous = before.get(str(obj.ref))
+        if previous is None:
+            continue
+        for path, old_value, new_value in _differences(previous.obj, obj.obj, ""):
+            if new_value not in written:
+                file, line, _ = obj.where(path)
+                raise EditError(f"environment {env}: the bump also changes {obj.ref} {path} "
+                                f"({old_value!r} -> {new_value!r}), which is not a value it wrote",
+                                file=file, line=line, key=path)
+            changed = True
+    if not changed:
+        raise EditError(f"environment {env} renders no image of {plan.image.name} and none of the edited "
+                        "values: this file is not part of its render (check the environment's render path "
+                        "and values)", file=first.file, line=first.line, key=first.key)
 
 
 def _carries(image: ImageRef, ref: ImageRef) -> bool:
