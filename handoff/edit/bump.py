@@ -175,10 +175,14 @@ def _declares(config: Config, works: list[_Work], ref: ImageRef, allowed: bool) 
 def _refuse_repository_changes(ref: ImageRef, changes: list[Change]) -> None:
     """Refuse any full-image or name write that replaces another repository's reference."""
     for change in changes:
-        if not change.old or change.new not in (str(ref), ref.name):
+        old_text, new_text = change.old, change.new
+        prefix, _, rest = new_text.partition("=")
+        if rest == str(ref) and old_text.startswith(f"{prefix}="):  # an Argo CD `NAME=REF` override
+            old_text, new_text = old_text[len(prefix) + 1:], rest
+        if not old_text or new_text not in (str(ref), ref.name):
             continue
         try:
-            old = parse(change.old) if change.new == str(ref) else parse(f"{change.old}:x")
+            old = parse(old_text) if new_text == str(ref) else parse(f"{old_text}:x")
         except HandoffError:
             continue
         if not old.same_repository(ref):
@@ -264,7 +268,8 @@ def _marked_files(repo: Path, limits: yamlio.Limits) -> Iterator[tuple[str, set[
         if b"#" in raw:  # a look-alike marker need not spell "handoff" in ASCII
             text = raw.decode("utf-8", "replace")
             # a near-miss names its app as it reads ("" for none: it concerns every app)
-            apps = {m.app for m in markers.scan(text)} | {markers.fold(m.app) for m in markers.near_misses(text)}
+            apps = {m.app for m in markers.scan(text)}
+            apps |= {markers.fold(m.app) for m in markers.near_misses(text)}
             if apps:
                 yield relative, apps
 

@@ -105,7 +105,8 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
     if target.image:
         found = resolve(root, parse_keypath(target.image), file=file)
         assert found.value is not None
-        return _write(editor, found.value, str(ref), found.key_node, found.path)
+        written = override_prefix(found.value) + str(ref)
+        return _write(editor, found.value, written, found.key_node, found.path)
     if target.tag and not target.repository:
         _refuse_other_image_tag(root, target.tag, ref, file)
     changes: list[Change] = []
@@ -123,6 +124,19 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
     if target.format != "tag@digest":
         changes += _helm_digest(editor, root, target, ref)
     return changes
+
+
+def override_prefix(node: Node) -> str:
+    """``NAME=`` of an Argo CD ``kustomize.images`` override (``nginx=ghcr.io/acme/nginx:1.0``), kept."""
+    value = node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else ""
+    name, separator, reference = value.partition("=")
+    if not separator or not name or any(c.isspace() for c in name):
+        return ""
+    try:
+        parse(reference)
+    except HandoffError:
+        return ""
+    return f"{name}="
 
 
 def _refuse_other_image_tag(root: Node | None, tag_keypath: str, ref: ImageRef, file: str) -> None:
@@ -312,11 +326,29 @@ def manifest(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
             matched = True
             changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}")
     if not matched:
+        _refuse_workload_ref(editor, target)
         what = f"container {target.container}" if target.container else f"image volume {target.volume}"
         wanted = f"{target.kind or '*'}/{target.name or '*'} {what}"
         raise EditError(f"no {wanted} found (workloads here: {nearest(target.name or '', seen)})",
                         file=editor.display, key=target.key or None)
     return changes
+
+
+def _refuse_workload_ref(editor: FileEditor, target: Target) -> None:
+    """An Argo Rollout with ``spec.workloadRef`` has no pod template: name the workload that has it."""
+    if target.kind not in (None, "Rollout"):
+        return
+    for document in editor.documents:
+        if not isinstance(document, MappingNode) or _scalar(mapping_get(document, "kind")) != "Rollout":
+            continue
+        spec = mapping_get(document, "spec")
+        ref = mapping_get(spec[1], "workloadRef") if spec and isinstance(spec[1], MappingNode) else None
+        if ref is None or not isinstance(ref[1], MappingNode):
+            continue
+        kind, name = _scalar(mapping_get(ref[1], "kind")), _scalar(mapping_get(ref[1], "name"))
+        raise EditError(f"the Rollout takes its pod template from {kind}/{name} (spec.workloadRef): target "
+                        f"`kind: {kind}, name: {name}` instead", file=editor.display,
+                        line=ref[0].start_mark.line + 1, key=target.key or None)
 
 
 def _image_fields(document: MappingNode, spec_path: tuple[str, ...], target: Target,
