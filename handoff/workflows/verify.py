@@ -122,7 +122,7 @@ def _values_reach_render(env: str, plan: BumpPlan, old: tuple[RenderedObject, ..
         if previous is None:
             continue
         for path, old_value, new_value in _differences(previous.obj, obj.obj, ""):
-            if new_value not in written:
+            if str(new_value) not in written:
                 file, line, _ = obj.where(path)
                 raise EditError(f"environment {env}: the bump also changes {obj.ref} {path} "
                                 f"({old_value!r} -> {new_value!r}), which is not a value it wrote",
@@ -130,8 +130,9 @@ def _values_reach_render(env: str, plan: BumpPlan, old: tuple[RenderedObject, ..
             changed = True
     if not changed:
         raise EditError(f"environment {env} renders no image of {plan.image.name} and none of the edited "
-                        "values: this file is not part of its render (check the environment's render path "
-                        "and values)", file=first.file, line=first.line, key=first.key)
+                        "values: this file is not part of its render, or another file overrides the value "
+                        "(check the environment's render path, patches and values)", file=first.file,
+                        line=first.line, key=first.key)
 
 
 def _carries(image: ImageRef, ref: ImageRef) -> bool:
