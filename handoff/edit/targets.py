@@ -120,6 +120,8 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
         if keypath and value is not None:
             found = resolve(root, parse_keypath(keypath), file=file)
             assert found.value is not None
+            if keypath == target.tag:
+                _refuse_reference_in_tag(found.value, found.path, file)
             changes += _write(editor, found.value, value, found.key_node, found.path)
     if target.format != "tag@digest":
         changes += _helm_digest(editor, root, target, ref)
@@ -137,6 +139,14 @@ def override_prefix(node: Node) -> str:
     except HandoffError:
         return ""
     return f"{name}="
+
+
+def _refuse_reference_in_tag(node: Node, path: str, file: str) -> None:
+    """A tag key holding a whole reference is a mis-declared target: writing a tag there drops the
+    repository (declare it as `image:` instead)."""
+    if isinstance(node, ScalarNode) and isinstance(node.value, str) and "/" in node.value:
+        raise EditError(f"{path} holds {node.value!r}, a whole image reference, not a tag: declare it as the "
+                        "target's `image:`", file=file, line=node.start_mark.line + 1, key=path)
 
 
 def _refuse_other_image_tag(root: Node | None, tag_keypath: str, ref: ImageRef, file: str) -> None:
@@ -245,8 +255,31 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
                and _scalar(mapping_get(item, "name")) == name]
     if entries:
         return [c for item in entries for c in _kustomize_entry(editor, item, name, ref, wanted)]
+    _refuse_same_image_spelled_otherwise(editor, sequence, name)
     editor.append_item(sequence, new_item, path="images")
     return [Change(file, sequence.start_mark.line + 1, f"images[name={name}]", "", str(ref))]
+
+
+def _refuse_same_image_spelled_otherwise(editor: FileEditor, sequence: SequenceNode, name: str) -> None:
+    """kustomize matches ``images[].name`` as written: an entry ``nginx`` is the one that applies to
+    ``image: nginx:1.0``, and a new ``docker.io/library/nginx`` entry beside it would change nothing."""
+    try:
+        wanted = parse(f"{_without_tag(name)}:x")
+    except HandoffError:
+        return
+    for item in sequence.value:
+        found = mapping_get(item, "name") if isinstance(item, MappingNode) else None
+        if found is None or not isinstance(found[1], ScalarNode):
+            continue
+        try:
+            held = parse(f"{_without_tag(str(found[1].value))}:x")
+        except HandoffError:
+            continue
+        if held.same_repository(wanted):
+            raise EditError(f"images has {found[1].value!r}, the same image as the target's name {name!r} "
+                            "spelled otherwise; kustomize matches names as written: set the target's `name:` "
+                            f"to {found[1].value!r}", file=editor.display, line=found[1].start_mark.line + 1,
+                            key="images")
 
 
 def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,

@@ -194,3 +194,27 @@ def test_a_manifest_target_in_a_file_without_workloads_refuses_instead_of_crashi
             "  spec: {template: {spec: {containers: [{name: web, image: ghcr.io/acme/web:1.0}]}}}\n")
     assert refused(tmp_path, {".handoff.yaml": config, "m.yaml": text}) == (
         "m.yaml: at apps.web.targets[0]: no Deployment/* container web found (workloads here: none)")
+
+
+def test_a_kustomize_name_spelled_otherwise_than_the_existing_entry_is_refused(tmp_path: Path) -> None:
+    # was: a second entry `docker.io/library/nginx` appended, which kustomize never applies to `nginx:1.0`
+    config = ("apps:\n  web:\n    image: nginx\n    targets:\n"
+              "      - {type: kustomize, path: k.yaml, name: docker.io/library/nginx}\n")
+    text = "resources: [d.yaml]\nimages:\n- name: nginx\n  newTag: '1.0'\n"
+    repo = make_repo(tmp_path, {".handoff.yaml": config, "k.yaml": text})
+    before = snapshot(repo)
+    with pytest.raises(HandoffError) as err:
+        bump(repo, "nginx:1.1", app="web")
+    assert str(err.value) == (
+        "k.yaml:3: at images: images has 'nginx', the same image as the target's name "
+        "'docker.io/library/nginx' spelled otherwise; kustomize matches names as written: set the target's "
+        "`name:` to 'nginx'")
+    assert snapshot(repo) == before
+
+
+def test_a_helm_tag_key_holding_a_whole_reference_is_refused(tmp_path: Path) -> None:
+    # was: `tag: "1.1"` written over `ghcr.io/acme/web:1.0`, the repository lost
+    files = helm_repo("image:\n  tag: ghcr.io/acme/web:1.0\n")
+    assert refused(tmp_path, files) == (
+        "v.yaml:2: at image.tag: image.tag holds 'ghcr.io/acme/web:1.0', a whole image reference, not a tag: "
+        "declare it as the target's `image:`")
