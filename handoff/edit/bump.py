@@ -132,11 +132,13 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
         _plan_markers_only(repo, ref, app, env, limits=limits, editor_for=editor_for, changes=changes)
     else:
         works = _select_work(config, ref, app, env, skipped=skipped)
+        # env=NAME markers of a promote-only environment are held back too when no --env is given
+        held_back = frozenset(n for n, e in config.environments.items() if e.promote_only and env is None)
         declared = _declares(config, works, ref, allow_repository_change)
         for work in works:
             editor = editor_for(work.path, source=".handoff.yaml", key=f"{work.target.key}.path",
                                 line=work.target.line)
-            changes[work.path] += _edit(editor, work, ref, env)
+            changes[work.path] += _edit(editor, work, ref, env, held_back=held_back, skipped=skipped)
     if not (declared or allow_repository_change):
         _refuse_repository_changes(ref, [c for found in changes.values() for c in found])
     files = []
@@ -191,7 +193,8 @@ def _refuse_repository_changes(ref: ImageRef, changes: list[Change]) -> None:
                             "--allow-repository-change)", file=change.file, line=change.line, key=change.key)
 
 
-def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> list[Change]:
+def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None, *,
+          held_back: frozenset[str] = frozenset(), skipped: list[str] | None = None) -> list[Change]:
     kind = work.target.type
     if kind == "helm":
         return target_kinds.helm(editor, work.target, ref)
@@ -199,8 +202,11 @@ def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> li
         return target_kinds.kustomize(editor, work.target, ref)
     if kind == "manifest":
         return target_kinds.manifest(editor, work.target, ref)
-    found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env)
-    if not any(m.app == work.app for m in MarkedFile(editor.display, editor.text, editor.documents).markers):
+    found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env, held_back=held_back)
+    real = MarkedFile(editor.display, editor.text, editor.documents).markers
+    if skipped is not None:
+        skipped += [m.env for m in real if m.app == work.app and m.env in held_back and m.env not in skipped]
+    if not any(m.app == work.app for m in real):
         raise EditError(f"no `# handoff:... {work.app}` marker in this file", file=editor.display,
                         key=work.target.key or None)
     return found

@@ -440,9 +440,14 @@ def _scalar(pair: tuple[ScalarNode, Node] | None) -> str | None:
 
 # -- marker -------------------------------------------------------------------------------------------
 
-def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None) -> list[Change]:
+def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None,
+           held_back: frozenset[str] = frozenset()) -> list[Change]:
+    """Write every marker of ``apps`` applying to ``env``, except those scoped to a ``held_back``
+    (promote-only) environment."""
     changes: list[Change] = []
     for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings(apps, env):
+        if binding.marker.env in held_back:
+            continue
         field, node = binding.marker.field, binding.node
         value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[field]
         if field == "digest" and value is None and node.value:

@@ -218,3 +218,25 @@ def test_a_helm_tag_key_holding_a_whole_reference_is_refused(tmp_path: Path) -> 
     assert refused(tmp_path, files) == (
         "v.yaml:2: at image.tag: image.tag holds 'ghcr.io/acme/web:1.0', a whole image reference, not a tag: "
         "declare it as the target's `image:`")
+
+
+PROMOTE_ONLY = ("environments:\n  dev: {}\n  prod: {promote_only: true}\napps:\n  web:\n"
+                "    image: ghcr.io/acme/web\n    targets:\n      - {type: marker, path: images.yaml}\n")
+ENV_MARKERS = ("dev: ghcr.io/acme/web:1.0 # handoff:image web env=dev\n"
+               "prod: ghcr.io/acme/web:1.0 # handoff:image web env=prod\n")
+
+
+def test_env_scoped_markers_of_a_promote_only_environment_are_held_back_without_env(tmp_path: Path) -> None:
+    # was: one marker target, no --env: the prod marker was bumped too, although prod is promote-only
+    repo = make_repo(tmp_path, {".handoff.yaml": PROMOTE_ONLY, "images.yaml": ENV_MARKERS})
+    result = bump(repo, REF, app="web")
+    assert result.skipped == ("prod",)
+    assert (repo / "images.yaml").read_text() == ENV_MARKERS.replace("web:1.0 # handoff:image web env=dev",
+                                                                     "web:1.1 # handoff:image web env=dev")
+
+
+def test_env_scoped_markers_of_a_promote_only_environment_change_with_an_explicit_env(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {".handoff.yaml": PROMOTE_ONLY, "images.yaml": ENV_MARKERS})
+    bump(repo, REF, app="web", env="prod")
+    assert (repo / "images.yaml").read_text() == ENV_MARKERS.replace("web:1.0 # handoff:image web env=prod",
+                                                                     "web:1.1 # handoff:image web env=prod")
