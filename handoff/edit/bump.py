@@ -148,7 +148,15 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
         files.append(FilePlan(relative, resolve_inside(repo, relative), old, new_text.encode("utf-8"),
                               tuple(changes[relative])))
     return BumpPlan(repo=repo, image=ref, files=tuple(files), skipped=tuple(skipped),
-                    environments=_touched(config, works, skipped) if config is not None else ())
+                    environments=_touched(config, works, _promote_only(config, env, skipped))
+                    if config is not None else ())
+
+
+def _promote_only(config: Config, env: str | None, skipped: list[str]) -> list[str]:
+    """The environments a bump without --env must leave alone: skipped ones and every promote-only one
+    (a shared file edited for dev must not reach them; render verification proves it)."""
+    held = [name for name, e in config.environments.items() if e.promote_only] if env is None else []
+    return [*skipped, *(h for h in held if h not in skipped)]
 
 
 def _touched(config: Config, works: list[_Work], skipped: list[str]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +56,11 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
     renders the new image everywhere the app's repository appears."""
     rendered = tuple(e for e in envs if config is not None and e in config.environments
                      and config.environments[e].render is not None)
+    others = tuple(e for e, declared in (config.environments.items() if config is not None else ())
+                   if declared.render is not None and e not in envs)
     if not plan.changed:
         return Verification(skipped="nothing changed")
-    if config is None or not rendered:
+    if config is None or not (rendered or others):
         return Verification(skipped="no environment declares a render")
     from handoff.render import render_env  # noqa: PLC0415 (a bump that renders nothing never loads them)
     with tempfile.TemporaryDirectory(prefix="handoff-verify-") as scratch:
@@ -76,7 +78,41 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
                 raise RenderUnavailable(f"cannot render environment {env} to prove the bump: {e.message}",
                                         file=e.file, line=e.line, key=e.key) from e
             _check(env, plan, old, new, after)
+        for env in others:
+            _untouched(env, plan, config, (before, after), render_env)
     return Verification(environments=rendered)
+
+
+def _untouched(env: str, plan: BumpPlan, config: Config, trees: tuple[Path, Path],
+               render_env: Callable[[Path, Config, str], Any]) -> None:
+    """An environment the bump does not target (promote-only without --env, or outside the targets'
+    ``env:``) must render exactly as before: a shared base edited for dev must not deploy to prod."""
+    before, after = trees
+    try:
+        old = render_env(before, config, env).objects
+    except HandoffError:
+        return  # it does not render today either; nothing the bump could change is provable
+    try:
+        new = render_env(after, config, env).objects
+    except HandoffError as e:
+        raise EditError(f"the bump breaks the render of environment {env}, which it does not target: "
+                        f"{e.message}", file=e.file, line=e.line, key=e.key) from e
+    old_by_ref = {str(o.ref): o.obj for o in old}
+    for obj in new:
+        previous = old_by_ref.get(str(obj.ref))
+        difference = (next(_differences(previous, obj.obj, ""), None) if previous is not None
+                      else ("(new object)", None, None))
+        if difference is not None:
+            first = plan.changes[0]
+            path, was, now = difference
+            raise EditError(f"the bump also changes environment {env}'s render ({obj.ref} {path}: {was!r} -> "
+                            f"{now!r}), which it does not target ({env} is promote-only or outside the "
+                            "targets' env): give the shared file's target an {env} path, or bump with --env",
+                            file=first.file, line=first.line, key=first.key)
+    if len(new) != len(old):
+        first = plan.changes[0]
+        raise EditError(f"the bump changes which objects environment {env} renders, which it does not target",
+                        file=first.file, line=first.line, key=first.key)
 
 
 def _copy_tree(source: Path, target: Path) -> None:

@@ -197,3 +197,53 @@ def test_values_file_not_in_the_render_names_the_rendered_place(tmp_path: Path) 
         verified_bump(repo, "ghcr.io/acme/web:1.1")
     assert re.match(r"^[\w/.-]+:\d+: ", str(err.value)), str(err.value)
     assert "\n" not in str(err.value)
+
+
+def shared_base_repo(tmp_path: Path, target_env: str, prod: str = "") -> Path:
+    return make_repo(tmp_path, {
+        ".handoff.yaml": f"""environments:
+  dev: {{render: {{type: kustomize, path: overlays/dev}}}}
+  prod: {{render: {{type: kustomize, path: overlays/prod}}{prod}}}
+apps:
+  web:
+    image: ghcr.io/acme/web
+    targets:
+      - {{type: kustomize, path: base/kustomization.yaml, name: ghcr.io/acme/web{target_env}}}
+""",
+        "base/kustomization.yaml": "resources: [deployment.yaml]\nimages:\n- name: ghcr.io/acme/web\n  newTag: \"1.0\"\n",
+        "base/deployment.yaml": DEPLOYMENT,
+        "overlays/dev/kustomization.yaml": "resources: [../../base]\n",
+        "overlays/prod/kustomization.yaml": "resources: [../../base]\n",
+    })
+
+
+PROD_REFUSAL = ("base/kustomization.yaml:4: at images[name=ghcr.io/acme/web].newTag: the bump also changes "
+                "environment prod's render (Deployment/web spec.template.spec.containers[0].image: "
+                "'ghcr.io/acme/web:1.0' -> 'ghcr.io/acme/web:1.1'), which it does not target (prod is "
+                "promote-only or outside the targets' env): give the shared file's target an {env} path, or "
+                "bump with --env")
+
+
+def test_a_shared_base_edited_for_dev_only_must_not_change_prod(tmp_path: Path) -> None:
+    # the target is declared for dev, but the file it edits is also prod's base
+    repo = shared_base_repo(tmp_path, ", env: dev")
+    before = snapshot(repo)
+    with pytest.raises(EditError) as err:
+        verified_bump(repo, "ghcr.io/acme/web:1.1", env="dev")
+    assert re.sub(r"Deployment/\S*web", "Deployment/web", str(err.value)) == PROD_REFUSAL
+    assert snapshot(repo) == before
+
+
+def test_a_shared_base_bumped_without_env_must_not_change_a_promote_only_env(tmp_path: Path) -> None:
+    repo = shared_base_repo(tmp_path, "", prod=", promote_only: true")
+    before = snapshot(repo)
+    with pytest.raises(EditError) as err:
+        verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert re.sub(r"Deployment/\S*web", "Deployment/web", str(err.value)) == PROD_REFUSAL
+    assert snapshot(repo) == before
+
+
+def test_a_shared_base_bumped_for_every_environment_is_verified(tmp_path: Path) -> None:
+    repo = shared_base_repo(tmp_path, "")
+    result, verification = verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert result.written and verification.environments == ("dev", "prod")
