@@ -252,14 +252,34 @@ def _parse(value: str) -> ImageRef | None:
         return None
 
 
-def _overriding_entry(root: Path, image: ImageRef) -> str | None:
-    """The kustomization line whose ``images:`` entry sets what rendered, when one does."""
-    wanted = [f"newTag: {image.tag}", f'newTag: "{image.tag}"', f"newTag: '{image.tag}'"] if image.tag else []
+def _overriding_entry(root: Path, image: ImageRef) -> str:
+    """The kustomization line whose ``images:`` entry for this image sets the tag that rendered."""
+    if not image.tag:
+        return ""
     for kustomization in sorted(root.rglob("kustomization.y*ml")):
         if kustomization.is_symlink() or not kustomization.is_file():
             continue
-        lines = kustomization.read_text(errors="replace").splitlines()
-        for number, line in enumerate(lines, start=1):
-            if any(line.strip().lstrip("- ").startswith(w) for w in wanted):
-                return f"{kustomization.relative_to(root).as_posix()}:{number}"
-    return None
+        display = kustomization.relative_to(root).as_posix()
+        try:
+            documents = yamlio.load_file(kustomization, display=display)[1]
+        except HandoffError:
+            continue
+        for entry in _image_entries(documents[0] if documents else None):
+            name = yamlio.to_data(entry.get("newName")) or yamlio.to_data(entry.get("name"))
+            tag = entry.get("newTag")
+            owner = _parse(f"{name}:x") if isinstance(name, str) else None
+            if owner is not None and owner.same_repository(image) and tag is not None \
+                    and str(yamlio.to_data(tag)) == image.tag:
+                return f"{display}:{tag.start_mark.line + 1}"
+    return ""
+
+
+def _image_entries(document: yamlio.Node | None) -> Iterator[dict[str, yamlio.Node]]:
+    """The ``images:`` entries of a kustomization document, each as {key: value node}."""
+    if not isinstance(document, yamlio.MappingNode):
+        return
+    for key, value in document.value:
+        if key.value == "images" and isinstance(value, yamlio.SequenceNode):
+            for item in value.value:
+                if isinstance(item, yamlio.MappingNode):
+                    yield {str(k.value): v for k, v in item.value}

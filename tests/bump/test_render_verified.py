@@ -247,3 +247,13 @@ def test_a_shared_base_bumped_for_every_environment_is_verified(tmp_path: Path) 
     repo = shared_base_repo(tmp_path, "")
     result, verification = verified_bump(repo, "ghcr.io/acme/web:1.1")
     assert result.written and verification.environments == ("dev", "prod")
+
+
+def test_the_overriding_entry_named_is_the_one_of_this_image(tmp_path: Path) -> None:
+    # another image's kustomization (sorted first) pins the same tag text: it is not what wins
+    repo = kustomize_repo(tmp_path, 'images:\n- name: ghcr.io/acme/web\n  newTag: "0.9"\n')
+    (repo / "aaa").mkdir()
+    (repo / "aaa/kustomization.yaml").write_text('images:\n- name: ghcr.io/acme/other\n  newTag: "0.9"\n')
+    with pytest.raises(EditError) as err:
+        verified_bump(repo, "ghcr.io/acme/web:1.1")
+    assert "(set by overlays/prod/kustomization.yaml:4)" in str(err.value)
