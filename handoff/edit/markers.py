@@ -94,13 +94,16 @@ def near_misses(text: str) -> list[NearMiss]:
     offset = 0
     for number, line in enumerate(text.splitlines(keepends=True)):
         body = line.rstrip("\r\n")
-        for position, char in enumerate(body):
-            if char != "#":
-                continue
-            rest = body[position:]
-            loose = LOOSE.match(fold(rest[:120]))
+        position = body.find("#")
+        while position >= 0:
+            start, rest = position, body[position:]
+            position = body.find("#", position + 1)
+            head = rest[:120]
+            if ":" not in head and "\uff1a" not in head and "\ufe55" not in head:
+                continue  # no colon, nor one NFKC folds to ':': cannot read as a marker
+            loose = LOOSE.match(fold(head))
             if loose is not None and PATTERN.match(rest) is None:
-                found.append(NearMiss(rest.strip(), loose["app"], number, offset + position))
+                found.append(NearMiss(rest.strip(), loose["app"], number, offset + start))
         offset += len(line)
     return found
 
