@@ -6,12 +6,18 @@ For every corpus file, every image field found (helm repository/tag maps, `image
   * handoff, CLI: one `handoff bump` process per edit (includes Python start-up);
   * yq: one `yq -i '<path> = "<value>"'` process per edit.
 Each side's result is diffed against the original: "churn" counts edits whose file differs on any
-line other than the target line (reformatting, lost blank lines, re-quoting). Writes
-bench/results/bump.md.
+line other than the target line (reformatting, lost blank lines, re-quoting).
+
+Render verification: the cost it adds to a propose. The same proposals (PR mode, local forge, the
+harness's real git server, a kustomize environment of 40 Deployments rendered by the real kustomize) run
+alternately with the default editor (the bump is proven by rendering the environment before and after)
+and with one that skips the proof; the target is within 2x of the propose time without it.
+``--verify-only`` measures only this part. Writes bench/results/bump.md (with the load average).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,11 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handoff.edit.bump import apply_plan, plan_bump  # noqa: E402
+from handoff.edit.bump import BumpResult, apply_plan, bump, plan_bump  # noqa: E402
 from handoff.errors import HandoffError  # noqa: E402
-from handoff.imageref import parse  # noqa: E402
+from handoff.git.repo import GitAuth  # noqa: E402
+from handoff.imageref import ImageRef, parse  # noqa: E402
 from handoff.manifests import yamlio  # noqa: E402
+from handoff.workflows.propose import BumpEditor, ProposeOptions, propose  # noqa: E402
 from tests.bump.test_corpus import Field, discover  # noqa: E402
+from tests.harness.git_server import GitServer  # noqa: E402
+from tests.harness.tools import find_tool  # noqa: E402
 
 CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")) if p.is_dir()),
               Path("/work/shared/corpus"))
@@ -159,7 +169,96 @@ def measure(name: str, runner: object, all_edits: list[Edit], work: Path) -> Sid
     return side
 
 
+VERIFY_RUNS = 5
+WORKLOADS = 40
+VERIFY_SECTION = "## Render verification per propose"
+
+
+class UnverifiedEditor(BumpEditor):
+    """The default editor without the render proof (what ``--no-verify-render`` does to a bump)."""
+
+    def apply(self, repo: Path, image: ImageRef, app: str, env: str | None) -> BumpResult:
+        return bump(repo, image, app=app, env=env)
+
+
+def verify_repo_files() -> dict[str, str | bytes]:
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc{i}\nspec:\n"
+                  "  selector: {{matchLabels: {{app: svc{i}}}}}\n  template:\n"
+                  "    metadata: {{labels: {{app: svc{i}}}}}\n    spec:\n      containers:\n"
+                  "      - name: svc{i}\n        image: {image}\n")
+    files: dict[str, str | bytes] = {
+        f"base/svc{i:02d}.yaml": deployment.format(i=i, image="registry.example/svc:1.0.0" if i else
+                                                    "registry.example/web:1.0.0")
+        for i in range(WORKLOADS)}
+    resources = ", ".join(f"svc{i:02d}.yaml" for i in range(WORKLOADS))
+    files["base/kustomization.yaml"] = f"resources: [{resources}]\n"
+    files["envs/dev/kustomization.yaml"] = ("resources: [../../base]\nimages:\n- name: registry.example/web\n"
+                                            "  newTag: 1.0.0\n")
+    files[".handoff.yaml"] = ("environments:\n  dev: {render: {type: kustomize, path: envs/dev}}\napps:\n  web:\n"
+                              "    image: registry.example/web\n    targets:\n"
+                              "      - {type: kustomize, path: envs/dev/kustomization.yaml, name: registry.example/web}\n")
+    return files
+
+
+def verification_cost() -> list[str]:
+    git_binary = find_tool("git")
+    if git_binary is None or find_tool("kustomize") is None:
+        raise SystemExit("git and kustomize are needed: link .tools")
+    times: dict[str, list[float]] = {"verified": [], "unverified": []}
+    with tempfile.TemporaryDirectory(prefix="handoff-bench-verify-") as tmp:
+        server = GitServer(git_binary, Path(tmp) / "server")
+        server.start()
+        try:
+            assert server.username and server.password
+            auth = GitAuth(server.username, server.password)
+            for run in range(VERIFY_RUNS):
+                for name, editor in (("verified", BumpEditor()), ("unverified", UnverifiedEditor())):
+                    url = server.create_repo(f"{name}{run}", verify_repo_files())
+                    opts = ProposeOptions(image=f"registry.example/web:1.{run + 1}.0", app="web", env="dev",
+                                          config_repo=url, forge="local", git_auth=auth)
+                    start = time.perf_counter()
+                    result = propose(opts, editor=editor)
+                    times[name].append(time.perf_counter() - start)
+                    if result.operation != "created":
+                        raise SystemExit(f"{name}: expected created, got {result.operation}: {result.message}")
+        finally:
+            server.stop()
+    verified, unverified = statistics.median(times["verified"]), statistics.median(times["unverified"])
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        VERIFY_SECTION,
+        "",
+        f"One `propose` (PR mode, local forge, real git server, env `dev` rendered by kustomize: "
+        f"{WORKLOADS} Deployments), median of {VERIFY_RUNS} alternating runs each. Load average at the end "
+        f"(1/5/15 min): {load} on {os.cpu_count()} CPUs, shared with other jobs.",
+        "",
+        "| propose | median ms | min ms | max ms |",
+        "|---|---:|---:|---:|",
+        *(f"| {label} | {statistics.median(t) * 1000:.0f} | {min(t) * 1000:.0f} | {max(t) * 1000:.0f} |"
+          for label, t in (("with render verification (default)", times["verified"]),
+                           ("without (skip_verification)", times["unverified"]))),
+        "",
+        f"Render verification costs {(verified - unverified) * 1000:.0f} ms per propose: "
+        f"{verified / unverified:.2f}x the propose time without it (target: within 2x).",
+        "",
+        "Run: `.venv/bin/python bench/bench_bump.py --verify-only` (this section only).",
+    ]
+
+
+def write_section(out: Path, section: list[str]) -> str:
+    """Replace the render-verification section of ``out`` (keeping the corpus part), or append it."""
+    text = out.read_text() if out.exists() else ""
+    head = text.split(VERIFY_SECTION, 1)[0].rstrip("\n")
+    report = (head + "\n\n" if head else "") + "\n".join(section) + "\n"
+    out.write_text(report)
+    return report
+
+
 def main() -> None:
+    out = ROOT / "bench" / "results" / "bump.md"
+    if "--verify-only" in sys.argv[1:]:
+        print(write_section(out, verification_cost()))
+        return
     if not YQ.exists():
         raise SystemExit(f"{YQ} not found: run `make tools` first")
     all_edits = edits()
@@ -196,11 +295,9 @@ def main() -> None:
         "",
         "Run: `.venv/bin/python bench/bench_bump.py`",
     ]
-    report = "\n".join(lines) + "\n"
-    out = ROOT / "bench" / "results" / "bump.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report)
-    print(report)
+    out.write_text("\n".join(lines) + "\n")
+    print(write_section(out, verification_cost()))
 
 
 if __name__ == "__main__":

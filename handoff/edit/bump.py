@@ -132,11 +132,13 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
         _plan_markers_only(repo, ref, app, env, limits=limits, editor_for=editor_for, changes=changes)
     else:
         works = _select_work(config, ref, app, env, skipped=skipped)
+        # env=NAME markers of a promote-only environment are held back too when no --env is given
+        held_back = frozenset(n for n, e in config.environments.items() if e.promote_only and env is None)
         declared = _declares(config, works, ref, allow_repository_change)
         for work in works:
             editor = editor_for(work.path, source=".handoff.yaml", key=f"{work.target.key}.path",
                                 line=work.target.line)
-            changes[work.path] += _edit(editor, work, ref, env)
+            changes[work.path] += _edit(editor, work, ref, env, held_back=held_back, skipped=skipped)
     if not (declared or allow_repository_change):
         _refuse_repository_changes(ref, [c for found in changes.values() for c in found])
     files = []
@@ -146,7 +148,15 @@ def plan_bump(repo: Path, image: ImageRef | str, *, app: str | None = None, env:
         files.append(FilePlan(relative, resolve_inside(repo, relative), old, new_text.encode("utf-8"),
                               tuple(changes[relative])))
     return BumpPlan(repo=repo, image=ref, files=tuple(files), skipped=tuple(skipped),
-                    environments=_touched(config, works, skipped) if config is not None else ())
+                    environments=_touched(config, works, _promote_only(config, env, skipped))
+                    if config is not None else ())
+
+
+def _promote_only(config: Config, env: str | None, skipped: list[str]) -> list[str]:
+    """The environments a bump without --env must leave alone: skipped ones and every promote-only one
+    (a shared file edited for dev must not reach them; render verification proves it)."""
+    held = [name for name, e in config.environments.items() if e.promote_only] if env is None else []
+    return [*skipped, *(h for h in held if h not in skipped)]
 
 
 def _touched(config: Config, works: list[_Work], skipped: list[str]) -> tuple[str, ...]:
@@ -175,10 +185,14 @@ def _declares(config: Config, works: list[_Work], ref: ImageRef, allowed: bool) 
 def _refuse_repository_changes(ref: ImageRef, changes: list[Change]) -> None:
     """Refuse any full-image or name write that replaces another repository's reference."""
     for change in changes:
-        if not change.old or change.new not in (str(ref), ref.name):
+        old_text, new_text = change.old, change.new
+        prefix, _, rest = new_text.partition("=")
+        if rest == str(ref) and old_text.startswith(f"{prefix}="):  # an Argo CD `NAME=REF` override
+            old_text, new_text = old_text[len(prefix) + 1:], rest
+        if not old_text or new_text not in (str(ref), ref.name):
             continue
         try:
-            old = parse(change.old) if change.new == str(ref) else parse(f"{change.old}:x")
+            old = parse(old_text) if new_text == str(ref) else parse(f"{old_text}:x")
         except HandoffError:
             continue
         if not old.same_repository(ref):
@@ -187,7 +201,8 @@ def _refuse_repository_changes(ref: ImageRef, changes: list[Change]) -> None:
                             "--allow-repository-change)", file=change.file, line=change.line, key=change.key)
 
 
-def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> list[Change]:
+def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None, *,
+          held_back: frozenset[str] = frozenset(), skipped: list[str] | None = None) -> list[Change]:
     kind = work.target.type
     if kind == "helm":
         return target_kinds.helm(editor, work.target, ref)
@@ -195,8 +210,11 @@ def _edit(editor: FileEditor, work: _Work, ref: ImageRef, env: str | None) -> li
         return target_kinds.kustomize(editor, work.target, ref)
     if kind == "manifest":
         return target_kinds.manifest(editor, work.target, ref)
-    found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env)
-    if not any(m.app == work.app for m in MarkedFile(editor.display, editor.text, editor.documents).markers):
+    found = target_kinds.marker(editor, ref, apps={work.app}, env=work.env or env, held_back=held_back)
+    real = MarkedFile(editor.display, editor.text, editor.documents).markers
+    if skipped is not None:
+        skipped += [m.env for m in real if m.app == work.app and m.env in held_back and m.env not in skipped]
+    if not any(m.app == work.app for m in real):
         raise EditError(f"no `# handoff:... {work.app}` marker in this file", file=editor.display,
                         key=work.target.key or None)
     return found
@@ -261,8 +279,11 @@ def _marked_files(repo: Path, limits: yamlio.Limits) -> Iterator[tuple[str, set[
         if absolute.is_symlink() or absolute.stat().st_size > limits.max_bytes:
             continue  # scanned, not named: skip quietly; a named file gets the full checks
         raw = absolute.read_bytes()
-        if b"handoff:" in raw:
-            apps = {m.app for m in markers.scan(raw.decode("utf-8", "replace"))}
+        if b"#" in raw:  # a look-alike marker need not spell "handoff" in ASCII
+            text = raw.decode("utf-8", "replace")
+            # a near-miss names its app as it reads ("" for none: it concerns every app)
+            apps = {m.app for m in markers.scan(text)}
+            apps |= {markers.fold(m.app) for m in markers.near_misses(text)}
             if apps:
                 yield relative, apps
 
@@ -278,7 +299,7 @@ def _plan_markers_only(repo: Path, ref: ImageRef, app: str | None, env: str | No
     # Only files whose marker-like lines name a selected app are parsed: a broken file holding another
     # app's marker never blocks this bump, and one holding this app's marker fails it.
     editors = [editor_for(relative, source=None, key=None, line=None) for relative, named in marked
-               if named & apps]
+               if named & apps or "" in named]
     for editor in editors:
         changes[editor.display] += target_kinds.marker(editor, ref, apps=apps, env=env)
     real = (m for e in editors for m in MarkedFile(e.display, e.text, e.documents).markers)

@@ -113,6 +113,8 @@ def mapping_keys(mapping: MappingNode) -> list[str]:
 
 
 def nearest(name: str, candidates: list[str]) -> str:
+    if not candidates:
+        return "none"
     ranked = difflib.get_close_matches(name, candidates, n=len(candidates), cutoff=0.0)
     shown = ranked[:8]
     return ", ".join(shown) + (", ..." if len(ranked) > len(shown) else "") if shown else "none"

@@ -28,7 +28,10 @@ def read_target(editor: FileEditor, target: Target, app: str, env: str | None, *
 
     if target.type == "helm":
         if target.image:
-            return _compose(value(target.image) or "", None, None, editor.display)
+            whole = value(target.image) or ""
+            found = resolve(root, parse_keypath(target.image), file=editor.display, allow_missing_last=True)
+            prefix = target_kinds.override_prefix(found.value) if found.value is not None else ""
+            return _compose(whole[len(prefix):], None, None, editor.display)
         registry, repository = value(target.registry), value(target.repository) or ""
         name = f"{registry}/{repository}" if registry else repository
         if not name and declared:

@@ -9,8 +9,8 @@ from handoff.edit.editor import FileEditor
 from handoff.edit.keypath import format_path, mapping_get, mapping_keys, nearest, parse_keypath, resolve
 from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
-from handoff.errors import EditError
-from handoff.imageref import ImageRef
+from handoff.errors import EditError, HandoffError
+from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -105,7 +105,10 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
     if target.image:
         found = resolve(root, parse_keypath(target.image), file=file)
         assert found.value is not None
-        return _write(editor, found.value, str(ref), found.key_node, found.path)
+        written = override_prefix(found.value) + str(ref)
+        return _write(editor, found.value, written, found.key_node, found.path)
+    if target.tag and not target.repository:
+        _refuse_other_image_tag(root, target.tag, ref, file)
     changes: list[Change] = []
     tag = f"{ref.tag}@{ref.digest}" if target.format == "tag@digest" and ref.tag and ref.digest else ref.tag
     fields: list[tuple[str | None, str | None]] = [
@@ -117,10 +120,61 @@ def helm(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
         if keypath and value is not None:
             found = resolve(root, parse_keypath(keypath), file=file)
             assert found.value is not None
+            if keypath == target.tag:
+                _refuse_reference_in_tag(found.value, found.path, file)
             changes += _write(editor, found.value, value, found.key_node, found.path)
     if target.format != "tag@digest":
         changes += _helm_digest(editor, root, target, ref)
     return changes
+
+
+def override_prefix(node: Node) -> str:
+    """``NAME=`` of an Argo CD ``kustomize.images`` override (``nginx=ghcr.io/acme/nginx:1.0``), kept."""
+    value = node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else ""
+    name, separator, reference = value.partition("=")
+    if not separator or not name or any(c.isspace() for c in name):
+        return ""
+    try:
+        parse(reference)
+    except HandoffError:
+        return ""
+    return f"{name}="
+
+
+def _refuse_reference_in_tag(node: Node, path: str, file: str) -> None:
+    """A tag key holding a whole reference is a mis-declared target: writing a tag there drops the
+    repository (declare it as `image:` instead)."""
+    if isinstance(node, ScalarNode) and isinstance(node.value, str) and "/" in node.value:
+        raise EditError(f"{path} holds {node.value!r}, a whole image reference, not a tag: declare it as the "
+                        "target's `image:`", file=file, line=node.start_mark.line + 1, key=path)
+
+
+def _refuse_other_image_tag(root: Node | None, tag_keypath: str, ref: ImageRef, file: str) -> None:
+    """A tag-only target next to a ``repository:`` of another image would bump that image's tag."""
+    segments = parse_keypath(tag_keypath)
+    if len(segments) < 2:
+        return
+    try:
+        parent = resolve(root, segments[:-1], file=file).value
+    except EditError:
+        return
+    if not isinstance(parent, MappingNode):
+        return
+    repository = mapping_get(parent, "repository")
+    if repository is None or not isinstance(repository[1], ScalarNode) or not repository[1].value:
+        return
+    registry = _scalar(mapping_get(parent, "registry"))
+    name = f"{registry}/{repository[1].value}" if registry else str(repository[1].value)
+    try:
+        held = parse(f"{name}:x")
+    except HandoffError:
+        return
+    # a registry/org prefix shared by several images (`images.repository: gcr.io/acme`) is not another image
+    if not held.same_repository(ref) and not ref.canonical_name.startswith(held.canonical_name + "/"):
+        where = format_path(segments[:-1])
+        raise EditError(f"the tag {tag_keypath} belongs to {name} ({where}.repository), not {ref.name}; "
+                        "name `repository:` in the target to repoint it", file=file,
+                        line=repository[1].start_mark.line + 1, key=f"{where}.repository")
 
 
 def _helm_digest(editor: FileEditor, root: Node | None, target: Target, ref: ImageRef) -> list[Change]:
@@ -181,7 +235,8 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
     if not isinstance(root, MappingNode):
         raise EditError("a kustomization must be a mapping", file=file)
     wanted: list[tuple[str, str | None]] = [
-        ("newName", ref.name if ref.name != name else None),
+        # an entry named `postgres:11` matches that tag only; its repository is the part before the tag
+        ("newName", ref.name if ref.name not in (name, _without_tag(name)) else None),
         ("newTag", ref.tag),
         ("digest", ref.digest),
     ]
@@ -200,8 +255,31 @@ def kustomize(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]
                and _scalar(mapping_get(item, "name")) == name]
     if entries:
         return [c for item in entries for c in _kustomize_entry(editor, item, name, ref, wanted)]
+    _refuse_same_image_spelled_otherwise(editor, sequence, name)
     editor.append_item(sequence, new_item, path="images")
     return [Change(file, sequence.start_mark.line + 1, f"images[name={name}]", "", str(ref))]
+
+
+def _refuse_same_image_spelled_otherwise(editor: FileEditor, sequence: SequenceNode, name: str) -> None:
+    """kustomize matches ``images[].name`` as written: an entry ``nginx`` is the one that applies to
+    ``image: nginx:1.0``, and a new ``docker.io/library/nginx`` entry beside it would change nothing."""
+    try:
+        wanted = parse(f"{_without_tag(name)}:x")
+    except HandoffError:
+        return
+    for item in sequence.value:
+        found = mapping_get(item, "name") if isinstance(item, MappingNode) else None
+        if found is None or not isinstance(found[1], ScalarNode):
+            continue
+        try:
+            held = parse(f"{_without_tag(str(found[1].value))}:x")
+        except HandoffError:
+            continue
+        if held.same_repository(wanted):
+            raise EditError(f"images has {found[1].value!r}, the same image as the target's name {name!r} "
+                            "spelled otherwise; kustomize matches names as written: set the target's `name:` "
+                            f"to {found[1].value!r}", file=editor.display, line=found[1].start_mark.line + 1,
+                            key="images")
 
 
 def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: ImageRef,
@@ -214,6 +292,11 @@ def _kustomize_entry(editor: FileEditor, item: MappingNode, name: str, ref: Imag
                       f"images[name={name}].newName") + _kustomize_fields(editor, item, name, ref, wanted[1:],
                                                                           only_existing=True)
     return _kustomize_fields(editor, item, name, ref, wanted, only_existing=False)
+
+
+def _without_tag(name: str) -> str:
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0] if ":" in last else name
 
 
 def _holds_reference(value: str) -> bool:
@@ -276,11 +359,29 @@ def manifest(editor: FileEditor, target: Target, ref: ImageRef) -> list[Change]:
             matched = True
             changes += _write(editor, image[1], str(ref), image[0], f"{kind}/{name}:{path}")
     if not matched:
+        _refuse_workload_ref(editor, target)
         what = f"container {target.container}" if target.container else f"image volume {target.volume}"
         wanted = f"{target.kind or '*'}/{target.name or '*'} {what}"
         raise EditError(f"no {wanted} found (workloads here: {nearest(target.name or '', seen)})",
                         file=editor.display, key=target.key or None)
     return changes
+
+
+def _refuse_workload_ref(editor: FileEditor, target: Target) -> None:
+    """An Argo Rollout with ``spec.workloadRef`` has no pod template: name the workload that has it."""
+    if target.kind not in (None, "Rollout"):
+        return
+    for document in editor.documents:
+        if not isinstance(document, MappingNode) or _scalar(mapping_get(document, "kind")) != "Rollout":
+            continue
+        spec = mapping_get(document, "spec")
+        ref = mapping_get(spec[1], "workloadRef") if spec and isinstance(spec[1], MappingNode) else None
+        if ref is None or not isinstance(ref[1], MappingNode):
+            continue
+        kind, name = _scalar(mapping_get(ref[1], "kind")), _scalar(mapping_get(ref[1], "name"))
+        raise EditError(f"the Rollout takes its pod template from {kind}/{name} (spec.workloadRef): target "
+                        f"`kind: {kind}, name: {name}` instead", file=editor.display,
+                        line=ref[0].start_mark.line + 1, key=target.key or None)
 
 
 def _image_fields(document: MappingNode, spec_path: tuple[str, ...], target: Target,
@@ -339,9 +440,14 @@ def _scalar(pair: tuple[ScalarNode, Node] | None) -> str | None:
 
 # -- marker -------------------------------------------------------------------------------------------
 
-def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None) -> list[Change]:
+def marker(editor: FileEditor, ref: ImageRef, *, apps: set[str], env: str | None,
+           held_back: frozenset[str] = frozenset()) -> list[Change]:
+    """Write every marker of ``apps`` applying to ``env``, except those scoped to a ``held_back``
+    (promote-only) environment."""
     changes: list[Change] = []
     for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings(apps, env):
+        if binding.marker.env in held_back:
+            continue
         field, node = binding.marker.field, binding.node
         value = {"image": str(ref), "tag": ref.tag, "digest": ref.digest, "name": ref.name}[field]
         if field == "digest" and value is None and node.value:

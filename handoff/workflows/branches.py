@@ -23,8 +23,10 @@ def rolling_branch(template: str, *, env: str, app: str, protected: Iterable[str
         raise ConfigError(f"the proposal branch {branch!r} is not under {PREFIX!r}: handoff force-pushes "
                           "its rolling branches, so it only owns branches under that prefix",
                           file=".handoff.yaml", key="propose.branch")
-    taken = {p for p in protected if p}
-    if branch in taken:
+    # `refs/heads/prod` names the branch `prod`; and hosts on case-insensitive filesystems store
+    # `handoff/Prod` and `handoff/prod` as one ref, so compare case-folded
+    taken = {p.removeprefix("refs/heads/").casefold() for p in protected if p}
+    if branch.casefold() in taken:
         raise ConfigError(f"the proposal branch {branch!r} is a base or environment branch; handoff "
                           "would force-push over it", file=".handoff.yaml", key="propose.branch")
     return branch

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +56,11 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
     renders the new image everywhere the app's repository appears."""
     rendered = tuple(e for e in envs if config is not None and e in config.environments
                      and config.environments[e].render is not None)
+    others = tuple(e for e, declared in (config.environments.items() if config is not None else ())
+                   if declared.render is not None and e not in envs)
     if not plan.changed:
         return Verification(skipped="nothing changed")
-    if config is None or not rendered:
+    if config is None or not (rendered or others):
         return Verification(skipped="no environment declares a render")
     from handoff.render import render_env  # noqa: PLC0415 (a bump that renders nothing never loads them)
     with tempfile.TemporaryDirectory(prefix="handoff-verify-") as scratch:
@@ -75,16 +77,51 @@ def verify_render(plan: BumpPlan, config: Config | None, envs: tuple[str, ...]) 
             except HandoffError as e:
                 raise RenderUnavailable(f"cannot render environment {env} to prove the bump: {e.message}",
                                         file=e.file, line=e.line, key=e.key) from e
-            _check(env, plan.image, old, new, after)
+            _check(env, plan, old, new, after)
+        for env in others:
+            _untouched(env, plan, config, (before, after), render_env)
     return Verification(environments=rendered)
+
+
+def _untouched(env: str, plan: BumpPlan, config: Config, trees: tuple[Path, Path],
+               render_env: Callable[[Path, Config, str], Any]) -> None:
+    """An environment the bump does not target (promote-only without --env, or outside the targets'
+    ``env:``) must render exactly as before: a shared base edited for dev must not deploy to prod."""
+    before, after = trees
+    try:
+        old = render_env(before, config, env).objects
+    except HandoffError:
+        return  # it does not render today either; nothing the bump could change is provable
+    try:
+        new = render_env(after, config, env).objects
+    except HandoffError as e:
+        raise EditError(f"the bump breaks the render of environment {env}, which it does not target: "
+                        f"{e.message}", file=e.file, line=e.line, key=e.key) from e
+    old_by_ref = {str(o.ref): o.obj for o in old}
+    for obj in new:
+        previous = old_by_ref.get(str(obj.ref))
+        difference = (next(_differences(previous, obj.obj, ""), None) if previous is not None
+                      else ("(new object)", None, None))
+        if difference is not None:
+            first = plan.changes[0]
+            path, was, now = difference
+            raise EditError(f"the bump also changes environment {env}'s render ({obj.ref} {path}: {was!r} -> "
+                            f"{now!r}), which it does not target ({env} is promote-only or outside the "
+                            "targets' env): give the shared file's target an {env} path, or bump with --env",
+                            file=first.file, line=first.line, key=first.key)
+    if len(new) != len(old):
+        first = plan.changes[0]
+        raise EditError(f"the bump changes which objects environment {env} renders, which it does not target",
+                        file=first.file, line=first.line, key=first.key)
 
 
 def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
 
 
-def _check(env: str, ref: ImageRef, old: tuple[RenderedObject, ...], new: tuple[RenderedObject, ...],
+def _check(env: str, plan: BumpPlan, old: tuple[RenderedObject, ...], new: tuple[RenderedObject, ...],
            root: Path) -> None:
+    ref = plan.image
     seen = False
     for obj in new:
         for path, value in image_fields(obj.obj):
@@ -99,9 +136,39 @@ def _check(env: str, ref: ImageRef, old: tuple[RenderedObject, ...], new: tuple[
                                 f"(set by {winner}), not {ref}: the edit does not reach the render",
                                 file=file, line=line, key=path)
     if not seen:
-        raise EditError(f"environment {env} renders no image of {ref.name}: the edited files are not part "
-                        "of its render (check the environment's render path and values)")
+        _values_reach_render(env, plan, old, new)
+        return
     _only_image_fields_changed(env, ref, old, new)
+
+
+def _values_reach_render(env: str, plan: BumpPlan, old: tuple[RenderedObject, ...],
+                         new: tuple[RenderedObject, ...]) -> None:
+    """No workload of the image renders (a Flux HelmRelease or an Argo CD Application carries the values
+    and the controller expands the chart): the edit is proven when the rendered objects carry exactly the
+    written values, and refused when the render does not change at all."""
+    first = plan.changes[0]
+    written = {c.new for c in plan.changes}
+    before = {str(o.ref): o for o in old}
+    if before.keys() != {str(o.ref) for o in new}:
+        raise EditError(f"environment {env}: the bump changes which objects render", file=first.file,
+                        line=first.line, key=first.key)
+    changed = False
+    for obj in new:
+        previous = before.get(str(obj.ref))
+        if previous is None:
+            continue
+        for path, old_value, new_value in _differences(previous.obj, obj.obj, ""):
+            if str(new_value) not in written:
+                file, line, _ = obj.where(path)
+                raise EditError(f"environment {env}: the bump also changes {obj.ref} {path} "
+                                f"({old_value!r} -> {new_value!r}), which is not a value it wrote",
+                                file=file, line=line, key=path)
+            changed = True
+    if not changed:
+        raise EditError(f"environment {env} renders no image of {plan.image.name} and none of the edited "
+                        "values: this file is not part of its render, or another file overrides the value "
+                        "(check the environment's render path, patches and values)", file=first.file,
+                        line=first.line, key=first.key)
 
 
 def _carries(image: ImageRef, ref: ImageRef) -> bool:
@@ -185,14 +252,34 @@ def _parse(value: str) -> ImageRef | None:
         return None
 
 
-def _overriding_entry(root: Path, image: ImageRef) -> str | None:
-    """The kustomization line whose ``images:`` entry sets what rendered, when one does."""
-    wanted = [f"newTag: {image.tag}", f'newTag: "{image.tag}"', f"newTag: '{image.tag}'"] if image.tag else []
+def _overriding_entry(root: Path, image: ImageRef) -> str:
+    """The kustomization line whose ``images:`` entry for this image sets the tag that rendered."""
+    if not image.tag:
+        return ""
     for kustomization in sorted(root.rglob("kustomization.y*ml")):
         if kustomization.is_symlink() or not kustomization.is_file():
             continue
-        lines = kustomization.read_text(errors="replace").splitlines()
-        for number, line in enumerate(lines, start=1):
-            if any(line.strip().lstrip("- ").startswith(w) for w in wanted):
-                return f"{kustomization.relative_to(root).as_posix()}:{number}"
-    return None
+        display = kustomization.relative_to(root).as_posix()
+        try:
+            documents = yamlio.load_file(kustomization, display=display)[1]
+        except HandoffError:
+            continue
+        for entry in _image_entries(documents[0] if documents else None):
+            name = yamlio.to_data(entry.get("newName")) or yamlio.to_data(entry.get("name"))
+            tag = entry.get("newTag")
+            owner = _parse(f"{name}:x") if isinstance(name, str) else None
+            if owner is not None and owner.same_repository(image) and tag is not None \
+                    and str(yamlio.to_data(tag)) == image.tag:
+                return f"{display}:{tag.start_mark.line + 1}"
+    return ""
+
+
+def _image_entries(document: yamlio.Node | None) -> Iterator[dict[str, yamlio.Node]]:
+    """The ``images:`` entries of a kustomization document, each as {key: value node}."""
+    if not isinstance(document, yamlio.MappingNode):
+        return
+    for key, value in document.value:
+        if key.value == "images" and isinstance(value, yamlio.SequenceNode):
+            for item in value.value:
+                if isinstance(item, yamlio.MappingNode):
+                    yield {str(k.value): v for k, v in item.value}

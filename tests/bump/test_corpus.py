@@ -1,5 +1,7 @@
-"""Every file of the shared real-world corpus: no-op bumps leave it byte-identical, and bumping each
-image field found changes exactly that field's line and nothing else."""
+"""Every file of the shared real-world corpus: every image field found is bumped (no-op bumps leave the
+file byte-identical, a new tag changes exactly that field's line and nothing else) or refused with a
+reason naming the file, with nothing written. A helm tag is bumped to the image of its sibling
+``repository`` (bumping another image's tag is refused: tests/bump/test_attacks.py)."""
 
 from __future__ import annotations
 
@@ -69,11 +71,20 @@ def _walk(node: Node, path: str, out: list[Field], seen: set[int]) -> None:
                 if name == "image" and _is_ref(value.value):
                     out.append(Field("image", child, value.value, value.start_mark.line))
                 if name == "tag" and "repository" in entry:
-                    out.append(Field("tag", child, value.value, value.start_mark.line))
+                    out.append(Field("tag", child, value.value, value.start_mark.line,
+                                     _repository_of(entry)))
             _walk(value, child, out, seen)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, f"{path}[{index}]", out, seen)
+
+
+def _repository_of(entry: dict[str, Node]) -> str:
+    """The image a helm ``tag`` belongs to: its sibling ``repository`` (after ``registry``), as written."""
+    repository = getattr(entry["repository"], "value", "")
+    registry = getattr(entry.get("registry"), "value", "")
+    name = f"{registry}/{repository}" if isinstance(registry, str) and registry else str(repository)
+    return name if isinstance(repository, str) and repository else ""
 
 
 def _manifest_images(documents: list[Node | None]) -> list[Field]:
@@ -110,7 +121,8 @@ def _bump_image(field: Field, new_tag: str) -> str:
         return f"{ref.name}:{new_tag}"
     if field.kind == "kustomize":
         return f"{field.image_name}:{new_tag}"
-    return f"example/app:{new_tag}"
+    # the tag's own image: bumping another image's tag is refused (tests/bump/test_attacks.py)
+    return f"{field.image_name}:{new_tag}" if _is_name(field.image_name) else f"example/app:{new_tag}"
 
 
 def _is_name(text: str) -> bool:
@@ -157,9 +169,13 @@ def test_corpus_file(rel: str, tmp_path: Path) -> None:
         if field.kind == "doc-image":
             _check_manifest_field(repo, target, original, field)
             continue
-        if field.kind == "kustomize" and not _is_name(field.image_name):
-            continue
         (repo / ".handoff.yaml").write_text(_config(field, "f.yaml"))
+        if field.kind == "kustomize" and not _is_name(field.image_name):
+            # no image to bump to can be formed from this entry: it must be refused, with its file
+            with pytest.raises(HandoffError) as refused:
+                bump(repo, _bump_image(field, NEW_TAG), app="app")
+            assert "f.yaml" in str(refused.value) and target.read_bytes() == original
+            continue
         # The value it already holds: nothing changes, byte for byte.
         if field.kind == "image" or (field.value and _is_name(f"example/app:{field.value}")):
             same = field.value if field.kind == "image" else _bump_image(field, field.value)
@@ -179,7 +195,16 @@ def _check_manifest_field(repo: Path, target: Path, original: bytes, field: Fiel
     line = marker_text[field.line]
     ending = line[len(line.rstrip("\r\n")):]
     if "#" in line:
-        return  # a comment already on the line; markers cover plain lines only
+        # a comment already on the line: reach the field by a helm target on its document instead
+        index, keypath = field.keypath.split("|", 1)
+        (repo / ".handoff.yaml").write_text(
+            f"apps:\n  app:\n    targets:\n      - {{type: helm, path: f.yaml, document: {index}, "
+            f"image: {keypath!r}}}\n")
+        assert not plan_bump(repo, field.value, app="app").changed
+        bump(repo, f"{ref.name}:{NEW_TAG}", app="app")
+        _assert_only_line_changed(original, target.read_bytes(), field.line)
+        target.write_bytes(original)
+        return
     marker_text[field.line] = line.rstrip("\r\n") + " # handoff:image app" + ending
     marked = "".join(marker_text).encode("utf-8")
     target.write_bytes(marked)

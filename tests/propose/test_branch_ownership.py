@@ -49,3 +49,27 @@ def test_a_branch_template_on_the_command_line_is_held_to_the_same_rule(git_serv
 def test_a_prefixed_template_still_works(git_server: GitServer) -> None:
     url = git_server.create_repo("cfg", {"apps.yaml": MARKERS, ".handoff.yaml": CONFIG % "handoff/deploy-{app}-{env}"})
     assert propose_on(git_server, url, "registry.example/web:1.1.0", env="dev").branch == "handoff/deploy-web-dev"
+
+
+ENV_BRANCH_CONFIG = """environments:
+  dev: {}
+  prod: {branch: "%s"}
+apps:
+  web:
+    image: registry.example/web
+    targets: [{type: marker, path: apps.yaml}]
+propose:
+  branch: "handoff/{env}"
+"""
+
+
+@pytest.mark.parametrize("env_branch", ["handoff/prod", "handoff/Prod"])
+def test_an_environment_branch_under_the_prefix_is_still_protected(git_server: GitServer, env_branch: str) -> None:
+    # prod lives on a branch under handoff/ (in another case, too: one ref on a case-insensitive host):
+    # proposing for --env prod would force-push over the environment itself
+    url = git_server.create_repo("cfg", {"apps.yaml": MARKERS, ".handoff.yaml": ENV_BRANCH_CONFIG % env_branch})
+    git("--git-dir", str(git_server.bare_path("cfg")), "branch", env_branch, "main")
+    before = heads(git_server)
+    with pytest.raises(ConfigError, match="is a base or environment branch"):
+        propose_on(git_server, url, "registry.example/web:1.1.0", env="prod")
+    assert heads(git_server) == before
