@@ -7,6 +7,7 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,12 +21,22 @@ from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
 from handoff.reconciler import inventory, prune, status
-from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
+from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.drift import Drift, compare
 from handoff.reconciler.health import health
 from handoff.reconciler.metrics import Metrics
-from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
+from handoff.reconciler.objects import (
+    OWNER_LABEL,
+    ObjectKey,
+    drift_ignored,
+    key_of,
+    labelled,
+    ordered,
+    rank,
+    ref_of,
+    unique_by_key,
+)
 from handoff.reconciler.source import Checkout, GitSource
 from handoff.report.model import ObjectRef, Severity
 from handoff.retry import RetryPolicy
@@ -33,6 +44,14 @@ from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
+# Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
+# kills the process at a known point between preflight and the last apply. Unset (0) in real use.
+_PAUSE_AFTER_APPLIES = int(os.environ.get("HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES", "0") or 0)
+
+
+def _pause_for_fault_injection() -> None:
+    log.warning("paused for fault injection (HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES)")
+    threading.Event().wait()
 
 
 class RefusedError(ReconcileError):
@@ -47,8 +66,9 @@ class _SourceState:
     failures: int = 0
     # resourceVersion of each object when last known to match the desired state: an unchanged
     # resourceVersion cannot have drifted, so the dry-run is skipped for it
-    in_sync: dict[ObjectRef, str] = field(default_factory=dict)
+    in_sync: dict[ObjectKey, str] = field(default_factory=dict)
     recorded_revision: str = ""  # what the inventory says is applied (known before this process applied)
+    attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
 
     @property
     def last_good(self) -> str:
@@ -105,6 +125,13 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     return [dict(o.obj) for o in plan.objects]
 
 
+def _drift_message(source: Source, drift: tuple[Drift, ...]) -> str:
+    if not drift:
+        return "no change"
+    reverted = source.self_heal and source.drift_mode == "revert"
+    return f"{'reverted drift in' if reverted else 'drift detected in'} {len(drift)} object(s)"
+
+
 def _pass_backoff(source: Source) -> RetryPolicy:
     """After failed passes: 1 s, 2 s, 4 s … up to five intervals (at most 5 minutes), with a little
     jitter so sources failing together (one git server down) do not retry in lockstep. A controller
@@ -128,6 +155,7 @@ class Reconciler:
         self.renderer = renderer
         self.state = {s.name: _SourceState() for s in settings.sources}
         self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
+        self._applies = 0
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -144,12 +172,14 @@ class Reconciler:
             result = self._pass(source, state)
         except HandoffError as e:
             result = status.PassResult(source=source.name, result=status.FAILED, message=str(e),
+                                       attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind=error_kind(e),
                                        objects=len(state.desired))
         except Exception as e:  # a bug: a long-running controller reports it and keeps serving
             log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
             result = status.PassResult(source=source.name, result=status.FAILED,
                                        message=f"unexpected error: {type(e).__name__}: {e}",
+                                       attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
@@ -158,30 +188,31 @@ class Reconciler:
 
     def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
         git = self.git[source.name]
-        problem: HandoffError | None = None
-        revision = state.applied_revision
         try:
             revision = git.remote_revision()
         except GitError as e:
-            problem = e
-        if problem is None and not state.applied_revision:
+            return self._kept(source, state, state.attempted_revision or state.last_good, e)
+        state.attempted_revision = revision
+        if not state.applied_revision:
             self._resume(source, state, revision)
-        fresh: list[dict[str, Any]] | None = None
-        if problem is None and revision != state.applied_revision:
-            try:
-                fresh = self._prepare(source, self.renderer(source, git.checkout(revision)))
-                self._preflight(fresh)
-            except (GitError, RenderError, RefusedError) as e:
-                problem = e
-            except (ReconcileError, KubeError) as e:
-                if isinstance(e, KubeUnavailable):
-                    raise
-                problem = e
-        if fresh is not None:
-            return self._apply_revision(source, state, revision, fresh)
+        if revision == state.applied_revision:
+            drift = self._drift_pass(source, state) if state.desired else ()
+            return self._result(source, state, status.SUCCEEDED, _drift_message(source, drift), revision,
+                                drift=drift)
+        try:
+            # every object is rendered, validated and dry-run before the first one is written
+            fresh = self._prepare(source, self.renderer(source, git.checkout(revision)))
+            deferred = self._preflight(fresh)
+        except KubeUnavailable:
+            raise
+        except (GitError, RenderError, ReconcileError) as e:
+            return self._kept(source, state, revision, e)
+        return self._apply_revision(source, state, revision, fresh, deferred)
+
+    def _kept(self, source: Source, state: _SourceState, revision: str,
+              problem: HandoffError) -> status.PassResult:
+        """The revision ``revision`` is not applied; the last good one stays and is drift-corrected."""
         drift = self._drift_pass(source, state) if state.desired else ()
-        if problem is None:
-            return self._result(source, state, status.SUCCEEDED, "no change", revision, drift=drift)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         verb = "not fetched" if isinstance(problem, GitError) else "not applied"
         what = f"revision {revision[:12]} {verb}" if revision and revision != state.applied_revision else \
@@ -236,10 +267,17 @@ class Reconciler:
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
         return ordered(out)  # type: ignore[return-value]
 
-    def _preflight(self, objects: Iterable[Mapping[str, Any]]) -> None:
-        """Server-side dry-run of every object so an invalid revision changes nothing at all."""
+    def _preflight(self, objects: Iterable[Mapping[str, Any]], *,
+                   final: bool = False) -> list[Mapping[str, Any]]:
+        """Server-side dry-run of every object, so a revision the API server rejects changes nothing.
+
+        Objects in a Namespace or of a kind the same revision creates cannot be dry-run yet: they are
+        returned, to be dry-run once those Namespaces and CRDs exist and before anything else is
+        written (``final``: no more deferring)."""
+        objects = list(objects)
         created_ns = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
         has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in objects)
+        deferred: list[Mapping[str, Any]] = []
         for obj in objects:
             try:
                 self.client.apply(obj, dry_run=True)
@@ -247,44 +285,62 @@ class Reconciler:
                 raise
             except KubeError as e:
                 ns = str(obj["metadata"].get("namespace") or "")
-                if e.status == 404 and (ns in created_ns or has_crds):
-                    continue  # its namespace or kind is created by this same revision
+                if not final and e.status == 404 and (ns in created_ns or has_crds):
+                    deferred.append(obj)
+                    continue
                 raise ReconcileError(f"{ref_of(obj)} rejected by the API server: {e}") from e
+        return deferred
 
-    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectRef, dict[str, Any]]:
+    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectKey, dict[str, Any]]:
         groups = {(str(o["apiVersion"]), str(o["kind"]), str(o["metadata"].get("namespace") or ""))
                   for o in objects}
-        live: dict[ObjectRef, dict[str, Any]] = {}
+        live: dict[ObjectKey, dict[str, Any]] = {}
         for api_version, kind, ns in sorted(groups):
             try:
                 for item in self.client.list(api_version, kind, namespace=ns,
                                              label_selector=f"{OWNER_LABEL}={source.name}"):
-                    live[ref_of(item)] = item
+                    live[key_of(ref_of(item))] = item
             except KubeError as e:
                 if e.status != 404:
                     raise
         return live
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
-                        objects: list[dict[str, Any]]) -> status.PassResult:
+                        objects: list[dict[str, Any]],
+                        deferred: list[Mapping[str, Any]]) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = previous.objects if previous else ()
         current = [ref_of(o) for o in objects]
-        # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones
+        # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones;
+        # ``pending`` makes the next pass (or the next process) complete this same revision
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",
-                                            tuple(set(before) | set(current)), pending=revision))
+                                            unique_by_key((*before, *current)), pending=revision))
         live = self._live(source, objects)
-        applied = [apply_one(self.client, obj, live.get(ref_of(obj))) for obj in objects]
+        applied: list[Applied] = []
+        if deferred:
+            # only the Namespaces and CRDs the deferred objects need go first; nothing else is written
+            # until those objects passed their dry-run too
+            scaffold = [o for o in objects if rank(str(o.get("kind"))) <= rank("CustomResourceDefinition")]
+            applied += [self._apply(o, live) for o in scaffold]
+            try:
+                self._preflight(deferred, final=True)
+            except ReconcileError as e:
+                kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
+                return self._result(source, state, status.FAILED,
+                                    f"revision {revision[:12]} not applied{kept}: {e}", revision,
+                                    error=error_kind(e))
+            objects_left = [o for o in objects if rank(str(o.get("kind"))) > rank("CustomResourceDefinition")]
+        else:
+            objects_left = objects
+        applied += [self._apply(o, live) for o in objects_left]
         plan = prune.plan(before, current, self.settings.prune) if source.prune else prune.PrunePlan()
         pruned = prune.execute(self.client, plan, source.name)
-        keep = set(current)
-        if plan.refused or not source.prune:
-            keep |= set(before)
+        keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
         inventory.write(self.client, self.settings.namespace, source.name,
-                        inventory.Inventory(revision, tuple(keep)))
+                        inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
-        state.in_sync = {a.ref: _rv(a.result) for a in applied}
+        state.in_sync = {key_of(a.ref): _rv(a.result) for a in applied}
         healthy: dict[str, int] = {}
         for a in applied:
             h = health(a.ref, a.result).status
@@ -296,25 +352,33 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
 
+    def _apply(self, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]]) -> Applied:
+        applied = apply_one(self.client, obj, live.get(key_of(ref_of(obj))))
+        self._applies += 1
+        if self._applies == _PAUSE_AFTER_APPLIES:
+            _pause_for_fault_injection()
+        return applied
+
     def _drift_pass(self, source: Source, state: _SourceState) -> tuple[Drift, ...]:
         live = self._live(source, state.desired)
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
         for obj in state.desired:
             ref = ref_of(obj)
-            current = live.get(ref)
+            key = key_of(ref)
+            current = live.get(key)
             if drift_ignored(obj) or drift_ignored(current):
                 continue
-            if current is not None and state.in_sync.get(ref) == _rv(current):
+            if current is not None and state.in_sync.get(key) == _rv(current):
                 continue
             drift = compare(ref, self.client.apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
                 if current is not None else Drift(ref=ref, fields=(), missing=True)
             if drift is None:
-                state.in_sync[ref] = _rv(current)
+                state.in_sync[key] = _rv(current)
                 continue
             found.append(drift)
             if revert:
-                state.in_sync[ref] = _rv(apply_one(self.client, obj, current).result)
+                state.in_sync[key] = _rv(apply_one(self.client, obj, current).result)
         return tuple(found)
 
     # ---- bookkeeping -------------------------------------------------------------------------------
