@@ -24,6 +24,7 @@ from handoff.reconciler import inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.drift import Drift, compare
+from handoff.reconciler.guard import own_objects
 from handoff.reconciler.health import health
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
@@ -265,6 +266,12 @@ class Reconciler:
                     raise
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
+        own = own_objects((ref_of(o) for o in out), self.settings)
+        if own:
+            more = f" and {len(own) - 5} more" if len(own) > 5 else ""
+            raise RefusedError(f"source {source.name} names the reconciler's own objects "
+                               f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
+                               "(nothing applied)")
         return ordered(out)  # type: ignore[return-value]
 
     def _preflight(self, objects: Iterable[Mapping[str, Any]], *,
@@ -334,7 +341,8 @@ class Reconciler:
         else:
             objects_left = objects
         applied += [self._apply(o, live) for o in objects_left]
-        plan = prune.plan(before, current, self.settings.prune) if source.prune else prune.PrunePlan()
+        plan = prune.plan(before, current, self.settings.prune, own_objects(before, self.settings)) \
+            if source.prune else prune.PrunePlan()
         pruned = prune.execute(self.client, plan, source.name)
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
         inventory.write(self.client, self.settings.namespace, source.name,

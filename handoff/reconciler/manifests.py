@@ -10,6 +10,7 @@ from handoff.errors import UsageError
 from handoff.imageref import parse as parse_image
 
 APP = "handoff-reconciler"
+GIT_CREDENTIALS_SECRET = "handoff-git-credentials"  # noqa: S105 - a Secret's name, not a password
 DEFAULT_IMAGE = f"ghcr.io/handoff-dev/handoff:{__version__}"
 _APPLY_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
 _METRICS_PORT = 8080
@@ -132,7 +133,7 @@ def _deployment(namespace: str, labels: dict[str, str], image: str) -> dict[str,
                     "containers": [container],
                     "volumes": [
                         {"name": "config", "configMap": {"name": f"{APP}-config"}},
-                        {"name": "git-credentials", "secret": {"secretName": "handoff-git-credentials",
+                        {"name": "git-credentials", "secret": {"secretName": GIT_CREDENTIALS_SECRET,
                                                                "optional": True}},
                         {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},

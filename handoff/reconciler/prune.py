@@ -30,17 +30,20 @@ class PruneResult:
 
 
 def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
-         settings: PruneSettings) -> PrunePlan:
+         settings: PruneSettings, protected: Collection[ObjectRef] = ()) -> PrunePlan:
     """The deletions a pass may make, before looking at the cluster. Objects are compared by group, kind,
     namespace and name: one whose ``apiVersion`` changed is still rendered, never a candidate."""
     now = {key_of(r) for r in current}
     previous = unique_by_key(previous)
     candidates = [r for r in previous if key_of(r) not in now]
+    off_limits = {key_of(r) for r in protected}
     delete: list[ObjectRef] = []
     kept: list[tuple[ObjectRef, str]] = []
     for ref in candidates:
         flag = _PROTECTED.get(ref.kind)
-        if flag and not getattr(settings, flag):
+        if key_of(ref) in off_limits:
+            kept.append((ref, "the reconciler's own object: never pruned"))
+        elif flag and not getattr(settings, flag):
             kept.append((ref, f"{ref.kind} objects are never pruned unless enabled"))
         else:
             delete.append(ref)

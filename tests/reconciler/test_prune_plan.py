@@ -64,3 +64,9 @@ def test_an_old_inventory_listing_one_object_at_two_versions_reads_as_one_entry(
     refs = decode(text)
     assert sorted(str(r) for r in refs) == ["ConfigMap/apps/a", "HorizontalPodAutoscaler/apps/web"]
     assert set(decode(encode(refs))) == set(refs) and len(refs) == 2
+
+
+def test_the_reconcilers_own_objects_are_never_pruned() -> None:
+    own = ObjectRef("coordination.k8s.io/v1", "Lease", "handoff-reconciler", "handoff-system")
+    result = plan([own, cm("a")], [cm("a")], PruneSettings(), protected=[own])
+    assert result.delete == () and result.kept == ((own, "the reconciler's own object: never pruned"),)
