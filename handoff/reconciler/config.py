@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from handoff.config import Waiver
 from handoff.errors import ConfigError, YamlError
 from handoff.manifests import schemacheck, yamlio
 
@@ -93,6 +94,16 @@ class PruneSettings:
 
 
 @dataclass(frozen=True)
+class PolicyFloor:
+    """``policyFloor:``: policies that run on every revision whatever its ``.handoff.yaml`` says, and the
+    only waivers a repo may use against them. From the reconciler's config, never from the repo."""
+
+    builtin: bool = True  # the built-in pack runs on every revision
+    policies: tuple[str, ...] = ("*",)  # which built-in policies form the floor ("*": all of them)
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     sources: tuple[Source, ...]
     namespace: str = "handoff-system"
@@ -102,6 +113,7 @@ class Settings:
     shards: int = 1
     shard: int = 0
     metrics_addr: str = ":8080"
+    policy_floor: PolicyFloor = field(default_factory=PolicyFloor)
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -178,6 +190,15 @@ def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]
         raise ConfigError(e.message, file=file, line=line, key=f"sources[{index}].{key}") from e
 
 
+def _policy_floor(raw: Mapping[str, Any]) -> PolicyFloor:
+    waivers = tuple(
+        Waiver(policy=str(w["policy"]), match={str(k): str(v) for k, v in (w.get("match") or {}).items()},
+               reason=str(w.get("reason", "")), line=i)
+        for i, w in enumerate(raw.get("waivers") or []))
+    return PolicyFloor(builtin=bool(raw.get("builtin", True)), policies=tuple(raw.get("policies") or ("*",)),
+                       waivers=waivers)
+
+
 def load_settings(path: Path) -> Settings:
     """Read a reconciler config file, checked by the shipped JSON Schema; errors name file, line and key."""
     file = str(path)
@@ -209,12 +230,13 @@ def load_settings(path: Path) -> Settings:
         allow_crds=bool(prune_raw.get("crds", False)),
     )
     sharding = doc.get("sharding") or {}
+    policy_floor = _policy_floor(doc.get("policyFloor") or {})
     return Settings(
         sources=sources, namespace=str(doc.get("namespace", "handoff-system")), prune=prune,
         leader_election=bool(doc.get("leaderElection", True)),
         lease_name=str(doc.get("leaseName", "handoff-reconciler")),
         shards=int(sharding.get("shards", 1)), shard=int(sharding.get("shard", 0)),
-        metrics_addr=str(doc.get("metricsAddr", ":8080")),
+        metrics_addr=str(doc.get("metricsAddr", ":8080")), policy_floor=policy_floor,
     )
 
 

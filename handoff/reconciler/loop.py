@@ -20,9 +20,9 @@ from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileErr
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import inventory, prune, status
+from handoff.reconciler import floor, inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
-from handoff.reconciler.config import Settings, Source
+from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.health import health
@@ -39,12 +39,13 @@ from handoff.reconciler.objects import (
     unique_by_key,
 )
 from handoff.reconciler.source import Checkout, GitSource
-from handoff.report.model import ObjectRef, Severity
+from handoff.report.model import ObjectRef, Severity, WaiverUse
 from handoff.retry import RetryPolicy
 from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
+DEFAULT_FLOOR = PolicyFloor()
 # Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
 # kills the process at a known point between preflight and the last apply. Unset (0) in real use.
 _PAUSE_AFTER_APPLIES = int(os.environ.get("HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES", "0") or 0)
@@ -69,6 +70,7 @@ class _SourceState:
     # resourceVersion cannot have drifted, so the dry-run is skipped for it
     in_sync: dict[ObjectKey, str] = field(default_factory=dict)
     recorded_revision: str = ""  # what the inventory says is applied (known before this process applied)
+    policy: Revision | None = None  # the last rendered revision: its waivers and disabled policies
     attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
 
     @property
@@ -114,16 +116,37 @@ def plan_source(source: Source, checkout: Checkout) -> Plan:
                             namespace=source.namespace, env=source.env, revision=checkout.revision)
 
 
-def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
-    """The objects to apply for a revision; any ERROR finding of its plan makes it invalid."""
+@dataclass(frozen=True)
+class Revision:
+    """What a valid revision applies, and the waivers and disabled repo policies that let it through."""
+
+    objects: list[dict[str, Any]]
+    waivers: tuple[WaiverUse, ...] = ()
+    disabled_policies: tuple[str, ...] = ()
+
+
+def render_revision(source: Source, checkout: Checkout,
+                    policy_floor: PolicyFloor = DEFAULT_FLOOR) -> Revision:
+    """The revision's plan, then the operator's policy floor over its objects; any ERROR finding of
+    either makes it invalid."""
     plan = plan_source(source, checkout)
-    errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR]
+    verdict = floor.check(policy_floor, plan, load_config(checkout.root.resolve()))
+    errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR] + list(verdict.errors)
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
-    return [dict(o.obj) for o in plan.objects]
+    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled)
+
+
+def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
+    """The objects to apply for a revision (under the default policy floor)."""
+    return render_revision(source, checkout).objects
+
+
+def _waiver_text(w: WaiverUse) -> str:
+    return f"{w.rule} on {w.object or 'every object'} ({w.source}: {w.reason})"
 
 
 def _drift_message(source: Source, drift: tuple[Drift, ...]) -> str:
@@ -147,13 +170,13 @@ def _rv(obj: Mapping[str, Any] | None) -> str:
 class Reconciler:
     def __init__(self, settings: Settings, client: KubeClient, workdir: Path, *,
                  metrics: Metrics | None = None, elector: LeaderElector | None = None,
-                 renderer: Callable[[Source, Checkout], list[dict[str, Any]]] = render_source) -> None:
+                 renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
-        self.renderer = renderer
+        self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
         self.state = {s.name: _SourceState() for s in settings.sources}
         self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
         self._applies = 0
@@ -202,12 +225,14 @@ class Reconciler:
                                 drift=drift)
         try:
             # every object is rendered, validated and dry-run before the first one is written
-            fresh = self._prepare(source, self.renderer(source, git.checkout(revision)))
+            rendered = self.renderer(source, git.checkout(revision))
+            fresh = self._prepare(source, rendered.objects)
             deferred = self._preflight(fresh)
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
             return self._kept(source, state, revision, e)
+        state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
         return self._apply_revision(source, state, revision, fresh, deferred)
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
@@ -232,7 +257,9 @@ class Reconciler:
             applied_revision=state.last_good, applied=applied + (len(drift) if reverted else 0),
             objects=len(state.desired), pruned=pruned.deleted if pruned else (),
             prune_kept=pruned.kept if pruned else (), drift=drift, drift_reverted=reverted,
-            health=dict(healthy or {}), error_kind=error)
+            health=dict(healthy or {}), error_kind=error,
+            waivers=tuple(_waiver_text(w) for w in state.policy.waivers) if state.policy else (),
+            disabled_policies=state.policy.disabled_policies if state.policy else ())
 
     # ---- steps -----------------------------------------------------------------------------------
     def _resume(self, source: Source, state: _SourceState, revision: str) -> None:
@@ -245,7 +272,8 @@ class Reconciler:
             return  # a pass died half-way (pending): apply in full, which also prunes its leftovers
         try:
             checkout = self.git[source.name].checkout(revision)
-            state.desired = self._prepare(source, self.renderer(source, checkout))
+            state.policy = self.renderer(source, checkout)
+            state.desired = self._prepare(source, state.policy.objects)
         except (GitError, RenderError, ReconcileError):
             return
         state.applied_revision = revision

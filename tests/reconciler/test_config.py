@@ -122,3 +122,23 @@ def test_a_kubeconfig_is_read_through_the_bounded_yaml_stack(tmp_path: Path) -> 
     path.write_text("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
                     "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:6443'}}]\n")
     assert load_kubeconfig(path).server == "https://127.0.0.1:6443"
+
+
+def test_the_policy_floor_is_read_from_the_reconciler_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, """
+policyFloor:
+  policies: [disallow-privileged, disallow-host-path]
+  waivers:
+    - {policy: disallow-host-path, match: {namespace: monitoring, kind: DaemonSet}, reason: node exporter}
+sources:
+  - {name: web, url: https://git.example/config.git}
+"""))
+    floor = settings.policy_floor
+    assert floor.builtin and floor.policies == ("disallow-privileged", "disallow-host-path")
+    assert [(w.policy, dict(w.match), w.reason) for w in floor.waivers] == [
+        ("disallow-host-path", {"namespace": "monitoring", "kind": "DaemonSet"}, "node exporter")]
+    assert load_settings(write(tmp_path, "sources:\n  - {name: a, url: https://x/y.git}\n")).policy_floor.policies \
+        == ("*",)
+    with pytest.raises(ConfigError, match="reason"):
+        load_settings(write(tmp_path, "policyFloor: {waivers: [{policy: x}]}\nsources:\n"
+                                      "  - {name: a, url: https://x/y.git}\n"))
