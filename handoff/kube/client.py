@@ -271,11 +271,12 @@ class KubeClient:
         return True
 
     def healthy(self) -> bool:
+        """``/readyz`` answers 200 (its body is plain text, not JSON)."""
         try:
-            self.request("GET", "/readyz")
-        except KubeError:
+            r = self.session.get(self.conn.server + "/readyz", timeout=_TIMEOUT, verify=self._verify)
+        except requests.RequestException:
             return False
-        return True
+        return r.status_code == 200
 
 
 def connect(kubeconfig: Path | None) -> KubeClient:

@@ -46,6 +46,8 @@ from handoff.workflows.plan import Plan, plan_env, plan_source_path
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
 DEFAULT_FLOOR = PolicyFloor()
+TRANSIENT = frozenset({"git", "kube-unavailable"})  # error kinds a later pass may not meet again
+ONCE_ATTEMPTS = 5  # ``reconcile --once``: a transient failure is tried again, 1 + 2 + 4 + 8 s of backoff
 # Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
 # kills the process at a known point between preflight and the last apply. Unset (0) in real use.
 _PAUSE_AFTER_APPLIES = int(os.environ.get("HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES", "0") or 0)
@@ -58,6 +60,10 @@ def _pause_for_fault_injection() -> None:
 
 class RefusedError(ReconcileError):
     """A safety guard stopped the pass (empty render, mass prune)."""
+
+
+class OwnNamespaceMissing(ReconcileError):
+    """The reconciler's own namespace is missing and it may not create it."""
 
 
 @dataclass
@@ -87,7 +93,7 @@ def error_kind(e: BaseException) -> str:
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"
-    if isinstance(e, KubeError):
+    if isinstance(e, KubeError | OwnNamespaceMissing):
         return "apply"
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
@@ -180,6 +186,8 @@ class Reconciler:
         self.state = {s.name: _SourceState() for s in settings.sources}
         self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
         self._applies = 0
+        self._namespace_ready = False
+        self.retry_later = True  # False on the last try of a bounded run (``run_once``)
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -212,10 +220,13 @@ class Reconciler:
 
     def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
         git = self.git[source.name]
+        self._ensure_own_namespace()
         try:
             revision = git.remote_revision()
         except GitError as e:
-            return self._kept(source, state, state.attempted_revision or state.last_good, e)
+            # the revision is unknown: name the last one seen, else the ref being followed
+            seen = state.attempted_revision or state.last_good or source.revision
+            return self._kept(source, state, seen, e)
         state.attempted_revision = revision
         if not state.applied_revision:
             self._resume(source, state, revision)
@@ -234,6 +245,31 @@ class Reconciler:
             return self._kept(source, state, revision, e)
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
         return self._apply_revision(source, state, revision, fresh, deferred)
+
+    def _ensure_own_namespace(self) -> None:
+        """The reconciler's namespace (Lease, inventory, status) is created when missing and allowed;
+        otherwise the pass fails with one line saying what to run."""
+        if self._namespace_ready:
+            return
+        ns = self.settings.namespace
+        try:
+            exists = self.client.get("v1", "Namespace", ns) is not None
+        except KubeError as e:
+            if e.status != 403:
+                raise
+            exists = True  # a namespaced identity may not read Namespaces: its writes will tell
+        if not exists:
+            try:
+                self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+                log.warning("created the reconciler's namespace", extra={"namespace": ns})
+            except KubeError as e:
+                if e.status == 403:
+                    raise OwnNamespaceMissing(
+                        f"namespace {ns} does not exist and this identity may not create it; "
+                        f"run: kubectl create namespace {ns}") from e
+                if e.status != 409:
+                    raise
+        self._namespace_ready = True
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
               problem: HandoffError) -> status.PassResult:
@@ -433,8 +469,9 @@ class Reconciler:
             state.failures += 1
             delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
-            r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
-                                                               f"retrying in {delay:.0f}s)"})
+            then = f"retrying in {delay:.0f}s" if self.retry_later else "giving up"
+            r = status.PassResult(**{**r.__dict__,
+                                     "message": f"{r.message} (attempt {state.failures}, {then})"})
         log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
@@ -468,8 +505,20 @@ class Reconciler:
         now = time.monotonic()
         return [s for s in self.settings.sources if self.owns(s) and self.state[s.name].next_due <= now]
 
-    def run_once(self) -> list[status.PassResult]:
-        return [self.reconcile(s) for s in self.settings.sources if self.owns(s)]
+    def run_once(self, attempts: int = 1) -> list[status.PassResult]:
+        """One pass per source; a pass failing for a transient reason (git or the API server
+        unreachable) is tried again after its backoff, up to ``attempts`` passes in all."""
+        results = []
+        for source in (s for s in self.settings.sources if self.owns(s)):
+            for attempt in range(1, max(attempts, 1) + 1):
+                self.retry_later = attempt < attempts
+                result = self.reconcile(source)
+                if result.ok or result.error_kind not in TRANSIENT or attempt == attempts:
+                    break
+                time.sleep(max(self.state[source.name].next_due - time.monotonic(), 0.0))
+            results.append(result)
+        self.retry_later = True
+        return results
 
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         while not stop.is_set():

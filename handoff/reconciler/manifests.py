@@ -58,9 +58,12 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
     parse_image(image)
     labels = _labels()
     meta = {"namespace": namespace, "labels": labels}
+    # namespaced, the reconciler cannot manage a Namespace: the team's namespace exists already
     objs: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
             **labels, "pod-security.kubernetes.io/enforce": "restricted"}}},
+    ] if cluster_wide else []
+    objs += [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": APP, **meta}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
          "metadata": {"name": f"{APP}-self", **meta}, "rules": _own_rules()},
