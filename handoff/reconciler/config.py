@@ -41,6 +41,19 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Authority:
+    """What a source may touch (``authority:``), globs allowed. Namespaced objects: in ``namespaces``
+    and not in ``deniedNamespaces``, of a kind in ``kinds``; cluster-scoped ones only of a kind in
+    ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``."""
+
+    namespaces: tuple[str, ...] = ("*",)
+    denied_namespaces: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ("*",)
+    denied_kinds: tuple[str, ...] = ()
+    cluster_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     url: str
@@ -57,6 +70,7 @@ class Source:
     release: str = "release"  # Helm release name
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
+    authority: Authority | None = None  # None: whatever the reconciler's RBAC allows
 
     def __post_init__(self) -> None:
         # checked before any of them reaches `git` (option injection, tokens in URLs) or the renderer
@@ -176,7 +190,18 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
             ssh_key_file=creds.get("sshKeyFile"), known_hosts_file=creds.get("knownHostsFile")),
         verify=Verification(mode=mode, keyring=verify.get("keyring"),
                             allowed_signers=verify.get("allowedSigners")),
+        authority=_authority(raw["authority"]) if raw.get("authority") is not None else None,
     )
+
+
+def _authority(raw: Mapping[str, Any]) -> Authority:
+    def strings(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = raw.get(key)
+        return default if value is None else tuple(str(v) for v in value)
+
+    return Authority(namespaces=strings("namespaces", ("*",)), denied_namespaces=strings("deniedNamespaces"),
+                     kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
+                     cluster_kinds=strings("clusterKinds"))
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:

@@ -20,7 +20,7 @@ from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileErr
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import floor, inventory, prune, status
+from handoff.reconciler import authority, floor, inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
@@ -330,6 +330,12 @@ class Reconciler:
                     raise
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
+        outside = authority.denied((ref_of(o) for o in out), source.authority)
+        if outside:
+            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            raise RefusedError(f"source {source.name} may not touch "
+                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
+                               "refusing the revision (nothing applied)")
         own = own_objects((ref_of(o) for o in out), self.settings)
         if own:
             more = f" and {len(own) - 5} more" if len(own) > 5 else ""
@@ -405,8 +411,11 @@ class Reconciler:
         else:
             objects_left = objects
         applied += [self._apply(o, live) for o in objects_left]
-        plan = prune.plan(before, current, self.settings.prune, own_objects(before, self.settings)) \
-            if source.prune else prune.PrunePlan()
+        # neither the reconciler's own objects nor those outside the source's grant are deleted
+        off_limits = own_objects(before, self.settings) + [r for r, _ in authority.denied(before,
+                                                                                          source.authority)]
+        plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
+            else prune.PrunePlan()
         pruned = prune.execute(self.client, plan, source.name)
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
         inventory.write(self.client, self.settings.namespace, source.name,

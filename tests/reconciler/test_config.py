@@ -142,3 +142,17 @@ sources:
     with pytest.raises(ConfigError, match="reason"):
         load_settings(write(tmp_path, "policyFloor: {waivers: [{policy: x}]}\nsources:\n"
                                       "  - {name: a, url: https://x/y.git}\n"))
+
+
+def test_a_sources_authority_is_read_from_the_reconciler_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, """
+sources:
+  - name: team-a
+    url: https://git.example/config.git
+    authority: {namespaces: [team-a], deniedKinds: [Secret], clusterKinds: []}
+  - {name: open, url: https://git.example/config.git}
+"""))
+    team, unrestricted = settings.sources
+    assert team.authority is not None and team.authority.namespaces == ("team-a",)
+    assert team.authority.denied_kinds == ("Secret",) and team.authority.cluster_kinds == ()
+    assert team.authority.kinds == ("*",) and unrestricted.authority is None
