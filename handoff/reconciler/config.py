@@ -71,6 +71,7 @@ class Source:
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
     authority: Authority | None = None  # None: whatever the reconciler's RBAC allows
+    service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
 
     def __post_init__(self) -> None:
         # checked before any of them reaches `git` (option injection, tokens in URLs) or the renderer
@@ -191,6 +192,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
         verify=Verification(mode=mode, keyring=verify.get("keyring"),
                             allowed_signers=verify.get("allowedSigners")),
         authority=_authority(raw["authority"]) if raw.get("authority") is not None else None,
+        service_account=str(raw["serviceAccount"]) if raw.get("serviceAccount") else None,
     )
 
 

@@ -151,6 +151,13 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     return render_revision(source, checkout).objects
 
 
+def service_account_user(source: Source) -> str:
+    """``system:serviceaccount:NS:NAME`` for ``serviceAccount: NAME`` (in the source's namespace) or
+    ``NS/NAME``."""
+    namespace, _, name = (source.service_account or "").rpartition("/")
+    return f"system:serviceaccount:{namespace or source.namespace}:{name}"
+
+
 def _waiver_text(w: WaiverUse) -> str:
     return f"{w.rule} on {w.object or 'every object'} ({w.source}: {w.reason})"
 
@@ -179,6 +186,8 @@ class Reconciler:
                  renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
+        self.clients = {s.name: client.impersonating(service_account_user(s)) for s in settings.sources
+                        if s.service_account}
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
@@ -238,7 +247,7 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
-            deferred = self._preflight(fresh)
+            deferred = self._preflight(self._as(source), fresh)
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
@@ -344,7 +353,7 @@ class Reconciler:
                                "(nothing applied)")
         return ordered(out)  # type: ignore[return-value]
 
-    def _preflight(self, objects: Iterable[Mapping[str, Any]], *,
+    def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *,
                    final: bool = False) -> list[Mapping[str, Any]]:
         """Server-side dry-run of every object, so a revision the API server rejects changes nothing.
 
@@ -357,7 +366,7 @@ class Reconciler:
         deferred: list[Mapping[str, Any]] = []
         for obj in objects:
             try:
-                self.client.apply(obj, dry_run=True)
+                client.apply(obj, dry_run=True)
             except KubeUnavailable:
                 raise
             except KubeError as e:
@@ -374,7 +383,7 @@ class Reconciler:
         live: dict[ObjectKey, dict[str, Any]] = {}
         for api_version, kind, ns in sorted(groups):
             try:
-                for item in self.client.list(api_version, kind, namespace=ns,
+                for item in self._as(source).list(api_version, kind, namespace=ns,
                                              label_selector=f"{OWNER_LABEL}={source.name}"):
                     live[key_of(ref_of(item))] = item
             except KubeError as e:
@@ -399,9 +408,9 @@ class Reconciler:
             # only the Namespaces and CRDs the deferred objects need go first; nothing else is written
             # until those objects passed their dry-run too
             scaffold = [o for o in objects if rank(str(o.get("kind"))) <= rank("CustomResourceDefinition")]
-            applied += [self._apply(o, live) for o in scaffold]
+            applied += [self._apply(self._as(source), o, live) for o in scaffold]
             try:
-                self._preflight(deferred, final=True)
+                self._preflight(self._as(source), deferred, final=True)
             except ReconcileError as e:
                 kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
                 return self._result(source, state, status.FAILED,
@@ -410,13 +419,13 @@ class Reconciler:
             objects_left = [o for o in objects if rank(str(o.get("kind"))) > rank("CustomResourceDefinition")]
         else:
             objects_left = objects
-        applied += [self._apply(o, live) for o in objects_left]
+        applied += [self._apply(self._as(source), o, live) for o in objects_left]
         # neither the reconciler's own objects nor those outside the source's grant are deleted
         off_limits = own_objects(before, self.settings) + [r for r, _ in authority.denied(before,
                                                                                           source.authority)]
         plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
             else prune.PrunePlan()
-        pruned = prune.execute(self.client, plan, source.name)
+        pruned = prune.execute(self._as(source), plan, source.name)
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(revision, keep))
@@ -433,8 +442,14 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
 
-    def _apply(self, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]]) -> Applied:
-        applied = apply_one(self.client, obj, live.get(key_of(ref_of(obj))))
+    def _as(self, source: Source) -> KubeClient:
+        """The client for a source's objects: impersonating its ServiceAccount when the operator set one,
+        so the cluster's RBAC decides what it may touch."""
+        return self.clients.get(source.name, self.client)
+
+    def _apply(self, client: KubeClient, obj: Mapping[str, Any],
+               live: Mapping[ObjectKey, Mapping[str, Any]]) -> Applied:
+        applied = apply_one(client, obj, live.get(key_of(ref_of(obj))))
         self._applies += 1
         if self._applies == _PAUSE_AFTER_APPLIES:
             _pause_for_fault_injection()
@@ -452,14 +467,14 @@ class Reconciler:
                 continue
             if current is not None and state.in_sync.get(key) == _rv(current):
                 continue
-            drift = compare(ref, self.client.apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
+            drift = compare(ref, self._as(source).apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
                 if current is not None else Drift(ref=ref, fields=(), missing=True)
             if drift is None:
                 state.in_sync[key] = _rv(current)
                 continue
             found.append(drift)
             if revert:
-                state.in_sync[key] = _rv(apply_one(self.client, obj, current).result)
+                state.in_sync[key] = _rv(apply_one(self._as(source), obj, current).result)
         return tuple(found)
 
     # ---- bookkeeping -------------------------------------------------------------------------------

@@ -84,3 +84,33 @@ def test_what_a_grant_allows() -> None:
     assert why("v1", "Secret", "s", "team-a") == "kind Secret is denied"
     assert why("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x") == \
         "cluster-scoped kind ClusterRoleBinding is not granted"
+
+
+def test_a_source_impersonating_a_service_account_is_bounded_by_its_rbac(apiserver: Any, git_server: Any,
+                                                                        tmp_path: Path) -> None:
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    rbac = "rbac.authorization.k8s.io/v1"
+    c.client.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": "deployer", "namespace": c.target_ns}})
+    c.client.apply({"apiVersion": rbac, "kind": "Role", "metadata": {"name": "deployer", "namespace": c.target_ns},
+                    "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                               "verbs": ["get", "list", "create", "update", "patch", "delete"]}]})
+    c.client.apply({"apiVersion": rbac, "kind": "RoleBinding",
+                    "metadata": {"name": "deployer", "namespace": c.target_ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deployer"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": c.target_ns}]})
+    rec = c.reconciler(renderer="plain", service_account="deployer")
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    cm = c.get("v1", "ConfigMap", "app")
+    assert cm is not None and [m["manager"] for m in cm["metadata"]["managedFields"]] == ["handoff"]
+
+    elsewhere = CM.format(rev=2).replace("metadata: {name: app}", "metadata: {name: app, namespace: default}")
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/other.yaml": elsewhere}, "reach outside the grant")
+    result = rec.reconcile(source)
+    assert result.result == "Failed" and "forbidden" in result.message, result.message
+    assert "system:serviceaccount:" + c.target_ns + ":deployer" in result.message
+    cm = c.get("v1", "ConfigMap", "app")
+    assert cm is not None and cm["data"]["rev"] == "1"  # refused by RBAC in preflight: nothing applied
+    assert c.client.get("v1", "ConfigMap", "app", "default") is None

@@ -150,8 +150,10 @@ sources:
   - name: team-a
     url: https://git.example/config.git
     authority: {namespaces: [team-a], deniedKinds: [Secret], clusterKinds: []}
+    serviceAccount: team-a/deployer
   - {name: open, url: https://git.example/config.git}
 """))
+    assert settings.sources[0].service_account == "team-a/deployer"
     team, unrestricted = settings.sources
     assert team.authority is not None and team.authority.namespaces == ("team-a",)
     assert team.authority.denied_kinds == ("Secret",) and team.authority.cluster_kinds == ()
