@@ -27,7 +27,7 @@ from handoff.reconciler.config import (
     with_overrides,
 )
 from handoff.reconciler.logs import configure_json_logging
-from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.loop import ONCE_ATTEMPTS, Reconciler
 from handoff.reconciler.metrics import Metrics, serve
 
 
@@ -118,7 +118,7 @@ def reconcile(**o: Any) -> int:
             if elector is not None and not elector.try_acquire_or_renew():
                 lease = f"{settings.namespace}/{settings.lease_name}"
                 raise UsageError(f"lease {lease} is held by another replica")
-            results = reconciler.run_once()
+            results = reconciler.run_once(attempts=ONCE_ATTEMPTS)
             for r in results:
                 click.echo(f"{r.source}: {r.result}: {r.message}")
             return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from handoff.manifests.emit import dump_all
-from handoff.reconciler.manifests import DEFAULT_IMAGE, manifests
+from handoff.reconciler.manifests import DEFAULT_IMAGE, PRESETS, manifests
 
 
 @click.group("reconciler")
@@ -18,8 +18,10 @@ def reconciler() -> None:
 @click.option("--cluster-wide/--namespaced", default=True, show_default=True,
               help="Manage any namespace (ClusterRole) or only its own namespace (Role).")
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True)
-def manifests_command(namespace: str, cluster_wide: bool, image: str) -> int:
+@click.option("--preset", type=click.Choice(PRESETS), default="workloads", show_default=True,
+              help="What it may apply: application kinds only, or every kind (cluster-admin).")
+def manifests_command(namespace: str, cluster_wide: bool, image: str, preset: str) -> int:
     """Print Namespace, ServiceAccount, RBAC, ConfigMap, Deployment and Service as YAML."""
-    docs = manifests(namespace, cluster_wide=cluster_wide, image=image)
+    docs = manifests(namespace, cluster_wide=cluster_wide, image=image, preset=preset)
     click.echo(dump_all(docs), nl=False)
     return 0

@@ -126,7 +126,7 @@ def in_cluster_connection() -> Connection:
 class KubeClient:
     """Thread-safe enough for one reconciler: a pooled session and a discovery cache."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, impersonate: str | None = None) -> None:
         self.conn = conn
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
@@ -137,6 +137,8 @@ class KubeClient:
             self.session.headers["Authorization"] = f"Bearer {conn.token}"
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "handoff-reconciler"
+        if impersonate:
+            self.session.headers["Impersonate-User"] = impersonate
         self._verify: str | bool = conn.ca_file if conn.verify and conn.ca_file else conn.verify
         self.session.trust_env = False  # no proxies from the environment for the API server
         if not conn.verify:
@@ -145,6 +147,11 @@ class KubeClient:
             self.session.cert = conn.client_cert
         self._resources: dict[tuple[str, str], Resource] = {}
         self._lock = threading.Lock()
+
+    def impersonating(self, user: str) -> KubeClient:
+        """A client on the same connection acting as ``user`` (``Impersonate-User``): the API server
+        authorises each request as that user."""
+        return KubeClient(self.conn, impersonate=user)
 
     # ---- transport -------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
@@ -271,11 +278,12 @@ class KubeClient:
         return True
 
     def healthy(self) -> bool:
+        """``/readyz`` answers 200 (its body is plain text, not JSON)."""
         try:
-            self.request("GET", "/readyz")
-        except KubeError:
+            r = self.session.get(self.conn.server + "/readyz", timeout=_TIMEOUT, verify=self._verify)
+        except requests.RequestException:
             return False
-        return True
+        return r.status_code == 200
 
 
 def connect(kubeconfig: Path | None) -> KubeClient:

@@ -13,6 +13,7 @@ from handoff.kube.client import KubeClient, KubeError
 
 log = logging.getLogger("handoff.kube.lease")
 LEASE_API = "coordination.k8s.io/v1"
+MAX_LEASE_SECONDS = 600  # a holder's leaseDurationSeconds is honoured up to this (no Lease held for days)
 
 
 def _micro_time(when: datetime.datetime) -> str:
@@ -63,8 +64,11 @@ class LeaderElector:
             spec = lease.get("spec") or {}
             holder = spec.get("holderIdentity")
             renewed = _parse_time(spec.get("renewTime"))
-            duration = int(spec.get("leaseDurationSeconds") or self.lease_seconds)
-            expired = renewed is None or now > renewed + datetime.timedelta(seconds=duration)
+            duration = min(int(spec.get("leaseDurationSeconds") or self.lease_seconds), MAX_LEASE_SECONDS)
+            # no replica renews into the future: a renewTime beyond one lease duration from now was written
+            # by someone else (a forged Lease must not freeze every replica out until 2099)
+            forged = renewed is not None and renewed > now + datetime.timedelta(seconds=self.lease_seconds)
+            expired = renewed is None or forged or now > renewed + datetime.timedelta(seconds=duration)
             if holder != self.identity and holder and not expired:
                 return self._set(False)
             transitions = int(spec.get("leaseTransitions") or 0) + (holder != self.identity)

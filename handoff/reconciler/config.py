@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from handoff.config import Waiver
 from handoff.errors import ConfigError, HandoffError, YamlError
 from handoff.manifests import schemacheck, yamlio
 from handoff.reconciler.metrics import parse_addr
@@ -50,6 +51,19 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Authority:
+    """What a source may touch (``authority:``), globs allowed. Namespaced objects: in ``namespaces``
+    and not in ``deniedNamespaces``, of a kind in ``kinds``; cluster-scoped ones only of a kind in
+    ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``."""
+
+    namespaces: tuple[str, ...] = ("*",)
+    denied_namespaces: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ("*",)
+    denied_kinds: tuple[str, ...] = ()
+    cluster_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     url: str
@@ -66,6 +80,8 @@ class Source:
     release: str = "release"  # Helm release name
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
+    authority: Authority | None = None  # None: whatever the reconciler's RBAC allows
+    service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
 
     def __post_init__(self) -> None:
         # checked before any of them reaches `git` (option injection, tokens in URLs) or the renderer
@@ -109,6 +125,16 @@ class PruneSettings:
 
 
 @dataclass(frozen=True)
+class PolicyFloor:
+    """``policyFloor:``: policies that run on every revision whatever its ``.handoff.yaml`` says, and the
+    only waivers a repo may use against them. From the reconciler's config, never from the repo."""
+
+    builtin: bool = True  # the built-in pack runs on every revision
+    policies: tuple[str, ...] = ("*",)  # which built-in policies form the floor ("*": all of them)
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     sources: tuple[Source, ...]
     namespace: str = "handoff-system"
@@ -118,6 +144,7 @@ class Settings:
     shards: int = 1
     shard: int = 0
     metrics_addr: str = ":8080"
+    policy_floor: PolicyFloor = field(default_factory=PolicyFloor)
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -185,7 +212,19 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
             ssh_key_file=creds.get("sshKeyFile"), known_hosts_file=creds.get("knownHostsFile")),
         verify=Verification(mode=mode, keyring=verify.get("keyring"),
                             allowed_signers=verify.get("allowedSigners")),
+        authority=_authority(raw["authority"]) if raw.get("authority") is not None else None,
+        service_account=str(raw["serviceAccount"]) if raw.get("serviceAccount") else None,
     )
+
+
+def _authority(raw: Mapping[str, Any]) -> Authority:
+    def strings(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = raw.get(key)
+        return default if value is None else tuple(str(v) for v in value)
+
+    return Authority(namespaces=strings("namespaces", ("*",)), denied_namespaces=strings("deniedNamespaces"),
+                     kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
+                     cluster_kinds=strings("clusterKinds"))
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
@@ -197,6 +236,15 @@ def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]
         key = str(e.key)  # Source's own checks know the key, not the file
         line = _line_of(raw, key) if isinstance(raw, Mapping) else None
         raise ConfigError(e.message, file=file, line=line, key=f"sources[{index}].{key}") from e
+
+
+def _policy_floor(raw: Mapping[str, Any]) -> PolicyFloor:
+    waivers = tuple(
+        Waiver(policy=str(w["policy"]), match={str(k): str(v) for k, v in (w.get("match") or {}).items()},
+               reason=str(w.get("reason", "")), line=i)
+        for i, w in enumerate(raw.get("waivers") or []))
+    return PolicyFloor(builtin=bool(raw.get("builtin", True)), policies=tuple(raw.get("policies") or ("*",)),
+                       waivers=waivers)
 
 
 def load_settings(path: Path) -> Settings:
@@ -259,6 +307,7 @@ def load_settings(path: Path) -> Settings:
         sources=sources, namespace=namespace, prune=prune,
         leader_election=bool(doc.get("leaderElection", True)), lease_name=lease_name,
         shards=shards, shard=shard, metrics_addr=metrics_addr,
+        policy_floor=_policy_floor(doc.get("policyFloor") or {}),
     )
 
 

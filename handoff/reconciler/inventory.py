@@ -2,7 +2,11 @@
 
 Together with the owner label it decides what prune may delete: only objects listed here. Before a
 revision is applied the inventory is widened to old ∪ new and marked ``pending``, so objects created by a
-pass that is killed half-way are still listed, and pruned by the next pass if that revision drops them."""
+pass that is killed half-way are still listed, and pruned by the next pass if that revision drops them.
+
+Each line names the version last applied (to address the object) but an object is listed once, by group,
+kind, namespace and name: inventories written before that rule (one line per version after an
+``apiVersion`` change) are read as one entry per object, the last listed version winning."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handoff.kube.client import KubeClient
-from handoff.reconciler.objects import OWNER_LABEL
+from handoff.reconciler.objects import OWNER_LABEL, key_of, unique_by_key
 from handoff.report.model import ObjectRef
 
 INVENTORY_PREFIX = "handoff-inventory-"
@@ -24,7 +28,8 @@ class Inventory:
 
 
 def encode(refs: Iterable[ObjectRef]) -> str:
-    return "\n".join(f"{r.api_version} {r.kind} {r.namespace or '-'} {r.name}" for r in sorted(set(refs)))
+    return "\n".join(f"{r.api_version} {r.kind} {r.namespace or '-'} {r.name}"
+                     for r in sorted(unique_by_key(refs), key=key_of))
 
 
 def decode(text: str) -> tuple[ObjectRef, ...]:
@@ -34,7 +39,7 @@ def decode(text: str) -> tuple[ObjectRef, ...]:
         if len(parts) == 4:
             api_version, kind, namespace, name = parts
             out.append(ObjectRef(api_version, kind, name, "" if namespace == "-" else namespace))
-    return tuple(out)
+    return unique_by_key(out)
 
 
 def inventory_name(source: str) -> str:

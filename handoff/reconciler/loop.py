@@ -7,6 +7,7 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -19,24 +20,50 @@ from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileErr
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import inventory, prune, status
-from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
-from handoff.reconciler.config import Settings, Source
+from handoff.reconciler import authority, floor, inventory, prune, status
+from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
+from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
+from handoff.reconciler.guard import own_objects
 from handoff.reconciler.health import health
 from handoff.reconciler.metrics import Metrics
-from handoff.reconciler.objects import OWNER_LABEL, drift_ignored, labelled, ordered, ref_of
+from handoff.reconciler.objects import (
+    OWNER_LABEL,
+    ObjectKey,
+    drift_ignored,
+    key_of,
+    labelled,
+    ordered,
+    rank,
+    ref_of,
+    unique_by_key,
+)
 from handoff.reconciler.source import Checkout, GitSource
-from handoff.report.model import ObjectRef, Severity
+from handoff.report.model import ObjectRef, Severity, WaiverUse
 from handoff.retry import RetryPolicy
 from handoff.workflows.plan import Plan, plan_env, plan_source_path
 
 log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
+DEFAULT_FLOOR = PolicyFloor()
+TRANSIENT = frozenset({"git", "kube-unavailable"})  # error kinds a later pass may not meet again
+ONCE_ATTEMPTS = 5  # ``reconcile --once``: a transient failure is tried again, 1 + 2 + 4 + 8 s of backoff
+# Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
+# kills the process at a known point between preflight and the last apply. Unset (0) in real use.
+_PAUSE_AFTER_APPLIES = int(os.environ.get("HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES", "0") or 0)
+
+
+def _pause_for_fault_injection() -> None:
+    log.warning("paused for fault injection (HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES)")
+    threading.Event().wait()
 
 
 class RefusedError(ReconcileError):
     """A safety guard stopped the pass (empty render, mass prune)."""
+
+
+class OwnNamespaceMissing(ReconcileError):
+    """The reconciler's own namespace is missing and it may not create it."""
 
 
 @dataclass
@@ -47,8 +74,10 @@ class _SourceState:
     failures: int = 0
     # resourceVersion of each object when last known to match the desired state: an unchanged
     # resourceVersion cannot have drifted, so the dry-run is skipped for it
-    in_sync: dict[ObjectRef, str] = field(default_factory=dict)
+    in_sync: dict[ObjectKey, str] = field(default_factory=dict)
     recorded_revision: str = ""  # what the inventory says is applied (known before this process applied)
+    policy: Revision | None = None  # the last rendered revision: its waivers and disabled policies
+    attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
 
     @property
     def last_good(self) -> str:
@@ -64,7 +93,7 @@ def error_kind(e: BaseException) -> str:
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"
-    if isinstance(e, KubeError):
+    if isinstance(e, KubeError | OwnNamespaceMissing):
         return "apply"
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
@@ -93,16 +122,51 @@ def plan_source(source: Source, checkout: Checkout) -> Plan:
                             namespace=source.namespace, env=source.env, revision=checkout.revision)
 
 
-def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
-    """The objects to apply for a revision; any ERROR finding of its plan makes it invalid."""
+@dataclass(frozen=True)
+class Revision:
+    """What a valid revision applies, and the waivers and disabled repo policies that let it through."""
+
+    objects: list[dict[str, Any]]
+    waivers: tuple[WaiverUse, ...] = ()
+    disabled_policies: tuple[str, ...] = ()
+
+
+def render_revision(source: Source, checkout: Checkout,
+                    policy_floor: PolicyFloor = DEFAULT_FLOOR) -> Revision:
+    """The revision's plan, then the operator's policy floor over its objects; any ERROR finding of
+    either makes it invalid."""
     plan = plan_source(source, checkout)
-    errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR]
+    verdict = floor.check(policy_floor, plan, load_config(checkout.root.resolve()))
+    errors = [f for f in plan.report.findings if f.severity >= Severity.ERROR] + list(verdict.errors)
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
-    return [dict(o.obj) for o in plan.objects]
+    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled)
+
+
+def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
+    """The objects to apply for a revision (under the default policy floor)."""
+    return render_revision(source, checkout).objects
+
+
+def service_account_user(source: Source) -> str:
+    """``system:serviceaccount:NS:NAME`` for ``serviceAccount: NAME`` (in the source's namespace) or
+    ``NS/NAME``."""
+    namespace, _, name = (source.service_account or "").rpartition("/")
+    return f"system:serviceaccount:{namespace or source.namespace}:{name}"
+
+
+def _waiver_text(w: WaiverUse) -> str:
+    return f"{w.rule} on {w.object or 'every object'} ({w.source}: {w.reason})"
+
+
+def _drift_message(source: Source, drift: tuple[Drift, ...]) -> str:
+    if not drift:
+        return "no change"
+    reverted = source.self_heal and source.drift_mode == "revert"
+    return f"{'reverted drift in' if reverted else 'drift detected in'} {len(drift)} object(s)"
 
 
 def _pass_backoff(source: Source) -> RetryPolicy:
@@ -119,15 +183,20 @@ def _rv(obj: Mapping[str, Any] | None) -> str:
 class Reconciler:
     def __init__(self, settings: Settings, client: KubeClient, workdir: Path, *,
                  metrics: Metrics | None = None, elector: LeaderElector | None = None,
-                 renderer: Callable[[Source, Checkout], list[dict[str, Any]]] = render_source) -> None:
+                 renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
+        self.clients = {s.name: client.impersonating(service_account_user(s)) for s in settings.sources
+                        if s.service_account}
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
-        self.renderer = renderer
+        self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
         self.state = {s.name: _SourceState() for s in settings.sources}
         self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
+        self._applies = 0
+        self._namespace_ready = False
+        self.retry_later = True  # False on the last try of a bounded run (``run_once``)
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -144,12 +213,14 @@ class Reconciler:
             result = self._pass(source, state)
         except HandoffError as e:
             result = status.PassResult(source=source.name, result=status.FAILED, message=str(e),
+                                       attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind=error_kind(e),
                                        objects=len(state.desired))
         except Exception as e:  # a bug: a long-running controller reports it and keeps serving
             log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
             result = status.PassResult(source=source.name, result=status.FAILED,
                                        message=f"unexpected error: {type(e).__name__}: {e}",
+                                       attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
@@ -158,30 +229,61 @@ class Reconciler:
 
     def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
         git = self.git[source.name]
-        problem: HandoffError | None = None
-        revision = state.applied_revision
+        self._ensure_own_namespace()
         try:
             revision = git.remote_revision()
         except GitError as e:
-            problem = e
-        if problem is None and not state.applied_revision:
+            # the revision is unknown: name the last one seen, else the ref being followed
+            seen = state.attempted_revision or state.last_good or source.revision
+            return self._kept(source, state, seen, e)
+        state.attempted_revision = revision
+        if not state.applied_revision:
             self._resume(source, state, revision)
-        fresh: list[dict[str, Any]] | None = None
-        if problem is None and revision != state.applied_revision:
+        if revision == state.applied_revision:
+            drift = self._drift_pass(source, state) if state.desired else ()
+            return self._result(source, state, status.SUCCEEDED, _drift_message(source, drift), revision,
+                                drift=drift)
+        try:
+            # every object is rendered, validated and dry-run before the first one is written
+            rendered = self.renderer(source, git.checkout(revision))
+            fresh = self._prepare(source, rendered.objects)
+            deferred = self._preflight(self._as(source), fresh)
+        except KubeUnavailable:
+            raise
+        except (GitError, RenderError, ReconcileError) as e:
+            return self._kept(source, state, revision, e)
+        state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
+        return self._apply_revision(source, state, revision, fresh, deferred)
+
+    def _ensure_own_namespace(self) -> None:
+        """The reconciler's namespace (Lease, inventory, status) is created when missing and allowed;
+        otherwise the pass fails with one line saying what to run."""
+        if self._namespace_ready:
+            return
+        ns = self.settings.namespace
+        try:
+            exists = self.client.get("v1", "Namespace", ns) is not None
+        except KubeError as e:
+            if e.status != 403:
+                raise
+            exists = True  # a namespaced identity may not read Namespaces: its writes will tell
+        if not exists:
             try:
-                fresh = self._prepare(source, self.renderer(source, git.checkout(revision)))
-                self._preflight(fresh)
-            except (GitError, RenderError, RefusedError) as e:
-                problem = e
-            except (ReconcileError, KubeError) as e:
-                if isinstance(e, KubeUnavailable):
+                self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+                log.warning("created the reconciler's namespace", extra={"namespace": ns})
+            except KubeError as e:
+                if e.status == 403:
+                    raise OwnNamespaceMissing(
+                        f"namespace {ns} does not exist and this identity may not create it; "
+                        f"run: kubectl create namespace {ns}") from e
+                if e.status != 409:
                     raise
-                problem = e
-        if fresh is not None:
-            return self._apply_revision(source, state, revision, fresh)
+        self._namespace_ready = True
+
+    def _kept(self, source: Source, state: _SourceState, revision: str,
+              problem: HandoffError) -> status.PassResult:
+        """The revision ``revision`` is not applied; the last good one stays and is drift-corrected."""
         drift = self._drift_pass(source, state) if state.desired else ()
-        if problem is None:
-            return self._result(source, state, status.SUCCEEDED, "no change", revision, drift=drift)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         verb = "not fetched" if isinstance(problem, GitError) else "not applied"
         what = f"revision {revision[:12]} {verb}" if revision and revision != state.applied_revision else \
@@ -200,7 +302,9 @@ class Reconciler:
             applied_revision=state.last_good, applied=applied + (len(drift) if reverted else 0),
             objects=len(state.desired), pruned=pruned.deleted if pruned else (),
             prune_kept=pruned.kept if pruned else (), drift=drift, drift_reverted=reverted,
-            health=dict(healthy or {}), error_kind=error)
+            health=dict(healthy or {}), error_kind=error,
+            waivers=tuple(_waiver_text(w) for w in state.policy.waivers) if state.policy else (),
+            disabled_policies=state.policy.disabled_policies if state.policy else ())
 
     # ---- steps -----------------------------------------------------------------------------------
     def _resume(self, source: Source, state: _SourceState, revision: str) -> None:
@@ -213,7 +317,8 @@ class Reconciler:
             return  # a pass died half-way (pending): apply in full, which also prunes its leftovers
         try:
             checkout = self.git[source.name].checkout(revision)
-            state.desired = self._prepare(source, self.renderer(source, checkout))
+            state.policy = self.renderer(source, checkout)
+            state.desired = self._prepare(source, state.policy.objects)
         except (GitError, RenderError, ReconcileError):
             return
         state.applied_revision = revision
@@ -234,57 +339,98 @@ class Reconciler:
                     raise
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
+        outside = authority.denied((ref_of(o) for o in out), source.authority)
+        if outside:
+            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            raise RefusedError(f"source {source.name} may not touch "
+                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
+                               "refusing the revision (nothing applied)")
+        own = own_objects((ref_of(o) for o in out), self.settings)
+        if own:
+            more = f" and {len(own) - 5} more" if len(own) > 5 else ""
+            raise RefusedError(f"source {source.name} names the reconciler's own objects "
+                               f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
+                               "(nothing applied)")
         return ordered(out)  # type: ignore[return-value]
 
-    def _preflight(self, objects: Iterable[Mapping[str, Any]]) -> None:
-        """Server-side dry-run of every object so an invalid revision changes nothing at all."""
+    def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *,
+                   final: bool = False) -> list[Mapping[str, Any]]:
+        """Server-side dry-run of every object, so a revision the API server rejects changes nothing.
+
+        Objects in a Namespace or of a kind the same revision creates cannot be dry-run yet: they are
+        returned, to be dry-run once those Namespaces and CRDs exist and before anything else is
+        written (``final``: no more deferring)."""
+        objects = list(objects)
         created_ns = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
         has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in objects)
+        deferred: list[Mapping[str, Any]] = []
         for obj in objects:
             try:
-                self.client.apply(obj, dry_run=True)
+                client.apply(obj, dry_run=True)
             except KubeUnavailable:
                 raise
             except KubeError as e:
                 ns = str(obj["metadata"].get("namespace") or "")
-                if e.status == 404 and (ns in created_ns or has_crds):
-                    continue  # its namespace or kind is created by this same revision
+                if not final and e.status == 404 and (ns in created_ns or has_crds):
+                    deferred.append(obj)
+                    continue
                 raise ReconcileError(f"{ref_of(obj)} rejected by the API server: {e}") from e
+        return deferred
 
-    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectRef, dict[str, Any]]:
+    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectKey, dict[str, Any]]:
         groups = {(str(o["apiVersion"]), str(o["kind"]), str(o["metadata"].get("namespace") or ""))
                   for o in objects}
-        live: dict[ObjectRef, dict[str, Any]] = {}
+        live: dict[ObjectKey, dict[str, Any]] = {}
         for api_version, kind, ns in sorted(groups):
             try:
-                for item in self.client.list(api_version, kind, namespace=ns,
+                for item in self._as(source).list(api_version, kind, namespace=ns,
                                              label_selector=f"{OWNER_LABEL}={source.name}"):
-                    live[ref_of(item)] = item
+                    live[key_of(ref_of(item))] = item
             except KubeError as e:
                 if e.status != 404:
                     raise
         return live
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
-                        objects: list[dict[str, Any]]) -> status.PassResult:
+                        objects: list[dict[str, Any]],
+                        deferred: list[Mapping[str, Any]]) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = previous.objects if previous else ()
         current = [ref_of(o) for o in objects]
-        # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones
+        # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones;
+        # ``pending`` makes the next pass (or the next process) complete this same revision
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",
-                                            tuple(set(before) | set(current)), pending=revision))
+                                            unique_by_key((*before, *current)), pending=revision))
         live = self._live(source, objects)
-        applied = [apply_one(self.client, obj, live.get(ref_of(obj))) for obj in objects]
-        plan = prune.plan(before, current, self.settings.prune) if source.prune else prune.PrunePlan()
-        pruned = prune.execute(self.client, plan, source.name)
-        keep = set(current)
-        if plan.refused or not source.prune:
-            keep |= set(before)
+        applied: list[Applied] = []
+        if deferred:
+            # only the Namespaces and CRDs the deferred objects need go first; nothing else is written
+            # until those objects passed their dry-run too
+            scaffold = [o for o in objects if rank(str(o.get("kind"))) <= rank("CustomResourceDefinition")]
+            applied += [self._apply(self._as(source), o, live) for o in scaffold]
+            try:
+                self._preflight(self._as(source), deferred, final=True)
+            except ReconcileError as e:
+                kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
+                return self._result(source, state, status.FAILED,
+                                    f"revision {revision[:12]} not applied{kept}: {e}", revision,
+                                    error=error_kind(e))
+            objects_left = [o for o in objects if rank(str(o.get("kind"))) > rank("CustomResourceDefinition")]
+        else:
+            objects_left = objects
+        applied += [self._apply(self._as(source), o, live) for o in objects_left]
+        # neither the reconciler's own objects nor those outside the source's grant are deleted
+        off_limits = own_objects(before, self.settings) + [r for r, _ in authority.denied(before,
+                                                                                          source.authority)]
+        plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
+            else prune.PrunePlan()
+        pruned = prune.execute(self._as(source), plan, source.name)
+        keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
         inventory.write(self.client, self.settings.namespace, source.name,
-                        inventory.Inventory(revision, tuple(keep)))
+                        inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
-        state.in_sync = {a.ref: _rv(a.result) for a in applied}
+        state.in_sync = {key_of(a.ref): _rv(a.result) for a in applied}
         healthy: dict[str, int] = {}
         for a in applied:
             h = health(a.ref, a.result).status
@@ -296,25 +442,39 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
 
+    def _as(self, source: Source) -> KubeClient:
+        """The client for a source's objects: impersonating its ServiceAccount when the operator set one,
+        so the cluster's RBAC decides what it may touch."""
+        return self.clients.get(source.name, self.client)
+
+    def _apply(self, client: KubeClient, obj: Mapping[str, Any],
+               live: Mapping[ObjectKey, Mapping[str, Any]]) -> Applied:
+        applied = apply_one(client, obj, live.get(key_of(ref_of(obj))))
+        self._applies += 1
+        if self._applies == _PAUSE_AFTER_APPLIES:
+            _pause_for_fault_injection()
+        return applied
+
     def _drift_pass(self, source: Source, state: _SourceState) -> tuple[Drift, ...]:
         live = self._live(source, state.desired)
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
         for obj in state.desired:
             ref = ref_of(obj)
-            current = live.get(ref)
+            key = key_of(ref)
+            current = live.get(key)
             if drift_ignored(obj) or drift_ignored(current):
                 continue
-            if current is not None and state.in_sync.get(ref) == _rv(current):
+            if current is not None and state.in_sync.get(key) == _rv(current):
                 continue
-            drift = compare(ref, self.client.apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
+            drift = compare(ref, self._as(source).apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
                 if current is not None else Drift(ref=ref, fields=(), missing=True)
             if drift is None:
-                state.in_sync[ref] = _rv(current)
+                state.in_sync[key] = _rv(current)
                 continue
             found.append(drift)
             if revert:
-                state.in_sync[ref] = _rv(apply_one(self.client, obj, current).result)
+                state.in_sync[key] = _rv(apply_one(self._as(source), obj, current).result)
         return tuple(found)
 
     # ---- bookkeeping -------------------------------------------------------------------------------
@@ -333,8 +493,9 @@ class Reconciler:
             state.failures += 1
             delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
-            r = status.PassResult(**{**r.__dict__, "message": f"{r.message} (attempt {state.failures}, "
-                                                               f"retrying in {delay:.0f}s)"})
+            then = f"retrying in {delay:.0f}s" if self.retry_later else "giving up"
+            r = status.PassResult(**{**r.__dict__,
+                                     "message": f"{r.message} (attempt {state.failures}, {then})"})
         log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
@@ -368,8 +529,20 @@ class Reconciler:
         now = time.monotonic()
         return [s for s in self.settings.sources if self.owns(s) and self.state[s.name].next_due <= now]
 
-    def run_once(self) -> list[status.PassResult]:
-        return [self.reconcile(s) for s in self.settings.sources if self.owns(s)]
+    def run_once(self, attempts: int = 1) -> list[status.PassResult]:
+        """One pass per source; a pass failing for a transient reason (git or the API server
+        unreachable) is tried again after its backoff, up to ``attempts`` passes in all."""
+        results = []
+        for source in (s for s in self.settings.sources if self.owns(s)):
+            for attempt in range(1, max(attempts, 1) + 1):
+                self.retry_later = attempt < attempts
+                result = self.reconcile(source)
+                if result.ok or result.error_kind not in TRANSIENT or attempt == attempts:
+                    break
+                time.sleep(max(self.state[source.name].next_due - time.monotonic(), 0.0))
+            results.append(result)
+        self.retry_later = True
+        return results
 
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         while not stop.is_set():

@@ -10,8 +10,21 @@ from handoff.errors import UsageError
 from handoff.imageref import parse as parse_image
 
 APP = "handoff-reconciler"
+GIT_CREDENTIALS_SECRET = "handoff-git-credentials"  # noqa: S105 - a Secret's name, not a password
 DEFAULT_IMAGE = f"ghcr.io/handoff-dev/handoff:{__version__}"
 _APPLY_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+# The default grant: the kinds an application ships, and nothing that widens rights or reaches into other
+# workloads (no RBAC, admission webhooks, CRDs, nodes, certificates, storage classes, API services).
+_WORKLOAD_RESOURCES = {
+    "": ["configmaps", "secrets", "services", "serviceaccounts", "persistentvolumeclaims", "pods",
+         "limitranges", "resourcequotas"],
+    "apps": ["deployments", "statefulsets", "daemonsets", "replicasets"],
+    "batch": ["jobs", "cronjobs"],
+    "autoscaling": ["horizontalpodautoscalers"],
+    "policy": ["poddisruptionbudgets"],
+    "networking.k8s.io": ["ingresses", "networkpolicies"],
+}
+PRESETS = ("workloads", "cluster-admin")  # what the apply Role/ClusterRole grants
 _METRICS_PORT = 8080
 _TMP = "/tmp"  # noqa: S108 - an emptyDir in the pod, the root filesystem is read-only
 
@@ -44,12 +57,26 @@ def _config(namespace: str, target: str) -> str:
             "prune: {maxFraction: 0.5, minInventory: 10}\n")
 
 
+def apply_rules(preset: str, *, cluster_wide: bool) -> list[dict[str, Any]]:
+    """``workloads`` (default): application kinds only, plus Namespaces cluster-wide; ``cluster-admin``:
+    every kind (``*/*``), only when the operator asks for it."""
+    if preset == "cluster-admin":
+        return [{"apiGroups": ["*"], "resources": ["*"], "verbs": _APPLY_VERBS}]
+    if preset != "workloads":
+        raise UsageError(f"unknown preset {preset!r} (choose one of {', '.join(PRESETS)})", key="--preset")
+    rules = [{"apiGroups": [group], "resources": resources, "verbs": _APPLY_VERBS}
+             for group, resources in _WORKLOAD_RESOURCES.items()]
+    if cluster_wide:
+        rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": _APPLY_VERBS})
+    return rules
+
+
 def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
-              image: str = DEFAULT_IMAGE) -> list[dict[str, Any]]:
+              image: str = DEFAULT_IMAGE, preset: str = "workloads") -> list[dict[str, Any]]:
     """Namespace, ServiceAccount, least-privilege RBAC, ConfigMap, Deployment and metrics Service.
 
-    Cluster-wide, the reconciler may manage any kind (it applies what the config repo holds) but never
-    impersonates, escalates or binds beyond what it has. Namespaced, it manages its own namespace only.
+    Cluster-wide, the reconciler manages the kinds of ``preset`` in every namespace and never impersonates,
+    escalates or binds. Namespaced, it manages them in its own namespace only.
     """
     # both are written into YAML text (the embedded config.yaml) and the cluster: check them first
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace):
@@ -57,9 +84,12 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
     parse_image(image)
     labels = _labels()
     meta = {"namespace": namespace, "labels": labels}
+    # namespaced, the reconciler cannot manage a Namespace: the team's namespace exists already
     objs: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
             **labels, "pod-security.kubernetes.io/enforce": "restricted"}}},
+    ] if cluster_wide else []
+    objs += [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": APP, **meta}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
          "metadata": {"name": f"{APP}-self", **meta}, "rules": _own_rules()},
@@ -68,11 +98,11 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{APP}-self"},
          "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
     ]
-    apply_rules = [{"apiGroups": ["*"], "resources": ["*"], "verbs": _APPLY_VERBS}]
+    rules = apply_rules(preset, cluster_wide=cluster_wide)
     if cluster_wide:
         objs += [
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-             "metadata": {"name": APP, "labels": labels}, "rules": apply_rules},
+             "metadata": {"name": APP, "labels": labels}, "rules": rules},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
              "metadata": {"name": APP, "labels": labels},
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": APP},
@@ -81,7 +111,7 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
     else:
         objs += [
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-             "metadata": {"name": f"{APP}-apply", **meta}, "rules": apply_rules},
+             "metadata": {"name": f"{APP}-apply", **meta}, "rules": rules},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
              "metadata": {"name": f"{APP}-apply", **meta},
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{APP}-apply"},
@@ -132,7 +162,7 @@ def _deployment(namespace: str, labels: dict[str, str], image: str) -> dict[str,
                     "containers": [container],
                     "volumes": [
                         {"name": "config", "configMap": {"name": f"{APP}-config"}},
-                        {"name": "git-credentials", "secret": {"secretName": "handoff-git-credentials",
+                        {"name": "git-credentials", "secret": {"secretName": GIT_CREDENTIALS_SECRET,
                                                                "optional": True}},
                         {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from handoff.report.model import ObjectRef
@@ -38,6 +39,32 @@ def ref_of(obj: Mapping[str, Any]) -> ObjectRef:
     meta = obj.get("metadata") or {}
     return ObjectRef(api_version=str(obj.get("apiVersion", "")), kind=str(obj.get("kind", "")),
                      name=str(meta.get("name", "")), namespace=str(meta.get("namespace") or ""))
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """An object's identity: group, kind, namespace and name. Not its version: the API server serves one
+    object at every version of its group, so a changed ``apiVersion`` is the same object, updated."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+
+def key_of(ref: ObjectRef) -> ObjectKey:
+    group = ref.api_version.rpartition("/")[0]  # "v1" is the core group ""
+    return ObjectKey(group, ref.kind, ref.namespace, ref.name)
+
+
+def unique_by_key(refs: Iterable[ObjectRef]) -> tuple[ObjectRef, ...]:
+    """One ref per object; a later ref of the same object (another version) replaces an earlier one."""
+    out: dict[ObjectKey, ObjectRef] = {}
+    for ref in refs:
+        key = key_of(ref)
+        out.pop(key, None)
+        out[key] = ref
+    return tuple(out.values())
 
 
 def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
-from handoff.reconciler.objects import OWNER_LABEL, rank
+from handoff.reconciler.objects import OWNER_LABEL, key_of, rank, unique_by_key
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
@@ -30,19 +30,24 @@ class PruneResult:
 
 
 def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
-         settings: PruneSettings) -> PrunePlan:
-    """The deletions a pass may make, before looking at the cluster."""
-    now = set(current)
-    candidates = [r for r in previous if r not in now]
+         settings: PruneSettings, protected: Collection[ObjectRef] = ()) -> PrunePlan:
+    """The deletions a pass may make, before looking at the cluster. Objects are compared by group, kind,
+    namespace and name: one whose ``apiVersion`` changed is still rendered, never a candidate."""
+    now = {key_of(r) for r in current}
+    previous = unique_by_key(previous)
+    candidates = [r for r in previous if key_of(r) not in now]
+    off_limits = {key_of(r) for r in protected}
     delete: list[ObjectRef] = []
     kept: list[tuple[ObjectRef, str]] = []
     for ref in candidates:
         flag = _PROTECTED.get(ref.kind)
-        if flag and not getattr(settings, flag):
+        if key_of(ref) in off_limits:
+            kept.append((ref, "the reconciler's own object: never pruned"))
+        elif flag and not getattr(settings, flag):
             kept.append((ref, f"{ref.kind} objects are never pruned unless enabled"))
         else:
             delete.append(ref)
-    total = len(set(previous))
+    total = len(previous)
     if total >= settings.min_inventory and len(delete) > settings.max_fraction * total:
         return PrunePlan(kept=tuple(kept), refused=(
             f"refusing to prune {len(delete)} of {total} objects (more than {settings.max_fraction:.0%}); "

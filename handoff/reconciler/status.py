@@ -38,6 +38,8 @@ class PassResult:
     drift_reverted: bool = False
     health: Mapping[str, int] = field(default_factory=dict)
     error_kind: str = ""
+    waivers: tuple[str, ...] = ()  # every policy waiver the revision used
+    disabled_policies: tuple[str, ...] = ()  # what its .handoff.yaml switched off ("builtin", policy ids)
     duration: float = 0.0
     finished: float = field(default_factory=time.time)
 
@@ -87,9 +89,11 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None) -> dic
         "prune": json.dumps({"deleted": [str(x) for x in r.pruned[:MAX_LIST]],
                              "kept": [f"{x}: {why}" for x, why in r.prune_kept[:MAX_LIST]],
                              "more": max(0, len(r.pruned) + len(r.prune_kept) - 2 * MAX_LIST)}),
+        "policy": json.dumps({"waivers": list(r.waivers[:MAX_LIST]), "disabled": list(r.disabled_policies),
+                              "more": max(0, len(r.waivers) - MAX_LIST)}),
     }
     while sum(len(v) for v in data.values()) > MAX_BYTES:
-        key = max(("drift", "prune", "message"), key=lambda k: len(data[k]))
+        key = max(("drift", "prune", "message", "policy"), key=lambda k: len(data[k]))
         data[key] = _clip(data[key], len(data[key]) // 2)
     return data
 

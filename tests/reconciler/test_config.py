@@ -177,3 +177,39 @@ def test_a_hostile_config_is_exit_2_naming_file_line_and_key(tmp_path: Path, tex
                                  "git://host/c.git", "file:///srv/git/c.git", "git@github.com:org/c.git"])
 def test_every_kind_of_git_url_is_accepted(tmp_path: Path, url: str) -> None:
     assert load_settings(write(tmp_path, f"sources:\n  - {{name: web, url: '{url}'}}\n")).sources[0].url == url
+
+
+def test_the_policy_floor_is_read_from_the_reconciler_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, """
+policyFloor:
+  policies: [disallow-privileged, disallow-host-path]
+  waivers:
+    - {policy: disallow-host-path, match: {namespace: monitoring, kind: DaemonSet}, reason: node exporter}
+sources:
+  - {name: web, url: https://git.example/config.git}
+"""))
+    floor = settings.policy_floor
+    assert floor.builtin and floor.policies == ("disallow-privileged", "disallow-host-path")
+    assert [(w.policy, dict(w.match), w.reason) for w in floor.waivers] == [
+        ("disallow-host-path", {"namespace": "monitoring", "kind": "DaemonSet"}, "node exporter")]
+    assert load_settings(write(tmp_path, "sources:\n  - {name: a, url: https://x/y.git}\n")).policy_floor.policies \
+        == ("*",)
+    with pytest.raises(ConfigError, match="reason"):
+        load_settings(write(tmp_path, "policyFloor: {waivers: [{policy: x}]}\nsources:\n"
+                                      "  - {name: a, url: https://x/y.git}\n"))
+
+
+def test_a_sources_authority_is_read_from_the_reconciler_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, """
+sources:
+  - name: team-a
+    url: https://git.example/config.git
+    authority: {namespaces: [team-a], deniedKinds: [Secret], clusterKinds: []}
+    serviceAccount: team-a/deployer
+  - {name: open, url: https://git.example/config.git}
+"""))
+    assert settings.sources[0].service_account == "team-a/deployer"
+    team, unrestricted = settings.sources
+    assert team.authority is not None and team.authority.namespaces == ("team-a",)
+    assert team.authority.denied_kinds == ("Secret",) and team.authority.cluster_kinds == ()
+    assert team.authority.kinds == ("*",) and unrestricted.authority is None

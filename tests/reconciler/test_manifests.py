@@ -42,3 +42,23 @@ def test_deployment_is_hardened(capsys) -> None:  # type: ignore[no-untyped-def]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     rules = [r for d in docs if d["kind"] == "ClusterRole" for r in d["rules"]]
     assert not {"impersonate", "escalate", "bind"} & {v for r in rules for v in r["verbs"]}
+
+
+def test_the_default_grant_is_application_kinds_never_rbac_webhooks_or_crds(capsys) -> None:  # type: ignore[no-untyped-def]
+    for args in ((), ("--namespaced", "--namespace", "team-a")):
+        docs = list(yaml.safe_load_all(printed(capsys, *args)))
+        rules = [r for d in docs if d["kind"] in ("ClusterRole", "Role") and d["metadata"]["name"] !=
+                 "handoff-reconciler-self" for r in d["rules"]]
+        groups = {g for r in rules for g in r["apiGroups"]}
+        resources = {res for r in rules for res in r["resources"]}
+        assert "*" not in groups and "*" not in resources
+        assert not groups & {"rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io"}
+        assert {"deployments", "services", "configmaps"} <= resources
+        assert ("namespaces" in resources) == (not args)  # a namespaced reconciler cannot manage Namespaces
+
+
+def test_every_kind_only_when_the_operator_asks_for_cluster_admin(capsys) -> None:  # type: ignore[no-untyped-def]
+    docs = list(yaml.safe_load_all(printed(capsys, "--preset", "cluster-admin")))
+    (role,) = [d for d in docs if d["kind"] == "ClusterRole"]
+    assert role["rules"] == [{"apiGroups": ["*"], "resources": ["*"],
+                              "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}]

@@ -1,4 +1,5 @@
 from handoff.reconciler.config import PruneSettings
+from handoff.reconciler.inventory import decode, encode
 from handoff.reconciler.prune import plan
 from handoff.report.model import ObjectRef
 
@@ -43,3 +44,29 @@ def test_namespaces_and_crds_are_kept_unless_enabled() -> None:
     assert {r for r, _ in result.kept} == {ns, crd}
     allowed = plan([ns, crd, cm("a")], [], PruneSettings(allow_namespaces=True, allow_crds=True))
     assert allowed.delete == (cm("a"), crd, ns)  # reverse apply order: workloads, then CRDs, Namespaces last
+
+
+def test_a_changed_api_version_is_the_same_object_never_a_prune_candidate() -> None:
+    hpa_v1 = ObjectRef("autoscaling/v1", "HorizontalPodAutoscaler", "web", "apps")
+    hpa_v2 = ObjectRef("autoscaling/v2", "HorizontalPodAutoscaler", "web", "apps")
+    db_old = ObjectRef("example.com/v1alpha1", "Database", "orders", "apps")
+    db_new = ObjectRef("example.com/v1", "Database", "orders", "apps")
+    result = plan([hpa_v1, db_old, cm("a")], [hpa_v2, db_new, cm("a")], PruneSettings())
+    assert result.delete == () and result.kept == ()
+    # a different group is a different object, whatever the kind is called
+    other = ObjectRef("other.example.com/v1", "Database", "orders", "apps")
+    assert plan([other], [db_new], PruneSettings()).delete == (other,)
+
+
+def test_an_old_inventory_listing_one_object_at_two_versions_reads_as_one_entry() -> None:
+    text = ("autoscaling/v1 HorizontalPodAutoscaler apps web\n"
+            "autoscaling/v2 HorizontalPodAutoscaler apps web\nv1 ConfigMap apps a\n")
+    refs = decode(text)
+    assert sorted(str(r) for r in refs) == ["ConfigMap/apps/a", "HorizontalPodAutoscaler/apps/web"]
+    assert set(decode(encode(refs))) == set(refs) and len(refs) == 2
+
+
+def test_the_reconcilers_own_objects_are_never_pruned() -> None:
+    own = ObjectRef("coordination.k8s.io/v1", "Lease", "handoff-reconciler", "handoff-system")
+    result = plan([own, cm("a")], [cm("a")], PruneSettings(), protected=[own])
+    assert result.delete == () and result.kept == ((own, "the reconciler's own object: never pruned"),)

@@ -125,8 +125,9 @@ def test_no_secret_anywhere_after_propose_and_reconcile(apiserver: Any, git_serv
         once = run([*base, "--once"], env)
         texts["reconcile stdout"], texts["reconcile stderr"] = once.stdout, once.stderr
         assert once.returncode == 0, once.stderr
-        reconciler_git.fail_next(3, status=500)
+        reconciler_git.fail_next(1000, status=500)  # through every retry of --once
         failing = run([*base, "--once"], env)
+        reconciler_git.fail_next(0)
         texts["failing reconcile stdout"], texts["failing reconcile stderr"] = failing.stdout, failing.stderr
         assert failing.returncode == 1 and "500" in failing.stdout
 

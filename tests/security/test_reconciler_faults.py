@@ -275,3 +275,38 @@ def test_commit_signed_by_an_untrusted_key_is_refused_and_nothing_applied(apiser
     assert any("not signed by a trusted key" in e.get("message", "") for e in events(c))
     ref = ObjectRef("v1", "ConfigMap", "web-config", c.target_ns)
     assert c.client.get(ref.api_version, ref.kind, ref.name, ref.namespace) is not None
+
+
+def test_kill_9_between_preflight_and_the_last_apply_then_restart_completes_that_revision(
+        apiserver: Any, git_server: GitServer, tmp_path: Path) -> None:
+    """The reconciler stops itself after 5 applies of revision 2 (fault injection, so the kill lands at a
+    known point: preflight done, apply half-way) and is killed -9 there. Restarted, it completes exactly
+    revision 2: its changed objects, its new ones, and none of the ones it removed."""
+    kept, dropped, added = [f"cm-{i:02d}" for i in range(10)], ["old-a", "old-b"], ["new-a", "new-b"]
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cms.yaml": configmaps(kept + dropped, "1")})
+    first = run_once(c, apiserver)
+    assert first.returncode == 0, first.stderr
+    rev1 = c.status()["lastAppliedRevision"]
+    rev2 = c.repo.commit({"app/cms.yaml": configmaps(added + kept, "2")}, "revision 2")
+    env = {**os.environ, "HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES": "5"}
+    proc = subprocess.Popen(argv(c, apiserver, "--no-leader-elect", "--metrics-addr", "off", "--interval", "1s"),
+                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "killed.log").open("wb"), env=env)
+    try:
+        wait_for(lambda: "paused for fault injection" in (tmp_path / "killed.log").read_text())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    at_kill = owned(c)
+    assert sum(rev == "2" for rev in at_kill.values()) == 5  # preflight passed, then 5 of 12 applied
+    assert set(dropped) <= set(at_kill)
+    _, _, pending = inventory_names(c)
+    assert pending == rev2
+    assert c.status()["lastAppliedRevision"] == rev1  # status never claimed the half-applied revision
+
+    again = run_once(c, apiserver)
+    assert again.returncode == 0, again.stderr
+    assert owned(c) == dict.fromkeys(added + kept, "2")
+    assert inventory_names(c) == (rev2, sorted(added + kept), "")
+    status = c.status()
+    assert status["result"] == SUCCEEDED
+    assert status["lastAppliedRevision"] == status["lastAttemptedRevision"] == rev2
