@@ -88,7 +88,7 @@ class ExpansionBudget:
 
 # Render output: what one `helm template`/`kustomize build` may write, how many objects and bytes one render
 # (an environment, or the paths of one validate) may produce. 16 MiB of YAML costs the reconciler about
-# 160 MiB when parsed and planned, which leaves room in its 256Mi limit; docs/validate.md ("Render limits").
+# 160 MiB when parsed and planned, which leaves room in its 256Mi limit; docs/SECURITY.md ("Render limits").
 DEFAULT_MAX_RENDER_OUTPUT = 16 * 1024 * 1024
 DEFAULT_MAX_RENDER_OBJECTS = 10_000
 DEFAULT_MAX_RENDER_TOTAL = 16 * 1024 * 1024

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from handoff.errors import RenderError
+from handoff.errors import ConfigError, RenderError
+from handoff.manifests.bounds import RenderLimits
+from handoff.reconciler.config import load_settings
 from handoff.render import render_path
 from handoff.toolrun import CLOSED_PROXY, run_tool, sandboxed
 from tests.harness.git_server import GitServer
@@ -208,3 +210,29 @@ def test_the_20000_object_chart_fails_reconcile_once_within_256mi(shape: str, ap
     assert error.replace("helm output", "helm") in log or error in log, log
     assert c.status().get("result") != "succeeded"
     assert own_kib < 256 * 1024
+
+
+def test_the_reconciler_config_sets_the_caps_for_every_source(tmp_path: Path) -> None:
+    config = tmp_path / "reconciler.yaml"
+    config.write_text("render:\n  maxObjects: 5\n  maxOutputBytes: 4096\nsources:\n"
+                      "  - {name: a, url: https://example.com/a.git}\n  - {name: b, url: https://example.com/b.git}\n")
+    limits = {s.name: s.render_limits for s in load_settings(config).sources}
+    assert limits == {"a": RenderLimits(max_objects=5, max_output_bytes=4096),
+                      "b": RenderLimits(max_objects=5, max_output_bytes=4096)}
+    config.write_text("render:\n  maxObjects: 0\nsources:\n  - {name: a, url: https://example.com/a.git}\n")
+    with pytest.raises(ConfigError, match=r"reconciler.yaml:2"):
+        load_settings(config)
+
+
+def test_a_source_over_its_object_cap_fails_the_pass_and_applies_nothing(apiserver: Any, git_server: GitServer,
+                                                                         tmp_path: Path) -> None:
+    require_tool("kustomize")
+    files = {"app/kustomization.yaml": "resources:\n  - a.yaml\n  - b.yaml\n",
+             "app/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+             "app/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"}
+    c = new_cluster(apiserver, git_server, tmp_path, files)
+    capped = {"render_limits": RenderLimits(max_objects=1)}
+    result = c.reconciler(**capped).reconcile(c.source(**capped))
+    assert not result.ok
+    assert "2 objects, over the 1-object cap" in result.message
+    assert c.get("v1", "ConfigMap", "a") is None
