@@ -28,8 +28,12 @@ _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "ge
                "validators", "patchesStrategicMerge")
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # lists of mappings with a `path`
 _GENERATOR_LISTS = ("configMapGenerator", "secretGenerator")
-_URLISH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@|git::|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/)|"
-                     r"\?ref=|//")
+# kustomize takes these as remote before it looks on disk: a file committed at `envs/dev/https:/host/x.yaml`
+# must not make `https://host/x.yaml` pass as local
+_REMOTE_FIRST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@|git::|(?:github\.com|gitlab\.com|bitbucket\.org)/)|"
+                           r"\?ref=|.//")
+# and these when nothing on disk has the name (a `host.tld/org/repo` form)
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/")
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -41,7 +45,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 def looks_remote(entry: str) -> bool:
     """A URL, an scp-like git address, a ``host.tld/…`` or ``repo//subdir`` form kustomize clones."""
-    return _URLISH.search(entry) is not None
+    return _REMOTE_FIRST.search(entry) is not None or _HOSTLIKE.match(entry) is not None
 
 
 class RemoteScan:
@@ -73,11 +77,13 @@ class RemoteScan:
                 self._remote(entry, where, what="a Helm chart repository")
                 continue
             target = directory / entry
-            if target.exists():
+            if _REMOTE_FIRST.search(entry):
+                self._remote(entry, where, what="a remote kustomize reference")
+            elif target.exists():
                 if target.is_dir():
                     self.kustomization(target, depth + 1)
-                continue
-            self._remote(entry, where, what="a remote kustomize reference" if looks_remote(entry) else "")
+            else:
+                self._remote(entry, where, what="a remote kustomize reference" if looks_remote(entry) else "")
 
     def chart(self, chart: Path, depth: int = 0) -> None:
         chart_yaml = chart / "Chart.yaml"

@@ -122,6 +122,18 @@ def test_every_remote_form_is_refused_before_kustomize_runs(form: str, tmp_path:
     assert listener.requests == []
 
 
+def test_a_committed_file_shaped_like_the_url_does_not_pass_it_as_local(tmp_path: Path, listener: Listener) -> None:
+    """``envs/dev/http:/127.0.0.1:PORT/cm.yaml`` exists on disk, but kustomize fetches ``http://…`` first."""
+    require_tool("kustomize")
+    directory = overlay(tmp_path, listener, ["resources:", f"  - {listener.url}/cm.yaml"])
+    decoy = directory / "http:" / listener.url.removeprefix("http://") / "cm.yaml"
+    decoy.parent.mkdir(parents=True)
+    decoy.write_text(CONFIGMAP)
+    with pytest.raises(RenderError, match=r"^envs/dev/kustomization.yaml:4: at resources\[0\]: a remote kustomize"):
+        render_path(directory, repo=tmp_path)
+    assert listener.requests == []
+
+
 def test_a_remote_in_a_nested_base_is_refused_naming_the_base(tmp_path: Path, listener: Listener) -> None:
     require_tool("kustomize")
     directory = overlay(tmp_path, listener, ["resources:", "  - ../../base"])
