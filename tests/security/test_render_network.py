@@ -144,10 +144,12 @@ def test_a_remote_in_a_nested_base_is_refused_naming_the_base(tmp_path: Path, li
     assert listener.requests == []
 
 
-def test_validate_env_refuses_with_one_line_and_the_server_sees_nothing(tmp_path: Path, listener: Listener) -> None:
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_validate_env_refuses_with_one_line_and_the_server_sees_nothing(command: str, tmp_path: Path,
+                                                                        listener: Listener) -> None:
     require_tool("kustomize")
     overlay(tmp_path, listener, REMOTE_FORMS["http resource"][0])
-    done = subprocess.run([sys.executable, "-m", "handoff", "validate", "--config-repo", str(tmp_path), "--env", "dev"],
+    done = subprocess.run([sys.executable, "-m", "handoff", command, "--config-repo", str(tmp_path), "--env", "dev"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -264,3 +266,15 @@ def test_unpinned_env_allow_list_is_a_usage_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("HANDOFF_ALLOW_REMOTE", "https://example.com/x")
     with pytest.raises(UsageError, match=r"HANDOFF_ALLOW_REMOTE: remote 'https://example\.com/x' is not pinned"):
         RenderPolicy.from_env()
+
+
+def test_the_allow_remote_flag_lets_validate_fetch_the_pinned_remote(tmp_path: Path, listener: Listener) -> None:
+    require_tool("kustomize")
+    remote = f"{listener.url}/manifests/cm.yaml?ref={COMMIT}"
+    overlay(tmp_path, listener, ["resources:", f"  - {remote}"])
+    base = [sys.executable, "-m", "handoff", "validate", "--config-repo", str(tmp_path), "--env", "dev"]
+    refused = subprocess.run(base, capture_output=True, text=True, timeout=300, check=False)
+    assert refused.returncode != 0 and listener.requests == []
+    allowed = subprocess.run([*base, "--allow-remote", remote], capture_output=True, text=True, timeout=300, check=False)
+    assert allowed.returncode == 0, allowed.stderr
+    assert listener.requests
