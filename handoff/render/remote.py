@@ -157,6 +157,22 @@ def _list(value: Any) -> list[Any]:
 
 
 def _vendored(chart: Path, dep: Mapping[str, Any]) -> bool:
+    """As Helm matches them: a subchart under ``charts/`` whose name is the dependency's (a directory,
+    however named, or a ``<name>-<version>.tgz`` archive)."""
     name = str(dep.get("name") or "")
     charts = chart / "charts"
-    return bool(name) and ((charts / name / "Chart.yaml").is_file() or any(charts.glob(f"{name}-*.tgz")))
+    if not name or not charts.is_dir():
+        return False
+    if (charts / name / "Chart.yaml").is_file() or any(charts.glob(f"{name}*.tgz")):
+        return True
+    return any(_chart_name(sub) == name for sub in charts.glob("*/Chart.yaml"))
+
+
+def _chart_name(chart_yaml: Path) -> str:
+    try:
+        text = read_text(chart_yaml, str(chart_yaml))
+    except RenderError:
+        return ""
+    loaded = load_documents(text, str(chart_yaml), strict=False)
+    data = loaded.docs[0].data if loaded.docs else None
+    return str(data.get("name") or "") if isinstance(data, Mapping) else ""

@@ -178,10 +178,14 @@ def test_an_unvendored_chart_dependency_is_refused_naming_chart_yaml(tmp_path: P
     assert listener.requests == []
 
 
-def test_a_vendored_dependency_renders_offline(tmp_path: Path, listener: Listener) -> None:
+@pytest.mark.parametrize("directory", ["db", "db-1.0.0"])
+def test_a_vendored_dependency_renders_offline(directory: str, tmp_path: Path, listener: Listener) -> None:
+    """Vendored as Helm matches it: by the subchart's name, whatever its directory is called."""
     require_tool("helm")
     deps = f"dependencies:\n  - name: db\n    version: 1.0.0\n    repository: {listener.url}/charts\n"
-    result = render_path(chart(tmp_path, deps, vendored=True), repo=tmp_path)
+    root = chart(tmp_path, deps, vendored=True)
+    (root / "charts/db").rename(root / "charts" / directory)
+    result = render_path(root, repo=tmp_path)
     assert sorted(o.ref.name for o in result.objects) == ["db", "local"]
     assert listener.requests == []
 
