@@ -3,16 +3,27 @@ kustomize, kubeconform and git.
 
 A child runs in its own process group, so a timeout kills it with everything it started (git's
 ``remote-http`` helper, helm's plugins) instead of leaving them holding the output pipes.
+
+Renderers and validators (``run_tool``, ``sandboxed``) get an allow-listed environment only: PATH, the
+locale and a throwaway HOME/XDG/HELM/TMPDIR tree, never the job's tokens, kubeconfig, cloud
+credentials or proxies (a proxy URL may carry credentials). An offline child also gets proxies pointing
+at a closed loopback port and ``GIT_ALLOW_PROTOCOL=file``: a second line behind the remote-reference
+scan in ``handoff.render.remote`` (Go never proxies loopback, so the scan is what stops 127.0.0.1).
+Stdout is read up to a cap: past it the child is killed, never buffered whole.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +31,15 @@ from handoff.errors import RenderError, ToolMissingError
 
 TOOLS_DIR_ENV = "HANDOFF_TOOLS_DIR"
 DEFAULT_TIMEOUT = 300.0
+_STDERR_TAIL = 64 * 1024  # what is kept of a child's stderr: its end, where errors are
+_CHUNK = 64 * 1024
+# The only variables a renderer child inherits from the job (everything else is set by `sandboxed`).
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL")
+# A port nothing listens on: offline children's proxies point there, so a fetch fails at once.
+CLOSED_PROXY = "http://127.0.0.1:9"
+# helm and kustomize are Go: a soft heap limit makes them collect before growing, so a chart rendering
+# 22 MB peaks near 150 MiB instead of 300 MiB; the reconciler and its child share one 256Mi Pod limit.
+CHILD_GOMEMLIMIT = "96MiB"
 
 
 def find_tool(name: str) -> Path | None:
@@ -57,42 +77,135 @@ class TimedOut(Exception):
         self.timeout = timeout
 
 
+class OutputTooLarge(Exception):
+    """The child wrote more than ``cap`` bytes to stdout; it and its process group were killed."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"wrote more than {cap} bytes")
+        self.cap = cap
+
+
+@contextlib.contextmanager
+def sandboxed(*, offline: bool = True) -> Iterator[dict[str, str]]:
+    """The environment of a renderer child, with a throwaway HOME removed afterwards.
+
+    HELM_* dirs and the ``--repository-config``/``--registry-config`` files (``HELM_REPOSITORY_CONFIG``,
+    ``HELM_REGISTRY_CONFIG``) are empty, so no repository credentials or registry logins are in reach."""
+    with tempfile.TemporaryDirectory(prefix="handoff-child-") as scratch:
+        home = Path(scratch)
+        dirs = {"HOME": home / "home", "XDG_CONFIG_HOME": home / "config", "XDG_CACHE_HOME": home / "cache",
+                "XDG_DATA_HOME": home / "data", "XDG_STATE_HOME": home / "state",
+                "HELM_CONFIG_HOME": home / "helm" / "config", "HELM_CACHE_HOME": home / "helm" / "cache",
+                "HELM_DATA_HOME": home / "helm" / "data", "TMPDIR": home / "tmp"}
+        for path in dirs.values():
+            path.mkdir(parents=True)
+        repositories = home / "helm" / "repositories.yaml"
+        repositories.write_text("apiVersion: v1\nrepositories: []\n", encoding="utf-8")
+        registry = home / "helm" / "registry.json"
+        registry.write_text("{}\n", encoding="utf-8")
+        env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+        env.setdefault("PATH", os.defpath)
+        env.update({name: str(path) for name, path in dirs.items()})
+        env.update({"HELM_REPOSITORY_CONFIG": str(repositories), "HELM_REGISTRY_CONFIG": str(registry),
+                    "HELM_REPOSITORY_CACHE": str(dirs["HELM_CACHE_HOME"] / "repository"),
+                    "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "GOMEMLIMIT": CHILD_GOMEMLIMIT})
+        if offline:
+            for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+                env[name] = CLOSED_PROXY
+            env["NO_PROXY"] = env["no_proxy"] = ""
+            env["GIT_ALLOW_PROTOCOL"] = "file"
+        yield env
+
+
 def run(argv: Sequence[str | Path], *, timeout: float = DEFAULT_TIMEOUT, cwd: Path | None = None,
-        env: Mapping[str, str] | None = None, input_bytes: bytes | None = None) -> Finished:
+        env: Mapping[str, str] | None = None, input_bytes: bytes | None = None,
+        max_stdout: int | None = None) -> Finished:
     """Run ``argv`` to completion and capture its output; a non-zero exit is the caller's to judge.
 
-    Raises :class:`TimedOut` past ``timeout`` seconds and ``OSError`` when the binary cannot start."""
+    Raises :class:`TimedOut` past ``timeout`` seconds, :class:`OutputTooLarge` once stdout passes
+    ``max_stdout`` bytes (the child is killed; what it wrote is dropped) and ``OSError`` when the binary
+    cannot start. ``env=None`` inherits the environment: callers running repository content use
+    :func:`sandboxed`."""
     proc = subprocess.Popen([str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
                             stdin=subprocess.DEVNULL if input_bytes is None else subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        stdout, stderr = proc.communicate(input_bytes, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise TimedOut(timeout) from None
-    except BaseException:  # interrupted (Ctrl-C): the child must not outlive us
+        if input_bytes is not None:
+            threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True).start()
+        stdout, stderr = _collect(proc, time.monotonic() + timeout, timeout, max_stdout)
+    except BaseException:  # timed out, too much output, interrupted: the child must not outlive us
         _kill_group(proc)
         raise
     return Finished(proc.returncode, stdout, stderr)
 
 
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    assert proc.stdin is not None
+    with contextlib.suppress(BrokenPipeError, OSError):  # the child may exit without reading it all
+        proc.stdin.write(data)
+        proc.stdin.close()
+
+
+def _collect(proc: subprocess.Popen[bytes], deadline: float, timeout: float,
+             max_stdout: int | None) -> tuple[bytes, bytes]:
+    assert proc.stdout is not None and proc.stderr is not None
+    out: list[bytes] = []
+    out_size = 0
+    err = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ, "out")
+        selector.register(proc.stderr, selectors.EVENT_READ, "err")
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimedOut(timeout)
+            for key, _ in selector.select(remaining):
+                chunk = os.read(key.fd, _CHUNK)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                elif key.data == "out":
+                    out_size += len(chunk)
+                    if max_stdout is not None and out_size > max_stdout:
+                        raise OutputTooLarge(max_stdout)
+                    out.append(chunk)
+                else:
+                    err += chunk
+                    del err[:-_STDERR_TAIL]
+    try:
+        proc.wait(max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:
+        raise TimedOut(timeout) from None
+    proc.stdout.close()
+    proc.stderr.close()
+    return b"".join(out), bytes(err)
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    proc.wait()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
-def run_tool(argv: Sequence[str | Path], *, what: str, cwd: Path | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> str:
-    """Run a renderer and return its stdout; failing to start, timing out or a non-zero exit is a
-    ``RenderError`` naming ``what`` (with the end of its stderr)."""
+def run_tool(argv: Sequence[str | Path], *, what: str, cwd: Path | None = None, max_stdout: int | None = None,
+             cap_hint: str = "", offline: bool = True, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """Run a renderer in the sandbox (:func:`sandboxed`) from ``cwd`` and return its stdout; failing to
+    start, timing out, writing more than ``max_stdout`` bytes (``cap_hint`` says how to raise it) or a
+    non-zero exit is a ``RenderError`` naming ``what`` (with the end of its stderr)."""
     name = Path(str(argv[0])).name
     try:
-        done = run(argv, timeout=timeout, cwd=cwd)
+        with sandboxed(offline=offline) as env:
+            done = run(argv, timeout=timeout, cwd=cwd, env=env, max_stdout=max_stdout)
     except OSError as e:
         raise RenderError(f"{what}: cannot run {argv[0]}: {e}") from e
     except TimedOut as e:
         raise RenderError(f"{what}: {name} {e}") from e
+    except OutputTooLarge as e:
+        hint = f" ({cap_hint})" if cap_hint else ""
+        raise RenderError(f"{what}: {name} output over the {e.cap}-byte render output cap{hint}") from e
     if done.returncode != 0:
         stderr = done.stderr.decode(errors="replace").strip().splitlines()
         detail = " ".join(stderr[-3:]) or f"exit code {done.returncode}"

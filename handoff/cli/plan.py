@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from handoff.cli.render_options import render_options
 from handoff.cli.validate import report_exit_code
 from handoff.config import load_config
 from handoff.errors import ConfigError
@@ -69,6 +70,7 @@ RENDERERS = {"text": plan_text, "json": plan_json, "markdown": plan_markdown}
 @click.option("--output", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
               show_default=True, help="Exit 1 when a finding has at least this severity.")
+@render_options
 def plan(env: str, config_repo: Path, output_format: str, fail_on: str) -> int:
     """Render ENV, check it against the schemas and the policies exactly as the PR check and the
     reconciler do, and show each object with its findings."""

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from handoff.cli.propose_options import common_kwargs, run_and_emit, shared_options
+from handoff.cli.render_options import render_options
 from handoff.workflows.propose import ProposeOptions
 from handoff.workflows.propose import propose as run_propose
 
@@ -19,6 +20,7 @@ from handoff.workflows.propose import propose as run_propose
     "--resolve-digest", is_flag=True, help="Check the tag exists in its registry and pin its digest."
 )
 @shared_options
+@render_options
 def propose(image: str, app: str, env: str, resolve_digest: bool, **kw: Any) -> int:
     """Propose IMAGE for APP in ENV as a rolling PR/MR (or commit it directly with --mode direct)."""
     return run_and_emit(lambda: run_propose(ProposeOptions(

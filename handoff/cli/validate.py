@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from handoff.cli.policy import policy_options
+from handoff.cli.render_options import render_options
 from handoff.config import CONFIG_NAME, Config, load_config
 from handoff.errors import EXIT_FAILED, EXIT_OK, ConfigError, UsageError
 from handoff.manifests.plain import gc_paused
@@ -109,6 +110,7 @@ def report_exit_code(report: ValidationReport, fail_on: str) -> int:
                    "else 0 = auto: one per core for 400+ files of plain manifests).")
 @policy_options
 @click.pass_context
+@render_options
 def validate_cmd(ctx: click.Context, *, paths: tuple[Path, ...], env: str | None, plain: bool,
                  config_repo: Path, kubernetes_version: str | None, engine: str, output_format: str,
                  output_file: Path | None, fail_on: str, strict: bool, ignore_missing_schemas: bool,

@@ -84,3 +84,29 @@ class ExpansionBudget:
         if self.remaining < 0:
             raise LimitExceeded(f"aliases add more than {self.limits.max_nodes} nodes (alias bomb?)",
                                 line)
+
+
+# Render output: what one `helm template`/`kustomize build` may write, how many objects and bytes one render
+# (an environment, or the paths of one validate) may produce. 16 MiB of YAML costs the reconciler about
+# 160 MiB when parsed and planned, which leaves room in its 256Mi limit; docs/SECURITY.md ("Render limits").
+DEFAULT_MAX_RENDER_OUTPUT = 16 * 1024 * 1024
+DEFAULT_MAX_RENDER_OBJECTS = 10_000
+DEFAULT_MAX_RENDER_TOTAL = 16 * 1024 * 1024
+RENDER_LIMIT_ENV = {"max_output_bytes": "HANDOFF_MAX_RENDER_OUTPUT_BYTES",
+                    "max_objects": "HANDOFF_MAX_RENDER_OBJECTS",
+                    "max_total_bytes": "HANDOFF_MAX_RENDER_TOTAL_BYTES"}
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """Caps on render output: one renderer's stdout, one render's object count and total bytes."""
+
+    max_output_bytes: int = DEFAULT_MAX_RENDER_OUTPUT
+    max_objects: int = DEFAULT_MAX_RENDER_OBJECTS
+    max_total_bytes: int = DEFAULT_MAX_RENDER_TOTAL
+
+    @classmethod
+    def from_env(cls) -> RenderLimits:
+        """Defaults, overridden by ``HANDOFF_MAX_RENDER_OUTPUT_BYTES``/``_OBJECTS``/``_TOTAL_BYTES``."""
+        raw = {field: os.environ.get(name, "") for field, name in RENDER_LIMIT_ENV.items()}
+        return cls(**{field: int(value) for field, value in raw.items() if value.isdigit()})

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from handoff.config import Waiver
-from handoff.errors import ConfigError, HandoffError, YamlError
+from handoff.errors import ConfigError, HandoffError, UsageError, YamlError
 from handoff.manifests import schemacheck, yamlio
+from handoff.manifests.bounds import RenderLimits
 from handoff.reconciler.metrics import parse_addr
+from handoff.render.policy import RenderPolicy, checked_remotes
 
 SCHEMA = "reconciler-config.schema.json"
 
@@ -82,6 +84,13 @@ class Source:
     verify: Verification = field(default_factory=Verification)
     authority: Authority | None = None  # None: whatever the reconciler's RBAC allows
     service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
+    # the operator's, never the repository's: pinned remotes kustomize may fetch, and the render caps
+    allow_remote: frozenset[str] = frozenset()
+    render_limits: RenderLimits = field(default_factory=RenderLimits.from_env)
+
+    @property
+    def render_policy(self) -> RenderPolicy:
+        return RenderPolicy(limits=self.render_limits, allowed_remotes=self.allow_remote)
 
     def __post_init__(self) -> None:
         # checked before any of them reaches `git` (option injection, tokens in URLs) or the renderer
@@ -167,7 +176,17 @@ def _line_of(node: Any, key: str) -> int | None:
     return yamlio.line_of(node, key) if isinstance(node, yamlio.LocatedMap) else None
 
 
-def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
+def _render_limits(raw: Any) -> RenderLimits:
+    """The config's ``render:`` caps over the defaults (and their ``HANDOFF_MAX_RENDER_*`` overrides)."""
+    base = RenderLimits.from_env()
+    caps = raw if isinstance(raw, Mapping) else {}
+    return RenderLimits(max_output_bytes=int(caps.get("maxOutputBytes", base.max_output_bytes)),
+                        max_objects=int(caps.get("maxObjects", base.max_objects)),
+                        max_total_bytes=int(caps.get("maxTotalBytes", base.max_total_bytes)))
+
+
+def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
+            render_limits: RenderLimits | None = None) -> Source:
     # the shipped schema has checked keys and types; what is left are the checks across fields
     where = f"sources[{index}]"
 
@@ -184,6 +203,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     if len(refs) > 1:
         raise fail(refs[1], f"give only one of branch, tag, commit (got {', '.join(refs)})")
     revision = str(raw[refs[0]]) if refs else "main"
+    render_limits = render_limits or RenderLimits.from_env()
     renderer = str(raw.get("renderer", "auto"))
     if renderer not in RENDERERS:
         raise fail("renderer", f"unknown renderer {renderer!r} (choose one of {', '.join(RENDERERS)})")
@@ -197,6 +217,10 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
     values = raw.get("values") or []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise fail("values", "values must be a list of file paths")
+    try:
+        allow_remote = checked_remotes(raw.get("allowRemote") or (), source=f"{where}.allowRemote")
+    except UsageError as e:
+        raise fail("allowRemote", e.message) from e
     mode = str(verify.get("mode", "none"))
     if mode not in ("none", "gpg", "ssh"):
         raise fail("verify", f"unknown verify mode {mode!r} (choose none, gpg or ssh)")
@@ -214,6 +238,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Sou
                             allowed_signers=verify.get("allowedSigners")),
         authority=_authority(raw["authority"]) if raw.get("authority") is not None else None,
         service_account=str(raw["serviceAccount"]) if raw.get("serviceAccount") else None,
+        allow_remote=allow_remote, render_limits=render_limits,
     )
 
 
@@ -227,9 +252,10 @@ def _authority(raw: Mapping[str, Any]) -> Authority:
                      cluster_kinds=strings("clusterKinds"))
 
 
-def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any]) -> Source:
+def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
+                    render_limits: RenderLimits) -> Source:
     try:
-        return _source(raw, index, file, defaults)
+        return _source(raw, index, file, defaults, render_limits)
     except ConfigError as e:
         if e.file:
             raise
@@ -269,7 +295,8 @@ def load_settings(path: Path) -> Settings:
     defaults = doc.get("defaults") or {}
     if "interval" in defaults:
         _at(file, defaults, "interval", "defaults.interval", lambda: parse_duration(defaults["interval"]))
-    sources = tuple(_checked_source(s, i, file, defaults) for i, s in enumerate(raw_sources))
+    limits = _render_limits(doc.get("render"))
+    sources = tuple(_checked_source(s, i, file, defaults, limits) for i, s in enumerate(raw_sources))
     seen: set[str] = set()
     for index, source in enumerate(sources):
         if source.name in seen:

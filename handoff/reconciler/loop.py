@@ -39,6 +39,7 @@ from handoff.reconciler.objects import (
     unique_by_key,
 )
 from handoff.reconciler.source import Checkout, GitSource
+from handoff.render.policy import render_policy
 from handoff.report.model import ObjectRef, Severity, WaiverUse
 from handoff.retry import RetryPolicy
 from handoff.workflows.plan import Plan, plan_env, plan_source_path
@@ -101,7 +102,13 @@ def error_kind(e: BaseException) -> str:
 def plan_source(source: Source, checkout: Checkout) -> Plan:
     """The plan of a revision, as CI makes it (``handoff.workflows.plan``: the config's Kubernetes
     version, missing schemas are findings, the config's policies and waivers, the environment's
-    params): ``renderer: env`` is exactly the plan the PR for that environment showed."""
+    params): ``renderer: env`` is exactly the plan the PR for that environment showed. The source's
+    render policy (its allow-listed remotes, the render caps) is the operator's config, never the repo's."""
+    with render_policy(source.render_policy):
+        return _plan_source(source, checkout)
+
+
+def _plan_source(source: Source, checkout: Checkout) -> Plan:
     root = checkout.root.resolve()
     try:
         path = resolve_inside(root, source.path, key=f"sources.{source.name}.path")

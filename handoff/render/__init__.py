@@ -6,13 +6,14 @@ the environment's RenderSpec from ``.handoff.yaml``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handoff.errors import ConfigError
+from handoff.errors import ConfigError, RenderError
 from handoff.manifests.model import RenderedObject, RenderResult
-from handoff.manifests.plain import combine
+from handoff.manifests.plain import combine, display_name
 from handoff.pathsafe import resolve_inside
 from handoff.render.base import Renderer, RenderSource
 from handoff.render.determinism import check_determinism
@@ -20,6 +21,7 @@ from handoff.render.helm import HelmRenderer
 from handoff.render.inputs import check_inputs, input_root
 from handoff.render.kustomize import KustomizeRenderer, kustomization_file
 from handoff.render.plain import PlainRenderer
+from handoff.render.policy import RenderPolicy, current, render_policy
 
 if TYPE_CHECKING:
     from handoff.config import Config
@@ -50,7 +52,7 @@ def render_path(path: Path, *, repo: Path, kind: str | None = None, values: Sequ
         raise ConfigError(f"unknown render type {kind!r} (choose one of {', '.join(RENDERERS)})")
     source = RenderSource(path=path, values=tuple(values), release=release, namespace=namespace)
     check_inputs(input_root(repo, path), source, name)  # before any renderer reads a byte
-    return renderer.render(repo, source)
+    return bounded(renderer.render(repo, source), display_name(path, repo))
 
 
 def check_render_inputs(path: Path, *, repo: Path, kind: str | None = None) -> None:
@@ -60,7 +62,26 @@ def check_render_inputs(path: Path, *, repo: Path, kind: str | None = None) -> N
 
 
 def render_paths(paths: Sequence[Path], *, repo: Path) -> RenderResult:
-    return combine(render_path(p, repo=repo) for p in paths)
+    names = ", ".join(display_name(p, repo) for p in paths)
+    return bounded(combine(render_path(p, repo=repo) for p in paths), names)
+
+
+def bounded(result: RenderResult, what: str) -> RenderResult:
+    """``result`` when within the policy's object count and total size (as compact JSON), else a
+    RenderError naming the render and the cap: what follows (schemas, policies, apply) walks it all."""
+    limits = current().limits
+    if len(result.objects) > limits.max_objects:
+        raise RenderError(f"render of {what}: {len(result.objects)} objects, over the "
+                          f"{limits.max_objects}-object cap (--max-render-objects, "
+                          "HANDOFF_MAX_RENDER_OBJECTS or the reconciler's render.maxObjects)")
+    total = 0
+    for obj in result.objects:
+        total += len(json.dumps(obj.obj, separators=(",", ":"), default=str))
+        if total > limits.max_total_bytes:
+            raise RenderError(f"render of {what}: over the {limits.max_total_bytes}-byte total render "
+                              "size cap (--max-render-total-bytes, HANDOFF_MAX_RENDER_TOTAL_BYTES or the "
+                              "reconciler's render.maxTotalBytes)")
+    return result
 
 
 def render_env(repo: Path, config: Config, env: str) -> RenderResult:
@@ -90,14 +111,17 @@ def _declared(repo: Path, relative: str, key: str, file: str) -> Path:
 
 __all__ = [
     "RENDERERS",
+    "RenderPolicy",
     "RenderResult",
     "RenderSource",
     "RenderedObject",
     "Renderer",
+    "bounded",
     "check_determinism",
     "check_render_inputs",
     "detect",
     "render_env",
     "render_path",
     "render_paths",
+    "render_policy",
 ]

@@ -11,19 +11,26 @@ from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text
 from handoff.render.base import RenderSource
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
+from handoff.render.policy import CAP_HINT, current
+from handoff.render.remote import RemoteScan
 from handoff.toolrun import require_tool, run_tool
 
 _SOURCE = re.compile(r"^# Source: (\S+)", re.MULTILINE)
 
 
-def template(chart: Path, source: RenderSource) -> str:
+def template(chart: Path, source: RenderSource, root: Path | None = None) -> str:
+    """``helm template`` of ``chart`` once its dependencies are all vendored (``handoff.render.remote``),
+    run sandboxed from the chart with empty repository and registry configs."""
+    policy = current()
+    RemoteScan(root or chart, policy.allowed_remotes).chart(chart)
     helm = require_tool("helm", "render Helm charts")
-    argv: list[str | Path] = [helm, "template", source.release or "release", chart]
+    argv: list[str | Path] = [helm, "template", source.release or "release", chart.absolute()]
     for values in source.values:
-        argv += ["-f", values]
+        argv += ["-f", values.absolute()]
     if source.namespace:
         argv += ["--namespace", source.namespace]
-    return run_tool(argv, what=f"helm template {chart}")
+    return run_tool(argv, what=f"helm template {chart}", cwd=chart, max_stdout=policy.limits.max_output_bytes,
+                    cap_hint=CAP_HINT)
 
 
 def _template_line(path: Path, kind: str) -> int:
@@ -42,7 +49,7 @@ class HelmRenderer:
 
     def render(self, root: Path, source: RenderSource) -> RenderResult:
         chart = source.path if source.path.is_dir() else source.path.parent
-        output = template(chart, source)
+        output = template(chart, source, root)
         output_name = display_name(chart / "Chart.yaml", root)
         rendered = objects_from_text(output, output_name)
         sources = [(output.count("\n", 0, m.start()) + 1, m.group(1)) for m in _SOURCE.finditer(output)]

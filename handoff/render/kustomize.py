@@ -20,28 +20,27 @@ from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text, read_text
 from handoff.manifests.yamldocs import FilePositions, load_documents
 from handoff.render.base import RenderSource
+from handoff.render.policy import CAP_HINT, current
+from handoff.render.remote import KUSTOMIZATION_NAMES, RemoteScan, kustomization_file, looks_remote
 from handoff.toolrun import find_tool, require_tool, run_tool
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
 _GENERATORS = (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret"))
 _NAME_HASH = re.compile(r"-[a-z0-9]{10}$")  # the content hash kustomize appends to generated names
 
 
-def kustomization_file(directory: Path) -> Path | None:
-    for name in KUSTOMIZATION_NAMES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
-
-
-def build(directory: Path) -> str:
-    """The raw ``kustomize build`` output for ``directory``."""
+def build(directory: Path, root: Path | None = None) -> str:
+    """The raw ``kustomize build`` output for ``directory``, once nothing in its tree would be fetched
+    (``handoff.render.remote``; file names relative to ``root``), run sandboxed from ``directory``."""
+    policy = current()
+    scan = RemoteScan(root or directory, policy.allowed_remotes)
+    scan.kustomization(directory)
     kustomize = find_tool("kustomize")
-    if kustomize is not None:
-        return run_tool([kustomize, "build", directory], what=f"kustomize build {directory}")
-    kubectl = require_tool("kubectl", "render Kustomize overlays (or install kustomize)")
-    return run_tool([kubectl, "kustomize", directory], what=f"kubectl kustomize {directory}")
+    tool = kustomize or require_tool("kubectl", "render Kustomize overlays (or install kustomize)")
+    argv: list[str | Path] = [tool, "build", "."] if kustomize else [tool, "kustomize", "."]
+    return run_tool(argv, what=f"{'kustomize build' if kustomize else 'kubectl kustomize'} {directory}",
+                    cwd=directory, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                    offline=not scan.uses_allowed)
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class _SourceIndex:
         self._add_generators(spec, kname, FilePositions(text).for_document(loaded.docs[0].index), here)
         for key in ("resources", "bases", "components"):
             for entry in spec.get(key) or ():
-                if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
+                if not isinstance(entry, str) or looks_remote(entry):
                     continue  # remote bases are not in the repo: their objects keep the output position
                 target = (directory / entry)
                 if target.is_dir():
@@ -127,7 +126,7 @@ class KustomizeRenderer:
         if kfile is None:
             raise RenderError(f"{display_name(directory, root)}: no kustomization.yaml")
         output_name = display_name(kfile, root)
-        rendered = objects_from_text(build(directory), output_name)
+        rendered = objects_from_text(build(directory, root), output_name)
         index = _SourceIndex(root)
         index.add_tree(directory, _Naming())
         objects = []
@@ -144,4 +143,4 @@ class KustomizeRenderer:
         return RenderResult(objects=tuple(objects), findings=rendered.findings, files=files)
 
 
-__all__ = ["KustomizeRenderer", "build", "kustomization_file"]
+__all__ = ["KUSTOMIZATION_NAMES", "KustomizeRenderer", "build", "kustomization_file"]

@@ -16,7 +16,7 @@ from typing import Any
 from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject
 from handoff.report.model import Finding, ObjectResult, ValidationReport
-from handoff.toolrun import TimedOut, find_tool, require_tool, run
+from handoff.toolrun import TimedOut, find_tool, require_tool, run, sandboxed
 from handoff.validate.crds import schemas_from_objects, write_catalog
 from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, result_for
 from handoff.validate.removed import removed_message
@@ -132,7 +132,8 @@ class KubeconformEngine:
                 argv.append("-ignore-missing-schemas")
             argv.append(str(inputs))
             try:
-                proc = run(argv)
+                with sandboxed() as env:  # reads only local schema dirs: no tokens, no network
+                    proc = run(argv, env=env)
             except TimedOut as e:
                 raise RenderError(f"kubeconform {e}") from e
             try:

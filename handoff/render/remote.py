@@ -1,0 +1,178 @@
+"""Refusing, before any renderer runs, every reference in the render inputs that would reach the network.
+
+Kustomize fetches whatever a kustomization names that is not a local file or directory: ``resources``,
+``bases``, ``components`` and generator/transformer entries as git repositories (``https://…``,
+``git@…``, ``ssh://…``, ``git::…``, ``github.com/org/repo//path?ref=…``), patch and generator files over
+HTTP, and ``helmCharts`` from their ``repo``. Helm fetches nothing for ``helm template`` but a dependency
+missing from ``charts/`` is refused here as well, with its place. Every entry must therefore be a path
+that exists in the repository, or a remote the operator allow-listed pinned (``handoff.render.policy``);
+the repository cannot allow-list anything. The walk follows local directories (bases, components,
+generators) from the render root, each once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import RenderError
+from handoff.manifests.plain import display_name, read_text
+from handoff.manifests.yamldocs import FilePositions, load_documents
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_MAX_DEPTH = 50
+# entries that are paths (or, for kustomize, URLs it would fetch)
+_PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "generators", "transformers",
+               "validators", "patchesStrategicMerge")
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # lists of mappings with a `path`
+_GENERATOR_LISTS = ("configMapGenerator", "secretGenerator")
+# kustomize takes these as remote before it looks on disk: a file committed at `envs/dev/https:/host/x.yaml`
+# must not make `https://host/x.yaml` pass as local
+_REMOTE_FIRST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@|git::|(?:github\.com|gitlab\.com|bitbucket\.org)/)|"
+                           r"\?ref=|.//")
+# and these when nothing on disk has the name (a `host.tld/org/repo` form)
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/")
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def looks_remote(entry: str) -> bool:
+    """A URL, an scp-like git address, a ``host.tld/…`` or ``repo//subdir`` form kustomize clones."""
+    return _REMOTE_FIRST.search(entry) is not None or _HOSTLIKE.match(entry) is not None
+
+
+class RemoteScan:
+    """One scan of a render's inputs; ``uses_allowed`` says whether an allow-listed remote is named
+    (the child then runs with the network, still with the sandboxed environment)."""
+
+    def __init__(self, root: Path, allowed: frozenset[str]) -> None:
+        self.root = root
+        self.allowed = allowed
+        self.uses_allowed = False
+        self._seen: set[Path] = set()
+
+    def kustomization(self, directory: Path, depth: int = 0) -> None:
+        kfile = kustomization_file(directory)
+        resolved = directory.resolve()
+        if kfile is None or resolved in self._seen or depth > _MAX_DEPTH:
+            return
+        self._seen.add(resolved)
+        name = display_name(kfile, self.root)
+        text = read_text(kfile, name)
+        loaded = load_documents(text, name, strict=False)
+        spec: Any = loaded.docs[0].data if loaded.docs else None
+        if not isinstance(spec, Mapping):
+            return
+        positions = FilePositions(text).for_document(loaded.docs[0].index)
+        for key, entry in _entries(spec):
+            where = (name, positions.get(key, (None, 1))[0], key)
+            if key.startswith("helmCharts"):
+                self._remote(entry, where, what="a Helm chart repository")
+                continue
+            target = directory / entry
+            if _REMOTE_FIRST.search(entry):
+                self._remote(entry, where, what="a remote kustomize reference")
+            elif target.exists():
+                if target.is_dir():
+                    self.kustomization(target, depth + 1)
+            else:
+                self._remote(entry, where, what="a remote kustomize reference" if looks_remote(entry) else "")
+
+    def chart(self, chart: Path, depth: int = 0) -> None:
+        chart_yaml = chart / "Chart.yaml"
+        if not chart_yaml.is_file() or chart.resolve() in self._seen or depth > _MAX_DEPTH:
+            return
+        self._seen.add(chart.resolve())
+        name = display_name(chart_yaml, self.root)
+        text = read_text(chart_yaml, name)
+        loaded = load_documents(text, name, strict=False)
+        spec: Any = loaded.docs[0].data if loaded.docs else None
+        dependencies = spec.get("dependencies") if isinstance(spec, Mapping) else None
+        positions = FilePositions(text).for_document(loaded.docs[0].index) if loaded.docs else {}
+        for i, dep in enumerate(dependencies if isinstance(dependencies, list) else ()):
+            if not isinstance(dep, Mapping) or _vendored(chart, dep):
+                continue
+            key = f"dependencies[{i}]"
+            line = positions.get(f"{key}.name", positions.get(key, (None, 1)))[0]
+            repository = str(dep.get("repository") or "")
+            origin = f" from {repository}" if repository else ""
+            raise RenderError(f"chart dependency {dep.get('name')!r}{origin} is not vendored "
+                              "under charts/: handoff does not fetch at render time (run "
+                              "`helm dependency build` and commit charts/)", file=name, line=line, key=key)
+        for sub in sorted((chart / "charts").glob("*/Chart.yaml")):
+            self.chart(sub.parent, depth + 1)
+
+    def _remote(self, entry: str, where: tuple[str, int | None, str], *, what: str) -> None:
+        if entry in self.allowed:
+            self.uses_allowed = True
+            return
+        file, line, key = where
+        if what:
+            raise RenderError(f"{what} {entry!r} is refused: nothing is fetched at render time (vendor "
+                              "it, or have the operator allow-list it pinned with --allow-remote)", file=file,
+                              line=line, key=key)
+        raise RenderError(f"{entry!r} is not a file or directory in the repository (kustomize would try to "
+                          "fetch it)", file=file, line=line, key=key)
+
+
+def _entries(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key, path or URL) of every kustomization entry that names something to load."""
+    for key in _PATH_LISTS:
+        for i, entry in enumerate(_list(spec.get(key))):
+            if isinstance(entry, str) and "\n" not in entry:  # multi-line strings are inline patches
+                yield f"{key}[{i}]", entry
+    for key in _PATH_ITEMS:
+        for i, entry in enumerate(_list(spec.get(key))):
+            if isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
+                yield f"{key}[{i}].path", entry["path"]
+    openapi = spec.get("openapi")
+    if isinstance(openapi, Mapping) and isinstance(openapi.get("path"), str):
+        yield "openapi.path", openapi["path"]
+    for key in _GENERATOR_LISTS:
+        for i, generator in enumerate(_list(spec.get(key))):
+            if not isinstance(generator, Mapping):
+                continue
+            for j, file in enumerate(_list(generator.get("files"))):
+                if isinstance(file, str):
+                    yield f"{key}[{i}].files[{j}]", file.partition("=")[2] or file
+            for j, env in enumerate(_list(generator.get("envs"))):
+                if isinstance(env, str):
+                    yield f"{key}[{i}].envs[{j}]", env
+            if isinstance(generator.get("env"), str):
+                yield f"{key}[{i}].env", generator["env"]
+    for i, chart in enumerate(_list(spec.get("helmCharts"))):
+        if isinstance(chart, Mapping) and chart.get("repo"):
+            yield f"helmCharts[{i}].repo", str(chart["repo"])
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _vendored(chart: Path, dep: Mapping[str, Any]) -> bool:
+    """As Helm matches them: a subchart under ``charts/`` whose name is the dependency's (a directory,
+    however named, or a ``<name>-<version>.tgz`` archive)."""
+    name = str(dep.get("name") or "")
+    charts = chart / "charts"
+    if not name or not charts.is_dir():
+        return False
+    if (charts / name / "Chart.yaml").is_file() or any(charts.glob(f"{name}*.tgz")):
+        return True
+    return any(_chart_name(sub) == name for sub in charts.glob("*/Chart.yaml"))
+
+
+def _chart_name(chart_yaml: Path) -> str:
+    try:
+        text = read_text(chart_yaml, str(chart_yaml))
+    except RenderError:
+        return ""
+    loaded = load_documents(text, str(chart_yaml), strict=False)
+    data = loaded.docs[0].data if loaded.docs else None
+    return str(data.get("name") or "") if isinstance(data, Mapping) else ""
