@@ -10,6 +10,7 @@ from typing import Any
 
 from handoff.errors import ConfigError, YamlError
 from handoff.manifests import schemacheck, yamlio
+from handoff.manifests.sensitive import SensitiveField
 
 SCHEMA = "reconciler-config.schema.json"
 
@@ -102,6 +103,7 @@ class Settings:
     shards: int = 1
     shard: int = 0
     metrics_addr: str = ":8080"
+    sensitive: tuple[SensitiveField, ...] = ()  # masked beyond a Secret's data/stringData
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -215,6 +217,8 @@ def load_settings(path: Path) -> Settings:
         lease_name=str(doc.get("leaseName", "handoff-reconciler")),
         shards=int(sharding.get("shards", 1)), shard=int(sharding.get("shard", 0)),
         metrics_addr=str(doc.get("metricsAddr", ":8080")),
+        sensitive=tuple(SensitiveField(kind=str(f["kind"]), path=str(f["path"]))
+                        for f in doc.get("sensitive") or ()),
     )
 
 

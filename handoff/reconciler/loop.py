@@ -18,6 +18,7 @@ from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
+from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
 from handoff.reconciler import inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, apply_one
@@ -128,6 +129,9 @@ class Reconciler:
         self.renderer = renderer
         self.state = {s.name: _SourceState() for s in settings.sources}
         self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
+        self.rules = rules_for(settings.sensitive)
+        # the sensitive values of each source's latest render, masked in every message it causes
+        self._secrets: dict[str, dict[str, str]] = {}
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -219,6 +223,7 @@ class Reconciler:
         state.applied_revision = revision
 
     def _prepare(self, source: Source, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self._secrets[source.name] = secret_strings(objects, self.rules)
         if not objects:
             raise RefusedError(f"source {source.name} rendered no objects; refusing an empty render "
                                "(nothing applied, nothing pruned)")
@@ -319,6 +324,8 @@ class Reconciler:
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def _record(self, source: Source, state: _SourceState, r: status.PassResult) -> None:
+        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
+        r = status.PassResult(**{**r.__dict__, "message": scrub(r.message, secrets)})
         m = self.metrics
         m.duration.labels(source.name).observe(r.duration)
         m.applied.labels(source.name).inc(r.applied)
@@ -349,7 +356,7 @@ class Reconciler:
     def _publish(self, source: Source, r: status.PassResult) -> None:
         ns = self.settings.namespace
         try:
-            status.write(self.client, ns, r)
+            status.write(self.client, ns, r, self.rules)
             about = ObjectRef("v1", "ConfigMap", status.status_name(source.name), ns)
             if not r.ok:
                 status.event(self.client, ns, about, "ReconcileFailed", r.message, warning=True)
