@@ -156,7 +156,9 @@ class Reconciler:
                                        message=f"unexpected error: {type(e).__name__}: {e}",
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
-        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
+        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
+        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started,
+                                      "message": scrub(result.message, secrets)})
         self._record(source, state, result)
         return result
 
@@ -324,8 +326,6 @@ class Reconciler:
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def _record(self, source: Source, state: _SourceState, r: status.PassResult) -> None:
-        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
-        r = status.PassResult(**{**r.__dict__, "message": scrub(r.message, secrets)})
         m = self.metrics
         m.duration.labels(source.name).observe(r.duration)
         m.applied.labels(source.name).inc(r.applied)
