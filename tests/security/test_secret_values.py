@@ -19,9 +19,12 @@ from typing import Any
 import pytest
 
 from handoff.cli import main
+from handoff.config import parse_config_text
+from handoff.errors import ConfigError
 from handoff.manifests.canonical import canonical_yaml
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.sensitive import SensitiveField, excerpt, rules_for
+from handoff.reconciler.config import load_settings
 from handoff.reconciler.drift import Drift, DriftedField
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.metrics import Metrics
@@ -294,3 +297,19 @@ stringData:
 def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "handoff", *argv], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
+
+
+def test_sensitive_fields_are_declared_in_both_configs(tmp_path: Path) -> None:
+    config = parse_config_text("sensitive:\n  - {kind: ConfigMap, path: data.password}\n")
+    assert config.sensitive == (SensitiveField("ConfigMap", "data.password"),)
+    with pytest.raises(ConfigError, match=r"\.handoff\.yaml:2: at sensitive\[0\]"):
+        parse_config_text("sensitive:\n  - {kind: ConfigMap}\n")
+    reconciler = tmp_path / "reconciler.yaml"
+    reconciler.write_text("sensitive: [{kind: ConfigMap, path: data.password}]\n"
+                          "sources: [{name: s, url: 'https://git.example/c.git'}]\n")
+    settings = load_settings(reconciler)
+    assert settings.sensitive == (SensitiveField("ConfigMap", "data.password"),)
+    ref = ObjectRef("v1", "ConfigMap", "c", "n")
+    drift = (Drift(ref, (DriftedField("data.password", "kubectl-edit", PASSWORD, "other"),)),)
+    data = status_data(PassResult(source="s", result="Succeeded", drift=drift), rules=rules_for(settings.sensitive))
+    assert leaks(data, [PASSWORD]) == []
