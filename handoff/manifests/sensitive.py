@@ -19,6 +19,7 @@ import binascii
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,7 +39,8 @@ class SensitiveField:
 
     @property
     def parts(self) -> tuple[str, ...]:
-        return tuple(self.path.split("."))
+        """The path's keys; ``\\.`` is a dot inside a key (``data.application\\.properties``)."""
+        return tuple(p.replace("\0", ".") for p in self.path.replace("\\.", "\0").split("."))
 
 
 BUILTIN_FIELDS = (SensitiveField("Secret", "data.*"), SensitiveField("Secret", "stringData.*"))
@@ -77,15 +79,18 @@ def dotted(trail: Sequence[str | int]) -> str:
     return out
 
 
-def sensitive_values(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS) -> dict[str, Any]:
-    """``dotted path → value`` of every sensitive value in ``obj``."""
+def _sensitive_trails(obj: Mapping[str, Any], rules: Rules) -> dict[Trail, Any]:
     kind = obj.get("kind")
-    found: dict[str, Any] = {}
+    found: dict[Trail, Any] = {}
     for rule in rules:
         if rule.kind == kind:
-            for trail, value in _walk(obj, rule.parts, ()):
-                found[dotted(trail)] = value
+            found.update(_walk(obj, rule.parts, ()))
     return found
+
+
+def sensitive_values(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS) -> dict[str, Any]:
+    """``dotted path → value`` of every sensitive value in ``obj``."""
+    return {dotted(trail): value for trail, value in _sensitive_trails(obj, rules).items()}
 
 
 def is_sensitive_path(obj: Mapping[str, Any], path: str, rules: Rules = BUILTIN_FIELDS) -> bool:
@@ -101,13 +106,12 @@ def is_sensitive_path(obj: Mapping[str, Any], path: str, rules: Rules = BUILTIN_
 def path_is_sensitive(kind: str, path: str, rules: Rules = BUILTIN_FIELDS) -> bool:
     """Whether the dotted ``path`` of an object of ``kind`` is, lies inside or holds a sensitive
     value, by the rules alone (for paths reported without their object, such as drift)."""
-    parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
     for rule in rules:
-        if rule.kind == kind:
-            wanted = rule.parts
-            common = min(len(parts), len(wanted))
-            if all(w in ("*", p) for w, p in zip(wanted[:common], parts[:common], strict=True)):
-                return True
+        if rule.kind != kind:
+            continue
+        at_or_inside = r"\.".join(".+?" if p == "*" else re.escape(p) for p in rule.parts) + r"(?:[.\[]|$)"
+        if re.match(at_or_inside, path) or ".".join(rule.parts).startswith(path + "."):
+            return True
     return False
 
 
@@ -136,38 +140,26 @@ def masked_object(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS,
     """A copy of ``obj`` with every sensitive value masked. With ``other`` (the same object on the
     other side of a diff, or ``{}`` when it is not there) each mask says how the value moved: the
     ``after`` side says ``changed``/``added``, the ``before`` side ``removed``."""
-    values = sensitive_values(obj, rules)
+    values = _sensitive_trails(obj, rules)
     if not values:
         return obj
-    theirs = sensitive_values(other, rules) if other is not None else None
+    theirs = _sensitive_trails(other, rules) if other is not None else None
     copy: Any = json.loads(json.dumps(obj))
-    for path, value in values.items():
+    for trail, value in values.items():
         change: Change = ""
         if theirs is not None:
-            if path not in theirs:
+            if trail not in theirs:
                 change = "added" if side == "after" else "removed"
-            elif side == "after" and theirs[path] != value:
+            elif side == "after" and theirs[trail] != value:
                 change = "changed"
-        _replace(copy, path, mask(obj, path, value, change))
+        _replace(copy, trail, mask(obj, dotted(trail), value, change))
     return copy
 
 
-def _replace(node: Any, path: str, text: str) -> None:
-    trail = _parse(path)
+def _replace(node: Any, trail: Trail, text: str) -> None:
     for part in trail[:-1]:
         node = node[part]
     node[trail[-1]] = text
-
-
-def _parse(path: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for chunk in path.split("."):
-        name, _, rest = chunk.partition("[")
-        if name:
-            parts.append(name)
-        for index in filter(None, rest.replace("]", "").split("[")) if rest else ():
-            parts.append(int(index))
-    return parts
 
 
 def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_FIELDS) -> dict[str, str]:

@@ -313,3 +313,57 @@ def test_sensitive_fields_are_declared_in_both_configs(tmp_path: Path) -> None:
     drift = (Drift(ref, (DriftedField("data.password", "kubectl-edit", PASSWORD, "other"),)),)
     data = status_data(PassResult(source="s", result="Succeeded", drift=drift), rules=rules_for(settings.sensitive))
     assert leaks(data, [PASSWORD]) == []
+
+
+QUOTING_POLICY = """\
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: short-passwords}
+spec:
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"]}
+  validations:
+    - expression: "size(object.stringData.password) < 8"
+      messageExpression: "'password ' + object.stringData.password + ' is too long'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: short-passwords}
+spec: {policyName: short-passwords, validationActions: [Deny]}
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_policy_message_quoting_a_secret_value_is_masked(jobs: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A policy (from the repo) that prints a Secret's value: masked in the single-process run and in
+    the worker processes that check big plain trees."""
+    repo = write_repo(tmp_path / "repo", {"policy/p.yaml": QUOTING_POLICY, **{
+        f"manifests/s{i}.yaml": f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{i}\n"
+                                f"stringData:\n  password: {PASSWORD}-{i}\n" for i in range(3)}})
+    code = main(["validate", "--plain", "--config-repo", str(repo), "--policies", str(repo / "policy"),
+                 "--jobs", jobs, "--output", "json", str(repo / "manifests")])
+    out = capsys.readouterr().out
+    assert code == 1
+    messages = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "short-passwords"]
+    assert len(messages) == 3 and all("<secret sha256:" in m and m.endswith("is too long") for m in messages)
+    assert leaks({"validate": out}, [PASSWORD, *(f"{PASSWORD}-{i}" for i in range(3))]) == []
+
+
+def test_keys_with_dots_are_masked_and_can_be_declared() -> None:
+    """``tls.crt`` is a Secret key, not a path; ``\\.`` declares a dot inside a key."""
+    rules = rules_for([SensitiveField("ConfigMap", r"data.application\.properties")])
+    tls = RenderedObject({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls"},
+                          "data": {"tls.crt": base64.b64encode(PASSWORD.encode()).decode()}}, "tls.yaml", 1)
+    props = RenderedObject({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"},
+                            "data": {"application.properties": f"db.password={PASSWORD}", "mode": "prod"}},
+                           "app.yaml", 1)
+    shown = canonical_yaml([tls, props], rules)
+    assert leaks({"canonical": shown}, [PASSWORD, f"db.password={PASSWORD}"]) == []
+    assert "tls.crt: <secret sha256:" in shown and "application.properties: <secret sha256:" in shown
+    assert "mode: prod" in shown
+    drift = (Drift(ObjectRef("v1", "ConfigMap", "app", "n"),
+                   (DriftedField("data.application.properties", "kubectl-edit", PASSWORD, "x"),)),)
+    assert leaks(status_data(PassResult(source="s", result="Succeeded", drift=drift), rules=rules),
+                 [PASSWORD]) == []
