@@ -16,6 +16,7 @@ from typing import Any, Literal
 from handoff.errors import ConfigError, ImageRefError, YamlError
 from handoff.imageref import parse as parse_image
 from handoff.manifests import schemacheck, yamlio
+from handoff.manifests.sensitive import SensitiveField
 
 CONFIG_NAME = ".handoff.yaml"
 TargetType = Literal["helm", "kustomize", "manifest", "marker"]
@@ -113,6 +114,7 @@ class Config:
     waivers: tuple[Waiver, ...] = ()
     propose: ProposeSettings = field(default_factory=ProposeSettings)
     kubernetes_version: str | None = None
+    sensitive: tuple[SensitiveField, ...] = ()  # declared beyond a Secret's data/stringData
 
 
 def load_config(repo: Path, *, limits: yamlio.Limits | None = None) -> Config | None:
@@ -236,6 +238,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
         path=path, apps=MappingProxyType(apps), environments=MappingProxyType(environments),
         policies=policies, waivers=tuple(waivers), propose=propose,
         kubernetes_version=data.get("kubernetes_version"),
+        sensitive=tuple(SensitiveField(kind=f["kind"], path=f["path"]) for f in data.get("sensitive") or ()),
     )
 
 

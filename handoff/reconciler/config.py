@@ -13,6 +13,7 @@ from handoff.config import Waiver
 from handoff.errors import ConfigError, HandoffError, UsageError, YamlError
 from handoff.manifests import schemacheck, yamlio
 from handoff.manifests.bounds import RenderLimits
+from handoff.manifests.sensitive import SensitiveField
 from handoff.reconciler.metrics import parse_addr
 from handoff.render.policy import RenderPolicy, checked_remotes
 
@@ -154,6 +155,7 @@ class Settings:
     shard: int = 0
     metrics_addr: str = ":8080"
     policy_floor: PolicyFloor = field(default_factory=PolicyFloor)
+    sensitive: tuple[SensitiveField, ...] = ()  # masked beyond a Secret's data/stringData
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -335,6 +337,8 @@ def load_settings(path: Path) -> Settings:
         leader_election=bool(doc.get("leaderElection", True)), lease_name=lease_name,
         shards=shards, shard=shard, metrics_addr=metrics_addr,
         policy_floor=_policy_floor(doc.get("policyFloor") or {}),
+        sensitive=tuple(SensitiveField(kind=str(f["kind"]), path=str(f["path"]))
+                        for f in doc.get("sensitive") or ()),
     )
 
 

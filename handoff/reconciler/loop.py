@@ -19,6 +19,7 @@ from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
+from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
 from handoff.reconciler import authority, floor, inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
@@ -204,6 +205,9 @@ class Reconciler:
         self._applies = 0
         self._namespace_ready = False
         self.retry_later = True  # False on the last try of a bounded run (``run_once``)
+        self.rules = rules_for(settings.sensitive)
+        # the sensitive values of each source's latest render, masked in every message it causes
+        self._secrets: dict[str, dict[str, str]] = {}
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -230,7 +234,9 @@ class Reconciler:
                                        attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
-        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started})
+        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
+        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started,
+                                      "message": scrub(result.message, secrets)})
         self._record(source, state, result)
         return result
 
@@ -331,6 +337,7 @@ class Reconciler:
         state.applied_revision = revision
 
     def _prepare(self, source: Source, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self._secrets[source.name] = secret_strings(objects, self.rules)
         if not objects:
             raise RefusedError(f"source {source.name} rendered no objects; refusing an empty render "
                                "(nothing applied, nothing pruned)")
@@ -517,7 +524,7 @@ class Reconciler:
     def _publish(self, source: Source, r: status.PassResult) -> None:
         ns = self.settings.namespace
         try:
-            status.write(self.client, ns, r)
+            status.write(self.client, ns, r, self.rules)
             about = ObjectRef("v1", "ConfigMap", status.status_name(source.name), ns)
             if not r.ok:
                 status.event(self.client, ns, about, "ReconcileFailed", r.message, warning=True)

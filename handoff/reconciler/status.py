@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.kube.client import KubeClient
+from handoff.manifests.sensitive import BUILTIN_FIELDS, SensitiveField, mask, path_is_sensitive
 from handoff.reconciler.drift import Drift
 from handoff.redact import redact
 from handoff.report.model import ObjectRef
@@ -58,13 +59,23 @@ def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def drift_summary(drift: tuple[Drift, ...]) -> list[dict[str, Any]]:
+def _shown(ref: ObjectRef, path: str, value: str, rules: Sequence[SensitiveField]) -> str:
+    """A drifted value as the status may show it: a sensitive one as its mask."""
+    if not path_is_sensitive(ref.kind, path, rules):
+        return value
+    return mask({"kind": ref.kind, "metadata": {"name": ref.name, "namespace": ref.namespace}}, path, value)
+
+
+def drift_summary(drift: tuple[Drift, ...],
+                  rules: Sequence[SensitiveField] = BUILTIN_FIELDS) -> list[dict[str, Any]]:
     out = []
     for d in drift[:MAX_LIST]:
         entry: dict[str, Any] = {"object": str(d.ref)}
         if d.missing:
             entry["missing"] = True
-        entry["fields"] = [{"path": f.path, "manager": f.manager, "live": f.live, "desired": f.desired}
+        entry["fields"] = [{"path": f.path, "manager": f.manager,
+                            "live": _shown(d.ref, f.path, f.live, rules),
+                            "desired": _shown(d.ref, f.path, f.desired, rules)}
                            for f in d.fields[:MAX_FIELDS]]
         if len(d.fields) > MAX_FIELDS:
             entry["moreFields"] = len(d.fields) - MAX_FIELDS
@@ -72,8 +83,9 @@ def drift_summary(drift: tuple[Drift, ...]) -> list[dict[str, Any]]:
     return out
 
 
-def status_data(r: PassResult, previous: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The status ConfigMap's data, never larger than MAX_BYTES."""
+def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
+                rules: Sequence[SensitiveField] = BUILTIN_FIELDS) -> dict[str, str]:
+    """The status ConfigMap's data, never larger than MAX_BYTES; drifted sensitive values masked."""
     prev = previous or {}
     data = {
         "result": r.result,
@@ -84,7 +96,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None) -> dic
         "lastSuccessTime": now_rfc3339(r.finished) if r.ok else prev.get("lastSuccessTime", ""),
         "counts": json.dumps({"objects": r.objects, "applied": r.applied, "pruned": len(r.pruned),
                               "drifted": len(r.drift), **dict(r.health)}, sort_keys=True),
-        "drift": json.dumps({"reverted": r.drift_reverted, "objects": drift_summary(r.drift),
+        "drift": json.dumps({"reverted": r.drift_reverted, "objects": drift_summary(r.drift, rules),
                              "more": max(0, len(r.drift) - MAX_LIST)}),
         "prune": json.dumps({"deleted": [str(x) for x in r.pruned[:MAX_LIST]],
                              "kept": [f"{x}: {why}" for x, why in r.prune_kept[:MAX_LIST]],
@@ -107,8 +119,9 @@ def read(client: KubeClient, namespace: str, source: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in ((cm or {}).get("data") or {}).items()}
 
 
-def write(client: KubeClient, namespace: str, r: PassResult) -> dict[str, str]:
-    data = status_data(r, read(client, namespace, r.source))
+def write(client: KubeClient, namespace: str, r: PassResult,
+          rules: Sequence[SensitiveField] = BUILTIN_FIELDS) -> dict[str, str]:
+    data = status_data(r, read(client, namespace, r.source), rules)
     client.apply({"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": status_name(r.source), "namespace": namespace,
                                "labels": {"app.kubernetes.io/managed-by": "handoff"}},

@@ -6,11 +6,12 @@ in through ``extra_checks`` (each takes the objects and returns a ValidationRepo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.sensitive import scrub, secret_strings
 from handoff.report.model import ObjectResult, ValidationReport
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
@@ -41,13 +42,15 @@ def select_engine(name: str) -> SchemaEngine:
 
 def validate_objects(objects: Sequence[RenderedObject], *, schema_options: SchemaOptions | None = None,
                      engine: str = "auto", extra_checks: Sequence[ExtraCheck] = ()) -> ValidationReport:
-    """Schema-check ``objects``, then run each extra check; one merged report."""
-    report = select_engine(engine).validate(objects, schema_options or SchemaOptions())
+    """Schema-check ``objects``, then run each extra check; one merged report. No message in it
+    carries a sensitive value of ``objects`` (a policy's message may quote one)."""
+    options = schema_options or SchemaOptions()
+    report = select_engine(engine).validate(objects, options)
     for check in extra_checks:
         extra = check(objects)
         report = ValidationReport(objects=worst(report, extra), findings=report.findings + extra.findings,
                                   waivers=report.waivers + extra.waivers)
-    return report
+    return masked(report, secret_strings((o.obj for o in objects), options.sensitive))
 
 
 def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = None, engine: str = "auto",
@@ -55,8 +58,20 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
     """Validate a render: its parse findings come first, then schema and extra-check findings."""
     report = validate_objects(rendered.objects, schema_options=schema_options, engine=engine,
                               extra_checks=extra_checks)
-    return ValidationReport(objects=report.objects, findings=rendered.findings + report.findings,
+    options = schema_options or SchemaOptions()
+    parse = masked(ValidationReport(findings=rendered.findings),
+                   secret_strings((o.obj for o in rendered.objects), options.sensitive))
+    return ValidationReport(objects=report.objects, findings=parse.findings + report.findings,
                             waivers=report.waivers)
+
+
+def masked(report: ValidationReport, secrets: Mapping[str, str]) -> ValidationReport:
+    """``report`` with every value of ``secrets`` masked in its messages and reasons."""
+    if not secrets:
+        return report
+    return replace(report,
+                   findings=tuple(replace(f, message=scrub(f.message, secrets)) for f in report.findings),
+                   objects=tuple(replace(o, reason=scrub(o.reason, secrets)) for o in report.objects))
 
 
 def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
@@ -73,6 +88,7 @@ __all__ = [
     "ExtraCheck",
     "SchemaEngine",
     "SchemaOptions",
+    "masked",
     "select_engine",
     "validate",
     "validate_objects",

@@ -6,6 +6,7 @@ call and only invalid objects pay for ``iter_errors`` and source positions.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
@@ -15,9 +16,10 @@ import jsonschema_rs
 
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.plain import gc_paused
+from handoff.manifests.sensitive import BUILTIN_FIELDS, SensitiveField
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import CrdIndex, load_catalog_schema
-from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, result_for
+from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, quote, result_for
 from handoff.validate.removed import removed_message
 from handoff.validate.schemas import KubernetesSchemas, kubernetes_schemas
 
@@ -65,7 +67,18 @@ class _Resolver:
         return found
 
 
-def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENGINE) -> list[Finding]:
+def _without_instance(obj: RenderedObject, path: str, error: Any, sensitive: Sequence[SensitiveField]) -> str:
+    """jsonschema_rs's message with the offending value it embeds (``"hunter2" is not of type
+    "integer"``) replaced by a bounded quote, masked when the value is sensitive."""
+    message = str(error.message)
+    instance = json.dumps(error.instance, separators=(",", ":"), ensure_ascii=False)
+    if instance in message:
+        return message.replace(instance, quote(obj, path, error.instance, sensitive), 1)
+    return message
+
+
+def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENGINE,
+                   sensitive: Sequence[SensitiveField] = BUILTIN_FIELDS) -> list[Finding]:
     """Turn jsonschema_rs errors into Findings; unknown fields point at the unknown key itself."""
     findings: list[Finding] = []
     for error in errors:
@@ -75,12 +88,13 @@ def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENG
             for name in unexpected:
                 path = f"{base}.{name}" if base else str(name)
                 findings.append(finding_at(obj, rule="schema/unknown-field", path=path, engine=engine,
-                                           message=f"unknown field {name!r} (strict mode)"))
+                                           message=f"unknown field {name!r} (strict mode)",
+                                           sensitive=sensitive))
             continue
         rule = "schema/required" if type(error.kind).__name__ == "Required" else "schema"
         where = f"{base}: " if base else ""
-        findings.append(finding_at(obj, rule=rule, path=base, engine=engine,
-                                   message=f"{where}{error.message}"))
+        findings.append(finding_at(obj, rule=rule, path=base, engine=engine, sensitive=sensitive,
+                                   message=f"{where}{_without_instance(obj, base, error, sensitive)}"))
     return findings
 
 
@@ -104,7 +118,8 @@ def check_object(obj: RenderedObject, validator_for: Callable[[str, str], Valida
                     "or --ignore-missing-schemas)")]
     if validator.is_valid(obj.obj):
         return result_for(obj, "valid"), []
-    return result_for(obj, "invalid"), error_findings(obj, validator.iter_errors(obj.obj), engine)
+    return result_for(obj, "invalid"), error_findings(obj, validator.iter_errors(obj.obj), engine,
+                                                      options.sensitive)
 
 
 class BuiltinEngine:

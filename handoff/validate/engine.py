@@ -8,6 +8,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.sensitive import (
+    BUILTIN_FIELDS,
+    SensitiveField,
+    excerpt,
+    is_sensitive_path,
+    mask,
+    scrub,
+    secret_strings,
+)
 from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
 
 _MAX_MESSAGE = 300
@@ -23,6 +32,7 @@ class SchemaOptions:
     ignore_missing_schemas: bool = False
     crd_catalogs: tuple[Path, ...] = ()
     extra_crds: tuple[RenderedObject, ...] = ()
+    sensitive: tuple[SensitiveField, ...] = BUILTIN_FIELDS  # values no finding may quote
 
 
 class SchemaEngine(Protocol):
@@ -49,9 +59,21 @@ def shorten(message: str) -> str:
     return one_line if len(one_line) <= _MAX_MESSAGE else one_line[: _MAX_MESSAGE - 1] + "…"
 
 
+def quote(obj: RenderedObject, path: str, value: Any,
+          sensitive: Sequence[SensitiveField] = BUILTIN_FIELDS) -> str:
+    """How a finding may quote the value at ``path``: masked when sensitive (or holding a sensitive
+    value), else a bounded excerpt."""
+    if is_sensitive_path(obj.obj, path, sensitive):
+        return mask(obj.obj, path, value) if not isinstance(value, (dict, list)) else "<secret>"
+    return excerpt(value)
+
+
 def finding_at(obj: RenderedObject, *, rule: str, message: str, path: str = "", engine: str,
-               severity: Severity = Severity.ERROR, ref: ObjectRef | None = None) -> Finding:
+               severity: Severity = Severity.ERROR, ref: ObjectRef | None = None,
+               sensitive: Sequence[SensitiveField] = BUILTIN_FIELDS) -> Finding:
+    """A finding on ``obj``; any sensitive value of ``obj`` the message still carries is masked."""
     file, line, column = obj.where(path) if path else (obj.file, obj.line, 1)
+    message = scrub(message, secret_strings([obj.obj], sensitive))
     return Finding(rule=rule, severity=severity, message=shorten(message), file=file, line=line,
                    column=column, path=path, object=ref or obj.ref, engine=engine)
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.sensitive import BUILTIN_FIELDS, MAX_EXCERPT, SensitiveField, scrub, secret_strings
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.toolrun import TimedOut, find_tool, require_tool, run, sandboxed
 from handoff.validate.crds import schemas_from_objects, write_catalog
-from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, result_for
+from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, quote, result_for
 from handoff.validate.removed import removed_message
 from handoff.validate.schemas import kubernetes_schemas
 
@@ -30,6 +31,8 @@ _CATALOG_TEMPLATE = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.
 _CAUSE = re.compile(r"( *)- at '([^']*)': ")
 _GROUP = "validation failed"
 _QUOTED = re.compile(r"'([^']*)'")
+_LONG_QUOTE = re.compile(f"('|\")([^'\"]{{{MAX_EXCERPT + 1},}})\\1")
+_MISSING = object()
 
 
 def schema_cache_dir() -> Path:
@@ -84,20 +87,45 @@ def leaf_causes(message: str) -> list[tuple[str, str]]:
     return causes
 
 
-def cause_findings(obj: RenderedObject, pointer: str, text: str) -> list[Finding]:
+def _value_at(data: Any, pointer: str) -> Any:
+    for part in (p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/") if p):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return _MISSING
+    return data
+
+
+def _bounded(obj: RenderedObject, pointer: str, text: str, sensitive: Sequence[SensitiveField]) -> str:
+    """kubeconform's cause with the offending value it may quote (``'hunter2' is not valid 'email'``)
+    masked or cut to a bounded excerpt, and any other long quote cut."""
+    value = _value_at(obj.obj, pointer)
+    if value is not _MISSING and not isinstance(value, (dict, list)):
+        for shown in {str(value), json.dumps(value)}:
+            if len(shown) > 1 and shown in text:
+                text = text.replace(shown, quote(obj, _path_of(pointer), value, sensitive).strip('"'))
+    return _LONG_QUOTE.sub(lambda m: f"{m[1]}{m[2][:MAX_EXCERPT - 1]}…{m[1]}", text)
+
+
+def cause_findings(obj: RenderedObject, pointer: str, text: str,
+                   sensitive: Sequence[SensitiveField] = BUILTIN_FIELDS) -> list[Finding]:
     """One cause as findings worded like the built-in engine's: one per unknown field or missing
     property, each at its own path."""
     base = _path_of(pointer)
     if text.startswith("additional propert") and text.endswith("not allowed"):
         return [finding_at(obj, rule="schema/unknown-field", path=f"{base}.{name}" if base else name,
-                           engine=ENGINE, message=f"unknown field {name!r} (strict mode)")
+                           engine=ENGINE, message=f"unknown field {name!r} (strict mode)",
+                           sensitive=sensitive)
                 for name in _QUOTED.findall(text)]
     where = f"{base}: " if base else ""
     if text.startswith("missing propert"):
-        return [finding_at(obj, rule="schema/required", path=base, engine=ENGINE,
+        return [finding_at(obj, rule="schema/required", path=base, engine=ENGINE, sensitive=sensitive,
                            message=f"{where}{json.dumps(name)} is a required property")
                 for name in _QUOTED.findall(text)]
-    return [finding_at(obj, rule="schema", path=base, engine=ENGINE, message=f"{where}{text}")]
+    return [finding_at(obj, rule="schema", path=base, engine=ENGINE, sensitive=sensitive,
+                       message=f"{where}{_bounded(obj, pointer, text, sensitive)}")]
 
 
 class KubeconformEngine:
@@ -143,7 +171,7 @@ class KubeconformEngine:
                 raise RenderError(f"kubeconform: unreadable output ({stderr})") from e
         for resource in report.get("resources") or ():
             index = int(Path(str(resource.get("filename", ""))).stem)
-            result, found = self._convert(objects[index], resource)
+            result, found = self._convert(objects[index], resource, options.sensitive)
             results[index] = result
             findings.extend(found)
         final = [r if r is not None else result_for(o, "valid")
@@ -151,18 +179,19 @@ class KubeconformEngine:
         return ValidationReport(objects=tuple(final), findings=tuple(findings))
 
     @staticmethod
-    def _convert(obj: RenderedObject, resource: dict[str, Any]) -> tuple[ObjectResult, list[Finding]]:
+    def _convert(obj: RenderedObject, resource: dict[str, Any],
+                 sensitive: Sequence[SensitiveField]) -> tuple[ObjectResult, list[Finding]]:
         status = str(resource.get("status", "")).lower().removeprefix("status")
         if status == "valid":
             return result_for(obj, "valid"), []
         if status in ("skipped", "empty"):
             return result_for(obj, "skipped", "no schema"), []
-        message = str(resource.get("msg", "invalid"))
+        message = scrub(str(resource.get("msg", "invalid")), secret_strings([obj.obj], sensitive))
         causes = leaf_causes(message) or [(str(e.get("path", "")), str(e.get("msg", "")))
                                           for e in resource.get("validationErrors") or ()]
         if causes:
             return result_for(obj, "invalid"), [f for pointer, text in causes
-                                                for f in cause_findings(obj, pointer, text)]
+                                                for f in cause_findings(obj, pointer, text, sensitive)]
         ref = obj.ref
         removed = removed_message(ref.api_version, ref.kind) if "could not find schema" in message else None
         if removed is not None:
@@ -170,4 +199,4 @@ class KubeconformEngine:
                 finding_at(obj, rule="schema/removed-api", path="apiVersion", engine=ENGINE, message=removed)]
         rule = "schema/missing" if "could not find schema" in message else "schema"
         return result_for(obj, "invalid", message), [
-            finding_at(obj, rule=rule, engine=ENGINE, message=message)]
+            finding_at(obj, rule=rule, engine=ENGINE, message=message, sensitive=sensitive)]

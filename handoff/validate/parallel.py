@@ -39,9 +39,10 @@ from handoff.manifests.plain import (
     read_text,
     text_reader,
 )
+from handoff.manifests.sensitive import secret_strings
 from handoff.manifests.yamldocs import FilePositions, load_documents
 from handoff.report.model import Finding, ObjectResult, ValidationReport, WaiverUse
-from handoff.validate import ExtraCheck, validate, worst
+from handoff.validate import ExtraCheck, masked, validate, worst
 from handoff.validate.builtin import _Resolver, check_object
 from handoff.validate.crds import is_crd
 from handoff.validate.engine import SchemaOptions
@@ -306,6 +307,7 @@ def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
                 checked.append((result, tuple(_shifted(f, piece.file, lines) for f in found)))
             # per piece: a span's findings shift by its own line offset
             extra = check(objects) if callable(check) else ValidationReport()
+            extra = masked(extra, secret_strings((o.obj for o in objects), options.sensitive))
             results.append(_PieceResult(
                 parse_findings=tuple(_shifted(f, piece.file, lines) for f in findings),
                 checked=tuple(checked),

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from handoff.config import Config
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.plain import objects_from_text
+from handoff.manifests.sensitive import rules_for
 from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
@@ -169,6 +170,7 @@ def _schema_options(config: Config | None, options: PlanOptions) -> SchemaOption
         strict=options.strict,
         ignore_missing_schemas=options.ignore_missing_schemas,
         crd_catalogs=options.crd_catalogs,
+        sensitive=rules_for(config.sensitive if config else ()),
     )
 
 

@@ -12,7 +12,7 @@ import difflib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +28,8 @@ from handoff.forge.base import ApiCommit, ApiCommitter, Forge
 from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.manifests.canonical import canonical_yaml
+from handoff.manifests.model import RenderedObject
+from handoff.manifests.sensitive import SensitiveField, rules_for
 from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
@@ -87,7 +89,7 @@ class Verdict:
     status: Literal["passed", "failed", "skipped"]
     report: ValidationReport | None = None
     markdown: str = ""
-    rendered: str = ""  # the env's render after the edit, as canonical YAML (for the rendered diff)
+    objects: tuple[RenderedObject, ...] = ()  # the env's render after the edit (for the rendered diff)
     error: str = ""  # why validation could not run at all (then ``report`` holds it as one finding)
 
 
@@ -102,7 +104,7 @@ def judge(validator: Validator, repo: Path, config: Config | None, env: str) -> 
     if plan is None:
         return Verdict("skipped")
     status: Literal["passed", "failed"] = "failed" if plan.failed() else "passed"
-    return Verdict(status, plan.report, findings_markdown(plan.report, status), canonical_yaml(plan.objects))
+    return Verdict(status, plan.report, findings_markdown(plan.report, status), plan.objects)
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,8 @@ class _Run:
                                        branch_sha=branch_sha, forge=forge, existing=existing)
         validation = judge(self.validator, repo.path, config, self.opts.env)
         values = self._values(previous, outcome.diff, validation)
-        values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env)
+        values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env,
+                                                    rules_for(config.sensitive if config else ()))
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
                            changed_files=outcome.files, message="validation failed; nothing proposed",
@@ -448,25 +451,30 @@ def _renders(config: Config | None, env: str) -> bool:
     return config is not None and env in config.environments and config.environments[env].render is not None
 
 
-def _rendered_before(repo: Path, config: Config | None, env: str) -> str | None:
-    """The env's render before the edit as canonical YAML ("" when it cannot be rendered), or None
-    when the config does not say how to render it."""
+def _rendered_before(repo: Path, config: Config | None, env: str) -> tuple[RenderedObject, ...] | None:
+    """The env's render before the edit (nothing when it cannot be rendered), or None when the
+    config does not say how to render it."""
     if config is None or not _renders(config, env):
         return None
     try:
-        return canonical_yaml(render_env(repo, config, env).objects)
+        return render_env(repo, config, env).objects
     except HandoffError:
-        return ""
+        return ()
 
 
-def _rendered_section(before: str | None, validation: Verdict, env: str) -> str:
+def _rendered_section(before: tuple[RenderedObject, ...] | None, validation: Verdict, env: str,
+                      rules: tuple[SensitiveField, ...]) -> str:
     if before is None:
         return f"_No render is configured for `{env}` (`environments.{env}.render` in .handoff.yaml)._"
-    return rendered_diff(before, validation.rendered, env)
+    return rendered_diff(before, validation.objects, env, rules)
 
 
-def rendered_diff(before: str, after: str, env: str) -> str:
-    """The rendered-manifest change as a markdown section body."""
+def rendered_diff(before_objects: Sequence[RenderedObject], after_objects: Sequence[RenderedObject], env: str,
+                  rules: Sequence[SensitiveField] = rules_for()) -> str:
+    """The rendered-manifest change as a markdown section body. Sensitive values show as their key
+    and a short hash saying ``changed``/``added``/``removed``, never as the value."""
+    before = canonical_yaml(before_objects, rules, against=after_objects, side="before")
+    after = canonical_yaml(after_objects, rules, against=before_objects, side="after")
     if before == after:
         return "_The rendered manifests do not change._"
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),

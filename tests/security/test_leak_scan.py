@@ -8,7 +8,9 @@ Searched: stdout and stderr of every process (``-vv`` debug logs included), ever
 merge-request titles, descriptions and every request body the forge received, the git servers' request lines,
 the whole history of the config repo, every ConfigMap (status, inventory) and Event in the control and target
 namespaces, the applied objects, /metrics, and the reconciler's clone config. Searched for in plain text and in
-the base64 and URL-encoded forms that an Authorization header or a URL would carry.
+the base64 and URL-encoded forms that an Authorization header or a URL would carry, and in base32 and hex.
+The config repo also holds a Secret the reconciler applies: its value must appear in none of those places
+either, except the config repo (where it was written) and the applied Secret itself.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.harness.ports import free_port
 from tests.harness.tools import require_tool
 from tests.propose.contract.gitlab_server import GitLabContractServer
 from tests.propose.helpers import git
+from tests.security.leaks import leak_forms, leaks
 
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
@@ -56,12 +59,15 @@ spec:
             limits: {cpu: 200m, memory: 128Mi}
 """
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  mode: prod\n"
+SECRET_VALUE = "s3cr3t-applied-by-the-reconciler"
+SECRET = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\nstringData:\n  password: {SECRET_VALUE}\n"
 
 
 def forms(user: str, secret: str) -> list[str]:
     """The secret as it could leak: plain, URL-encoded, and inside a basic-auth header value."""
     basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
-    return [secret, urllib.parse.quote(secret, safe=""), basic, base64.b64encode(secret.encode()).decode()]
+    return [secret, urllib.parse.quote(secret, safe=""), basic, base64.b64encode(secret.encode()).decode(),
+            *leak_forms(secret).values()]
 
 
 @pytest.fixture
@@ -95,7 +101,8 @@ def test_no_secret_anywhere_after_propose_and_reconcile(apiserver: Any, git_serv
            "CI_PIPELINE_URL": f"https://gitlab.example/acme/web/-/pipelines/7?private_token={forge_token}"}
     texts: dict[str, str] = {}
     try:
-        url = git_server.create_repo("cfg", {"app/deployment.yaml": DEPLOYMENT, "app/configmap.yaml": CONFIGMAP})
+        url = git_server.create_repo("cfg", {"app/deployment.yaml": DEPLOYMENT, "app/configmap.yaml": CONFIGMAP,
+                                             "app/secret.yaml": SECRET})
         propose_argv = ["-vv", "propose", "--image", "registry.example/web:1.1.0", "--app", "web", "--env", "prod",
                         "--config-repo", url, "--forge", "gitlab", "--project", "acme/config", "--forge-url",
                         gitlab.url, "--token-env", "CFG_TOKEN", "--git-username", git_server.username,
@@ -147,6 +154,8 @@ def test_no_secret_anywhere_after_propose_and_reconcile(apiserver: Any, git_serv
             for kind in ("ConfigMap", "Event"):
                 texts[f"{kind}s in {ns}"] = json.dumps(list(client.list("v1", kind, namespace=ns)))
         texts["deployments"] = json.dumps(list(client.list("apps/v1", "Deployment", namespace=target)))
+        applied = client.get("v1", "Secret", "web-db", target)
+        assert applied is not None and base64.b64decode(applied["data"]["password"]).decode() == SECRET_VALUE
         assert "registry.example/web:1.1.0" in texts["deployments"]
         assert "ReconcileFailed" in texts[f"Events in {control}"]
         assert "leaky" in texts[f"ConfigMaps in {control}"]
@@ -162,9 +171,11 @@ def test_no_secret_anywhere_after_propose_and_reconcile(apiserver: Any, git_serv
 
     # the searched forms are the real ones: the Authorization headers the servers received carry them
     sent = {r.headers.get("Authorization", "") for r in git_server.logged + reconciler_git.logged}
-    assert f"Basic {secrets[2]}" in sent and f"Basic {secrets[6]}" in sent
-    leaks = [(where, secrets.index(s)) for where, text in texts.items() for s in secrets if s in text]
-    assert leaks == []
+    per_token = len(secrets) // 2
+    assert f"Basic {secrets[2]}" in sent and f"Basic {secrets[per_token + 2]}" in sent
+    found = [(where, secrets.index(s)) for where, text in texts.items() for s in secrets if s in text]
+    assert found == []
+    assert leaks({k: v for k, v in texts.items() if k != "config repo history"}, [SECRET_VALUE]) == []
     assert all(texts[k] for k in ("propose stderr", "merge request", "Events in " + control, "metrics"))
 
 

@@ -1,0 +1,219 @@
+"""Sensitive values: which fields of a rendered object hold secrets, and how to show them without
+their value.
+
+A ``Secret``'s ``data`` and ``stringData`` values are always sensitive; a config may declare more
+(``sensitive: [{kind: ConfigMap, path: data.password}]``). Wherever handoff shows an object (the
+rendered diff, findings, status, Events) a sensitive value is replaced by ``<secret sha256:1a2b3c4d>``
+(with ``changed``/``added``/``removed`` in a diff): the key stays visible so reviewers see what moved,
+the value never is. The hash covers the object's identity and the key as well as the value, so equal
+passwords in two Secrets do not look alike and no table of hashed common values applies; it is short
+(32 bits) on purpose: enough to tell a change, too short to confirm a guess with any confidence.
+
+Everything else that quotes a value goes through ``excerpt``: at most ``MAX_EXCERPT`` characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+MAX_EXCERPT = 40
+# values shorter than this are not searched for in free text: "a" or "1" would mask half a message
+MIN_SCRUBBED_LENGTH = 4
+Change = Literal["changed", "added", "removed", ""]
+
+
+@dataclass(frozen=True)
+class SensitiveField:
+    """Values at ``path`` (dotted; ``*`` matches any one key or list item) of objects of ``kind``."""
+
+    kind: str
+    path: str
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The path's keys; ``\\.`` is a dot inside a key (``data.application\\.properties``)."""
+        return tuple(p.replace("\0", ".") for p in self.path.replace("\\.", "\0").split("."))
+
+
+BUILTIN_FIELDS = (SensitiveField("Secret", "data.*"), SensitiveField("Secret", "stringData.*"))
+
+
+def rules_for(declared: Iterable[SensitiveField] = ()) -> tuple[SensitiveField, ...]:
+    """The built-in fields plus ``declared`` (a config's ``sensitive:``)."""
+    return BUILTIN_FIELDS + tuple(f for f in declared if f not in BUILTIN_FIELDS)
+
+
+Trail = tuple[str | int, ...]
+Rules = Sequence[SensitiveField]
+
+
+def _walk(node: Any, parts: Sequence[str], trail: Trail) -> Iterator[tuple[Trail, Any]]:
+    if not parts:
+        yield trail, node
+        return
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, Mapping):
+        keys = list(node) if head == "*" else [head] if head in node else []
+        for key in keys:
+            yield from _walk(node[key], rest, (*trail, str(key)))
+    elif isinstance(node, list):
+        wanted = head.isdigit() and int(head) < len(node)
+        indexes = range(len(node)) if head == "*" else [int(head)] if wanted else []
+        for index in indexes:
+            yield from _walk(node[index], rest, (*trail, index))
+
+
+def dotted(trail: Sequence[str | int]) -> str:
+    """``("data", "password")`` → ``data.password``; list items as ``[0]``."""
+    out = ""
+    for part in trail:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _sensitive_trails(obj: Mapping[str, Any], rules: Rules) -> dict[Trail, Any]:
+    kind = obj.get("kind")
+    found: dict[Trail, Any] = {}
+    for rule in rules:
+        if rule.kind == kind:
+            found.update(_walk(obj, rule.parts, ()))
+    return found
+
+
+def sensitive_values(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS) -> dict[str, Any]:
+    """``dotted path → value`` of every sensitive value in ``obj``."""
+    return {dotted(trail): value for trail, value in _sensitive_trails(obj, rules).items()}
+
+
+def is_sensitive_path(obj: Mapping[str, Any], path: str, rules: Rules = BUILTIN_FIELDS) -> bool:
+    """Whether ``path`` is a sensitive value, lies inside one, or contains one (then showing it
+    would show the value too)."""
+    for sensitive in sensitive_values(obj, rules):
+        if path == sensitive or path.startswith((sensitive + ".", sensitive + "[")) \
+                or sensitive.startswith((path + ".", path + "[")) or path == "":
+            return True
+    return False
+
+
+def path_is_sensitive(kind: str, path: str, rules: Rules = BUILTIN_FIELDS) -> bool:
+    """Whether the dotted ``path`` of an object of ``kind`` is, lies inside or holds a sensitive
+    value, by the rules alone (for paths reported without their object, such as drift)."""
+    for rule in rules:
+        if rule.kind != kind:
+            continue
+        at_or_inside = r"\.".join(".+?" if p == "*" else re.escape(p) for p in rule.parts) + r"(?:[.\[]|$)"
+        if re.match(at_or_inside, path) or ".".join(rule.parts).startswith(path + "."):
+            return True
+    return False
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def fingerprint(obj: Mapping[str, Any], path: str, value: Any) -> str:
+    """Eight hex digits of sha256 over the object's identity, the key and the value."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    names = (obj.get("kind"), meta.get("namespace") or "", meta.get("name"), path)
+    identity = "\0".join(str(x) for x in names)
+    return hashlib.sha256(f"{identity}\0{_as_text(value)}".encode()).hexdigest()[:8]
+
+
+def mask(obj: Mapping[str, Any], path: str, value: Any, change: Change = "") -> str:
+    """``<secret sha256:1a2b3c4d changed>``: what is shown in place of a sensitive value."""
+    word = f" {change}" if change else ""
+    return f"<secret sha256:{fingerprint(obj, path, value)}{word}>"
+
+
+def masked_object(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS,
+                  other: Mapping[str, Any] | None = None, *,
+                  side: Literal["before", "after"] = "after") -> Any:
+    """A copy of ``obj`` with every sensitive value masked. With ``other`` (the same object on the
+    other side of a diff, or ``{}`` when it is not there) each mask says how the value moved: the
+    ``after`` side says ``changed``/``added``, the ``before`` side ``removed``."""
+    values = _sensitive_trails(obj, rules)
+    if not values:
+        return obj
+    theirs = _sensitive_trails(other, rules) if other is not None else None
+    copy: Any = json.loads(json.dumps(obj))
+    for trail, value in values.items():
+        change: Change = ""
+        if theirs is not None:
+            if trail not in theirs:
+                change = "added" if side == "after" else "removed"
+            elif side == "after" and theirs[trail] != value:
+                change = "changed"
+        _replace(copy, trail, mask(obj, dotted(trail), value, change))
+    return copy
+
+
+def _replace(node: Any, trail: Trail, text: str) -> None:
+    for part in trail[:-1]:
+        node = node[part]
+    node[trail[-1]] = text
+
+
+def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_FIELDS) -> dict[str, str]:
+    """``text → mask`` for every sensitive value (and, for a Secret's base64 ``data``, its decoded
+    text) long enough to be searched for in free text such as an error message."""
+    found: dict[str, str] = {}
+    for obj in objects:
+        for path, value in sensitive_values(obj, rules).items():
+            shown = mask(obj, path, value)
+            for text in _forms(obj, path, value):
+                if len(text) >= MIN_SCRUBBED_LENGTH:
+                    found.setdefault(text, shown)
+    return found
+
+
+def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
+    text = _as_text(value)
+    yield text
+    if obj.get("kind") == "Secret" and path.startswith("data.") and isinstance(value, str):
+        with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+            yield base64.b64decode(value, validate=True).decode("utf-8")
+
+
+def scrub(text: str, secrets: Mapping[str, str]) -> str:
+    """``text`` with every known sensitive value replaced by its mask, longest first."""
+    for value in sorted((s for s in secrets if s in text), key=len, reverse=True):
+        text = text.replace(value, secrets[value])
+    return text
+
+
+def excerpt(value: Any) -> str:
+    """A bounded quote of ``value``: containers as ``{…}``/``[…]``, scalars as JSON, at most
+    ``MAX_EXCERPT`` characters."""
+    if isinstance(value, Mapping):
+        return "{…}"
+    if isinstance(value, list):
+        return "[…]"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= MAX_EXCERPT else text[: MAX_EXCERPT - 1] + "…"
+
+
+__all__ = [
+    "BUILTIN_FIELDS",
+    "MAX_EXCERPT",
+    "SensitiveField",
+    "dotted",
+    "excerpt",
+    "fingerprint",
+    "is_sensitive_path",
+    "mask",
+    "masked_object",
+    "path_is_sensitive",
+    "rules_for",
+    "scrub",
+    "secret_strings",
+    "sensitive_values",
+]
