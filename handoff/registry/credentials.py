@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
+import selectors
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +57,10 @@ def docker_credentials(host: str, env: Mapping[str, str] | None = None) -> Crede
     config_dir = Path(e["DOCKER_CONFIG"]) if e.get("DOCKER_CONFIG") else Path.home() / ".docker"
     path = config_dir / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a config.json written by Windows PowerShell starts with a BOM.
+        text = path.read_text(encoding="utf-8-sig")
+        # An empty file is no configuration, as the Docker CLI reads it (it stops at EOF).
+        data = json.loads(text) if text.strip() else {}
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:
@@ -64,7 +71,7 @@ def docker_credentials(host: str, env: Mapping[str, str] | None = None) -> Crede
     helper = _lookup(data.get("credHelpers"), aliases) or data.get("credsStore")
     if isinstance(helper, str) and helper:
         return _from_helper(helper, _server_url(host), e)
-    entry = _lookup(data.get("auths"), aliases)
+    entry = _lookup(data.get("auths"), aliases) or _lookup_legacy(data.get("auths"), host)
     return _from_auths_entry(entry, path, host) if isinstance(entry, dict) else None
 
 
@@ -89,6 +96,17 @@ def _lookup(table: Any, aliases: set[str]) -> Any:
     return None
 
 
+def _lookup_legacy(table: Any, host: str) -> Any:
+    """An ``auths`` key written with a scheme and a path (``https://ghcr.io/v1/``, older ``docker login``s):
+    the Docker CLI compares its host part only (``ConvertToHostname``)."""
+    if not isinstance(table, dict):
+        return None
+    for key, value in table.items():
+        if isinstance(key, str) and key.split("://", 1)[-1].split("/", 1)[0].lower() == host:
+            return value
+    return None
+
+
 def _from_auths_entry(entry: Mapping[str, Any], path: Path, host: str) -> Credentials | None:
     if entry.get("identitytoken"):
         return Credentials(identity_token=str(entry["identitytoken"]))
@@ -109,21 +127,84 @@ def _from_helper(name: str, server_url: str, env: Mapping[str, str]) -> Credenti
     found = shutil.which(program, path=env.get("PATH", os.defpath))
     if found is None:
         raise RegistryError(f"docker credential helper {program} (from config.json) is not on PATH")
-    try:
-        done = subprocess.run([found, "get"], input=server_url.encode(), capture_output=True,
-                              env=dict(env), timeout=HELPER_TIMEOUT_SECONDS, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise RegistryError(f"docker credential helper {program} failed: {err}") from err
-    out = done.stdout[:MAX_HELPER_OUTPUT].decode(errors="replace")
-    if done.returncode != 0:
-        said = (out.strip() or done.stderr[:MAX_HELPER_OUTPUT].decode(errors="replace").strip())
+    returncode, stdout, stderr = _run_helper(found, program, server_url, env)
+    out = stdout.decode(errors="replace")
+    if returncode != 0:
+        said = (out.strip() or stderr.decode(errors="replace").strip())
         if _NOT_FOUND in said.lower():
             return None
         # Redact anyway: a failing helper may echo what it was given or found.
         last = said.splitlines()[-1] if said else "no output"
         raise RegistryError(redact(f"docker credential helper {program} failed for {server_url} "
-                                   f"(exit {done.returncode}): {last}"))
+                                   f"(exit {returncode}): {last}"))
     return _parse_helper_answer(out, program)
+
+
+def helper_timeout(env: Mapping[str, str]) -> float:
+    """``HANDOFF_CREDENTIAL_HELPER_TIMEOUT`` seconds, else 60 (a cloud helper may fetch a token first)."""
+    raw = env.get("HANDOFF_CREDENTIAL_HELPER_TIMEOUT", "").strip()
+    try:
+        seconds = float(raw) if raw else HELPER_TIMEOUT_SECONDS
+    except ValueError as err:
+        raise RegistryError(f"HANDOFF_CREDENTIAL_HELPER_TIMEOUT={raw!r} is not a number of seconds") from err
+    return seconds if seconds > 0 else HELPER_TIMEOUT_SECONDS
+
+
+def _run_helper(found: str, program: str, server_url: str,
+                env: Mapping[str, str]) -> tuple[int, bytes, bytes]:
+    """Run ``helper get`` in its own process group, bounded in time and output: a helper that hangs
+    (or whose children do) or floods its output is killed with everything it started."""
+    timeout = helper_timeout(env)
+    try:
+        proc = subprocess.Popen([found, "get"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=dict(env), start_new_session=True)
+    except OSError as err:
+        raise RegistryError(f"docker credential helper {program} failed: {err}") from err
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    # A helper that exits without reading stdin (a broken pipe here) still has its answer read below.
+    with contextlib.suppress(OSError):
+        proc.stdin.write(server_url.encode())
+        proc.stdin.close()
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
+    total, why = 0, ""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        while selector.get_map() and not why:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                why = f"timed out after {timeout:g} s (HANDOFF_CREDENTIAL_HELPER_TIMEOUT)"
+                break
+            for key, _ in selector.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                chunks[key.fd].append(data)
+                total += len(data)
+                if total > MAX_HELPER_OUTPUT:
+                    why = f"printed more than {MAX_HELPER_OUTPUT // 1024} KiB"
+    if why:
+        _kill_group(proc)
+    try:
+        returncode = proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
+    except subprocess.TimeoutExpired:  # closed its output but kept running
+        _kill_group(proc)
+        why = f"timed out after {timeout:g} s (HANDOFF_CREDENTIAL_HELPER_TIMEOUT)"
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+    if why:
+        raise RegistryError(f"docker credential helper {program} {why}; killed")
+    return returncode, b"".join(chunks[out_fd]), b"".join(chunks[err_fd])
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _parse_helper_answer(out: str, program: str) -> Credentials | None:
