@@ -21,6 +21,13 @@ from handoff.report.writers.json_report import write_json
 from handoff.workflows.propose import ProposeResult
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Tokens that authenticate git but not the forge's API calls a proposal needs (GitLab's job token
+# cannot create or update merge requests): refused up front rather than failing on the API's 401.
+API_REFUSED_TOKENS = {
+    "CI_JOB_TOKEN": "CI_JOB_TOKEN cannot open merge requests (GitLab allows it git access only): set "
+                    "GITLAB_TOKEN to a project or group access token with the api scope, "
+                    "or use --mode direct",
+}
 DEFAULT_GIT_USER = {"github": "x-access-token", "gitlab": "oauth2", "local": "handoff"}
 
 
@@ -151,6 +158,8 @@ def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
         if found is not None:
             token = register_token(found.token)
             username = username or TOKEN_GIT_USERNAMES.get(found.variable)
+            if found.variable in API_REFUSED_TOKENS and (kw["mode"] == "pr" or kw["sign"] == "api"):
+                raise UsageError(API_REFUSED_TOKENS[found.variable])
     auth = GitAuth(username or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
     return {
         "config_repo": kw["config_repo"],
@@ -183,12 +192,17 @@ def run_and_emit(run: Callable[[], ProposeResult], output: str) -> int:
         result = run()
     except HandoffError as e:
         if output == "json":
-            failed = ProposeResult("none", "", message="failed", error=str(e))
-            data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None,
-                                    "message": failed.message, "error": failed.error, "report": None}
-            click.echo(redact(json.dumps(data, indent=2)))
+            click.echo(failure_json(str(e)))
         raise
     return emit(result, output)
+
+
+def failure_json(error: str) -> str:
+    """The ``--output json`` result of a propose/promote that stopped before it ran, with its cause."""
+    failed = ProposeResult("none", "", message="failed", error=error)
+    data: dict[str, Any] = {**failed.outputs(), "changed_files": [], "pr_number": None,
+                            "message": failed.message, "error": failed.error, "report": None}
+    return redact(json.dumps(data, indent=2))
 
 
 def emit(result: ProposeResult, output: str) -> int:

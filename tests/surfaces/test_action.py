@@ -260,3 +260,37 @@ def test_an_unknown_runner_os_is_refused_clearly(
                      base_env=runner_env, runner_os="FreeBSD")
     assert run.failed and run.step("prepare").returncode == 2
     assert any("Linux, macOS and Windows" in a.message for a in run.annotations)
+
+
+@pytest.mark.parametrize("bad", [{"mode": "PR"}, {"on-invalid": "warn"}, {"sign-commits": "yes"}],
+                         ids=["mode", "on-invalid", "sign"])
+def test_a_mistyped_input_shows_its_cause_in_log_summary_and_outputs(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any,
+    bad: dict[str, str]
+) -> None:
+    """An input the CLI's option parser refuses (before propose runs, so no JSON result is written) still
+    names its cause in the step log, the error output, an annotation and the job summary."""
+    url = git_server.create_repo("config", dict(FILES))
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "token": git_server.password, "git-username": git_server.username, **bad}
+    run = _run(action_checkout, inputs, tmp_path, runner_temp, {**runner_env, **GIT_ENV})
+    step = run.step("run")
+    assert run.failed and step.returncode == 2, run.log()
+    value = next(iter(bad.values()))
+    assert f"'{value}'" in step.stderr
+    assert f"'{value}'" in run.outputs["error"] and run.outputs["operation"] == "none"
+    assert run.outputs["error"] in run.summary.replace("\\|", "|")
+    assert any(a.level == "error" and f"'{value}'" in a.message for a in run.annotations)
+
+
+def test_on_a_macos_runner_the_action_runs_with_posix_paths(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    """RUNNER_OS=macOS takes the same bin/ paths (and only portable tools) as Linux: a propose works."""
+    url = git_server.create_repo("config", dict(FILES))
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "token": git_server.password, "git-username": git_server.username}
+    run = run_action(action_checkout, inputs, workspace=tmp_path, runner_temp=runner_temp,
+                     base_env={**runner_env, **GIT_ENV}, runner_os="macOS")
+    assert not run.failed, run.log()
+    assert run.outputs["operation"] == "created" and run.outputs["pull-request-branch"] == "handoff/dev/web"
