@@ -12,7 +12,7 @@ import click
 
 from handoff.errors import HandoffError, UsageError
 from handoff.forge import FORGES, ForgeSettings
-from handoff.forge.infer import TOKEN_GIT_USERNAMES, infer_target, token_from_env
+from handoff.forge.infer import TOKEN_GIT_USERNAMES, expand_config_repo, infer_target, token_from_env
 from handoff.git.repo import GitAuth, Identity
 from handoff.redact import redact, register
 from handoff.report.ci_outputs import github_outputs
@@ -148,7 +148,8 @@ def register_token(token: str) -> str:
 def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     """Turn the shared click values into ``ProposeOptions`` keyword arguments; forge, project and token
     default to what the config repo URL and the environment say (``handoff.forge.infer``)."""
-    target = infer_target(kw["config_repo"], forge=kw["forge"], project=kw["project"],
+    config_repo = expand_config_repo(kw["config_repo"], os.environ, exists=Path(kw["config_repo"]).exists())
+    target = infer_target(config_repo, forge=kw["forge"], project=kw["project"],
                           forge_url=kw["forge_url"], env=os.environ)
     forge = target.forge
     token = read_token(kw["token_env"], kw["token_file"])
@@ -162,7 +163,7 @@ def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
                 raise UsageError(API_REFUSED_TOKENS[found.variable])
     auth = GitAuth(username or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
     return {
-        "config_repo": kw["config_repo"],
+        "config_repo": config_repo,
         "forge": forge,
         "forge_settings": ForgeSettings(project=target.project, token=token, base_url=target.base_url),
         "mode": kw["mode"],

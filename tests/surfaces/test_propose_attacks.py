@@ -169,3 +169,23 @@ def test_a_gitlab_job_token_pushes_in_direct_mode(git_server: GitServer, gitlab:
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["operation"] == "updated" and gitlab.requests == []
+
+
+@pytest.mark.parametrize("server_variable", ["CI_SERVER_URL", "GITHUB_SERVER_URL"])
+def test_a_group_project_path_is_a_project_on_the_jobs_own_server(
+        git_server: GitServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, server_variable: str) -> None:
+    """`config-repo: acme/config`, as the component's input documents it (and actions/checkout names
+    repositories), is that project on the CI job's server, not a local path that does not exist."""
+    git_server.create_repo("acme/config", dict(FILES))
+    monkeypatch.setenv(server_variable, git_server.url)
+    monkeypatch.chdir(tmp_path)
+    code = main(_argv("acme/config", git_server, "--forge", "local", "--token-env", "GIT_TOKEN"))
+    assert code == 2  # GIT_TOKEN is not set: refused before any clone, naming the variable
+    assert "GIT_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("GIT_TOKEN", git_server.password or "")
+    code = main(_argv("acme/config", git_server, "--forge", "local", "--token-env", "GIT_TOKEN"))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["operation"] == "created"
+    assert "handoff/dev/web" in remote_branches(git_server, "acme/config")
