@@ -126,7 +126,8 @@ def read_token(token_env: str | None, token_file: Path | None) -> str | None:
         raise UsageError("give --token-env or --token-file, not both")
     token: str | None = None
     if token_env:
-        token = os.environ.get(token_env)
+        # Stripped as a token file is: a secret pasted with its trailing newline is still the secret.
+        token = os.environ.get(token_env, "").strip()
         if not token:
             raise UsageError(f"environment variable {token_env} is empty or not set")
     elif token_file:

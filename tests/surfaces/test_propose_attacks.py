@@ -189,3 +189,17 @@ def test_a_group_project_path_is_a_project_on_the_jobs_own_server(
     assert code == 0, captured.err
     assert json.loads(captured.out)["operation"] == "created"
     assert "handoff/dev/web" in remote_branches(git_server, "acme/config")
+
+
+def test_a_token_pasted_with_its_newline_still_works(git_server: GitServer, github: GitHubContractServer,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A secret stored with a trailing newline (a common copy-paste) reaches git and the API stripped, as
+    a --token-file's does, instead of failing authentication or an HTTP header check."""
+    url = git_server.create_repo("config", dict(FILES))
+    monkeypatch.setenv("CONFIG_TOKEN", f"{git_server.password}\r\n")
+    code = main(_argv(url, git_server, "--forge-url", github.base_url, "--project", "acme/config",
+                      "--token-env", "CONFIG_TOKEN"))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["operation"] == "created" and github.violations == []
