@@ -127,8 +127,14 @@ propose_args() {
   [[ -z "${HANDOFF_ON_INVALID:-}" ]] || args+=(--on-invalid "$HANDOFF_ON_INVALID")
   [[ -z "${HANDOFF_LABELS:-}" ]] || args+=(--labels "$HANDOFF_LABELS")
   [[ -z "${HANDOFF_REVIEWERS:-}" ]] || args+=(--reviewers "$HANDOFF_REVIEWERS")
-  # Only the variable's name goes into argv; with no token input handoff reads GITHUB_TOKEN/GH_TOKEN itself.
-  [[ -z "${HANDOFF_TOKEN:-}" ]] || args+=(--token-env HANDOFF_TOKEN)
+  # Only the variable's name goes into argv. The token input's default, the job's github.token, is a
+  # GitHub credential: it goes in as GITHUB_TOKEN (unless the job set that itself), which handoff sends
+  # to a GitHub forge only, never to a GitLab or plain git remote. A token given explicitly is used as is.
+  if [[ -n "${HANDOFF_TOKEN:-}" && "$HANDOFF_TOKEN" == "${HANDOFF_JOB_TOKEN:-}" ]]; then
+    export GITHUB_TOKEN="${GITHUB_TOKEN:-$HANDOFF_TOKEN}"
+  elif [[ -n "${HANDOFF_TOKEN:-}" ]]; then
+    args+=(--token-env HANDOFF_TOKEN)
+  fi
   [[ -z "${HANDOFF_GIT_USERNAME:-}" ]] || args+=(--git-username "$HANDOFF_GIT_USERNAME")
   ! is_true "${HANDOFF_DRAFT:-false}" || args+=(--draft)
   ! is_true "${HANDOFF_AUTO_MERGE:-false}" || args+=(--auto-merge)

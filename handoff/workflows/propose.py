@@ -268,8 +268,6 @@ class _Run:
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> ProposeResult:
-        base, config = self._base_and_config()
-        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
         if self.opts.mode == "pr" or self.opts.sign == "api":
             # Built in a dry run too (construction calls nothing), so a dry run refuses what a real run
@@ -280,6 +278,9 @@ class _Run:
                              f"not {self.opts.forge}; use --sign gpg or ssh")
         if self.opts.dry_run:
             forge = None
+        # After the forge: a missing token or project is refused before anything is cloned.
+        base, config = self._base_and_config()
+        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         policy = RetryPolicy(attempts=self.opts.max_attempts, base_delay=2 * self.opts.backoff,
                              max_delay=self.opts.max_backoff)  # full jitter: racing jobs spread out
         return retry_counted(lambda attempt: replace(self._attempt(base, branch, forge), attempts=attempt),

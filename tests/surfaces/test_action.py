@@ -294,3 +294,27 @@ def test_on_a_macos_runner_the_action_runs_with_posix_paths(
                      base_env={**runner_env, **GIT_ENV}, runner_os="macOS")
     assert not run.failed, run.log()
     assert run.outputs["operation"] == "created" and run.outputs["pull-request-branch"] == "handoff/dev/web"
+
+
+def test_the_default_job_token_is_never_sent_to_another_forge(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    """The `token` input defaults to the job's github.token; a config repo on GitLab (a careless setup
+    that forgot `token`) must not receive that GitHub credential: it fails naming GitLab's variables,
+    before any request to the GitLab API."""
+    from tests.propose.contract.gitlab_server import GitLabContractServer  # noqa: PLC0415 (this test only)
+
+    url = git_server.create_repo("config", dict(FILES))
+    gitlab = GitLabContractServer(git_server.password)
+    job_token = "ghs_JobToken0123456789abcdefABCDEF"
+    try:
+        inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+                  "config-repo": url, "forge": "gitlab", "forge-url": gitlab.url, "project": "acme/config",
+                  "git-username": git_server.username}
+        run = run_action(action_checkout, inputs, workspace=tmp_path, runner_temp=runner_temp,
+                         base_env={**runner_env, **GIT_ENV}, github_token=job_token)
+    finally:
+        gitlab.stop()
+    assert run.failed and gitlab.requests == []
+    assert "GITLAB_TOKEN" in run.outputs["error"]
+    assert job_token not in run.log().replace(f"::add-mask::{job_token}", "") + run.summary
