@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handoff.errors import RegistryError
-from handoff.registry import docker_credentials
+from handoff.registry import EngineResolver, RegistryClient, digest_resolver, docker_credentials
 from handoff.registry.credentials import Credentials
 from tests.propose.credential_helper import write_docker_config
 
@@ -119,3 +119,8 @@ def test_a_bad_helper_timeout_is_a_clear_error(tmp_path: Path) -> None:
     env.update(PATH=f"{tmp_path / 'bin'}:/usr/bin:/bin", HANDOFF_CREDENTIAL_HELPER_TIMEOUT="soon")
     with pytest.raises(RegistryError, match=r"HANDOFF_CREDENTIAL_HELPER_TIMEOUT='soon' is not a number"):
         docker_credentials("ghcr.io", env)
+
+
+def test_resolve_via_is_read_case_insensitively() -> None:
+    assert isinstance(digest_resolver({"HANDOFF_RESOLVE_VIA": "Docker "}), EngineResolver)
+    assert isinstance(digest_resolver({"HANDOFF_RESOLVE_VIA": "REGISTRY"}), RegistryClient)
