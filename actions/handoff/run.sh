@@ -78,7 +78,9 @@ prepare() {
     requirement="${root}${extras}"
     source_id=$(tree_digest "$root")
   fi
-  python_version=$("$(python_cmd)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  # The venv links to this interpreter: key it on the full version and its path, so a cached venv is
+  # never restored after setup-python moved to a new patch release (its links would dangle).
+  python_version=$("$(python_cmd)" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')-$(python_cmd | digest)
   key="handoff-venv-${RUNNER_OS:-Linux}-${RUNNER_ARCH:-X64}-py${python_version}-$(printf '%s' "$source_id" | digest)"
   venv_root=${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}
   {

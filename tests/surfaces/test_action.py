@@ -318,3 +318,25 @@ def test_the_default_job_token_is_never_sent_to_another_forge(
     assert run.failed and gitlab.requests == []
     assert "GITLAB_TOKEN" in run.outputs["error"]
     assert job_token not in run.log().replace(f"::add-mask::{job_token}", "") + run.summary
+
+
+def test_the_venv_cache_key_follows_the_exact_interpreter(action_checkout: Path, tmp_path: Path) -> None:
+    """A cached venv links to setup-python's interpreter: the key names its full version and path, so a
+    new patch release (a new toolcache path) gets a new venv instead of a restored one with dangling links.
+    (The prepare step alone, as the runner runs it, with setup-python's python-path.)"""
+    def key(python: Path) -> str:
+        output = tmp_path / f"output-{python.parent.parent.name}"
+        env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTION_PATH": str(action_checkout), "GITHUB_OUTPUT": str(output),
+               "RUNNER_OS": "Linux", "RUNNER_TEMP": str(tmp_path), "HANDOFF_PYTHON": str(python)}
+        subprocess.run(["bash", str(action_checkout / "run.sh"), "prepare"], env=env, check=True, timeout=60)
+        return next(line.split("=", 1)[1] for line in output.read_text().splitlines()
+                    if line.startswith("cache-key="))
+
+    real = Path(sys.executable).resolve()
+    paths = [tmp_path / "toolcache" / v / "bin" / "python3" for v in ("3.12.7", "3.12.8")]
+    for python in paths:
+        python.parent.mkdir(parents=True)
+        python.symlink_to(real)
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    first, second = key(paths[0]), key(paths[1])
+    assert f"-py{version}-" in first and first != second
