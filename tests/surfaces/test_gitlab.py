@@ -208,6 +208,9 @@ def test_a_usage_error_reaches_dotenv_and_junit(tmp_path: Path, git_server: Any)
     assert proc.returncode != 0
     dotenv = dict(line.split("=", 1) for line in (project / "handoff.env").read_text().splitlines())
     assert dotenv["HANDOFF_ERROR"] and dotenv["HANDOFF_ERROR"] in proc.stderr
+    # the job token is the only token there: the cause says it cannot open MRs and what to set instead
+    assert "CI_JOB_TOKEN cannot open merge requests" in dotenv["HANDOFF_ERROR"]
+    assert "GITLAB_TOKEN" in dotenv["HANDOFF_ERROR"]
     junit = (project / "handoff-junit.xml").read_text()
     xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(junit)
     assert "<failure" in junit and "handoff-error" in junit
