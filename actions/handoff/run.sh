@@ -78,7 +78,9 @@ prepare() {
     requirement="${root}${extras}"
     source_id=$(tree_digest "$root")
   fi
-  python_version=$("$(python_cmd)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  # The venv links to this interpreter: key it on the full version and its path, so a cached venv is
+  # never restored after setup-python moved to a new patch release (its links would dangle).
+  python_version=$("$(python_cmd)" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')-$(python_cmd | digest)
   key="handoff-venv-${RUNNER_OS:-Linux}-${RUNNER_ARCH:-X64}-py${python_version}-$(printf '%s' "$source_id" | digest)"
   venv_root=${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}
   {
@@ -127,8 +129,14 @@ propose_args() {
   [[ -z "${HANDOFF_ON_INVALID:-}" ]] || args+=(--on-invalid "$HANDOFF_ON_INVALID")
   [[ -z "${HANDOFF_LABELS:-}" ]] || args+=(--labels "$HANDOFF_LABELS")
   [[ -z "${HANDOFF_REVIEWERS:-}" ]] || args+=(--reviewers "$HANDOFF_REVIEWERS")
-  # Only the variable's name goes into argv; with no token input handoff reads GITHUB_TOKEN/GH_TOKEN itself.
-  [[ -z "${HANDOFF_TOKEN:-}" ]] || args+=(--token-env HANDOFF_TOKEN)
+  # Only the variable's name goes into argv. The token input's default, the job's github.token, is a
+  # GitHub credential: it goes in as GITHUB_TOKEN (unless the job set that itself), which handoff sends
+  # to a GitHub forge only, never to a GitLab or plain git remote. A token given explicitly is used as is.
+  if [[ -n "${HANDOFF_TOKEN:-}" && "$HANDOFF_TOKEN" == "${HANDOFF_JOB_TOKEN:-}" ]]; then
+    export GITHUB_TOKEN="${GITHUB_TOKEN:-$HANDOFF_TOKEN}"
+  elif [[ -n "${HANDOFF_TOKEN:-}" ]]; then
+    args+=(--token-env HANDOFF_TOKEN)
+  fi
   [[ -z "${HANDOFF_GIT_USERNAME:-}" ]] || args+=(--git-username "$HANDOFF_GIT_USERNAME")
   ! is_true "${HANDOFF_DRAFT:-false}" || args+=(--draft)
   ! is_true "${HANDOFF_AUTO_MERGE:-false}" || args+=(--auto-merge)

@@ -53,6 +53,14 @@ SUMMARIES: dict[str, str] = {
 }
 
 
+VERBOSE_HELP = "More log output on stderr (repeat for debug)."
+
+
+def _more_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        _configure_logging(value + int(ctx.find_root().params.get("verbose") or 0))
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -64,6 +72,10 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
+        if not any(param.name == "verbose" for param in command.params):
+            # `handoff propose … -vv`, as people type it, means the same as `handoff -vv propose …`.
+            command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                                               callback=_more_verbose, help=VERBOSE_HELP))
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -84,7 +96,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="handoff")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeat for debug).")
+@click.option("-v", "--verbose", count=True, help=VERBOSE_HELP)
 def cli(verbose: int) -> None:
     """handoff: bump, validate, propose, promote and reconcile GitOps config."""
     _configure_logging(verbose)
@@ -110,6 +122,22 @@ def _write_crash_log() -> Path:
     return Path(name)
 
 
+# Commands whose `--output json` result CI steps read: a usage error is written there too, so the step
+# shows the cause instead of failing to parse an empty file.
+JSON_RESULT_COMMANDS = ("propose", "promote")
+
+
+def _json_usage_error(error: click.ClickException, args: Sequence[str]) -> None:
+    ctx = getattr(error, "ctx", None)
+    name = ctx.command.name if isinstance(ctx, click.Context) else None
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    wants_json = any(a == "--output=json" or (a == "--output" and b == "json") for a, b in pairs)
+    if name in JSON_RESULT_COMMANDS and wants_json:
+        # Loaded only on this error path: the command already imported it.
+        options = importlib.import_module("handoff.cli.propose_options")
+        click.echo(options.failure_json(error.format_message()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises)."""
     try:
@@ -125,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except click.ClickException as e:
         click.echo(redact(f"handoff: error: {e.format_message()}"), err=True)
+        _json_usage_error(e, args if args is not None else sys.argv[1:])
         return EXIT_USAGE
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else EXIT_BUG

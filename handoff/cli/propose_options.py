@@ -11,13 +11,20 @@ import click
 
 from handoff.errors import HandoffError, UsageError
 from handoff.forge import FORGES, ForgeSettings
-from handoff.forge.infer import TOKEN_GIT_USERNAMES, infer_target, token_from_env
+from handoff.forge.infer import TOKEN_GIT_USERNAMES, expand_config_repo, infer_target, token_from_env
 from handoff.git.repo import GitAuth, Identity
 from handoff.redact import redact, register
 from handoff.report.ci_outputs import github_outputs
 from handoff.workflows.propose import ProposeResult
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Tokens that authenticate git but not the forge's API calls a proposal needs (GitLab's job token
+# cannot create or update merge requests): refused up front rather than failing on the API's 401.
+API_REFUSED_TOKENS = {
+    "CI_JOB_TOKEN": "CI_JOB_TOKEN cannot open merge requests (GitLab allows it git access only): set "
+                    "GITLAB_TOKEN to a project or group access token with the api scope, "
+                    "or use --mode direct",
+}
 DEFAULT_GIT_USER = {"github": "x-access-token", "gitlab": "oauth2", "local": "handoff"}
 
 
@@ -116,7 +123,8 @@ def read_token(token_env: str | None, token_file: Path | None) -> str | None:
         raise UsageError("give --token-env or --token-file, not both")
     token: str | None = None
     if token_env:
-        token = os.environ.get(token_env)
+        # Stripped as a token file is: a secret pasted with its trailing newline is still the secret.
+        token = os.environ.get(token_env, "").strip()
         if not token:
             raise UsageError(f"environment variable {token_env} is empty or not set")
     elif token_file:
@@ -138,7 +146,8 @@ def register_token(token: str) -> str:
 def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     """Turn the shared click values into ``ProposeOptions`` keyword arguments; forge, project and token
     default to what the config repo URL and the environment say (``handoff.forge.infer``)."""
-    target = infer_target(kw["config_repo"], forge=kw["forge"], project=kw["project"],
+    config_repo = expand_config_repo(kw["config_repo"], os.environ, exists=Path(kw["config_repo"]).exists())
+    target = infer_target(config_repo, forge=kw["forge"], project=kw["project"],
                           forge_url=kw["forge_url"], env=os.environ)
     forge = target.forge
     token = read_token(kw["token_env"], kw["token_file"])
@@ -148,9 +157,11 @@ def common_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
         if found is not None:
             token = register_token(found.token)
             username = username or TOKEN_GIT_USERNAMES.get(found.variable)
+            if found.variable in API_REFUSED_TOKENS and (kw["mode"] == "pr" or kw["sign"] == "api"):
+                raise UsageError(API_REFUSED_TOKENS[found.variable])
     auth = GitAuth(username or DEFAULT_GIT_USER.get(forge, "handoff"), token) if token else None
     return {
-        "config_repo": kw["config_repo"],
+        "config_repo": config_repo,
         "forge": forge,
         "forge_settings": ForgeSettings(project=target.project, token=token, base_url=target.base_url),
         "mode": kw["mode"],
@@ -180,9 +191,14 @@ def run_and_emit(run: Callable[[], ProposeResult], output: str) -> int:
         result = run()
     except HandoffError as e:
         if output == "json":
-            click.echo(redact(ProposeResult("none", "", message="failed", error=str(e)).to_json()))
+            click.echo(failure_json(str(e)))
         raise
     return emit(result, output)
+
+
+def failure_json(error: str) -> str:
+    """The ``--output json`` result of a propose/promote that stopped before it ran, with its cause."""
+    return redact(ProposeResult("none", "", message="failed", error=error).to_json())
 
 
 def emit(result: ProposeResult, output: str) -> int:

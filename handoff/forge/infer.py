@@ -51,6 +51,21 @@ def split_remote(url: str) -> tuple[str, str] | None:
     return match.group("host").lower(), match.group("path")
 
 
+_PROJECT_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
+
+
+def expand_config_repo(config_repo: str, env: Mapping[str, str], *, exists: bool) -> str:
+    """``group/project`` (as actions/checkout's ``repository:`` or a GitLab include names a project) is
+    that project's clone URL on the CI job's own server (``CI_SERVER_URL``, ``GITHUB_SERVER_URL``).
+    Anything else, and a path that ``exists`` locally, is kept as given."""
+    if exists or split_remote(config_repo) is not None or not _PROJECT_PATH.match(config_repo):
+        return config_repo
+    server = env.get("CI_SERVER_URL") or env.get("GITHUB_SERVER_URL") or ""
+    if not server.startswith(("https://", "http://")):
+        return config_repo
+    return f"{server.rstrip('/')}/{config_repo.removesuffix('.git')}.git"
+
+
 def project_from_path(path: str, *, prefix: str = "") -> str:
     """``owner/name`` or ``group/sub/name`` from a remote's path (``.git`` and slashes stripped)."""
     path = path.strip("/")
@@ -132,5 +147,5 @@ def token_hint(forge: str) -> str:
     return f"--token-env, --token-file or {names}" if names else "--token-env or --token-file"
 
 
-__all__ = ["EnvToken", "ForgeTarget", "infer_target", "project_from_path", "split_remote", "token_from_env",
-           "token_hint"]
+__all__ = ["EnvToken", "ForgeTarget", "expand_config_repo", "infer_target", "project_from_path",
+           "split_remote", "token_from_env", "token_hint"]

@@ -30,7 +30,7 @@ class Resolver(Protocol):
 def digest_resolver(env: Mapping[str, str] | None = None) -> Resolver:
     """The resolver ``$HANDOFF_RESOLVE_VIA`` names: ``registry`` (default) or ``docker`` (the engine)."""
     e = os.environ if env is None else env
-    via = e.get(RESOLVE_VIA_ENV, "").strip() or "registry"
+    via = e.get(RESOLVE_VIA_ENV, "").strip().lower() or "registry"
     if via == "registry":
         return RegistryClient(env=env)
     if via == "docker":

@@ -53,7 +53,10 @@ def docker_credentials(host: str, env: Mapping[str, str] | None = None) -> Crede
     config_dir = Path(e["DOCKER_CONFIG"]) if e.get("DOCKER_CONFIG") else Path.home() / ".docker"
     path = config_dir / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a config.json written by Windows PowerShell starts with a BOM.
+        text = path.read_text(encoding="utf-8-sig")
+        # An empty file is no configuration, as the Docker CLI reads it (it stops at EOF).
+        data = json.loads(text) if text.strip() else {}
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:
@@ -64,7 +67,7 @@ def docker_credentials(host: str, env: Mapping[str, str] | None = None) -> Crede
     helper = _lookup(data.get("credHelpers"), aliases) or data.get("credsStore")
     if isinstance(helper, str) and helper:
         return _from_helper(helper, _server_url(host), e)
-    entry = _lookup(data.get("auths"), aliases)
+    entry = _lookup(data.get("auths"), aliases) or _lookup_legacy(data.get("auths"), host)
     return _from_auths_entry(entry, path, host) if isinstance(entry, dict) else None
 
 
@@ -89,6 +92,17 @@ def _lookup(table: Any, aliases: set[str]) -> Any:
     return None
 
 
+def _lookup_legacy(table: Any, host: str) -> Any:
+    """An ``auths`` key written with a scheme and a path (``https://ghcr.io/v1/``, older ``docker login``s):
+    the Docker CLI compares its host part only (``ConvertToHostname``)."""
+    if not isinstance(table, dict):
+        return None
+    for key, value in table.items():
+        if isinstance(key, str) and key.split("://", 1)[-1].split("/", 1)[0].lower() == host:
+            return value
+    return None
+
+
 def _from_auths_entry(entry: Mapping[str, Any], path: Path, host: str) -> Credentials | None:
     if entry.get("identitytoken"):
         return Credentials(identity_token=str(entry["identitytoken"]))
@@ -109,12 +123,19 @@ def _from_helper(name: str, server_url: str, env: Mapping[str, str]) -> Credenti
     found = shutil.which(program, path=env.get("PATH", os.defpath))
     if found is None:
         raise RegistryError(f"docker credential helper {program} (from config.json) is not on PATH")
+    timeout = helper_timeout(env)
     try:
-        done = toolrun.run([found, "get"], input_bytes=server_url.encode(), env=env,
-                           timeout=HELPER_TIMEOUT_SECONDS)
-    except (OSError, toolrun.TimedOut) as err:
+        done = toolrun.run([found, "get"], input_bytes=server_url.encode(), env=env, timeout=timeout,
+                           max_stdout=MAX_HELPER_OUTPUT)
+    except toolrun.TimedOut as err:
+        raise RegistryError(f"docker credential helper {program} timed out after {timeout:g} s "
+                            "(HANDOFF_CREDENTIAL_HELPER_TIMEOUT); killed") from err
+    except toolrun.OutputTooLarge as err:
+        raise RegistryError(f"docker credential helper {program} printed more than "
+                            f"{MAX_HELPER_OUTPUT // 1024} KiB; killed") from err
+    except OSError as err:
         raise RegistryError(f"docker credential helper {program} failed: {err}") from err
-    out = done.stdout[:MAX_HELPER_OUTPUT].decode(errors="replace")
+    out = done.stdout.decode(errors="replace")
     if done.returncode != 0:
         said = (out.strip() or done.stderr[:MAX_HELPER_OUTPUT].decode(errors="replace").strip())
         if _NOT_FOUND in said.lower():
@@ -124,6 +145,16 @@ def _from_helper(name: str, server_url: str, env: Mapping[str, str]) -> Credenti
         raise RegistryError(redact(f"docker credential helper {program} failed for {server_url} "
                                    f"(exit {done.returncode}): {last}"))
     return _parse_helper_answer(out, program)
+
+
+def helper_timeout(env: Mapping[str, str]) -> float:
+    """``HANDOFF_CREDENTIAL_HELPER_TIMEOUT`` seconds, else 60 (a cloud helper may fetch a token first)."""
+    raw = env.get("HANDOFF_CREDENTIAL_HELPER_TIMEOUT", "").strip()
+    try:
+        seconds = float(raw) if raw else HELPER_TIMEOUT_SECONDS
+    except ValueError as err:
+        raise RegistryError(f"HANDOFF_CREDENTIAL_HELPER_TIMEOUT={raw!r} is not a number of seconds") from err
+    return seconds if seconds > 0 else HELPER_TIMEOUT_SECONDS
 
 
 def _parse_helper_answer(out: str, program: str) -> Credentials | None:

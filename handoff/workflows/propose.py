@@ -234,14 +234,19 @@ class _Run:
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> ProposeResult:
-        base, config = self._base_and_config()
-        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         forge = None
-        if not self.opts.dry_run and (self.opts.mode == "pr" or self.opts.sign == "api"):
+        if self.opts.mode == "pr" or self.opts.sign == "api":
+            # Built in a dry run too (construction calls nothing), so a dry run refuses what a real run
+            # would: no token, no project, --sign api on a forge that cannot sign. Never used then.
             forge = make_forge(self.opts.forge, self.opts.forge_settings, self.repo, self.opts.config_repo)
-        if self.opts.sign == "api" and not self.opts.dry_run and not isinstance(forge, ApiCommitter):
+        if self.opts.sign == "api" and not isinstance(forge, ApiCommitter):
             raise UsageError(f"--sign api needs a forge that creates signed commits itself (github), "
                              f"not {self.opts.forge}; use --sign gpg or ssh")
+        if self.opts.dry_run:
+            forge = None
+        # After the forge: a missing token or project is refused before anything is cloned.
+        base, config = self._base_and_config()
+        branch = base if self.opts.mode == "direct" else self._branch_name(config, base)
         policy = RetryPolicy(attempts=self.opts.max_attempts, base_delay=2 * self.opts.backoff,
                              max_delay=self.opts.max_backoff)  # full jitter: racing jobs spread out
         return retry_counted(lambda attempt: replace(self._attempt(base, branch, forge), attempts=attempt),

@@ -260,3 +260,83 @@ def test_an_unknown_runner_os_is_refused_clearly(
                      base_env=runner_env, runner_os="FreeBSD")
     assert run.failed and run.step("prepare").returncode == 2
     assert any("Linux, macOS and Windows" in a.message for a in run.annotations)
+
+
+@pytest.mark.parametrize("bad", [{"mode": "PR"}, {"on-invalid": "warn"}, {"sign-commits": "yes"}],
+                         ids=["mode", "on-invalid", "sign"])
+def test_a_mistyped_input_shows_its_cause_in_log_summary_and_outputs(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any,
+    bad: dict[str, str]
+) -> None:
+    """An input the CLI's option parser refuses (before propose runs, so no JSON result is written) still
+    names its cause in the step log, the error output, an annotation and the job summary."""
+    url = git_server.create_repo("config", dict(FILES))
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "token": git_server.password, "git-username": git_server.username, **bad}
+    run = _run(action_checkout, inputs, tmp_path, runner_temp, {**runner_env, **GIT_ENV})
+    step = run.step("run")
+    assert run.failed and step.returncode == 2, run.log()
+    value = next(iter(bad.values()))
+    assert f"'{value}'" in step.stderr
+    assert f"'{value}'" in run.outputs["error"] and run.outputs["operation"] == "none"
+    assert run.outputs["error"] in run.summary.replace("\\|", "|")
+    assert any(a.level == "error" and f"'{value}'" in a.message for a in run.annotations)
+
+
+def test_on_a_macos_runner_the_action_runs_with_posix_paths(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    """RUNNER_OS=macOS takes the same bin/ paths (and only portable tools) as Linux: a propose works."""
+    url = git_server.create_repo("config", dict(FILES))
+    inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+              "config-repo": url, "token": git_server.password, "git-username": git_server.username}
+    run = run_action(action_checkout, inputs, workspace=tmp_path, runner_temp=runner_temp,
+                     base_env={**runner_env, **GIT_ENV}, runner_os="macOS")
+    assert not run.failed, run.log()
+    assert run.outputs["operation"] == "created" and run.outputs["pull-request-branch"] == "handoff/dev/web"
+
+
+def test_the_default_job_token_is_never_sent_to_another_forge(
+    action_checkout: Path, runner_env: dict[str, str], runner_temp: Path, tmp_path: Path, git_server: Any
+) -> None:
+    """The `token` input defaults to the job's github.token; a config repo on GitLab (a careless setup
+    that forgot `token`) must not receive that GitHub credential: it fails naming GitLab's variables,
+    before any request to the GitLab API."""
+    from tests.propose.contract.gitlab_server import GitLabContractServer  # noqa: PLC0415 (this test only)
+
+    url = git_server.create_repo("config", dict(FILES))
+    gitlab = GitLabContractServer(git_server.password)
+    job_token = "ghs_JobToken0123456789abcdefABCDEF"
+    try:
+        inputs = {"image": "registry.example.com/acme/web", "tag": "1.1.0", "app": "web", "env": "dev",
+                  "config-repo": url, "forge": "gitlab", "forge-url": gitlab.url, "project": "acme/config",
+                  "git-username": git_server.username}
+        run = run_action(action_checkout, inputs, workspace=tmp_path, runner_temp=runner_temp,
+                         base_env={**runner_env, **GIT_ENV}, github_token=job_token)
+    finally:
+        gitlab.stop()
+    assert run.failed and gitlab.requests == []
+    assert "GITLAB_TOKEN" in run.outputs["error"]
+    assert job_token not in run.log().replace(f"::add-mask::{job_token}", "") + run.summary
+
+
+def test_the_venv_cache_key_follows_the_exact_interpreter(action_checkout: Path, tmp_path: Path) -> None:
+    """A cached venv links to setup-python's interpreter: the key names its full version and path, so a
+    new patch release (a new toolcache path) gets a new venv instead of a restored one with dangling links.
+    (The prepare step alone, as the runner runs it, with setup-python's python-path.)"""
+    def key(python: Path) -> str:
+        output = tmp_path / f"output-{python.parent.parent.name}"
+        env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTION_PATH": str(action_checkout), "GITHUB_OUTPUT": str(output),
+               "RUNNER_OS": "Linux", "RUNNER_TEMP": str(tmp_path), "HANDOFF_PYTHON": str(python)}
+        subprocess.run(["bash", str(action_checkout / "run.sh"), "prepare"], env=env, check=True, timeout=60)
+        return next(line.split("=", 1)[1] for line in output.read_text().splitlines()
+                    if line.startswith("cache-key="))
+
+    real = Path(sys.executable).resolve()
+    paths = [tmp_path / "toolcache" / v / "bin" / "python3" for v in ("3.12.7", "3.12.8")]
+    for python in paths:
+        python.parent.mkdir(parents=True)
+        python.symlink_to(real)
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    first, second = key(paths[0]), key(paths[1])
+    assert f"-py{version}-" in first and first != second

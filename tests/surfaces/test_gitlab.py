@@ -208,6 +208,30 @@ def test_a_usage_error_reaches_dotenv_and_junit(tmp_path: Path, git_server: Any)
     assert proc.returncode != 0
     dotenv = dict(line.split("=", 1) for line in (project / "handoff.env").read_text().splitlines())
     assert dotenv["HANDOFF_ERROR"] and dotenv["HANDOFF_ERROR"] in proc.stderr
+    # the job token is the only token there: the cause says it cannot open MRs and what to set instead
+    assert "CI_JOB_TOKEN cannot open merge requests" in dotenv["HANDOFF_ERROR"]
+    assert "GITLAB_TOKEN" in dotenv["HANDOFF_ERROR"]
     junit = (project / "handoff-junit.xml").read_text()
     xmlschema.XMLSchema(str(SCHEMAS / "junit-10.xsd")).validate(junit)
     assert "<failure" in junit and "handoff-error" in junit
+
+
+def test_the_token_never_reaches_the_shell_trace(tmp_path: Path) -> None:
+    """Jenkins runs `sh -xe` (and GitLab's CI_DEBUG_TRACE traces too): the script checks that the token
+    variable is set without expanding its value, so the trace shows no token, masked or not."""
+    origin = make_config_repo(tmp_path)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    token = "trace-Secret-0123456789abcdef"
+    env = {**_env(tmp_path), "HANDOFF_COMMAND": "propose", "HANDOFF_IMAGE": "registry.example.com/acme/web",
+           "HANDOFF_TAG": "2.0.0", "HANDOFF_DIGEST": "", "HANDOFF_APP": "web", "HANDOFF_ENV": "dev",
+           "HANDOFF_CONFIG_REPO": str(origin), "HANDOFF_FORGE": "local", "HANDOFF_PROJECT": "",
+           "HANDOFF_FORGE_URL": "", "HANDOFF_GIT_USERNAME": "", "HANDOFF_TOKEN_VARIABLE": "HANDOFF_TOKEN",
+           "HANDOFF_TOKEN": token, "HANDOFF_MODE": "", "HANDOFF_BASE": "", "HANDOFF_LABELS": "",
+           "HANDOFF_REVIEWERS": "", "HANDOFF_DRAFT": "false", "HANDOFF_AUTO_MERGE": "false",
+           "HANDOFF_DRY_RUN": "true", "HANDOFF_PATH": ".", "HANDOFF_FAIL_ON": "error"}
+    for script in (jenkins_script(), _component_script()):
+        proc = subprocess.run(["sh", "-xe", "-c", script], cwd=workspace, env=env, capture_output=True, text=True,
+                              check=False, timeout=600)
+        assert "--token-env HANDOFF_TOKEN" in proc.stderr  # the variable's name is passed, traced
+        assert token not in proc.stdout + proc.stderr

@@ -58,7 +58,7 @@ set -- propose --image "$image_ref" --app "$HANDOFF_APP" --env "$HANDOFF_ENV" --
 [ "$HANDOFF_DRAFT" != true ] || set -- "$@" --draft
 [ "$HANDOFF_AUTO_MERGE" != true ] || set -- "$@" --auto-merge
 [ "$HANDOFF_DRY_RUN" != true ] || set -- "$@" --dry-run
-if [ -n "$(printenv "$HANDOFF_TOKEN_VARIABLE" || true)" ]; then set -- "$@" --token-env "$HANDOFF_TOKEN_VARIABLE"; fi
+if [ "$(printenv "$HANDOFF_TOKEN_VARIABLE" | wc -c)" -gt 1 ]; then set -- "$@" --token-env "$HANDOFF_TOKEN_VARIABLE"; fi
 handoff "$@" > handoff-result.json || rc=$?
 handoff ci gitlab --result handoff-result.json --dotenv handoff.env --junit handoff-junit.xml
 exit "$rc"
