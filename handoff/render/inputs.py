@@ -18,6 +18,7 @@ from handoff.manifests.yamldocs import FilePositions, load_documents
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
+from handoff.render.remote import refuse_unreadable
 
 # kustomization keys whose entries are paths (a string with a line break is an inline document)
 _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge",
@@ -81,7 +82,7 @@ class _KustomizeInputs:
         contained(self.root, kfile)
         kname = display_name(kfile, self.root)
         text = read_text(kfile, kname)
-        loaded = load_documents(text, kname, strict=False)
+        loaded = refuse_unreadable(load_documents(text, kname, strict=False), kname)
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)

@@ -19,7 +19,7 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.plain import display_name, read_text
-from handoff.manifests.yamldocs import FilePositions, load_documents
+from handoff.manifests.yamldocs import FilePositions, LoadedFile, load_documents
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -66,7 +66,7 @@ class RemoteScan:
         self._seen.add(resolved)
         name = display_name(kfile, self.root)
         text = read_text(kfile, name)
-        loaded = load_documents(text, name, strict=False)
+        loaded = refuse_unreadable(load_documents(text, name, strict=False), name)
         spec: Any = loaded.docs[0].data if loaded.docs else None
         if not isinstance(spec, Mapping):
             return
@@ -120,6 +120,17 @@ class RemoteScan:
                               line=line, key=key)
         raise RenderError(f"{entry!r} is not a file or directory in the repository (kustomize would try to "
                           "fetch it)", file=file, line=line, key=key)
+
+
+def refuse_unreadable(loaded: LoadedFile, name: str) -> LoadedFile:
+    """``loaded`` when handoff could read the whole kustomization; else a RenderError. A file our
+    parser rejects (nesting over its depth bound, say) but kustomize's accepts would otherwise go
+    unscanned, and kustomize would fetch what it names: the scan fails closed."""
+    if loaded.findings:
+        first = loaded.findings[0]
+        raise RenderError(f"kustomization not checked, so not rendered: {first.message}", file=name,
+                          line=first.line)
+    return loaded
 
 
 def _entries(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
