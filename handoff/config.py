@@ -17,6 +17,7 @@ from handoff.errors import ConfigError, ImageRefError, YamlError
 from handoff.imageref import parse as parse_image
 from handoff.manifests import schemacheck, yamlio
 from handoff.manifests.sensitive import SensitiveField
+from handoff.pathsafe import contained
 
 CONFIG_NAME = ".handoff.yaml"
 TargetType = Literal["helm", "kustomize", "manifest", "marker"]
@@ -122,6 +123,8 @@ def load_config(repo: Path, *, limits: yamlio.Limits | None = None) -> Config | 
     path = repo / CONFIG_NAME
     if not path.is_file():
         return None
+    # a link to a file outside (a token, say) would be parsed and quoted back in an error message
+    contained(repo, path, leaving="the config repo")
     try:
         _, documents = yamlio.load_file(path, display=CONFIG_NAME, limits=limits)
     except YamlError as e:

@@ -11,6 +11,7 @@ from typing import Any
 
 from handoff.config import Config, Waiver
 from handoff.errors import ConfigError
+from handoff.pathsafe import check_tree, resolve_inside
 from handoff.policy.cel_engine import CelEngine
 from handoff.policy.loader import PolicySet, load_policy_sets
 from handoff.policy.model import PolicyContext, PolicyEngine, PolicyObject
@@ -34,6 +35,15 @@ class PolicyOptions:
     today: datetime.date | None = None
 
 
+def _policy_dir(repo: Path, relative: str, key: str, config_file: str) -> Path:
+    """A config-declared policy directory, refused when it or a link under it leaves the repo: the
+    repo's author must not have handoff read (and apply, or quote in a parse error) a file outside it.
+    Flag-given ``--policy`` dirs are the operator's and are not checked."""
+    resolve_inside(repo, relative, source=config_file, key=key)
+    check_tree(repo, repo / relative)
+    return repo / relative
+
+
 def options_from_config(
     config: Config | None, repo: Path, *, env: str | None = None, dirs: Sequence[Path] = (),
     builtin: bool = True, params: Mapping[str, Any] | None = None, rego_namespaces: Sequence[str] = ("main",),
@@ -50,7 +60,8 @@ def options_from_config(
     except ValueError:
         config_file = str(config.path)
     return PolicyOptions(
-        dirs=tuple(repo / d for d in config.policies.dirs) + tuple(dirs),
+        dirs=tuple(_policy_dir(repo, d, f"policies.dirs[{i}]", config_file)
+                   for i, d in enumerate(config.policies.dirs)) + tuple(dirs),
         builtin=builtin and config.policies.builtin,
         disable=tuple(config.policies.disable),
         params=merge_overrides(

@@ -5,11 +5,22 @@ Parser differential: a kustomization nested deeper than handoff's YAML depth bou
 ``helmCharts[].valuesInline``, the one field kustomize's strict schema leaves free-form) was not
 parsed by the remote scan, which then skipped the file, and kustomize fetched the ``resources`` URL:
 the test HTTP server on 127.0.0.1 received the request. The scan now fails closed.
+
+Policy directories: ``policies.dirs`` in ``.handoff.yaml`` was joined to the repo unchecked, so a link
+``policy/o.rego -> /outside/x.rego`` (or ``dirs: [../elsewhere]``) had ``handoff validate`` read and
+apply a file outside the repo. Config policy dirs now go through ``resolve_inside`` and ``check_tree``.
+
+The config itself: ``.handoff.yaml -> /etc/handoff/git/token`` was parsed, and the schema error quoted
+the token (``'ghp_…' is not of type 'object'``) on stderr, in CI logs and, through the reconciler
+(which loads the checkout's config the same way), in status. ``load_config`` now refuses the link.
 """
 
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +103,82 @@ def test_an_unreadable_kustomization_is_refused_before_kustomize_runs(tmp_path: 
     with pytest.raises(HandoffError, match=r"kustomization\.yaml:5: kustomization not checked.*nesting"):
         render_path(directory, repo=directory, kind="kustomize")
     assert hits == []
+
+
+POLICY_CONFIG = """\
+environments:
+  dev: {render: {type: plain, path: envs/dev}}
+policies:
+  dirs: [%s]
+"""
+DENY_ALL = 'package main\nimport rego.v1\ndeny contains msg if { msg := "policy from %s" }\n'
+
+
+def _policy_repo(tmp_path: Path, dirs: str) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "envs" / "dev").mkdir(parents=True)
+    (repo / "policy").mkdir()
+    (repo / ".handoff.yaml").write_text(POLICY_CONFIG % dirs, encoding="utf-8")
+    (repo / "envs" / "dev" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.rego").write_text(DENY_ALL % "outside", encoding="utf-8")
+    return repo
+
+
+def _validate(repo: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([sys.executable, "-m", "handoff", "validate"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_policy_link_leaving_the_repo_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("regopy")
+    repo = _policy_repo(tmp_path, "policy")
+    (repo / "policy" / "o.rego").symlink_to(tmp_path / "outside" / "x.rego")
+    run = _validate(repo)
+    assert run.returncode != 0
+    assert "policy from outside" not in run.stdout + run.stderr
+    assert "policy/o.rego -> " in run.stderr and "a symlink leaving the config repo" in run.stderr
+
+
+def test_a_policy_dir_above_the_repo_is_refused(tmp_path: Path) -> None:
+    repo = _policy_repo(tmp_path, "../outside")
+    run = _validate(repo)
+    assert run.returncode != 0
+    assert "policy from outside" not in run.stdout + run.stderr
+    assert ".handoff.yaml" in run.stderr and "policies.dirs[0]" in run.stderr
+
+
+def test_a_policy_link_inside_the_repo_still_applies(tmp_path: Path) -> None:
+    pytest.importorskip("regopy")
+    repo = _policy_repo(tmp_path, "policy")
+    (repo / "shared").mkdir()
+    (repo / "shared" / "x.rego").write_text(DENY_ALL % "inside", encoding="utf-8")
+    (repo / "policy" / "i.rego").symlink_to(repo / "shared" / "x.rego")
+    run = _validate(repo)
+    assert "policy from inside" in run.stdout, run.stdout + run.stderr
+
+
+TOKEN = "ghp_UntrustedAttackToken1234567890"
+
+
+def test_a_config_link_leaving_the_repo_is_refused_without_quoting_its_target(tmp_path: Path) -> None:
+    repo = _policy_repo(tmp_path, "policy")
+    (repo / ".handoff.yaml").unlink()
+    token = tmp_path / "outside" / "token"
+    token.write_text(TOKEN + "\n", encoding="utf-8")
+    (repo / ".handoff.yaml").symlink_to(token)
+    run = _validate(repo)
+    assert run.returncode != 0
+    assert TOKEN not in run.stdout + run.stderr
+    assert ".handoff.yaml -> " in run.stderr and "a symlink leaving the config repo" in run.stderr
+
+
+def test_a_config_link_inside_the_repo_still_loads(tmp_path: Path) -> None:
+    repo = _policy_repo(tmp_path, "policy")
+    (repo / ".handoff.yaml").rename(repo / "handoff-config.yaml")
+    (repo / ".handoff.yaml").symlink_to("handoff-config.yaml")
+    run = _validate(repo)
+    assert run.returncode == 0, run.stdout + run.stderr
