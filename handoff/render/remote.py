@@ -26,6 +26,11 @@ _MAX_DEPTH = 50
 # entries that are paths (or, for kustomize, URLs it would fetch)
 _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "generators", "transformers",
                "validators", "patchesStrategicMerge")
+_PLUGIN_LISTS = ("generators", "transformers", "validators")
+# the fields of kustomize's built-in plugin configs that name a file (``files`` as ``key=path``), at any
+# depth (``replacements[].path``); ``fieldSpecs[].path`` is a field path, never remote-looking
+_PLUGIN_FILE_KEYS = frozenset({"path", "paths", "files", "envs", "env", "repo", "chartRepoUrl", "chartHome",
+                               "valuesFile", "additionalValuesFiles"})
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # lists of mappings with a `path`
 _GENERATOR_LISTS = ("configMapGenerator", "secretGenerator")
 # kustomize takes these as remote before it looks on disk: a file committed at `envs/dev/https:/host/x.yaml`
@@ -56,14 +61,16 @@ class RemoteScan:
         self.root = root
         self.allowed = allowed
         self.uses_allowed = False
-        self._seen: set[Path] = set()
+        self._seen: set[tuple[Path, bool]] = set()
 
-    def kustomization(self, directory: Path, depth: int = 0) -> None:
+    def kustomization(self, directory: Path, depth: int = 0, *, plugins: bool = False) -> None:
+        """Scan the kustomization in ``directory``; ``plugins`` when it was named as a generator or
+        transformer directory, whose ``resources`` are then plugin configs to scan too."""
         kfile = kustomization_file(directory)
         resolved = directory.resolve()
-        if kfile is None or resolved in self._seen or depth > _MAX_DEPTH:
+        if kfile is None or (resolved, plugins) in self._seen or depth > _MAX_DEPTH:
             return
-        self._seen.add(resolved)
+        self._seen.add((resolved, plugins))
         name = display_name(kfile, self.root)
         text = read_text(kfile, name)
         loaded = refuse_unreadable(load_documents(text, name, strict=False), name)
@@ -77,13 +84,31 @@ class RemoteScan:
                 self._remote(entry, where, what="a Helm chart repository")
                 continue
             target = directory / entry
+            as_plugin = key.startswith(_PLUGIN_LISTS) or (plugins and key.startswith("resources"))
             if _REMOTE_FIRST.search(entry):
                 self._remote(entry, where, what="a remote kustomize reference")
             elif target.exists():
                 if target.is_dir():
-                    self.kustomization(target, depth + 1)
+                    self.kustomization(target, depth + 1, plugins=as_plugin)
+                elif as_plugin:
+                    shown = display_name(target, self.root)
+                    self._plugin_config(read_text(target, shown), (shown, None, key))
             else:
                 self._remote(entry, where, what="a remote kustomize reference" if looks_remote(entry) else "")
+        for key in _PLUGIN_LISTS:  # inline plugin configs (the multi-line entries skipped above)
+            for i, inline in enumerate(_list(spec.get(key))):
+                if isinstance(inline, str) and "\n" in inline:
+                    line = positions.get(f"{key}[{i}]", (None, 1))[0]
+                    self._plugin_config(inline, (name, line, f"{key}[{i}]"))
+
+    def _plugin_config(self, text: str, where: tuple[str, int | None, str]) -> None:
+        """A built-in generator/transformer config (``PatchTransformer``, ``ConfigMapGenerator``…):
+        kustomize fetches an http(s) URL in its file fields (``path``, ``paths``, ``files``, ``envs``…)."""
+        for doc in refuse_unreadable(load_documents(text, where[0], strict=False), where[0]).docs:
+            for value in _plugin_files(doc.data):
+                if _REMOTE_FIRST.search(value):
+                    self._remote(value, where,
+                                 what="a remote file in a kustomize generator/transformer config")
 
     def chart(self, chart: Path, depth: int = 0) -> None:
         chart_yaml = chart / "Chart.yaml"
@@ -161,6 +186,20 @@ def _entries(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for i, chart in enumerate(_list(spec.get("helmCharts"))):
         if isinstance(chart, Mapping) and chart.get("repo"):
             yield f"helmCharts[{i}].repo", str(chart["repo"])
+
+
+def _plugin_files(node: Any) -> Iterator[str]:
+    """Every string under a ``_PLUGIN_FILE_KEYS`` key anywhere in ``node``."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in _PLUGIN_FILE_KEYS:
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str):
+                        yield (item.partition("=")[2] or item) if key == "files" else item
+            yield from _plugin_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _plugin_files(item)
 
 
 def _list(value: Any) -> list[Any]:

@@ -6,6 +6,11 @@ Parser differential: a kustomization nested deeper than handoff's YAML depth bou
 parsed by the remote scan, which then skipped the file, and kustomize fetched the ``resources`` URL:
 the test HTTP server on 127.0.0.1 received the request. The scan now fails closed.
 
+Built-in plugin configs: a ``PatchTransformer``/``PatchJson6902Transformer`` ``path``, or a
+``ConfigMapGenerator`` ``files`` entry, in a ``transformers``/``generators`` file, inline entry or plugin
+directory, named an http URL that kustomize fetched, and the render succeeded with the fetched
+content (what no signed commit covers). The remote scan now reads those configs too.
+
 Policy directories: ``policies.dirs`` in ``.handoff.yaml`` was joined to the repo unchecked, so a link
 ``policy/o.rego -> /outside/x.rego`` (or ``dirs: [../elsewhere]``) had ``handoff validate`` read and
 apply a file outside the repo. Config policy dirs now go through ``resolve_inside`` and ``check_tree``.
@@ -103,6 +108,53 @@ def test_an_unreadable_kustomization_is_refused_before_kustomize_runs(tmp_path: 
     with pytest.raises(HandoffError, match=r"kustomization\.yaml:5: kustomization not checked.*nesting"):
         render_path(directory, repo=directory, kind="kustomize")
     assert hits == []
+
+
+PATCH = "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: %(url)s/patch.yaml\n"
+JSON6902 = ("apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata: {name: p}\n"
+            "target: {version: v1, kind: ConfigMap, name: c}\npath: %(url)s/patch.json\n")
+GENERATOR = "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata: {name: g}\nfiles:\n- k=%(url)s/g.txt\n"
+PLUGIN_SHAPES: dict[str, tuple[str, dict[str, str]]] = {
+    "transformer-file": ("resources: [cm.yaml]\ntransformers: [t.yaml]\n", {"t.yaml": PATCH}),
+    "transformer-inline": ("resources: [cm.yaml]\ntransformers:\n- |\n" + "".join(
+        f"  {line}\n" for line in PATCH.splitlines()), {}),
+    "json6902-file": ("resources: [cm.yaml]\ntransformers: [t.yaml]\n", {"t.yaml": JSON6902}),
+    "generator-file": ("generators: [gen.yaml]\n", {"gen.yaml": GENERATOR}),
+    "transformer-directory": ("resources: [cm.yaml]\ntransformers: [plugins]\n",
+                              {"plugins/kustomization.yaml": "resources: [t.yaml]\n", "plugins/t.yaml": PATCH}),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(PLUGIN_SHAPES))
+def test_no_plugin_config_reaches_the_network(tmp_path: Path, server: tuple[str, list[str]],
+                                              shape: str) -> None:
+    require_tool("kustomize")
+    url, hits = server
+    kustomization, files = PLUGIN_SHAPES[shape]
+    directory = _kustomization(tmp_path, kustomization % {"url": url})
+    for name, text in files.items():
+        (directory / name).parent.mkdir(exist_ok=True)
+        (directory / name).write_text(text % {"url": url}, encoding="utf-8")
+    with pytest.raises(HandoffError, match="a remote file in a kustomize generator/transformer config"):
+        render_path(directory, repo=directory, kind="kustomize")
+    assert hits == [], f"{shape}: kustomize fetched {hits}"
+
+
+def test_local_plugin_configs_still_render(tmp_path: Path) -> None:
+    require_tool("kustomize")
+    directory = _kustomization(tmp_path, "resources: [cm.yaml]\ntransformers: [t.yaml]\n")
+    (directory / "t.yaml").write_text(
+        "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: p}\nprefix: x-\n"
+        "fieldSpecs: [{path: metadata/name}]\n", encoding="utf-8")
+    (directory / "p.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+                                      "data: {patched: 'yes'}\n", encoding="utf-8")
+    (directory / "kustomization.yaml").write_text(
+        "resources: [cm.yaml]\ntransformers: [t.yaml, pt.yaml]\n", encoding="utf-8")
+    (directory / "pt.yaml").write_text("apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: q}\n"
+                                       "path: p.yaml\n", encoding="utf-8")
+    rendered = render_path(directory, repo=directory, kind="kustomize")
+    assert [(o.obj["metadata"]["name"], o.obj.get("data")) for o in rendered.objects] == [
+        ("x-c", {"patched": "yes"})]
 
 
 POLICY_CONFIG = """\
