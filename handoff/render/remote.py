@@ -62,6 +62,7 @@ class RemoteScan:
         self.allowed = allowed
         self.uses_allowed = False
         self._seen: set[tuple[Path, bool]] = set()
+        self._charts: set[Path] = set()
 
     def kustomization(self, directory: Path, depth: int = 0, *, plugins: bool = False) -> None:
         """Scan the kustomization in ``directory``; ``plugins`` when it was named as a generator or
@@ -112,9 +113,9 @@ class RemoteScan:
 
     def chart(self, chart: Path, depth: int = 0) -> None:
         chart_yaml = chart / "Chart.yaml"
-        if not chart_yaml.is_file() or chart.resolve() in self._seen or depth > _MAX_DEPTH:
+        if not chart_yaml.is_file() or chart.resolve() in self._charts or depth > _MAX_DEPTH:
             return
-        self._seen.add(chart.resolve())
+        self._charts.add(chart.resolve())
         name = display_name(chart_yaml, self.root)
         text = read_text(chart_yaml, name)
         loaded = load_documents(text, name, strict=False)
