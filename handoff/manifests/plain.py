@@ -78,16 +78,24 @@ def objects_from_loaded(loaded: LoadedFile, file: str, positions: FilePositions)
     return RenderResult(objects=tuple(objects), findings=tuple(findings), files=(file,))
 
 
-def _expand(doc: YamlDoc, file: str, positions: FilePositions) -> Iterator[RenderedObject]:
-    data: Mapping[str, Any] = doc.data
+def _expand(doc: YamlDoc, file: str, positions: FilePositions, data: Mapping[str, Any] | None = None,
+            prefix: str = "") -> Iterator[RenderedObject]:
+    """The document's object, or the items of a ``…List`` kind, nested Lists flattened as kubectl's
+    builder does (an inner List kept whole would show its Secrets unmasked)."""
+    data = doc.data if data is None else data
     items = data.get("items")
     if str(data.get("kind", "")).endswith("List") and isinstance(items, list):
         doc_positions = positions.for_document(doc.index)
         for i, item in enumerate(items):
-            if isinstance(item, Mapping):
-                line = doc_positions.get(f"items[{i}]", (doc.line, 1))[0]
-                yield RenderedObject(obj=item, file=file, line=line,
-                                     positions=positions.for_document(doc.index, prefix=f"items[{i}]"))
+            if not isinstance(item, Mapping):
+                continue
+            at = f"{prefix}items[{i}]"
+            if str(item.get("kind", "")).endswith("List") and isinstance(item.get("items"), list):
+                yield from _expand(doc, file, positions, item, f"{at}.")
+                continue
+            line = doc_positions.get(at, (doc.line, 1))[0]
+            yield RenderedObject(obj=item, file=file, line=line,
+                                 positions=positions.for_document(doc.index, prefix=at))
         return
     yield RenderedObject(obj=data, file=file, line=doc.line, positions=positions.for_document(doc.index))
 

@@ -16,6 +16,10 @@ of one ConfigMap with 1,000,000 one-letter keys is under every default cap (16 M
 10,000 objects) and renders, peaking near 355 MiB RSS in handoff (and ~460 MiB in a helm child making
 the same output): over the 256Mi reconciler limit, so an OOM kill instead of a size error.
 
+Nested Lists: a ``v1/List`` inside a ``v1/List`` was expanded one level only, so the inner List was
+one object and its Secret's ``stringData`` showed verbatim in the rendered diff (plain and helm
+alike). Lists are now flattened recursively, as kubectl's builder does.
+
 Policy directories: ``policies.dirs`` in ``.handoff.yaml`` was joined to the repo unchecked, so a link
 ``policy/o.rego -> /outside/x.rego`` (or ``dirs: [../elsewhere]``) had ``handoff validate`` read and
 apply a file outside the repo. Config policy dirs now go through ``resolve_inside`` and ``check_tree``.
@@ -40,6 +44,7 @@ from typing import Any
 import pytest
 
 from handoff.errors import HandoffError
+from handoff.manifests.canonical import canonical_yaml
 from handoff.render import render_path
 from tests.harness.tools import require_tool
 
@@ -276,3 +281,37 @@ def test_a_dense_manifest_under_the_caps_fits_the_reconciler_memory(tmp_path: Pa
     result = json.loads(run.stdout)
     record_property("peak_rss_mib", result["peak_mib"])  # the measurement, for the test report
     assert result["refused"] or result["peak_mib"] < RECONCILER_LIMIT_MIB, result
+
+
+NESTED_LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: List
+  items:
+  - apiVersion: v1
+    kind: Secret
+    metadata: {name: nested}
+    stringData: {password: NestedListSecret123}
+"""
+
+
+@pytest.mark.parametrize("kind", ["plain", "helm"])
+def test_a_secret_in_a_nested_list_is_masked(tmp_path: Path, kind: str) -> None:
+    if kind == "helm":
+        require_tool("helm")
+        source = tmp_path / "chart"
+        (source / "templates").mkdir(parents=True)
+        (source / "Chart.yaml").write_text("apiVersion: v2\nname: nested\nversion: 0.1.0\n", encoding="utf-8")
+        (source / "templates" / "list.yaml").write_text(NESTED_LIST, encoding="utf-8")
+    else:
+        source = tmp_path / "envs"
+        source.mkdir()
+        (source / "list.yaml").write_text(NESTED_LIST, encoding="utf-8")
+    rendered = render_path(source, repo=tmp_path, kind=kind)
+    assert [(o.obj["kind"], o.obj["metadata"]["name"]) for o in rendered.objects] == [("Secret", "nested")]
+    if kind == "plain":
+        assert rendered.objects[0].line == 7
+    shown = canonical_yaml(rendered.objects)
+    assert "NestedListSecret123" not in shown and "<secret sha256:" in shown
