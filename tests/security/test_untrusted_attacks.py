@@ -97,6 +97,18 @@ SHAPES = {
     "escaped-in-quotes": 'resources:\n- "ht\\x74p://%(host)s/escaped.yaml"\n',
     "merge-key-alias": "base: &b\n  - %(url)s/merge.yaml\n<<: {resources: *b}\n",
     "duplicate-key-last-wins": "resources:\n- cm.yaml\nresources:\n- %(url)s/dup.yaml\n",
+    "file-scheme": "resources:\n- file:///etc/hostname\n",
+    "scheme-relative": "resources:\n- //%(host)s/scheme-relative.yaml\n",
+    "git-file": "resources:\n- git::file:///tmp/repo//base\n",
+    "ipv6-literal": "resources:\n- http://[::1]:9/v6.yaml\n",
+    "ssh": "resources:\n- ssh://git@%(host)s/org/repo\n",
+    "flow-with-comment": "resources: [cm.yaml, # a comment\n  '%(url)s/flow.yaml']\n",
+    "component-url": "components:\n- %(url)s/component\n",
+    "openapi-path": "resources: [cm.yaml]\nopenapi: {path: '%(url)s/openapi.json'}\n",
+    "patch-path": "resources: [cm.yaml]\npatches:\n- path: %(url)s/patch.yaml\n",
+    "replacement-path": "resources: [cm.yaml]\nreplacements:\n- path: %(url)s/r.yaml\n",
+    "configurations": "resources: [cm.yaml]\nconfigurations: ['%(url)s/c.yaml']\n",
+    "crds": "resources: [cm.yaml]\ncrds: ['%(url)s/crd.json']\n",
 }
 
 
