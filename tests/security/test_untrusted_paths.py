@@ -2,7 +2,7 @@
 end on both sides of the wall — CI (``handoff validate``, ``propose``, ``promote``, real helm and
 kustomize, the harness git server) and the cluster (``handoff reconcile --once`` and a served pass with
 /metrics, real kube-apiserver + etcd) — refused before any renderer runs, nothing applied or pushed,
-and the token found nowhere (``tests.security.leaksearch``: raw, hex, base64 and base32 forms).
+and the token found nowhere (``tests.security.leaks``: raw, URL, hex, base64 and base32 forms, at every alignment).
 
 The attacks: (a) a chart link ``env.txt -> /proc/self/environ`` read by ``.Files.Get … | b32enc`` with
 the forge token in the environment; (b) a chart link to the file holding the git token, read into a
@@ -33,7 +33,7 @@ from handoff.validate.crds import check_catalogs, load_catalog_schema
 from tests.harness.git_server import GitServer
 from tests.harness.ports import free_port
 from tests.harness.tools import require_tool
-from tests.security.leaksearch import leaks
+from tests.security.leaks import leaks
 
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
@@ -172,7 +172,7 @@ class World:
 
     def assert_clean(self) -> None:
         self.collect_files()
-        assert leaks(self.texts, self.token) == []
+        assert leaks(self.texts, [self.token]) == []
 
 
 def branches(server: GitServer, name: str) -> list[str]:
