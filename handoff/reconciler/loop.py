@@ -539,6 +539,19 @@ class Reconciler:
             log.warning("cannot write status", extra={"source": source.name, "error": str(e)})
 
     # ---- driving -----------------------------------------------------------------------------------
+    def sources(self) -> tuple[Source, ...]:
+        """The sources this reconciler serves now (the set may change while it runs)."""
+        return self.settings.sources
+
+    def request_sync(self, name: str) -> bool:
+        """Make source ``name`` due now (a sync-now annotation or a webhook); False if it is unknown.
+        The running loop picks it up at its next tick."""
+        state = self.state.get(name)
+        if state is None:
+            return False
+        state.next_due = 0.0
+        return True
+
     def due(self) -> list[Source]:
         now = time.monotonic()
         return [s for s in self.settings.sources if self.owns(s) and self.state[s.name].next_due <= now]
