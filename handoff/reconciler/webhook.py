@@ -217,7 +217,14 @@ class Receiver:
         many bytes of body (called only once the length is within the bound)."""
         self.metrics.webhook_received.labels(_forge_name(headers)).inc()
         try:
-            return self._handle(headers, read(self.check_length(length)))
+            expected = self.check_length(length)
+            try:
+                body = read(expected)
+            except TimeoutError as e:
+                raise Refused(408, BAD_REQUEST, f"body not received within {READ_TIMEOUT:.0f}s") from e
+            if len(body) != expected:
+                raise Refused(400, BAD_REQUEST, f"body of {len(body)} bytes, announced {expected}")
+            return self._handle(headers, body)
         except Refused as e:
             return self.refuse(e)
 
@@ -300,7 +307,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 return
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = receiver.handle(headers, self.headers.get("Content-Length"), self.rfile.read)
-            if reply.status in (411, 413):
+            if reply.status in (408, 411, 413):
                 self.close_connection = True  # the unread body must not be taken for the next request
             self._send(reply)
 

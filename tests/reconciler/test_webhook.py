@@ -265,3 +265,16 @@ def test_webhook_addr_without_a_secret_file_is_a_usage_error(capsys: pytest.Capt
     code = main(["reconcile", "--repo", "https://github.com/acme/config.git", "--webhook-addr", "127.0.0.1:0"])
     assert code == 2
     assert "--webhook-secret-file" in capsys.readouterr().err
+
+
+def test_a_body_shorter_than_announced_is_refused_not_verified(served: Served) -> None:
+    body = encode(github_push("acme", "config"))
+    head = (f"POST /hook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: short-1\r\n"
+            f"X-Hub-Signature-256: {github_signature(SECRET, body)}\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(head.encode() + body[:-10])
+        sock.shutdown(socket.SHUT_WR)  # the client gives up mid-body
+        answer = sock.recv(65536).decode()
+    assert " 400 " in answer.splitlines()[0], answer
+    assert served.counted("handoff_webhook_refused_total", reason="bad-request") == 1
+    assert served.due() == []
