@@ -36,8 +36,8 @@ HOOK_PATH = "/hook"
 READ_TIMEOUT = 10.0  # seconds a client may take to send its request (no slow-loris threads)
 
 # refusal reasons, the ``reason`` label of ``handoff_webhook_refused_total``
-BAD_SIGNATURE, TOO_LARGE, REPLAY, UNKNOWN_EVENT, BAD_REQUEST = (
-    "bad-signature", "too-large", "replay", "unknown-event", "bad-request")
+BAD_SIGNATURE, TOO_LARGE, REPLAY, UNKNOWN_EVENT, BAD_REQUEST, STANDBY = (
+    "bad-signature", "too-large", "replay", "unknown-event", "bad-request", "standby")
 
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
@@ -48,6 +48,8 @@ class Trigger(Protocol):
     def sources(self) -> tuple[Source, ...]: ...
 
     def request_sync(self, name: str) -> bool: ...
+
+    def can_write(self) -> bool: ...
 
 
 def repository_identity(url: str) -> str:
@@ -232,6 +234,9 @@ class Receiver:
         forge = _identify(headers)
         if not forge.verify(self.secret(), body):
             raise Refused(401, BAD_SIGNATURE, f"{forge.name} webhook with a wrong signature or token")
+        if not self.trigger.can_write():
+            # only the Lease holder runs passes: say so, so the forge's delivery log shows where it went
+            raise Refused(503, STANDBY, "this replica is a standby; send webhooks to the leader")
         # a captured request replayed with a fresh delivery id still carries the same signed body
         digest = hashlib.sha256(body).hexdigest()
         delivery = f"{forge.name}:{forge.delivery}" if forge.delivery else ""

@@ -14,6 +14,7 @@ import pytest
 from handoff.cli import main
 from handoff.errors import UsageError
 from handoff.kube.client import Connection, KubeClient
+from handoff.kube.lease import LeaderElector
 from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.metrics import Metrics
@@ -278,3 +279,25 @@ def test_a_body_shorter_than_announced_is_refused_not_verified(served: Served) -
     assert " 400 " in answer.splitlines()[0], answer
     assert served.counted("handoff_webhook_refused_total", reason="bad-request") == 1
     assert served.due() == []
+
+
+def test_a_standby_replica_answers_503_and_triggers_nothing(tmp_path: Path) -> None:
+    client = KubeClient(Connection(server="https://127.0.0.1:1"))
+    standby = LeaderElector(client, "handoff-system", "handoff-reconciler", "replica-b")  # never acquired
+    reconciler = Reconciler(Settings(sources=SOURCES), client, tmp_path, elector=standby)
+    for state in reconciler.state.values():
+        state.next_due = float("inf")
+    (tmp_path / "secret").write_text(SECRET)
+    server = serve(Receiver(reconciler, secret_file(tmp_path / "secret"), reconciler.metrics), "127.0.0.1:0")
+    try:
+        body = encode(github_push("acme", "config"))
+        answer = post(int(server.server_address[1]), body, github_headers(SECRET, body))
+        assert answer.status == 503 and answer.body["reason"] == "standby"
+        assert reconciler.due() == []
+        # unverified requests learn nothing about the replica's role
+        forged = post(int(server.server_address[1]), body, {**github_headers(SECRET, body),
+                                                             "X-Hub-Signature-256": "sha256=00"})
+        assert forged.status == 401
+    finally:
+        server.shutdown()
+        server.server_close()
