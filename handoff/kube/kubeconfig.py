@@ -15,6 +15,7 @@ from typing import Any
 from handoff.errors import ConfigError, YamlError
 from handoff.kube.connection import Connection
 from handoff.kube.credentials import ClientCert, Credential, Credentials, StaticCredentials, TokenFile
+from handoff.kube.errors import CredentialError
 from handoff.kube.execcred import ExecPlugin, cluster_info, parse_exec
 from handoff.kube.tls import ssl_context
 from handoff.manifests import yamlio
@@ -123,6 +124,9 @@ def _credentials(reader: _Reader, user: Mapping[str, Any], cluster: Mapping[str,
         return StaticCredentials(Credential(token=str(user["token"])))
     if user.get("tokenFile"):
         tokens = TokenFile(reader.local_path(user["tokenFile"]), file=reader.file, key=f"{where}.tokenFile")
-        tokens.current()
+        try:
+            tokens.current()
+        except CredentialError as e:  # unreadable when the kubeconfig is loaded: the kubeconfig is wrong
+            raise reader.error(e.message, f"{where}.tokenFile") from e
         return tokens
     return StaticCredentials(Credential())
