@@ -90,12 +90,17 @@ class KubeClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One request with the current credential; after a 401, once more with a refreshed one (a
         rotated token file, an exec credential revoked before its expiry)."""
+        headers = dict(kwargs.pop("headers", None) or {})
         credential = self._credentials.current()
-        self._use(credential)
-        r = self.session.request(method, url, timeout=_TIMEOUT, verify=self._verify, **kwargs)
-        if r.status_code == 401 and self._credentials.refresh(credential):
-            self._use(self._credentials.current())
-            r = self.session.request(method, url, timeout=_TIMEOUT, verify=self._verify, **kwargs)
+        for attempt in (1, 2):
+            self._use(credential)
+            # per request as well: another thread may be switching the session's header meanwhile
+            headers["Authorization"] = f"Bearer {credential.token}" if credential.token else None
+            r = self.session.request(method, url, headers=headers, timeout=_TIMEOUT, verify=self._verify,
+                                     **kwargs)
+            if r.status_code != 401 or attempt == 2 or not self._credentials.refresh(credential):
+                break
+            credential = self._credentials.current()
         return r
 
     def impersonating(self, user: str) -> KubeClient:
