@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,8 @@ def parse_exec(spec: Any, *, base: Path, file: str, key: str) -> ExecConfig:
                       provide_cluster_info=bool(spec.get("provideClusterInfo")), file=file, key=key)
 
 
-def _resolve(command: str, base: Path, env: Mapping[str, str], spec: Mapping[str, Any], bad: Any) -> str:
+def _resolve(command: str, base: Path, env: Mapping[str, str], spec: Mapping[str, Any],
+             bad: Callable[[str, str], ConfigError]) -> str:
     if os.sep in command:  # as client-go: a path with a separator is relative to the kubeconfig
         path = Path(command) if Path(command).is_absolute() else base / command
         if os.access(path, os.X_OK) and path.is_file():
@@ -169,7 +170,7 @@ class ExecPlugin:
 
     def current(self) -> Credential:
         with self._lock:
-            if not self._fresh() or self._credential is None:
+            if self._credential is None or not self._fresh():
                 self._credential, self._expires = self._run()
             return self._credential
 
