@@ -62,7 +62,9 @@ class KubeClient:
         if impersonate:
             self.session.headers["Impersonate-User"] = impersonate
         self._verify: bool = conn.verify
-        self.session.trust_env = False  # no proxies from the environment for the API server
+        self.session.trust_env = False  # no proxies from the environment for the API server ...
+        if conn.proxy_url:  # ... only the kubeconfig's proxy-url
+            self.session.proxies = {"https": conn.proxy_url, "http": conn.proxy_url}
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._resources: dict[tuple[str, str], Resource] = {}

@@ -24,6 +24,7 @@ class Connection:
     ca_pem: bytes | None = None
     client_cert_pem: ClientCert | None = None
     tls_server_name: str | None = None
+    proxy_url: str | None = None
     # shared by every client on this connection (impersonating ones too): one token cache, one plugin run
     credentials: Credentials | None = field(default=None, compare=False, repr=False)
 

@@ -1,5 +1,6 @@
 """Reading a kubeconfig into a :class:`Connection`, as kubectl reads it: tokens, token files, client
-certificates and CAs (files or ``-data``), ``insecure-skip-tls-verify``, ``tls-server-name`` and
+certificates and CAs (files or ``-data``), ``insecure-skip-tls-verify``, ``tls-server-name``,
+``proxy-url`` and
 ``exec`` plugins. Relative paths are relative to the kubeconfig's directory. Every error names the file
 and the key (``contexts[prod].context.user``)."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,9 @@ def load_kubeconfig(path: Path, context: str | None = None) -> Connection:
         raise reader.error("auth-provider plugins were removed from kubectl (1.26); use an exec plugin "
                            "(gke-gcloud-auth-plugin, kubelogin)", f"{where_user}.auth-provider")
 
+    proxy_url = str(cluster["proxy-url"]) if cluster.get("proxy-url") else None
+    if proxy_url and urllib.parse.urlsplit(proxy_url).scheme not in ("http", "https"):
+        raise reader.error("only http:// and https:// proxies are supported", f"{where_cluster}.proxy-url")
     ca_pem = reader.pem(cluster, "certificate-authority", where_cluster)
     cert_pem = reader.pem(user, "client-certificate", where_user)
     key_pem = reader.pem(user, "client-key", where_user)
@@ -106,6 +111,7 @@ def load_kubeconfig(path: Path, context: str | None = None) -> Connection:
         client_cert_pem=ClientCert(cert_pem, key_pem) if cert_pem and key_pem else None,
         verify=not cluster.get("insecure-skip-tls-verify", False),
         tls_server_name=str(cluster["tls-server-name"]) if cluster.get("tls-server-name") else None,
+        proxy_url=proxy_url,
         credentials=_credentials(reader, user, cluster, ca_pem, where_user),
     )
     try:  # a CA or key OpenSSL cannot load is the kubeconfig's fault: say so now, naming the entry

@@ -78,5 +78,8 @@ class TlsAdapter(HTTPAdapter):
                          **pool_kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs, **self._tls_kwargs())
 
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return super().proxy_manager_for(proxy, **proxy_kwargs, **self._tls_kwargs())  # the tunnelled TLS
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"

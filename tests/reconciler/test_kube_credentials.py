@@ -6,11 +6,14 @@ Tokens are real ServiceAccount tokens from the TokenRequest API: deleting a Serv
 API server refuse its token with 401, which is how the tests turn token A off and token B on."""
 
 import base64
+import contextlib
 import json
 import os
+import socket
 import stat
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -362,6 +365,58 @@ def test_insecure_skip_tls_verify_needs_no_ca(apiserver: Any, tmp_path: Path) ->
         whoami(connect(path))
 
 
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that records the targets it tunnelled to."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.tunnels: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        target = head.split(b" ")[1].decode()
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        for a, b in ((conn, upstream), (upstream, conn)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+
+def test_proxy_url_tunnels_to_the_api_server(apiserver: Any, tmp_path: Path) -> None:
+    proxy = ConnectProxy()
+    try:
+        client = connect(kubeconfig(tmp_path, apiserver, f"    token: {apiserver.token}\n",
+                                    cluster=f"    proxy-url: {proxy.url}\n"))
+        assert whoami(client) == "handoff-admin"
+        assert proxy.tunnels == [f"127.0.0.1:{apiserver.port}"]
+    finally:
+        proxy.server.close()
+
+
 # ---- errors a user can cause: one line naming the file and the key --------------------------------------
 def bad(tmp_path: Path, user: str) -> Path:
     path = tmp_path / "kubeconfig"
@@ -441,4 +496,12 @@ def test_a_missing_context_or_cluster_names_its_key(tmp_path: Path) -> None:
         load_kubeconfig(path, "nope")
     path.write_text(path.read_text().replace("cluster: c,", "cluster: d,"))
     with pytest.raises(ConfigError, match=r"at contexts\[x\].context.cluster: no cluster named 'd'"):
+        connect(path)
+
+
+def test_a_socks_proxy_is_refused_naming_its_key(tmp_path: Path) -> None:
+    path = bad(tmp_path, "    token: t\n")
+    path.write_text(path.read_text().replace("server: 'https://127.0.0.1:1'",
+                                             "server: 'https://127.0.0.1:1', proxy-url: 'socks5://127.0.0.1:1080'"))
+    with pytest.raises(ConfigError, match=r"at clusters\[c\]\.cluster\.proxy-url: only http:// and https://"):
         connect(path)
