@@ -67,5 +67,6 @@ BACKENDS: dict[str, Callable[[BackendSettings], StatusBackend]] = {
 def make_backend(kind: str, settings: BackendSettings) -> StatusBackend:
     factory = BACKENDS.get(kind)
     if factory is None:
-        raise UsageError(f"unknown commit status backend {kind!r}; choose one of {', '.join(sorted(BACKENDS))}")
+        choices = ", ".join(sorted(BACKENDS))
+        raise UsageError(f"unknown commit status backend {kind!r}; choose one of {choices}")
     return factory(settings)

@@ -83,8 +83,9 @@ class LocalStatuses:
         for context, entry in _entries(self._notes.read(commit)).items():
             if not isinstance(entry, dict) or entry.get("state") not in STATES:
                 continue
-            out[str(context)] = CommitStatus(str(context), entry["state"], str(entry.get("description", "")),
-                                             str(entry.get("target_url", "")), str(entry.get("updated_at", "")))
+            out[str(context)] = CommitStatus(
+                str(context), entry["state"], str(entry.get("description", "")),
+                str(entry.get("target_url", "")), str(entry.get("updated_at", "")))
         return out
 
 

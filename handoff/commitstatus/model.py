@@ -37,7 +37,11 @@ class StatusBackend(Protocol):
     """Where commit statuses live: GitHub's statuses API, GitLab's commit status API, or a git notes ref."""
 
     name: str
-    calls: int  # API requests (or git network round trips) made so far: a metric and a bench number
+
+    @property
+    def calls(self) -> int:
+        """API requests (or git network round trips) made so far: a metric and a bench number."""
+        ...
 
     def post(self, commit: str, context: str, state: DeployState, description: str,
              target_url: str = "") -> None:

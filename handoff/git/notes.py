@@ -40,7 +40,8 @@ class GitNotes:
     def fetch(self) -> None:
         self._ensure()
         self.calls += 1
-        done = self._git.run("fetch", "--quiet", "--no-tags", "origin", f"+{self.ref}:{self.ref}", check=False)
+        spec = f"+{self.ref}:{self.ref}"
+        done = self._git.run("fetch", "--quiet", "--no-tags", "origin", spec, check=False)
         if done.returncode == 0:
             return
         stderr = done.stderr.decode(errors="replace")
