@@ -39,6 +39,8 @@ def status_options(fn: F) -> F:
                      "GH_TOKEN; GITLAB_TOKEN, CI_JOB_TOKEN)."),
         click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="File holding the token."),
+        click.option("--git-username", default=None,
+                     help="HTTP username sent with the token to git (default per forge)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -58,11 +60,12 @@ def status_access(kw: dict[str, Any], workdir: Path) -> StatusAccess:
     target = infer_target(config_repo, forge=kw["forge"], project=kw["project"], forge_url=kw["forge_url"],
                           env=os.environ)
     token = read_token(kw["token_env"], kw["token_file"])
-    username = None
+    username = kw["git_username"]
     if token is None and not kw["token_env"] and not kw["token_file"]:
         found = token_from_env(target.forge, os.environ)
         if found is not None:
-            token, username = found.token, TOKEN_GIT_USERNAMES.get(found.variable)
+            token = found.token
+            username = username or TOKEN_GIT_USERNAMES.get(found.variable)
             register(token)
     auth = GitAuth(username or DEFAULT_GIT_USER.get(target.forge, "handoff"), token) if token else None
     local = target.forge == "local"
