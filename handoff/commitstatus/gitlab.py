@@ -17,6 +17,7 @@ from handoff.commitstatus.model import (
     described,
     state_from,
 )
+from handoff.errors import ForgeError
 from handoff.redact import register
 from handoff.retry import RetryPolicy
 
@@ -25,6 +26,7 @@ _TO_GITLAB: dict[DeployState, str] = {"applying": "running", "healthy": "success
                                       "failed": "failed"}
 _FROM_GITLAB: dict[str, DeployState] = {"pending": APPLYING, "running": APPLYING, "created": APPLYING,
                                         "success": HEALTHY, "failed": FAILED, "canceled": FAILED}
+_NONE = CommitStatus("", FAILED, "")
 
 
 class GitLabStatuses:
@@ -48,7 +50,13 @@ class GitLabStatuses:
                                 "description": described(state, description)}
         if target_url:
             body["target_url"] = target_url
-        self._api.request("create commit status", "POST", f"{self._project}/statuses/{commit}", body=body)
+        try:
+            self._api.request("create commit status", "POST", f"{self._project}/statuses/{commit}", body=body)
+        except ForgeError as e:
+            # GitLab answers 400 to a status set to the state it already has (after a reconciler restart
+            # forgot what it posted): that is success, once a read shows the state is there
+            if e.status != 400 or self.read(commit).get(context, _NONE).state != state:
+                raise
 
     def read(self, commit: str) -> Mapping[str, CommitStatus]:
         found = self._api.request("list commit statuses", "GET",

@@ -61,7 +61,7 @@ def status(config_repo: str, backend: StatusBackend, *, base: str | None = None,
         config = load_config(repo.path)
         envs = list(config.environments) if config else []
         declared = {env: declared_images(repo.path, env, None) for env in envs}
-        contexts = {env: context.format(env=env) for env in envs}
+        contexts = {env: context.replace("{env}", env) for env in envs}
         live = latest_status(backend, commits, list(contexts.values()))
         rows = []
         apps = sorted(config.apps) if config else []

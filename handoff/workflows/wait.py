@@ -44,7 +44,7 @@ class WaitOptions:
 
     @property
     def status_context(self) -> str:
-        return self.context.format(env=self.env)
+        return self.context.replace("{env}", self.env)
 
 
 @dataclass(frozen=True)

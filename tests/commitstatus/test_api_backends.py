@@ -10,7 +10,7 @@ import pytest
 from handoff.commitstatus import BackendSettings, make_backend
 from handoff.commitstatus.github import GitHubStatuses
 from handoff.commitstatus.gitlab import GitLabStatuses
-from handoff.errors import ForgeAuthError, ForgeServerError, UsageError
+from handoff.errors import ForgeAuthError, ForgeError, ForgeServerError, UsageError
 from handoff.redact import forget_all
 from handoff.retry import RetryPolicy
 from tests.commitstatus.servers import GitHubStatusServer, GitLabStatusServer
@@ -101,6 +101,18 @@ def test_gitlab_degraded_and_failed_are_both_failed_there(gitlab: GitLabStatusSe
     statuses.post(SHA, "handoff/dev", "degraded", "pods not ready")
     assert gitlab.statuses[SHA][-1]["status"] == "failed"
     assert statuses.read(SHA)["handoff/dev"].state == "degraded"
+    assert gitlab.violations == [], "\n".join(gitlab.violations)
+
+
+def test_gitlab_posting_the_state_it_already_has_is_not_an_error(gitlab: GitLabStatusServer) -> None:
+    """After a restart the reconciler forgets what it posted; GitLab's 400 for an unchanged state is fine."""
+    statuses = GitLabStatuses("acme/config", GL_TOKEN, base_url=gitlab.url, retry=NO_SLEEP)
+    statuses.post(SHA, "handoff/dev", "healthy", "ok")
+    statuses.post(SHA, "handoff/dev", "healthy", "ok")
+    assert [s["status"] for s in gitlab.statuses[SHA]] == ["success"]
+    gitlab.queue(400, body={"message": {"state": ["is invalid"]}})
+    with pytest.raises(ForgeError, match="400"):
+        statuses.post(SHA, "handoff/dev", "failed", "x")
     assert gitlab.violations == [], "\n".join(gitlab.violations)
 
 
