@@ -1,7 +1,7 @@
 """``handoff status``: per app × environment, the image Git declares (read as promote reads it), the
 revision applied there and its health (the newest commit of the base branch carrying that
 environment's commit status), and whether a promotion is pending (the next environment declares a
-different image). Data only; ``report``-style writers in the CLI turn it into a table, markdown or JSON."""
+different image). Data, and its table, markdown and JSON forms; the CLI only prints them."""
 
 from __future__ import annotations
 
