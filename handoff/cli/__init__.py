@@ -31,7 +31,9 @@ COMMANDS: dict[str, str] = {
     "get": "handoff.cli.get:get",
     "reconcile": "handoff.cli.reconcile:reconcile",
     "reconciler": "handoff.cli.reconciler:reconciler",
+    "status": "handoff.cli.status:status",
     "validate": "handoff.cli.validate:validate_cmd",
+    "wait": "handoff.cli.wait:wait",
 }
 
 # name -> the command's short help, so that `handoff --help` lists every command without importing it
@@ -48,10 +50,14 @@ SUMMARIES: dict[str, str] = {
     "propose": "Propose IMAGE for APP in ENV as a rolling PR/MR (or commit it directly with --mode direct).",
     "reconcile": "Pull, render, validate, server-side apply, prune and revert drift, continuously.",
     "reconciler": "Install the in-cluster reconciler.",
+    "status": "Show each app's declared image, applied revision, health and pending promotion per "
+              "environment.",
     "validate": "Check every object of the config repo against the Kubernetes and CRD schemas and the "
                 "policies, offline and strict: each environment's render with its params (or --env), else "
                 "PATHs (manifest dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the "
                 "repo's manifests.",
+    "wait": "Wait until ENV reports healthy or failed for a config commit or an image (exit 0, 1; 124 "
+            "timed out).",
 }
 
 

@@ -145,6 +145,22 @@ class PolicyFloor:
 
 
 @dataclass(frozen=True)
+class StatusSettings:
+    """``status:``: where the reconciler reports each applied revision's outcome (a commit status on the
+    config repo's commit). ``token_file`` is a mounted Secret holding a statuses-only token; the local
+    backend pushes a git notes ref to ``url`` (default: each source's own url) with it."""
+
+    kind: str  # github | gitlab | local
+    api_url: str | None = None
+    project: str = ""
+    token_file: str | None = None
+    username: str = "handoff-status"
+    url: str | None = None
+    context: str = "handoff/{env}"  # {env}: the source's env, else its name; {source}: its name
+    target_url: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     sources: tuple[Source, ...]
     namespace: str = "handoff-system"
@@ -156,6 +172,7 @@ class Settings:
     metrics_addr: str = ":8080"
     policy_floor: PolicyFloor = field(default_factory=PolicyFloor)
     sensitive: tuple[SensitiveField, ...] = ()  # masked beyond a Secret's data/stringData
+    status: StatusSettings | None = None  # None: no commit statuses
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -339,7 +356,33 @@ def load_settings(path: Path) -> Settings:
         policy_floor=_policy_floor(doc.get("policyFloor") or {}),
         sensitive=tuple(SensitiveField(kind=str(f["kind"]), path=str(f["path"]))
                         for f in doc.get("sensitive") or ()),
+        status=_status(doc.get("status"), file),
     )
+
+
+def _status(raw: Any, file: str) -> StatusSettings | None:
+    if not isinstance(raw, Mapping):
+        return None
+    kind = str(raw.get("kind", ""))
+    if kind in ("github", "gitlab") and not (raw.get("project") and raw.get("tokenFile")):
+        missing = "project" if not raw.get("project") else "tokenFile"
+        raise ConfigError(f"{kind} commit statuses need {missing}", file=file, line=_line_of(raw, "kind"),
+                          key=f"status.{missing}")
+    context = str(raw.get("context", "handoff/{env}"))
+    try:
+        context.format(env="e", source="s")
+    except (KeyError, IndexError, ValueError) as e:
+        raise ConfigError(f"context {context!r} may use only {{env}} and {{source}}", file=file,
+                          line=_line_of(raw, "context"), key="status.context") from e
+    url = str(raw["url"]) if raw.get("url") else None
+    if url is not None and (_USERINFO.match(url) or not _GIT_URL.match(url)):
+        raise ConfigError(f"status url {url!r} is not a git URL without credentials", file=file,
+                          line=_line_of(raw, "url"), key="status.url")
+    return StatusSettings(kind=kind, api_url=str(raw["apiUrl"]) if raw.get("apiUrl") else None,
+                          project=str(raw.get("project", "")),
+                          token_file=str(raw["tokenFile"]) if raw.get("tokenFile") else None,
+                          username=str(raw.get("username", "handoff-status")), url=url, context=context,
+                          target_url=str(raw.get("targetUrl", "")))
 
 
 def _at(file: str, holder: Any, field_name: str, key: str, check: Callable[[], object]) -> None:

@@ -39,6 +39,7 @@ from handoff.reconciler.objects import (
     ref_of,
     unique_by_key,
 )
+from handoff.reconciler.report_status import StatusReporter
 from handoff.reconciler.source import Checkout, GitSource
 from handoff.render.policy import render_policy
 from handoff.report.model import ObjectRef, Severity, WaiverUse
@@ -206,6 +207,7 @@ class Reconciler:
         self._namespace_ready = False
         self.retry_later = True  # False on the last try of a bounded run (``run_once``)
         self.rules = rules_for(settings.sensitive)
+        self.reporter = StatusReporter(settings.status, workdir, self.metrics)
         # the sensitive values of each source's latest render, masked in every message it causes
         self._secrets: dict[str, dict[str, str]] = {}
 
@@ -520,6 +522,7 @@ class Reconciler:
                                         "fields": fields})
         if self.can_write():
             self._publish(source, r)
+            self.reporter.report(source, r)
 
     def _publish(self, source: Source, r: status.PassResult) -> None:
         ns = self.settings.namespace

@@ -82,6 +82,13 @@ class GitLabContractServer(JsonApiServer):
     """
 
     bug_body = {"message": "500 Internal Server Error"}
+    # a subclass serving more of the API (tests/commitstatus) adds endpoints and their response shapes
+    endpoints: tuple[Endpoint, ...] = ENDPOINTS
+    response_shapes: dict[str, str] = {
+        "list_merge_requests": "merge_request.response", "create_merge_request": "merge_request.response",
+        "get_merge_request": "merge_request.response", "update_merge_request": "merge_request.response",
+        "merge_merge_request": "merge_request.response", "create_note": "note.response",
+        "list_merge_request_pipelines": "pipeline.response", "list_users": "user.response"}
 
     def __init__(self, token: str, project: str = "acme/config", project_id: int = 42) -> None:
         self.token = token
@@ -131,7 +138,7 @@ class GitLabContractServer(JsonApiServer):
                 self.violations.append(f"{method} {parsed.path}: outside {API}")
                 return 404, {}, {"error": "404 Not Found"}
             path = parsed.path[len(API):]
-            for endpoint in ENDPOINTS:
+            for endpoint in self.endpoints:
                 match = endpoint.pattern.match(path) if endpoint.method == method else None
                 if match:
                     break
@@ -180,12 +187,7 @@ class GitLabContractServer(JsonApiServer):
             self.violations.append(f"{what}: {error.message} at {list(error.absolute_path)}")
 
     def _headers(self, endpoint: Endpoint, payload: Any) -> dict[str, str]:
-        response_shape = {"list_merge_requests": "merge_request.response", "create_merge_request":
-                          "merge_request.response", "get_merge_request": "merge_request.response",
-                          "update_merge_request": "merge_request.response", "merge_merge_request":
-                          "merge_request.response", "create_note": "note.response",
-                          "list_merge_request_pipelines": "pipeline.response",
-                          "list_users": "user.response"}[endpoint.name]
+        response_shape = self.response_shapes[endpoint.name]
         items = payload if isinstance(payload, list) else [payload]
         if isinstance(payload, dict) and ("message" in payload or "error" in payload):
             response_shape = "error.response"

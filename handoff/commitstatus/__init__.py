@@ -1,0 +1,72 @@
+"""Deployment results on the config repo's commits: an explicit registry of backends behind one
+Protocol (``model.StatusBackend``). The reconciler posts through it with a statuses-only token and
+never imports ``forge/``; ``handoff wait`` and ``handoff status`` read through it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from handoff.commitstatus.github import GitHubStatuses
+from handoff.commitstatus.gitlab import GitLabStatuses
+from handoff.commitstatus.local import NOTES_REF, LocalStatuses, NotesStore
+from handoff.commitstatus.model import (
+    APPLYING,
+    DEGRADED,
+    FAILED,
+    HEALTHY,
+    STATES,
+    CommitStatus,
+    DeployState,
+    StatusBackend,
+)
+from handoff.errors import UsageError
+from handoff.retry import RetryPolicy
+
+__all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HEALTHY", "NOTES_REF", "STATES", "BackendSettings",
+           "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend", "make_backend"]
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """How to reach the statuses: ``project`` is ``owner/name`` (GitHub) or the project path or id
+    (GitLab); the local backend needs only ``notes``, the notes ref of the config repo's remote."""
+
+    project: str = ""
+    token: str | None = None
+    base_url: str | None = None
+    notes: NotesStore | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def _github(s: BackendSettings) -> StatusBackend:
+    if not s.token or not s.project:
+        raise UsageError("GitHub commit statuses need a token and the repository (owner/name)")
+    return GitHubStatuses(s.project, s.token, base_url=s.base_url, retry=s.retry)
+
+
+def _gitlab(s: BackendSettings) -> StatusBackend:
+    if not s.token or not s.project:
+        raise UsageError("GitLab commit statuses need a token and the project (group/name or id)")
+    return GitLabStatuses(s.project, s.token, base_url=s.base_url, retry=s.retry)
+
+
+def _local(s: BackendSettings) -> StatusBackend:
+    if s.notes is None:
+        raise UsageError("local commit statuses need the config repo's git remote")
+    return LocalStatuses(s.notes)
+
+
+BACKENDS: dict[str, Callable[[BackendSettings], StatusBackend]] = {
+    "github": _github,
+    "gitlab": _gitlab,
+    "local": _local,
+}
+
+
+def make_backend(kind: str, settings: BackendSettings) -> StatusBackend:
+    factory = BACKENDS.get(kind)
+    if factory is None:
+        choices = ", ".join(sorted(BACKENDS))
+        raise UsageError(f"unknown commit status backend {kind!r}; choose one of {choices}")
+    return factory(settings)

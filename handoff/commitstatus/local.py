@@ -1,0 +1,93 @@
+"""Commit statuses for the local forge (any git remote, no API): one git note per commit in
+``refs/notes/handoff-status``, a JSON object of each context's latest status, pushed by the reconciler
+and read back by ``handoff wait`` with plain git. Writers race (several sources, several replicas):
+each post fetches the notes, updates its context and pushes fast-forward only, again on rejection."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from handoff.commitstatus.model import STATES, CommitStatus, DeployState, described
+from handoff.errors import ForgeError
+
+NOTES_REF = "refs/notes/handoff-status"
+PUSH_ATTEMPTS = 5
+
+
+class NotesStore(Protocol):
+    """A git notes ref on the config repo's remote. ``handoff.git.notes.GitNotes`` implements it;
+    commitstatus/ depends on this Protocol, never on git/ (siblings stay independent)."""
+
+    calls: int
+
+    def fetch(self) -> None:
+        """Bring the local notes ref to the remote's (empty when the remote has none)."""
+        ...
+
+    def read(self, commit: str) -> bytes | None:
+        """The note on ``commit``, if any."""
+        ...
+
+    def write(self, commit: str, data: bytes) -> None:
+        """Replace the note on ``commit`` (a local commit on the notes ref)."""
+        ...
+
+    def push(self) -> bool:
+        """Push the notes ref fast-forward only; False when another writer moved it first."""
+        ...
+
+
+def _entries(data: bytes | None) -> dict[str, Any]:
+    try:
+        parsed = json.loads(data or b"{}")
+    except ValueError:
+        return {}  # an unreadable note is replaced, not trusted
+    statuses = parsed.get("statuses") if isinstance(parsed, dict) else None
+    return dict(statuses) if isinstance(statuses, dict) else {}
+
+
+class LocalStatuses:
+    name = "local"
+
+    def __init__(self, notes: NotesStore) -> None:
+        self._notes = notes
+
+    @property
+    def calls(self) -> int:
+        return self._notes.calls
+
+    def post(self, commit: str, context: str, state: DeployState, description: str,
+             target_url: str = "") -> None:
+        for _ in range(PUSH_ATTEMPTS):
+            self._notes.fetch()
+            entries = _entries(self._notes.read(commit))
+            entries[context] = {"state": state, "description": described(state, description),
+                                "target_url": target_url, "updated_at": _now()}
+            body = json.dumps({"statuses": entries}, sort_keys=True, indent=1) + "\n"
+            self._notes.write(commit, body.encode())
+            if self._notes.push():
+                return
+        raise ForgeError(f"cannot record the status of {commit[:12]}: {NOTES_REF} kept moving "
+                         f"({PUSH_ATTEMPTS} attempts)")
+
+    def read(self, commit: str) -> Mapping[str, CommitStatus]:
+        self._notes.fetch()
+        return self.read_fetched(commit)
+
+    def read_fetched(self, commit: str) -> Mapping[str, CommitStatus]:
+        """Like :meth:`read`, from the notes already fetched (``handoff status`` reads many commits)."""
+        out: dict[str, CommitStatus] = {}
+        for context, entry in _entries(self._notes.read(commit)).items():
+            if not isinstance(entry, dict) or entry.get("state") not in STATES:
+                continue
+            out[str(context)] = CommitStatus(
+                str(context), entry["state"], str(entry.get("description", "")),
+                str(entry.get("target_url", "")), str(entry.get("updated_at", "")))
+        return out
+
+
+def _now() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,78 @@
+"""The forge contract servers (tests/propose/contract) serving the commit status endpoints too: every
+request and response still checked against GitHub's OpenAPI description and GitLab's documented shapes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.propose.contract.github_server import GitHubContractServer
+from tests.propose.contract.gitlab_server import (
+    _PROJECT,
+    ENDPOINTS,
+    TIMESTAMP,
+    Endpoint,
+    GitLabContractServer,
+)
+
+
+class GitHubStatusServer(GitHubContractServer):
+    """``statuses``: sha -> the statuses posted on it, oldest first."""
+
+    def __init__(self, token: str, owner: str = "acme", repo: str = "config") -> None:
+        self.statuses: dict[str, list[dict[str, Any]]] = {}
+        super().__init__(token, owner, repo)
+
+    def posts(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["method"] == "POST" and "/statuses/" in r["path"]]
+
+    def op_repos_create_commit_status(self, params: dict[str, str], query: dict[str, str], body: Any
+                                      ) -> tuple[int, Any]:
+        example = self._example("repos/create-commit-status", 201)
+        number = sum(len(v) for v in self.statuses.values()) + 1
+        example.update(id=number, node_id=f"SC_{number}", state=body["state"], context=body.get("context", "default"),
+                       description=body.get("description"), target_url=body.get("target_url"),
+                       created_at=f"2026-01-01T00:00:{number:02d}Z", updated_at=f"2026-01-01T00:00:{number:02d}Z")
+        self.statuses.setdefault(params["sha"], []).append(example)
+        return 201, example
+
+    def op_repos_list_commit_statuses_for_ref(self, params: dict[str, str], query: dict[str, str], body: Any
+                                              ) -> tuple[int, Any]:
+        return 200, list(reversed(self.statuses.get(params["ref"], [])))  # newest first, as documented
+
+
+_STATUSES = (
+    Endpoint("POST", re.compile(f"^{_PROJECT}/statuses/(?P<sha>[0-9a-f]{{40}})$"), "create_commit_status",
+             body="create_commit_status.request"),
+    Endpoint("GET", re.compile(f"^{_PROJECT}/repository/commits/(?P<sha>[0-9a-f]{{40}})/statuses$"),
+             "list_commit_statuses", query="list_commit_statuses.query"),
+)
+
+
+class GitLabStatusServer(GitLabContractServer):
+    endpoints = (*ENDPOINTS, *_STATUSES)
+    response_shapes = {**GitLabContractServer.response_shapes, "create_commit_status": "commit_status.response",
+                       "list_commit_statuses": "commit_status.response"}
+
+    def __init__(self, token: str, project: str = "acme/config", project_id: int = 42) -> None:
+        self.statuses: dict[str, list[dict[str, Any]]] = {}
+        super().__init__(token, project, project_id)
+
+    def op_create_commit_status(self, params: dict[str, str], query: dict[str, str], body: Any
+                                ) -> tuple[int, Any]:
+        name = body.get("name") or body.get("context") or "default"
+        mine = [s for s in self.statuses.get(params["sha"], []) if s["name"] == name]
+        if mine and mine[-1]["status"] == body["state"]:
+            # GitLab refuses a transition to the state a status is already in
+            return 400, {"message": f"Cannot transition status via :{body['state']} from :{body['state']}"}
+        number = sum(len(v) for v in self.statuses.values()) + 1
+        status = {"id": 800 + number, "sha": params["sha"], "ref": None, "status": body["state"], "name": name,
+                  "target_url": body.get("target_url"), "description": body.get("description"),
+                  "created_at": TIMESTAMP, "started_at": None, "finished_at": None, "allow_failure": False,
+                  "coverage": None, "author": self._user("handoff-bot")}
+        self.statuses.setdefault(params["sha"], []).append(status)
+        return 201, status
+
+    def op_list_commit_statuses(self, params: dict[str, str], query: dict[str, str], body: Any
+                                ) -> tuple[int, Any]:
+        return 200, list(self.statuses.get(params["sha"], []))
