@@ -178,6 +178,14 @@ def _drift_message(source: Source, drift: tuple[Drift, ...]) -> str:
     return f"{'reverted drift in' if reverted else 'drift detected in'} {len(drift)} object(s)"
 
 
+def _health_counts(objects: Iterable[tuple[ObjectRef, Mapping[str, Any]]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ref, obj in objects:
+        h = health(ref, obj).status
+        counts[h] = counts.get(h, 0) + 1
+    return counts
+
+
 def _pass_backoff(source: Source) -> RetryPolicy:
     """After failed passes: 1 s, 2 s, 4 s … up to five intervals (at most 5 minutes), with a little
     jitter so sources failing together (one git server down) do not retry in lockstep. A controller
@@ -255,9 +263,9 @@ class Reconciler:
         if not state.applied_revision:
             self._resume(source, state, revision)
         if revision == state.applied_revision:
-            drift = self._drift_pass(source, state) if state.desired else ()
+            drift, healthy = self._drift_pass(source, state)
             return self._result(source, state, status.SUCCEEDED, _drift_message(source, drift), revision,
-                                drift=drift)
+                                drift=drift, healthy=healthy)
         try:
             # every object is rendered, validated and dry-run before the first one is written
             rendered = self.renderer(source, git.checkout(revision))
@@ -298,7 +306,7 @@ class Reconciler:
     def _kept(self, source: Source, state: _SourceState, revision: str,
               problem: HandoffError) -> status.PassResult:
         """The revision ``revision`` is not applied; the last good one stays and is drift-corrected."""
-        drift = self._drift_pass(source, state) if state.desired else ()
+        drift, _ = self._drift_pass(source, state)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         verb = "not fetched" if isinstance(problem, GitError) else "not applied"
         what = f"revision {revision[:12]} {verb}" if revision and revision != state.applied_revision else \
@@ -447,10 +455,7 @@ class Reconciler:
                         inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
         state.in_sync = {key_of(a.ref): _rv(a.result) for a in applied}
-        healthy: dict[str, int] = {}
-        for a in applied:
-            h = health(a.ref, a.result).status
-            healthy[h] = healthy.get(h, 0) + 1
+        healthy = _health_counts((a.ref, a.result) for a in applied)
         if plan.refused:
             return self._result(source, state, status.REFUSED, f"applied revision {revision[:12]}; "
                                 f"prune refused: {plan.refused}", revision, applied=len(applied),
@@ -471,8 +476,12 @@ class Reconciler:
             _pause_for_fault_injection()
         return applied
 
-    def _drift_pass(self, source: Source, state: _SourceState) -> tuple[Drift, ...]:
+    def _drift_pass(self, source: Source, state: _SourceState) -> tuple[tuple[Drift, ...], dict[str, int]]:
+        """Drift of the live objects from the applied revision (reverted when asked), and their health:
+        a rollout that was progressing when the revision was applied is seen to finish here."""
         live = self._live(source, state.desired)
+        healthy = _health_counts((ref_of(obj), current) for obj in state.desired
+                                 if (current := live.get(key_of(ref_of(obj)))) is not None)
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
         for obj in state.desired:
@@ -491,7 +500,7 @@ class Reconciler:
             found.append(drift)
             if revert:
                 state.in_sync[key] = _rv(apply_one(self._as(source), obj, current).result)
-        return tuple(found)
+        return tuple(found), healthy
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def _record(self, source: Source, state: _SourceState, r: status.PassResult) -> None:

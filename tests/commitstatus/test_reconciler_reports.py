@@ -46,3 +46,26 @@ def test_applied_and_refused_revisions_are_reported_on_their_commits(cluster: Cl
     failed = reader.read(broken)["handoff/dev"]
     assert failed.state == "failed" and "not applied" in failed.description
     assert rec.reporter.posted.labels(source.name, "failed")._value.get() == 1
+
+
+def test_a_rollout_that_finishes_after_the_apply_turns_the_commit_healthy(cluster: Cluster,
+                                                                         tmp_path: Path) -> None:
+    settings = replace(cluster.settings(env="dev"),
+                       status=StatusSettings(kind="local", token_file=str(cluster.token_file),
+                                             username=cluster.username))
+    rec = Reconciler(settings, cluster.client, cluster.workdir)
+    source = settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    live = cluster.get("apps/v1", "Deployment", "web")
+    assert live is not None
+    # what the deployment controller writes once the rollout is done (this apiserver runs none)
+    path = cluster.client.resource("apps/v1", "Deployment").path(cluster.target_ns, "web") + "/status"
+    cluster.client.request("PATCH", path, content_type="application/merge-patch+json", body={"status": {
+        "observedGeneration": live["metadata"]["generation"], "replicas": 1, "updatedReplicas": 1,
+        "readyReplicas": 1, "availableReplicas": 1}})
+    later = rec.reconcile(source)  # the same revision: no apply, but its health is looked at again
+    assert later.ok and later.health.get("Healthy", 0) >= 1, later.health
+    reader = LocalStatuses(GitNotes(cluster.url, tmp_path / "reader", NOTES_REF,
+                                    auth=GitAuth(cluster.username, cluster.token_file.read_text())))
+    assert reader.read(first.applied_revision)["handoff/dev"].state == "healthy"
