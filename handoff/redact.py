@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MASK = "***"
@@ -62,6 +63,23 @@ def redact(text: str) -> str:
         text = _TOKEN_SHAPES.sub(MASK, text)
     if _AUTH_PREFIX.search(text):
         text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    return text
+
+
+def mask_values(text: str, values: Iterable[str]) -> str:
+    """``text`` with each of ``values`` (of at least 4 characters) masked raw, URL-encoded, base64
+    (padded or not), base32 and hex: for a message that may quote what a config repo declares (a
+    renderer's error quoting a chart value), without registering those values for every later text."""
+    forms: set[str] = set()
+    for value in values:
+        if len(value) < _MIN_SECRET_LEN:
+            continue
+        raw = value.encode()
+        b64 = base64.b64encode(raw).decode()
+        forms.update((value, urllib.parse.quote(value, safe=""), b64, b64.rstrip("="),
+                      base64.b32encode(raw).decode().rstrip("="), raw.hex(), raw.hex().upper()))
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
     return text
 
 

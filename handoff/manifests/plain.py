@@ -10,11 +10,12 @@ import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.bounds import Limits, read_capped
+from handoff.manifests.bounds import Limits, charge, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.yamldocs import FilePositions, LoadedFile, YamlDoc, file_limits, load_documents
 from handoff.report.model import Finding, Severity
@@ -62,7 +63,17 @@ def named_manifests(path: Path, root: Path) -> list[tuple[str, str]]:
 
 def objects_from_text(text: str, file: str, *, strict: bool = True) -> RenderResult:
     """Every object in one YAML text, with lazy positions into that same text."""
-    return objects_from_loaded(load_documents(text, file, strict=strict), file, FilePositions(text))
+    return objects_from_loaded(parse(text, file, strict=strict), file, FilePositions(text))
+
+
+def parse(text: str, file: str, *, strict: bool = True, limits: Limits | None = None) -> LoadedFile:
+    """``load_documents`` charged to the render's node budget first, when one is active (a render's
+    memory is its nodes, not its bytes): its aliases may add at most what the budget has left."""
+    limits = limits or file_limits()
+    budget = charge(text, file)
+    if budget is not None:
+        limits = replace(limits, max_nodes=min(limits.max_nodes, budget.remaining))
+    return load_documents(text, file, strict=strict, limits=limits)
 
 
 def objects_from_loaded(loaded: LoadedFile, file: str, positions: FilePositions) -> RenderResult:
@@ -141,7 +152,7 @@ def _load_file(path: str, file: str) -> LoadedFile:
         return LoadedFile(docs=(), findings=(Finding(
             rule="yaml/limit", severity=Severity.ERROR, file=file, line=1, engine="yaml",
             message=f"file not read: over the {limits.max_bytes}-byte size limit (HANDOFF_MAX_FILE_BYTES)"),))
-    return load_documents(text, file, limits=limits)
+    return parse(text, file, limits=limits)
 
 
 @contextmanager

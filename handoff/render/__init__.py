@@ -6,12 +6,12 @@ the environment's RenderSpec from ``.handoff.yaml``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handoff.errors import ConfigError, RenderError
+from handoff.manifests.bounds import compact_json_size, node_budget
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import combine, display_name
 from handoff.pathsafe import resolve_inside
@@ -51,8 +51,9 @@ def render_path(path: Path, *, repo: Path, kind: str | None = None, values: Sequ
     if renderer is None:
         raise ConfigError(f"unknown render type {kind!r} (choose one of {', '.join(RENDERERS)})")
     source = RenderSource(path=path, values=tuple(values), release=release, namespace=namespace)
-    check_inputs(input_root(repo, path), source, name)  # before any renderer reads a byte
-    return bounded(renderer.render(repo, source), display_name(path, repo))
+    with node_budget(current().limits.max_nodes):  # every YAML text the render parses is charged to it
+        check_inputs(input_root(repo, path), source, name)  # before any renderer reads a byte
+        return bounded(renderer.render(repo, source), display_name(path, repo))
 
 
 def check_render_inputs(path: Path, *, repo: Path, kind: str | None = None) -> None:
@@ -63,7 +64,8 @@ def check_render_inputs(path: Path, *, repo: Path, kind: str | None = None) -> N
 
 def render_paths(paths: Sequence[Path], *, repo: Path) -> RenderResult:
     names = ", ".join(display_name(p, repo) for p in paths)
-    return bounded(combine(render_path(p, repo=repo) for p in paths), names)
+    with node_budget(current().limits.max_nodes):  # one budget for all of them
+        return bounded(combine(render_path(p, repo=repo) for p in paths), names)
 
 
 def bounded(result: RenderResult, what: str) -> RenderResult:
@@ -76,7 +78,7 @@ def bounded(result: RenderResult, what: str) -> RenderResult:
                           "HANDOFF_MAX_RENDER_OBJECTS or the reconciler's render.maxObjects)")
     total = 0
     for obj in result.objects:
-        total += len(json.dumps(obj.obj, separators=(",", ":"), default=str))
+        total += compact_json_size(obj.obj, limits.max_total_bytes - total)
         if total > limits.max_total_bytes:
             raise RenderError(f"render of {what}: over the {limits.max_total_bytes}-byte total render "
                               "size cap (--max-render-total-bytes, HANDOFF_MAX_RENDER_TOTAL_BYTES or the "

@@ -5,10 +5,15 @@ template through the ``# Source: chart/templates/x.yaml`` comment Helm writes be
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text
+from handoff.manifests.yamldocs import load_exact
+from handoff.redact import mask_values
 from handoff.render.base import RenderSource
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
 from handoff.render.policy import CAP_HINT, current
@@ -29,8 +34,27 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
         argv += ["-f", values.absolute()]
     if source.namespace:
         argv += ["--namespace", source.namespace]
-    return run_tool(argv, what=f"helm template {chart}", cwd=chart, max_stdout=policy.limits.max_output_bytes,
-                    cap_hint=CAP_HINT)
+    try:
+        return run_tool(argv, what=f"helm template {chart}", cwd=chart,
+                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT)
+    except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
+        files = _values_files(chart, source, root or chart)
+        quoted = [value for _, text in files for value in _strings(text)]
+        raise RenderError(mask_values(str(e), quoted)) from None
+
+
+def _strings(text: str) -> Iterator[str]:
+    """Every string value of a values file."""
+    loaded = load_exact(text, "values", strict=False)
+    stack: list[Any] = [doc.data for doc in loaded.docs]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            yield node
 
 
 def _template_line(path: Path, kind: str) -> int:

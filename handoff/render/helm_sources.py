@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.manifests.bounds import charge
 from handoff.manifests.yamldocs import FilePositions, load_exact
 
 _KEY = re.compile(r"""^(\s*)(-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_./-]+)\s*:(?:\s|$)""")
@@ -82,6 +83,7 @@ class ValuesIndex:
         """``files``: (display name, text) in Helm's order (chart values.yaml first, then each -f)."""
         self.leaves: list[ValueLeaf] = []
         for name, text in reversed(files):
+            charge(text, name)  # PyYAML's nodes cost more than the data: the render's budget counts them
             loaded = load_exact(text, name, strict=False)
             if not loaded.docs:
                 continue

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, read_text
-from handoff.manifests.yamldocs import FilePositions, load_documents
+from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, parse, read_text
+from handoff.manifests.yamldocs import FilePositions
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
@@ -82,7 +82,7 @@ class _KustomizeInputs:
         contained(self.root, kfile)
         kname = display_name(kfile, self.root)
         text = read_text(kfile, kname)
-        loaded = refuse_unreadable(load_documents(text, kname, strict=False), kname)
+        loaded = refuse_unreadable(parse(text, kname, strict=False), kname)
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)

@@ -17,8 +17,8 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject, RenderResult
-from handoff.manifests.plain import display_name, objects_from_text, read_text
-from handoff.manifests.yamldocs import FilePositions, load_documents
+from handoff.manifests.plain import display_name, objects_from_text, parse, read_text
+from handoff.manifests.yamldocs import FilePositions
 from handoff.render.base import RenderSource
 from handoff.render.policy import CAP_HINT, current
 from handoff.render.remote import KUSTOMIZATION_NAMES, RemoteScan, kustomization_file, looks_remote
@@ -71,7 +71,7 @@ class _SourceIndex:
             return
         kname = display_name(kfile, self.root)
         text = read_text(kfile, kname)
-        loaded = load_documents(text, str(kfile), strict=False)
+        loaded = parse(text, str(kfile), strict=False)
         spec: Any = loaded.docs[0].data if loaded.docs else {}
         if not isinstance(spec, Mapping):
             return

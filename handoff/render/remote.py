@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.plain import display_name, read_text
-from handoff.manifests.yamldocs import FilePositions, LoadedFile, load_documents
+from handoff.manifests.plain import display_name, parse, read_text
+from handoff.manifests.yamldocs import FilePositions, LoadedFile
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -74,7 +74,7 @@ class RemoteScan:
         self._seen.add((resolved, plugins))
         name = display_name(kfile, self.root)
         text = read_text(kfile, name)
-        loaded = refuse_unreadable(load_documents(text, name, strict=False), name)
+        loaded = refuse_unreadable(parse(text, name, strict=False), name)
         spec: Any = loaded.docs[0].data if loaded.docs else None
         if not isinstance(spec, Mapping):
             return
@@ -105,7 +105,7 @@ class RemoteScan:
     def _plugin_config(self, text: str, where: tuple[str, int | None, str]) -> None:
         """A built-in generator/transformer config (``PatchTransformer``, ``ConfigMapGenerator``…):
         kustomize fetches an http(s) URL in its file fields (``path``, ``paths``, ``files``, ``envs``…)."""
-        for doc in refuse_unreadable(load_documents(text, where[0], strict=False), where[0]).docs:
+        for doc in refuse_unreadable(parse(text, where[0], strict=False), where[0]).docs:
             for value in _plugin_files(doc.data):
                 if _REMOTE_FIRST.search(value):
                     self._remote(value, where,
@@ -118,7 +118,7 @@ class RemoteScan:
         self._charts.add(chart.resolve())
         name = display_name(chart_yaml, self.root)
         text = read_text(chart_yaml, name)
-        loaded = load_documents(text, name, strict=False)
+        loaded = parse(text, name, strict=False)
         spec: Any = loaded.docs[0].data if loaded.docs else None
         dependencies = spec.get("dependencies") if isinstance(spec, Mapping) else None
         positions = FilePositions(text).for_document(loaded.docs[0].index) if loaded.docs else {}
@@ -224,6 +224,6 @@ def _chart_name(chart_yaml: Path) -> str:
         text = read_text(chart_yaml, str(chart_yaml))
     except RenderError:
         return ""
-    loaded = load_documents(text, str(chart_yaml), strict=False)
+    loaded = parse(text, str(chart_yaml), strict=False)
     data = loaded.docs[0].data if loaded.docs else None
     return str(data.get("name") or "") if isinstance(data, Mapping) else ""

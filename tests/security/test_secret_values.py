@@ -367,3 +367,31 @@ def test_keys_with_dots_are_masked_and_can_be_declared() -> None:
                    (DriftedField("data.application.properties", "kubectl-edit", PASSWORD, "x"),)),)
     assert leaks(status_data(PassResult(source="s", result="Succeeded", drift=drift), rules=rules),
                  [PASSWORD]) == []
+
+
+HELM_FAILURES = {
+    "fail": '{{ fail .Values.password }}\n',
+    "fail-b64": '{{ fail (.Values.password | b64enc) }}\n',
+    "fail-b32": '{{ fail (.Values.password | b32enc) }}\n',
+    "required": 'x: {{ required (printf "bad %s" .Values.password) .Values.missing }}\n',
+    "include-error": 'x: {{ include .Values.password . }}\n',  # helm quotes the missing template's name
+}
+
+
+@pytest.mark.parametrize("how", sorted(HELM_FAILURES))
+def test_a_failing_helm_template_quoting_a_value_leaks_it_nowhere(tmp_path: Path, how: str) -> None:
+    require_tool("helm")
+    secret = "HelmFailSecret4242xyz"
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: failing\nversion: 0.1.0\n", encoding="utf-8")
+    (chart / "values.yaml").write_text(f"password: {secret}\n", encoding="utf-8")
+    (chart / "templates" / "secret.yaml").write_text(HELM_FAILURES[how], encoding="utf-8")
+    (tmp_path / ".handoff.yaml").write_text("environments:\n  dev: {render: {type: helm, path: chart}}\n",
+                                            encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "handoff", "validate", "--config-repo", str(tmp_path),
+                           "--env", "dev", "--output", "json"], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode != 0
+    assert leaks({"stdout": done.stdout, "stderr": done.stderr}, [secret]) == []
+    assert "helm template" in done.stdout + done.stderr

@@ -11,10 +11,10 @@ Built-in plugin configs: a ``PatchTransformer``/``PatchJson6902Transformer`` ``p
 directory, named an http URL that kustomize fetched, and the render succeeded with the fetched
 content (what no signed commit covers). The remote scan now reads those configs too.
 
-Memory (not fixed, ``xfail``): the caps bound bytes and objects, not parse cost. A 12.9 MB manifest
-of one ConfigMap with 1,000,000 one-letter keys is under every default cap (16 MB output, 16 MB total,
-10,000 objects) and renders, peaking near 355 MiB RSS in handoff (and ~460 MiB in a helm child making
-the same output): over the 256Mi reconciler limit, so an OOM kill instead of a size error.
+Memory: the caps bounded bytes and objects, not parse cost. A 12.9 MB manifest of one ConfigMap with
+1,000,000 one-letter keys was under every byte cap and peaked near 355 MiB RSS in handoff. Every text a
+render parses is now charged to a node budget before it is parsed (``bounds.written_nodes``): refused at
+once. A helm child making the same output still peaks near 460 MiB (not yet bounded, see SECURITY.md).
 
 Nested Lists: a ``v1/List`` inside a ``v1/List`` was expanded one level only, so the inner List was
 one object and its Secret's ``stringData`` showed verbatim in the rendered diff (plain and helm
@@ -44,8 +44,9 @@ from typing import Any
 import pytest
 
 from handoff.errors import HandoffError
+from handoff.manifests.bounds import RenderLimits
 from handoff.manifests.canonical import canonical_yaml
-from handoff.render import render_path
+from handoff.render import RenderPolicy, render_path, render_policy
 from tests.harness.tools import require_tool
 
 pytestmark = [pytest.mark.tools]
@@ -278,8 +279,6 @@ RECONCILER_LIMIT_MIB = 256
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="render caps bound bytes and objects, not the parser's memory: a "
-                   "dense 12.9 MB manifest under every default cap peaks near 355 MiB (issue 13, bounded output)")
 def test_a_dense_manifest_under_the_caps_fits_the_reconciler_memory(tmp_path: Path,
                                                                     record_property: Any) -> None:
     envs = tmp_path / "envs"
@@ -327,3 +326,30 @@ def test_a_secret_in_a_nested_list_is_masked(tmp_path: Path, kind: str) -> None:
         assert rendered.objects[0].line == 7
     shown = canonical_yaml(rendered.objects)
     assert "NestedListSecret123" not in shown and "<secret sha256:" in shown
+
+
+DENSE_SHAPES = {
+    "tiny-keys": "data:\n" + "".join(f"  k{i}: v\n" for i in range(400)),
+    "nested-maps": "data:\n" + "".join(f"  a{i}:\n    b:\n      c: 1\n" for i in range(150)),
+    "scalar-list": "x:\n" + "- a\n" * 400,
+    "flow-mapping": "x: {" + ", ".join(f"k{i}: 1" for i in range(400)) + "}\n",
+    "many-documents": "".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n" for i in range(150)),
+    "aliases": "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+               "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(DENSE_SHAPES))
+def test_every_dense_shape_over_the_node_budget_fails_fast_with_one_line(tmp_path: Path, shape: str) -> None:
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    (envs / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dense}\n"
+                                  + DENSE_SHAPES[shape], encoding="utf-8")
+    with render_policy(RenderPolicy(limits=RenderLimits(max_nodes=1000))), pytest.raises(HandoffError) as refused:
+        result = render_path(envs, repo=tmp_path, kind="plain")
+        # aliases are parsed by the exact loader: refused there as a finding, within the budget's remainder
+        assert any(f.rule == "yaml/limit" for f in result.findings), result.findings
+        raise HandoffError("refused as a finding")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "1000-node YAML budget at envs/cm.yaml" in message or message == "refused as a finding"
