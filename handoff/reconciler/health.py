@@ -48,8 +48,12 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
         progressing = _condition(status, "Progressing")
         if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
             return DEGRADED, str(progressing.get("message", "progress deadline exceeded"))
-    if updated < want or ready < want:
-        return PROGRESSING, f"{updated}/{want} updated, {ready}/{want} available"
+    # a partitioned (canary) StatefulSet rollout is done once every pod above the partition is updated
+    want_updated = max(0, want - _partition(spec)) if kind == "StatefulSet" else want
+    if updated < want_updated or ready < want:
+        return PROGRESSING, f"{updated}/{want_updated} updated, {ready}/{want} available"
+    if want_updated < want:
+        return HEALTHY, f"{ready}/{want} available, {updated} updated above partition {want - want_updated}"
     if total > updated:
         # the controller still counts pods of the previous revision (terminating or surplus)
         return PROGRESSING, f"{total - updated} old replicas pending termination"
@@ -58,13 +62,18 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
     return HEALTHY, f"{ready}/{want} available"
 
 
+def _partition(spec: Mapping[str, Any]) -> int:
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return 0
+    return int((strategy.get("rollingUpdate") or {}).get("partition", 0))
+
+
 def _statefulset_revision_pending(spec: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
-    """True while a RollingUpdate without a partition has not moved currentRevision to updateRevision."""
+    """True while an unpartitioned RollingUpdate has not moved currentRevision to updateRevision."""
     strategy = spec.get("updateStrategy") or {}
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
         return False  # OnDelete: the controller never finishes a rollout by itself
-    if int((strategy.get("rollingUpdate") or {}).get("partition", 0)) > 0:
-        return False  # a partitioned (canary) rollout keeps two revisions on purpose
     update, current = status.get("updateRevision"), status.get("currentRevision")
     return bool(update) and update != current
 

@@ -200,3 +200,21 @@ def test_generic_ready_condition_on_kwok_run_pods(workload_cluster: WorkloadClus
 
     _wait_for(workload_cluster, fine, HEALTHY)
     _wait_for(workload_cluster, crashing, DEGRADED)
+
+
+def test_partitioned_statefulset_rollout_is_healthy_once_the_canary_is_updated(
+        workload_cluster: WorkloadCluster) -> None:
+    ns = _namespace(workload_cluster)
+    ref = _create(workload_cluster, {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache"},
+        "spec": {"replicas": 2, "serviceName": "cache", "selector": {"matchLabels": {"app": "cache"}},
+                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
+                 "template": _pod_template("cache", _image("cache"))}}, ns)
+    _wait_for(workload_cluster, ref, HEALTHY)
+
+    _patch(workload_cluster, ref, {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": _image("cache-v2")}]}}}})
+
+    _wait_for(workload_cluster, ref, HEALTHY, also=lambda live: live["status"].get("updatedReplicas") == 1)
+    status = _live(workload_cluster, ref)["status"]
+    assert status["currentRevision"] != status["updateRevision"]  # the partition keeps pod 0 on the old one
