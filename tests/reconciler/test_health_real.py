@@ -34,17 +34,17 @@ def _dynamic(cluster: WorkloadCluster) -> kubernetes.dynamic.DynamicClient:
 def _create(cluster: WorkloadCluster, obj: dict[str, Any], namespace: str | None = None) -> ObjectRef:
     resource = _dynamic(cluster).resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
     resource.create(body=obj, namespace=namespace)
-    return ObjectRef(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], namespace)
+    return ObjectRef(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], namespace or "")
 
 
 def _patch(cluster: WorkloadCluster, ref: ObjectRef, patch: dict[str, Any]) -> None:
     resource = _dynamic(cluster).resources.get(api_version=ref.api_version, kind=ref.kind)
-    resource.patch(body=patch, name=ref.name, namespace=ref.namespace, content_type="application/merge-patch+json")
+    resource.patch(body=patch, name=ref.name, namespace=ref.namespace or None, content_type="application/merge-patch+json")
 
 
 def _live(cluster: WorkloadCluster, ref: ObjectRef) -> dict[str, Any]:
     resource = _dynamic(cluster).resources.get(api_version=ref.api_version, kind=ref.kind)
-    live: dict[str, Any] = resource.get(name=ref.name, namespace=ref.namespace).to_dict()
+    live: dict[str, Any] = resource.get(name=ref.name, namespace=ref.namespace or None).to_dict()
     return live
 
 
