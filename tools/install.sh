@@ -126,9 +126,15 @@ k8s_minor="${KUBERNETES_VERSION#v1.}"
 k8s_minor="${k8s_minor%%.*}"
 go_build etcd "$ETCD_VERSION" "$tools_dir/etcd" go.etcd.io/etcd/server/v3 \
   "-X go.etcd.io/etcd/api/v3/version.GitSHA=release"
-go_build kube-apiserver "$KUBERNETES_VERSION" "$tools_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
-  "-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 \
--X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean"
+k8s_version_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
+-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor \
+-X k8s.io/component-base/version.gitTreeState=clean"
+# The three share one wrapper module, so the controller-manager and scheduler reuse most of the apiserver's compiled
+# packages from the Go build cache.
+for k8s_command in kube-apiserver kube-controller-manager kube-scheduler; do
+  go_build "$k8s_command" "$KUBERNETES_VERSION" "$tools_dir/kube-apiserver" "k8s.io/kubernetes/cmd/$k8s_command" \
+    "$k8s_version_ldflags"
+done
 go_install kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform \
   "-X main.version=$KUBECONFORM_VERSION"
 go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
@@ -137,6 +143,7 @@ go_install kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
 go_install yq "$YQ_VERSION" github.com/mikefarah/yq/v4
 go_install conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest \
   "-X github.com/open-policy-agent/conftest/internal/version.Version=${CONFTEST_VERSION#v}"
+go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok "-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
 
 # GitHub's OpenAPI description (npm @octokit/openapi), which the GitHub contract tests check requests against.
 if wanted octokit-openapi; then

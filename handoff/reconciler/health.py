@@ -35,17 +35,47 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
     if kind == "DaemonSet":
         want = int(status.get("desiredNumberScheduled", 0))
         updated, ready = int(status.get("updatedNumberScheduled", 0)), int(status.get("numberAvailable", 0))
+        total = int(status.get("currentNumberScheduled", want))
     else:
         want = int(spec.get("replicas", 1))
         updated = int(status.get("updatedReplicas", 0))
-        ready = int(status.get("availableReplicas" if kind == "Deployment" else "readyReplicas", 0))
+        # a StatefulSet reports availableReplicas (minReadySeconds honoured) only on newer clusters
+        available = "availableReplicas" if kind == "Deployment" or "availableReplicas" in status \
+            else "readyReplicas"
+        ready = int(status.get(available, 0))
+        total = int(status.get("replicas", want))
     if kind == "Deployment":
         progressing = _condition(status, "Progressing")
         if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
             return DEGRADED, str(progressing.get("message", "progress deadline exceeded"))
-    if updated < want or ready < want:
-        return PROGRESSING, f"{updated}/{want} updated, {ready}/{want} available"
+    # a partitioned (canary) StatefulSet rollout is done once every pod above the partition is updated
+    want_updated = max(0, want - _partition(spec)) if kind == "StatefulSet" else want
+    if updated < want_updated or ready < want:
+        return PROGRESSING, f"{updated}/{want_updated} updated, {ready}/{want} available"
+    if want_updated < want:
+        return HEALTHY, f"{ready}/{want} available, {updated} updated above partition {want - want_updated}"
+    if total > updated:
+        # the controller still counts pods of the previous revision (terminating or surplus)
+        return PROGRESSING, f"{total - updated} old replicas pending termination"
+    if kind == "StatefulSet" and _statefulset_revision_pending(spec, status):
+        return PROGRESSING, "waiting for the StatefulSet to finish its rolling update"
     return HEALTHY, f"{ready}/{want} available"
+
+
+def _partition(spec: Mapping[str, Any]) -> int:
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return 0
+    return int((strategy.get("rollingUpdate") or {}).get("partition", 0))
+
+
+def _statefulset_revision_pending(spec: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+    """True while an unpartitioned RollingUpdate has not moved currentRevision to updateRevision."""
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return False  # OnDelete: the controller never finishes a rollout by itself
+    update, current = status.get("updateRevision"), status.get("currentRevision")
+    return bool(update) and update != current
 
 
 def health(ref: ObjectRef, obj: Mapping[str, Any]) -> Health:
@@ -55,8 +85,10 @@ def health(ref: ObjectRef, obj: Mapping[str, Any]) -> Health:
         state, message = _workload(kind, obj)
         return Health(ref, state, message)
     if kind == "Job":
-        if (c := _condition(status, "Failed")) and c.get("status") == "True":
-            return Health(ref, DEGRADED, str(c.get("message", "job failed")))
+        # FailureTarget comes first (Kubernetes 1.31+): the Job has failed, its pods are still terminating
+        for failed in ("Failed", "FailureTarget"):
+            if (c := _condition(status, failed)) and c.get("status") == "True":
+                return Health(ref, DEGRADED, str(c.get("message") or c.get("reason") or "job failed"))
         if (c := _condition(status, "Complete")) and c.get("status") == "True":
             return Health(ref, HEALTHY, "complete")
         return Health(ref, PROGRESSING, "running")

@@ -8,6 +8,7 @@ server-side apply, dry-run, managedFields, Leases and RBAC all behave as in a re
 
 import secrets
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.harness.certs import write_serving_certs
@@ -34,6 +35,7 @@ class ApiServer:
         certs = write_serving_certs(workdir)
         self.certs = certs
         self.ca_file = certs.ca_file
+        self.service_account_key_file = certs.service_account_key_file
         token_file = workdir / "tokens.csv"
         token_file.write_text(f'{self.token},{ADMIN_USER},{ADMIN_USER},"{ADMIN_GROUP}"\n')
         token_file.chmod(0o600)
@@ -129,6 +131,10 @@ class ApiServer:
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Wait until /readyz answers ok (fails with the log tail if kube-apiserver exits or times out)."""
         self._apiserver.wait_until(self._apiserver_ready, timeout, "ready (/readyz)")
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll ``ready`` while kube-apiserver runs (fails with its log tail if it exits or time runs out)."""
+        self._apiserver.wait_until(ready, timeout, what)
 
     def stop_etcd(self) -> None:
         self._etcd.stop()

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from tests.harness.apiserver import ApiServer
+from tests.harness.cluster import WORKLOAD_TOOLS, WorkloadCluster
 from tests.harness.git_server import GitServer
 from tests.harness.registry import Registry
 from tests.harness.tools import require_tool
 from tests.harness.tools import tool_paths as installed_tool_paths
 
-_LOG_SOURCES = ("apiserver", "registry", "git_server")
+_LOG_SOURCES = ("apiserver", "workload_cluster", "registry", "git_server")
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,20 @@ def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def workload_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkloadCluster]:
+    """apiserver + controller-manager + scheduler + KWOK fake nodes for the whole session: workloads roll out.
+
+    Started only by tests that ask for it; see tests/harness/cluster.py for making an image's pods fail."""
+    cluster = WorkloadCluster({name: require_tool(name) for name in WORKLOAD_TOOLS},
+                              tmp_path_factory.mktemp("workload-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +86,7 @@ def pytest_runtest_makereport(
     funcargs = getattr(item, "funcargs", {})
     for name in _LOG_SOURCES:
         server = funcargs.get(name)
-        if isinstance(server, ApiServer | Registry):
+        if isinstance(server, ApiServer | WorkloadCluster | Registry):
             report.sections.append((f"{name} logs", server.logs()))
         elif isinstance(server, GitServer):
             report.sections.append((f"{name} requests", "\n".join(server.requests[-40:])))

@@ -50,3 +50,20 @@ def test_status_keeps_last_success_time_across_failures() -> None:
 def test_inventory_round_trip() -> None:
     refs = (ObjectRef("v1", "Namespace", "apps"), ObjectRef("apps/v1", "Deployment", "web", "apps"))
     assert set(decode(encode(refs))) == set(refs)
+
+
+def test_rollout_waits_for_old_replicas_and_statefulset_revisions() -> None:
+    base = {"metadata": {"generation": 2}, "spec": {"replicas": 2}}
+    surplus = {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}
+    assert health(DEPLOY, {**base, "status": surplus}).status == PROGRESSING
+    sts = ObjectRef("apps/v1", "StatefulSet", "db", "apps")
+    pending = {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+               "currentRevision": "db-1", "updateRevision": "db-2"}
+    assert health(sts, {**base, "status": pending}).status == PROGRESSING
+    assert health(sts, {**base, "status": {**pending, "currentRevision": "db-2"}}).status == HEALTHY
+
+
+def test_job_failure_target_is_degraded() -> None:
+    job = ObjectRef("batch/v1", "Job", "migrate", "apps")
+    failing = {"status": {"conditions": [{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded"}]}}
+    assert health(job, failing).status == DEGRADED
