@@ -123,13 +123,30 @@ def in_cluster_connection() -> Connection:
     return Connection(server=f"https://{host}:{port}", token=token, ca_file=str(IN_CLUSTER_DIR / "ca.crt"))
 
 
+class _GroupsAdapter(requests.adapters.HTTPAdapter):
+    """Sends one ``Impersonate-Group`` header line per group: the API server reads repeated lines, not a
+    comma-separated list, and a requests header mapping holds one value per name."""
+
+    def __init__(self, groups: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.groups = groups
+
+    def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
+        if self.groups:
+            headers = urllib3.HTTPHeaderDict({str(k): str(v) for k, v in request.headers.items()})
+            for group in self.groups:
+                headers.add("Impersonate-Group", group)
+            request.headers = headers  # type: ignore[assignment]
+
+
 class KubeClient:
     """Thread-safe enough for one reconciler: a pooled session and a discovery cache."""
 
-    def __init__(self, conn: Connection, *, impersonate: str | None = None) -> None:
+    def __init__(self, conn: Connection, *, impersonate: str | None = None,
+                 groups: tuple[str, ...] = ()) -> None:
         self.conn = conn
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+        adapter = _GroupsAdapter(groups, pool_connections=2, pool_maxsize=4, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         if conn.token:
@@ -148,10 +165,10 @@ class KubeClient:
         self._resources: dict[tuple[str, str], Resource] = {}
         self._lock = threading.Lock()
 
-    def impersonating(self, user: str) -> KubeClient:
-        """A client on the same connection acting as ``user`` (``Impersonate-User``): the API server
-        authorises each request as that user."""
-        return KubeClient(self.conn, impersonate=user)
+    def impersonating(self, user: str, groups: tuple[str, ...] = ()) -> KubeClient:
+        """A client on the same connection acting as ``user`` in ``groups`` (``Impersonate-User``, one
+        ``Impersonate-Group`` header each): the API server authorises each request as that user."""
+        return KubeClient(self.conn, impersonate=user, groups=groups)
 
     # ---- transport -------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,

@@ -159,13 +159,6 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     return render_revision(source, checkout).objects
 
 
-def service_account_user(source: Source) -> str:
-    """``system:serviceaccount:NS:NAME`` for ``serviceAccount: NAME`` (in the source's namespace) or
-    ``NS/NAME``."""
-    namespace, _, name = (source.service_account or "").rpartition("/")
-    return f"system:serviceaccount:{namespace or source.namespace}:{name}"
-
-
 def _waiver_text(w: WaiverUse) -> str:
     return f"{w.rule} on {w.object or 'every object'} ({w.source}: {w.reason})"
 
@@ -194,8 +187,9 @@ class Reconciler:
                  renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
-        self.clients = {s.name: client.impersonating(service_account_user(s)) for s in settings.sources
-                        if s.service_account}
+        self.clients = {s.name: client.impersonating(authority.service_account_user(s),
+                                                     authority.service_account_groups(s))
+                        for s in settings.sources if s.service_account}
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
@@ -353,18 +347,19 @@ class Reconciler:
                     raise
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
-        outside = authority.denied((ref_of(o) for o in out), source.authority)
-        if outside:
-            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
-            raise RefusedError(f"source {source.name} may not touch "
-                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
-                               "refusing the revision (nothing applied)")
+        # the reconciler's own objects first: the more specific refusal, whatever the grant
         own = own_objects((ref_of(o) for o in out), self.settings)
         if own:
             more = f" and {len(own) - 5} more" if len(own) > 5 else ""
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
+        outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
+        if outside:
+            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            raise RefusedError(f"source {source.name} may not touch "
+                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
+                               "refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
 
     def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *,
@@ -435,8 +430,8 @@ class Reconciler:
             objects_left = objects
         applied += [self._apply(self._as(source), o, live) for o in objects_left]
         # neither the reconciler's own objects nor those outside the source's grant are deleted
-        off_limits = own_objects(before, self.settings) + [r for r, _ in authority.denied(before,
-                                                                                          source.authority)]
+        off_limits = own_objects(before, self.settings) + [
+            r for r, _ in authority.denied(before, authority.grant_of(source))]
         plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
             else prune.PrunePlan()
         pruned = prune.execute(self._as(source), plan, source.name)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Authority
 from handoff.reconciler.status import FAILED, SUCCEEDED
 
 from .cluster import Cluster, new_cluster
@@ -73,11 +74,12 @@ def test_a_rejection_in_a_namespace_the_revision_creates_still_changes_no_existi
     """Objects in a new Namespace can only be dry-run once it exists: the Namespace goes first, then their
     dry-run, and only then anything else; the existing ConfigMap and Secret keep their values."""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/config.yaml": config("prod", "one")})
-    rec = c.reconciler(renderer="plain")
+    extra = f"{c.target_ns}-new"
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns, extra),
+                                                             cluster_kinds=("Namespace",)))
     source = rec.settings.sources[0]
     good = rec.reconcile(source)
     assert good.ok, good.message
-    extra = f"{c.target_ns}-new"
     bad = c.repo.commit({
         "app/config.yaml": config("changed", "two"),
         "app/ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {extra}}}\n",
