@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from handoff.kube.client import connect
 from handoff.reconciler.authority import grant_of, service_account_groups, why_denied
 from handoff.reconciler.config import Authority, Source
+from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.manifests import APP, manifests
 from handoff.reconciler.status import REFUSED, SUCCEEDED
 from handoff.report.model import ObjectRef
 
@@ -199,3 +203,41 @@ def test_impersonation_carries_the_service_account_groups(apiserver: Any, git_se
     assert applied.ok, applied.message
     cm = c.get("v1", "ConfigMap", "app")
     assert cm is not None and cm["data"]["rev"] == "1"
+
+
+def test_the_install_manifests_grant_impersonating_exactly_the_named_service_account(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The reconciler running with only the RBAC ``reconciler manifests --impersonate NS/NAME`` prints
+    impersonates that ServiceAccount with its groups; another ServiceAccount it may not impersonate."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    sa = f"{c.target_ns}/deployer"
+    for obj in manifests(c.control_ns, impersonate=(sa,)):
+        if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"):
+            c.client.apply(obj)
+    rbac = "rbac.authorization.k8s.io/v1"
+    c.client.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": "deployer", "namespace": c.target_ns}})
+    c.client.apply({"apiVersion": rbac, "kind": "Role", "metadata": {"name": "apply-cm", "namespace": c.target_ns},
+                    "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                               "verbs": ["get", "list", "create", "update", "patch", "delete"]}]})
+    c.client.apply({"apiVersion": rbac, "kind": "RoleBinding",
+                    "metadata": {"name": "team-group", "namespace": c.target_ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "apply-cm"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                                  "name": f"system:serviceaccounts:{c.target_ns}"}]})
+    answer = c.client.request(
+        "POST", f"/api/v1/namespaces/{c.control_ns}/serviceaccounts/{APP}/token",
+        body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}})
+    config = yaml.safe_load(Path(apiserver.kubeconfig).read_text())
+    config["users"][0]["user"] = {"token": str(answer["status"]["token"])}
+    kubeconfig = tmp_path / "reconciler.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    as_reconciler = connect(kubeconfig)
+    rec = Reconciler(c.settings(renderer="plain", service_account="deployer"), as_reconciler, c.workdir)
+    applied = rec.reconcile(rec.settings.sources[0])
+    assert applied.ok, applied.message
+    other = Reconciler(c.settings(renderer="plain", service_account="someone-else"), as_reconciler,
+                       tmp_path / "other")
+    refused = other.reconcile(other.settings.sources[0])
+    assert refused.result == "Failed" and "403" in refused.message and "impersonate" in refused.message, \
+        refused.message
