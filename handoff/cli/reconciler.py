@@ -20,8 +20,12 @@ def reconciler() -> None:
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True)
 @click.option("--preset", type=click.Choice(PRESETS), default="workloads", show_default=True,
               help="What it may apply: application kinds only, or every kind (cluster-admin).")
-def manifests_command(namespace: str, cluster_wide: bool, image: str, preset: str) -> int:
+@click.option("--impersonate", multiple=True, metavar="NS/NAME",
+              help="A ServiceAccount a source's serviceAccount: names (repeatable): grant impersonating it.")
+def manifests_command(namespace: str, cluster_wide: bool, image: str, preset: str,
+                      impersonate: tuple[str, ...]) -> int:
     """Print Namespace, ServiceAccount, RBAC, ConfigMap, Deployment and Service as YAML."""
-    docs = manifests(namespace, cluster_wide=cluster_wide, image=image, preset=preset)
+    docs = manifests(namespace, cluster_wide=cluster_wide, image=image, preset=preset,
+                     impersonate=tuple(impersonate))
     click.echo(dump_all(docs), nl=False)
     return 0

@@ -50,9 +50,11 @@ class Resource:
 class KubeClient:
     """Thread-safe enough for one reconciler: a pooled session and a discovery cache."""
 
-    def __init__(self, conn: Connection, *, impersonate: str | None = None) -> None:
+    def __init__(self, conn: Connection, *, impersonate: str | None = None,
+                 groups: tuple[str, ...] = ()) -> None:
         self.conn = conn
         self.session = requests.Session()
+        self._groups = groups
         self._credentials = conn.credential_source()
         self._tls = conn.tls()
         self._tls_lock = threading.Lock()
@@ -84,7 +86,7 @@ class KubeClient:
             if self._mounted == (credential.client_cert,):
                 return
             adapter = TlsAdapter(ssl_context(self._tls, credential.client_cert), self._tls.server_name,
-                                 pool_connections=2, pool_maxsize=4, max_retries=0)
+                                 groups=self._groups, pool_connections=2, pool_maxsize=4, max_retries=0)
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
             self._mounted = (credential.client_cert,)
@@ -105,10 +107,10 @@ class KubeClient:
             credential = self._credentials.current()
         return r
 
-    def impersonating(self, user: str) -> KubeClient:
-        """A client on the same connection acting as ``user`` (``Impersonate-User``): the API server
-        authorises each request as that user."""
-        return KubeClient(self.conn, impersonate=user)
+    def impersonating(self, user: str, groups: tuple[str, ...] = ()) -> KubeClient:
+        """A client on the same connection acting as ``user`` in ``groups`` (``Impersonate-User``, one
+        ``Impersonate-Group`` header each): the API server authorises each request as that user."""
+        return KubeClient(self.conn, impersonate=user, groups=groups)
 
     # ---- transport -------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,

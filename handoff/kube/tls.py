@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
+from urllib3 import HTTPHeaderDict
 
 from handoff.kube.credentials import ClientCert
 
@@ -61,12 +63,23 @@ def ssl_context(tls: TlsSettings, dynamic_cert: ClientCert | None = None) -> ssl
 
 class TlsAdapter(HTTPAdapter):
     """An ``HTTPAdapter`` whose connections use one prepared context (requests' own CA handling would
-    add the certifi bundle to it) and, when set, ``server_hostname`` for SNI and the name check."""
+    add the certifi bundle to it) and, when set, ``server_hostname`` for SNI and the name check. It also
+    sends one ``Impersonate-Group`` header line per group: the API server reads repeated lines, not a
+    comma-separated list, and a requests header mapping holds one value per name."""
 
-    def __init__(self, context: ssl.SSLContext, server_name: str | None, **kwargs: Any) -> None:
+    def __init__(self, context: ssl.SSLContext, server_name: str | None, *, groups: tuple[str, ...] = (),
+                 **kwargs: Any) -> None:
         self._context = context
         self._server_name = server_name
+        self._groups = groups
         super().__init__(**kwargs)
+
+    def add_headers(self, request: PreparedRequest, **kwargs: Any) -> None:
+        if self._groups:
+            headers = HTTPHeaderDict({str(k): str(v) for k, v in request.headers.items()})
+            for group in self._groups:
+                headers.add("Impersonate-Group", group)
+            request.headers = headers  # type: ignore[assignment]
 
     def _tls_kwargs(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"ssl_context": self._context}

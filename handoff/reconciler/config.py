@@ -83,7 +83,7 @@ class Source:
     release: str = "release"  # Helm release name
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
-    authority: Authority | None = None  # None: whatever the reconciler's RBAC allows
+    authority: Authority | None = None  # None: the default grant (authority.grant_of)
     service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
     # the operator's, never the repository's: pinned remotes kustomize may fetch, and the render caps
     allow_remote: frozenset[str] = frozenset()

@@ -6,6 +6,7 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 
 from handoff.config import load_config
 from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
-from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
+from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
@@ -35,7 +36,6 @@ from handoff.reconciler.objects import (
     key_of,
     labelled,
     ordered,
-    rank,
     ref_of,
     unique_by_key,
 )
@@ -160,13 +160,6 @@ def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
     return render_revision(source, checkout).objects
 
 
-def service_account_user(source: Source) -> str:
-    """``system:serviceaccount:NS:NAME`` for ``serviceAccount: NAME`` (in the source's namespace) or
-    ``NS/NAME``."""
-    namespace, _, name = (source.service_account or "").rpartition("/")
-    return f"system:serviceaccount:{namespace or source.namespace}:{name}"
-
-
 def _waiver_text(w: WaiverUse) -> str:
     return f"{w.rule} on {w.object or 'every object'} ({w.source}: {w.reason})"
 
@@ -193,6 +186,25 @@ def _pass_backoff(source: Source) -> RetryPolicy:
     return RetryPolicy(base_delay=1.0, max_delay=min(max(source.interval * 5, 1.0), _MAX_BACKOFF), jitter=0.1)
 
 
+def _scratch_namespace(source: Source, objects: Iterable[Mapping[str, Any]]) -> str:
+    """An existing namespace to dry-run objects of a not-yet-created Namespace in: the source's own,
+    unless the revision creates that one too (then ``default``, which every cluster has)."""
+    created = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
+    return "default" if source.namespace in created else source.namespace
+
+
+def _scratch_dry_run(client: KubeClient, obj: Mapping[str, Any], namespace: str) -> None:
+    """Dry-run ``obj`` as a create in ``namespace`` under a generated name (so no namesake there is
+    touched): what its own not-yet-existing Namespace would validate, without creating that Namespace."""
+    body = copy.deepcopy(dict(obj))
+    meta = body["metadata"]
+    meta["generateName"] = f"{str(meta.pop('name'))[:40]}-"
+    meta["namespace"] = namespace
+    res = client.resource(str(body["apiVersion"]), str(body["kind"]))
+    client.request("POST", res.path(namespace), params={"dryRun": "All", "fieldManager": FIELD_MANAGER},
+                   body=body)
+
+
 def _rv(obj: Mapping[str, Any] | None) -> str:
     return str(((obj or {}).get("metadata") or {}).get("resourceVersion", ""))
 
@@ -203,8 +215,9 @@ class Reconciler:
                  renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
-        self.clients = {s.name: client.impersonating(service_account_user(s)) for s in settings.sources
-                        if s.service_account}
+        self.clients = {s.name: client.impersonating(authority.service_account_user(s),
+                                                     authority.service_account_groups(s))
+                        for s in settings.sources if s.service_account}
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
@@ -270,7 +283,7 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
-            deferred = self._preflight(self._as(source), fresh)
+            deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
@@ -363,38 +376,45 @@ class Reconciler:
                     raise
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
-        outside = authority.denied((ref_of(o) for o in out), source.authority)
-        if outside:
-            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
-            raise RefusedError(f"source {source.name} may not touch "
-                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
-                               "refusing the revision (nothing applied)")
+        # the reconciler's own objects first: the more specific refusal, whatever the grant
         own = own_objects((ref_of(o) for o in out), self.settings)
         if own:
             more = f" and {len(own) - 5} more" if len(own) > 5 else ""
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
+        outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
+        if outside:
+            more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            raise RefusedError(f"source {source.name} may not touch "
+                               f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
+                               "refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
 
-    def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *,
+    def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *, scratch: str,
                    final: bool = False) -> list[Mapping[str, Any]]:
         """Server-side dry-run of every object, so a revision the API server rejects changes nothing.
 
-        Objects in a Namespace or of a kind the same revision creates cannot be dry-run yet: they are
-        returned, to be dry-run once those Namespaces and CRDs exist and before anything else is
-        written (``final``: no more deferring)."""
+        Nothing is created for it: a Namespace the revision adds is dry-run itself, and an object in such a
+        Namespace is dry-run as a create in ``scratch`` (an existing namespace) under a generated name.
+        Objects of a kind whose CRD the same revision adds cannot be dry-run yet: they are returned, to be
+        dry-run once those CRDs exist and before anything else is written (``final``: no more deferring)."""
         objects = list(objects)
         created_ns = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
         has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in objects)
         deferred: list[Mapping[str, Any]] = []
         for obj in objects:
+            ns = str(obj["metadata"].get("namespace") or "")
             try:
-                client.apply(obj, dry_run=True)
+                try:
+                    client.apply(obj, dry_run=True)
+                except KubeError as e:
+                    if e.status != 404 or ns not in created_ns or isinstance(e, KubeUnavailable):
+                        raise
+                    _scratch_dry_run(client, obj, scratch)
             except KubeUnavailable:
                 raise
             except KubeError as e:
-                ns = str(obj["metadata"].get("namespace") or "")
                 if not final and e.status == 404 and (ns in created_ns or has_crds):
                     deferred.append(obj)
                     continue
@@ -429,24 +449,32 @@ class Reconciler:
         live = self._live(source, objects)
         applied: list[Applied] = []
         if deferred:
-            # only the Namespaces and CRDs the deferred objects need go first; nothing else is written
-            # until those objects passed their dry-run too
-            scaffold = [o for o in objects if rank(str(o.get("kind"))) <= rank("CustomResourceDefinition")]
-            applied += [self._apply(self._as(source), o, live) for o in scaffold]
+            # only the CRDs the deferred objects need go first; nothing else is written until those objects
+            # passed their dry-run too, and a rejection deletes the CRDs this pass created
+            scaffold = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
+            new_crds = [o for o in scaffold if self.client.get(
+                str(o["apiVersion"]), "CustomResourceDefinition", str(o["metadata"]["name"])) is None]
+            created = [self._apply(self._as(source), o, live) for o in scaffold]
             try:
-                self._preflight(self._as(source), deferred, final=True)
+                namespaces = [o for o in objects if o.get("kind") == "Namespace"]  # tell which are new
+                self._preflight(self._as(source), namespaces + deferred,
+                                scratch=_scratch_namespace(source, objects), final=True)
             except ReconcileError as e:
+                self._roll_back(source, [a for a in created if any(ref_of(o) == a.ref for o in new_crds)])
+                inventory.write(self.client, self.settings.namespace, source.name,
+                                previous or inventory.Inventory("", ()))
                 kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
                 return self._result(source, state, status.FAILED,
                                     f"revision {revision[:12]} not applied{kept}: {e}", revision,
                                     error=error_kind(e))
-            objects_left = [o for o in objects if rank(str(o.get("kind"))) > rank("CustomResourceDefinition")]
+            applied += created
+            objects_left = [o for o in objects if o.get("kind") != "CustomResourceDefinition"]
         else:
             objects_left = objects
         applied += [self._apply(self._as(source), o, live) for o in objects_left]
         # neither the reconciler's own objects nor those outside the source's grant are deleted
-        off_limits = own_objects(before, self.settings) + [r for r, _ in authority.denied(before,
-                                                                                          source.authority)]
+        off_limits = own_objects(before, self.settings) + [
+            r for r, _ in authority.denied(before, authority.grant_of(source))]
         plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
             else prune.PrunePlan()
         pruned = prune.execute(self._as(source), plan, source.name)
@@ -462,6 +490,20 @@ class Reconciler:
                                 pruned=pruned, healthy=healthy, error="refused")
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
+
+    def _roll_back(self, source: Source, created: list[Applied]) -> None:
+        """Delete what this pass created for a revision then rejected, each by its uid (never a namesake
+        created since)."""
+        for a in reversed(created):
+            uid = str((a.result.get("metadata") or {}).get("uid", ""))
+            res = self._as(source).resource(a.ref.api_version, a.ref.kind)
+            try:
+                self._as(source).request("DELETE", res.path(a.ref.namespace, a.ref.name), body={
+                    "kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid},
+                    "propagationPolicy": "Background"})
+            except KubeError as e:
+                if e.status not in (404, 409):
+                    raise
 
     def _as(self, source: Source) -> KubeClient:
         """The client for a source's objects: impersonating its ServiceAccount when the operator set one,

@@ -71,8 +71,48 @@ def apply_rules(preset: str, *, cluster_wide: bool) -> list[dict[str, Any]]:
     return rules
 
 
+def impersonation_objects(namespace: str, service_accounts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``impersonate`` on exactly the ServiceAccounts ``NS/NAME`` sources name (a Role per namespace, as a
+    ClusterRole's ``resourceNames`` would match that name in every namespace) and on exactly the groups the
+    reconciler sends with them (``groups`` are cluster-scoped: a ClusterRole)."""
+    by_namespace: dict[str, list[str]] = {}
+    for sa in service_accounts:
+        ns, _, name = sa.partition("/")
+        if not name or not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", ns) or "/" in name:
+            raise UsageError(f"--impersonate {sa!r} is not NAMESPACE/NAME", key="--impersonate")
+        by_namespace.setdefault(ns, []).append(name)
+    labels = _labels()
+    name = f"{APP}-impersonate"
+    subjects = [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]
+    objs: list[dict[str, Any]] = []
+    for ns, names in sorted(by_namespace.items()):
+        meta = {"name": name, "namespace": ns, "labels": labels}
+        objs += [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
+             "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"],
+                        "resourceNames": sorted(set(names))}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+             "subjects": subjects},
+        ]
+    groups = ["system:authenticated", "system:serviceaccounts",
+              *(f"system:serviceaccounts:{ns}" for ns in sorted(by_namespace))]
+    objs += [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": name, "labels": labels},
+         "rules": [{"apiGroups": [""], "resources": ["groups"], "verbs": ["impersonate"],
+                    "resourceNames": groups}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": name, "labels": labels},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": subjects},
+    ]
+    return objs
+
+
 def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
-              image: str = DEFAULT_IMAGE, preset: str = "workloads") -> list[dict[str, Any]]:
+              image: str = DEFAULT_IMAGE, preset: str = "workloads",
+              impersonate: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Namespace, ServiceAccount, least-privilege RBAC, ConfigMap, Deployment and metrics Service.
 
     Cluster-wide, the reconciler manages the kinds of ``preset`` in every namespace and never impersonates,
@@ -117,6 +157,11 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{APP}-apply"},
              "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
         ]
+    if impersonate:
+        if not cluster_wide:
+            raise UsageError("impersonating a ServiceAccount sends its groups, which only cluster RBAC can "
+                             "grant: use --cluster-wide with --impersonate", key="--impersonate")
+        objs += impersonation_objects(namespace, impersonate)
     objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{APP}-config", **meta},
                  "data": {"config.yaml": _config(namespace, "default" if cluster_wide else namespace)}})
     objs.append(_deployment(namespace, labels, image))

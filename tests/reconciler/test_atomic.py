@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Authority
 from handoff.reconciler.status import FAILED, SUCCEEDED
 
 from .cluster import Cluster, new_cluster
@@ -73,11 +74,12 @@ def test_a_rejection_in_a_namespace_the_revision_creates_still_changes_no_existi
     """Objects in a new Namespace can only be dry-run once it exists: the Namespace goes first, then their
     dry-run, and only then anything else; the existing ConfigMap and Secret keep their values."""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/config.yaml": config("prod", "one")})
-    rec = c.reconciler(renderer="plain")
+    extra = f"{c.target_ns}-new"
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns, extra),
+                                                             cluster_kinds=("Namespace",)))
     source = rec.settings.sources[0]
     good = rec.reconcile(source)
     assert good.ok, good.message
-    extra = f"{c.target_ns}-new"
     bad = c.repo.commit({
         "app/config.yaml": config("changed", "two"),
         "app/ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {extra}}}\n",
@@ -97,3 +99,53 @@ def test_a_rejection_in_a_namespace_the_revision_creates_still_changes_no_existi
     again = rec.reconcile(source)
     assert again.result == SUCCEEDED, again.message
     assert c.status()["lastAppliedRevision"] == fixed and secret_password(c) == "two"
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: gadgets.{group}}}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: gadgets, singular: gadget, kind: Gadget}}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {{type: object, properties: {{size: {{type: integer}}}}}}
+"""
+
+
+def test_a_rejected_revision_leaves_no_namespace_or_crd_it_would_have_created(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """A new Namespace is dry-run, never created for the preflight; a new CRD the preflight had to create
+    so its custom resource could be dry-run is deleted (by uid) when a later object is rejected."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/config.yaml": config("prod", "one")})
+    extra, group = f"{c.target_ns}-new", f"{c.target_ns}.example.com"
+    grant = Authority(namespaces=(c.target_ns, extra), cluster_kinds=("Namespace", "CustomResourceDefinition"))
+    rec = c.reconciler(renderer="plain", authority=grant)
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    in_extra = f"metadata: {{name: web, namespace: {extra}}}"
+    files = {
+        "app/ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {extra}}}\n",
+        "app/crd.yaml": CRD.format(group=group),
+        "app/gadget.yaml": f"apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g, namespace: {extra}}}\n"
+                           "spec: {size: 3}\n",
+        "app/web.yaml": deployment("web", "other").replace("metadata: {name: web}", in_extra),
+    }
+    c.repo.commit(files, "a new namespace, CRD and custom resource, and a broken Deployment")
+    result = rec.reconcile(source)
+    assert result.result == FAILED and "Deployment" in result.message, result.message
+    assert c.client.get("v1", "Namespace", extra) is None  # never created, so never left Terminating
+    crd = c.client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", f"gadgets.{group}")
+    assert crd is None or crd["metadata"].get("deletionTimestamp"), crd  # deleted (the finalizer may still run)
+    c.repo.commit({"app/web.yaml": deployment("web", "web").replace("metadata: {name: web}", in_extra)}, "fixed")
+    fixed = rec.reconcile(source)
+    assert fixed.result == SUCCEEDED, fixed.message
+    gadget = c.client.get(f"{group}/v1", "Gadget", "g", extra)
+    assert gadget is not None and gadget["spec"]["size"] == 3

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Authority
 from handoff.reconciler.status import FAILED, REFUSED, SUCCEEDED
 from handoff.report.model import ObjectRef
 from tests.harness.tools import require_tool
@@ -236,7 +237,8 @@ def test_namespace_crd_and_custom_resource_in_one_revision(apiserver: Any, git_s
         "app/01-crd.yaml": CRD,
         "app/02-ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n",
     }, "crd, namespace and a custom resource, in the 'wrong' file order")
-    rec = c.reconciler(renderer="plain")
+    grant = Authority(namespaces=(c.target_ns, ns), cluster_kinds=("Namespace", "CustomResourceDefinition"))
+    rec = c.reconciler(renderer="plain", authority=grant)  # cluster kinds: only when the operator grants them
     result = rec.reconcile(rec.settings.sources[0])
     assert result.ok, result.message
     widget = c.client.get("example.com/v1", "Widget", "w1", ns)

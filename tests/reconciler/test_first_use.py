@@ -140,3 +140,26 @@ def test_status_names_the_attempted_revision_on_every_pass_and_says_when_drift_w
     c.client.patch(ObjectRef("v1", "ConfigMap", "web-config", c.target_ns), {"data": {"mode": "debug"}},
                    content_type="application/merge-patch+json", params={"fieldManager": "intruder"})
     assert warn.reconcile(warn.settings.sources[0]).message == "drift detected in 1 object(s)"
+
+
+def test_status_names_the_attempted_revision_when_render_or_the_guards_stop_it(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    require_tool("kustomize")
+    c = new_cluster(apiserver, git_server, tmp_path, kustomize_app())
+    rec = c.reconciler()
+    source = rec.settings.sources[0]
+    applied = rec.reconcile(source)
+    assert applied.ok, applied.message
+    unrenderable = c.repo.commit({"app/kustomization.yaml": "resources: [missing.yaml]\n"}, "render fails")
+    failed = rec.reconcile(source)
+    assert failed.result == FAILED and failed.error_kind == "render", failed.message
+    assert c.status()["lastAttemptedRevision"] == unrenderable
+    assert c.status()["lastAppliedRevision"] == applied.applied_revision
+    outside = c.repo.commit({"app/kustomization.yaml": kustomize_app()["app/kustomization.yaml"],
+                             "app/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n"
+                                                   "  namespace: kube-system\ndata:\n  mode: prod\n"},
+                            "outside the default grant")
+    refused = rec.reconcile(source)
+    assert refused.result == "Refused" and "kube-system" in refused.message, refused.message
+    assert c.status()["lastAttemptedRevision"] == outside
+    assert c.status()["lastAppliedRevision"] == applied.applied_revision

@@ -62,3 +62,20 @@ def test_every_kind_only_when_the_operator_asks_for_cluster_admin(capsys) -> Non
     (role,) = [d for d in docs if d["kind"] == "ClusterRole"]
     assert role["rules"] == [{"apiGroups": ["*"], "resources": ["*"],
                               "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}]
+
+
+def test_impersonation_is_granted_only_for_the_named_service_accounts_and_their_groups(capsys) -> None:  # type: ignore[no-untyped-def]
+    docs = list(yaml.safe_load_all(printed(capsys, "--impersonate", "team-a/deployer",
+                                           "--impersonate", "team-b/ci")))
+    rules = {(d["kind"], d["metadata"].get("namespace", "")): d["rules"] for d in docs
+             if d["metadata"]["name"] == "handoff-reconciler-impersonate" and "rules" in d}
+    assert rules[("Role", "team-a")] == [{"apiGroups": [""], "resources": ["serviceaccounts"],
+                                          "verbs": ["impersonate"], "resourceNames": ["deployer"]}]
+    assert rules[("Role", "team-b")][0]["resourceNames"] == ["ci"]
+    assert rules[("ClusterRole", "")] == [{"apiGroups": [""], "resources": ["groups"], "verbs": ["impersonate"],
+                                          "resourceNames": ["system:authenticated", "system:serviceaccounts",
+                                                            "system:serviceaccounts:team-a",
+                                                            "system:serviceaccounts:team-b"]}]
+    plain = list(yaml.safe_load_all(printed(capsys)))
+    assert not [d for d in plain if "impersonate" in d["metadata"]["name"]]  # nothing unless asked
+    assert main(["reconciler", "manifests", "--namespaced", "--impersonate", "team-a/deployer"]) != 0

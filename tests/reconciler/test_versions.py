@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Authority
 from handoff.reconciler.inventory import read as read_inventory
 
 from .cluster import Cluster, new_cluster
 
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
+GRANT = Authority(cluster_kinds=("CustomResourceDefinition",))  # the CRD is the operator's grant, not a default
 CRD = """apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: databases.example.com}
@@ -95,7 +97,7 @@ def test_api_version_changes_update_in_place_with_zero_deletions(apiserver: Any,
     c = new_cluster(apiserver, git_server, tmp_path, {
         "app/00-crd.yaml": CRD, "app/apps.yaml": APPS, "app/hpa.yaml": HPA_V1,
         "app/db.yaml": database("v1alpha1", 1)})
-    rec = c.reconciler(renderer="plain")
+    rec = c.reconciler(renderer="plain", authority=GRANT)
     source = rec.settings.sources[0]
     first = rec.reconcile(source)
     assert first.ok, first.message
@@ -116,7 +118,7 @@ def test_api_version_changes_update_in_place_with_zero_deletions(apiserver: Any,
         "example.com/v1 Database", "v1 ConfigMap"]
     # the next passes (and a restarted reconciler) see no drift and delete nothing
     assert rec.reconcile(source).drift == ()
-    again = c.reconciler(renderer="plain").reconcile(source)
+    again = c.reconciler(renderer="plain", authority=GRANT).reconcile(source)
     assert again.ok and again.drift == () and again.pruned == (), again.message
     # and back: a version downgrade is an update too
     c.repo.commit({"app/hpa.yaml": HPA_V1, "app/db.yaml": database("v1alpha1", 3)}, "back")
