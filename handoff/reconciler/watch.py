@@ -70,8 +70,8 @@ class ListWatch:
                 break
         return version
 
-    def run(self, stop: threading.Event) -> None:
-        version = ""
+    def run(self, stop: threading.Event, version: str = "") -> None:
+        """Watch until ``stop``, from ``version`` (a list first when empty)."""
         while not stop.is_set():
             try:
                 if not version:

@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
-from handoff.kube.client import KubeError
+from handoff.cli import main
+from handoff.kube.client import KubeError, WatchExpired
 from handoff.reconciler.config import Settings
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.objects import OWNER_LABEL
 from handoff.reconciler.sourcecrd import API_VERSION, CRD_NAME, KIND, PRUNE_FINALIZER, REQUESTED_AT, crd
 from handoff.reconciler.sourceobjects import SourceObjects
+from handoff.reconciler.watch import ListWatch
 from handoff.report.model import ObjectRef
 
 from .cluster import Cluster, new_cluster
@@ -179,3 +181,37 @@ def test_a_secret_in_another_namespace_is_refused(cluster: Cluster,
     condition = eventually(lambda: (r := ready(c)) and r["status"] == "False" and r)
     assert condition["reason"] == "SecretRefDenied"
     assert c.get("v1", "ConfigMap", "one") is None
+
+
+def test_an_expired_watch_lists_again_and_misses_nothing(cluster: Cluster) -> None:
+    c = cluster
+    c.client.create(source_object(c, "first"))
+    with pytest.raises(WatchExpired):
+        list(c.client.watch(API_VERSION, KIND, resource_version="1", timeout_seconds=5))
+    seen: list[str] = []
+    watch = ListWatch(c.client, API_VERSION, KIND, namespace=c.target_ns, watch_seconds=5,
+                      on_change=lambda o: seen.append(o["metadata"]["name"]), on_delete=lambda o: None)
+    stop = threading.Event()
+    thread = threading.Thread(target=watch.run, args=(stop, "1"), daemon=True)  # a version long gone
+    thread.start()
+    try:
+        eventually(lambda: watch.relists == 1 and "first" in seen)
+        c.client.create(source_object(c, "second"))  # and the watch resumes after the relist
+        eventually(lambda: "second" in seen)
+    finally:
+        stop.set()
+    c.client.delete(API_VERSION, KIND, "first", c.target_ns)
+    c.client.delete(API_VERSION, KIND, "second", c.target_ns)
+
+
+def test_reconcile_once_serves_the_source_objects(cluster: Cluster, apiserver: Any, capsys: Any) -> None:
+    c = cluster
+    c.client.create(source_object(c))
+    code = main(["reconcile", "--sources-from", "crd", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+                 "--namespace", c.control_ns, "--workdir", str(c.workdir), "--watch-namespace", c.target_ns])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"{c.target_ns}/web: Succeeded" in out
+    assert c.get("v1", "ConfigMap", "one") is not None
+    condition = ready(c)
+    assert condition is not None and condition["status"] == "True"
