@@ -563,11 +563,13 @@ class Reconciler:
         """The sources this reconciler serves now (the set may change while it runs)."""
         return tuple(self._sources.values())
 
-    def set_source(self, source: Source) -> None:
+    def set_source(self, source: Source, *, credentials_changed: bool = False) -> None:
         """Serve ``source`` from now on, or its new spec: a changed spec is due at once; what was applied
-        (the inventory, the revision) carries over under the same name. Call on the loop's thread."""
+        (the inventory, the revision) carries over under the same name. ``credentials_changed``: the
+        files its credentials name were rewritten (a Secret changed), so git reads them again. Call on
+        the loop's thread."""
         old = self._sources.get(source.name)
-        if old == source:
+        if old == source and not credentials_changed:
             return
         self._sources[source.name] = source
         # names with "/" (Source objects) live apart from config-file names, which have none
@@ -577,7 +579,7 @@ class Reconciler:
         if source.service_account:
             self.clients[source.name] = self.client.impersonating(service_account_user(source))
         state = self.state.setdefault(source.name, _SourceState())
-        if old is not None:  # re-render even at the same revision: path, renderer or values changed
+        if old is not None and old != source:  # re-render at the same revision: path or renderer changed
             state.recorded_revision = state.last_good
             state.applied_revision, state.next_due, state.respec = "", 0.0, True
 

@@ -63,6 +63,8 @@ class SourceObjects:
         self.client: KubeClient = reconciler.client
         self.tenants = tuple(tenants)
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
+        # the Secrets each unusable object names: one appearing makes it worth parsing again
+        self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
         self.secrets_dir = reconciler.workdir / ".secrets"
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
                                        on_change=lambda o: self._queue(self.changed, o),
@@ -80,7 +82,7 @@ class SourceObjects:
             threading.Thread(target=w.run, args=(stop,), name=name, daemon=True).start()
 
     # ---- events (on the loop's thread) -----------------------------------------------------------
-    def changed(self, obj: Mapping[str, Any]) -> None:
+    def changed(self, obj: Mapping[str, Any], *, credentials_changed: bool = False) -> None:
         name = _name_of(obj)
         meta = _meta(obj)
         if meta.get("deletionTimestamp"):
@@ -94,19 +96,25 @@ class SourceObjects:
         except ConfigError as e:
             self.reconciler.drop_source(name)
             self.objects.pop(name, None)
+            spec = obj.get("spec") or {}
+            refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef"))
+            self.waiting[name] = (str(meta.get("namespace")), frozenset(
+                str(r.get("name")) for r in refs if isinstance(r, Mapping)))
             foreign = "secretRef" in str(e.key) and "refused" in e.message
-            reason = "SecretRefDenied" if foreign else "InvalidSpec"
+            missing = "secretRef" in str(e.key) and "not found" in e.message
+            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else "InvalidSpec"
             self._write_status(obj, {"observedGeneration": int(meta.get("generation") or 0),
                                      "conditions": sourcestatus.stalled(reason, str(e),
                                                                         int(meta.get("generation") or 0))})
             return
+        self.waiting.pop(name, None)
         previous = self.objects.get(name)
         self.objects[name] = found
         self._keep_finalizer(found)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
-        self.reconciler.set_source(found.source)
+        self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
         seen_generation = int(found.status.get("observedGeneration") or 0)
         new_generation = previous is None or previous.generation != found.generation
         if found.generation != seen_generation and new_generation:
@@ -118,6 +126,7 @@ class SourceObjects:
     def deleted(self, obj: Mapping[str, Any]) -> None:
         name = _name_of(obj)
         known = self.objects.pop(name, None)
+        self.waiting.pop(name, None)
         # a pruning Source was pruned by its finalizer before the object went; any other is orphaned
         if not (known is not None and known.source.prune and PRUNE_FINALIZER in known.finalizers) \
                 and self.reconciler.can_write():
@@ -128,11 +137,14 @@ class SourceObjects:
     def secret_changed(self, secret: Mapping[str, Any]) -> None:
         meta = _meta(secret)
         namespace, secret_name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
-        for found in list(self.objects.values()):
-            if found.namespace == namespace and secret_name in (found.secret, found.verify_secret):
-                current = self.client.get(API_VERSION, KIND, found.name, found.namespace)
-                if current is not None:
-                    self.changed(current)
+        users = [(o.namespace, o.name) for o in self.objects.values()
+                 if o.namespace == namespace and secret_name in (o.secret, o.verify_secret)]
+        users += [(ns, source.rpartition("/")[2]) for source, (ns, names) in self.waiting.items()
+                  if ns == namespace and secret_name in names]
+        for ns, name in users:
+            current = self.client.get(API_VERSION, KIND, name, ns)
+            if current is not None:
+                self.changed(current, credentials_changed=True)
 
     # ---- status ----------------------------------------------------------------------------------
     def publish(self, source: Source, result: status.PassResult) -> None:

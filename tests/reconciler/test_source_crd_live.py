@@ -215,3 +215,31 @@ def test_reconcile_once_serves_the_source_objects(cluster: Cluster, apiserver: A
     assert c.get("v1", "ConfigMap", "one") is not None
     condition = ready(c)
     assert condition is not None and condition["status"] == "True"
+
+
+def test_a_changed_secret_takes_effect_without_restart(cluster: Cluster,
+                                                      running: tuple[Reconciler, SourceObjects]) -> None:
+    c = cluster
+    c.client.create(source_object(c))
+    eventually(lambda: (r := ready(c)) and r["status"] == "True")
+    wrong = base64.b64encode(b"not-the-password").decode()
+    c.client.patch(ObjectRef("v1", "Secret", "git", c.target_ns), {"data": {"token": wrong}},
+                   content_type="application/merge-patch+json")
+    condition = eventually(lambda: (r := ready(c)) and r["status"] == "False" and r)
+    assert condition["reason"] == "GitOperationFailed"
+    right = base64.b64encode(c.token_file.read_bytes()).decode()
+    c.client.patch(ObjectRef("v1", "Secret", "git", c.target_ns), {"data": {"token": right}},
+                   content_type="application/merge-patch+json")
+    eventually(lambda: (r := ready(c)) and r["status"] == "True")
+
+
+def test_a_source_waiting_for_its_secret_starts_when_it_appears(cluster: Cluster,
+                                                              running: tuple[Reconciler, SourceObjects]) -> None:
+    c = cluster
+    c.client.create(source_object(c, secretRef={"name": "later"}))
+    condition = eventually(lambda: (r := ready(c)) and r["status"] == "False" and r)
+    assert condition["reason"] == "SecretNotFound" and "later not found" in condition["message"]
+    secret = c.client.get("v1", "Secret", "git", c.target_ns) or {}
+    c.client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "later", "namespace": c.target_ns},
+                     "data": secret["data"]})
+    eventually(lambda: (r := ready(c)) and r["status"] == "True")
