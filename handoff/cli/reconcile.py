@@ -30,6 +30,7 @@ from handoff.reconciler.logs import configure_json_logging
 from handoff.reconciler.loop import ONCE_ATTEMPTS, Reconciler
 from handoff.reconciler.metrics import Metrics, serve
 from handoff.reconciler.sourceobjects import SourceObjects
+from handoff.reconciler.tenancy import load_tenants
 
 
 def _flag_source(o: dict[str, Any]) -> Source:
@@ -96,6 +97,9 @@ def _flag_source(o: dict[str, Any]) -> Source:
               default="config", show_default=True,
               help="Serve the sources of --config/--repo, the Source objects in the cluster (watched live), "
                    "or both.")
+@click.option("--tenants", "tenants_file", envvar="HANDOFF_TENANTS",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="What Source objects in each namespace may touch (default: their own namespace only).")
 @click.option("--watch-namespace", envvar="HANDOFF_WATCH_NAMESPACE", default="",
               help="Watch Source objects in this namespace only (a namespaced install); default: all.")
 def reconcile(**o: Any) -> int:
@@ -125,7 +129,8 @@ def reconcile(**o: Any) -> int:
                             lease_seconds=o["lease_seconds"]) if elect else None
     work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
-    objects = SourceObjects(reconciler, namespace=o["watch_namespace"]) if from_crd else None
+    tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
+    objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"]) if from_crd else None
     try:
         if once:
             if objects is not None:  # one look at the Source objects instead of a watch

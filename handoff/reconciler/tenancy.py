@@ -1,18 +1,20 @@
 """What a Source object in namespace N may touch: the operator's grant for N, never the object's own say.
 
-The reconciler config's ``tenants:`` list maps namespace globs to an authority, where ``{namespace}`` in a
-pattern stands for N itself; the first tenant matching N decides. A namespace no tenant names gets the
-default: its own namespace only, no cluster-scoped kinds. The reconciler's own namespace is never granted
-to a tenant."""
+The operator's tenants file (``handoff reconcile --tenants FILE``, ``tenants:``) maps namespace globs to
+an authority, where ``{namespace}`` in a pattern stands for N itself; the first tenant matching N
+decides. A namespace no tenant names gets the default: its own namespace only, no cluster-scoped kinds.
+The reconciler's own namespace is never granted to a tenant."""
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from handoff.errors import ConfigError
+from handoff.errors import ConfigError, YamlError
+from handoff.manifests import yamlio
 from handoff.reconciler.config import Authority
 
 
@@ -67,3 +69,16 @@ def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
             kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
             cluster_kinds=strings("clusterKinds"))))
     return tuple(out)
+
+
+def load_tenants(path: Path) -> tuple[Tenant, ...]:
+    """A tenants file (``tenants:`` as above), read through the bounded YAML loader."""
+    file = str(path)
+    try:
+        _, documents = yamlio.load_file(path, display=file)
+    except YamlError as e:
+        raise ConfigError(e.message, file=file, line=e.line) from e
+    doc = yamlio.to_data(next((d for d in documents if d is not None), None)) or {}
+    if not isinstance(doc, Mapping):
+        raise ConfigError("a tenants file is a mapping with tenants:", file=file)
+    return parse_tenants(doc.get("tenants"), file=file)

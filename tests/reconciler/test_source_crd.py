@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from handoff.cli import main
 from handoff.errors import ConfigError
 from handoff.reconciler import sourcecrd, sourcestatus
 from handoff.reconciler.objects import owner_value
 from handoff.reconciler.sourcecrd import SPEC, SecretFiles, check, crd, parse, to_spec
 from handoff.reconciler.status import FAILED, SUCCEEDED, PassResult
-from handoff.reconciler.tenancy import Tenant, authority_for, parse_tenants
+from handoff.reconciler.tenancy import Tenant, authority_for, load_tenants, parse_tenants
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reconciler.md"
 
@@ -132,3 +133,22 @@ def test_a_namespace_gets_its_own_namespace_unless_a_tenant_grants_more() -> Non
     assert isinstance(tenants[0], Tenant)
     with pytest.raises(ConfigError):
         parse_tenants([{"authority": {}}])
+
+
+def test_the_emitted_crd_passes_handoff_validate_plain(tmp_path: Path, capsys: Any) -> None:
+    assert main(["reconciler", "manifests"]) == 0
+    text = capsys.readouterr().out
+    (tmp_path / "install.yaml").write_text(text)
+    assert "kind: CustomResourceDefinition" in text
+    assert main(["validate", "--plain", "--config-repo", str(tmp_path), str(tmp_path / "install.yaml")]) == 0
+
+
+def test_tenants_file_is_read_with_file_and_key_errors(tmp_path: Path) -> None:
+    good = tmp_path / "tenants.yaml"
+    good.write_text("tenants:\n  - namespaces: [team-*]\n    authority: {namespaces: ['{namespace}-*']}\n")
+    assert load_tenants(good)[0].authority.namespaces == ("{namespace}-*",)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tenants:\n  - authority: {}\n")
+    with pytest.raises(ConfigError) as e:
+        load_tenants(bad)
+    assert e.value.file == str(bad) and e.value.key == "tenants[0]"
