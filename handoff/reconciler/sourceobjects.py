@@ -31,6 +31,7 @@ from handoff.reconciler.sourcecrd import (
     API_VERSION,
     KIND,
     PRUNE_FINALIZER,
+    REQUESTED_AT,
     SecretFiles,
     SourceObject,
     parse,
@@ -89,6 +90,12 @@ class SourceObjects:
             if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
                 self._finalize(obj)
             return
+        previous = self.objects.get(name)
+        if previous is not None and not credentials_changed and _same_but_status(previous, obj):
+            # our own status write coming back: nothing to parse, no Secret to read again
+            self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
+                                         resource_version=str(meta.get("resourceVersion") or ""))
+            return
         try:
             found = parse(obj, authority=authority_for(str(meta.get("namespace")), self.tenants,
                                                        self.reconciler.settings.namespace),
@@ -108,7 +115,6 @@ class SourceObjects:
                                                                         int(meta.get("generation") or 0))})
             return
         self.waiting.pop(name, None)
-        previous = self.objects.get(name)
         self.objects[name] = found
         self._keep_finalizer(found)
         if found.suspend:
@@ -275,6 +281,14 @@ class SourceObjects:
             directory = self.secrets_dir / owner_value(_name_of(obj)) / secret_name
             out[secret_name] = _write_secret(directory, secret.get("data") or {})
         return out
+
+
+def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:
+    """``obj`` differs from what ``known`` was parsed from at most in its status (and resourceVersion)."""
+    meta = _meta(obj)
+    return (int(meta.get("generation") or 0) == known.generation
+            and str((meta.get("annotations") or {}).get(REQUESTED_AT, "")) == known.requested_at
+            and tuple(meta.get("finalizers") or ()) == known.finalizers)
 
 
 def _write_secret(directory: Path, data: Mapping[str, Any]) -> SecretFiles:
