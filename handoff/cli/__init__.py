@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "propose": "handoff.cli.propose:propose",
     "promote": "handoff.cli.promote:promote",
     "ci": "handoff.cli.ci:ci",
+    "get": "handoff.cli.get:get",
     "reconcile": "handoff.cli.reconcile:reconcile",
     "reconciler": "handoff.cli.reconciler:reconciler",
     "validate": "handoff.cli.validate:validate_cmd",
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
 SUMMARIES: dict[str, str] = {
     "bump": "Write IMAGE into every target of the app, byte-exactly.",
     "ci": "Pass handoff results on to a CI system (used by the action and the GitLab component).",
+    "get": "Show the reconciler's objects in a cluster.",
     "plan": "Render ENV, check it against the schemas and the policies exactly as the PR check and the "
             "reconciler do, and show each object with its findings.",
     "policy": "List, show and test policies.",

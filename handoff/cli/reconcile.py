@@ -31,6 +31,8 @@ from handoff.reconciler.loop import ONCE_ATTEMPTS, Reconciler
 from handoff.reconciler.metrics import Metrics, serve
 from handoff.reconciler.sourceobjects import SourceObjects
 from handoff.reconciler.tenancy import load_tenants
+from handoff.reconciler.webhook import Receiver, secret_file
+from handoff.reconciler.webhook import serve as serve_webhook
 
 
 def _flag_source(o: dict[str, Any]) -> Source:
@@ -69,6 +71,11 @@ def _flag_source(o: dict[str, Any]) -> Source:
 @click.option("--once", is_flag=True, help="One full pass (apply or drift check), then exit 1 on failure.")
 @click.option("--metrics-addr", envvar="HANDOFF_METRICS_ADDR", default=None,
               help="HOST:PORT for /metrics, /healthz, /readyz (default :8080; 'off' disables).")
+@click.option("--webhook-addr", envvar="HANDOFF_WEBHOOK_ADDR", default=None,
+              help="HOST:PORT for the push-webhook receiver (POST /hook; GitHub, GitLab); off when absent.")
+@click.option("--webhook-secret-file", envvar="HANDOFF_WEBHOOK_SECRET_FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="File with the webhook secret (GitHub HMAC key, GitLab token), e.g. a mounted Secret.")
 @click.option("--leader-elect/--no-leader-elect", default=None,
               help="Lease-based leader election (default: on, off with --once).")
 @click.option("--identity", envvar="POD_NAME", default=None, help="Leader-election identity.")
@@ -117,6 +124,8 @@ def reconcile(**o: Any) -> int:
         raise UsageError("give --repo URL (with --path and --revision), --config FILE or --sources-from crd")
     if o["sources_from"] == "crd":
         settings = with_overrides(settings, sources=())
+    if o["webhook_addr"] and o["webhook_secret_file"] is None:
+        raise UsageError("--webhook-addr needs --webhook-secret-file (the secret the forge signs with)")
     if o["namespace"]:
         settings = with_overrides(settings, namespace=o["namespace"])
     elect = (not once) if o["leader_elect"] is None else bool(o["leader_elect"])
@@ -131,6 +140,8 @@ def reconcile(**o: Any) -> int:
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
     tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
     objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"]) if from_crd else None
+    hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics),
+                          o["webhook_addr"]) if o["webhook_addr"] and not once else None
     try:
         if once:
             if objects is not None:  # one look at the Source objects instead of a watch
@@ -159,5 +170,6 @@ def reconcile(**o: Any) -> int:
             elector.release()
         return EXIT_OK
     finally:
-        if server is not None:
-            server.shutdown()
+        for running in (server, hooks):
+            if running is not None:
+                running.shutdown()

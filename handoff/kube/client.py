@@ -6,10 +6,7 @@ memory); every failure is mapped to :class:`KubeError` at this boundary.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,27 +16,20 @@ from typing import Any
 import requests
 import urllib3
 
-from handoff.errors import ConfigError, ReconcileError, YamlError
-from handoff.manifests import yamlio
-from handoff.redact import register
+from handoff.kube.connection import IN_CLUSTER_DIR, Connection, in_cluster_connection
+from handoff.kube.credentials import ClientCert, Credential
+from handoff.kube.errors import CredentialError, KubeError, KubeUnavailable
+from handoff.kube.kubeconfig import load_kubeconfig
+from handoff.kube.tls import TlsAdapter, ssl_context
 from handoff.report.model import ObjectRef
 
+# the names callers have always imported from here
+__all__ = ["FIELD_MANAGER", "IN_CLUSTER_DIR", "Connection", "CredentialError", "KubeClient", "KubeError",
+           "KubeUnavailable", "Resource", "WatchExpired", "connect", "in_cluster_connection",
+           "load_kubeconfig"]
+
 FIELD_MANAGER = "handoff"
-IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 _TIMEOUT = (5.0, 60.0)
-
-
-class KubeError(ReconcileError):
-    """The API server answered with an error status."""
-
-    def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-
-
-class KubeUnavailable(KubeError):
-    """The API server cannot be reached (connection refused, timeout, 5xx): retry later."""
 
 
 class WatchExpired(KubeError):
@@ -62,95 +52,64 @@ class Resource:
         return f"{base}{ns}/{self.plural}{tail}"
 
 
-@dataclass(frozen=True)
-class Connection:
-    server: str
-    token: str | None = None
-    ca_file: str | None = None
-    client_cert: tuple[str, str] | None = None
-    verify: bool = True
-
-
-def _materialise(data_b64: str, suffix: str) -> str:
-    fd, name = tempfile.mkstemp(prefix="handoff-kube-", suffix=suffix)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(base64.b64decode(data_b64))
-    return name
-
-
-def load_kubeconfig(path: Path, context: str | None = None) -> Connection:
-    """Read a kubeconfig file (token, client certificate and CA, inline or as files)."""
-    try:
-        _, documents = yamlio.load_file(path, display=str(path))  # bounded, as every YAML file
-    except YamlError as e:
-        raise ConfigError(f"cannot read kubeconfig: {e.message}", file=str(path), line=e.line) from e
-    doc = yamlio.to_data(next((d for d in documents if d is not None), None)) or {}
-    try:
-        ctx_name = context or doc["current-context"]
-        ctx = next(c["context"] for c in doc["contexts"] if c["name"] == ctx_name)
-        cluster = next(c["cluster"] for c in doc["clusters"] if c["name"] == ctx["cluster"])
-        users = doc.get("users") or []
-        user: Mapping[str, Any] = next((u["user"] for u in users if u["name"] == ctx.get("user")), {}) or {}
-    except (KeyError, StopIteration, TypeError) as e:
-        raise ConfigError(f"incomplete kubeconfig: missing {e}", file=str(path)) from e
-    base = path.parent
-
-    def file_or_data(obj: Mapping[str, Any], key: str, suffix: str) -> str | None:
-        if obj.get(f"{key}-data"):
-            return _materialise(str(obj[f"{key}-data"]), suffix)
-        if obj.get(key):
-            return str(base / str(obj[key]))
-        return None
-
-    cert = file_or_data(user, "client-certificate", ".crt")
-    key = file_or_data(user, "client-key", ".key")
-    token = user.get("token")
-    if not token and user.get("tokenFile"):
-        token = Path(str(user["tokenFile"])).read_text(encoding="utf-8").strip()
-    return Connection(
-        server=str(cluster["server"]).rstrip("/"),
-        token=str(token) if token else None,
-        ca_file=file_or_data(cluster, "certificate-authority", ".crt"),
-        client_cert=(cert, key) if cert and key else None,
-        verify=not cluster.get("insecure-skip-tls-verify", False),
-    )
-
-
-def in_cluster_connection() -> Connection:
-    host = os.environ.get("KUBERNETES_SERVICE_HOST")
-    port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-    if not host:
-        raise ConfigError("no --kubeconfig given and not running in a cluster "
-                          "(KUBERNETES_SERVICE_HOST unset)")
-    token = (IN_CLUSTER_DIR / "token").read_text(encoding="utf-8").strip()
-    host = f"[{host}]" if ":" in host else host
-    return Connection(server=f"https://{host}:{port}", token=token, ca_file=str(IN_CLUSTER_DIR / "ca.crt"))
-
-
 class KubeClient:
     """Thread-safe enough for one reconciler: a pooled session and a discovery cache."""
 
     def __init__(self, conn: Connection, *, impersonate: str | None = None) -> None:
         self.conn = conn
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        if conn.token:
-            register(conn.token)
-            self.session.headers["Authorization"] = f"Bearer {conn.token}"
+        self._credentials = conn.credential_source()
+        self._tls = conn.tls()
+        self._tls_lock = threading.Lock()
+        self._mounted: tuple[ClientCert | None] | None = None  # the exec client cert mounted, once mounted
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "handoff-reconciler"
         if impersonate:
             self.session.headers["Impersonate-User"] = impersonate
-        self._verify: str | bool = conn.ca_file if conn.verify and conn.ca_file else conn.verify
-        self.session.trust_env = False  # no proxies from the environment for the API server
+        self._verify: bool = conn.verify
+        self.session.trust_env = False  # no proxies from the environment for the API server ...
+        if conn.proxy_url:  # ... only the kubeconfig's proxy-url
+            self.session.proxies = {"https": conn.proxy_url, "http": conn.proxy_url}
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        if conn.client_cert:
-            self.session.cert = conn.client_cert
         self._resources: dict[tuple[str, str], Resource] = {}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _use(self, credential: Credential) -> None:
+        """Send ``credential`` from now on: its token as the bearer, its client certificate (an exec
+        plugin's) through a freshly mounted adapter so pooled connections keep no stale certificate."""
+        if credential.token:
+            self.session.headers["Authorization"] = f"Bearer {credential.token}"
+        else:
+            self.session.headers.pop("Authorization", None)
+        with self._tls_lock:
+            if self._mounted == (credential.client_cert,):
+                return
+            adapter = TlsAdapter(ssl_context(self._tls, credential.client_cert), self._tls.server_name,
+                                 pool_connections=2, pool_maxsize=4, max_retries=0)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+            self._mounted = (credential.client_cert,)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request with the current credential; after a 401, once more with a refreshed one (a
+        rotated token file, an exec credential revoked before its expiry)."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        timeout = kwargs.pop("timeout", _TIMEOUT)  # a watch waits longer for its next event
+        credential = self._credentials.current()
+        for attempt in (1, 2):
+            self._use(credential)
+            # per request as well: another thread may be switching the session's header meanwhile
+            headers["Authorization"] = f"Bearer {credential.token}" if credential.token else None
+            r = self.session.request(method, url, headers=headers, timeout=timeout, verify=self._verify,
+                                     **kwargs)
+            if r.status_code != 401 or attempt == 2 or not self._credentials.refresh(credential):
+                break
+            credential = self._credentials.current()
+        return r
 
     def impersonating(self, user: str) -> KubeClient:
         """A client on the same connection acting as ``user`` (``Impersonate-User``): the API server
@@ -163,9 +122,7 @@ class KubeClient:
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         headers = {"Content-Type": content_type} if data is not None else None
         try:
-            # verify per request: REQUESTS_CA_BUNDLE in the environment would override the session's
-            r = self.session.request(method, self.conn.server + path, params=params, data=data,
-                                     headers=headers, timeout=_TIMEOUT, verify=self._verify)
+            r = self._send(method, self.conn.server + path, params=params, data=data, headers=headers)
         except requests.RequestException as e:
             raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
         if r.status_code >= 400:
@@ -307,8 +264,8 @@ class KubeClient:
         params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
                   "timeoutSeconds": str(timeout_seconds)}
         try:
-            r = self.session.get(self.conn.server + res.path(namespace), params=params, stream=True,
-                                 timeout=(_TIMEOUT[0], timeout_seconds + 30.0), verify=self._verify)
+            r = self._send("GET", self.conn.server + res.path(namespace), params=params, stream=True,
+                           timeout=(_TIMEOUT[0], timeout_seconds + 30.0))
         except requests.RequestException as e:
             raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
         with r:
@@ -340,8 +297,8 @@ class KubeClient:
     def healthy(self) -> bool:
         """``/readyz`` answers 200 (its body is plain text, not JSON)."""
         try:
-            r = self.session.get(self.conn.server + "/readyz", timeout=_TIMEOUT, verify=self._verify)
-        except requests.RequestException:
+            r = self._send("GET", self.conn.server + "/readyz")
+        except (requests.RequestException, KubeError):
             return False
         return r.status_code == 200
 

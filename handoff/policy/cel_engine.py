@@ -145,9 +145,17 @@ class CelEngine:
         }
         findings: list[Finding] = []
         self._context.add_variable("__params", params)
+        by_kind: dict[str, list[_CompiledPolicy]] = {}  # kind prefilter: most policies match few kinds
         for item in objects:
             obj = item.obj
-            applicable = [c for c in active if _matches(c.policy, obj, namespaces)]
+            kind = obj.get("kind")
+            if isinstance(kind, str):
+                candidates = by_kind.get(kind)
+                if candidates is None:
+                    candidates = by_kind[kind] = [c for c in active if _kind_admits(c.policy, kind)]
+            else:
+                candidates = active
+            applicable = [c for c in candidates if _matches(c.policy, obj, namespaces)]
             if not applicable:
                 continue
             needed: set[str] = set().union(*(self._variables[c.policy.id] for c in applicable))
@@ -310,6 +318,10 @@ class CelEngine:
         except Exception:
             return ""
         return " ".join(text.split()) if isinstance(text, str) else ""
+
+
+def _kind_admits(policy: Policy, kind: str) -> bool:
+    return not policy.match.kinds or kind in policy.match.kinds
 
 
 def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Mapping[str, Any]]) -> bool:

@@ -27,6 +27,13 @@ class Metrics:
         self.errors = Counter("handoff_reconcile_errors_total", "Failed passes by error kind",
                               ["source", "kind"], registry=r)
         self.leader = Gauge("handoff_leader", "1 when this replica holds the lease", registry=r)
+        self.webhook_received = Counter("handoff_webhook_requests_total", "Webhook requests received",
+                                        ["forge"], registry=r)
+        self.webhook_triggered = Counter("handoff_webhook_triggered_total",
+                                         "Sources made due by a verified push webhook", ["source"],
+                                         registry=r)
+        self.webhook_refused = Counter("handoff_webhook_refused_total", "Webhook requests refused",
+                                       ["reason"], registry=r)
         self.ready = threading.Event()
         self.alive = threading.Event()
         self.alive.set()
@@ -62,10 +69,10 @@ def _handler(metrics: Metrics) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def parse_addr(addr: str) -> tuple[str, int]:
+def parse_addr(addr: str, flag: str = "--metrics-addr") -> tuple[str, int]:
     host, _, port = addr.rpartition(":")
     if not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"invalid --metrics-addr {addr!r} (use HOST:PORT or :PORT, a port up to 65535)")
+        raise UsageError(f"invalid {flag} {addr!r} (use HOST:PORT or :PORT, a port up to 65535)")
     return host or "0.0.0.0", int(port)  # noqa: S104 - the metrics port must be reachable in-cluster
 
 

@@ -32,6 +32,7 @@ class ApiServer:
         self.etcd_url = f"http://127.0.0.1:{etcd_client}"
 
         certs = write_serving_certs(workdir)
+        self.certs = certs
         self.ca_file = certs.ca_file
         token_file = workdir / "tokens.csv"
         token_file.write_text(f'{self.token},{ADMIN_USER},{ADMIN_USER},"{ADMIN_GROUP}"\n')

@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 @dataclass(frozen=True)
 class ServingCerts:
     ca_file: Path
+    ca_key_file: Path  # kube-apiserver's --client-ca-file is ca_file: tests sign client certificates with it
     cert_file: Path
     key_file: Path
     service_account_key_file: Path
@@ -88,12 +89,38 @@ def write_serving_certs(directory: Path) -> ServingCerts:
 
     certs = ServingCerts(
         ca_file=directory / "ca.crt",
+        ca_key_file=directory / "ca.key",
         cert_file=directory / "server.crt",
         key_file=directory / "server.key",
         service_account_key_file=directory / "sa.key",
     )
     certs.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    certs.ca_key_file.write_bytes(_pem_key(ca_key))
+    certs.ca_key_file.chmod(0o600)
     certs.cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     certs.key_file.write_bytes(_pem_key(server_key))
     certs.service_account_key_file.write_bytes(_pem_key(sa_key))
     return certs
+
+
+def client_cert(ca: ServingCerts, user: str, groups: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+    """A client certificate (PEM cert, PEM key) for ``user`` in ``groups``, signed by the cluster CA."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_cert = x509.load_pem_x509_certificate(ca.ca_file.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca.ca_key_file.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user)]
+                        + [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)

@@ -155,3 +155,19 @@ def test_expression_error_is_a_finding_not_a_crash(tmp_path) -> None:
     [finding] = CelEngine([load_policy_file(tmp_path / "needs-owner.yaml")]).evaluate(objects, PolicyContext()).findings
     assert finding.path == "spec.containers[0].env"
     assert finding.message.startswith("expression could not be evaluated")
+
+
+def test_kind_prefilter_matches_each_object_as_alone() -> None:
+    """Policies are prefiltered by kind once per kind of a batch: a mixed batch (including an object
+    whose kind is not a string) gets exactly the findings each object gets when evaluated alone."""
+    policies = [load_policy_file(p) for p in PACK]
+    texts = [e.yaml for p in policies for e in p.examples]
+    texts.append("apiVersion: v1\nkind: [Pod]\nmetadata: {name: odd}\nspec:\n"
+                 "  containers: [{name: a, image: 'nginx:latest'}]\n")
+    objects = [o for i, t in enumerate(texts) for o in objects_from_yaml(t, f"doc{i}.yaml")]
+    context = PolicyContext(params={"require-image-digest.enabled": True})
+    engine = CelEngine(policies)
+    together = list(engine.evaluate(objects, context).findings)
+    alone = [f for o in objects for f in CelEngine(policies).evaluate([o], context).findings]
+    assert len(together) > 40
+    assert sorted(together, key=repr) == sorted(alone, key=repr)
