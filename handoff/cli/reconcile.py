@@ -29,6 +29,8 @@ from handoff.reconciler.config import (
 from handoff.reconciler.logs import configure_json_logging
 from handoff.reconciler.loop import ONCE_ATTEMPTS, Reconciler
 from handoff.reconciler.metrics import Metrics, serve
+from handoff.reconciler.sourceobjects import SourceObjects
+from handoff.reconciler.tenancy import load_tenants
 from handoff.reconciler.webhook import Receiver, secret_file
 from handoff.reconciler.webhook import serve as serve_webhook
 
@@ -98,16 +100,30 @@ def _flag_source(o: dict[str, Any]) -> Source:
               help="Environment in the repo's .handoff.yaml whose policy params and waivers apply.")
 @click.option("--drift", type=click.Choice(["revert", "warn"]), default="revert", show_default=True)
 @click.option("--prune/--no-prune", default=True, show_default=True)
+@click.option("--sources-from", type=click.Choice(["config", "crd", "both"]), envvar="HANDOFF_SOURCES_FROM",
+              default="config", show_default=True,
+              help="Serve the sources of --config/--repo, the Source objects in the cluster (watched live), "
+                   "or both.")
+@click.option("--tenants", "tenants_file", envvar="HANDOFF_TENANTS",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="What Source objects in each namespace may touch (default: their own namespace only).")
+@click.option("--watch-namespace", envvar="HANDOFF_WATCH_NAMESPACE", default="",
+              help="Watch Source objects in this namespace only (a namespaced install); default: all.")
 def reconcile(**o: Any) -> int:
     """Pull, render, validate, server-side apply, prune and revert drift, continuously."""
     configure_json_logging()
     once, kubeconfig, workdir = bool(o["once"]), o["kubeconfig"], o["workdir"]
+    from_crd = o["sources_from"] in ("crd", "both")
     if o["config_file"] is not None:
         settings = load_settings(o["config_file"])
     elif o["repo"]:
         settings = Settings(sources=(_flag_source(o),))
+    elif from_crd:
+        settings = Settings(sources=())
     else:
-        raise UsageError("give --repo URL (with --path and --revision) or --config FILE")
+        raise UsageError("give --repo URL (with --path and --revision), --config FILE or --sources-from crd")
+    if o["sources_from"] == "crd":
+        settings = with_overrides(settings, sources=())
     if o["webhook_addr"] and o["webhook_secret_file"] is None:
         raise UsageError("--webhook-addr needs --webhook-secret-file (the secret the forge signs with)")
     if o["namespace"]:
@@ -122,10 +138,15 @@ def reconcile(**o: Any) -> int:
                             lease_seconds=o["lease_seconds"]) if elect else None
     work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
+    tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
+    objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"]) if from_crd else None
     hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics),
                           o["webhook_addr"]) if o["webhook_addr"] and not once else None
     try:
         if once:
+            if objects is not None:  # one look at the Source objects instead of a watch
+                objects.sources_watch.relist()
+                reconciler.drain()
             if elector is not None and not elector.try_acquire_or_renew():
                 lease = f"{settings.namespace}/{settings.lease_name}"
                 raise UsageError(f"lease {lease} is held by another replica")
@@ -142,6 +163,8 @@ def reconcile(**o: Any) -> int:
         signal.signal(signal.SIGINT, on_signal)
         if elector is not None:
             threading.Thread(target=elector.run, args=(stop,), name="lease", daemon=True).start()
+        if objects is not None:
+            objects.start(stop)
         reconciler.run(stop)
         if elector is not None:
             elector.release()

@@ -25,10 +25,15 @@ from handoff.report.model import ObjectRef
 
 # the names callers have always imported from here
 __all__ = ["FIELD_MANAGER", "IN_CLUSTER_DIR", "Connection", "CredentialError", "KubeClient", "KubeError",
-           "KubeUnavailable", "Resource", "connect", "in_cluster_connection", "load_kubeconfig"]
+           "KubeUnavailable", "Resource", "WatchExpired", "connect", "in_cluster_connection",
+           "load_kubeconfig"]
 
 FIELD_MANAGER = "handoff"
 _TIMEOUT = (5.0, 60.0)
+
+
+class WatchExpired(KubeError):
+    """A watch's resourceVersion is too old (410 Gone): list again and watch from the new version."""
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,13 @@ class KubeClient:
         """One request with the current credential; after a 401, once more with a refreshed one (a
         rotated token file, an exec credential revoked before its expiry)."""
         headers = dict(kwargs.pop("headers", None) or {})
+        timeout = kwargs.pop("timeout", _TIMEOUT)  # a watch waits longer for its next event
         credential = self._credentials.current()
         for attempt in (1, 2):
             self._use(credential)
             # per request as well: another thread may be switching the session's header meanwhile
             headers["Authorization"] = f"Bearer {credential.token}" if credential.token else None
-            r = self.session.request(method, url, headers=headers, timeout=_TIMEOUT, verify=self._verify,
+            r = self.session.request(method, url, headers=headers, timeout=timeout, verify=self._verify,
                                      **kwargs)
             if r.status_code != 401 or attempt == 2 or not self._credentials.refresh(credential):
                 break
@@ -190,6 +196,23 @@ class KubeClient:
                 return
             params["continue"] = cont
 
+    def list_at_version(self, api_version: str, kind: str, *,
+                        namespace: str = "") -> tuple[tuple[dict[str, Any], ...], str]:
+        """Every object of a kind and the list's resourceVersion, to :meth:`watch` from."""
+        res = self.resource(api_version, kind)
+        params: dict[str, str] = {"limit": "500"}
+        items: tuple[dict[str, Any], ...] = ()
+        while True:
+            page = self.request("GET", res.path(namespace), params=params)
+            for item in page.get("items", []):
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+            items += tuple(page.get("items", []))
+            meta = page.get("metadata") or {}
+            if not meta.get("continue"):
+                return items, str(meta.get("resourceVersion", ""))
+            params["continue"] = str(meta["continue"])
+
     def apply(self, obj: Mapping[str, Any], *, dry_run: bool = False,
               manager: str = FIELD_MANAGER) -> dict[str, Any]:
         """Server-side apply ``obj`` with ``force``: the field manager takes every field it sets."""
@@ -233,6 +256,45 @@ class KubeClient:
                 return False
             raise
         return True
+
+    def watch(self, api_version: str, kind: str, *, resource_version: str, namespace: str = "",
+              timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+        """Watch events (``{"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": …}``) after
+        ``resource_version``, until the server ends the watch (at most ``timeout_seconds``). A
+        ``410 Gone`` (the version is too old) raises :class:`WatchExpired`: list again, then watch."""
+        res = self.resource(api_version, kind)
+        params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
+                  "timeoutSeconds": str(timeout_seconds)}
+        try:
+            r = self._send("GET", self.conn.server + res.path(namespace), params=params, stream=True,
+                           timeout=(_TIMEOUT[0], timeout_seconds + 30.0))
+        except requests.RequestException as e:
+            raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
+        with r:
+            if r.status_code == 410:
+                raise WatchExpired(f"watch {res.path(namespace)}: 410 Gone", status=410, reason="Expired")
+            if r.status_code >= 400:
+                cls = KubeUnavailable if r.status_code >= 500 or r.status_code == 429 else KubeError
+                raise cls(f"watch {res.path(namespace)}: {r.status_code} {r.text[:300]}",
+                          status=r.status_code)
+            try:
+                # chunk_size None: each event as it arrives, not when a buffer fills
+                for line in r.iter_lines(chunk_size=None):  # type: ignore[call-overload]
+                    if not line:
+                        continue
+                    event: dict[str, Any] = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        code = int((event.get("object") or {}).get("code") or 0)
+                        message = str((event.get("object") or {}).get("message", ""))[:300]
+                        if code == 410:
+                            raise WatchExpired(f"watch {res.path(namespace)}: {message}", status=410)
+                        raise KubeError(f"watch {res.path(namespace)}: {code} {message}", status=code)
+                    obj = event.get("object") or {}
+                    obj.setdefault("apiVersion", api_version)
+                    obj.setdefault("kind", kind)
+                    yield event
+            except (requests.RequestException, ValueError) as e:
+                raise KubeUnavailable(f"watch {res.path(namespace)} broken: {type(e).__name__}") from e
 
     def healthy(self) -> bool:
         """``/readyz`` answers 200 (its body is plain text, not JSON)."""

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handoff.kube.client import KubeClient
-from handoff.reconciler.objects import OWNER_LABEL, key_of, unique_by_key
+from handoff.reconciler.objects import OWNER_LABEL, key_of, owner_value, unique_by_key
 from handoff.report.model import ObjectRef
 
 INVENTORY_PREFIX = "handoff-inventory-"
@@ -43,7 +43,7 @@ def decode(text: str) -> tuple[ObjectRef, ...]:
 
 
 def inventory_name(source: str) -> str:
-    return INVENTORY_PREFIX + source
+    return INVENTORY_PREFIX + owner_value(source)
 
 
 def read(client: KubeClient, namespace: str, source: str) -> Inventory | None:
@@ -60,7 +60,7 @@ def write(client: KubeClient, namespace: str, source: str, inventory: Inventory)
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": inventory_name(source), "namespace": namespace,
                      "labels": {"app.kubernetes.io/managed-by": "handoff",
-                                f"{OWNER_LABEL}-inventory": source}},
+                                f"{OWNER_LABEL}-inventory": owner_value(source)}},
         "data": {"revision": inventory.revision, "objects": encode(inventory.objects),
                  **({"pending": inventory.pending} if inventory.pending else {})},
     })

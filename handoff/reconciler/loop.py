@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,6 +37,7 @@ from handoff.reconciler.objects import (
     key_of,
     labelled,
     ordered,
+    owner_value,
     ref_of,
     unique_by_key,
 )
@@ -65,6 +67,10 @@ class RefusedError(ReconcileError):
     """A safety guard stopped the pass (empty render, mass prune)."""
 
 
+class AuthorityDenied(RefusedError):
+    """A revision names objects outside its source's grant."""
+
+
 class OwnNamespaceMissing(ReconcileError):
     """The reconciler's own namespace is missing and it may not create it."""
 
@@ -81,6 +87,7 @@ class _SourceState:
     recorded_revision: str = ""  # what the inventory says is applied (known before this process applied)
     policy: Revision | None = None  # the last rendered revision: its waivers and disabled policies
     attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
+    respec: bool = False  # the spec changed: apply in full even when the inventory names this revision
 
     @property
     def last_good(self) -> str:
@@ -88,6 +95,8 @@ class _SourceState:
 
 
 def error_kind(e: BaseException) -> str:
+    if isinstance(e, AuthorityDenied):
+        return "authority"
     if isinstance(e, RefusedError):
         return "refused"
     if isinstance(e, GitError):
@@ -215,20 +224,26 @@ class Reconciler:
                  renderer: Callable[[Source, Checkout], Revision] | None = None) -> None:
         self.settings = settings
         self.client = client
-        self.clients = {s.name: client.impersonating(authority.service_account_user(s),
-                                                     authority.service_account_groups(s))
-                        for s in settings.sources if s.service_account}
         self.workdir = workdir
         self.metrics = metrics or Metrics()
         self.elector = elector
         self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
-        self.state = {s.name: _SourceState() for s in settings.sources}
-        self.git = {s.name: GitSource(s, workdir) for s in settings.sources}
+        self._sources: dict[str, Source] = {}
+        self.clients: dict[str, KubeClient] = {}
+        self.state: dict[str, _SourceState] = {}
+        self.git: dict[str, GitSource] = {}
+        for s in settings.sources:
+            self.set_source(s)
+        # work other threads (the Source watch) hand to the loop's thread, run between passes
+        self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        # called after each pass's status is published (the Source object's status)
+        self.after_pass: list[Callable[[Source, status.PassResult], None]] = []
         self._applies = 0
         self._namespace_ready = False
         self.retry_later = True  # False on the last try of a bounded run (``run_once``)
         self.rules = rules_for(settings.sensitive)
         self.reporter = StatusReporter(settings.status, workdir, self.metrics)
+        self.after_pass.append(self.reporter.report)
         # the sensitive values of each source's latest render, masked in every message it causes
         self._secrets: dict[str, dict[str, str]] = {}
 
@@ -273,7 +288,7 @@ class Reconciler:
             seen = state.attempted_revision or state.last_good or source.revision
             return self._kept(source, state, seen, e)
         state.attempted_revision = revision
-        if not state.applied_revision:
+        if not state.applied_revision and not state.respec:
             self._resume(source, state, revision)
         if revision == state.applied_revision:
             drift, healthy = self._drift_pass(source, state)
@@ -386,7 +401,7 @@ class Reconciler:
         outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
-            raise RefusedError(f"source {source.name} may not touch "
+            raise AuthorityDenied(f"source {source.name} may not touch "
                                f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
                                "refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
@@ -428,7 +443,7 @@ class Reconciler:
         for api_version, kind, ns in sorted(groups):
             try:
                 for item in self._as(source).list(api_version, kind, namespace=ns,
-                                             label_selector=f"{OWNER_LABEL}={source.name}"):
+                                             label_selector=f"{OWNER_LABEL}={owner_value(source.name)}"):
                     live[key_of(ref_of(item))] = item
             except KubeError as e:
                 if e.status != 404:
@@ -573,7 +588,11 @@ class Reconciler:
                                         "fields": fields})
         if self.can_write():
             self._publish(source, r)
-            self.reporter.report(source, r)
+            for hook in self.after_pass:
+                try:
+                    hook(source, r)
+                except HandoffError as e:
+                    log.warning("cannot write status", extra={"source": source.name, "error": str(e)})
 
     def _publish(self, source: Source, r: status.PassResult) -> None:
         ns = self.settings.namespace
@@ -595,7 +614,42 @@ class Reconciler:
     # ---- driving -----------------------------------------------------------------------------------
     def sources(self) -> tuple[Source, ...]:
         """The sources this reconciler serves now (the set may change while it runs)."""
-        return self.settings.sources
+        return tuple(self._sources.values())
+
+    def set_source(self, source: Source, *, credentials_changed: bool = False) -> None:
+        """Serve ``source`` from now on, or its new spec: a changed spec is due at once; what was applied
+        (the inventory, the revision) carries over under the same name. ``credentials_changed``: the
+        files its credentials name were rewritten (a Secret changed), so git reads them again. Call on
+        the loop's thread."""
+        old = self._sources.get(source.name)
+        if old == source and not credentials_changed:
+            return
+        self._sources[source.name] = source
+        # names with "/" (Source objects) live apart from config-file names, which have none
+        self.git[source.name] = GitSource(source, self.workdir / ".sources" if "/" in source.name
+                                          else self.workdir)
+        self.clients.pop(source.name, None)
+        if source.service_account:
+            self.clients[source.name] = self.client.impersonating(authority.service_account_user(source),
+                                                                  authority.service_account_groups(source))
+        state = self.state.setdefault(source.name, _SourceState())
+        if old is not None and old != source:  # re-render at the same revision: path or renderer changed
+            state.recorded_revision = state.last_good
+            state.applied_revision, state.next_due, state.respec = "", 0.0, True
+
+    def drop_source(self, name: str) -> None:
+        """Stop serving source ``name`` (its objects stay as they are). Call on the loop's thread."""
+        for table in (self._sources, self.git, self.clients, self.state, self._secrets):
+            table.pop(name, None)
+
+    def drain(self) -> None:
+        """Run the work other threads handed over (source changes, deletions)."""
+        while True:
+            try:
+                work = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            work()
 
     def request_sync(self, name: str) -> bool:
         """Make source ``name`` due now (a sync-now annotation or a webhook); False if it is unknown.
@@ -608,13 +662,13 @@ class Reconciler:
 
     def due(self) -> list[Source]:
         now = time.monotonic()
-        return [s for s in self.settings.sources if self.owns(s) and self.state[s.name].next_due <= now]
+        return [s for s in self.sources() if self.owns(s) and self.state[s.name].next_due <= now]
 
     def run_once(self, attempts: int = 1) -> list[status.PassResult]:
         """One pass per source; a pass failing for a transient reason (git or the API server
         unreachable) is tried again after its backoff, up to ``attempts`` passes in all."""
         results = []
-        for source in (s for s in self.settings.sources if self.owns(s)):
+        for source in (s for s in self.sources() if self.owns(s)):
             for attempt in range(1, max(attempts, 1) + 1):
                 self.retry_later = attempt < attempts
                 result = self.reconcile(source)
@@ -628,6 +682,7 @@ class Reconciler:
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         while not stop.is_set():
             self.metrics.leader.set(1 if self.can_write() and self.elector is not None else 0)
+            self.drain()
             if self.can_write():
                 for source in self.due():
                     if stop.is_set() or not self.can_write():

@@ -8,6 +8,7 @@ from typing import Any
 from handoff import __version__
 from handoff.errors import UsageError
 from handoff.imageref import parse as parse_image
+from handoff.reconciler.sourcecrd import GROUP, PLURAL, crd
 
 APP = "handoff-reconciler"
 GIT_CREDENTIALS_SECRET = "handoff-git-credentials"  # noqa: S105 - a Secret's name, not a password
@@ -41,6 +42,16 @@ def _own_rules() -> list[dict[str, Any]]:
         {"apiGroups": [""], "resources": ["configmaps"],
          "verbs": ["get", "list", "create", "update", "patch"]},
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    ]
+
+
+def source_rules() -> list[dict[str, Any]]:
+    """Watch Source objects, write their status and finalizers, and read the Secrets they reference."""
+    return [
+        {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list", "watch", "patch", "update"]},
+        {"apiGroups": [GROUP], "resources": [f"{PLURAL}/status", f"{PLURAL}/finalizers"],
+         "verbs": ["get", "patch", "update"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
     ]
 
 
@@ -125,7 +136,8 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
     labels = _labels()
     meta = {"namespace": namespace, "labels": labels}
     # namespaced, the reconciler cannot manage a Namespace: the team's namespace exists already
-    objs: list[dict[str, Any]] = [
+    objs: list[dict[str, Any]] = [crd()] if cluster_wide else []
+    objs += [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
             **labels, "pod-security.kubernetes.io/enforce": "restricted"}}},
     ] if cluster_wide else []
@@ -139,6 +151,8 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
          "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": namespace}]},
     ]
     rules = apply_rules(preset, cluster_wide=cluster_wide)
+    if preset != "cluster-admin":  # ``*/*`` covers them already
+        rules += source_rules()
     if cluster_wide:
         objs += [
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,20 @@ from handoff.report.model import ObjectRef
 OWNER_LABEL = "handoff.dev/source"
 DRIFT_ANNOTATION = "handoff.dev/drift"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+_LABEL_MAX = 63
+
+
+def owner_value(source: str) -> str:
+    """A source's name as a label value and an object-name suffix: ``NAMESPACE/NAME`` (a Source object)
+    becomes ``NAMESPACE.NAME`` (a namespace has no dot, so it cannot collide with another object's), cut
+    to 63 characters with a hash when longer; a config-file source's name (a DNS label) is itself."""
+    safe = source.replace("/", ".")
+    if len(safe) <= _LABEL_MAX:
+        return safe
+    digest = hashlib.sha256(source.encode()).hexdigest()[:10]
+    return f"{safe[:_LABEL_MAX - 11].rstrip('.-')}-{digest}"
+
 
 _RBAC = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 _CONFIG = {"ConfigMap", "Secret", "PersistentVolumeClaim", "LimitRange", "ResourceQuota", "PriorityClass",
@@ -75,7 +90,7 @@ def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict
         meta["namespace"] = namespace
     meta.pop("creationTimestamp", None)
     labels = meta.setdefault("labels", {}) or {}
-    labels[OWNER_LABEL] = source
+    labels[OWNER_LABEL] = owner_value(source)
     labels.setdefault(MANAGED_BY_LABEL, "handoff")
     meta["labels"] = labels
     out.pop("status", None)

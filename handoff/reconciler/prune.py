@@ -9,7 +9,7 @@ from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
-from handoff.reconciler.objects import OWNER_LABEL, key_of, rank, unique_by_key
+from handoff.reconciler.objects import OWNER_LABEL, key_of, owner_value, rank, unique_by_key
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
@@ -58,7 +58,7 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
 
 def owned_by(live: Mapping[str, Any] | None, source: str) -> bool:
     labels = ((live or {}).get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(OWNER_LABEL) == source)
+    return bool(labels.get(OWNER_LABEL) == owner_value(source))
 
 
 def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResult:
@@ -77,7 +77,7 @@ def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResu
         if live is None:
             continue
         if not owned_by(live, source):
-            kept.append((ref, f"no longer labelled {OWNER_LABEL}={source}"))
+            kept.append((ref, f"no longer labelled {OWNER_LABEL}={owner_value(source)}"))
             continue
         if client.delete(ref.api_version, ref.kind, ref.name, ref.namespace):
             deleted.append(ref)

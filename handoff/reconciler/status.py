@@ -12,6 +12,7 @@ from typing import Any
 from handoff.kube.client import KubeClient
 from handoff.manifests.sensitive import BUILTIN_FIELDS, SensitiveField, mask, path_is_sensitive
 from handoff.reconciler.drift import Drift
+from handoff.reconciler.objects import owner_value
 from handoff.redact import redact
 from handoff.report.model import ObjectRef
 
@@ -111,7 +112,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
 
 
 def status_name(source: str) -> str:
-    return STATUS_PREFIX + source
+    return STATUS_PREFIX + owner_value(source)
 
 
 def read(client: KubeClient, namespace: str, source: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ def test_cluster_wide_manifests_pass_handoffs_own_validation_and_policy_pack(cap
                       extra_checks=[policies])
     assert report.findings == ()  # not even a warning
     kinds = [d["kind"] for d in yaml.safe_load_all(text)]
-    assert kinds == ["Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
+    assert kinds == ["CustomResourceDefinition", "Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
                      "ConfigMap", "Deployment", "Service"]
 
 

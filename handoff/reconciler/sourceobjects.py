@@ -1,0 +1,305 @@
+"""Source objects, live: the watch on Sources and Secrets turned into the reconciler's set of sources.
+
+The watch threads only queue work; it runs on the loop's thread between passes (``Reconciler.inbox``), so
+a source never changes under a running pass. A Source object becomes the same :class:`config.Source` a
+config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with its namespace's grant
+(``tenancy``) and its Secrets written to files for git. Deleting one prunes its objects when its spec says
+so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), otherwise orphans them: the
+owner label is removed and the inventory dropped. Only the leader writes."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from handoff.errors import ConfigError, HandoffError
+from handoff.kube.client import KubeClient, KubeError
+from handoff.reconciler import inventory, prune, sourcestatus, status
+from handoff.reconciler.authority import Grant, denied
+from handoff.reconciler.config import PruneSettings, Source
+from handoff.reconciler.guard import own_objects
+from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.objects import OWNER_LABEL, owner_value
+from handoff.reconciler.sourcecrd import (
+    API_VERSION,
+    KIND,
+    PRUNE_FINALIZER,
+    REQUESTED_AT,
+    SecretFiles,
+    SourceObject,
+    parse,
+    source_name,
+)
+from handoff.reconciler.tenancy import Tenant, authority_for
+from handoff.reconciler.watch import ListWatch
+from handoff.report.model import ObjectRef
+
+log = logging.getLogger("handoff.reconciler")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _name_of(obj: Mapping[str, Any]) -> str:
+    meta = _meta(obj)
+    return source_name(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+class SourceObjects:
+    """Keeps ``reconciler`` serving exactly the Source objects in the cluster (``namespace``: only those
+    in one namespace, for a namespaced install)."""
+
+    def __init__(self, reconciler: Reconciler, *, tenants: Sequence[Tenant] = (),
+                 namespace: str = "") -> None:
+        self.reconciler = reconciler
+        self.client: KubeClient = reconciler.client
+        self.tenants = tuple(tenants)
+        self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
+        # the Secrets each unusable object names: one appearing makes it worth parsing again
+        self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
+        self.secrets_dir = reconciler.workdir / ".secrets"
+        self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
+                                       on_change=lambda o: self._queue(self.changed, o),
+                                       on_delete=lambda o: self._queue(self.deleted, o))
+        self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace,
+                                       on_change=lambda o: self._queue(self.secret_changed, o),
+                                       on_delete=lambda o: self._queue(self.secret_changed, o))
+        reconciler.after_pass.append(self.publish)
+
+    def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
+        self.reconciler.inbox.put(lambda: handler(obj))
+
+    def start(self, stop: threading.Event) -> None:
+        for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
+            threading.Thread(target=w.run, args=(stop,), name=name, daemon=True).start()
+
+    # ---- events (on the loop's thread) -----------------------------------------------------------
+    def changed(self, obj: Mapping[str, Any], *, credentials_changed: bool = False) -> None:
+        name = _name_of(obj)
+        meta = _meta(obj)
+        if meta.get("deletionTimestamp"):
+            if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
+                self._finalize(obj)
+            return
+        previous = self.objects.get(name)
+        if previous is not None and not credentials_changed and _same_but_status(previous, obj):
+            # our own status write coming back: nothing to parse, no Secret to read again
+            self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
+                                         resource_version=str(meta.get("resourceVersion") or ""))
+            return
+        try:
+            found = parse(obj, authority=authority_for(str(meta.get("namespace")), self.tenants,
+                                                       self.reconciler.settings.namespace),
+                          secrets=self._secret_files(obj))
+        except ConfigError as e:
+            self.reconciler.drop_source(name)
+            self.objects.pop(name, None)
+            spec = obj.get("spec") or {}
+            refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef"))
+            self.waiting[name] = (str(meta.get("namespace")), frozenset(
+                str(r.get("name")) for r in refs if isinstance(r, Mapping)))
+            foreign = "secretRef" in str(e.key) and "refused" in e.message
+            missing = "secretRef" in str(e.key) and "not found" in e.message
+            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else "InvalidSpec"
+            self._write_status(obj, {"observedGeneration": int(meta.get("generation") or 0),
+                                     "conditions": sourcestatus.stalled(reason, str(e),
+                                                                        int(meta.get("generation") or 0))})
+            return
+        self.waiting.pop(name, None)
+        self.objects[name] = found
+        self._keep_finalizer(found)
+        if found.suspend:
+            self.reconciler.drop_source(name)
+            return
+        self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
+        seen_generation = int(found.status.get("observedGeneration") or 0)
+        new_generation = previous is None or previous.generation != found.generation
+        if found.generation != seen_generation and new_generation:
+            self._write_status(obj, {"observedGeneration": seen_generation,
+                                     "conditions": sourcestatus.progressing(found.generation)})
+        if found.requested_at and found.requested_at != found.status.get("lastHandledRequestedAt"):
+            self.reconciler.request_sync(name)
+
+    def deleted(self, obj: Mapping[str, Any]) -> None:
+        name = _name_of(obj)
+        known = self.objects.pop(name, None)
+        self.waiting.pop(name, None)
+        # a pruning Source was pruned by its finalizer before the object went; any other is orphaned
+        if not (known is not None and known.source.prune and PRUNE_FINALIZER in known.finalizers) \
+                and self.reconciler.can_write():
+            self.orphan(name)
+        self.reconciler.drop_source(name)
+        shutil.rmtree(self.secrets_dir / owner_value(name), ignore_errors=True)
+
+    def secret_changed(self, secret: Mapping[str, Any]) -> None:
+        meta = _meta(secret)
+        namespace, secret_name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        users = [(o.namespace, o.name) for o in self.objects.values()
+                 if o.namespace == namespace and secret_name in (o.secret, o.verify_secret)]
+        users += [(ns, source.rpartition("/")[2]) for source, (ns, names) in self.waiting.items()
+                  if ns == namespace and secret_name in names]
+        for ns, name in users:
+            current = self.client.get(API_VERSION, KIND, name, ns)
+            if current is not None:
+                self.changed(current, credentials_changed=True)
+
+    # ---- status ----------------------------------------------------------------------------------
+    def publish(self, source: Source, result: status.PassResult) -> None:
+        found = self.objects.get(source.name)
+        if found is None:
+            return  # a config-file source: its status ConfigMap is all it has
+        written = self._write_status({"metadata": {"namespace": found.namespace, "name": found.name}},
+                                     sourcestatus.status_of(found, result), found.status)
+        if written is not None:
+            self.objects[source.name] = replace(found, status=written)
+
+    def _write_status(self, obj: Mapping[str, Any], new: Mapping[str, Any],
+                      previous: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        if not self.reconciler.can_write():
+            return None
+        meta = _meta(obj)
+        before = dict(previous if previous is not None else obj.get("status") or {})
+        merged = sourcestatus.merged(before, {**before, **new})
+        if merged == before:
+            return merged
+        path = self.client.resource(API_VERSION, KIND).path(str(meta.get("namespace")), str(meta.get("name")))
+        try:
+            self.client.request("PATCH", path + "/status", body={"status": merged},
+                                content_type="application/merge-patch+json")
+        except KubeError as e:
+            log.warning("cannot write Source status", extra={"source": _name_of(obj), "error": str(e)})
+            return None
+        return merged
+
+    # ---- finalizer, prune and orphan -------------------------------------------------------------
+    def _keep_finalizer(self, found: SourceObject) -> None:
+        """``handoff.dev/prune`` is on the object exactly when its spec prunes."""
+        has = PRUNE_FINALIZER in found.finalizers
+        if has == found.source.prune or not self.reconciler.can_write():
+            return
+        finalizers = [f for f in found.finalizers if f != PRUNE_FINALIZER]
+        if found.source.prune:
+            finalizers.append(PRUNE_FINALIZER)
+        self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
+        self.objects[found.key] = replace(found, finalizers=tuple(finalizers))
+
+    def _set_finalizers(self, namespace: str, name: str, finalizers: list[str], version: str) -> None:
+        body = {"metadata": {"finalizers": finalizers, "resourceVersion": version}}
+        try:
+            self.client.patch(ObjectRef(API_VERSION, KIND, name, namespace), body,
+                              content_type="application/merge-patch+json")
+        except KubeError as e:  # a conflict: the next event for the object tries again
+            log.warning("cannot update finalizers", extra={"source": source_name(namespace, name),
+                                                           "error": str(e)})
+
+    def _finalize(self, obj: Mapping[str, Any]) -> None:
+        meta = _meta(obj)
+        name = _name_of(obj)
+        namespace = str(meta.get("namespace"))
+        try:
+            result = self.prune_all(name, namespace)
+        except HandoffError as e:
+            log.warning("cannot prune a deleted Source's objects; will retry",
+                        extra={"source": name, "error": str(e)})
+            return
+        log.info("pruned a deleted Source's objects", extra={"source": name, "pruned": len(result.deleted)})
+        self._forget(name)
+        self.reconciler.drop_source(name)
+        self.objects.pop(name, None)
+        finalizers = [f for f in meta.get("finalizers") or () if f != PRUNE_FINALIZER]
+        self._set_finalizers(namespace, str(meta.get("name")), finalizers,
+                             str(meta.get("resourceVersion", "")))
+
+    def prune_all(self, name: str, namespace: str) -> prune.PruneResult:
+        """Delete every object the inventory lists that still carries the source's owner label (never
+        Namespaces or CRDs unless the prune settings allow, nor anything outside the grant)."""
+        settings = self.reconciler.settings
+        found = inventory.read(self.client, settings.namespace, name)
+        if found is None:
+            return prune.PruneResult()
+        grant = Grant(authority_for(namespace, self.tenants, settings.namespace))
+        off_limits = own_objects(found.objects, settings) + [r for r, _ in denied(found.objects, grant)]
+        everything = PruneSettings(max_fraction=1.0, min_inventory=0,
+                                   allow_namespaces=settings.prune.allow_namespaces,
+                                   allow_crds=settings.prune.allow_crds)
+        client = self.reconciler.clients.get(name, self.client)
+        return prune.execute(client, prune.plan(found.objects, (), everything, off_limits), name)
+
+    def orphan(self, name: str) -> list[ObjectRef]:
+        """Remove the owner label from every object the inventory lists, then drop the inventory."""
+        settings = self.reconciler.settings
+        found = inventory.read(self.client, settings.namespace, name)
+        released: list[ObjectRef] = []
+        client = self.reconciler.clients.get(name, self.client)
+        for ref in found.objects if found else ():
+            try:
+                live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+                if live is None or not prune.owned_by(live, name):
+                    continue
+                client.patch(ref, {"metadata": {"labels": {OWNER_LABEL: None}}},
+                             content_type="application/merge-patch+json")
+                released.append(ref)
+            except KubeError as e:
+                log.warning("cannot orphan an object", extra={"source": name, "object": str(ref),
+                                                              "error": str(e)})
+        self._forget(name)
+        return released
+
+    def _forget(self, name: str) -> None:
+        ns = self.reconciler.settings.namespace
+        for cm in (inventory.inventory_name(name), status.status_name(name)):
+            try:
+                self.client.delete("v1", "ConfigMap", cm, ns)
+            except KubeError as e:
+                log.warning("cannot delete", extra={"source": name, "object": cm, "error": str(e)})
+
+    # ---- Secrets as files ------------------------------------------------------------------------
+    def _secret_files(self, obj: Mapping[str, Any]) -> dict[str, SecretFiles]:
+        """Each Secret the object references (in its own namespace only), written one file per key
+        under the workdir; a missing one is left out (``parse`` says so)."""
+        meta, spec = _meta(obj), obj.get("spec") or {}
+        namespace = str(meta.get("namespace") or "")
+        refs = [spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef")]
+        out: dict[str, SecretFiles] = {}
+        for ref in refs:
+            own = isinstance(ref, Mapping) and ref.get("namespace") in (None, namespace)
+            if not own or not isinstance(ref, Mapping) or not ref.get("name"):
+                continue
+            secret_name = str(ref["name"])
+            secret = self.client.get("v1", "Secret", secret_name, namespace)
+            if secret is None:
+                continue
+            directory = self.secrets_dir / owner_value(_name_of(obj)) / secret_name
+            out[secret_name] = _write_secret(directory, secret.get("data") or {})
+        return out
+
+
+def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:
+    """``obj`` differs from what ``known`` was parsed from at most in its status (and resourceVersion)."""
+    meta = _meta(obj)
+    return (int(meta.get("generation") or 0) == known.generation
+            and str((meta.get("annotations") or {}).get(REQUESTED_AT, "")) == known.requested_at
+            and tuple(meta.get("finalizers") or ()) == known.finalizers)
+
+
+def _write_secret(directory: Path, data: Mapping[str, Any]) -> SecretFiles:
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, mode=0o700)
+    keys = set()
+    for key, value in data.items():
+        if not _SECRET_KEY.match(str(key)) or key in (".", ".."):
+            continue
+        path = directory / str(key)
+        path.touch(mode=0o600)
+        path.write_bytes(base64.b64decode(str(value)))
+        keys.add(str(key))
+    return SecretFiles(directory, frozenset(keys))
