@@ -20,7 +20,7 @@ from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text, parse, read_text
 from handoff.manifests.yamldocs import FilePositions
 from handoff.render.base import RenderSource
-from handoff.render.policy import CAP_HINT, current
+from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import KUSTOMIZATION_NAMES, RemoteScan, kustomization_file, looks_remote
 from handoff.toolrun import find_tool, require_tool, run_tool
 
@@ -40,6 +40,7 @@ def build(directory: Path, root: Path | None = None) -> str:
     argv: list[str | Path] = [tool, "build", "."] if kustomize else [tool, "kustomize", "."]
     return run_tool(argv, what=f"{'kustomize build' if kustomize else 'kubectl kustomize'} {directory}",
                     cwd=directory, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                    max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT,
                     offline=not scan.uses_allowed)
 
 
