@@ -157,7 +157,8 @@ class NodeBudget:
         self.remaining -= written_nodes(text)
         if self.remaining < 0:
             raise RenderError(f"render over the {self.limit}-node YAML budget at {file} (a dense or huge "
-                               "manifest; HANDOFF_MAX_RENDER_NODES)")
+                               "manifest; --max-render-nodes, HANDOFF_MAX_RENDER_NODES or the reconciler's "
+                               "render.maxNodes)")
 
 
 _BUDGET: ContextVar[NodeBudget | None] = ContextVar("handoff_node_budget", default=None)

@@ -100,7 +100,7 @@ def test_the_child_memory_cap_is_set_by_flag_and_environment(tmp_path: Path) -> 
     assert "helm killed over the 5 MiB child memory cap" in env.stderr, env.stderr
     nodes = subprocess.run(_validate(tmp_path, "--max-render-nodes", "30"), capture_output=True, text=True,
                            timeout=300, check=False)
-    assert "render over the 30-node YAML budget" in nodes.stderr, nodes.stderr
+    assert "render over the 30-node YAML budget" in nodes.stderr and "--max-render-nodes" in nodes.stderr, nodes.stderr
     within = subprocess.run(_validate(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert within.returncode == 0, within.stderr  # within the defaults it validates
 
