@@ -25,7 +25,13 @@ SHAPES = {
     "secret-env-file-line": ("secretGenerator:\n- name: s\n  envs: [s.env]\n", ENV_LINE),
     "configmap-env-file-line": ("configMapGenerator:\n- name: c\n  envs: [s.env]\n", b"A=1\n" + ENV_LINE),
     "base-secret-env": ("resources: [base]\n", ENV_LINE),
+    "failing-patch-of-a-secret": ("resources: [secret.yaml]\npatches:\n- target: {kind: Secret, name: s}\n"
+                                  "  patch: |\n    - {op: test, path: /stringData/password, value: nope}\n", None),
+    "failing-replacement-of-a-secret": (
+        "resources: [secret.yaml]\nreplacements:\n- source: {kind: Secret, name: s, fieldPath: stringData.password}\n"
+        "  targets:\n  - select: {kind: Secret, name: s}\n    fieldPaths: [metadata.labels.x.y]\n", None),
 }
+SECRET_RESOURCE = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {SECRET}}}\n"
 
 
 def _repo(tmp_path: Path, kustomization: str, env_file: bytes | None) -> Path:
@@ -37,6 +43,7 @@ def _repo(tmp_path: Path, kustomization: str, env_file: bytes | None) -> Path:
         where.mkdir()
         (where / "kustomization.yaml").write_text("secretGenerator:\n- name: s\n  envs: [s.env]\n")
     (overlay / "kustomization.yaml").write_text(kustomization)
+    (overlay / "secret.yaml").write_text(SECRET_RESOURCE)
     if env_file is not None:
         (where / "s.env").write_bytes(env_file)
     (tmp_path / ".handoff.yaml").write_text("environments:\n  dev: {render: {type: kustomize, path: envs/dev}}\n")
