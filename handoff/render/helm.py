@@ -16,7 +16,7 @@ from handoff.manifests.yamldocs import load_exact
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
-from handoff.render.policy import CAP_HINT, current
+from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import RemoteScan
 from handoff.toolrun import require_tool, run_tool
 
@@ -36,7 +36,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
         argv += ["--namespace", source.namespace]
     try:
         return run_tool(argv, what=f"helm template {chart}", cwd=chart,
-                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT)
+                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                        max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         files = _values_files(chart, source, root or chart)
         quoted = [value for _, text in files for value in _strings(text)]
