@@ -21,7 +21,8 @@ from handoff.workflows.propose import ProposeOptions, ProposeResult
 @click.option("--from", "source", required=True, help="The environment to take the image from.")
 @click.option("--to", "target", required=True, help="The environment to propose it to.")
 @click.option("--ignore-health", is_flag=True,
-              help="Promote even if --from has not reported healthy for the image (exit 4 otherwise).")
+              help="Promote even if --from has not reported healthy for the image (exit 4 otherwise; "
+              "--dry-run never reads the statuses).")
 @click.option("--context", default="handoff/{env}", show_default=True,
               help="The status context the reconciler posts for --from ({env} is filled in).")
 @shared_options
@@ -29,7 +30,7 @@ def promote(app: str, source: str, target: str, ignore_health: bool, context: st
     """Propose APP's image from --from to --to, as a rolling PR (same rules as propose)."""
     def run() -> ProposeResult:
         opts = ProposeOptions(image="", app=app, env=target, **common_kwargs(kw))
-        if ignore_health:
+        if ignore_health or opts.dry_run:  # a dry run calls no forge, not even to read statuses
             return run_promote(opts, source_env=source)
         with tempfile.TemporaryDirectory(prefix="handoff-promote-") as scratch:
             gate = HealthGate(status_access(kw, Path(scratch)).backend, context=context)

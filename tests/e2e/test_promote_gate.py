@@ -57,7 +57,8 @@ class Repo:
 
     def proposed_prod(self) -> str | None:
         done = subprocess.run(["git", "--git-dir", str(self.server.bare_path(self.name)), "show",
-                               "handoff/prod/web:envs/prod/values.yaml"], capture_output=True, text=True)
+                               "handoff/prod/web:envs/prod/values.yaml"], check=False, capture_output=True,
+                              text=True)
         return done.stdout if done.returncode == 0 else None
 
 
@@ -108,3 +109,10 @@ def test_a_custom_context_is_read(repo: Repo) -> None:
                      auth=GitAuth(str(repo.server.username), str(repo.server.password)))
     LocalStatuses(notes).post(repo.docs, "deploy/dev", "degraded", "rollout stalled")
     assert repo.promote("--context", "deploy/{env}") == EXIT_UNHEALTHY
+
+
+def test_a_dry_run_reads_no_status(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.post(repo.docs, "degraded")
+    assert repo.promote("--dry-run") == 0  # it calls no forge; the real run is refused
+    assert "dry run" in capsys.readouterr().out
+    assert repo.promote() == EXIT_UNHEALTHY
