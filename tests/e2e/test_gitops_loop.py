@@ -72,6 +72,12 @@ def test_image_to_prod_proposal_through_a_healthy_dev(loop: Loop, capsys: pytest
     assert f"image: {pinned} # handoff:image web" in loop.show("handoff/prod/web", "envs/prod/web.yaml")
     assert loop.show("main", "envs/prod/web.yaml") == loop.show(f"{merged}~1", "envs/prod/web.yaml")
 
+    capsys.readouterr()
+    assert loop.cli("status") == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[1][:5] == ["web", "dev", pinned, merged[:12], "healthy"]
+    assert rows[1][5:] == ["pending", "to", "prod"]  # the prod proposal is open, not merged
+
 
 def test_failing_pods_degrade_dev_and_promotion_is_refused(loop: Loop, workload_cluster: WorkloadCluster,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
