@@ -116,3 +116,23 @@ def test_a_dry_run_reads_no_status(repo: Repo, capsys: pytest.CaptureFixture[str
     assert repo.promote("--dry-run") == 0  # it calls no forge; the real run is refused
     assert "dry run" in capsys.readouterr().out
     assert repo.promote() == EXIT_UNHEALTHY
+
+
+def test_a_branch_environment_is_read_on_its_branch(git_server: GitServer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """staging lives on its own branch: the commits carrying its image, and their statuses, are that branch's."""
+    monkeypatch.setenv("STATUS_TOKEN", str(git_server.password))
+    config = CONFIG.replace("  dev: {}\n", "  staging: {branch: staging}\n")
+    url = git_server.create_repo("branches", {".handoff.yaml": config, "envs/prod/values.yaml": values("1.0.0"),
+                                              "envs/staging/values.yaml": values("1.0.0")})
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    staging = WorkRepo(tmp_path / "staging", auth_url, branch="staging")
+    bumped = staging.commit({"envs/staging/values.yaml": values("1.1.0")}, "staging: web 1.1.0")
+    notes = GitNotes(url, tmp_path / "notes", NOTES_REF, auth=GitAuth(str(git_server.username),
+                                                                      str(git_server.password)))
+    promote = ["promote", "--app", "web", "--from", "staging", "--to", "prod", "--config-repo", url,
+               "--token-env", "STATUS_TOKEN", "--git-username", str(git_server.username)]
+    LocalStatuses(notes).post(bumped, "handoff/staging", "degraded", "rollout stalled")
+    assert main(promote) == EXIT_UNHEALTHY
+    LocalStatuses(notes).post(bumped, "handoff/staging", "healthy", "2/2 available")
+    assert main(promote) == 0
