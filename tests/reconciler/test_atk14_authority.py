@@ -1,0 +1,85 @@
+"""atk14: attacks on the per-source authority and the guard of the reconciler's own objects (real
+kube-apiserver + etcd and git server). Each test states what should hold; they fail while the hole is open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoff.reconciler.status import REFUSED
+
+from .cluster import new_cluster
+
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def _binding(name: str, namespace: str) -> str:
+    # a cluster-scoped kind with a metadata.namespace: the API server ignores (clears) it
+    return f"""apiVersion: {RBAC}
+kind: ClusterRoleBinding
+metadata: {{name: {name}, namespace: {namespace}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
+subjects: [{{kind: ServiceAccount, name: default, namespace: {namespace}}}]
+"""
+
+
+def test_a_cluster_scoped_object_with_a_metadata_namespace_is_outside_the_default_grant(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """Default grant: the source's namespace and that Namespace only. A ClusterRoleBinding to cluster-admin
+    is cluster-scoped whatever ``metadata.namespace`` says; writing ``namespace: <own ns>`` on it must not
+    turn it into a namespaced object of the granted namespace."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    rec = c.reconciler(renderer="plain")  # no authority: the default grant
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    name = f"atk14-{c.target_ns}"
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/crb.yaml": _binding(name, c.target_ns)}, "escalate")
+    result = rec.reconcile(source)
+    try:
+        assert c.client.get(RBAC, "ClusterRoleBinding", name) is None, \
+            "a ClusterRoleBinding to cluster-admin was applied under the default grant"
+        assert result.result == REFUSED, result.message
+        assert f"ClusterRoleBinding/{name}" in result.message
+        cm = c.get("v1", "ConfigMap", "app")
+        assert cm is not None and cm["data"]["rev"] == "1"
+    finally:
+        _delete(c.client, f"/apis/{RBAC}/clusterrolebindings/{name}")
+
+
+def test_a_namespaced_looking_copy_of_the_reconcilers_clusterrole_is_refused_as_its_own(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The guard: no source may apply the cluster-scoped ``handoff-reconciler*`` ClusterRole(Binding)s,
+    whatever its grant. Setting ``metadata.namespace`` on the ClusterRole must not hide it from the guard."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    from handoff.reconciler.config import Authority
+    # an operator grant that allows cluster RBAC in general (e.g. a platform repo), but never the reconciler's
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns,),
+                                                             cluster_kinds=("ClusterRole",)))
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    name = f"handoff-reconciler-atk14{c.target_ns[-6:]}"
+    role = f"""apiVersion: {RBAC}
+kind: ClusterRole
+metadata: {{name: {name}, namespace: {c.target_ns}}}
+rules: [{{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}}]
+"""
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/role.yaml": role}, "widen the reconciler")
+    result = rec.reconcile(source)
+    try:
+        assert c.client.get(RBAC, "ClusterRole", name) is None, \
+            "the reconciler's own ClusterRole name was applied by a repo"
+        assert result.result == REFUSED and "reconciler's own objects" in result.message, result.message
+    finally:
+        _delete(c.client, f"/apis/{RBAC}/clusterroles/{name}")
+
+
+def _delete(client: Any, path: str) -> None:
+    try:
+        client.request("DELETE", path)
+    except Exception:  # noqa: BLE001 - cleanup only
+        pass
