@@ -1,0 +1,72 @@
+"""atk14: half-applied revisions. The preflight dry-runs objects of a Namespace the revision adds in a
+scratch namespace; admission that depends on the real namespace's contents (a LimitRange the same revision
+puts there) then rejects an object only at the real apply (real kube-apiserver + etcd and git server)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoff.reconciler.config import Authority
+
+from .cluster import new_cluster
+
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"
+
+
+def _new_namespace_with_a_limit(ns: str) -> str:
+    return f"""apiVersion: v1
+kind: Namespace
+metadata: {{name: {ns}}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {{name: storage-cap, namespace: {ns}}}
+spec:
+  limits:
+    - type: PersistentVolumeClaim
+      max: {{storage: 1Gi}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: data, namespace: {ns}}}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {{requests: {{storage: 5Gi}}}}
+"""
+
+
+def test_a_revision_rejected_by_a_limitrange_it_adds_leaves_nothing_applied(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    new_ns = f"atk14-{uuid.uuid4().hex[:6]}"
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns, new_ns),
+                                                             cluster_kinds=("Namespace",)))
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    live_revision = c.status()["lastAppliedRevision"]
+
+    # the ConfigMap (same apply rank as the PVC, rendered first) is applied before the PVC is rejected
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/zz-data.yaml": _new_namespace_with_a_limit(new_ns)},
+                  "a PVC over the LimitRange of the namespace this revision adds")
+    result = rec.reconcile(source)
+    try:
+        assert not result.ok, result.message
+        cm = c.get("v1", "ConfigMap", "app")
+        assert cm is not None and cm["data"]["rev"] == "1", \
+            f"half-applied: the ConfigMap change of a rejected revision is live ({result.message})"
+        assert c.client.get("v1", "Namespace", new_ns) is None, \
+            f"a rejected revision left its Namespace behind ({result.message})"
+        assert c.client.get("v1", "LimitRange", "storage-cap", new_ns) is None
+        assert c.status()["lastAppliedRevision"] == live_revision
+    finally:
+        try:
+            c.client.delete("v1", "Namespace", new_ns)
+        except Exception:  # noqa: BLE001 - cleanup only
+            pass
