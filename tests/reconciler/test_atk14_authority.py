@@ -83,3 +83,30 @@ def _delete(client: Any, path: str) -> None:
         client.request("DELETE", path)
     except Exception:  # noqa: BLE001 - cleanup only
         pass
+
+
+def test_a_source_never_prunes_a_cluster_scoped_object_it_was_never_granted(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """An operator's ClusterRole exists. A repo under the default grant names it (with a metadata.namespace),
+    then drops it: the ClusterRole must survive both commits with its own rules."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    victim = f"atk14-victim-{c.target_ns}"
+    c.client.apply({"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": victim},
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]})
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/role.yaml": f"""apiVersion: {RBAC}
+kind: ClusterRole
+metadata: {{name: {victim}, namespace: {c.target_ns}}}
+rules: [{{apiGroups: [""], resources: [configmaps], verbs: [get]}}]
+"""}, "adopt the operator's ClusterRole")
+    rec.reconcile(source)
+    c.repo.commit({"app/role.yaml": None, "app/cm.yaml": CM.format(rev=3)}, "drop it")
+    third = rec.reconcile(source)
+    try:
+        live = c.client.get(RBAC, "ClusterRole", victim)
+        assert live is not None, f"a source pruned a ClusterRole outside its grant ({third.message})"
+        assert live["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+    finally:
+        _delete(c.client, f"/apis/{RBAC}/clusterroles/{victim}")
