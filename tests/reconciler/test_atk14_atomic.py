@@ -70,3 +70,42 @@ def test_a_revision_rejected_by_a_limitrange_it_adds_leaves_nothing_applied(
             c.client.delete("v1", "Namespace", new_ns)
         except Exception:  # noqa: BLE001 - cleanup only
             pass
+
+
+def test_a_revision_with_an_invalid_name_in_a_namespace_it_adds_leaves_nothing_applied(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """A Service name longer than 63 characters is invalid. In a namespace the revision adds, the preflight
+    dry-runs it under a generated name cut to 40 characters, so only the real apply sees the bad name."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    new_ns = f"atk14-{uuid.uuid4().hex[:6]}"
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns, new_ns),
+                                                             cluster_kinds=("Namespace",)))
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    long_name = "web-" + "x" * 70
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/zz-svc.yaml": f"""apiVersion: v1
+kind: Namespace
+metadata: {{name: {new_ns}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: {long_name}, namespace: {new_ns}}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 80}}]
+"""}, "a Service name the API server rejects, in a new namespace")
+    result = rec.reconcile(source)
+    try:
+        assert not result.ok, result.message
+        assert "rejected by the API server" in result.message, \
+            f"the preflight did not catch it; the apply did: {result.message}"
+        cm = c.get("v1", "ConfigMap", "app")
+        assert cm is not None and cm["data"]["rev"] == "1", \
+            f"half-applied: the ConfigMap change of a rejected revision is live ({result.message})"
+        assert c.client.get("v1", "Namespace", new_ns) is None, \
+            f"a rejected revision left its Namespace behind ({result.message})"
+    finally:
+        try:
+            c.client.delete("v1", "Namespace", new_ns)
+        except Exception:  # noqa: BLE001 - cleanup only
+            pass
