@@ -3,6 +3,7 @@ cluster-scoped kinds, and never the reconciler's own objects (real kube-apiserve
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,23 @@ subjects: [{{kind: ServiceAccount, name: default, namespace: {c.target_ns}}}]
             c.client.request("DELETE", f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}")
         except Exception:  # noqa: BLE001 - cleanup only
             pass
+
+
+def test_a_source_object_in_the_reconcilers_namespace_is_granted_nothing_there(
+        cluster: Cluster, apiserver: Any, capsys: Any) -> None:  # noqa: F811
+    """docs/reconciler.md (Tenancy): "the reconciler's own namespace is always denied". Without a tenants
+    file, a Source created in that namespace gets the default grant of its own namespace, which is it."""
+    c = cluster
+    c.client.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "git", "namespace": c.control_ns},
+                    "data": {"token": base64.b64encode(c.token_file.read_bytes()).decode(),
+                             "username": base64.b64encode(c.username.encode()).decode()}})
+    c.repo.commit({"plant/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: planted}\ndata: {a: b}\n"},
+                  "plant an object in the reconciler's namespace")
+    obj = source_object(c, path="plant")
+    obj["metadata"]["namespace"] = c.control_ns
+    c.client.create(obj)
+    main(["reconcile", "--sources-from", "crd", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+          "--namespace", c.control_ns, "--workdir", str(c.workdir), "--watch-namespace", c.control_ns])
+    out = capsys.readouterr().out
+    assert c.client.get("v1", "ConfigMap", "planted", c.control_ns) is None, \
+        f"a Source in the reconciler's namespace applied into it: {out}"
