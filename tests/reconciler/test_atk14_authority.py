@@ -110,3 +110,38 @@ rules: [{{apiGroups: [""], resources: [configmaps], verbs: [get]}}]
         assert live["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
     finally:
         _delete(c.client, f"/apis/{RBAC}/clusterroles/{victim}")
+
+
+def test_a_pod_running_as_the_reconcilers_service_account_is_refused(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """An operator grant of every namespace that denies cluster RBAC: a Pod in the reconciler's namespace
+    running as the reconciler's own ServiceAccount would hold the reconciler's (cluster-wide) rights, more
+    than the grant. A source may not use the reconciler's identity."""
+    from handoff.reconciler.config import Authority
+    from handoff.reconciler.manifests import APP
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    c.client.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": APP, "namespace": c.control_ns}})
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=("*",), denied_namespaces=("kube-system",),
+                                                             denied_kinds=("ClusterRoleBinding", "RoleBinding")))
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/pod.yaml": f"""apiVersion: v1
+kind: Pod
+metadata: {{name: borrow, namespace: {c.control_ns}}}
+spec:
+  serviceAccountName: {APP}
+  securityContext: {{runAsNonRoot: true}}
+  containers:
+    - name: main
+      image: registry.example/kubectl@sha256:{"0" * 64}
+      imagePullPolicy: IfNotPresent
+      securityContext: {{allowPrivilegeEscalation: false}}
+      resources: {{requests: {{cpu: 100m, memory: 64Mi}}, limits: {{cpu: 200m, memory: 128Mi}}}}
+      livenessProbe: {{exec: {{command: ["true"]}}}}
+      readinessProbe: {{exec: {{command: ["true"]}}}}
+"""}, "run as the reconciler")
+    result = rec.reconcile(source)
+    assert c.client.get("v1", "Pod", "borrow", c.control_ns) is None, \
+        f"a Pod running as the reconciler's ServiceAccount was applied: {result.message}"
+    assert result.result == REFUSED, result.message
