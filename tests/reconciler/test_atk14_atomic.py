@@ -4,6 +4,7 @@ puts there) then rejects an object only at the real apply (real kube-apiserver +
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,8 @@ def test_a_revision_rejected_by_a_limitrange_it_adds_leaves_nothing_applied(
         assert c.client.get("v1", "LimitRange", "storage-cap", new_ns) is None
         assert c.status()["lastAppliedRevision"] == live_revision
     finally:
-        try:
+        with contextlib.suppress(Exception):  # cleanup only
             c.client.delete("v1", "Namespace", new_ns)
-        except Exception:  # noqa: BLE001 - cleanup only
-            pass
 
 
 def test_a_revision_with_an_invalid_name_in_a_namespace_it_adds_leaves_nothing_applied(
@@ -105,7 +104,5 @@ spec:
         assert c.client.get("v1", "Namespace", new_ns) is None, \
             f"a rejected revision left its Namespace behind ({result.message})"
     finally:
-        try:
+        with contextlib.suppress(Exception):  # cleanup only
             c.client.delete("v1", "Namespace", new_ns)
-        except Exception:  # noqa: BLE001 - cleanup only
-            pass

@@ -3,11 +3,14 @@ kube-apiserver + etcd and git server). Each test states what should hold; they f
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Authority
+from handoff.reconciler.manifests import APP
 from handoff.reconciler.status import REFUSED
 
 from .cluster import new_cluster
@@ -56,7 +59,6 @@ def test_a_namespaced_looking_copy_of_the_reconcilers_clusterrole_is_refused_as_
     """The guard: no source may apply the cluster-scoped ``handoff-reconciler*`` ClusterRole(Binding)s,
     whatever its grant. Setting ``metadata.namespace`` on the ClusterRole must not hide it from the guard."""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
-    from handoff.reconciler.config import Authority
     # an operator grant that allows cluster RBAC in general (e.g. a platform repo), but never the reconciler's
     rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns,),
                                                              cluster_kinds=("ClusterRole",)))
@@ -79,10 +81,8 @@ rules: [{{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}}]
 
 
 def _delete(client: Any, path: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # cleanup only
         client.request("DELETE", path)
-    except Exception:  # noqa: BLE001 - cleanup only
-        pass
 
 
 def test_a_source_never_prunes_a_cluster_scoped_object_it_was_never_granted(
@@ -117,8 +117,6 @@ def test_a_pod_running_as_the_reconcilers_service_account_is_refused(
     """An operator grant of every namespace that denies cluster RBAC: a Pod in the reconciler's namespace
     running as the reconciler's own ServiceAccount would hold the reconciler's (cluster-wide) rights, more
     than the grant. A source may not use the reconciler's identity."""
-    from handoff.reconciler.config import Authority
-    from handoff.reconciler.manifests import APP
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
     c.client.apply({"apiVersion": "v1", "kind": "ServiceAccount",
                     "metadata": {"name": APP, "namespace": c.control_ns}})

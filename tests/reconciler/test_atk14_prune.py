@@ -5,6 +5,8 @@ kube-apiserver + etcd and git server)."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,6 @@ rules: [{{apiGroups: [""], resources: [configmaps], verbs: [get]}}]
 
 def test_a_cluster_scoped_object_that_gains_a_metadata_namespace_is_not_pruned(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
-    import uuid
     name = f"atk14-reader-{uuid.uuid4().hex[:6]}"
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1),
                                                       "app/role.yaml": _role(name, None)})
@@ -50,7 +51,5 @@ def test_a_cluster_scoped_object_that_gains_a_metadata_namespace_is_not_pruned(
         assert live is not None, f"the ClusterRole was pruned though it is still in the render ({second.message})"
         assert live["metadata"]["uid"] == uid
     finally:
-        try:
+        with contextlib.suppress(Exception):  # cleanup only
             c.client.request("DELETE", f"/apis/{RBAC}/clusterroles/{name}")
-        except Exception:  # noqa: BLE001 - cleanup only
-            pass

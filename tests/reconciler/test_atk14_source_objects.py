@@ -4,7 +4,7 @@ cluster-scoped kinds, and never the reconciler's own objects (real kube-apiserve
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+import contextlib
 from typing import Any
 
 import pytest
@@ -67,10 +67,8 @@ subjects: [{{kind: ServiceAccount, name: default, namespace: {c.target_ns}}}]
         condition = ready(c)
         assert condition is not None and condition["reason"] == "AuthorityDenied", (condition, out)
     finally:
-        try:
+        with contextlib.suppress(Exception):  # cleanup only
             c.client.request("DELETE", f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}")
-        except Exception:  # noqa: BLE001 - cleanup only
-            pass
 
 
 def test_a_source_object_in_the_reconcilers_namespace_is_granted_nothing_there(
