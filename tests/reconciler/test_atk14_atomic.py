@@ -106,3 +106,31 @@ spec:
     finally:
         with contextlib.suppress(Exception):  # cleanup only
             c.client.delete("v1", "Namespace", new_ns)
+
+
+def test_a_revision_over_the_namespaces_resourcequota_in_total_leaves_nothing_applied(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """A ResourceQuota in the source's namespace allows one more ConfigMap; the revision adds two. Each
+    dry-run alone fits the quota (a dry-run charges nothing), together they do not: the preflight must not
+    pass a revision the real applies then reject half-way."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "cms", "namespace": c.target_ns},
+             "spec": {"hard": {"count/configmaps": "3"}}}
+    c.client.apply(quota)
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    # no quota controller in the harness: publish the quota's status as it would (2 of 3 used: room for one
+    # more ConfigMap), so quota admission enforces it on dry-runs and applies alike
+    c.client.request("PATCH", f"/api/v1/namespaces/{c.target_ns}/resourcequotas/cms/status",
+                     body={"status": {"hard": {"count/configmaps": "3"}, "used": {"count/configmaps": "2"}}},
+                     content_type="application/merge-patch+json")
+    extra = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra-{i}}}\ndata: {{a: b}}\n"
+                    for i in range(2))
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/zz-extra.yaml": extra}, "two more ConfigMaps")
+    result = rec.reconcile(source)
+    assert not result.ok, result.message
+    cm = c.get("v1", "ConfigMap", "app")
+    assert cm is not None and cm["data"]["rev"] == "1", \
+        f"half-applied: the ConfigMap change of a rejected revision is live ({result.message})"
+    assert c.get("v1", "ConfigMap", "extra-0") is None, f"half-applied: extra-0 was created ({result.message})"
