@@ -134,3 +134,54 @@ def test_a_revision_over_the_namespaces_resourcequota_in_total_leaves_nothing_ap
     assert cm is not None and cm["data"]["rev"] == "1", \
         f"half-applied: the ConfigMap change of a rejected revision is live ({result.message})"
     assert c.get("v1", "ConfigMap", "extra-0") is None, f"half-applied: extra-0 was created ({result.message})"
+
+
+def _crd(group: str, plural: str, kind: str, size_schema: str) -> str:
+    return f"""apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: {plural}.{group}}}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: {plural}, singular: {kind.lower()}, kind: {kind}}}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {{type: object, properties: {{size: {size_schema}}}}}
+"""
+
+
+def test_a_rejected_revision_leaves_an_existing_crd_as_it_was(apiserver: Any, git_server: Any,
+                                                              tmp_path: Path) -> None:
+    """The CRDs of a revision go first when it also adds a CRD with custom resources (they are dry-run only
+    once that CRD exists). When such a resource is rejected, the new CRD is deleted again, but an existing
+    CRD the revision changed must be left as it was too: nothing of a rejected revision is applied."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    group = f"{c.target_ns}.example.com"
+    c.repo.commit({"app/gadgets.yaml": _crd(group, "gadgets", "Gadget", "{type: integer}")}, "a CRD")
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns,),
+                                                             cluster_kinds=("CustomResourceDefinition",)))
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    name = f"gadgets.{group}"
+    before = c.client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+    assert before is not None
+    c.repo.commit({
+        "app/gadgets.yaml": _crd(group, "gadgets", "Gadget", "{type: integer, maximum: 5}"),
+        "app/widgets.yaml": _crd(group, "widgets", "Widget", "{type: integer}"),
+        # a name the API server rejects (no uppercase): only seen once the new CRD exists
+        "app/widget.yaml": "apiVersion: " + group + "/v1\nkind: Widget\nmetadata: {name: Bad-Widget}\n"
+                           "spec: {size: 1}\n",
+    }, "narrow an existing CRD, add one with a resource the API server rejects")
+    result = rec.reconcile(source)
+    assert not result.ok and "Widget" in result.message, result.message
+    after = c.client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+    assert after is not None
+    size = after["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"]
+    assert "maximum" not in size, f"half-applied: the rejected revision's CRD change is live: {size}"
