@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from handoff.reconciler.config import Authority, Source
-from handoff.reconciler.objects import group_of
+from handoff.reconciler.objects import group_of, key_of
 from handoff.report.model import ObjectRef
 
 
@@ -57,8 +57,9 @@ def service_account_groups(source: Source) -> tuple[str, ...]:
 
 def _kind_matches(ref: ObjectRef, patterns: Sequence[str]) -> bool:
     """A pattern is ``Kind`` (any group) or ``group/Kind`` (``/Kind`` for the core group), with globs."""
-    group = group_of(ref)
-    return any(fnmatch.fnmatchcase(f"{group}/{ref.kind}" if "/" in p else ref.kind, p) for p in patterns)
+    groups = {group_of(ref), key_of(ref).group}  # both groups of a resource served under two
+    return any(fnmatch.fnmatchcase(f"{group}/{ref.kind}" if "/" in p else ref.kind, p)
+               for p in patterns for group in groups)
 
 
 def _namespace_matches(namespace: str, patterns: Sequence[str]) -> bool:

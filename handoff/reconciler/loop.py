@@ -231,12 +231,16 @@ class _Undo:
     crds: list[dict[str, Any]] = field(default_factory=list)  # changed CRDs as they were before the pass
 
 
-def _get_or_none(client: KubeClient, ref: ObjectRef) -> dict[str, Any] | None:
+def _existing(client: KubeClient, ref: ObjectRef) -> Mapping[str, Any] | None:
+    """The live object, None when there is none. An identity that may not read it (403) counts it as
+    existing, so a rollback never deletes what it cannot see it created."""
     try:
         return client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
     except KubeError as e:
         if e.status == 404:
             return None
+        if e.status == 403 and not isinstance(e, KubeUnavailable):
+            return {}
         raise
 
 
@@ -595,7 +599,7 @@ class Reconciler:
             if existed is not None:
                 undo.crds.append(dict(existed))
         else:
-            existed = live.get(key) or _get_or_none(self._as(source), ref)
+            existed = live.get(key) or _existing(self._as(source), ref)
         applied = self._apply(self._as(source), obj, live)
         if existed is None:
             undo.created.append(applied)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from handoff.reconciler import inventory
+from handoff.reconciler.authority import why_denied
 from handoff.reconciler.config import Authority, PruneSettings, Settings, Source
 from handoff.reconciler.guard import runs_as_reconciler
 from handoff.reconciler.loop import Reconciler
@@ -41,6 +42,9 @@ def test_an_event_in_either_group_is_one_object() -> None:
     assert key_of(ObjectRef("apps/v1", "Deployment", "e", "app")) != \
         key_of(ObjectRef("v1", "Deployment", "e", "app"))
     assert plan([core], [moved], PruneSettings()).delete == ()
+    # a grant naming the core Event covers its other group too
+    deny = Authority(namespaces=("app",), denied_kinds=("/Event",))
+    assert why_denied(moved, deny) == "kind Event is denied"
 
 
 def test_pods_run_as_the_reconcilers_service_account_are_its_identity() -> None:
