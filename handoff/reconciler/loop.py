@@ -423,16 +423,16 @@ class Reconciler:
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
         # the reconciler's own objects first: the more specific refusal, whatever the grant
         own = own_objects((ref_of(o) for o in out), self.settings)
-        borrowed = borrowing_identity(out, self.settings)
-        if borrowed:
-            names = ", ".join(str(r) for r in borrowed[:5])
-            raise RefusedError(f"source {source.name}: {names} would run as the reconciler's own "
-                               "ServiceAccount; refusing the revision (nothing applied)")
         if own:
             more = f" and {len(own) - 5} more" if len(own) > 5 else ""
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
+        borrowed = borrowing_identity(out, self.settings)
+        if borrowed:
+            names = ", ".join(str(r) for r in borrowed[:5])
+            raise RefusedError(f"source {source.name}: {names} would run as the reconciler's own "
+                               "ServiceAccount; refusing the revision (nothing applied)")
         outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
