@@ -1,0 +1,115 @@
+"""atk14b: the roll-back on rejection (h14fix). What a rejected revision changed must be put back, also for
+an object it adopted (it existed, unowned, before the pass) and for a rejection the API server reports as
+a 5xx that no retry can cure (real kube-apiserver + etcd and git server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handoff.reconciler.config import Authority
+from handoff.reconciler.objects import OWNER_LABEL
+
+from .cluster import Cluster, new_cluster
+
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"
+
+
+def _quota_with_room_for_one(c: Cluster) -> None:
+    c.client.apply({"apiVersion": "v1", "kind": "ResourceQuota",
+                    "metadata": {"name": "cms", "namespace": c.target_ns},
+                    "spec": {"hard": {"count/configmaps": "9"}}})
+
+
+def _publish_quota(c: Cluster, used: int) -> None:
+    # no quota controller in the harness: publish the quota's status as it would (room for one more)
+    c.client.request("PATCH", f"/api/v1/namespaces/{c.target_ns}/resourcequotas/cms/status",
+                     body={"status": {"hard": {"count/configmaps": str(used + 1)},
+                                      "used": {"count/configmaps": str(used)}}},
+                     content_type="application/merge-patch+json")
+    c.client.apply({"apiVersion": "v1", "kind": "ResourceQuota",
+                    "metadata": {"name": "cms", "namespace": c.target_ns},
+                    "spec": {"hard": {"count/configmaps": str(used + 1)}}})
+    c.client.request("PATCH", f"/api/v1/namespaces/{c.target_ns}/resourcequotas/cms/status",
+                     body={"status": {"hard": {"count/configmaps": str(used + 1)},
+                                      "used": {"count/configmaps": str(used)}}},
+                     content_type="application/merge-patch+json")
+
+
+def test_a_rejected_revision_puts_back_an_object_it_adopted(apiserver: Any, git_server: Any,
+                                                            tmp_path: Path) -> None:
+    """An operator's ConfigMap (no owner label, not in the source) is named by a new revision, which is then
+    rejected at apply (the second new ConfigMap exceeds the quota). The adopted ConfigMap was updated by the
+    pass; the roll-back only puts back updated objects the previous revision rendered, so the operator's data
+    is overwritten and the object carries the source's owner label: half-applied."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    c.client.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "operator-settings", "namespace": c.target_ns},
+                    "data": {"mode": "operator"}})
+    _quota_with_room_for_one(c)
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    _publish_quota(c, used=2)  # app + operator-settings: room for one more
+    extra = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra-{i}}}\ndata: {{a: b}}\n"
+                    for i in range(2))
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2),
+                   "app/op.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: operator-settings}\n"
+                                  "data: {mode: repo}\n",
+                   "app/zz-extra.yaml": extra}, "adopt the operator's ConfigMap; two more ConfigMaps")
+    result = rec.reconcile(source)
+    assert not result.ok and "extra-1" in result.message, result.message
+    app = c.get("v1", "ConfigMap", "app")
+    assert app is not None and app["data"]["rev"] == "1", result.message  # the fixed case holds
+    op = c.get("v1", "ConfigMap", "operator-settings")
+    assert op is not None
+    assert op["data"] == {"mode": "operator"}, \
+        f"half-applied: the rejected revision's change to an adopted object is live: {op['data']}"
+    assert OWNER_LABEL not in (op["metadata"].get("labels") or {}), \
+        f"a rejected revision left its owner label on an object it adopted: {op['metadata'].get('labels')}"
+
+
+def _preserving_crd(group: str) -> dict[str, Any]:
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"blobs.{group}"},
+            "spec": {"group": group, "scope": "Namespaced",
+                     "names": {"plural": "blobs", "singular": "blob", "kind": "Blob"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                         "type": "object", "properties": {"spec": {
+                             "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+
+def test_a_revision_whose_object_etcd_refuses_as_too_large_is_not_half_applied(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """A 2 MB custom resource passes the server-side dry-run (nothing reaches etcd) and the API server's
+    3 MB body limit, but etcd refuses the write (1.5 MiB request limit): a 5xx, which the loop treats as
+    'API server unavailable, roll forward next pass'. Every later pass hits the same wall, so the
+    revision's earlier changes stay live for good and the status never says it was not applied."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    group = f"{c.target_ns}.example.com"
+    c.repo.commit({"app/blobs.yaml": yaml.safe_dump(_preserving_crd(group))}, "the Blob CRD")
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns,),
+                                                             cluster_kinds=("CustomResourceDefinition",)))
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    blob = f"apiVersion: {group}/v1\nkind: Blob\nmetadata: {{name: big}}\nspec: {{data: \"{'x' * 2_000_000}\"}}\n"
+    c.repo.commit({"app/cm.yaml": CM.format(rev=2), "app/zz-blob.yaml": blob}, "a 2 MB custom resource")
+    results = []
+    for _ in range(3):
+        try:
+            results.append(rec.reconcile(source))
+        except Exception as e:  # noqa: BLE001 - report what the pass raised
+            results.append(e)  # type: ignore[arg-type]
+    cm = c.get("v1", "ConfigMap", "app")
+    assert cm is not None
+    blob_live = c.client.get(f"{group}/v1", "Blob", "big", c.target_ns)
+    assert blob_live is not None or cm["data"]["rev"] == "1", \
+        f"half-applied after 3 passes: ConfigMap rev={cm['data']['rev']}, Blob absent; results: " \
+        f"{[getattr(r, 'message', r) for r in results]}"
