@@ -143,3 +143,29 @@ def test_a_rejected_revision_that_made_a_configmap_immutable_is_rolled_back(
     assert app["data"]["rev"] == "1" and not app.get("immutable"), \
         f"half-applied: the rejected revision's ConfigMap (rev={app['data']['rev']}, immutable=" \
         f"{app.get('immutable')}) is live; pass: {message}"
+
+
+def test_a_rejected_revision_puts_back_the_labels_of_the_namespace_it_adopted(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The default grant lets a source own its own Namespace object. A revision that first names it, to
+    lower its Pod Security level to privileged, and is then rejected at apply (quota), must leave the
+    Namespace as it was; the roll-back skips it (the previous revision had no manifest for it)."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    _quota_with_room_for_one(c)
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    _publish_quota(c, used=1)
+    extra = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra-{i}}}\ndata: {{a: b}}\n"
+                    for i in range(2))
+    c.repo.commit({"app/ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {c.target_ns}\n"
+                                  "  labels: {pod-security.kubernetes.io/enforce: privileged}\n",
+                   "app/zz-extra.yaml": extra}, "privileged namespace; two more ConfigMaps")
+    result = rec.reconcile(source)
+    assert not result.ok and "extra-1" in result.message, result.message
+    ns = c.client.get("v1", "Namespace", c.target_ns)
+    assert ns is not None
+    labels = ns["metadata"].get("labels") or {}
+    assert "pod-security.kubernetes.io/enforce" not in labels, \
+        f"a rejected revision changed its Namespace's Pod Security level: {labels}"
