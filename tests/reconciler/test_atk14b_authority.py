@@ -67,3 +67,26 @@ subjects: [{{kind: ServiceAccount, name: attacker, namespace: {c.target_ns}}}]
     assert c.client.get("rbac.authorization.k8s.io/v1", "RoleBinding", "innocent", c.control_ns) is None, \
         f"a repo bound the reconciler's own Role to its ServiceAccount: {result.result}: {result.message}"
     assert result.result == REFUSED, result.message
+
+
+def test_the_default_grant_does_not_let_a_repo_lower_its_namespaces_pod_security_level(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The default grant (no ``authority:``) lets a source own its Namespace object "so a revision may
+    create its own namespace on first use". When the Namespace already exists with the cluster admin's Pod
+    Security label, a repo naming it force-applies its own labels over the admin's: a namespace-scoped grant
+    that changes the namespace's admission level (debatable as design; a careless-operator trap)."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
+    c.client.apply({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": c.target_ns, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    c.repo.commit({"app/ns.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {c.target_ns}\n"
+                                  "  labels: {pod-security.kubernetes.io/enforce: privileged}\n"},
+                  "my namespace, privileged")
+    result = rec.reconcile(source)
+    ns = c.client.get("v1", "Namespace", c.target_ns)
+    assert ns is not None
+    level = (ns["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+    assert level == "restricted", \
+        f"the default grant let the repo set its namespace's Pod Security level to {level}: {result.message}"
