@@ -65,6 +65,7 @@ class _Faults:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # fifty concurrent clients: a full listen backlog drops connects, not requests
 
     def __init__(self, owner: "GitServer") -> None:
         self.owner = owner
