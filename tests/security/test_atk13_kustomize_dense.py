@@ -59,3 +59,47 @@ def test_a_dense_kustomize_resource_fails_fast(tmp_path: Path) -> None:
                     "a dense resource must be refused before kustomize runs, with one line")
     elapsed = time.monotonic() - started
     assert elapsed < BOUND_SECONDS, (elapsed, out, err)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_of_validate_does_not_orphan_a_running_renderer(tmp_path: Path) -> None:
+    """``handoff/toolrun.py`` ``run`` starts each child in its own session and kills its group only on a
+    Python exception: a SIGTERM (a cancelled CI job, a runner timeout) ends handoff at once and leaves the
+    renderer running with no timeout at all, since the 300 s deadline was the dead parent's."""
+    require_tool("kustomize")
+    app = tmp_path / "repo" / "app"
+    app.mkdir(parents=True)
+    (app / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    with (app / "cm.yaml").open("w") as f:
+        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dense\ndata:\n")
+        f.writelines(f"  k{i}: a\n" for i in range(KEYS))
+    proc = subprocess.Popen([sys.executable, "-m", "handoff", "validate", str(app)], cwd=app,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    children: list[int] = []
+    deadline = time.monotonic() + 20
+    while not children and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = _children(proc.pid)
+    assert children, "kustomize never started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    time.sleep(3)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)  # our own test's orphan
+    assert alive == [], (f"after SIGTERM of handoff validate its renderer child {alive} was still running "
+                         "(orphaned, with no deadline)")
