@@ -120,3 +120,27 @@ def test_a_secret_value_never_appears_in_the_pr_body(git_server: GitServer) -> N
     assert leaks(bodies, [PASSWORD]) == [], (
         "the value of Secret web-db (stringData.password) is in the PR body, as rendered-diff context of the "
         f"Deployment: {[line for line in bodies['md'].splitlines() if PASSWORD in line]}")
+
+
+def test_reconcile_once_reports_a_subchart_password_nowhere(apiserver, git_server: GitServer,  # type: ignore[no-untyped-def]
+                                                           tmp_path: Path) -> None:
+    import json
+
+    from tests.reconciler.cluster import new_cluster
+
+    require_tool("helm")
+    files = {name.replace("chart/", "app/", 1): text for name, text in SUBCHART.items() if name != ".handoff.yaml"}
+    c = new_cluster(apiserver, git_server, tmp_path, files)
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "-vv", "reconcile", "--kubeconfig", str(apiserver.kubeconfig), "--repo",
+         c.url, "--path", "app", "--revision", "main", "--name", f"src-{c.target_ns}", "--target-namespace",
+         c.target_ns, "--namespace", c.control_ns, "--token-file", str(c.token_file), "--git-username",
+         c.username, "--workdir", str(c.workdir), "--no-leader-elect", "--once"],
+        capture_output=True, text=True, timeout=300, check=False)
+    texts = {"reconcile stdout": done.stdout, "reconcile stderr": done.stderr}
+    for api, kind in (("v1", "ConfigMap"), ("v1", "Event")):
+        texts[f"{kind}s"] = json.dumps(list(c.client.list(api, kind, namespace=c.control_ns)))
+    assert "shorter than" in "".join(texts.values())
+    assert leaks(texts, [SUB_PASSWORD]) == [], (
+        "a vendored subchart's default password, quoted by `fail`, is in the reconciler's output/status: "
+        f"{sorted({w for w, _, _ in leaks(texts, [SUB_PASSWORD])})}")
