@@ -13,11 +13,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from handoff.errors import RenderError
+from handoff.manifests.bounds import NodeBudget
 from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, parse, read_text
-from handoff.manifests.yamldocs import FilePositions
+from handoff.manifests.yamldocs import FilePositions, file_limits, load_documents
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
+from handoff.render.policy import current
 from handoff.render.remote import refuse_unreadable
 
 # kustomization keys whose entries are paths (a string with a line break is an inline document)
@@ -26,6 +29,9 @@ _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "pa
 _DIRECTORY_KEYS = ("resources", "bases", "components")  # a directory entry is another kustomization
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # entries are {path: …} or inline
 _GENERATORS = ("configMapGenerator", "secretGenerator")
+# kustomize (5.8) spends time superlinear in the entries of one mapping (50,000 keys: 11 s, 100,000: 91 s,
+# 600,000: over 11 min and 600 MiB) whatever the node budget says; no real resource comes near this
+MAX_KUSTOMIZE_ENTRIES = 10_000
 
 
 def input_root(repo: Path, path: Path) -> Path:
@@ -70,6 +76,11 @@ class _KustomizeInputs:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.seen: set[Path] = set()
+        self.files: set[Path] = set()
+        limits = current().limits
+        # what kustomize will read, bounded before it runs as its output is after: the same caps
+        self.nodes = NodeBudget(limits.max_nodes)
+        self.bytes_left = limits.max_total_bytes
 
     def check(self, directory: Path) -> None:
         real = directory.resolve()
@@ -97,6 +108,46 @@ class _KustomizeInputs:
                     self.check(target)
                 else:
                     check_tree(self.root, target)
+            elif real_target.is_file():
+                shown = display_name(target, self.root)
+                self._charge(real_target, shown, yaml=not key.startswith(_GENERATORS))
+
+    def _charge(self, path: Path, shown: str, *, yaml: bool) -> None:
+        """Count a file kustomize reads against the render's byte and node caps; a YAML input also may
+        hold no mapping or sequence wider than ``MAX_KUSTOMIZE_ENTRIES``."""
+        if path in self.files:
+            return
+        self.files.add(path)
+        text = read_text(path, shown)
+        self.bytes_left -= len(text)
+        if self.bytes_left < 0:
+            cap = current().limits.max_total_bytes
+            raise RenderError(f"kustomize inputs over the {cap}-byte total render cap "
+                              "(HANDOFF_MAX_RENDER_TOTAL_BYTES)", file=shown)
+        if not yaml:
+            return
+        self.nodes.charge(text, shown)
+        for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
+            wide = _widest(doc.data)
+            if wide is not None:
+                line = FilePositions(text).for_document(doc.index).get(wide[0], (None, None))[0]
+                raise RenderError(f"{wide[1]} entries in one mapping or list (over {MAX_KUSTOMIZE_ENTRIES}): "
+                                  "kustomize would take minutes on it", file=shown, line=line,
+                                  key=wide[0] or None)
+
+
+def _widest(data: Any) -> tuple[str, int] | None:
+    """``(dotted path, size)`` of the first mapping or list in ``data`` over ``MAX_KUSTOMIZE_ENTRIES``."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping | list) and len(node) > MAX_KUSTOMIZE_ENTRIES:
+            return path, len(node)
+        if isinstance(node, Mapping):
+            stack.extend((f"{path}.{key}" if path else str(key), value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
+    return None
 
 
 def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
-import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
 from tests.propose.helpers import propose_on, show
+from tests.reconciler.cluster import new_cluster
 from tests.security.leaks import leaks
 
 pytestmark = pytest.mark.tools
@@ -124,10 +126,6 @@ def test_a_secret_value_never_appears_in_the_pr_body(git_server: GitServer) -> N
 
 def test_reconcile_once_reports_a_subchart_password_nowhere(apiserver, git_server: GitServer,  # type: ignore[no-untyped-def]
                                                            tmp_path: Path) -> None:
-    import json
-
-    from tests.reconciler.cluster import new_cluster
-
     require_tool("helm")
     files = {name.replace("chart/", "app/", 1): text for name, text in SUBCHART.items() if name != ".handoff.yaml"}
     c = new_cluster(apiserver, git_server, tmp_path, files)
