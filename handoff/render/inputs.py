@@ -97,6 +97,10 @@ class _KustomizeInputs:
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)
+        _refuse_wide(loaded.docs[0].data, kname, positions)  # `literals:`, and each inline patch or config:
+        for key, inline in _multiline_strings(loaded.docs[0].data, ""):
+            for doc in load_documents(inline, kname, strict=False, limits=file_limits()).docs:
+                _refuse_wide(doc.data, kname, positions, inside=key)
         for key, entry in _references(loaded.docs[0].data):
             if "://" in entry:
                 continue  # a remote: not a file here (whether it may be fetched is decided elsewhere)
@@ -128,12 +132,32 @@ class _KustomizeInputs:
             return
         self.nodes.charge(text, shown)
         for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
-            wide = _widest(doc.data)
-            if wide is not None:
-                line = FilePositions(text).for_document(doc.index).get(wide[0], (None, None))[0]
-                raise RenderError(f"{wide[1]} entries in one mapping or list (over {MAX_KUSTOMIZE_ENTRIES}): "
-                                  "kustomize would take minutes on it", file=shown, line=line,
-                                  key=wide[0] or None)
+            _refuse_wide(doc.data, shown, FilePositions(text).for_document(doc.index))
+
+
+def _refuse_wide(data: Any, file: str, positions: Mapping[str, tuple[int, int]], inside: str = "") -> None:
+    """Refuse ``data`` (of ``file``, or of the inline document at key ``inside`` of it) holding a mapping
+    or list wider than ``MAX_KUSTOMIZE_ENTRIES``."""
+    wide = _widest(data)
+    if wide is None:
+        return
+    path, size = wide
+    key = f"{inside}: {path}" if inside and path else inside or path
+    line = positions.get(inside or path, (None, None))[0]
+    raise RenderError(f"{size} entries in one mapping or list (over {MAX_KUSTOMIZE_ENTRIES}): kustomize "
+                      "would take minutes on it", file=file, line=line, key=key or None)
+
+
+def _multiline_strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
+    """``(dotted path, text)`` of every string with a line break: inline patches and plugin configs."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _multiline_strings(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _multiline_strings(item, f"{path}[{i}]")
+    elif isinstance(node, str) and "\n" in node:
+        yield path, node
 
 
 def _widest(data: Any) -> tuple[str, int] | None:

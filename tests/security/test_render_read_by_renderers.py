@@ -186,3 +186,20 @@ def test_every_file_kustomize_reads_counts_against_the_render_caps(tmp_path: Pat
     with render_policy(RenderPolicy(limits=RenderLimits(max_total_bytes=60_000))), \
             pytest.raises(RenderError, match=r"^app/data\.txt: kustomize inputs over the 60000-byte"):
         render_path(repo / "app", repo=repo)
+
+
+def test_a_kustomization_wider_than_the_cap_itself_or_in_an_inline_patch_is_refused(tmp_path: Path) -> None:
+    literals = "".join(f"\n      - k{i}=a" for i in range(10_001))
+    repo = _write(tmp_path / "literals", {
+        "app/kustomization.yaml": f"configMapGenerator:\n  - name: g\n    literals:{literals}\n"})
+    with pytest.raises(RenderError, match=r"^app/kustomization\.yaml:3: at configMapGenerator\[0\]\.literals: "
+                                          r"10001 entries"):
+        render_path(repo / "app", repo=repo)
+
+    patch = "".join(f"\n        k{i}: a" for i in range(10_001))
+    repo = _write(tmp_path / "inline", {
+        "app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                   f"      kind: ConfigMap\n      metadata: {{name: dense}}\n      data:{patch}\n"),
+        "app/cm.yaml": _configmap("\n  a: b\n")})
+    with pytest.raises(RenderError, match=r"^app/kustomization\.yaml:3: at patches\[0\]\.patch: data: 10001 entries"):
+        render_path(repo / "app", repo=repo)
