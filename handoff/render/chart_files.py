@@ -20,6 +20,8 @@ from handoff.manifests.plain import display_name, read_text
 from handoff.manifests.yamldocs import file_limits
 
 _MAX_DEPTH = 50
+# subchart archives Helm may load from charts/ (scanning one it skips costs nothing)
+_ARCHIVES = (".tgz", ".tar.gz")
 
 
 def chart_files(chart: Path, name: str, root: Path) -> Iterator[tuple[str, str]]:
@@ -40,7 +42,7 @@ def _directory(chart: Path, name: str, root: Path, depth: int) -> Iterator[tuple
     for sub in sorted(charts.iterdir()):
         if sub.is_dir():
             yield from _directory(sub, name, root, depth + 1)
-        elif sub.name.endswith(".tgz") and sub.is_file():
+        elif sub.name.endswith(_ARCHIVES) and sub.is_file():
             shown = display_name(sub, root)
             data = read_capped(sub, file_limits())
             if data is None:
@@ -64,7 +66,7 @@ def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[s
                 dirs = parts[:-1]
                 at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
                 own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name
-                nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(".tgz")
+                nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
                 if not member.isfile() or not (own or nested):
                     continue
                 extracted = archive.extractfile(member)
