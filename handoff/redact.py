@@ -72,15 +72,20 @@ def mask_values(text: str, values: Iterable[str]) -> str:
     renderer's error quoting a chart value), without registering those values for every later text."""
     forms: set[str] = set()
     for value in values:
-        if len(value) < _MIN_SECRET_LEN:
-            continue
-        raw = value.encode()
-        b64 = base64.b64encode(raw).decode()
-        forms.update((value, urllib.parse.quote(value, safe=""), b64, b64.rstrip("="),
-                      base64.b32encode(raw).decode().rstrip("="), raw.hex(), raw.hex().upper()))
+        if len(value) >= _MIN_SECRET_LEN:
+            forms.update(encoded_forms(value))
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, MASK)
     return text
+
+
+def encoded_forms(value: str) -> set[str]:
+    """``value`` raw, URL-encoded, base64 (padded or not), base32 and hex (both cases): the forms a
+    template or a policy can print it in with one function call."""
+    raw = value.encode()
+    b64 = base64.b64encode(raw).decode()
+    return {value, urllib.parse.quote(value, safe=""), b64, b64.rstrip("="),
+            base64.b32encode(raw).decode().rstrip("="), raw.hex(), raw.hex().upper()}
 
 
 def forget_all() -> None:

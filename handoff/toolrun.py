@@ -9,7 +9,10 @@ locale and a throwaway HOME/XDG/HELM/TMPDIR tree, never the job's tokens, kubeco
 credentials or proxies (a proxy URL may carry credentials). An offline child also gets proxies pointing
 at a closed loopback port and ``GIT_ALLOW_PROTOCOL=file``: a second line behind the remote-reference
 scan in ``handoff.render.remote`` (Go never proxies loopback, so the scan is what stops 127.0.0.1).
-Stdout is read up to a cap: past it the child is killed, never buffered whole.
+Stdout is read up to a cap: past it the child is killed, never buffered whole. Memory is capped the same
+way: while collecting output the runner samples the resident memory of the child's process group and
+kills the group past a cap (``GOMEMLIMIT`` is only a hint to Go's collector, and ``RLIMIT_AS`` breaks Go,
+which reserves ~800 MiB of address space at start).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ TOOLS_DIR_ENV = "HANDOFF_TOOLS_DIR"
 DEFAULT_TIMEOUT = 300.0
 _STDERR_TAIL = 64 * 1024  # what is kept of a child's stderr: its end, where errors are
 _CHUNK = 64 * 1024
+MIB = 1024 * 1024
 # The only variables a renderer child inherits from the job (everything else is set by `sandboxed`).
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL")
 # A port nothing listens on: offline children's proxies point there, so a fetch fails at once.
@@ -40,6 +44,10 @@ CLOSED_PROXY = "http://127.0.0.1:9"
 # helm and kustomize are Go: a soft heap limit makes them collect before growing, so a chart rendering
 # 22 MB peaks near 150 MiB instead of 300 MiB; the reconciler and its child share one 256Mi Pod limit.
 CHILD_GOMEMLIMIT = "96MiB"
+# How often a child's memory is sampled: helm rendering a dense chart grows ~20 MiB a second, and a sample
+# reads /proc once (~1-2 ms).
+RSS_SAMPLE_SECONDS = 0.05
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def find_tool(name: str) -> Path | None:
@@ -85,6 +93,31 @@ class OutputTooLarge(Exception):
         self.cap = cap
 
 
+class MemoryTooLarge(Exception):
+    """The child's process group held more than ``cap`` bytes resident; it was killed."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"used more than {cap} bytes of memory")
+        self.cap = cap
+
+
+def group_rss(pgid: int) -> int:
+    """Resident bytes of every process in process group ``pgid`` (``/proc/PID/stat``: its ``rss`` field is
+    the page count ``/proc/PID/status`` shows as VmRSS), 0 once none is left."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_bytes()
+        except OSError:  # it exited meanwhile
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()  # after the command name, which may hold spaces
+        if int(fields[2]) == pgid:  # state, ppid, pgrp, ... rss is field 24 of the whole line
+            total += int(fields[21]) * _PAGE
+    return total
+
+
 @contextlib.contextmanager
 def sandboxed(*, offline: bool = True) -> Iterator[dict[str, str]]:
     """The environment of a renderer child, with a throwaway HOME removed afterwards.
@@ -119,20 +152,21 @@ def sandboxed(*, offline: bool = True) -> Iterator[dict[str, str]]:
 
 def run(argv: Sequence[str | Path], *, timeout: float = DEFAULT_TIMEOUT, cwd: Path | None = None,
         env: Mapping[str, str] | None = None, input_bytes: bytes | None = None,
-        max_stdout: int | None = None) -> Finished:
+        max_stdout: int | None = None, max_rss: int | None = None) -> Finished:
     """Run ``argv`` to completion and capture its output; a non-zero exit is the caller's to judge.
 
     Raises :class:`TimedOut` past ``timeout`` seconds, :class:`OutputTooLarge` once stdout passes
-    ``max_stdout`` bytes (the child is killed; what it wrote is dropped) and ``OSError`` when the binary
-    cannot start. ``env=None`` inherits the environment: callers running repository content use
-    :func:`sandboxed`."""
+    ``max_stdout`` bytes, :class:`MemoryTooLarge` once the child's process group holds more than
+    ``max_rss`` bytes resident (sampled every ``RSS_SAMPLE_SECONDS``; the group is killed, what it wrote
+    is dropped) and ``OSError`` when the binary cannot start. ``env=None`` inherits the environment:
+    callers running repository content use :func:`sandboxed`."""
     proc = subprocess.Popen([str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
                             stdin=subprocess.DEVNULL if input_bytes is None else subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         if input_bytes is not None:
             threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True).start()
-        stdout, stderr = _collect(proc, time.monotonic() + timeout, timeout, max_stdout)
+        stdout, stderr = _collect(proc, time.monotonic() + timeout, timeout, max_stdout, max_rss)
     except BaseException:  # timed out, too much output, interrupted: the child must not outlive us
         _kill_group(proc)
         raise
@@ -147,18 +181,26 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
 
 
 def _collect(proc: subprocess.Popen[bytes], deadline: float, timeout: float,
-             max_stdout: int | None) -> tuple[bytes, bytes]:
+             max_stdout: int | None, max_rss: int | None) -> tuple[bytes, bytes]:
     assert proc.stdout is not None and proc.stderr is not None
     out: list[bytes] = []
     out_size = 0
     err = bytearray()
+    next_sample = time.monotonic()
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ, "out")
         selector.register(proc.stderr, selectors.EVENT_READ, "err")
         while selector.get_map():
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 raise TimedOut(timeout)
+            if max_rss is not None:
+                if now >= next_sample:
+                    if group_rss(proc.pid) > max_rss:
+                        raise MemoryTooLarge(max_rss)
+                    next_sample = now + RSS_SAMPLE_SECONDS
+                remaining = min(remaining, max(next_sample - now, 0.0))
             for key, _ in selector.select(remaining):
                 chunk = os.read(key.fd, _CHUNK)
                 if not chunk:
@@ -191,14 +233,16 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_tool(argv: Sequence[str | Path], *, what: str, cwd: Path | None = None, max_stdout: int | None = None,
-             cap_hint: str = "", offline: bool = True, timeout: float = DEFAULT_TIMEOUT) -> str:
+             cap_hint: str = "", max_rss: int | None = None, memory_hint: str = "", offline: bool = True,
+             timeout: float = DEFAULT_TIMEOUT) -> str:
     """Run a renderer in the sandbox (:func:`sandboxed`) from ``cwd`` and return its stdout; failing to
-    start, timing out, writing more than ``max_stdout`` bytes (``cap_hint`` says how to raise it) or a
-    non-zero exit is a ``RenderError`` naming ``what`` (with the end of its stderr)."""
+    start, timing out, writing more than ``max_stdout`` bytes (``cap_hint`` says how to raise it), holding
+    more than ``max_rss`` bytes resident (``memory_hint`` likewise) or a non-zero exit is a
+    ``RenderError`` naming ``what`` (with the end of its stderr)."""
     name = Path(str(argv[0])).name
     try:
         with sandboxed(offline=offline) as env:
-            done = run(argv, timeout=timeout, cwd=cwd, env=env, max_stdout=max_stdout)
+            done = run(argv, timeout=timeout, cwd=cwd, env=env, max_stdout=max_stdout, max_rss=max_rss)
     except OSError as e:
         raise RenderError(f"{what}: cannot run {argv[0]}: {e}") from e
     except TimedOut as e:
@@ -206,6 +250,9 @@ def run_tool(argv: Sequence[str | Path], *, what: str, cwd: Path | None = None, 
     except OutputTooLarge as e:
         hint = f" ({cap_hint})" if cap_hint else ""
         raise RenderError(f"{what}: {name} output over the {e.cap}-byte render output cap{hint}") from e
+    except MemoryTooLarge as e:
+        hint = f" ({memory_hint})" if memory_hint else ""
+        raise RenderError(f"{what}: {name} killed over the {e.cap // MIB} MiB child memory cap{hint}") from e
     if done.returncode != 0:
         stderr = done.stderr.decode(errors="replace").strip().splitlines()
         detail = " ".join(stderr[-3:]) or f"exit code {done.returncode}"

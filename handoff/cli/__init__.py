@@ -7,8 +7,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,8 +148,17 @@ def _json_usage_error(error: click.ClickException, args: Sequence[str]) -> None:
         click.echo(options.failure_json(error.format_message()))
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # unwinds like Ctrl-C, so every renderer child is killed with us (toolrun kills on any exception)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises)."""
+    # a cancelled CI job; the reconciler sets its own handler, and only the main thread may set one
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         args = list(argv) if argv is not None else None
         rv = cli.main(args=args, prog_name="handoff", standalone_mode=False)

@@ -1,5 +1,6 @@
-"""The operator's render flags (``--allow-remote``, the output caps) shared by validate, propose and plan:
-the command runs inside ``handoff.render.render_policy`` built from them, so every render it makes obeys."""
+"""The operator's render flags (``--allow-remote``, every ``RenderLimits`` cap) shared by validate, propose
+and plan: the command runs inside ``handoff.render.render_policy`` built from them, so every render it makes
+obeys."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from handoff.render.policy import ALLOW_REMOTE_ENV, checked_remotes
 F = TypeVar("F", bound=Callable[..., Any])
 _CAPS = (("max_output_bytes", "--max-render-output-bytes", "bytes one renderer (helm, kustomize) may write"),
          ("max_objects", "--max-render-objects", "objects one render may produce"),
-         ("max_total_bytes", "--max-render-total-bytes", "bytes (as JSON) one render may produce"))
+         ("max_total_bytes", "--max-render-total-bytes", "bytes (as JSON) one render may produce"),
+         ("max_nodes", "--max-render-nodes", "YAML nodes one render may parse"),
+         ("max_child_memory", "--max-child-memory", "resident bytes one renderer child (with what it starts) "
+                                                    "may hold before it is killed"))
 
 
 def render_options(command: F) -> F:

@@ -106,20 +106,27 @@ DEFAULT_MAX_RENDER_OUTPUT = 16 * 1024 * 1024
 DEFAULT_MAX_RENDER_OBJECTS = 10_000
 DEFAULT_MAX_RENDER_TOTAL = 16 * 1024 * 1024
 DEFAULT_MAX_RENDER_NODES = 1_000_000
+# A renderer child's resident memory (its whole process group, sampled by ``toolrun``), which it shares
+# with the reconciler under one 256Mi limit: helm rendering issue 13's 22 MB chart peaks near 130 MiB (and
+# fails on the output cap), ordinary charts near 45 MiB; the reconciler waits on it near 60-70 MiB.
+DEFAULT_MAX_CHILD_MEMORY = 160 * 1024 * 1024
 RENDER_LIMIT_ENV = {"max_output_bytes": "HANDOFF_MAX_RENDER_OUTPUT_BYTES",
                     "max_objects": "HANDOFF_MAX_RENDER_OBJECTS",
                     "max_total_bytes": "HANDOFF_MAX_RENDER_TOTAL_BYTES",
-                    "max_nodes": "HANDOFF_MAX_RENDER_NODES"}
+                    "max_nodes": "HANDOFF_MAX_RENDER_NODES",
+                    "max_child_memory": "HANDOFF_MAX_CHILD_MEMORY"}
 
 
 @dataclass(frozen=True)
 class RenderLimits:
-    """Caps on a render: one renderer's stdout, one render's object count, total bytes and YAML nodes."""
+    """Caps on a render: one renderer's stdout and resident memory (bytes), one render's object count,
+    total bytes and YAML nodes."""
 
     max_output_bytes: int = DEFAULT_MAX_RENDER_OUTPUT
     max_objects: int = DEFAULT_MAX_RENDER_OBJECTS
     max_total_bytes: int = DEFAULT_MAX_RENDER_TOTAL
     max_nodes: int = DEFAULT_MAX_RENDER_NODES
+    max_child_memory: int = DEFAULT_MAX_CHILD_MEMORY
 
     @classmethod
     def from_env(cls) -> RenderLimits:
@@ -150,7 +157,8 @@ class NodeBudget:
         self.remaining -= written_nodes(text)
         if self.remaining < 0:
             raise RenderError(f"render over the {self.limit}-node YAML budget at {file} (a dense or huge "
-                               "manifest; HANDOFF_MAX_RENDER_NODES)")
+                               "manifest; --max-render-nodes, HANDOFF_MAX_RENDER_NODES or the reconciler's "
+                               "render.maxNodes)")
 
 
 _BUDGET: ContextVar[NodeBudget | None] = ContextVar("handoff_node_budget", default=None)

@@ -31,10 +31,19 @@ _VALUE_END = r"(?=[ \t]*(?:$|[,\]}#:]))"
 _KEY_END = r"[ \t]*:(?=[ \t]|$)"
 
 
-def _risky_pattern() -> re.Pattern[str]:
-    """One regex with one alternative per first character, each a plain literal, so ``re`` can skip
-    ahead with its first-character set instead of trying every position (this runs on every text)."""
-    rules: list[tuple[str, str, str]] = []  # (first character, what may precede it, the rest)
+# The rest of a plain key that starts like a number (``1:``, ``-1 :``, ``~:``, ``[1,2]:``): up to the end of
+# the token and the key's colon. Written as "[^\s:]*" it rescanned the rest of a line from every digit of
+# "[1,1,1,...]" (quadratic: 20,000 items took 10 s). It stops instead before the next place the rule can
+# start ("[", "{" or "," then a digit, sign, dot or tilde), which that place then tries: each character
+# is read once, and the line is risky exactly when it was (tests/security/test_risky_scan.py).
+_NUM = "[-+.~0-9]"
+_NUMERIC_KEY_REST = rf"(?:[^\s:\[{{,]|[\[{{,](?!{_NUM}))*+[ \t]*+:(?=[ \t]|$)"
+
+
+def _rules() -> list[tuple[str, str, str]]:
+    """``(first character, what may precede it, the rest)`` of every risky plain token. Every rest is
+    bounded or reads each character of the text once, so a search is linear in the text."""
+    rules: list[tuple[str, str, str]] = []
     words = {"y": ["", "es"], "Y": ["", "es", "ES"], "n": ["", "o"], "N": ["", "o", "O"],
              "o": ["n", "ff"], "O": ["n", "N", "ff", "FF"]}
     rules += [(c, _BEFORE, f"(?:{'|'.join(rest)}){_VALUE_END}") for c, rest in words.items()]
@@ -42,7 +51,7 @@ def _risky_pattern() -> re.Pattern[str]:
     key_words = {"t": ["rue"], "T": ["rue", "RUE"], "f": ["alse"], "F": ["alse", "ALSE"],
                  "n": ["ull"], "N": ["ull", "ULL"]}
     rules += [(c, _BEFORE, f"(?:{'|'.join(rest)}){_KEY_END}") for c, rest in key_words.items()]
-    rules += [(c, _BEFORE, f"[^\\s:]*{_KEY_END}") for c in "0123456789-+.~"]
+    rules += [(c, _BEFORE, _NUMERIC_KEY_REST) for c in "0123456789-+.~"]
     rules += [(c, _BEFORE, "[0-9]{18}") for c in "123456789"]  # past int64: go-yaml makes it a float
     rules += [
         (":", r"[\s\[{,]", r"(?=[ \t]|$)"),  # an empty (null) key; also "key : value", rare
@@ -53,6 +62,12 @@ def _risky_pattern() -> re.Pattern[str]:
         ("?", r"\s", r"(?=[ \t]|$)"),  # complex keys
         ("!", _BEFORE, r"\S"), ("&", _BEFORE, r"\w"), ("*", _BEFORE, r"\w"),  # tags, anchors, aliases
     ]
+    return rules
+
+
+def compile_rules(rules: list[tuple[str, str, str]]) -> re.Pattern[str]:
+    """One regex with one alternative per first character, each a plain literal, so ``re`` can skip
+    ahead with its first-character set instead of trying every position (this runs on every text)."""
     by_first: dict[str, list[str]] = {}
     for first, before, rest in rules:
         literal = re.escape(first)
@@ -61,7 +76,16 @@ def _risky_pattern() -> re.Pattern[str]:
     return re.compile("|".join(f"{c}(?:{'|'.join(rests)})" for c, rests in by_first.items()), re.MULTILINE)
 
 
-_RISKY = _risky_pattern()
+RULES = _rules()
+_RISKY = compile_rules(RULES)
+
+
+def risky(text: str) -> bool:
+    """True when a plain token of ``text`` may read differently in YAML 1.2 and for Kubernetes (see the
+    module docstring); time linear in ``text``."""
+    return _RISKY.search("\n" + text) is not None  # the newline gives the first token a predecessor
+
+
 _RISKY_LITERALS = ("<<", "\n%", "\n...", "\ufeff")  # merge keys, directives, document ends, BOM
 _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 
@@ -75,7 +99,7 @@ def fast_documents(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[tuple[
     (also when the data nests deeper than ``max_depth``: the exact loader reports that)."""
     if yaml_rs is None or text.startswith("%") or any(x in text for x in _RISKY_LITERALS) \
             or (not text.endswith("\n") and ("|" in text or ">" in text)) \
-            or _RISKY.search("\n" + text):  # the newline gives the first token a predecessor
+            or risky(text):
         return None
     chunks = document_spans(text)
     docs: list[tuple[Any, int, int]] = []

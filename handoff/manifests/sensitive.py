@@ -109,9 +109,43 @@ def path_is_sensitive(kind: str, path: str, rules: Rules = BUILTIN_FIELDS) -> bo
     for rule in rules:
         if rule.kind != kind:
             continue
-        at_or_inside = r"\.".join(".+?" if p == "*" else re.escape(p) for p in rule.parts) + r"(?:[.\[]|$)"
-        if re.match(at_or_inside, path) or ".".join(rule.parts).startswith(path + "."):
+        if _at_or_inside(rule.parts, path) or ".".join(rule.parts).startswith(path + "."):
             return True
+    return False
+
+
+_PART_END = re.compile(r"[.\[]|$")
+
+
+def _at_or_inside(parts: Sequence[str], path: str) -> bool:
+    """Whether ``path`` starts with ``parts`` joined by dots (each ``*`` one or more characters, dots too),
+    ending at a ``.``, a ``[`` or the end. Matched literal by literal, each at its leftmost place, which is
+    what a backtracking regex of ``.+?`` per ``*`` answers, in linear time: that regex took 18 s for four
+    stars and a 400-part drift path. (Unlike ``.``, a star also spans a newline in a key: masks more.)"""
+    literals = [""]  # the text before, between and after the stars
+    for i, part in enumerate(parts):
+        dot = "." if i else ""
+        if part == "*":
+            literals[-1] += dot
+            literals.append("")
+        else:
+            literals[-1] += dot + part
+    if not path.startswith(literals[0]):
+        return False
+    at = len(literals[0])
+    for literal in literals[1:-1]:
+        found = path.find(literal, at + 1)  # a star takes at least one character
+        if found < 0:
+            return False
+        at = found + len(literal)
+    if len(literals) == 1:
+        return _PART_END.match(path, at) is not None
+    last = literals[-1]
+    found = path.find(last, at + 1)
+    while found >= 0:
+        if _PART_END.match(path, found + len(last)):
+            return True
+        found = path.find(last, found + 1)
     return False
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from handoff.config import Config, Waiver
 from handoff.errors import ConfigError
+from handoff.manifests.sensitive import scrub, secret_strings
 from handoff.pathsafe import check_tree, resolve_inside
 from handoff.policy.cel_engine import CelEngine
 from handoff.policy.loader import PolicySet, load_policy_sets
@@ -19,6 +20,7 @@ from handoff.policy.params import merge_overrides
 from handoff.policy.rego import RegoEngine
 from handoff.policy.vap import load_admission_documents
 from handoff.policy.waivers import apply_waivers
+from handoff.redact import encoded_forms
 from handoff.report.model import ValidationReport
 
 
@@ -122,5 +124,22 @@ class PolicyCheck:
         report = ValidationReport()
         for engine in self.engines:
             report = report.merge(engine.evaluate(objects, context))
-        return apply_waivers(report, objects, self.options.waivers, config_file=self.options.config_file,
-                             today=self.options.today)
+        waived = apply_waivers(report, objects, self.options.waivers, config_file=self.options.config_file,
+                               today=self.options.today)
+        return masked(waived, objects)
+
+
+def masked(report: ValidationReport, objects: Sequence[PolicyObject]) -> ValidationReport:
+    """``report`` with every sensitive value of ``objects`` (``manifests.sensitive``: a Secret's
+    ``data``/``stringData``, a ``data`` value decoded) masked in its messages and reasons, raw and in every
+    form a policy prints with one call (a CEL messageExpression or Rego message of ``base64.encode``,
+    ``hex.encode`` …: ``redact.encoded_forms``). The policies come from the repo; their messages go to CI."""
+    if not report.findings and not any(o.reason for o in report.objects):
+        return report
+    secrets = {form: shown for text, shown in secret_strings(o.obj for o in objects).items()
+               for form in encoded_forms(text)}
+    if not secrets:
+        return report
+    return replace(report,
+                   findings=tuple(replace(f, message=scrub(f.message, secrets)) for f in report.findings),
+                   objects=tuple(replace(o, reason=scrub(o.reason, secrets)) for o in report.objects))

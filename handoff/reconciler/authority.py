@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from handoff.reconciler.config import Authority, Source
-from handoff.reconciler.objects import key_of
+from handoff.reconciler.objects import group_of, key_of
 from handoff.report.model import ObjectRef
 
 
@@ -57,8 +57,9 @@ def service_account_groups(source: Source) -> tuple[str, ...]:
 
 def _kind_matches(ref: ObjectRef, patterns: Sequence[str]) -> bool:
     """A pattern is ``Kind`` (any group) or ``group/Kind`` (``/Kind`` for the core group), with globs."""
-    group = key_of(ref).group
-    return any(fnmatch.fnmatchcase(f"{group}/{ref.kind}" if "/" in p else ref.kind, p) for p in patterns)
+    groups = {group_of(ref), key_of(ref).group}  # both groups of a resource served under two
+    return any(fnmatch.fnmatchcase(f"{group}/{ref.kind}" if "/" in p else ref.kind, p)
+               for p in patterns for group in groups)
 
 
 def _namespace_matches(namespace: str, patterns: Sequence[str]) -> bool:
@@ -72,7 +73,7 @@ def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
     if _kind_matches(ref, authority.denied_kinds):
         return f"kind {ref.kind} is denied"
     if not ref.namespace:
-        if ref.kind == "Namespace" and key_of(ref).group == "" and ref.name in own:
+        if ref.kind == "Namespace" and group_of(ref) == "" and ref.name in own:
             return ""
         if not _kind_matches(ref, authority.cluster_kinds):
             return f"cluster-scoped kind {ref.kind} is not granted"

@@ -195,13 +195,16 @@ def _line_of(node: Any, key: str) -> int | None:
     return yamlio.line_of(node, key) if isinstance(node, yamlio.LocatedMap) else None
 
 
+_RENDER_KEYS = {"maxOutputBytes": "max_output_bytes", "maxObjects": "max_objects",
+                "maxTotalBytes": "max_total_bytes", "maxNodes": "max_nodes",
+                "maxChildMemory": "max_child_memory"}
+
+
 def _render_limits(raw: Any) -> RenderLimits:
     """The config's ``render:`` caps over the defaults (and their ``HANDOFF_MAX_RENDER_*`` overrides)."""
-    base = RenderLimits.from_env()
     caps = raw if isinstance(raw, Mapping) else {}
-    return RenderLimits(max_output_bytes=int(caps.get("maxOutputBytes", base.max_output_bytes)),
-                        max_objects=int(caps.get("maxObjects", base.max_objects)),
-                        max_total_bytes=int(caps.get("maxTotalBytes", base.max_total_bytes)))
+    given = {field: int(caps[key]) for key, field in _RENDER_KEYS.items() if key in caps}
+    return replace(RenderLimits.from_env(), **given)
 
 
 def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],

@@ -27,7 +27,7 @@ from handoff.reconciler import authority, floor, inventory, prune, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
-from handoff.reconciler.guard import own_objects
+from handoff.reconciler.guard import borrowing_identity, own_objects
 from handoff.reconciler.health import health
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
@@ -203,15 +203,45 @@ def _scratch_namespace(source: Source, objects: Iterable[Mapping[str, Any]]) -> 
 
 
 def _scratch_dry_run(client: KubeClient, obj: Mapping[str, Any], namespace: str) -> None:
-    """Dry-run ``obj`` as a create in ``namespace`` under a generated name (so no namesake there is
-    touched): what its own not-yet-existing Namespace would validate, without creating that Namespace."""
+    """Dry-run ``obj`` as a create in ``namespace`` under its real name (a dry-run writes nothing, so no
+    namesake there is touched): what its own not-yet-existing Namespace would validate, name included,
+    without creating that Namespace. Only when a namesake exists there (the name is then valid) is it
+    dry-run again under a generated name."""
     body = copy.deepcopy(dict(obj))
     meta = body["metadata"]
-    meta["generateName"] = f"{str(meta.pop('name'))[:40]}-"
     meta["namespace"] = namespace
     res = client.resource(str(body["apiVersion"]), str(body["kind"]))
-    client.request("POST", res.path(namespace), params={"dryRun": "All", "fieldManager": FIELD_MANAGER},
-                   body=body)
+    params = {"dryRun": "All", "fieldManager": FIELD_MANAGER}
+    try:
+        client.request("POST", res.path(namespace), params=params, body=body)
+    except KubeError as e:
+        if e.status != 409 or isinstance(e, KubeUnavailable):
+            raise
+        meta["generateName"] = f"{str(meta.pop('name'))[:40]}-"
+        client.request("POST", res.path(namespace), params=params, body=body)
+
+
+@dataclass
+class _Undo:
+    """What a pass changed while applying a revision, to put back if the API server rejects a later object."""
+
+    previous: inventory.Inventory | None  # the inventory before the pass
+    created: list[Applied] = field(default_factory=list)
+    updated: list[ObjectKey] = field(default_factory=list)
+    crds: list[dict[str, Any]] = field(default_factory=list)  # changed CRDs as they were before the pass
+
+
+def _existing(client: KubeClient, ref: ObjectRef) -> Mapping[str, Any] | None:
+    """The live object, None when there is none. An identity that may not read it (403) counts it as
+    existing, so a rollback never deletes what it cannot see it created."""
+    try:
+        return client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+    except KubeError as e:
+        if e.status == 404:
+            return None
+        if e.status == 403 and not isinstance(e, KubeUnavailable):
+            return {}
+        raise
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -398,6 +428,11 @@ class Reconciler:
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
+        borrowed = borrowing_identity(out, self.settings)
+        if borrowed:
+            names = ", ".join(str(r) for r in borrowed[:5])
+            raise RefusedError(f"source {source.name}: {names} would run as the reconciler's own "
+                               "ServiceAccount; refusing the revision (nothing applied)")
         outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
@@ -450,11 +485,26 @@ class Reconciler:
                     raise
         return live
 
+    def _scoped(self, refs: Iterable[ObjectRef]) -> tuple[ObjectRef, ...]:
+        """Inventory entries with the namespace cleared on cluster-scoped kinds (older inventories listed a
+        manifest's stray ``metadata.namespace``), so each object has the identity ``_prepare`` gives it."""
+        out = []
+        for ref in refs:
+            cluster_scoped = False
+            if ref.namespace:
+                try:
+                    cluster_scoped = not self.client.resource(ref.api_version, ref.kind).namespaced
+                except KubeError as e:
+                    if e.status != 404:
+                        raise
+            out.append(ObjectRef(ref.api_version, ref.kind, ref.name, "") if cluster_scoped else ref)
+        return unique_by_key(out)
+
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
                         objects: list[dict[str, Any]],
                         deferred: list[Mapping[str, Any]]) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
-        before = previous.objects if previous else ()
+        before = self._scoped(previous.objects) if previous else ()
         current = [ref_of(o) for o in objects]
         # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones;
         # ``pending`` makes the next pass (or the next process) complete this same revision
@@ -462,35 +512,43 @@ class Reconciler:
                         inventory.Inventory(previous.revision if previous else "",
                                             unique_by_key((*before, *current)), pending=revision))
         live = self._live(source, objects)
+        undo = _Undo(previous)
         applied: list[Applied] = []
+        objects_left: list[Mapping[str, Any]] = list(objects)
         if deferred:
             # only the CRDs the deferred objects need go first; nothing else is written until those objects
-            # passed their dry-run too, and a rejection deletes the CRDs this pass created
-            scaffold = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
-            new_crds = [o for o in scaffold if self.client.get(
-                str(o["apiVersion"]), "CustomResourceDefinition", str(o["metadata"]["name"])) is None]
-            created = [self._apply(self._as(source), o, live) for o in scaffold]
+            # passed their dry-run too, and a rejection puts those CRDs back as they were
+            needed = {(key_of(ref_of(o)).group, str(o.get("kind"))) for o in deferred}
+            scaffold = [o for o in objects if o.get("kind") == "CustomResourceDefinition"
+                        and (str((o.get("spec") or {}).get("group")),
+                             str(((o.get("spec") or {}).get("names") or {}).get("kind"))) in needed]
             try:
+                applied += [self._write(source, o, live, undo) for o in scaffold]
                 namespaces = [o for o in objects if o.get("kind") == "Namespace"]  # tell which are new
                 self._preflight(self._as(source), namespaces + deferred,
                                 scratch=_scratch_namespace(source, objects), final=True)
+            except KubeUnavailable:
+                raise
             except ReconcileError as e:
-                self._roll_back(source, [a for a in created if any(ref_of(o) == a.ref for o in new_crds)])
-                inventory.write(self.client, self.settings.namespace, source.name,
-                                previous or inventory.Inventory("", ()))
-                kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
-                return self._result(source, state, status.FAILED,
-                                    f"revision {revision[:12]} not applied{kept}: {e}", revision,
-                                    error=error_kind(e))
-            applied += created
-            objects_left = [o for o in objects if o.get("kind") != "CustomResourceDefinition"]
-        else:
-            objects_left = objects
-        applied += [self._apply(self._as(source), o, live) for o in objects_left]
-        # neither the reconciler's own objects nor those outside the source's grant are deleted
+                return self._rejected(source, state, revision, undo, e)
+            objects_left = [o for o in objects if not any(o is c for c in scaffold)]
+        for obj in objects_left:
+            try:
+                applied.append(self._write(source, obj, live, undo))
+            except KubeUnavailable:
+                raise  # the next pass completes (rolls forward) this same revision
+            except KubeError as e:
+                if e.status is None or not 400 <= e.status < 500 or e.status == 409:
+                    raise
+                return self._rejected(source, state, revision, undo, ReconcileError(
+                    f"{ref_of(obj)} rejected by the API server: {e}"))
+        # neither the reconciler's own objects nor those outside the source's grant are deleted, nor what
+        # another source of this reconciler desires now (an object moved between sources)
         off_limits = own_objects(before, self.settings) + [
             r for r, _ in authority.denied(before, authority.grant_of(source))]
-        plan = prune.plan(before, current, self.settings.prune, off_limits) if source.prune \
+        dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
+        claimed = self._claimed_elsewhere(source) if dropped and source.prune else {}
+        plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed) if source.prune \
             else prune.PrunePlan()
         pruned = prune.execute(self._as(source), plan, source.name)
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
@@ -506,9 +564,90 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
                             applied=len(applied), pruned=pruned, healthy=healthy)
 
+    def _claimed_elsewhere(self, source: Source) -> dict[ObjectKey, str]:
+        """The objects the other sources this process serves desire, by key, with the source's name: what
+        each applied last and what its remote revision renders now (an object moved to a source whose pass
+        has not run yet). A source another shard (process) serves is not known here."""
+        claimed: dict[ObjectKey, str] = {}
+        for other in self.sources():
+            if other.name == source.name or not self.owns(other):
+                continue
+            for obj in (*self.state[other.name].desired, *self._desired_now(other)):
+                claimed[key_of(ref_of(obj))] = other.name
+        return claimed
+
+    def _desired_now(self, source: Source) -> list[dict[str, Any]]:
+        """What ``source``'s remote revision renders, if that is not the one it applied (none when it
+        cannot be fetched or rendered: its last applied objects stand for it then)."""
+        state = self.state[source.name]
+        try:
+            revision = self.git[source.name].remote_revision()
+            if revision == state.applied_revision:
+                return []
+            checkout = self.git[source.name].checkout(revision)
+            return self._prepare(source, self.renderer(source, checkout).objects)
+        except (GitError, RenderError, ReconcileError):
+            return []
+
+    def _write(self, source: Source, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]],
+               undo: _Undo) -> Applied:
+        """Apply ``obj``, noting in ``undo`` how to put back what it changes."""
+        ref = ref_of(obj)
+        key = key_of(ref)
+        if obj.get("kind") == "CustomResourceDefinition":
+            existed: Mapping[str, Any] | None = self.client.get(ref.api_version, ref.kind, ref.name)
+            if existed is not None:
+                undo.crds.append(dict(existed))
+        else:
+            existed = live.get(key) or _existing(self._as(source), ref)
+        applied = self._apply(self._as(source), obj, live)
+        if existed is None:
+            undo.created.append(applied)
+        elif obj.get("kind") != "CustomResourceDefinition":
+            undo.updated.append(key)
+        return applied
+
+    def _rejected(self, source: Source, state: _SourceState, revision: str, undo: _Undo,
+                  e: ReconcileError) -> status.PassResult:
+        """The API server rejected an object of ``revision`` while it was being applied: put back what this
+        pass changed (updated objects get the previous revision's manifests, changed CRDs their pre-pass
+        spec, created objects are deleted by uid) and keep the previous revision."""
+        client, previous = self._as(source), undo.previous
+        old = {key_of(ref_of(o)): o for o in self._previous_desired(source, state, previous)}
+        for key in reversed(undo.updated):
+            if key in old:
+                apply_one(client, old[key], None)
+        for crd in undo.crds:
+            meta = crd.get("metadata") or {}
+            client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
+                          "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
+                          "spec": crd.get("spec") or {}})
+        self._roll_back(source, undo.created)
+        inventory.write(self.client, self.settings.namespace, source.name,
+                        previous or inventory.Inventory("", ()))
+        state.in_sync.clear()
+        kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
+        return self._result(source, state, status.FAILED, f"revision {revision[:12]} not applied{kept}: {e}",
+                            revision, error=error_kind(e))
+
+    def _previous_desired(self, source: Source, state: _SourceState,
+                          previous: inventory.Inventory | None) -> list[dict[str, Any]]:
+        """The manifests of the revision live before this pass: in memory, else rendered again from the
+        inventory's revision (after a restart); none when that cannot be rendered."""
+        if state.desired or previous is None or not previous.revision:
+            return state.desired
+        secrets = self._secrets.get(source.name, {})
+        try:
+            checkout = self.git[source.name].checkout(previous.revision)
+            return self._prepare(source, self.renderer(source, checkout).objects)
+        except (GitError, RenderError, ReconcileError):
+            return []
+        finally:
+            self._secrets[source.name] = {**self._secrets.get(source.name, {}), **secrets}
+
     def _roll_back(self, source: Source, created: list[Applied]) -> None:
         """Delete what this pass created for a revision then rejected, each by its uid (never a namesake
-        created since)."""
+        created since), in reverse apply order (a Namespace after what it holds)."""
         for a in reversed(created):
             uid = str((a.result.get("metadata") or {}).get("uid", ""))
             res = self._as(source).resource(a.ref.api_version, a.ref.kind)

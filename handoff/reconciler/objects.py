@@ -67,8 +67,20 @@ class ObjectKey:
     name: str
 
 
+# (group, kind) pairs the API server serves as one resource under another group: the same object in etcd,
+# so one identity. Kubernetes 1.35 has one such pair left: ``events.k8s.io/v1`` Event is the core ``v1``
+# Event (the ``extensions`` aliases of apps/networking kinds were removed in 1.16-1.22).
+_SAME_RESOURCE = {("events.k8s.io", "Event"): ""}
+
+
+def group_of(ref: ObjectRef) -> str:
+    """The API group ``ref`` is written in ("v1" is the core group "")."""
+    return ref.api_version.rpartition("/")[0]
+
+
 def key_of(ref: ObjectRef) -> ObjectKey:
-    group = ref.api_version.rpartition("/")[0]  # "v1" is the core group ""
+    group = group_of(ref)
+    group = _SAME_RESOURCE.get((group, ref.kind), group)
     return ObjectKey(group, ref.kind, ref.namespace, ref.name)
 
 
@@ -83,10 +95,14 @@ def unique_by_key(refs: Iterable[ObjectRef]) -> tuple[ObjectRef, ...]:
 
 
 def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict[str, Any]:
-    """A copy of ``obj`` carrying the owner label (and ``namespace`` when namespaced and unset)."""
+    """A copy of ``obj`` carrying the owner label, with ``namespace`` when namespaced and unset, and
+    ``None`` for a cluster-scoped kind: its ``metadata.namespace`` is cleared, as the API server clears it,
+    so the object has one identity (and one grant, guard and prune decision) whatever the manifest says."""
     out: dict[str, Any] = copy.deepcopy(dict(obj))
     meta = out.setdefault("metadata", {})
-    if namespace is not None and not meta.get("namespace"):
+    if namespace is None:
+        meta.pop("namespace", None)
+    elif not meta.get("namespace"):
         meta["namespace"] = namespace
     meta.pop("creationTimestamp", None)
     labels = meta.setdefault("labels", {}) or {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
-from handoff.reconciler.objects import OWNER_LABEL, key_of, owner_value, rank, unique_by_key
+from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, key_of, owner_value, rank, unique_by_key
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
@@ -30,9 +30,12 @@ class PruneResult:
 
 
 def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
-         settings: PruneSettings, protected: Collection[ObjectRef] = ()) -> PrunePlan:
+         settings: PruneSettings, protected: Collection[ObjectRef] = (),
+         claimed: Mapping[ObjectKey, str] | None = None) -> PrunePlan:
     """The deletions a pass may make, before looking at the cluster. Objects are compared by group, kind,
-    namespace and name: one whose ``apiVersion`` changed is still rendered, never a candidate."""
+    namespace and name: one whose ``apiVersion`` changed is still rendered, never a candidate.
+    ``claimed``: objects another source desires (by key, with its name), moved there: never deleted."""
+    claimed = claimed or {}
     now = {key_of(r) for r in current}
     previous = unique_by_key(previous)
     candidates = [r for r in previous if key_of(r) not in now]
@@ -43,6 +46,8 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
         flag = _PROTECTED.get(ref.kind)
         if key_of(ref) in off_limits:
             kept.append((ref, "the reconciler's own object: never pruned"))
+        elif key_of(ref) in claimed:
+            kept.append((ref, f"desired by source {claimed[key_of(ref)]}: moved, not pruned"))
         elif flag and not getattr(settings, flag):
             kept.append((ref, f"{ref.kind} objects are never pruned unless enabled"))
         else:

@@ -24,10 +24,6 @@ class Tenant:
     authority: Authority
 
 
-def own_namespace_only(namespace: str) -> Authority:
-    return Authority(namespaces=(namespace,), cluster_kinds=())
-
-
 def _expanded(patterns: Sequence[str], namespace: str) -> tuple[str, ...]:
     return tuple(p.replace("{namespace}", namespace) for p in patterns)
 
@@ -35,8 +31,8 @@ def _expanded(patterns: Sequence[str], namespace: str) -> tuple[str, ...]:
 def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: str) -> Authority:
     """The grant of Sources in ``namespace``."""
     tenant = next((t for t in tenants if any(fnmatch.fnmatchcase(namespace, p) for p in t.namespaces)), None)
-    if tenant is None:
-        return own_namespace_only(namespace)
+    if tenant is None:  # even a Source in the control namespace is granted nothing there
+        return Authority(namespaces=(namespace,), denied_namespaces=(control_namespace,), cluster_kinds=())
     a = tenant.authority
     return Authority(namespaces=_expanded(a.namespaces, namespace),
                      denied_namespaces=(*_expanded(a.denied_namespaces, namespace), control_namespace),

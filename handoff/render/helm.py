@@ -17,7 +17,7 @@ from handoff.redact import mask_values
 from handoff.render.base import RenderSource
 from handoff.render.chart_files import chart_files
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
-from handoff.render.policy import CAP_HINT, current
+from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import RemoteScan
 from handoff.toolrun import require_tool, run_tool
 
@@ -37,7 +37,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
         argv += ["--namespace", source.namespace]
     try:
         return run_tool(argv, what=f"helm template {chart}", cwd=chart,
-                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT)
+                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                        max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         shown_from = root or chart
         files = [*chart_files(chart, "values.yaml", shown_from), *_values_files(chart, source, shown_from)]

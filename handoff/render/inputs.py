@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.bounds import NodeBudget
+from handoff.manifests.bounds import NodeBudget, read_capped
 from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, file_limits, load_documents
 from handoff.pathsafe import check_tree, contained
@@ -122,17 +122,26 @@ class _KustomizeInputs:
         if path in self.files:
             return
         self.files.add(path)
-        text = read_text(path, shown)
-        self.bytes_left -= len(text)
+        text = read_text(path, shown) if yaml else None
+        size = len(text) if text is not None else _size(path, shown)  # a generator's file may be any bytes
+        self.bytes_left -= size
         if self.bytes_left < 0:
             cap = current().limits.max_total_bytes
             raise RenderError(f"kustomize inputs over the {cap}-byte total render cap "
                               "(HANDOFF_MAX_RENDER_TOTAL_BYTES)", file=shown)
-        if not yaml:
+        if text is None:
             return
         self.nodes.charge(text, shown)
         for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
             _refuse_wide(doc.data, shown, FilePositions(text).for_document(doc.index))
+
+
+def _size(path: Path, shown: str) -> int:
+    data = read_capped(path, file_limits())
+    if data is None:
+        raise RenderError(f"over the {file_limits().max_bytes}-byte file size limit (HANDOFF_MAX_FILE_BYTES)",
+                          file=shown)
+    return len(data)
 
 
 def _refuse_wide(data: Any, file: str, positions: Mapping[str, tuple[int, int]], inside: str = "") -> None:

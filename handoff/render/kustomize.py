@@ -9,18 +9,22 @@ Positions then come from the resource file; paths a patch added fall back to the
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handoff.errors import RenderError
+from handoff.errors import HandoffError, RenderError
+from handoff.manifests.bounds import Limits, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text, parse, read_text
+from handoff.manifests.sensitive import secret_strings
 from handoff.manifests.yamldocs import FilePositions
+from handoff.redact import mask_values
 from handoff.render.base import RenderSource
-from handoff.render.policy import CAP_HINT, current
+from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import KUSTOMIZATION_NAMES, RemoteScan, kustomization_file, looks_remote
 from handoff.toolrun import find_tool, require_tool, run_tool
 
@@ -38,9 +42,23 @@ def build(directory: Path, root: Path | None = None) -> str:
     kustomize = find_tool("kustomize")
     tool = kustomize or require_tool("kubectl", "render Kustomize overlays (or install kustomize)")
     argv: list[str | Path] = [tool, "build", "."] if kustomize else [tool, "kustomize", "."]
-    return run_tool(argv, what=f"{'kustomize build' if kustomize else 'kubectl kustomize'} {directory}",
-                    cwd=directory, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
-                    offline=not scan.uses_allowed)
+    try:
+        return run_tool(argv, what=f"{'kustomize build' if kustomize else 'kubectl kustomize'} {directory}",
+                        cwd=directory, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                        max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT,
+                        offline=not scan.uses_allowed)
+    except RenderError as e:  # a failed replacement, patch or generator may quote a Secret's value: mask them
+        raise RenderError(mask_values(str(e), _quotable(directory, root or directory))) from None
+
+
+def _quotable(directory: Path, root: Path) -> list[str]:
+    """What a failing ``kustomize build`` of ``directory`` could quote that must not be shown: generator
+    literals and env-file lines (each whole and its value), generator files' lines, and the sensitive
+    values of the tree's resource files (``manifests.sensitive``). What cannot be read is left out."""
+    index = _SourceIndex(root)
+    with contextlib.suppress(HandoffError):  # a part kustomize could not read either: the rest is masked
+        index.add_tree(directory, _Naming())
+    return [*index.generated_inputs, *secret_strings(o.obj for o in index.by_original.values())]
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,7 @@ class _SourceIndex:
         self.by_name: dict[tuple[str, str, str], RenderedObject] = {}
         self.by_original: dict[tuple[str, str, str], RenderedObject] = {}
         self.generated: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, name) -> (kustomization, line)
+        self.generated_inputs: list[str] = []  # generator literals and file lines, for masking errors
 
     def add_tree(self, directory: Path, naming: _Naming, depth: int = 0) -> None:
         kfile = kustomization_file(directory)
@@ -77,6 +96,7 @@ class _SourceIndex:
             return
         here = naming.wrap(_Naming(str(spec.get("namePrefix") or ""), str(spec.get("nameSuffix") or "")))
         self._add_generators(spec, kname, FilePositions(text).for_document(loaded.docs[0].index), here)
+        self._add_generator_inputs(spec, directory)
         for key in ("resources", "bases", "components"):
             for entry in spec.get(key) or ():
                 if not isinstance(entry, str) or looks_remote(entry):
@@ -98,6 +118,22 @@ class _SourceIndex:
                     name = naming.prefix + str(entry["name"]) + naming.suffix
                     self.generated.setdefault((kind, name), (kname, line))
 
+    def _add_generator_inputs(self, spec: Mapping[str, Any], directory: Path) -> None:
+        for key, _ in _GENERATORS:
+            entries = spec.get(key)
+            for entry in entries if isinstance(entries, list) else ():
+                if not isinstance(entry, Mapping):
+                    continue
+                for literal in _strings(entry.get("literals")):
+                    self.generated_inputs += [literal, literal.partition("=")[2]]
+                files = [*_strings(entry.get("envs")), *_strings(entry.get("env")),
+                         *(f.rpartition("=")[2] for f in _strings(entry.get("files")))]
+                for name in files:
+                    data = read_capped(directory / name, Limits()) if (directory / name).is_file() else None
+                    for raw in (data or b"").splitlines():  # kustomize quotes a bad line raw and as bytes
+                        line = raw.decode(errors="replace")
+                        self.generated_inputs += [line, line.partition("=")[2], " ".join(map(str, raw))]
+
     def generator_of(self, rendered: RenderedObject) -> tuple[str, int] | None:
         ref = rendered.ref
         return self.generated.get((ref.kind, ref.name)) or \
@@ -115,6 +151,12 @@ class _SourceIndex:
         ref = rendered.ref
         key = (_group(ref.api_version), ref.kind, ref.name)
         return self.by_name.get(key) or self.by_original.get(key)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 class KustomizeRenderer:

@@ -20,6 +20,7 @@ from handoff.manifests.bounds import RenderLimits
 ALLOW_REMOTE_ENV = "HANDOFF_ALLOW_REMOTE"
 CAP_HINT = ("--max-render-output-bytes, HANDOFF_MAX_RENDER_OUTPUT_BYTES or the reconciler's "
             "render.maxOutputBytes")
+MEMORY_HINT = "--max-child-memory, HANDOFF_MAX_CHILD_MEMORY or the reconciler's render.maxChildMemory"
 _PINNED = re.compile(r"[?&]ref=[0-9a-f]{40}(&|$)|@sha256:[0-9a-f]{64}$")
 
 

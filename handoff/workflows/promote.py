@@ -1,14 +1,17 @@
 """Promote: take the image an app runs in one environment and propose it to the next one, with the
-same rolling-PR rules as propose. Refuses when the source environment does not validate, or when
-the target requires a digest (its ``require-image-digest`` policy is enabled) and the image has none."""
+same rolling-PR rules as propose. Refuses when the source environment does not validate, when the
+target requires a digest (its ``require-image-digest`` policy is enabled) and the image has none, or,
+given a ``HealthGate``, when the source environment has not reported healthy for the image."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from handoff.commitstatus import HEALTHY, StatusBackend
 from handoff.config import load_config
 from handoff.errors import HandoffError, UsageError
-from handoff.git.repo import validate_ref
+from handoff.git.repo import Repo, validate_ref
+from handoff.imageref import ImageRef
 from handoff.policy.runner import policy_enabled
 from handoff.workflows.propose import (
     BumpEditor,
@@ -22,21 +25,63 @@ from handoff.workflows.propose import (
     propose_in,
     resolve_image,
 )
+from handoff.workflows.wait import DEFAULT_DEPTH, commits_declaring, recent_commits
+
+EXIT_UNHEALTHY = 4  # distinct from 1 so a pipeline can tell "not healthy yet" from a failed promote
 
 
 class PromotionRefused(HandoffError):
     """The source environment is not fit to promote from."""
 
 
+class SourceUnhealthy(PromotionRefused):
+    """The source environment reported something other than healthy for the image (or nothing yet)."""
+
+    exit_code = EXIT_UNHEALTHY
+
+
+@dataclass(frozen=True)
+class HealthGate:
+    """Where the source environment's deployment results are read (as ``handoff wait`` reads them):
+    the commit statuses the reconciler posts under ``context`` on the commits of the last ``depth``."""
+
+    backend: StatusBackend
+    context: str = "handoff/{env}"
+    depth: int = DEFAULT_DEPTH
+
+
+def check_health(repo: Repo, branch: str, env: str, image: ImageRef, *, app: str, gate: HealthGate) -> None:
+    """Refuse unless ``env``'s newest status on the commits of ``branch`` that carry ``image`` is
+    healthy. An environment with no status on any recent commit has no reporting reconciler: passed."""
+    context = gate.context.replace("{env}", env)
+    commits = recent_commits(repo, branch, gate.depth)
+    carrying = commits_declaring(repo, commits, env, image, app)
+    for commit in carrying:
+        status = gate.backend.read(commit).get(context)
+        if status is None:
+            continue
+        if status.state == HEALTHY:
+            return
+        raise SourceUnhealthy(f"{env} is {status.state} at {commit[:12]} ({status.description}); not "
+                              f"promoting {image} (--ignore-health to promote anyway)", key="--from")
+    if any(context in gate.backend.read(c) for c in commits if c not in carrying):
+        where = f"{carrying[-1][:12]}..{carrying[0][:12]}" if carrying else branch
+        raise SourceUnhealthy(f"{env} has not reported a {context} status for {image} yet (at {where}); "
+                              "wait for it (handoff wait) or pass --ignore-health", key="--from")
+
+
 def promote(
-    opts: ProposeOptions, *, source_env: str, editor: Editor | None = None, validator: Validator | None = None
+    opts: ProposeOptions, *, source_env: str, editor: Editor | None = None,
+    validator: Validator | None = None, health: HealthGate | None = None,
 ) -> ProposeResult:
     """Propose what ``source_env`` declares for ``opts.app`` to ``opts.env`` (``opts.image`` is ignored),
-    with one clone of the config repo for both the source's checks and the proposal."""
+    with one clone of the config repo for both the source's checks and the proposal; with ``health``,
+    only once ``source_env`` reported healthy for that image."""
     edit = editor or BumpEditor()
     check = validator or default_validator
     with config_checkout(opts, "promote") as repo:
         base = opts.base or repo.default_branch()
+        source_branch = base
         repo.checkout(repo.fetch(validate_ref(base))[base])
         config = load_config(repo.path)
         source = config.environments.get(source_env) if config else None
@@ -46,12 +91,17 @@ def promote(
             raise UsageError(f"unknown environment {source_env!r} (declared: {declared})",
                              file=".handoff.yaml", key="--from")
         if source is not None and source.branch and source.branch != base:
+            source_branch = source.branch
             repo.checkout(repo.fetch(validate_ref(source.branch))[source.branch])
             config = load_config(repo.path)
         env = source_env if config is not None and source_env in config.environments else None
         image = edit.current(repo.path, opts.app, env)
         if image is None:
             raise PromotionRefused(f"{opts.app} declares no image in {source_env}")
+        if health is not None:
+            tip = repo.out("rev-parse", "HEAD")
+            check_health(repo, source_branch, source_env, image, app=opts.app, gate=health)
+            repo.checkout(tip)  # the gate walked the branch's history
         verdict = judge(check, repo.path, config, source_env)
         if verdict.status == "failed":
             why = f" ({verdict.error})" if verdict.error else ""  # a refused render names its cause

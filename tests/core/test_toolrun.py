@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from handoff.errors import RenderError
-from handoff.toolrun import TOOLS_DIR_ENV, TimedOut, find_tool, run, run_tool
+from handoff.toolrun import MIB, TOOLS_DIR_ENV, TimedOut, find_tool, group_rss, run, run_tool
 
 
 def test_the_tools_dir_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,3 +60,25 @@ def test_a_deadline_kills_the_child_and_everything_it_started(tmp_path: Path) ->
     # still listed: it may only be a zombie waiting for its new parent to reap it, never a sleeper
     state = Path(f"/proc/{grandchild}/stat").read_text().split(") ")[-1].split()[0]
     assert state == "Z"
+
+
+_HOG = "import sys, time; block = bytearray(192 * 2**20); sys.stdout.write('x'); time.sleep(60)"
+
+
+@pytest.mark.timeout(120)
+def test_a_child_group_past_its_memory_cap_is_killed_with_one_line(tmp_path: Path) -> None:
+    """The hog is a grandchild (sh starts it in the background): the cap counts the whole process group."""
+    pid_file = tmp_path / "pid"
+    with pytest.raises(RenderError) as refused:
+        run_tool(["sh", "-c", f"{sys.executable} -c \"{_HOG}\" & echo $! > {pid_file}; wait"],
+                 what="helm template chart", max_rss=64 * MIB, memory_hint="--max-child-memory")
+    assert str(refused.value) == ("helm template chart: sh killed over the 64 MiB child memory cap "
+                                  "(--max-child-memory)")
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    while stat.exists() and stat.read_text().split(") ")[-1][0] != "Z":  # SIGKILLed: gone once it is torn down
+        time.sleep(0.05)
+
+
+def test_a_child_under_its_memory_cap_runs_to_the_end() -> None:
+    assert run_tool(["sh", "-c", "echo ok"], what="kustomize build app", max_rss=64 * MIB) == "ok\n"
+    assert group_rss(os.getpgrp()) > 0  # this test's own group is resident

@@ -211,9 +211,19 @@ def test_the_install_manifests_grant_impersonating_exactly_the_named_service_acc
     impersonates that ServiceAccount with its groups; another ServiceAccount it may not impersonate."""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
     sa = f"{c.target_ns}/deployer"
-    for obj in manifests(c.control_ns, impersonate=(sa,)):
-        if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"):
-            c.client.apply(obj)
+    printed = [obj for obj in manifests(c.control_ns, impersonate=(sa,))
+               if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")]
+    for obj in printed:
+        c.client.apply(obj)
+    try:
+        _reconcile_with_the_printed_rbac(apiserver, c, tmp_path)
+    finally:  # cluster-scoped names are shared by every test on this apiserver
+        for obj in printed:
+            if obj["kind"].startswith("Cluster"):
+                c.client.delete(obj["apiVersion"], obj["kind"], obj["metadata"]["name"])
+
+
+def _reconcile_with_the_printed_rbac(apiserver: Any, c: Any, tmp_path: Path) -> None:
     rbac = "rbac.authorization.k8s.io/v1"
     c.client.apply({"apiVersion": "v1", "kind": "ServiceAccount",
                     "metadata": {"name": "deployer", "namespace": c.target_ns}})

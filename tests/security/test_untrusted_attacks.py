@@ -14,7 +14,8 @@ content (what no signed commit covers). The remote scan now reads those configs 
 Memory: the caps bounded bytes and objects, not parse cost. A 12.9 MB manifest of one ConfigMap with
 1,000,000 one-letter keys was under every byte cap and peaked near 355 MiB RSS in handoff. Every text a
 render parses is now charged to a node budget before it is parsed (``bounds.written_nodes``): refused at
-once. A helm child making the same output still peaks near 460 MiB (not yet bounded, see SECURITY.md).
+once. A helm child making the same output peaked near 460 MiB: the runner now kills it at the child
+memory cap (test_child_memory.py).
 
 Nested Lists: a ``v1/List`` inside a ``v1/List`` was expanded one level only, so the inner List was
 one object and its Secret's ``stringData`` showed verbatim in the rendered diff (plain and helm
