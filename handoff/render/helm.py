@@ -15,6 +15,7 @@ from handoff.manifests.plain import display_name, objects_from_text
 from handoff.manifests.yamldocs import load_exact
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
+from handoff.render.chart_files import chart_files
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
 from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import RemoteScan
@@ -39,7 +40,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
                         max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
                         max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
-        files = _values_files(chart, source, root or chart)
+        shown_from = root or chart
+        files = [*chart_files(chart, "values.yaml", shown_from), *_values_files(chart, source, shown_from)]
         quoted = [value for _, text in files for value in _strings(text)]
         raise RenderError(mask_values(str(e), quoted)) from None
 
@@ -108,6 +110,7 @@ def _read(path: Path) -> str:
 
 
 def _values_files(chart: Path, source: RenderSource, root: Path) -> list[tuple[str, str]]:
-    """The chart's values.yaml, then every ``-f`` file, as Helm merges them (later wins)."""
+    """The chart's values.yaml, then every ``-f`` file, as Helm merges them (later wins); a subchart's
+    values (``chart_files``) sit under its own key, so they are not image sources of the parent's paths."""
     paths = [chart / "values.yaml", *source.values]
     return [(display_name(p, root), _read(p)) for p in paths if p.is_file()]

@@ -13,11 +13,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from handoff.errors import RenderError
+from handoff.manifests.bounds import NodeBudget, read_capped
 from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, parse, read_text
-from handoff.manifests.yamldocs import FilePositions
+from handoff.manifests.yamldocs import FilePositions, file_limits, load_documents
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
+from handoff.render.policy import current
 from handoff.render.remote import refuse_unreadable
 
 # kustomization keys whose entries are paths (a string with a line break is an inline document)
@@ -26,6 +29,9 @@ _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "pa
 _DIRECTORY_KEYS = ("resources", "bases", "components")  # a directory entry is another kustomization
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # entries are {path: …} or inline
 _GENERATORS = ("configMapGenerator", "secretGenerator")
+# kustomize (5.8) spends time superlinear in the entries of one mapping (50,000 keys: 11 s, 100,000: 91 s,
+# 600,000: over 11 min and 600 MiB) whatever the node budget says; no real resource comes near this
+MAX_KUSTOMIZE_ENTRIES = 10_000
 
 
 def input_root(repo: Path, path: Path) -> Path:
@@ -70,6 +76,11 @@ class _KustomizeInputs:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.seen: set[Path] = set()
+        self.files: set[Path] = set()
+        limits = current().limits
+        # what kustomize will read, bounded before it runs as its output is after: the same caps
+        self.nodes = NodeBudget(limits.max_nodes)
+        self.bytes_left = limits.max_total_bytes
 
     def check(self, directory: Path) -> None:
         real = directory.resolve()
@@ -86,6 +97,10 @@ class _KustomizeInputs:
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)
+        _refuse_wide(loaded.docs[0].data, kname, positions)  # `literals:`, and each inline patch or config:
+        for key, inline in _multiline_strings(loaded.docs[0].data, ""):
+            for doc in load_documents(inline, kname, strict=False, limits=file_limits()).docs:
+                _refuse_wide(doc.data, kname, positions, inside=key)
         for key, entry in _references(loaded.docs[0].data):
             if "://" in entry:
                 continue  # a remote: not a file here (whether it may be fetched is decided elsewhere)
@@ -97,6 +112,75 @@ class _KustomizeInputs:
                     self.check(target)
                 else:
                     check_tree(self.root, target)
+            elif real_target.is_file():
+                shown = display_name(target, self.root)
+                self._charge(real_target, shown, yaml=not key.startswith(_GENERATORS))
+
+    def _charge(self, path: Path, shown: str, *, yaml: bool) -> None:
+        """Count a file kustomize reads against the render's byte and node caps; a YAML input also may
+        hold no mapping or sequence wider than ``MAX_KUSTOMIZE_ENTRIES``."""
+        if path in self.files:
+            return
+        self.files.add(path)
+        text = read_text(path, shown) if yaml else None
+        size = len(text) if text is not None else _size(path, shown)  # a generator's file may be any bytes
+        self.bytes_left -= size
+        if self.bytes_left < 0:
+            cap = current().limits.max_total_bytes
+            raise RenderError(f"kustomize inputs over the {cap}-byte total render cap "
+                              "(HANDOFF_MAX_RENDER_TOTAL_BYTES)", file=shown)
+        if text is None:
+            return
+        self.nodes.charge(text, shown)
+        for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
+            _refuse_wide(doc.data, shown, FilePositions(text).for_document(doc.index))
+
+
+def _size(path: Path, shown: str) -> int:
+    data = read_capped(path, file_limits())
+    if data is None:
+        raise RenderError(f"over the {file_limits().max_bytes}-byte file size limit (HANDOFF_MAX_FILE_BYTES)",
+                          file=shown)
+    return len(data)
+
+
+def _refuse_wide(data: Any, file: str, positions: Mapping[str, tuple[int, int]], inside: str = "") -> None:
+    """Refuse ``data`` (of ``file``, or of the inline document at key ``inside`` of it) holding a mapping
+    or list wider than ``MAX_KUSTOMIZE_ENTRIES``."""
+    wide = _widest(data)
+    if wide is None:
+        return
+    path, size = wide
+    key = f"{inside}: {path}" if inside and path else inside or path
+    line = positions.get(inside or path, (None, None))[0]
+    raise RenderError(f"{size} entries in one mapping or list (over {MAX_KUSTOMIZE_ENTRIES}): kustomize "
+                      "would take minutes on it", file=file, line=line, key=key or None)
+
+
+def _multiline_strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
+    """``(dotted path, text)`` of every string with a line break: inline patches and plugin configs."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _multiline_strings(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _multiline_strings(item, f"{path}[{i}]")
+    elif isinstance(node, str) and "\n" in node:
+        yield path, node
+
+
+def _widest(data: Any) -> tuple[str, int] | None:
+    """``(dotted path, size)`` of the first mapping or list in ``data`` over ``MAX_KUSTOMIZE_ENTRIES``."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping | list) and len(node) > MAX_KUSTOMIZE_ENTRIES:
+            return path, len(node)
+        if isinstance(node, Mapping):
+            stack.extend((f"{path}.{key}" if path else str(key), value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
+    return None
 
 
 def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

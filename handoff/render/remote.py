@@ -12,6 +12,7 @@ generators) from the render root, each once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from handoff.errors import RenderError
 from handoff.manifests.plain import display_name, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, LoadedFile
+from handoff.render.chart_files import chart_files
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -39,6 +41,12 @@ _REMOTE_FIRST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@|git::|(?:github
                            r"\?ref=|.//")
 # and these when nothing on disk has the name (a `host.tld/org/repo` form)
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?/")
+# JSON-schema keywords Helm's validator resolves as URIs: anything but a fragment of the same document is
+# fetched (http/https, even on loopback) or opened on the host (file://, and relative refs, which resolve
+# against file:///, not the chart). ``$id`` only names a base and fetches nothing.
+_SCHEMA_REFS = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+# the drafts the validator carries built in (``$schema`` naming any other URI is fetched)
+_KNOWN_META = re.compile(r"^https?://json-schema\.org/(?:draft-0[4-7]/schema|draft/20(?:19-09|20-12)/schema)#?$")
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -134,6 +142,9 @@ class RemoteScan:
                               "`helm dependency build` and commit charts/)", file=name, line=line, key=key)
         for sub in sorted((chart / "charts").glob("*/Chart.yaml")):
             self.chart(sub.parent, depth + 1)
+        if depth == 0:
+            for shown, text in chart_files(chart, "values.schema.json", self.root):
+                refuse_schema_refs(text, shown)
 
     def _remote(self, entry: str, where: tuple[str, int | None, str], *, what: str) -> None:
         if entry in self.allowed:
@@ -201,6 +212,34 @@ def _plugin_files(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _plugin_files(item)
+
+
+def refuse_schema_refs(text: str, file: str) -> None:
+    """Refuse a ``values.schema.json`` naming any schema but its own fragments (``#/definitions/x``),
+    with the JSON pointer of the keyword: Helm would fetch or read it at render time."""
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return  # not JSON: Helm refuses it itself, reading nothing else
+    except RecursionError:
+        raise RenderError("nested too deep to check its schema references", file=file) from None
+    stack: list[tuple[str, Any]] = [("", schema)]
+    while stack:
+        pointer, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if isinstance(value, str) and _fetched(str(key), value):
+                raise RenderError(f"schema reference {value!r} is refused: Helm would fetch or read "
+                                  "it at render time (only #/… fragments of the same file are allowed; "
+                                  "inline the schema)", file=file, key=here)
+            stack.append((here, value))
+
+
+def _fetched(key: str, value: str) -> bool:
+    if key in _SCHEMA_REFS:
+        return not value.startswith("#")
+    return key == "$schema" and _KNOWN_META.match(value) is None
 
 
 def _list(value: Any) -> list[Any]:

@@ -29,7 +29,7 @@ from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate
 from handoff.imageref import ImageRef
 from handoff.manifests.canonical import canonical_yaml
 from handoff.manifests.model import RenderedObject
-from handoff.manifests.sensitive import SensitiveField, rules_for
+from handoff.manifests.sensitive import SensitiveField, rules_for, scrub, secret_strings
 from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
@@ -291,9 +291,13 @@ class _Run:
             return self._already_there(empty, base=base, base_sha=base_sha, branch=branch,
                                        branch_sha=branch_sha, forge=forge, existing=existing)
         validation = judge(self.validator, repo.path, config, self.opts.env)
+        rules = rules_for(config.sensitive if config else ())
         values = self._values(previous, outcome.diff, validation)
-        values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env,
-                                                    rules_for(config.sensitive if config else ()))
+        values["rendered_diff"] = _rendered_section(rendered_before, validation, self.opts.env, rules)
+        # a Secret's value may also be rendered elsewhere (an env var) or sit next to the image in a values
+        # file: no part of the title, body or commit message may carry it
+        secrets = secret_strings((o.obj for o in (*(rendered_before or ()), *validation.objects)), rules)
+        values = {key: scrub(text, secrets) for key, text in values.items()}
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
                            changed_files=outcome.files, message="validation failed; nothing proposed",
@@ -477,14 +481,16 @@ def _rendered_section(before: tuple[RenderedObject, ...] | None, validation: Ver
 def rendered_diff(before_objects: Sequence[RenderedObject], after_objects: Sequence[RenderedObject], env: str,
                   rules: Sequence[SensitiveField] = rules_for()) -> str:
     """The rendered-manifest change as a markdown section body. Sensitive values show as their key
-    and a short hash saying ``changed``/``added``/``removed``, never as the value."""
+    and a short hash saying ``changed``/``added``/``removed``, never as the value, also where the same
+    value is rendered in another field (an env var set from the Secret's value)."""
     before = canonical_yaml(before_objects, rules, against=after_objects, side="before")
     after = canonical_yaml(after_objects, rules, against=before_objects, side="after")
     if before == after:
         return "_The rendered manifests do not change._"
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  fromfile=f"a/{env} (base)", tofile=f"b/{env} (proposed)")
-    text = "".join(lines)
+    secrets = secret_strings((o.obj for o in (*before_objects, *after_objects)), rules)
+    text = scrub("".join(lines), secrets)
     if len(text) > MAX_RENDERED_DIFF_CHARS:
         text = text[:MAX_RENDERED_DIFF_CHARS].rsplit("\n", 1)[0] + "\n… (rendered diff truncated)\n"
     return f"```diff\n{text.rstrip()}\n```"
