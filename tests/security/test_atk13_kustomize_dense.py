@@ -28,7 +28,6 @@ from tests.harness.tools import require_tool
 pytestmark = pytest.mark.tools
 
 KEYS = 100_000
-BOUND_SECONDS = 30
 
 
 def test_a_dense_kustomize_resource_fails_fast(tmp_path: Path) -> None:
@@ -40,25 +39,13 @@ def test_a_dense_kustomize_resource_fails_fast(tmp_path: Path) -> None:
         f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dense\ndata:\n")
         f.writelines(f"  k{i}: a\n" for i in range(KEYS))
     assert (app / "cm.yaml").stat().st_size < 2 * 1024 * 1024
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "handoff", "validate", str(app)], cwd=app,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-    try:
-        out, err = proc.communicate(timeout=BOUND_SECONDS)
-    except subprocess.TimeoutExpired:
-        # SIGINT: handoff kills its child's own process group (a SIGKILL of handoff would orphan it)
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-        pytest.fail(f"handoff validate of a {KEYS}-key ConfigMap (1.3 MB, under every cap) was still "
-                    f"running after {BOUND_SECONDS}s: kustomize runs unbounded until the 300s child timeout; "
-                    "a dense resource must be refused before kustomize runs, with one line")
-    elapsed = time.monotonic() - started
-    assert elapsed < BOUND_SECONDS, (elapsed, out, err)
+    done = subprocess.run([sys.executable, "-m", "handoff", "validate", str(app)], cwd=app,
+                          capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    # refused before kustomize runs, in one line naming the file, line and key (not the 300 s child timeout)
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cm.yaml:5" in lines[0] and "data" in lines[0], done.stderr
 
 
 def _children(pid: int) -> list[int]:
@@ -74,20 +61,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="atk13 F6 (SIGTERM orphans the renderer, toolrun.py) is the lead's; "
-                   "also, h13c refuses this dense input before kustomize starts, so the test needs another "
-                   "long-running renderer input")
 def test_sigterm_of_validate_does_not_orphan_a_running_renderer(tmp_path: Path) -> None:
     """``handoff/toolrun.py`` ``run`` starts each child in its own session and kills its group only on a
     Python exception: a SIGTERM (a cancelled CI job, a runner timeout) ends handoff at once and leaves the
     renderer running with no timeout at all, since the 300 s deadline was the dead parent's."""
-    require_tool("kustomize")
+    require_tool("helm")
     app = tmp_path / "repo" / "app"
-    app.mkdir(parents=True)
-    (app / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
-    with (app / "cm.yaml").open("w") as f:
-        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dense\ndata:\n")
-        f.writelines(f"  k{i}: a\n" for i in range(KEYS))
+    (app / "templates").mkdir(parents=True)
+    (app / "Chart.yaml").write_text("apiVersion: v2\nname: busy\nversion: 0.1.0\n")
+    # a template that keeps helm busy (no output, well under every cap) until it is killed
+    busy = "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n"
+    (app / "templates" / "busy.yaml").write_text(busy)
     proc = subprocess.Popen([sys.executable, "-m", "handoff", "validate", str(app)], cwd=app,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
@@ -96,7 +80,7 @@ def test_sigterm_of_validate_does_not_orphan_a_running_renderer(tmp_path: Path) 
     while not children and time.monotonic() < deadline:
         time.sleep(0.2)
         children = _children(proc.pid)
-    assert children, "kustomize never started"
+    assert children, "helm never started"
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)
     time.sleep(3)
