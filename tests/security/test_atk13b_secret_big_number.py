@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 SECRET_DIGITS = "90071992547409931234"
 SHOWN_PREFIX = SECRET_DIGITS[:15]
 
