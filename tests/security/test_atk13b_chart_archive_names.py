@@ -8,7 +8,8 @@ is the subchart's schema to Helm and an unrelated file to handoff. ``handoff/ren
 ``refuse_schema_refs`` returns without checking when ``json.loads`` fails, and a UTF-8 BOM makes it fail
 while Helm strips the BOM and applies the schema.
 
-Every test here fails today: helm fetches the ``$ref`` from a 127.0.0.1 listener at render time, or
+Every test here fails today: helm (in validate, and in the reconciler for the BOM case) fetches the ``$ref``
+from a 127.0.0.1 listener at render time, or
 validate prints the subchart's password raw.
 """
 
@@ -21,10 +22,13 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
+from tests.reconciler.cluster import new_cluster
 from tests.security.leaks import leaks
 from tests.security.test_render_network import Listener, listener  # noqa: F401 (fixture)
 
@@ -127,3 +131,22 @@ def test_an_archived_subchart_password_quoted_by_fail_is_masked_however_the_memb
     assert leaks(texts, [SUB_PASSWORD]) == [], (
         "a subchart archive's values.yaml stored as member 'db/x/../values.yaml' (Helm's db/values.yaml) "
         f"was not masked: {texts['text stderr']}")
+
+
+def test_reconcile_once_does_not_fetch_a_schema_ref_behind_a_utf8_bom(apiserver: Any, git_server: GitServer,
+                                                                      tmp_path: Path,
+                                                                      listener: Listener) -> None:  # noqa: F811
+    require_tool("helm")
+    schema = "\ufeff" + json.dumps({"properties": {"mode": {"$ref": f"{listener.url}/s.json"}}})
+    c = new_cluster(apiserver, git_server, tmp_path, {
+        "app/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "app/values.yaml": "mode: a\n",
+        "app/templates/cm.yaml": TEMPLATE.format(name="web"), "app/values.schema.json": schema})
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "reconcile", "--kubeconfig", str(apiserver.kubeconfig), "--repo", c.url,
+         "--path", "app", "--revision", "main", "--name", f"src-{c.target_ns}", "--target-namespace", c.target_ns,
+         "--namespace", c.control_ns, "--token-file", str(c.token_file), "--git-username", c.username,
+         "--workdir", str(c.workdir), "--no-leader-elect", "--once"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert listener.requests == [], (f"the reconciler's helm child fetched {listener.requests} through a "
+                                     "BOM-led values.schema.json (SSRF from inside the cluster)")
+    assert done.returncode != 0
