@@ -150,3 +150,19 @@ def test_reconcile_once_does_not_fetch_a_schema_ref_behind_a_utf8_bom(apiserver:
     assert listener.requests == [], (f"the reconciler's helm child fetched {listener.requests} through a "
                                      "BOM-led values.schema.json (SSRF from inside the cluster)")
     assert done.returncode != 0
+
+
+def test_a_bom_led_schema_does_not_read_or_quote_a_file_outside_the_repo(tmp_path: Path) -> None:
+    require_tool("helm")
+    outside = tmp_path / "outside" / "creds.json"
+    outside.parent.mkdir()
+    outside.write_text(json.dumps({"const": "atk13b-outside-secret-77aa"}))
+    schema = b"\xef\xbb\xbf" + json.dumps({"properties": {"mode": {"$ref": f"file://{outside}"}}}).encode()
+    repo = _repo(tmp_path / "repo", {
+        ".handoff.yaml": CONFIG, "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+        "chart/values.yaml": "mode: a\n", "chart/templates/cm.yaml": TEMPLATE.format(name="web"),
+        "chart/values.schema.json": schema})
+    done = _validate(repo)
+    assert leaks({"stdout": done.stdout, "stderr": done.stderr}, ["atk13b-outside-secret-77aa"]) == [], (
+        "a file outside the config repo, read through a BOM-led values.schema.json file:// $ref, was quoted: "
+        f"{(done.stdout + done.stderr)[-300:]}")
