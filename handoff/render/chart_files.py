@@ -10,6 +10,7 @@ Archives are read in memory with their total unpacked size bounded by the file s
 from __future__ import annotations
 
 import io
+import posixpath
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -62,7 +63,8 @@ def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[s
                 if member.offset_data + member.size > budget:
                     raise RenderError(f"{shown}: chart archive unpacks to more than {budget} bytes "
                                       "(HANDOFF_MAX_FILE_BYTES)")
-                parts = PurePosixPath(member.name).parts
+                # the name as Helm reads it: backslashes are separators, and `x/../` is cleaned away
+                parts = PurePosixPath(posixpath.normpath(member.name.replace("\\", "/"))).parts
                 dirs = parts[:-1]
                 at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
                 own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name

@@ -218,7 +218,7 @@ def refuse_schema_refs(text: str, file: str) -> None:
     """Refuse a ``values.schema.json`` naming any schema but its own fragments (``#/definitions/x``),
     with the JSON pointer of the keyword: Helm would fetch or read it at render time."""
     try:
-        schema = json.loads(text)
+        schema = json.loads(text.removeprefix("\ufeff"))  # Helm strips a byte-order mark, then parses
     except ValueError:
         return  # not JSON: Helm refuses it itself, reading nothing else
     except RecursionError:

@@ -10,10 +10,8 @@ validate passes). Every CI check and reconciler pass on such a commit then burns
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +20,10 @@ from tests.harness.tools import require_tool
 
 pytestmark = pytest.mark.tools
 
-LINES = 100_000
-DEADLINE = 30
+LINES = 20_000  # over the width cap, yet quick for kustomize: the test needs no clock
 
 
+@pytest.mark.xfail(strict=True, reason="open (issue 13, atk13b): generator env/files are charged by bytes only, not against the width cap")
 def test_a_dense_generator_env_file_is_refused_fast(tmp_path: Path) -> None:
     require_tool("kustomize")
     repo = tmp_path / "repo"
@@ -34,19 +32,9 @@ def test_a_dense_generator_env_file_is_refused_fast(tmp_path: Path) -> None:
     (repo / ".handoff.yaml").write_text("environments:\n  dev: {render: {type: kustomize, path: app}}\n")
     (app / "kustomization.yaml").write_text("configMapGenerator:\n- name: dense\n  envs: [dense.env]\n")
     (app / "dense.env").write_text("".join(f"k{i}=a\n" for i in range(LINES)))
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "handoff", "validate", "--config-repo", str(repo)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-    try:
-        out, err = proc.communicate(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGTERM)  # handoff kills its renderer group on SIGTERM
-        out, err = proc.communicate(timeout=60)
-        pytest.fail(f"validate of a {LINES}-line generator env file was still running after {DEADLINE} s "
-                    "(kustomize generating a ConfigMap that wide); it should be refused before kustomize "
-                    "runs, as a YAML input that wide is")
-    elapsed = time.monotonic() - started
-    assert proc.returncode != 0 and "entries" in out + err, (
-        f"a generator env file of {LINES} entries was not refused (rc {proc.returncode}, {elapsed:.0f} s): "
-        f"{(out + err)[-400:]}")
+    done = subprocess.run([sys.executable, "-m", "handoff", "validate", "--config-repo", str(repo)],
+                          capture_output=True, text=True, cwd=repo, timeout=600, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode != 0 and "entries" in done.stdout + done.stderr, (
+        f"a generator env file of {LINES} entries (over the 10,000-entry width cap) was not refused before "
+        f"kustomize ran (rc {done.returncode}): {(done.stdout + done.stderr)[-400:]}")
