@@ -73,6 +73,9 @@ def git_environment(*, auth: GitAuth | None = None, ssh_command: str | None = No
         ("protocol.ext.allow", "never"),
         ("core.hooksPath", os.devnull),
         ("credential.helper", ""),  # an empty value clears any helper list
+        # no background gc/maintenance: a detached one holds our pipes open and outlives handoff
+        ("gc.auto", "0"),
+        ("maintenance.auto", "false"),
         *config,
     ]
     if auth is not None:

@@ -151,6 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
             GIT_HTTP_EXPORT_ALL="1",
             GIT_CONFIG_NOSYSTEM="1",
             GIT_CONFIG_GLOBAL=os.devnull,
+            # receive-pack's detached `gc --auto` would hold http-backend's stdout open past the push
+            GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="receive.autogc", GIT_CONFIG_VALUE_0="false",
+            GIT_CONFIG_KEY_1="gc.auto", GIT_CONFIG_VALUE_1="0",
             REQUEST_METHOD=self.command,
             PATH_INFO=path,
             QUERY_STRING=query,
