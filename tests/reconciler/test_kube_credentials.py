@@ -372,7 +372,18 @@ class ConnectProxy:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.tunnels: list[str] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._accepting = threading.Thread(target=self._serve, daemon=True)
+        self._accepting.start()
+
+    def close(self) -> None:
+        # close() alone leaves the accepting thread blocked in accept(); in the full suite it later took
+        # the listening socket that reused its descriptor (another test's git server) and swallowed a
+        # request, so a git fetch there hung for 300 s. shutdown() wakes accept(), then nothing remains.
+        with contextlib.suppress(OSError):
+            self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self._accepting.join(timeout=5)
+        assert not self._accepting.is_alive()
 
     def _serve(self) -> None:
         while True:
@@ -387,11 +398,16 @@ class ConnectProxy:
         while b"\r\n\r\n" not in head:
             chunk = conn.recv(4096)
             if not chunk:
+                conn.close()
                 return
             head += chunk
-        target = head.split(b" ")[1].decode()
-        self.tunnels.append(target)
-        host, port = target.rsplit(":", 1)
+        method, target = head.split(b" ")[:2]
+        if method != b"CONNECT" or b":" not in target:
+            conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+            return
+        self.tunnels.append(target.decode())
+        host, port = target.decode().rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         for a, b in ((conn, upstream), (upstream, conn)):
@@ -414,7 +430,7 @@ def test_proxy_url_tunnels_to_the_api_server(apiserver: Any, tmp_path: Path) -> 
         assert whoami(client) == "handoff-admin"
         assert proxy.tunnels == [f"127.0.0.1:{apiserver.port}"]
     finally:
-        proxy.server.close()
+        proxy.close()
 
 
 # ---- errors a user can cause: one line naming the file and the key --------------------------------------
