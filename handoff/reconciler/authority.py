@@ -23,12 +23,12 @@ from typing import Any
 
 from handoff.reconciler.config import Authority, Source
 from handoff.reconciler.guard import token_for
-from handoff.reconciler.objects import OWNER_LABEL, group_of, key_of, ref_of
+from handoff.reconciler.objects import MANAGED_BY_LABEL, OWNER_LABEL, group_of, key_of, ref_of
 from handoff.report.model import ObjectRef
 
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
-# set by handoff (the owner label) or by the API server itself (the immutable name label)
-_NAMESPACE_KEYS_ALWAYS_ALLOWED = frozenset({OWNER_LABEL, "kubernetes.io/metadata.name"})
+# set by handoff (its owner and managed-by labels) or by the API server itself (the immutable name label)
+_NAMESPACE_KEYS_ALWAYS_ALLOWED = frozenset({OWNER_LABEL, MANAGED_BY_LABEL, "kubernetes.io/metadata.name"})
 
 
 @dataclass(frozen=True)
