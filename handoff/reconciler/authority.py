@@ -5,17 +5,30 @@ its source's grant is refused before anything is written.
 
 A source without ``authority:`` gets the default grant (:func:`grant_of`): any namespaced kind in its own
 target namespace, and of cluster-scoped objects only the Namespace of that name — never RBAC, webhooks,
-CRDs or other namespaces, whatever the reconciler's own RBAC allows."""
+CRDs or other namespaces, whatever the reconciler's own RBAC allows — and on that Namespace object no label
+or annotation at all (so never its Pod Security level), unless the operator's ``namespaceMetadata`` lists
+it.
+
+Beyond kinds and namespaces, an object's content is checked where it decides more than its own place
+(:func:`why_object_denied`): a Namespace's labels and annotations against ``namespaceMetadata``, and a
+ServiceAccount token (a ``service-account-token`` Secret, a TokenRequest) only for a ServiceAccount the
+source could run a Pod as anyway."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from handoff.reconciler.config import Authority, Source
-from handoff.reconciler.objects import group_of, key_of
+from handoff.reconciler.guard import token_for
+from handoff.reconciler.objects import MANAGED_BY_LABEL, OWNER_LABEL, group_of, key_of, ref_of
 from handoff.report.model import ObjectRef
+
+POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+# set by handoff (its owner and managed-by labels) or by the API server itself (the immutable name label)
+_NAMESPACE_KEYS_ALWAYS_ALLOWED = frozenset({OWNER_LABEL, MANAGED_BY_LABEL, "kubernetes.io/metadata.name"})
 
 
 @dataclass(frozen=True)
@@ -25,13 +38,17 @@ class Grant:
 
     authority: Authority
     own_namespaces: tuple[str, ...] = ()
+    service_account: tuple[str, str] | None = None  # (namespace, name) the source's calls impersonate
 
 
 def grant_of(source: Source) -> Grant:
-    """What ``source`` may touch: its ``authority:``, else its own namespace and that Namespace only."""
+    """What ``source`` may touch: its ``authority:``, else its own namespace and that Namespace only (with
+    no label or annotation of its own)."""
+    sa = (service_account_namespace(source), service_account_name(source)) if source.service_account else None
     if source.authority is not None:
-        return Grant(source.authority)
-    return Grant(Authority(namespaces=(source.namespace,)), own_namespaces=(source.namespace,))
+        return Grant(source.authority, service_account=sa)
+    return Grant(Authority(namespaces=(source.namespace,), namespace_metadata=()),
+                 own_namespaces=(source.namespace,), service_account=sa)
 
 
 def service_account_user(source: Source) -> str:
@@ -89,3 +106,59 @@ def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
 
 def denied(refs: Iterable[ObjectRef], grant: Grant) -> list[tuple[ObjectRef, str]]:
     return [(ref, why) for ref in refs if (why := why_denied(ref, grant))]
+
+
+def covers(grant: Grant) -> Callable[[ObjectRef], bool]:
+    """Whether ``grant`` admits an object (by its identity alone)."""
+    return lambda ref: not why_denied(ref, grant)
+
+
+def _metadata_key_granted(key: str, patterns: Sequence[str]) -> bool:
+    """A Pod Security key needs a pattern that names its prefix: ``*`` alone never lowers admission."""
+    if key in _NAMESPACE_KEYS_ALWAYS_ALLOWED:
+        return True
+    if key.startswith(POD_SECURITY_PREFIX):
+        patterns = [p for p in patterns if p.startswith(POD_SECURITY_PREFIX)]
+    return any(fnmatch.fnmatchcase(key, p) for p in patterns)
+
+
+def _namespace_metadata_why(obj: Mapping[str, Any], authority: Authority) -> str:
+    meta = obj.get("metadata") or {}
+    for what in ("labels", "annotations"):
+        for key in sorted(str(k) for k in (meta.get(what) or {})):
+            if not _metadata_key_granted(key, authority.namespace_metadata):
+                return f"{what[:-1]} {key} on a Namespace is not granted (namespaceMetadata)"
+    return ""
+
+
+def _token_why(obj: Mapping[str, Any], grant: Grant) -> str:
+    """A token is granted only for a ServiceAccount the source could run a Pod as anyway: one in a
+    namespace where the grant admits Pods, or the ServiceAccount its calls impersonate."""
+    found = token_for(obj)
+    if found is None:
+        return ""
+    namespace, name = found
+    if not name:
+        return "a ServiceAccount token that names no ServiceAccount"
+    if grant.service_account == (namespace, name):
+        return ""
+    pods = why_denied(ObjectRef("v1", "Pod", name, namespace), grant)
+    return f"a token for ServiceAccount {namespace}/{name}, which it may not run Pods as ({pods})" \
+        if pods else ""
+
+
+def why_object_denied(obj: Mapping[str, Any], grant: Grant) -> str:
+    """Why ``obj`` is outside ``grant`` ("" when it is inside): its kind and place, then what its content
+    decides beyond itself."""
+    ref = ref_of(obj)
+    why = why_denied(ref, grant)
+    if why:
+        return why
+    if ref.kind == "Namespace" and group_of(ref) == "" and not ref.namespace:
+        why = _namespace_metadata_why(obj, grant.authority)
+    return why or _token_why(obj, grant)
+
+
+def denied_objects(objects: Iterable[Mapping[str, Any]], grant: Grant) -> list[tuple[ObjectRef, str]]:
+    return [(ref_of(o), why) for o in objects if (why := why_object_denied(o, grant))]
+

@@ -57,13 +57,16 @@ class Verification:
 class Authority:
     """What a source may touch (``authority:``), globs allowed. Namespaced objects: in ``namespaces``
     and not in ``deniedNamespaces``, of a kind in ``kinds``; cluster-scoped ones only of a kind in
-    ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``."""
+    ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``.
+    ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
+    key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ("*",)
     denied_kinds: tuple[str, ...] = ()
     cluster_kinds: tuple[str, ...] = ()
+    namespace_metadata: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,8 @@ def _authority(raw: Mapping[str, Any]) -> Authority:
 
     return Authority(namespaces=strings("namespaces", ("*",)), denied_namespaces=strings("deniedNamespaces"),
                      kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
-                     cluster_kinds=strings("clusterKinds"))
+                     cluster_kinds=strings("clusterKinds"),
+                     namespace_metadata=strings("namespaceMetadata", ("*",)))
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],

@@ -1,9 +1,12 @@
 """The reconciler's own objects, which no source may apply, patch or prune: its Lease, inventory and status
 ConfigMaps, config, credentials, Deployment, ServiceAccount, RBAC and metrics Service in its namespace, its
-Namespace, and the cluster-scoped RBAC its install manifests create. Repo content that names one of them
-is refused before anything is written, so a commit can neither take leadership nor widen the reconciler's
-rights. Nor may a source run a Pod as the reconciler's ServiceAccount: that Pod would hold the
-reconciler's rights, more than any grant."""
+Namespace, and the RBAC its install manifests create. Repo content that names one of them is refused before
+anything is written, so a commit can neither take leadership nor widen the reconciler's rights.
+
+Nor may a source obtain or use the reconciler's identity (:func:`borrowing_identity`): run a Pod as its
+ServiceAccount or mount its Secrets, mint a token for that ServiceAccount (a ``service-account-token``
+Secret or a TokenRequest), or bind the reconciler's Roles to another subject or new rights to the
+reconciler. Any of these would hold the reconciler's rights, more than any grant."""
 
 from __future__ import annotations
 
@@ -12,13 +15,31 @@ from typing import Any
 
 from handoff.reconciler.config import Settings
 from handoff.reconciler.inventory import INVENTORY_PREFIX
-from handoff.reconciler.manifests import APP, GIT_CREDENTIALS_SECRET
-from handoff.reconciler.objects import ref_of
+from handoff.reconciler.manifests import APP, GIT_CREDENTIALS_SECRET, impersonation_objects, manifests
+from handoff.reconciler.objects import group_of, ref_of
 from handoff.reconciler.status import STATUS_PREFIX
 from handoff.report.model import ObjectRef
 
 _OWN_PREFIXES = (INVENTORY_PREFIX, STATUS_PREFIX, f"{APP}-")
 _CLUSTER_RBAC = frozenset({"ClusterRole", "ClusterRoleBinding"})
+_RBAC = "rbac.authorization.k8s.io"
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"  # noqa: S105 - a Secret type, not a password
+TOKEN_SA_ANNOTATION = "kubernetes.io/service-account.name"  # noqa: S105 - an annotation key
+
+
+def _install_names(objects: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> frozenset[tuple[str, str]]:
+    wanted = set(kinds)
+    return frozenset((str(o["kind"]), str(o["metadata"]["name"])) for o in objects if o["kind"] in wanted)
+
+
+# every Role and ClusterRole an install creates (either mode, with impersonation), read from the manifests
+# themselves; the namespace and the impersonated ServiceAccount only place them, names do not depend on them
+_INSTALL_ROLES = _install_names(
+    (*manifests(cluster_wide=True, impersonate=("ns/sa",)), *manifests(cluster_wide=False)),
+    ("Role", "ClusterRole"))
+# the install objects it puts in other namespaces (impersonation Roles and RoleBindings): own anywhere
+_ELSEWHERE = _install_names((o for o in impersonation_objects("self", ("other/sa",))
+                             if o["metadata"].get("namespace") == "other"), ("Role", "RoleBinding"))
 
 
 def own_object(ref: ObjectRef, settings: Settings) -> bool:
@@ -27,6 +48,8 @@ def own_object(ref: ObjectRef, settings: Settings) -> bool:
         return ref.name == settings.namespace
     if not ref.namespace:
         return ref.kind in _CLUSTER_RBAC and (ref.name == APP or ref.name.startswith(f"{APP}-"))
+    if (ref.kind, ref.name) in _ELSEWHERE and group_of(ref) == _RBAC:
+        return True
     if ref.namespace != settings.namespace:
         return False
     if ref.kind == "Lease":
@@ -39,7 +62,12 @@ def own_objects(refs: Iterable[ObjectRef], settings: Settings) -> list[ObjectRef
 
 
 def _pod_specs(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The pod specs an object runs: a Pod's own, a workload's template, a CronJob's job template."""
+    """The pod specs an object runs: a Pod's own, a workload's template, a CronJob's job template, a
+    PodTemplate's."""
+    if obj.get("kind") == "PodTemplate":
+        template = obj.get("template")
+        return [template["spec"]] if isinstance(template, Mapping) and isinstance(
+            template.get("spec"), Mapping) else []
     spec = obj.get("spec")
     if not isinstance(spec, Mapping):
         return []
@@ -53,14 +81,95 @@ def _pod_specs(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+def _namespace(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
 def runs_as_reconciler(obj: Mapping[str, Any], settings: Settings) -> bool:
     """True when ``obj`` runs pods as the reconciler's ServiceAccount (a ServiceAccount is namespaced, so
     only pods in the reconciler's namespace can; ``serviceAccount`` is the deprecated spelling)."""
-    if str((obj.get("metadata") or {}).get("namespace") or "") != settings.namespace:
+    if _namespace(obj) != settings.namespace:
         return False
     return any(spec.get("serviceAccountName") == APP or spec.get("serviceAccount") == APP
                for spec in _pod_specs(obj))
 
 
-def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings) -> list[ObjectRef]:
-    return [ref_of(o) for o in objects if runs_as_reconciler(o, settings)]
+def _secrets_used(spec: Mapping[str, Any]) -> set[str]:
+    """The Secrets a pod spec reads: volumes (projected too), env and envFrom of every container."""
+    names: set[str] = set()
+    for volume in spec.get("volumes") or ():
+        if not isinstance(volume, Mapping):
+            continue
+        names.add(str((volume.get("secret") or {}).get("secretName") or ""))
+        for source in (volume.get("projected") or {}).get("sources") or ():
+            names.add(str(((source or {}).get("secret") or {}).get("name") or ""))
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for container in spec.get(key) or ():
+            if not isinstance(container, Mapping):
+                continue
+            for env in container.get("env") or ():
+                ref = ((env or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+                names.add(str(ref.get("name") or ""))
+            for env_from in container.get("envFrom") or ():
+                names.add(str(((env_from or {}).get("secretRef") or {}).get("name") or ""))
+    names.discard("")
+    return names
+
+
+def token_for(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(namespace, ServiceAccount)`` when ``obj`` mints a token: a ``service-account-token`` Secret
+    (Kubernetes' "long-lived API token", filled in by the token controller for the ServiceAccount its
+    ``kubernetes.io/service-account.name`` annotation names) or a TokenRequest (named as its
+    ServiceAccount)."""
+    meta = obj.get("metadata") or {}
+    if obj.get("kind") == "Secret" and group_of(ref_of(obj)) == "" and obj.get("type") == TOKEN_SECRET_TYPE:
+        return _namespace(obj), str((meta.get("annotations") or {}).get(TOKEN_SA_ANNOTATION) or "")
+    if obj.get("kind") == "TokenRequest":
+        return _namespace(obj), str(meta.get("name") or "")
+    return None
+
+
+def _subjects_reconciler(subject: Mapping[str, Any], binding_namespace: str, settings: Settings) -> bool:
+    """True when an RBAC subject includes the reconciler's ServiceAccount: itself, its user name, or a group
+    every ServiceAccount of its namespace (or every authenticated user) is in."""
+    kind, name = subject.get("kind"), str(subject.get("name") or "")
+    ns = settings.namespace
+    if kind == "ServiceAccount":
+        return name == APP and str(subject.get("namespace") or binding_namespace) == ns
+    if kind == "User":
+        return name == f"system:serviceaccount:{ns}:{APP}"
+    if kind == "Group":
+        return name in ("system:authenticated", "system:serviceaccounts", f"system:serviceaccounts:{ns}")
+    return False
+
+
+def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
+    if obj.get("kind") not in ("RoleBinding", "ClusterRoleBinding") or group_of(ref_of(obj)) != _RBAC:
+        return ""
+    role = obj.get("roleRef") or {}
+    if (str(role.get("kind")), str(role.get("name"))) in _INSTALL_ROLES:
+        return f"binds the reconciler's own {role.get('kind')} {role.get('name')}"
+    if any(isinstance(s, Mapping) and _subjects_reconciler(s, _namespace(obj), settings)
+           for s in obj.get("subjects") or ()):
+        return "binds a role to the reconciler's own ServiceAccount"
+    return ""
+
+
+def why_borrowing(obj: Mapping[str, Any], settings: Settings) -> str:
+    """How ``obj`` would obtain or use the reconciler's identity ("" when it would not)."""
+    if runs_as_reconciler(obj, settings):
+        return "would run as the reconciler's own ServiceAccount"
+    if _namespace(obj) == settings.namespace:
+        own = sorted(n for spec in _pod_specs(obj) for n in _secrets_used(spec)
+                     if own_object(ObjectRef("v1", "Secret", n, settings.namespace), settings))
+        if own:
+            return f"would read the reconciler's own Secret {own[0]}"
+    if token_for(obj) == (settings.namespace, APP):
+        return "would mint a token for the reconciler's own ServiceAccount"
+    return _binding_why(obj, settings)
+
+
+def borrowing_identity(objects: Iterable[Mapping[str, Any]],
+                       settings: Settings) -> list[tuple[ObjectRef, str]]:
+    """Each object that would obtain or use the reconciler's identity, with how."""
+    return [(ref_of(o), why) for o in objects if (why := why_borrowing(o, settings))]

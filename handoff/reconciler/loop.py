@@ -88,6 +88,7 @@ class _SourceState:
     policy: Revision | None = None  # the last rendered revision: its waivers and disabled policies
     attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
     respec: bool = False  # the spec changed: apply in full even when the inventory names this revision
+    rendered: frozenset[ObjectKey] = frozenset()  # the keys of its last successful render (claims, prune)
 
     @property
     def last_good(self) -> str:
@@ -328,6 +329,7 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
+            state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
@@ -430,10 +432,9 @@ class Reconciler:
                                "(nothing applied)")
         borrowed = borrowing_identity(out, self.settings)
         if borrowed:
-            names = ", ".join(str(r) for r in borrowed[:5])
-            raise RefusedError(f"source {source.name}: {names} would run as the reconciler's own "
-                               "ServiceAccount; refusing the revision (nothing applied)")
-        outside = authority.denied((ref_of(o) for o in out), authority.grant_of(source))
+            names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
+            raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
+        outside = authority.denied_objects(out, authority.grant_of(source))
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
             raise AuthorityDenied(f"source {source.name} may not touch "
@@ -547,11 +548,12 @@ class Reconciler:
         off_limits = own_objects(before, self.settings) + [
             r for r, _ in authority.denied(before, authority.grant_of(source))]
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
-        claimed = self._claimed_elsewhere(source) if dropped and source.prune else {}
-        plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed) if source.prune \
-            else prune.PrunePlan()
+        claimed, unknown = self._claimed_elsewhere(source) if dropped and source.prune else ({}, [])
+        plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed,
+                          unknown=unknown) if source.prune else prune.PrunePlan()
         pruned = prune.execute(self._as(source), plan, source.name)
-        keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else tuple(current)
+        keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else \
+            unique_by_key((*current, *plan.deferred))
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
@@ -561,33 +563,53 @@ class Reconciler:
             return self._result(source, state, status.REFUSED, f"applied revision {revision[:12]}; "
                                 f"prune refused: {plan.refused}", revision, applied=len(applied),
                                 pruned=pruned, healthy=healthy, error="refused")
-        return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}", revision,
-                            applied=len(applied), pruned=pruned, healthy=healthy)
+        later = f"; prune of {len(plan.deferred)} object(s) deferred (status prune.kept says why)" \
+            if plan.deferred else ""
+        return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}{later}",
+                            revision, applied=len(applied), pruned=pruned, healthy=healthy)
 
-    def _claimed_elsewhere(self, source: Source) -> dict[ObjectKey, str]:
+    def _claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
         """The objects the other sources this process serves desire, by key, with the source's name: what
         each applied last and what its remote revision renders now (an object moved to a source whose pass
-        has not run yet). A source another shard (process) serves is not known here."""
+        has not run yet). A source whose remote revision cannot be fetched or rendered now is not known:
+        its last known claims (its inventory, its last successful render) count, and it is returned as
+        unknown, so prune defers what its grant covers. A source another shard (process) serves is not
+        known here."""
         claimed: dict[ObjectKey, str] = {}
+        unknown: list[prune.UnknownSource] = []
         for other in self.sources():
             if other.name == source.name or not self.owns(other):
                 continue
-            for obj in (*self.state[other.name].desired, *self._desired_now(other)):
-                claimed[key_of(ref_of(obj))] = other.name
-        return claimed
+            state = self.state[other.name]
+            now, why_unknown = self._desired_now(other)
+            keys = [key_of(ref_of(obj)) for obj in (*state.desired, *now)]
+            if why_unknown:
+                last = inventory.read(self.client, self.settings.namespace, other.name)
+                keys += [key_of(r) for r in (last.objects if last else ())] + list(state.rendered)
+                unknown.append(prune.UnknownSource(other.name, why_unknown,
+                                                   authority.covers(authority.grant_of(other))))
+            claimed.update(dict.fromkeys(keys, other.name))
+        return claimed, unknown
 
-    def _desired_now(self, source: Source) -> list[dict[str, Any]]:
-        """What ``source``'s remote revision renders, if that is not the one it applied (none when it
-        cannot be fetched or rendered: its last applied objects stand for it then)."""
+    def _desired_now(self, source: Source) -> tuple[list[dict[str, Any]], str]:
+        """What ``source``'s remote revision renders, if that is not the one it applied; with why it is not
+        known ("" when it is): its revision cannot be fetched, or does not render or pass the guards."""
         state = self.state[source.name]
         try:
             revision = self.git[source.name].remote_revision()
-            if revision == state.applied_revision:
-                return []
+        except GitError:
+            return [], "it cannot be fetched"
+        if revision == state.applied_revision:
+            return [], ""
+        try:
             checkout = self.git[source.name].checkout(revision)
-            return self._prepare(source, self.renderer(source, checkout).objects)
-        except (GitError, RenderError, ReconcileError):
-            return []
+            objects = self._prepare(source, self.renderer(source, checkout).objects)
+        except GitError:
+            return [], f"its revision {revision[:12]} cannot be fetched or verified"
+        except (RenderError, ReconcileError):
+            return [], f"its revision {revision[:12]} does not render or is refused"
+        state.rendered = frozenset(key_of(ref_of(o)) for o in objects)
+        return objects, ""
 
     def _write(self, source: Source, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]],
                undo: _Undo) -> Applied:

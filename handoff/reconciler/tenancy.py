@@ -32,16 +32,18 @@ def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: 
     """The grant of Sources in ``namespace``."""
     tenant = next((t for t in tenants if any(fnmatch.fnmatchcase(namespace, p) for p in t.namespaces)), None)
     if tenant is None:  # even a Source in the control namespace is granted nothing there
-        return Authority(namespaces=(namespace,), denied_namespaces=(control_namespace,), cluster_kinds=())
+        return Authority(namespaces=(namespace,), denied_namespaces=(control_namespace,), cluster_kinds=(),
+                         namespace_metadata=())
     a = tenant.authority
     return Authority(namespaces=_expanded(a.namespaces, namespace),
                      denied_namespaces=(*_expanded(a.denied_namespaces, namespace), control_namespace),
-                     kinds=a.kinds, denied_kinds=a.denied_kinds, cluster_kinds=a.cluster_kinds)
+                     kinds=a.kinds, denied_kinds=a.denied_kinds, cluster_kinds=a.cluster_kinds,
+                     namespace_metadata=a.namespace_metadata)
 
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
     """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
-    clusterKinds}}]``."""
+    clusterKinds, namespaceMetadata}}]``."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -63,7 +65,7 @@ def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
         out.append(Tenant(namespaces=tuple(str(n) for n in item["namespaces"]), authority=Authority(
             namespaces=strings("namespaces", ("{namespace}",)), denied_namespaces=strings("deniedNamespaces"),
             kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
-            cluster_kinds=strings("clusterKinds"))))
+            cluster_kinds=strings("clusterKinds"), namespace_metadata=strings("namespaceMetadata", ("*",)))))
     return tuple(out)
 
 

@@ -21,7 +21,6 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14b A1): the own-objects guard checks names and pod specs, not service-account-token Secrets naming the reconciler's ServiceAccount")
 def test_a_token_secret_for_the_reconcilers_service_account_is_refused(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """A ``kubernetes.io/service-account-token`` Secret naming the reconciler's ServiceAccount, under a
@@ -45,7 +44,6 @@ type: kubernetes.io/service-account-token
     assert result.result == REFUSED, result.message
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14b A2): a RoleBinding to the reconciler's own Role is not refused")
 def test_binding_the_reconcilers_own_role_to_another_subject_is_refused(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """A RoleBinding named ``innocent`` in the reconciler's namespace to its Role ``handoff-reconciler-self``
@@ -71,7 +69,6 @@ subjects: [{{kind: ServiceAccount, name: attacker, namespace: {c.target_ns}}}]
     assert result.result == REFUSED, result.message
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14b A3): the default grant's own Namespace may be relabelled, Pod Security included")
 def test_the_default_grant_does_not_let_a_repo_lower_its_namespaces_pod_security_level(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """The default grant (no ``authority:``) lets a source own its Namespace object "so a revision may

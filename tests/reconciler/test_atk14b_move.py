@@ -21,7 +21,6 @@ KEEP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: keep-{p}}}\ndata: {{a
 SECRET = "apiVersion: v1\nkind: Secret\nmetadata: {name: db-credentials}\nstringData: {password: s3cr3t}\n"
 
 
-@pytest.mark.xfail(strict=True, reason='open (issue 14, atk14b R5): a claimed-object check that cannot render the other source treats it as claiming nothing')
 def test_an_object_moved_to_a_source_whose_render_fails_is_not_deleted(apiserver: Any, git_server: Any,
                                                                       tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {
