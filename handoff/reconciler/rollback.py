@@ -106,14 +106,19 @@ def _fresh(snapshot: Mapping[str, Any], ref: ObjectRef) -> dict[str, Any]:
 
 
 def _replace(client: KubeClient, ref: ObjectRef, snapshot: Mapping[str, Any]) -> None:
-    """Put ``snapshot`` back as the whole object, its managedFields included (so field ownership is as it
-    was too), over the current resourceVersion."""
+    """Put ``snapshot`` back as the whole object over the current resourceVersion, then its managedFields
+    (so field ownership is as it was too)."""
     current = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
     if current is None:
         raise KubeError(f"{ref} is gone")
     body = _fresh(snapshot, ref)
     body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
     client.replace(body)
+    # the update took the fields it changed for its own manager; a patch of managedFields alone puts the
+    # pre-pass owners back (the API server takes a request's managedFields as given)
+    managed = (snapshot.get("metadata") or {}).get("managedFields")
+    if managed:
+        client.patch(ref, [{"op": "replace", "path": "/metadata/managedFields", "value": managed}])
 
 
 def _recreate(client: KubeClient, ref: ObjectRef, manifest: Mapping[str, Any] | None,
