@@ -624,7 +624,7 @@ class Reconciler:
         applied = self._apply(self._as(source), obj, live)
         if existed is None:
             undo.created.append(applied)
-        elif any(key_of(a.ref) == key for a in undo.created):
+        elif key in undo.created_before:
             pass  # an unfinished pass created it: the roll-back deletes it
         elif obj.get("kind") == "CustomResourceDefinition":
             undo.crds.append(dict(existed))

@@ -20,7 +20,7 @@ from typing import Any
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.reconciler.apply import Applied, apply_one
 from handoff.reconciler.inventory import Inventory
-from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, owner_value
+from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, key_of, owner_value
 from handoff.report.model import ObjectRef
 
 _GONE_WAIT_SECONDS = 30.0
@@ -47,6 +47,10 @@ class Undo:
     created: list[Applied] = field(default_factory=list)
     updated: list[Updated] = field(default_factory=list)
     crds: list[dict[str, Any]] = field(default_factory=list)  # changed CRDs as they were before the pass
+
+    def __post_init__(self) -> None:
+        # objects an unfinished (killed) pass created, among ``created`` from the start
+        self.created_before = frozenset(key_of(a.ref) for a in self.created)
 
 
 @dataclass(frozen=True)
