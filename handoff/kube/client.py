@@ -18,7 +18,7 @@ import urllib3
 
 from handoff.kube.connection import IN_CLUSTER_DIR, Connection, in_cluster_connection
 from handoff.kube.credentials import ClientCert, Credential
-from handoff.kube.errors import CredentialError, KubeError, KubeUnavailable
+from handoff.kube.errors import CredentialError, KubeError, KubeUnavailable, error_for
 from handoff.kube.kubeconfig import load_kubeconfig
 from handoff.kube.tls import TlsAdapter, ssl_context
 from handoff.report.model import ObjectRef
@@ -133,8 +133,8 @@ class KubeClient:
                 message, reason = str(st.get("message", r.text)), str(st.get("reason", ""))
             except ValueError:
                 message, reason = r.text[:300], ""
-            cls = KubeUnavailable if r.status_code >= 500 or r.status_code == 429 else KubeError
-            raise cls(f"{method} {path}: {r.status_code} {message}", status=r.status_code, reason=reason)
+            raise error_for(r.status_code, reason, message,
+                            text=f"{method} {path}: {r.status_code} {message}")
         if not r.content:
             return {}
         return r.json()
@@ -274,9 +274,8 @@ class KubeClient:
             if r.status_code == 410:
                 raise WatchExpired(f"watch {res.path(namespace)}: 410 Gone", status=410, reason="Expired")
             if r.status_code >= 400:
-                cls = KubeUnavailable if r.status_code >= 500 or r.status_code == 429 else KubeError
-                raise cls(f"watch {res.path(namespace)}: {r.status_code} {r.text[:300]}",
-                          status=r.status_code)
+                raise error_for(r.status_code, "", r.text[:300],
+                                text=f"watch {res.path(namespace)}: {r.status_code} {r.text[:300]}")
             try:
                 # chunk_size None: each event as it arrives, not when a buffer fills
                 for line in r.iter_lines(chunk_size=None):  # type: ignore[call-overload]

@@ -3,6 +3,9 @@
 Together with the owner label it decides what prune may delete: only objects listed here. Before a
 revision is applied the inventory is widened to old ∪ new and marked ``pending``, so objects created by a
 pass that is killed half-way are still listed, and pruned by the next pass if that revision drops them.
+The pending inventory is also the pass's journal: ``base`` (what was listed before the first unfinished
+pass) and ``creating`` (the objects an unfinished pass creates), so that after a restart a rejection
+deletes what the dead pass created and lists ``base`` again.
 
 Each line names the version last applied (to address the object) but an object is listed once, by group,
 kind, namespace and name: inventories written before that rule (one line per version after an
@@ -25,6 +28,13 @@ class Inventory:
     revision: str
     objects: tuple[ObjectRef, ...]
     pending: str = ""  # a revision being applied: ``objects`` may hold some of its objects already
+    base: tuple[ObjectRef, ...] | None = None  # while pending: the objects listed before it (None: unknown)
+    creating: tuple[ObjectRef, ...] = ()  # while pending: objects the unfinished passes create
+
+    def listed_before(self) -> tuple[ObjectRef, ...]:
+        """The objects listed before the unfinished passes (all of them when none is pending, or when an
+        older inventory did not journal it)."""
+        return self.base if self.pending and self.base is not None else self.objects
 
 
 def encode(refs: Iterable[ObjectRef]) -> str:
@@ -52,7 +62,9 @@ def read(client: KubeClient, namespace: str, source: str) -> Inventory | None:
         return None
     data = cm.get("data") or {}
     return Inventory(revision=str(data.get("revision", "")), objects=decode(str(data.get("objects", ""))),
-                     pending=str(data.get("pending", "")))
+                     pending=str(data.get("pending", "")),
+                     base=decode(str(data["base"])) if "base" in data else None,
+                     creating=decode(str(data.get("creating", ""))))
 
 
 def write(client: KubeClient, namespace: str, source: str, inventory: Inventory) -> None:
@@ -62,5 +74,9 @@ def write(client: KubeClient, namespace: str, source: str, inventory: Inventory)
                      "labels": {"app.kubernetes.io/managed-by": "handoff",
                                 f"{OWNER_LABEL}-inventory": owner_value(source)}},
         "data": {"revision": inventory.revision, "objects": encode(inventory.objects),
-                 **({"pending": inventory.pending} if inventory.pending else {})},
+                 **({"pending": inventory.pending} if inventory.pending else {}),
+                 **({"base": encode(inventory.base)} if inventory.pending and inventory.base is not None
+                    else {}),
+                 **({"creating": encode(inventory.creating)} if inventory.pending and inventory.creating
+                    else {})},
     })

@@ -23,7 +23,7 @@ from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavai
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import authority, floor, inventory, prune, status
+from handoff.reconciler import authority, floor, inventory, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
@@ -222,16 +222,6 @@ def _scratch_dry_run(client: KubeClient, obj: Mapping[str, Any], namespace: str)
         client.request("POST", res.path(namespace), params=params, body=body)
 
 
-@dataclass
-class _Undo:
-    """What a pass changed while applying a revision, to put back if the API server rejects a later object."""
-
-    previous: inventory.Inventory | None  # the inventory before the pass
-    created: list[Applied] = field(default_factory=list)
-    updated: list[ObjectKey] = field(default_factory=list)
-    crds: list[dict[str, Any]] = field(default_factory=list)  # changed CRDs as they were before the pass
-
-
 def _existing(client: KubeClient, ref: ObjectRef) -> Mapping[str, Any] | None:
     """The live object, None when there is none. An identity that may not read it (403) counts it as
     existing, so a rollback never deletes what it cannot see it created."""
@@ -243,6 +233,11 @@ def _existing(client: KubeClient, ref: ObjectRef) -> Mapping[str, Any] | None:
         if e.status == 403 and not isinstance(e, KubeUnavailable):
             return {}
         raise
+
+
+def _incomplete(problems: Iterable[rollback.Problem]) -> str:
+    names = [str(p) for p in problems]
+    return f"; roll-back incomplete: {'; '.join(names)}" if names else ""
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -334,7 +329,9 @@ class Reconciler:
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
-            return self._kept(source, state, revision, e)
+            # a revision that will not be applied: what an unfinished pass (killed mid-apply) left goes too
+            left = () if isinstance(e, GitError) else self._abandon_unfinished(source, state)
+            return self._kept(source, state, revision, e, note=_incomplete(left))
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
         return self._apply_revision(source, state, revision, fresh, deferred)
 
@@ -364,7 +361,7 @@ class Reconciler:
         self._namespace_ready = True
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
-              problem: HandoffError) -> status.PassResult:
+              problem: HandoffError, note: str = "") -> status.PassResult:
         """The revision ``revision`` is not applied; the last good one stays and is drift-corrected."""
         drift, _ = self._drift_pass(source, state)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
@@ -372,7 +369,7 @@ class Reconciler:
         what = f"revision {revision[:12]} {verb}" if revision and revision != state.applied_revision else \
             "source not fetched" if isinstance(problem, GitError) else "pass failed"
         outcome = status.REFUSED if isinstance(problem, RefusedError) else status.FAILED
-        return self._result(source, state, outcome, f"{what}{kept}: {problem}", revision, drift=drift,
+        return self._result(source, state, outcome, f"{what}{kept}: {problem}{note}", revision, drift=drift,
                             error=error_kind(problem))
 
     def _result(self, source: Source, state: _SourceState, result: str, message: str, revision: str, *,
@@ -507,13 +504,20 @@ class Reconciler:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = self._scoped(previous.objects) if previous else ()
         current = [ref_of(o) for o in objects]
+        live = self._live(source, objects)
+        present = {key_of(ref_of(o)): self._before_write(source, o, live) for o in objects}
+        unfinished = previous.creating if previous and previous.pending else ()
+        creating = unique_by_key((*unfinished, *(ref_of(o) for o in objects
+                                                 if present[key_of(ref_of(o))] is None)))
         # list new objects before creating any: a kill mid-apply must not leave unlisted, never-pruned ones;
-        # ``pending`` makes the next pass (or the next process) complete this same revision
+        # ``pending`` makes the next pass (or the next process) complete this same revision, and the journal
+        # (``base``, ``creating``) lets it roll back what the killed pass created
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",
-                                            unique_by_key((*before, *current)), pending=revision))
-        live = self._live(source, objects)
-        undo = _Undo(previous)
+                                            unique_by_key((*before, *current)), pending=revision,
+                                            base=self._scoped(previous.listed_before()) if previous else (),
+                                            creating=creating))
+        undo = rollback.Undo(previous, created=self._left_by_unfinished(source, unfinished))
         applied: list[Applied] = []
         objects_left: list[Mapping[str, Any]] = list(objects)
         if deferred:
@@ -524,7 +528,7 @@ class Reconciler:
                         and (str((o.get("spec") or {}).get("group")),
                              str(((o.get("spec") or {}).get("names") or {}).get("kind"))) in needed]
             try:
-                applied += [self._write(source, o, live, undo) for o in scaffold]
+                applied += [self._write(source, o, live, present, undo) for o in scaffold]
                 namespaces = [o for o in objects if o.get("kind") == "Namespace"]  # tell which are new
                 self._preflight(self._as(source), namespaces + deferred,
                                 scratch=_scratch_namespace(source, objects), final=True)
@@ -533,13 +537,17 @@ class Reconciler:
             except ReconcileError as e:
                 return self._rejected(source, state, revision, undo, e)
             objects_left = [o for o in objects if not any(o is c for c in scaffold)]
+        # what cannot be put back in place goes last: a rejection of any other object comes before it
+        objects_left = [o for o in objects_left if not rollback.freezes(o, present[key_of(ref_of(o))])] + \
+            [o for o in objects_left if rollback.freezes(o, present[key_of(ref_of(o))])]
         for obj in objects_left:
             try:
-                applied.append(self._write(source, obj, live, undo))
+                applied.append(self._write(source, obj, live, present, undo))
             except KubeUnavailable:
                 raise  # the next pass completes (rolls forward) this same revision
             except KubeError as e:
-                if e.status is None or not 400 <= e.status < 500 or e.status == 409:
+                # a permanent refusal (kube.errors.unavailable says which 5xx are): roll back
+                if e.status is None or e.status == 409:
                     raise
                 return self._rejected(source, state, revision, undo, ReconcileError(
                     f"{ref_of(obj)} rejected by the API server: {e}"))
@@ -611,46 +619,82 @@ class Reconciler:
         state.rendered = frozenset(key_of(ref_of(o)) for o in objects)
         return objects, ""
 
+    def _before_write(self, source: Source, obj: Mapping[str, Any],
+                      live: Mapping[ObjectKey, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The live object ``obj`` will change, before the pass (its roll-back snapshot); None if new."""
+        ref = ref_of(obj)
+        if obj.get("kind") == "CustomResourceDefinition":
+            return self.client.get(ref.api_version, ref.kind, ref.name)
+        return live.get(key_of(ref)) or _existing(self._as(source), ref)
+
+    def _left_by_unfinished(self, source: Source, creating: Iterable[ObjectRef]) -> list[Applied]:
+        """The objects an unfinished pass (killed mid-apply) journalled as creating that exist now, labelled
+        as this source's: that pass created them, so a roll-back deletes them."""
+        out = []
+        for ref in creating:
+            live = _existing(self._as(source), ref)
+            if live and rollback.owned_by(live, source.name):
+                out.append(Applied(ref, live))
+        return out
+
     def _write(self, source: Source, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]],
-               undo: _Undo) -> Applied:
+               present: Mapping[ObjectKey, Mapping[str, Any] | None], undo: rollback.Undo) -> Applied:
         """Apply ``obj``, noting in ``undo`` how to put back what it changes."""
         ref = ref_of(obj)
         key = key_of(ref)
-        if obj.get("kind") == "CustomResourceDefinition":
-            existed: Mapping[str, Any] | None = self.client.get(ref.api_version, ref.kind, ref.name)
-            if existed is not None:
-                undo.crds.append(dict(existed))
-        else:
-            existed = live.get(key) or _existing(self._as(source), ref)
+        existed = present.get(key)
         applied = self._apply(self._as(source), obj, live)
         if existed is None:
             undo.created.append(applied)
-        elif obj.get("kind") != "CustomResourceDefinition":
-            undo.updated.append(key)
+        elif key in undo.created_before:
+            pass  # an unfinished pass created it: the roll-back deletes it
+        elif obj.get("kind") == "CustomResourceDefinition":
+            undo.crds.append(dict(existed))
+        else:
+            undo.updated.append(rollback.Updated(key, ref, existed))
         return applied
 
-    def _rejected(self, source: Source, state: _SourceState, revision: str, undo: _Undo,
+    def _rejected(self, source: Source, state: _SourceState, revision: str, undo: rollback.Undo,
                   e: ReconcileError) -> status.PassResult:
         """The API server rejected an object of ``revision`` while it was being applied: put back what this
-        pass changed (updated objects get the previous revision's manifests, changed CRDs their pre-pass
-        spec, created objects are deleted by uid) and keep the previous revision."""
-        client, previous = self._as(source), undo.previous
-        old = {key_of(ref_of(o)): o for o in self._previous_desired(source, state, previous)}
-        for key in reversed(undo.updated):
-            if key in old:
-                apply_one(client, old[key], None)
-        for crd in undo.crds:
-            meta = crd.get("metadata") or {}
-            client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
-                          "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
-                          "spec": crd.get("spec") or {}})
-        self._roll_back(source, undo.created)
-        inventory.write(self.client, self.settings.namespace, source.name,
-                        previous or inventory.Inventory("", ()))
-        state.in_sync.clear()
+        pass changed and keep the previous revision."""
+        old = self._previous_desired(source, state, undo.previous)
+        left = self._put_back(source, state, undo, old)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
-        return self._result(source, state, status.FAILED, f"revision {revision[:12]} not applied{kept}: {e}",
+        return self._result(source, state, status.FAILED,
+                            f"revision {revision[:12]} not applied{kept}: {e}{_incomplete(left)}",
                             revision, error=error_kind(e))
+
+    def _abandon_unfinished(self, source: Source, state: _SourceState) -> list[rollback.Problem]:
+        """A pass killed mid-apply left a pending inventory and the next revision is not applied: delete
+        what that pass created, give the previous revision's objects its manifests again, and list the
+        objects listed before it."""
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        if previous is None or not previous.pending:
+            return []
+        old = self._previous_desired(source, state, previous)
+        undo = rollback.Undo(previous, created=self._left_by_unfinished(source, previous.creating))
+        undo.updated = [rollback.Updated(key_of(ref_of(o)), ref_of(o), {}) for o in old]
+        return self._put_back(source, state, undo, old)
+
+    def _put_back(self, source: Source, state: _SourceState, undo: rollback.Undo,
+                  previous_objects: Iterable[Mapping[str, Any]]) -> list[rollback.Problem]:
+        """Undo a pass: updated objects get the previous revision's manifests (adopted ones their pre-pass
+        content), changed CRDs their pre-pass spec, created objects are deleted by uid; then the inventory
+        lists again what it listed before. The steps that could not be done are returned."""
+        client, previous = self._as(source), undo.previous
+        old = {key_of(ref_of(o)): o for o in previous_objects}
+        # created objects go first: a re-created one (``rollback.restore``) may need the quota they hold
+        left = [p for a in reversed(undo.created) if (p := rollback.remove(client, a)) is not None]
+        problems = [p for u in reversed(undo.updated)
+                    if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
+        problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        base = self._scoped(previous.listed_before()) if previous else ()
+        inventory.write(self.client, self.settings.namespace, source.name,
+                        inventory.Inventory(previous.revision if previous else "",
+                                            unique_by_key((*base, *(p.ref for p in left)))))
+        state.in_sync.clear()
+        return left + problems
 
     def _previous_desired(self, source: Source, state: _SourceState,
                           previous: inventory.Inventory | None) -> list[dict[str, Any]]:
@@ -666,20 +710,6 @@ class Reconciler:
             return []
         finally:
             self._secrets[source.name] = {**self._secrets.get(source.name, {}), **secrets}
-
-    def _roll_back(self, source: Source, created: list[Applied]) -> None:
-        """Delete what this pass created for a revision then rejected, each by its uid (never a namesake
-        created since), in reverse apply order (a Namespace after what it holds)."""
-        for a in reversed(created):
-            uid = str((a.result.get("metadata") or {}).get("uid", ""))
-            res = self._as(source).resource(a.ref.api_version, a.ref.kind)
-            try:
-                self._as(source).request("DELETE", res.path(a.ref.namespace, a.ref.name), body={
-                    "kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid},
-                    "propagationPolicy": "Background"})
-            except KubeError as e:
-                if e.status not in (404, 409):
-                    raise
 
     def _as(self, source: Source) -> KubeClient:
         """The client for a source's objects: impersonating its ServiceAccount when the operator set one,

@@ -25,7 +25,6 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{rev: \"{rev}\"}}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14b R4): after a restart the killed pass's creations count as updates and survive a roll-back")
 def test_a_rejection_after_a_kill_mid_apply_removes_what_the_killed_pass_created(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(name="app", rev=1)})

@@ -41,7 +41,6 @@ def _publish_quota(c: Cluster, used: int) -> None:
                      content_type="application/merge-patch+json")
 
 
-@pytest.mark.xfail(strict=True, reason='open (issue 14, atk14b R1): the roll-back restores only objects the previous revision rendered, not adopted ones')
 def test_a_rejected_revision_puts_back_an_object_it_adopted(apiserver: Any, git_server: Any,
                                                             tmp_path: Path) -> None:
     """An operator's ConfigMap (no owner label, not in the source) is named by a new revision, which is then
@@ -86,7 +85,6 @@ def _preserving_crd(group: str) -> dict[str, Any]:
                              "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
 
 
-@pytest.mark.xfail(strict=True, reason='open (issue 14, atk14b R3): a permanent 5xx (etcd: request too large) is taken for unavailability, so no roll-back runs')
 def test_a_revision_whose_object_etcd_refuses_as_too_large_is_not_half_applied(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """A 2 MB custom resource passes the server-side dry-run (nothing reaches etcd) and the API server's
@@ -117,7 +115,6 @@ def test_a_revision_whose_object_etcd_refuses_as_too_large_is_not_half_applied(
         f"{[getattr(r, 'message', r) for r in results]}"
 
 
-@pytest.mark.xfail(strict=True, reason='open (issue 14, atk14b R2): a roll-back the API server rejects (immutable ConfigMap) is not handled')
 def test_a_rejected_revision_that_made_a_configmap_immutable_is_rolled_back(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """Revision 2 changes a ConfigMap's data and sets ``immutable: true`` (allowed on a mutable one), then
@@ -148,7 +145,6 @@ def test_a_rejected_revision_that_made_a_configmap_immutable_is_rolled_back(
         f"{app.get('immutable')}) is live; pass: {message}"
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14b R1b): an adopted Namespace keeps the rejected revision's labels")
 def test_a_rejected_revision_puts_back_the_labels_of_the_namespace_it_adopted(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     """The default grant lets a source own its own Namespace object. A revision that first names it, to

@@ -1,0 +1,197 @@
+"""Putting back what a rejected revision changed: an object the previous revision rendered gets that
+manifest again (server-side apply under the same field manager, so the fields the rejected revision added
+go), an object the pass adopted gets its pre-pass content back (replaced with its snapshot, managedFields
+included), and an object the pass created is deleted by uid.
+
+A change that cannot be undone in place (a ConfigMap or Secret the revision makes ``immutable``) is applied
+after every other object of the revision (:func:`freezes`), so a rejection mostly comes before it. A step
+the API server still refuses because a field became immutable deletes and re-creates the object when this
+source owns it, as ``kubectl replace --force`` does; any other refused step is returned as a problem, for
+the status to name, never skipped silently."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
+from handoff.reconciler.apply import Applied, apply_one
+from handoff.reconciler.inventory import Inventory
+from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, key_of, owner_value
+from handoff.report.model import ObjectRef
+
+_GONE_WAIT_SECONDS = 30.0
+# set by the API server: a re-created object gets its own
+_SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "generation", "selfLink")
+
+
+@dataclass(frozen=True)
+class Updated:
+    """An object the pass changed, as it was before: ``snapshot`` is its live content then ({} when this
+    identity could not read it)."""
+
+    key: ObjectKey
+    ref: ObjectRef
+    snapshot: Mapping[str, Any]
+
+
+@dataclass
+class Undo:
+    """What a pass changed while applying a revision, to put back if the API server rejects a later object."""
+
+    previous: Inventory | None  # the inventory before the pass
+    created: list[Applied] = field(default_factory=list)
+    updated: list[Updated] = field(default_factory=list)
+    crds: list[dict[str, Any]] = field(default_factory=list)  # changed CRDs as they were before the pass
+
+    def __post_init__(self) -> None:
+        # objects an unfinished (killed) pass created, among ``created`` from the start
+        self.created_before = frozenset(key_of(a.ref) for a in self.created)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A roll-back step that did not happen."""
+
+    ref: ObjectRef
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.ref} ({self.why})"
+
+
+def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
+    """Whether applying ``obj`` over ``live`` makes an existing object immutable (no roll-back in place)."""
+    return live is not None and obj.get("immutable") is True and live.get("immutable") is not True
+
+
+def owned_by(obj: Mapping[str, Any] | None, source: str) -> bool:
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(OWNER_LABEL) == owner_value(source)
+
+
+def _immutable(e: KubeError) -> bool:
+    return e.status == 422 and "immutable" in str(e).lower()
+
+
+def _uid(obj: Mapping[str, Any] | None) -> str:
+    return str(((obj or {}).get("metadata") or {}).get("uid", ""))
+
+
+def delete_by_uid(client: KubeClient, ref: ObjectRef, uid: str) -> None:
+    """Delete ``ref`` only if it is still the object with ``uid`` (never a namesake created since)."""
+    res = client.resource(ref.api_version, ref.kind)
+    try:
+        client.request("DELETE", res.path(ref.namespace, ref.name), body={
+            "kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid},
+            "propagationPolicy": "Background"})
+    except KubeError as e:
+        if e.status not in (404, 409) or isinstance(e, KubeUnavailable):
+            raise
+
+
+def _wait_gone(client: KubeClient, ref: ObjectRef, uid: str) -> None:
+    deadline = time.monotonic() + _GONE_WAIT_SECONDS
+    while _uid(client.get(ref.api_version, ref.kind, ref.name, ref.namespace)) == uid:
+        if time.monotonic() > deadline:
+            raise KubeError(f"{ref} still being deleted after {_GONE_WAIT_SECONDS:.0f}s")
+        time.sleep(0.2)
+
+
+def _fresh(snapshot: Mapping[str, Any], ref: ObjectRef) -> dict[str, Any]:
+    body = copy.deepcopy(dict(snapshot))
+    body["apiVersion"], body["kind"] = ref.api_version, ref.kind
+    body.pop("status", None)
+    return body
+
+
+def _replace(client: KubeClient, ref: ObjectRef, snapshot: Mapping[str, Any]) -> None:
+    """Put ``snapshot`` back as the whole object over the current resourceVersion, then its managedFields
+    (so field ownership is as it was too)."""
+    current = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+    if current is None:
+        raise KubeError(f"{ref} is gone")
+    body = _fresh(snapshot, ref)
+    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+    client.replace(body)
+    # the update took the fields it changed for its own manager; a patch of managedFields alone puts the
+    # pre-pass owners back (the API server takes a request's managedFields as given)
+    managed = (snapshot.get("metadata") or {}).get("managedFields")
+    if managed:
+        client.patch(ref, [{"op": "replace", "path": "/metadata/managedFields", "value": managed}])
+
+
+def _recreate(client: KubeClient, ref: ObjectRef, manifest: Mapping[str, Any] | None,
+              snapshot: Mapping[str, Any]) -> None:
+    current = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+    if current is not None:
+        delete_by_uid(client, ref, _uid(current))
+        _wait_gone(client, ref, _uid(current))
+    if manifest is not None:
+        apply_one(client, manifest, None)
+        return
+    body = _fresh(snapshot, ref)
+    for key in _SERVER_METADATA:
+        body["metadata"].pop(key, None)
+    client.create(body)
+
+
+def restore(client: KubeClient, updated: Updated, manifest: Mapping[str, Any] | None,
+            source: str) -> Problem | None:
+    """Put back one object the pass changed: ``manifest`` is what the previous revision rendered for it
+    (None: the pass adopted it, so its snapshot is put back). None when done."""
+    ref, snapshot = updated.ref, updated.snapshot
+    if manifest is None and not snapshot:
+        return Problem(ref, "its content before the pass could not be read")
+    try:
+        if manifest is not None:
+            apply_one(client, manifest, None)
+        else:
+            _replace(client, ref, snapshot)
+        return None
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        if not _immutable(e):
+            return Problem(ref, str(e))
+        if manifest is None and not owned_by(snapshot, source):
+            return Problem(ref, f"{e}; not this source's object, so not re-created")
+    try:
+        _recreate(client, ref, manifest, snapshot)
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(ref, f"re-creating it: {e}")
+    return None
+
+
+def remove(client: KubeClient, created: Applied) -> Problem | None:
+    """Delete an object the pass created, by its uid. None when done (or already gone)."""
+    uid = _uid(created.result)
+    if not uid:
+        return Problem(created.ref, "its uid is not known, so it is not deleted")
+    try:
+        delete_by_uid(client, created.ref, uid)
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(created.ref, str(e))
+    return None
+
+
+def restore_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:
+    """A changed CRD gets its pre-pass spec, labels and annotations back."""
+    meta = crd.get("metadata") or {}
+    try:
+        client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
+                      "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
+                      "spec": crd.get("spec") or {}})
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(ObjectRef(str(crd["apiVersion"]), str(crd["kind"]), str(meta.get("name", ""))), str(e))
+    return None
