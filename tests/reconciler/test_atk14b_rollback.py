@@ -147,12 +147,15 @@ def test_a_rejected_revision_that_made_a_configmap_immutable_is_rolled_back(
 
 def test_a_rejected_revision_puts_back_the_labels_of_the_namespace_it_adopted(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
-    """The default grant lets a source own its own Namespace object. A revision that first names it, to
-    lower its Pod Security level to privileged, and is then rejected at apply (quota), must leave the
-    Namespace as it was; the roll-back skips it (the previous revision had no manifest for it)."""
+    """A grant that lets a source own its Namespace object and set its Pod Security labels
+    (``namespaceMetadata``; the default grant refuses such a label before anything is applied). A revision
+    that first names it, to lower its Pod Security level to privileged, and is then rejected at apply
+    (quota), must leave the Namespace as it was: the previous revision had no manifest for it."""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
     _quota_with_room_for_one(c)
-    rec = c.reconciler(renderer="plain")
+    rec = c.reconciler(renderer="plain", authority=Authority(
+        namespaces=(c.target_ns,), cluster_kinds=("Namespace",),
+        namespace_metadata=("pod-security.kubernetes.io/*",)))
     source = rec.settings.sources[0]
     first = rec.reconcile(source)
     assert first.ok, first.message
