@@ -37,6 +37,7 @@ from handoff.reconciler.objects import (
     key_of,
     labelled,
     ordered,
+    owned_by,
     owner_value,
     ref_of,
     unique_by_key,
@@ -633,7 +634,7 @@ class Reconciler:
         out = []
         for ref in creating:
             live = _existing(self._as(source), ref)
-            if live and rollback.owned_by(live, source.name):
+            if live and owned_by(live, source.name):
                 out.append(Applied(ref, live))
         return out
 

@@ -28,6 +28,12 @@ def owner_value(source: str) -> str:
     return f"{safe[:_LABEL_MAX - 11].rstrip('.-')}-{digest}"
 
 
+def owned_by(obj: Mapping[str, Any] | None, source: str) -> bool:
+    """Whether ``obj`` (a live object, or None) carries ``source``'s owner label."""
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(OWNER_LABEL) == owner_value(source))
+
+
 _RBAC = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 _CONFIG = {"ConfigMap", "Secret", "PersistentVolumeClaim", "LimitRange", "ResourceQuota", "PriorityClass",
            "StorageClass", "PersistentVolume"}

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
-from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, key_of, owner_value, rank, unique_by_key
+from handoff.reconciler.objects import (
+    OWNER_LABEL,
+    ObjectKey,
+    key_of,
+    owned_by,
+    owner_value,
+    rank,
+    unique_by_key,
+)
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
@@ -83,11 +90,6 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
             "raise prune.maxFraction to allow it"))
     delete.sort(key=lambda r: (-rank(r.kind), r))
     return PrunePlan(delete=tuple(delete), kept=tuple(kept), deferred=tuple(deferred))
-
-
-def owned_by(live: Mapping[str, Any] | None, source: str) -> bool:
-    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(OWNER_LABEL) == owner_value(source))
 
 
 def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResult:

@@ -20,7 +20,7 @@ from typing import Any
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
 from handoff.reconciler.apply import Applied, apply_one
 from handoff.reconciler.inventory import Inventory
-from handoff.reconciler.objects import OWNER_LABEL, ObjectKey, key_of, owner_value
+from handoff.reconciler.objects import ObjectKey, key_of, owned_by
 from handoff.report.model import ObjectRef
 
 _GONE_WAIT_SECONDS = 30.0
@@ -67,11 +67,6 @@ class Problem:
 def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
     """Whether applying ``obj`` over ``live`` makes an existing object immutable (no roll-back in place)."""
     return live is not None and obj.get("immutable") is True and live.get("immutable") is not True
-
-
-def owned_by(obj: Mapping[str, Any] | None, source: str) -> bool:
-    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
-    return labels.get(OWNER_LABEL) == owner_value(source)
 
 
 def _immutable(e: KubeError) -> bool:

@@ -26,7 +26,7 @@ from handoff.reconciler.authority import Grant, denied
 from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
-from handoff.reconciler.objects import OWNER_LABEL, owner_value
+from handoff.reconciler.objects import OWNER_LABEL, owned_by, owner_value
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
     KIND,
@@ -243,7 +243,7 @@ class SourceObjects:
         for ref in found.objects if found else ():
             try:
                 live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
-                if live is None or not prune.owned_by(live, name):
+                if live is None or not owned_by(live, name):
                     continue
                 client.patch(ref, {"metadata": {"labels": {OWNER_LABEL: None}}},
                              content_type="application/merge-patch+json")
