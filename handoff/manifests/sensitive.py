@@ -212,9 +212,24 @@ def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_
 def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
     text = _as_text(value)
     yield text
+    yield from _numeric_forms(value)
     if obj.get("kind") == "Secret" and path.startswith("data.") and isinstance(value, str):
         with contextlib.suppress(binascii.Error, UnicodeDecodeError):
             yield base64.b64decode(value, validate=True).decode("utf-8")
+
+
+def _numeric_forms(value: Any) -> Iterator[str]:
+    """A number as a JSON or schema library may print it after reading it as a float (a 20-digit
+    integer as ``9.007199254740994e+19`` or ``90071992547409936384.0``): a second line of defence,
+    since findings never quote a sensitive value's own text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    with contextlib.suppress(OverflowError, ValueError):
+        number = float(value)
+        yield repr(number)
+        yield f"{number:.1f}"
+        if number.is_integer():
+            yield str(int(number))
 
 
 def scrub(text: str, secrets: Mapping[str, str]) -> str:
