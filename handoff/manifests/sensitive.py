@@ -262,10 +262,12 @@ _MIN_MATERIAL_LINE = 16
 def _escaped_forms(text: str) -> Iterator[str]:
     """``text`` as JSON and YAML write it inside quotes (``caf\\u00e9``, ``caf\\xE9``, ``tab\\there``), and
     each line of a value of several lines (a block scalar shows them one by one)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return  # nothing a writer escapes: every form is the raw one
     yield json.dumps(text)[1:-1]
     yield json.dumps(text, ensure_ascii=False)[1:-1]
     for unicode in (True, False):
-        dumped = yaml.safe_dump(text, default_style='"', allow_unicode=unicode, width=1 << 30)
+        dumped = yaml.dump(text, Dumper=_DUMPER, default_style='"', allow_unicode=unicode, width=1 << 30)
         yield dumped.rstrip("\n").removesuffix("...").rstrip("\n")[1:-1]
     if "\n" in text:  # only lines that look like key material: a config's lines are ordinary text
         yield from (line.strip() for line in text.splitlines()
@@ -321,6 +323,7 @@ def _decodings(token: str) -> Iterator[str]:
 
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def scrub(text: str, secrets: Mapping[str, str]) -> str:
