@@ -50,6 +50,13 @@ def register(secret: str | None) -> None:
         _registry.pattern = re.compile("|".join(re.escape(s) for s in alternatives))
 
 
+def registered() -> frozenset[str]:
+    """Every registered secret and encoding of one: for a layer that masks them in structured data
+    before it is serialised (``manifests.sensitive``), where an escape would hide them from ``redact``."""
+    with _lock:
+        return frozenset(_registry.secrets)
+
+
 def redact(text: str) -> str:
     """Return ``text`` with every registered secret, URL credential and known token shape masked."""
     if not text:

@@ -10,6 +10,12 @@ passwords in two Secrets do not look alike and no table of hashed common values 
 (32 bits) on purpose: enough to tell a change, too short to confirm a guess with any confidence.
 
 Everything else that quotes a value goes through ``excerpt``: at most ``MAX_EXCERPT`` characters.
+
+A sensitive value may also be rendered into another field (an env var set from the same Helm value).
+``masked_object`` therefore masks, in every other string of an object it shows, each known sensitive
+value before the object is serialised: a serialiser escapes (``\\xE9``, ``\\t``), folds or quotes
+what it writes, and a value searched for in its output is always one form behind. ``scrub``, for free
+text (messages, a file diff), masks the raw forms and every quoted scalar that decodes to one.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import yaml
+
+from handoff.redact import MASK, registered
 
 MAX_EXCERPT = 40
 # values shorter than this are not searched for in free text: "a" or "1" would mask half a message
@@ -170,12 +180,16 @@ def mask(obj: Mapping[str, Any], path: str, value: Any, change: Change = "") -> 
 
 def masked_object(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS,
                   other: Mapping[str, Any] | None = None, *,
-                  side: Literal["before", "after"] = "after") -> Any:
-    """A copy of ``obj`` with every sensitive value masked. With ``other`` (the same object on the
-    other side of a diff, or ``{}`` when it is not there) each mask says how the value moved: the
-    ``after`` side says ``changed``/``added``, the ``before`` side ``removed``."""
+                  side: Literal["before", "after"] = "after", known: KnownValues | None = None) -> Any:
+    """A copy of ``obj`` with every sensitive value masked: what to serialise wherever an object is
+    shown. With ``other`` (the same object on the other side of a diff, or ``{}`` when it is not there)
+    each mask says how the value moved: the ``after`` side says ``changed``/``added``, the ``before``
+    side ``removed``. With ``known`` (the ``secret_strings`` of every object shown beside it) each other
+    string, key or value, holding one of those values (or a secret ``redact`` holds) shows its mask
+    there instead, in the structure, so no escaping, folding or quoting a serialiser does can show it."""
     values = _sensitive_trails(obj, rules)
-    if not values:
+    masker = known if known is not None and known.pattern is not None else None
+    if not values and masker is None:
         return obj
     theirs = _sensitive_trails(other, rules) if other is not None else None
     copy: Any = json.loads(json.dumps(obj))
@@ -187,13 +201,22 @@ def masked_object(obj: Mapping[str, Any], rules: Rules = BUILTIN_FIELDS,
             elif side == "after" and theirs[trail] != value:
                 change = "changed"
         _replace(copy, trail, mask(obj, dotted(trail), value, change))
-    return copy
+    return copy if masker is None else _masked_strings(copy, masker)
 
 
 def _replace(node: Any, trail: Trail, text: str) -> None:
     for part in trail[:-1]:
         node = node[part]
     node[trail[-1]] = text
+
+
+def _masked_strings(node: Any, masker: KnownValues) -> Any:
+    """``node`` with every key and string (the masks of sensitive values aside) masked by ``masker``."""
+    if isinstance(node, dict):
+        return {masker.mask(str(key)): _masked_strings(value, masker) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_masked_strings(item, masker) for item in node]
+    return masker.mask(node) if isinstance(node, str) else node
 
 
 def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_FIELDS) -> dict[str, str]:
@@ -212,16 +235,103 @@ def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_
 def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
     text = _as_text(value)
     yield text
+    yield from _numeric_forms(value)
+    yield from _escaped_forms(text)
     if obj.get("kind") == "Secret" and path.startswith("data.") and isinstance(value, str):
         with contextlib.suppress(binascii.Error, UnicodeDecodeError):
             yield base64.b64decode(value, validate=True).decode("utf-8")
 
 
+def _numeric_forms(value: Any) -> Iterator[str]:
+    """A number as a JSON or schema library may print it after reading it as a float (a 20-digit
+    integer as ``9.007199254740994e+19`` or ``90071992547409936384.0``): a second line of defence,
+    since findings never quote a sensitive value's own text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    with contextlib.suppress(OverflowError, ValueError):
+        number = float(value)
+        yield repr(number)
+        yield f"{number:.1f}"
+        if number.is_integer():
+            yield str(int(number))
+
+
+_MIN_MATERIAL_LINE = 16
+
+
+def _escaped_forms(text: str) -> Iterator[str]:
+    """``text`` as JSON and YAML write it inside quotes (``caf\\u00e9``, ``caf\\xE9``, ``tab\\there``), and
+    each line of a value of several lines (a block scalar shows them one by one)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return  # nothing a writer escapes: every form is the raw one
+    yield json.dumps(text)[1:-1]
+    yield json.dumps(text, ensure_ascii=False)[1:-1]
+    for unicode in (True, False):
+        dumped = yaml.dump(text, Dumper=_DUMPER, default_style='"', allow_unicode=unicode, width=1 << 30)
+        yield dumped.rstrip("\n").removesuffix("...").rstrip("\n")[1:-1]
+    if "\n" in text:  # only lines that look like key material: a config's lines are ordinary text
+        yield from (line.strip() for line in text.splitlines()
+                    if len(line.strip()) >= _MIN_MATERIAL_LINE and not any(c.isspace() for c in line.strip()))
+
+
+# quoted scalars a YAML, JSON or repr writer may have escaped; a line break and a diff's line prefix
+# may sit inside a folded one
+_QUOTED_SCALAR = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'', re.DOTALL)
+_DIFF_PREFIX = re.compile(r"\n[ +-]")
+_MASKED = re.compile(r"<secret(?: sha256:[0-9a-f]{8}(?: changed| added| removed)?)?>")
+
+
+class KnownValues:
+    """Masks known values (``text → mask``) and the secrets the redaction layer holds in one string, raw
+    and inside any quoted scalar that decodes to one."""
+
+    def __init__(self, known: Mapping[str, str]) -> None:
+        every = {**dict.fromkeys(registered(), MASK), **known}
+        self.known = {k: v for k, v in every.items() if len(k) >= MIN_SCRUBBED_LENGTH}
+        ordered = sorted(self.known, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(k) for k in ordered)) if ordered else None
+
+    def mask(self, text: str) -> str:
+        """``text`` with every known value masked."""
+        if self.pattern is None or _MASKED.fullmatch(text):
+            return text
+        text = self.pattern.sub(lambda m: self.known[m.group(0)], text)
+        if "\\" in text or "\'\'" in text or "\n" in text:
+            text = _QUOTED_SCALAR.sub(self._quoted, text)
+        return text
+
+    def _quoted(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        for decoded in _decodings(_DIFF_PREFIX.sub("\n", token)):
+            found = self.pattern.search(decoded) if self.pattern is not None else None
+            if found is not None:
+                return self.known[found.group(0)]
+        return token
+
+
+def _decodings(token: str) -> Iterator[str]:
+    """What a quoted ``token`` may stand for: its YAML (or JSON) value, and for a single-quoted one
+    also its backslash escapes read (as a repr or a Go ``%q`` writes them)."""
+    candidates = [token]
+    if token.startswith("\'"):
+        candidates.append('"' + token[1:-1].replace("\'\'", "\'").replace('"', '\\"') + '"')
+    for candidate in candidates:
+        with contextlib.suppress(yaml.YAMLError, ValueError):
+            value = yaml.load(candidate, Loader=_LOADER)  # noqa: S506 (a safe loader)
+            if isinstance(value, str):
+                yield value
+
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def scrub(text: str, secrets: Mapping[str, str]) -> str:
-    """``text`` with every known sensitive value replaced by its mask, longest first."""
-    for value in sorted((s for s in secrets if s in text), key=len, reverse=True):
-        text = text.replace(value, secrets[value])
-    return text
+    """``text`` with every known sensitive value replaced by its mask, longest first, and so is every
+    quoted scalar in it that decodes to one (a diff line ``password: "caf\\xE9"``)."""
+    if not text or not secrets:
+        return text
+    return KnownValues(secrets).mask(text)
 
 
 def excerpt(value: Any) -> str:
@@ -238,6 +348,7 @@ def excerpt(value: Any) -> str:
 __all__ = [
     "BUILTIN_FIELDS",
     "MAX_EXCERPT",
+    "KnownValues",
     "SensitiveField",
     "dotted",
     "excerpt",

@@ -81,6 +81,9 @@ class _KustomizeInputs:
         # what kustomize will read, bounded before it runs as its output is after: the same caps
         self.nodes = NodeBudget(limits.max_nodes)
         self.bytes_left = limits.max_total_bytes
+        # the keys generators will write (a literal, a file, an env line each), over the whole tree: one
+        # generator's ConfigMap is one mapping, and same-named generators of overlays merge into one
+        self.generated_left = MAX_KUSTOMIZE_ENTRIES
 
     def check(self, directory: Path) -> None:
         real = directory.resolve()
@@ -97,10 +100,12 @@ class _KustomizeInputs:
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)
-        _refuse_wide(loaded.docs[0].data, kname, positions)  # `literals:`, and each inline patch or config:
+        _refuse_wide(loaded.docs[0].data, kname, positions)  # each inline patch or config:
         for key, inline in _multiline_strings(loaded.docs[0].data, ""):
             for doc in load_documents(inline, kname, strict=False, limits=file_limits()).docs:
                 _refuse_wide(doc.data, kname, positions, inside=key)
+        for key, count in _literal_counts(loaded.docs[0].data):
+            self._charge_generated(count, kname, key, positions)
         for key, entry in _references(loaded.docs[0].data):
             if "://" in entry:
                 continue  # a remote: not a file here (whether it may be fetched is decided elsewhere)
@@ -114,34 +119,62 @@ class _KustomizeInputs:
                     check_tree(self.root, target)
             elif real_target.is_file():
                 shown = display_name(target, self.root)
-                self._charge(real_target, shown, yaml=not key.startswith(_GENERATORS))
+                generated = key.startswith(_GENERATORS)
+                data = self._charge(real_target, shown, yaml=not generated)
+                if generated:
+                    self._charge_generated(_env_entries(data) if ".env" in key else 1, kname, key, positions)
 
-    def _charge(self, path: Path, shown: str, *, yaml: bool) -> None:
+    def _charge_generated(self, count: int, kname: str, key: str,
+                          positions: Mapping[str, tuple[int, int]]) -> None:
+        """Count ``count`` keys a generator entry writes against ``MAX_KUSTOMIZE_ENTRIES``."""
+        self.generated_left -= count
+        if self.generated_left < 0:
+            line = positions.get(key, positions.get(key.rpartition(".")[0], (None, None)))[0]
+            raise RenderError(f"configMapGenerator/secretGenerator entries over {MAX_KUSTOMIZE_ENTRIES} in "
+                              "this kustomization tree (literals, files and env-file lines): kustomize would "
+                              "take minutes on them", file=kname, line=line, key=key)
+
+    def _charge(self, path: Path, shown: str, *, yaml: bool) -> bytes:
         """Count a file kustomize reads against the render's byte and node caps; a YAML input also may
-        hold no mapping or sequence wider than ``MAX_KUSTOMIZE_ENTRIES``."""
+        hold no mapping or sequence wider than ``MAX_KUSTOMIZE_ENTRIES``. Returns the file's bytes (a
+        file charged already is read again but not counted twice)."""
         if path in self.files:
-            return
+            return _read(path, shown)
         self.files.add(path)
         text = read_text(path, shown) if yaml else None
-        size = len(text) if text is not None else _size(path, shown)  # a generator's file may be any bytes
-        self.bytes_left -= size
+        data = text.encode() if text is not None else _read(path, shown)  # a generator's file: any bytes
+        self.bytes_left -= len(data)
         if self.bytes_left < 0:
             cap = current().limits.max_total_bytes
             raise RenderError(f"kustomize inputs over the {cap}-byte total render cap "
                               "(HANDOFF_MAX_RENDER_TOTAL_BYTES)", file=shown)
         if text is None:
-            return
+            return data
         self.nodes.charge(text, shown)
         for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
             _refuse_wide(doc.data, shown, FilePositions(text).for_document(doc.index))
+        return data
 
 
-def _size(path: Path, shown: str) -> int:
+def _read(path: Path, shown: str) -> bytes:
     data = read_capped(path, file_limits())
     if data is None:
         raise RenderError(f"over the {file_limits().max_bytes}-byte file size limit (HANDOFF_MAX_FILE_BYTES)",
                           file=shown)
-    return len(data)
+    return data
+
+
+def _env_entries(data: bytes) -> int:
+    """The keys an env file makes: each line that is neither blank nor a ``#`` comment (kustomize's rule)."""
+    return sum(1 for line in data.splitlines() if line.strip() and not line.lstrip().startswith(b"#"))
+
+
+def _literal_counts(spec: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
+    """``(key, count)`` of every generator's ``literals:`` list (key: ``configMapGenerator[0].literals``)."""
+    for key in _GENERATORS:
+        for i, entry in _items(spec.get(key)):
+            if isinstance(entry, Mapping) and isinstance(entry.get("literals"), list):
+                yield f"{key}[{i}].literals", len(entry["literals"])
 
 
 def _refuse_wide(data: Any, file: str, positions: Mapping[str, tuple[int, int]], inside: str = "") -> None:
@@ -222,4 +255,4 @@ def _items(value: Any) -> Iterator[tuple[int, Any]]:
     return enumerate(value) if isinstance(value, list) else iter(())
 
 
-__all__ = ["check_inputs", "input_root"]
+__all__ = ["MAX_KUSTOMIZE_ENTRIES", "check_inputs", "input_root"]

@@ -16,7 +16,7 @@ import jsonschema_rs
 
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.plain import gc_paused
-from handoff.manifests.sensitive import BUILTIN_FIELDS, SensitiveField
+from handoff.manifests.sensitive import BUILTIN_FIELDS, SensitiveField, excerpt, is_sensitive_path
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.validate.crds import CrdIndex, load_catalog_schema
 from handoff.validate.engine import SchemaOptions, dotted, finding_at, missing_kind, quote, result_for
@@ -67,14 +67,34 @@ class _Resolver:
         return found
 
 
+# what a kind's facts may say of the schema (never of the value): ``as_dict()`` keys shown in a finding
+_SCHEMA_FACTS = ("limit", "pattern", "format", "multiple_of")
+
+
 def _without_instance(obj: RenderedObject, path: str, error: Any, sensitive: Sequence[SensitiveField]) -> str:
     """jsonschema_rs's message with the offending value it embeds (``"hunter2" is not of type
-    "integer"``) replaced by a bounded quote, masked when the value is sensitive."""
+    "integer"``) replaced by a bounded quote. When the value is, or holds, a sensitive value the
+    message is rebuilt from what the schema asked alone: jsonschema_rs renders values its own way (a
+    20-digit integer as ``90071992547409936384.0``), so no form of the value can be searched for."""
     message = str(error.message)
+    if error.kind.name != "required" and is_sensitive_path(obj.obj, path, sensitive):
+        return f"{quote(obj, path, error.instance, sensitive)} {_schema_clause(error.kind)}"
     instance = json.dumps(error.instance, separators=(",", ":"), ensure_ascii=False)
     if instance in message:
         return message.replace(instance, quote(obj, path, error.instance, sensitive), 1)
     return message
+
+
+def _schema_clause(kind: Any) -> str:
+    """``is not of type "string"`` or ``fails the schema's maxLength check (limit 2)``: a kind's facts
+    about the schema, none about the value."""
+    facts = kind.as_dict()
+    types = facts.get("types")
+    if isinstance(types, list):
+        plural = "s" if len(types) > 1 else ""
+        return f"is not of type{plural} " + ", ".join(json.dumps(str(t)) for t in types)
+    shown = ", ".join(f"{name} {excerpt(facts[name])}" for name in _SCHEMA_FACTS if name in facts)
+    return f"fails the schema's {kind.name} check" + (f" ({shown})" if shown else "")
 
 
 def error_findings(obj: RenderedObject, errors: Iterable[Any], engine: str = ENGINE,

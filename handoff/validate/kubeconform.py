@@ -15,7 +15,14 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.model import RenderedObject
-from handoff.manifests.sensitive import BUILTIN_FIELDS, MAX_EXCERPT, SensitiveField, scrub, secret_strings
+from handoff.manifests.sensitive import (
+    BUILTIN_FIELDS,
+    MAX_EXCERPT,
+    SensitiveField,
+    is_sensitive_path,
+    scrub,
+    secret_strings,
+)
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.toolrun import TimedOut, find_tool, require_tool, run, sandboxed
 from handoff.validate.crds import schemas_from_objects, write_catalog
@@ -30,6 +37,7 @@ _CATALOG_TEMPLATE = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.
 # failed   - at '/spec/replicas': got string, want …"; the indentation before each "-" is the depth.
 _CAUSE = re.compile(r"( *)- at '([^']*)': ")
 _GROUP = "validation failed"
+_TYPE_CAUSE = re.compile(r"got [a-z]+, want [a-z]+(?:(?:, | or )[a-z]+)*")  # names types, never the value
 _QUOTED = re.compile(r"'([^']*)'")
 _LONG_QUOTE = re.compile(f"('|\")([^'\"]{{{MAX_EXCERPT + 1},}})\\1")
 _MISSING = object()
@@ -102,6 +110,12 @@ def _bounded(obj: RenderedObject, pointer: str, text: str, sensitive: Sequence[S
     """kubeconform's cause with the offending value it may quote (``'hunter2' is not valid 'email'``)
     masked or cut to a bounded excerpt, and any other long quote cut."""
     value = _value_at(obj.obj, pointer)
+    path = _path_of(pointer)
+    if path and is_sensitive_path(obj.obj, path, sensitive):
+        # kubeconform renders values its own way (a big integer as a float): only a cause that names
+        # types alone is kept, next to the mask; no form of the value is searched for
+        shown = "<secret>" if value is _MISSING else quote(obj, path, value, sensitive)
+        return f"{shown} is invalid" + (f": {text}" if _TYPE_CAUSE.fullmatch(text) else " under the schema")
     if value is not _MISSING and not isinstance(value, (dict, list)):
         for shown in {str(value), json.dumps(value)}:
             if len(shown) > 1 and shown in text:
