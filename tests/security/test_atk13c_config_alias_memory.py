@@ -2,9 +2,10 @@
 
 Config files have the file limits only (``handoff/manifests/bounds.py``: aliases may add up to 10^7 nodes),
 not the render's node budget (10^6). Seven levels of nine aliases (``a1: [*a0, *a0, …]``) are 4.8 million
-nodes from a 400-byte ``policies.params`` block, under the cap, so ``load_config`` accepts them; the
-policy layer then builds or walks them expanded (``handoff/config.py`` ``load_config`` and the params path
-into ``handoff/policy/params.py``): ``validate`` peaked at 1.0 GiB over 24 s for one ConfigMap. The
+nodes from a 400-byte ``policies.params`` block, under the cap, so the file is accepted; then
+``handoff/config.py`` ``load_config`` expands them: ``handoff/manifests/yamlio.py`` ``to_data`` copies every
+alias into new lists and ``handoff/manifests/schemacheck.py`` ``node_lines`` maps each of the 6 million paths
+to a line. ``load_config`` alone peaked at 1.0 GiB over 17 s; ``validate`` of one ConfigMap too. The
 reconciler loads the repo's ``.handoff.yaml`` for every revision (``handoff/reconciler/loop.py``), so the
 same file takes ``reconcile --once`` past the 256Mi of its Pod. These tests fail until a config file is
 held to a node budget that fits (aliases counted as expanded) and refused with one line.
