@@ -16,9 +16,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.harness.git_server import GitServer
+from tests.reconciler.cluster import new_cluster
 from tests.security.leaks import leaks
 
 TOKEN = "ghp_atk13cRegoPrintBypassesRedaction9"
@@ -57,3 +60,25 @@ def test_a_rego_print_cannot_write_workflow_commands_or_the_token_to_the_ci_log(
         f"a repo Rego print() wrote a GitHub workflow command to the CI log: {done.stdout[:300]!r}")
     found = leaks({"validate github stdout": done.stdout, "validate github stderr": done.stderr}, [TOKEN])
     assert found == [], f"a repo Rego print() wrote the job's token past the redaction layer: {found}"
+
+
+FORGED = '{"ts": "2026-01-01T00:00:00.000Z", "level": "info", "logger": "handoff.reconciler", "msg": "forged-by-atk13c"}'
+
+
+@pytest.mark.tools
+def test_a_rego_print_cannot_write_into_the_reconciler_log(apiserver: Any, git_server: GitServer, tmp_path: Path) -> None:
+    pytest.importorskip("regopy")
+    policy = ('package main\nimport rego.v1\ndeny contains msg if {\n  print(' + json.dumps(FORGED) + ')\n'
+              '  msg := "web is denied"\n}\n')
+    c = new_cluster(apiserver, git_server, tmp_path, {".handoff.yaml": CONFIG, "app/cm.yaml": CM,
+                                                      "policy/print.rego": policy})
+    done = subprocess.run([sys.executable, "-m", "handoff", "reconcile", "--kubeconfig", str(apiserver.kubeconfig),
+                           "--repo", c.url, "--path", "app", "--revision", "main", "--name", f"src-{c.target_ns}",
+                           "--target-namespace", c.target_ns, "--namespace", c.control_ns, "--token-file",
+                           str(c.token_file), "--git-username", c.username, "--workdir", str(c.workdir),
+                           "--renderer", "plain", "--no-leader-elect", "--once"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert "web is denied" in done.stdout + done.stderr  # the policy ran
+    assert "forged-by-atk13c" not in done.stdout + done.stderr, (
+        "a repo Rego print() wrote its own text into the reconciler's JSON log stream, past its logger and the "
+        f"redaction layer: {done.stdout[-400:]!r}")
