@@ -257,8 +257,8 @@ def _render(raw: Mapping[str, Any] | None, lines: Mapping[str, int], key: str) -
         return None
     release, namespace = raw.get("release", ""), raw.get("namespace", "")
     if release and not (HELM_RELEASE.fullmatch(release) and len(release) <= HELM_RELEASE_MAX):
-        raise _error(f"release {release!r} is not a Helm release name (lowercase letters, digits, '-' and '.', "
-                     f"at most {HELM_RELEASE_MAX} characters)", lines, f"{key}.release")
+        raise _error(f"release {release!r} is not a Helm release name (lowercase letters, digits, '-' "
+                     f"and '.', at most {HELM_RELEASE_MAX} characters)", lines, f"{key}.release")
     if namespace and not (NAMESPACE.fullmatch(namespace) and len(namespace) <= NAMESPACE_MAX):
         raise _error(f"namespace {namespace!r} is not a namespace name (lowercase letters, digits and '-', "
                      f"at most {NAMESPACE_MAX} characters)", lines, f"{key}.namespace")

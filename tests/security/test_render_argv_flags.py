@@ -52,7 +52,7 @@ def test_a_release_or_namespace_that_is_not_a_name_is_one_line_naming_the_key(fi
 
 
 def test_a_release_name_with_a_trailing_newline_is_refused() -> None:
-    with pytest.raises(ConfigError, match="environments.dev.render.release"):
+    with pytest.raises(ConfigError, match=r"environments\.dev\.render\.release"):
         parse_config_text(_config('{type: helm, path: chart, release: "web\\n"}'))
 
 
