@@ -7,6 +7,7 @@ Validated against the shipped JSON Schema (``handoff/schemas/handoff-config.sche
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,12 @@ from handoff.pathsafe import contained
 CONFIG_NAME = ".handoff.yaml"
 TargetType = Literal["helm", "kustomize", "manifest", "marker"]
 RenderType = Literal["plain", "kustomize", "helm"]
+# What helm takes as a release name and Kubernetes as a namespace. They reach a renderer's argv, so the
+# config schema and the code both hold them to these (a value starting with "-" would be a flag).
+HELM_RELEASE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+HELM_RELEASE_MAX = 53
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAMESPACE_MAX = 63
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
         name: Environment(
             name=name,
             branch=spec.get("branch"),
-            render=_render(spec.get("render")),
+            render=_render(spec.get("render"), lines, f"environments.{name}.render"),
             params=MappingProxyType(dict(spec.get("params") or {})),
             promote_only=bool(spec.get("promote_only", False)),
         )
@@ -245,8 +252,15 @@ def _build(path: Path, data: Mapping[str, Any], lines: Mapping[str, int]) -> Con
     )
 
 
-def _render(raw: Mapping[str, Any] | None) -> RenderSpec | None:
+def _render(raw: Mapping[str, Any] | None, lines: Mapping[str, int], key: str) -> RenderSpec | None:
     if not raw:
         return None
+    release, namespace = raw.get("release", ""), raw.get("namespace", "")
+    if release and not (HELM_RELEASE.fullmatch(release) and len(release) <= HELM_RELEASE_MAX):
+        raise _error(f"release {release!r} is not a Helm release name (lowercase letters, digits, '-' "
+                     f"and '.', at most {HELM_RELEASE_MAX} characters)", lines, f"{key}.release")
+    if namespace and not (NAMESPACE.fullmatch(namespace) and len(namespace) <= NAMESPACE_MAX):
+        raise _error(f"namespace {namespace!r} is not a namespace name (lowercase letters, digits and '-', "
+                     f"at most {NAMESPACE_MAX} characters)", lines, f"{key}.namespace")
     return RenderSpec(type=raw["type"], path=raw["path"], values=tuple(raw.get("values") or ()),
-                      release=raw.get("release", ""), namespace=raw.get("namespace", ""))
+                      release=release, namespace=namespace)

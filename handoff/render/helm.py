@@ -30,11 +30,13 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
     policy = current()
     RemoteScan(root or chart, policy.allowed_remotes).chart(chart)
     helm = require_tool("helm", "render Helm charts")
-    argv: list[str | Path] = [helm, "template", source.release or "release", chart.absolute()]
+    argv: list[str | Path] = [helm, "template"]
     for values in source.values:
-        argv += ["-f", values.absolute()]
+        argv += [f"--values={values.absolute()}"]
     if source.namespace:
-        argv += ["--namespace", source.namespace]
+        argv += [f"--namespace={source.namespace}"]
+    # after "--" a release name (or chart path) starting with "-" is a positional, never a flag
+    argv += ["--", source.release or "release", chart.absolute()]
     try:
         return run_tool(argv, what=f"helm template {chart}", cwd=chart,
                         max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,

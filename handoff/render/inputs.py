@@ -52,7 +52,8 @@ def check_inputs(root: Path, source: RenderSource, kind: str) -> None:
         contained(root, values)
     directory = source.path if source.path.is_dir() else source.path.parent
     if kind == "helm":
-        check_tree(root, directory)  # helm loads the whole chart, hidden files and subcharts included
+        # helm loads the whole chart, hidden files and subcharts included (a .git directory too)
+        check_tree(root, directory, refuse_git_dirs=True)
     elif kind == "kustomize":
         _KustomizeInputs(root).check(directory)
     elif source.path.is_dir():

@@ -83,11 +83,14 @@ class _SourceIndex:
         self.by_original: dict[tuple[str, str, str], RenderedObject] = {}
         self.generated: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, name) -> (kustomization, line)
         self.generated_inputs: list[str] = []  # generator literals and file lines, for masking errors
+        # each (kustomization, naming) once: cycles and diamonds (ka -> [kb, ka]) are walked once, not 2^depth
+        self.visited: set[tuple[Path, _Naming]] = set()
 
     def add_tree(self, directory: Path, naming: _Naming, depth: int = 0) -> None:
         kfile = kustomization_file(directory)
-        if kfile is None or depth > _MAX_DEPTH:
+        if kfile is None or depth > _MAX_DEPTH or (directory.resolve(), naming) in self.visited:
             return
+        self.visited.add((directory.resolve(), naming))
         kname = display_name(kfile, self.root)
         text = read_text(kfile, kname)
         loaded = parse(text, str(kfile), strict=False)
