@@ -43,24 +43,22 @@ def _regopy() -> Any:
 class RegoEngine:
     name = "rego"
 
-    def __init__(self, files: Sequence[Path], namespaces: Sequence[str] = ("main",)) -> None:
+    def __init__(self, files: Sequence[Path], namespaces: Sequence[str] = ("main",), *,
+                 sources: Mapping[str, str] | None = None) -> None:
+        """The modules of ``files``, or ``sources`` (name → text) already read, e.g. by the policy
+        sandbox's parent."""
         for namespace in namespaces:
             if not _PACKAGE.match(namespace):
                 raise ConfigError(f"invalid Rego namespace {namespace!r}")
         self._namespaces = tuple(namespaces)
         self._regopy = _regopy()
         self._rego = self._regopy.Interpreter()
-        self._sources: dict[str, str] = {}
-        for path in files:
-            try:
-                source = path.read_text(encoding="utf-8")
-            except OSError as e:
-                raise ConfigError(f"cannot read Rego file: {e.strerror}", file=str(path)) from e
-            self._sources[str(path)] = source
+        self._sources: dict[str, str] = dict(sources) if sources is not None else read_sources(files)
+        for name, source in self._sources.items():
             failure = None
             with _native_stdout_captured() as printed:
                 try:
-                    self._rego.add_module(str(path), source)
+                    self._rego.add_module(name, source)
                 except self._regopy.RegoError as e:
                     failure = str(e)
             if failure is not None:
@@ -74,12 +72,18 @@ class RegoEngine:
         try:
             self._rego.set_input_term(json.dumps(value))
             for namespace in self._namespaces:
-                output = self._rego.query(f"data.{namespace}")
+                try:
+                    output = self._rego.query(f"data.{namespace}")
+                except ValueError:  # regopy's Output json.loads rego-cpp's result text, which may not be JSON
+                    raise PolicyError(
+                        f"Rego: evaluating data.{namespace} gave a result rego-cpp cannot write as JSON (it "
+                        "does so for sprintf of a string held in a local variable: format input values or "
+                        "use concat)", file=self._package_file(namespace)) from None
                 if not output.ok():
                     if str(output).strip() == "<error>":  # rego-cpp gives no detail for evaluation errors
-                        only = next(iter(self._sources)) if len(self._sources) == 1 else None
                         raise ConfigError(f"Rego: evaluating data.{namespace} failed (a runtime error "
-                                          "such as conflicting values for one complete rule)", file=only)
+                                          "such as conflicting values for one complete rule)",
+                                          file=self._package_file(namespace))
                     raise _rego_error(str(output), self._sources)
                 expressions = output.results[0].expressions if output.results else []
                 document = expressions[0] if expressions else {}
@@ -88,7 +92,20 @@ class RegoEngine:
             raise _rego_error(str(e), self._sources) from None
         return results
 
+    def _package_file(self, namespace: str) -> str | None:
+        """The one module declaring ``package <namespace>`` (or the only module), for an error line."""
+        if len(self._sources) == 1:
+            return next(iter(self._sources))
+        declaring = [name for name, text in self._sources.items()
+                     if re.search(rf"^package\s+{re.escape(namespace)}\s*$", text, re.MULTILINE)]
+        return declaring[0] if len(declaring) == 1 else None
+
     def evaluate(self, objects: Sequence[PolicyObject], context: PolicyContext) -> ValidationReport:
+        # A policy's print() writes to fd 1 while it is evaluated: never onto handoff's own stdout.
+        with _native_stdout_captured():
+            return self._evaluate(objects)
+
+    def _evaluate(self, objects: Sequence[PolicyObject]) -> ValidationReport:
         findings: list[Finding] = []
         for item in objects:
             for namespace, document in self._query(item.obj).items():
@@ -103,6 +120,19 @@ class RegoEngine:
                             line=item.line, column=1, object=item.ref, engine=self.name,
                         ))
         return ValidationReport(findings=tuple(findings))
+
+
+def read_sources(files: Sequence[Path]) -> dict[str, str]:
+    """Each Rego file's text by its name; an unreadable one is a ConfigError naming it."""
+    sources: dict[str, str] = {}
+    for path in files:
+        try:
+            sources[str(path)] = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot read Rego file: {e.strerror}", file=str(path)) from e
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"Rego file is not UTF-8 (byte {e.start})", file=str(path)) from e
+    return sources
 
 
 def _messages(value: Any, rule: str) -> list[str]:

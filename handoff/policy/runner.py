@@ -9,16 +9,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from handoff import toolrun
 from handoff.config import Config, Waiver
 from handoff.errors import ConfigError
+from handoff.manifests.bounds import DEFAULT_MAX_CHILD_MEMORY
 from handoff.manifests.sensitive import scrub, secret_strings
 from handoff.pathsafe import check_tree, resolve_inside
 from handoff.policy.cel_engine import CelEngine
 from handoff.policy.loader import PolicySet, load_policy_sets
 from handoff.policy.model import PolicyContext, PolicyEngine, PolicyObject
 from handoff.policy.params import merge_overrides
-from handoff.policy.rego import RegoEngine
-from handoff.policy.vap import load_admission_documents
+from handoff.policy.rego import read_sources
+from handoff.policy.sandbox import RepoPolicies, SandboxedEngine
 from handoff.policy.waivers import apply_waivers
 from handoff.redact import encoded_forms
 from handoff.report.model import ValidationReport
@@ -35,6 +37,9 @@ class PolicyOptions:
     config_file: str = ".handoff.yaml"
     env: str = ""
     today: datetime.date | None = None
+    # the sandbox child evaluating the non-built-in policies (``handoff.policy.sandbox``)
+    max_child_memory: int = DEFAULT_MAX_CHILD_MEMORY
+    child_timeout: float = toolrun.DEFAULT_TIMEOUT
 
 
 def _policy_dir(repo: Path, relative: str, key: str, config_file: str) -> Path:
@@ -49,11 +54,14 @@ def _policy_dir(repo: Path, relative: str, key: str, config_file: str) -> Path:
 def options_from_config(
     config: Config | None, repo: Path, *, env: str | None = None, dirs: Sequence[Path] = (),
     builtin: bool = True, params: Mapping[str, Any] | None = None, rego_namespaces: Sequence[str] = ("main",),
+    max_child_memory: int = DEFAULT_MAX_CHILD_MEMORY,
 ) -> PolicyOptions:
-    """Config ``policies:``, then the environment's ``params``, then flags (later wins)."""
+    """Config ``policies:``, then the environment's ``params``, then flags (later wins);
+    ``max_child_memory`` is the operator's cap on the policy sandbox, never the repo's."""
     if config is None:
         return PolicyOptions(dirs=tuple(dirs), builtin=builtin, params=merge_overrides(params or {}),
-                             rego_namespaces=tuple(rego_namespaces), env=env or "")
+                             rego_namespaces=tuple(rego_namespaces), env=env or "",
+                             max_child_memory=max_child_memory)
     environment = config.environments.get(env) if env else None
     if env and environment is None:
         raise ConfigError(f"unknown environment {env!r}", file=str(config.path))
@@ -73,6 +81,7 @@ def options_from_config(
         waivers=tuple(config.waivers),
         config_file=config_file,
         env=env or "",
+        max_child_memory=max_child_memory,
     )
 
 
@@ -86,15 +95,22 @@ def policy_enabled(config: Config | None, env: str, policy_id: str, *, default: 
     return bool(merged.get(f"{policy_id}.enabled", default))
 
 
-def build_engines(policy_set: PolicySet, options: PolicyOptions) -> list[PolicyEngine]:
+def build_engines(builtin: PolicySet, repo: PolicySet, options: PolicyOptions) -> list[PolicyEngine]:
+    """The built-in pack (handoff's own, trusted) in-process; everything from policy dirs (the config
+    repo's, ``--policy``) in one sandboxed child (``handoff.policy.sandbox``). A dir policy with a
+    built-in id replaces the built-in one, as ``PolicySet.merge`` does."""
     engines: list[PolicyEngine] = []
-    policies = [p for p in policy_set.policies if p.id not in options.disable]
+    replaced = {p.id for p in repo.policies}
+    policies = [p for p in builtin.policies if p.id not in options.disable and p.id not in replaced]
     if policies:
         engines.append(CelEngine(policies))
-    if policy_set.admission:
-        engines.append(load_admission_documents(policy_set.admission, [doc for doc, _ in policy_set.params]))
-    if policy_set.rego:
-        engines.append(RegoEngine(policy_set.rego, options.rego_namespaces))
+    sandboxed = RepoPolicies(
+        policies=tuple(p for p in repo.policies if p.id not in options.disable),
+        admission=builtin.admission + repo.admission, params=builtin.params + repo.params,
+        rego=read_sources(builtin.rego + repo.rego), rego_namespaces=options.rego_namespaces)
+    if sandboxed:
+        engines.append(SandboxedEngine(sandboxed, max_memory=options.max_child_memory,
+                                       timeout=options.child_timeout))
     return engines
 
 
@@ -103,8 +119,10 @@ class PolicyCheck:
 
     def __init__(self, options: PolicyOptions) -> None:
         self.options = options
-        self.policy_set = load_policy_sets(options.dirs, builtin=options.builtin)
-        self.engines = build_engines(self.policy_set, options)
+        builtin = load_policy_sets((), builtin=options.builtin)
+        repo = load_policy_sets(options.dirs, builtin=False)
+        self.policy_set = builtin.merge(repo)
+        self.engines = build_engines(builtin, repo, options)
 
     @property
     def idle(self) -> bool:

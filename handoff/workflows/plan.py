@@ -23,6 +23,7 @@ from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
 from handoff.render import RenderResult, check_render_inputs, detect, render_env, render_path, render_paths
+from handoff.render.policy import current
 from handoff.report.model import Severity, ValidationReport
 from handoff.report.rules import RuleDoc
 from handoff.validate import SchemaOptions, select_engine, validate
@@ -159,7 +160,7 @@ def validate_stream(repo: Path, config: Config | None, text: str, *, name: str =
 def _policies(repo: Path, config: Config | None, env: str | None, options: PlanOptions) -> PolicyCheck:
     return PolicyCheck(options_from_config(
         config, repo, env=env, dirs=options.policy_dirs, builtin=options.builtin, params=options.params,
-        rego_namespaces=options.rego_namespaces,
+        rego_namespaces=options.rego_namespaces, max_child_memory=current().limits.max_child_memory,
     ))
 
 
