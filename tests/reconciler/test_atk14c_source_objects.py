@@ -5,8 +5,6 @@ the test's (real kube-apiserver + etcd and git server)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from handoff.reconciler.config import Settings
@@ -24,7 +22,7 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 def _served(c: Cluster) -> tuple[Reconciler, SourceObjects]:
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
-    return rec, SourceObjects(rec)
+    return rec, SourceObjects(rec, namespace=c.target_ns)
 
 
 def _look(objects: SourceObjects, rec: Reconciler) -> None:
