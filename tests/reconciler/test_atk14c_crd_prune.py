@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from handoff.kube.client import KubeError
 from handoff.reconciler.config import Authority, PruneSettings
 from handoff.reconciler.loop import Reconciler
 
@@ -66,7 +67,7 @@ def test_pruning_a_crd_does_not_delete_custom_resources_outside_the_sources_gran
         c.client.forget_discovery()
         try:
             widget = c.client.get(f"{group}/v1", "Widget", "orders", other)
-        except Exception:  # noqa: BLE001 - the kind itself is gone: so is the object
+        except KubeError:  # the kind itself is gone: so is the object
             widget = None
         assert widget is not None, ("a source granted only its own namespace deleted team-b's Widget by "
                                     f"pruning its CRD: {result.result}: {result.message} {result.pruned}")
