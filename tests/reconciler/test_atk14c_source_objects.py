@@ -83,3 +83,34 @@ def test_a_deleted_source_does_not_prune_an_object_another_source_now_declares(
     assert after is not None
     assert after["metadata"]["uid"] == before["metadata"]["uid"], \
         "deleting Source web pruned ConfigMap one, which Source api declares; api re-created it (new uid)"
+
+
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def test_a_deleted_source_prunes_as_its_service_account_after_a_restart(cluster: Cluster) -> None:  # noqa: F811
+    """A Source with ``serviceAccountName: deployer``: its API calls impersonate that ServiceAccount, "so the
+    cluster's RBAC decides" (issue 14). The namespace admin revokes deployer's rights, then deletes the
+    Source (prune: true). A reconciler that restarted in between never served the Source, so the finalizer
+    prunes with the reconciler's own identity: what RBAC now forbids the source is deleted all the same."""
+    c = cluster
+    c.client.apply({"apiVersion": RBAC, "kind": "Role", "metadata": {"name": "deployer", "namespace": c.target_ns},
+                    "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]}]})
+    binding = {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": "deployer", "namespace": c.target_ns},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deployer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": c.target_ns}]}
+    c.client.apply(binding)
+    rec, objects = _served(c)
+    c.client.create(source_object(c, serviceAccountName="deployer"))
+    _look(objects, rec)
+    assert [r.ok for r in rec.run_once()] == [True]
+    _look(objects, rec)
+    before = c.get("v1", "ConfigMap", "one")
+    assert before is not None
+    c.client.delete(RBAC, "RoleBinding", "deployer", c.target_ns)  # deployer may do nothing here now
+    c.client.delete(API_VERSION, KIND, "web", c.target_ns)
+    restarted, restarted_objects = _served(c)  # a new process: it never served web
+    _look(restarted_objects, restarted)
+    after = c.get("v1", "ConfigMap", "one")
+    assert after is not None and after["metadata"]["uid"] == before["metadata"]["uid"], \
+        "the finalizer pruned with the reconciler's identity what the Source's ServiceAccount may not delete"
