@@ -114,3 +114,26 @@ def test_a_deleted_source_prunes_as_its_service_account_after_a_restart(cluster:
     after = c.get("v1", "ConfigMap", "one")
     assert after is not None and after["metadata"]["uid"] == before["metadata"]["uid"], \
         "the finalizer pruned with the reconciler's identity what the Source's ServiceAccount may not delete"
+
+
+def test_deleting_a_suspended_source_prunes_nothing(cluster: Cluster) -> None:  # noqa: F811
+    """The CRD's own description of ``suspend``: "Stop reconciling (objects are kept, nothing is pruned)".
+    An operator suspends a Source to take its objects over by hand (as with Flux, whose finalizer skips
+    garbage collection of a suspended Kustomization), then deletes it: its objects must stay."""
+    c = cluster
+    rec, objects = _served(c)
+    c.client.create(source_object(c))
+    _look(objects, rec)
+    assert [r.ok for r in rec.run_once()] == [True]
+    _look(objects, rec)
+    before = c.get("v1", "ConfigMap", "one")
+    assert before is not None
+    c.client.patch(ObjectRef(API_VERSION, KIND, "web", c.target_ns), {"spec": {"suspend": True}},
+                   content_type="application/merge-patch+json")
+    _look(objects, rec)
+    assert f"{c.target_ns}/web" not in [s.name for s in rec.sources()]  # suspended: not served
+    c.client.delete(API_VERSION, KIND, "web", c.target_ns)
+    _look(objects, rec)
+    after = c.get("v1", "ConfigMap", "one")
+    assert after is not None and after["metadata"]["uid"] == before["metadata"]["uid"], \
+        "deleting a suspended Source pruned its objects"
