@@ -1,9 +1,10 @@
 """atk14c: the default grant is "any namespaced kind in its own namespace"; what keeps a Pod there from
 reaching the node is the operator's policy floor, which refuses ``privileged`` and ``hostPath`` only. A Pod
 sharing the node's PID, network or IPC namespace, or adding ``SYS_ADMIN``, is not privileged, yet each is
-outside Pod Security ``baseline`` because it reaches beyond the namespace: ``hostPID`` reads the node's
-processes (their environment, the kubelet's included, for a root container), ``hostNetwork`` the node's
-loopback services and the metadata endpoint as the node. "Never more authority than the operator grants
+outside Pod Security ``baseline`` because it reaches beyond the namespace: ``hostPID`` sees every process of
+the node (command lines with their secrets) and, as root, may signal the node's root processes (the
+kubelet, other pods' containers); ``hostNetwork`` reaches the node's loopback services and the metadata
+endpoint as the node. "Never more authority than the operator grants
 a source" (issue 14). Real kube-apiserver + etcd and git server."""
 
 from __future__ import annotations
