@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 def _served(c: Cluster) -> tuple[Reconciler, SourceObjects]:
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
-    return rec, SourceObjects(rec, namespace=c.target_ns)
+    return rec, SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
 
 
 def _look(objects: SourceObjects, rec: Reconciler) -> None:

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from handoff.kube.client import KubeError
 from handoff.reconciler.config import Settings
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.sourcecrd import API_VERSION, KIND
@@ -30,7 +31,7 @@ def test_a_tenant_source_cannot_fetch_another_tenants_checkout_from_the_reconcil
     c.repo.commit({"app/db.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
                                   "stringData: {password: team-a-only}\n"}, "team-a's database password")
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
-    team_a = SourceObjects(rec, namespace=c.target_ns)
+    team_a = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)  # the git server: loopback
     c.client.create(source_object(c))  # team-a's Source, with its git credentials (secretRef: git)
     team_a.sources_watch.relist()
     rec.drain()
@@ -40,14 +41,20 @@ def test_a_tenant_source_cannot_fetch_another_tenants_checkout_from_the_reconcil
 
     team_b_ns = f"team-b-{uuid.uuid4().hex[:6]}"
     c.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": team_b_ns}})
-    team_b = SourceObjects(rec, namespace=team_b_ns)
-    c.client.create({"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": "web", "namespace": team_b_ns},
-                     "spec": {"url": f"file://{c.workdir}/.sources/{c.target_ns}/web", "revision": "HEAD",
-                              "path": "app", "renderer": "plain", "interval": "1s"}})
-    team_b.sources_watch.relist()
+    team_b = SourceObjects(rec, namespace=team_b_ns, allow_private_hosts=True)  # file:// is refused anyway
+    stealing = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": "web", "namespace": team_b_ns},
+                "spec": {"url": f"file://{c.workdir}/.sources/{c.target_ns}/web", "revision": "HEAD",
+                         "path": "app", "renderer": "plain", "interval": "1s"}}
+    # f14c1: the CRD's schema refuses the file:// URL (422); an object stored under an older schema is
+    # refused by the reconciler's own check of the same schema, so hand it over as the watch would
+    with pytest.raises(KubeError) as refused:
+        c.client.create(stealing)
+    assert refused.value.status == 422 and "spec.url" in str(refused.value)
+    team_b.changed(stealing)
     rec.drain()
-    b = next(s for s in rec.sources() if s.name == f"{team_b_ns}/web")
-    result = rec.reconcile(b)
+    served = [s for s in rec.sources() if s.name == f"{team_b_ns}/web"]
+    results = [rec.reconcile(b) for b in served]
     stolen = c.client.get("v1", "Secret", "db", team_b_ns) is not None
     assert not stolen, ("team-b's Source fetched team-a's private repository from the reconciler's disk and "
-                        f"applied its Secret into team-b: {result.result}: {result.message}")
+                        f"applied its Secret into team-b: {[(r.result, r.message) for r in results]}")
+    assert not served, "a Source object with a file:// URL is served"

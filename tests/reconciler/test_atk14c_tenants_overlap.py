@@ -34,7 +34,7 @@ def test_a_tenant_does_not_reach_the_namespace_of_another_tenant_under_the_docum
     c.repo.commit({"reach/cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: "
                                     f"{team_a_b}}}\ndata: {{owner: team-a}}\n"}, "team-a writes team-a-b's settings")
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
-    objects = SourceObjects(rec, tenants=tenants, namespace=team_a)
+    objects = SourceObjects(rec, tenants=tenants, namespace=team_a, allow_private_hosts=True)
     c.client.create(source_object(c, path="reach"))
     objects.sources_watch.relist()
     rec.drain()
