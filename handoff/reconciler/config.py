@@ -59,7 +59,9 @@ class Authority:
     and not in ``deniedNamespaces``, of a kind in ``kinds``; cluster-scoped ones only of a kind in
     ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``.
     ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
-    key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out."""
+    key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out.
+    ``other_tenants``: the namespace globs of other tenants (set from a tenants file, never by hand): a
+    namespace they match is denied unless ``namespaces`` names it exactly (the tenant's own)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -67,6 +69,7 @@ class Authority:
     denied_kinds: tuple[str, ...] = ()
     cluster_kinds: tuple[str, ...] = ()
     namespace_metadata: tuple[str, ...] = ("*",)
+    other_tenants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
