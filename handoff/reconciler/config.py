@@ -60,8 +60,8 @@ class Authority:
     ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``.
     ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
     key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out.
-    ``other_tenants``: the namespace globs of other tenants (set from a tenants file, never by hand): a
-    namespace they match is denied unless ``namespaces`` names it exactly (the tenant's own)."""
+    ``other_tenants``: the tenants' namespace globs (from a tenants file, never written by hand): a
+    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -70,6 +70,7 @@ class Authority:
     cluster_kinds: tuple[str, ...] = ()
     namespace_metadata: tuple[str, ...] = ("*",)
     other_tenants: tuple[str, ...] = ()
+    tenant: str = ""
 
 
 @dataclass(frozen=True)
