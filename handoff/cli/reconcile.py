@@ -109,6 +109,9 @@ def _flag_source(o: dict[str, Any]) -> Source:
               help="What Source objects in each namespace may touch (default: their own namespace only).")
 @click.option("--watch-namespace", envvar="HANDOFF_WATCH_NAMESPACE", default="",
               help="Watch Source objects in this namespace only (a namespaced install); default: all.")
+@click.option("--allow-private-hosts", is_flag=True, envvar="HANDOFF_ALLOW_PRIVATE_HOSTS",
+              help="Let Source objects fetch from loopback and link-local hosts (refused by default: a "
+                   "tenant would reach the reconciler's own machine or the cloud metadata service).")
 def reconcile(**o: Any) -> int:
     """Pull, render, validate, server-side apply, prune and revert drift, continuously."""
     configure_json_logging()
@@ -139,7 +142,8 @@ def reconcile(**o: Any) -> int:
     work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
     tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
-    objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"]) if from_crd else None
+    objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"],
+                            allow_private_hosts=bool(o["allow_private_hosts"])) if from_crd else None
     hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics),
                           o["webhook_addr"]) if o["webhook_addr"] and not once else None
     try:

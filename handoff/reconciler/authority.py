@@ -99,6 +99,8 @@ def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
         return f"namespace {ref.namespace} is denied"
     if not _namespace_matches(ref.namespace, authority.namespaces):
         return f"namespace {ref.namespace} is not granted"
+    if ref.namespace != authority.tenant and _namespace_matches(ref.namespace, authority.other_tenants):
+        return f"namespace {ref.namespace} is another tenant's (a tenant pattern matches it)"
     if not _kind_matches(ref, authority.kinds):
         return f"kind {ref.kind} is not granted"
     return ""

@@ -59,7 +59,9 @@ class Authority:
     and not in ``deniedNamespaces``, of a kind in ``kinds``; cluster-scoped ones only of a kind in
     ``clusterKinds``; nothing of ``deniedKinds``. Kinds are ``Kind`` or ``group/Kind``.
     ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
-    key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out."""
+    key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out.
+    ``other_tenants``: the tenants' namespace globs (from a tenants file, never written by hand): a
+    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -67,6 +69,8 @@ class Authority:
     denied_kinds: tuple[str, ...] = ()
     cluster_kinds: tuple[str, ...] = ()
     namespace_metadata: tuple[str, ...] = ("*",)
+    other_tenants: tuple[str, ...] = ()
+    tenant: str = ""
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,10 @@ class AuthorityDenied(RefusedError):
     """A revision names objects outside its source's grant."""
 
 
+class OwnershipConflict(RefusedError):
+    """A revision names an object another source of this reconciler owns and still desires."""
+
+
 class OwnNamespaceMissing(ReconcileError):
     """The reconciler's own namespace is missing and it may not create it."""
 
@@ -99,6 +103,8 @@ class _SourceState:
 def error_kind(e: BaseException) -> str:
     if isinstance(e, AuthorityDenied):
         return "authority"
+    if isinstance(e, OwnershipConflict):
+        return "conflict"
     if isinstance(e, RefusedError):
         return "refused"
     if isinstance(e, GitError):
@@ -325,6 +331,7 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
+            self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
@@ -557,7 +564,7 @@ class Reconciler:
         off_limits = own_objects(before, self.settings) + [
             r for r, _ in authority.denied(before, authority.grant_of(source))]
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
-        claimed, unknown = self._claimed_elsewhere(source) if dropped and source.prune else ({}, [])
+        claimed, unknown = self.claimed_elsewhere(source) if dropped and source.prune else ({}, [])
         plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed,
                           unknown=unknown) if source.prune else prune.PrunePlan()
         pruned = prune.execute(self._as(source), plan, source.name)
@@ -577,13 +584,13 @@ class Reconciler:
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}{later}",
                             revision, applied=len(applied), pruned=pruned, healthy=healthy)
 
-    def _claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
+    def claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
         """The objects the other sources this process serves desire, by key, with the source's name: what
         each applied last and what its remote revision renders now (an object moved to a source whose pass
         has not run yet). A source whose remote revision cannot be fetched or rendered now is not known:
         its last known claims (its inventory, its last successful render) count, and it is returned as
         unknown, so prune defers what its grant covers. A source another shard (process) serves is not
-        known here."""
+        known here. Both prunes use it: a pass's and a deleted Source object's (its finalizer)."""
         claimed: dict[ObjectKey, str] = {}
         unknown: list[prune.UnknownSource] = []
         for other in self.sources():
@@ -599,6 +606,39 @@ class Reconciler:
                                                    authority.covers(authority.grant_of(other))))
             claimed.update(dict.fromkeys(keys, other.name))
         return claimed, unknown
+
+    def _refuse_conflicts(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> None:
+        """Refuse the revision when it names an object another source this process serves owns (its owner
+        label) and still desires, or whose desired objects are not known now: the object keeps its owner
+        (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two sources on every
+        pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
+        Only objects this source does not own already are read, so a steady pass costs nothing more."""
+        objects = list(objects)
+        others = {owner_value(o.name): o for o in self.sources() if o.name != source.name and self.owns(o)}
+        if not others:
+            return
+        mine = self._live(source, objects)
+        conflicts: list[str] = []
+        for obj in objects:
+            ref = ref_of(obj)
+            if key_of(ref) in mine:
+                continue
+            live = _existing(self._as(source), ref) or {}
+            owner = others.get(str(((live.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL, "")))
+            if owner is None:
+                continue
+            now, why_unknown = self._desired_now(owner)
+            wanted = {key_of(ref_of(o)) for o in (now or self.state[owner.name].desired)}
+            if why_unknown:
+                conflicts.append(f"{ref} is owned by source {owner.name}, which is not known now "
+                                 f"({why_unknown})")
+            elif key_of(ref) in wanted:
+                conflicts.append(f"{ref} is owned by source {owner.name}, which declares it too")
+        if conflicts:
+            more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+            raise OwnershipConflict(f"source {source.name}: {'; '.join(conflicts[:5])}{more}; refusing the "
+                                    "revision (nothing applied; remove the object from the other source to "
+                                    "move it here)")
 
     def _desired_now(self, source: Source) -> tuple[list[dict[str, Any]], str]:
         """What ``source``'s remote revision renders, if that is not the one it applied; with why it is not

@@ -21,6 +21,7 @@ from handoff.reconciler.config import (
     Verification,
     parse_duration,
 )
+from handoff.reconciler.privatehosts import why_private
 
 GROUP, VERSION, KIND, PLURAL, SINGULAR = "handoff.dev", "v1", "Source", "sources", "source"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -29,8 +30,10 @@ PRUNE_FINALIZER = "handoff.dev/prune"
 REQUESTED_AT = "handoff.dev/requested-at"
 _DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-# RE2 (the API server's) and Python agree on these
-_GIT_URL = r"^((https?|ssh|git|file)://\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$"
+# RE2 (the API server's) and Python agree on these. No file:// (nor a bare path): a tenant's Source would
+# read any git repository on the reconciler's disk, other tenants' checkouts included (config-file
+# sources, the operator's own, keep file://)
+_GIT_URL = r"^((https?|ssh|git)://\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$"
 _DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
 _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 
@@ -60,7 +63,9 @@ _SECRET_REF = (
 )
 
 SPEC: tuple[Field, ...] = (
-    Field("url", "string", "Git URL of the config repository (no credentials in it).", required=True,
+    Field("url", "string", "Git URL of the config repository: https://, http://, ssh://, git:// or "
+          "user@host:path, with no credentials in it; never file://, nor a loopback or link-local host "
+          "unless the operator allows private hosts.", required=True,
           pattern=_GIT_URL, max_length=2048),
     Field("revision", "string", "Branch, tag or commit to follow.", default="main", pattern=_REF,
           max_length=255),
@@ -290,9 +295,13 @@ def _secret_name(namespace: str, ref: Any, key: str) -> str | None:
 
 
 def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
-          secrets: Mapping[str, SecretFiles] | None = None) -> SourceObject:
+          secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False,
+          secrets_needed: bool = True) -> SourceObject:
     """A Source object as a :class:`SourceObject`; errors are :class:`ConfigError` naming the object and
-    the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written."""
+    the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written.
+    ``allow_private_hosts``: the operator lets Source URLs name loopback and link-local hosts
+    (:mod:`privatehosts`). ``secrets_needed=False``: a Secret not found is no error (a Source being
+    deleted, whose Secrets may be gone with its namespace, only needs its prune, suspend and identity)."""
     meta = obj.get("metadata") or {}
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     where = f"{KIND} {namespace}/{name}"
@@ -302,11 +311,15 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
     files = secrets or {}
     try:
         check(spec)
+        private = "" if allow_private_hosts else why_private(str(spec.get("url", "")))
+        if private:
+            raise ConfigError(f"url refused: {private}; a Source may not fetch from there unless the "
+                              "operator allows private hosts (reconcile --allow-private-hosts)", key="url")
         secret = _secret_name(namespace, spec.get("secretRef"), "secretRef")
         verify = spec.get("verify") or {}
         verify_secret = _secret_name(namespace, verify.get("secretRef"), "verify.secretRef")
         creds, keys = Credentials(), files.get(secret or "")
-        if secret and keys is None:
+        if secret and keys is None and secrets_needed:
             raise ConfigError(f"Secret {namespace}/{secret} not found", key="secretRef")
         if keys is not None:
             username = (keys.directory / "username").read_text(encoding="utf-8").strip() \
@@ -315,9 +328,9 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
                                 ssh_key_file=keys.file("identity"), known_hosts_file=keys.file("known_hosts"))
         mode = str(verify.get("mode", "none"))
         trusted = files.get(verify_secret or "")
-        if verify_secret and trusted is None:
+        if verify_secret and trusted is None and secrets_needed:
             raise ConfigError(f"Secret {namespace}/{verify_secret} not found", key="verify.secretRef")
-        if mode != "none" and trusted is None:
+        if mode != "none" and trusted is None and secrets_needed:
             raise ConfigError(f"verify mode {mode} needs verify.secretRef (the trusted keys)",
                               key="verify.secretRef")
         verification = Verification(

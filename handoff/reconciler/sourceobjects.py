@@ -5,7 +5,9 @@ a source never changes under a running pass. A Source object becomes the same :c
 config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with its namespace's grant
 (``tenancy``) and its Secrets written to files for git. Deleting one prunes its objects when its spec says
 so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), otherwise orphans them: the
-owner label is removed and the inventory dropped. Only the leader writes."""
+owner label is removed and the inventory dropped. What the spec says at deletion decides (``prune: false``
+or ``suspend: true`` orphans), and both act as the Source's own identity (its ``serviceAccountName``,
+impersonated), whether or not this process ever served it. Only the leader writes."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from typing import Any
 from handoff.errors import ConfigError, HandoffError
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler import inventory, prune, sourcestatus, status
-from handoff.reconciler.authority import Grant, denied
+from handoff.reconciler.authority import denied, grant_of, service_account_groups, service_account_user
 from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
@@ -59,8 +61,9 @@ class SourceObjects:
     in one namespace, for a namespaced install)."""
 
     def __init__(self, reconciler: Reconciler, *, tenants: Sequence[Tenant] = (),
-                 namespace: str = "") -> None:
+                 namespace: str = "", allow_private_hosts: bool = False) -> None:
         self.reconciler = reconciler
+        self.allow_private_hosts = allow_private_hosts  # Source URLs may name loopback/link-local hosts
         self.client: KubeClient = reconciler.client
         self.tenants = tuple(tenants)
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
@@ -97,9 +100,7 @@ class SourceObjects:
                                          resource_version=str(meta.get("resourceVersion") or ""))
             return
         try:
-            found = parse(obj, authority=authority_for(str(meta.get("namespace")), self.tenants,
-                                                       self.reconciler.settings.namespace),
-                          secrets=self._secret_files(obj))
+            found = self._parse(obj, secrets=self._secret_files(obj))
         except ConfigError as e:
             self.reconciler.drop_source(name)
             self.objects.pop(name, None)
@@ -109,7 +110,9 @@ class SourceObjects:
                 str(r.get("name")) for r in refs if isinstance(r, Mapping)))
             foreign = "secretRef" in str(e.key) and "refused" in e.message
             missing = "secretRef" in str(e.key) and "not found" in e.message
-            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else "InvalidSpec"
+            url = str(e.key) == "spec.url"
+            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else \
+                "URLRefused" if url else "InvalidSpec"
             self._write_status(obj, {"observedGeneration": int(meta.get("generation") or 0),
                                      "conditions": sourcestatus.stalled(reason, str(e),
                                                                         int(meta.get("generation") or 0))})
@@ -133,10 +136,15 @@ class SourceObjects:
         name = _name_of(obj)
         known = self.objects.pop(name, None)
         self.waiting.pop(name, None)
-        # a pruning Source was pruned by its finalizer before the object went; any other is orphaned
-        if not (known is not None and known.source.prune and PRUNE_FINALIZER in known.finalizers) \
-                and self.reconciler.can_write():
-            self.orphan(name)
+        # a Source with the finalizer was pruned or orphaned by it before the object went; any other is
+        # orphaned now, as its own identity (an object whose spec no longer parses keeps its labels)
+        finalized = known is not None and PRUNE_FINALIZER in known.finalizers
+        if not finalized and self.reconciler.can_write():
+            try:
+                self.orphan(self._parse(obj, secrets_needed=False))
+            except ConfigError as e:
+                log.warning("cannot orphan a deleted Source's objects",
+                            extra={"source": name, "error": str(e)})
         self.reconciler.drop_source(name)
         shutil.rmtree(self.secrets_dir / owner_value(name), ignore_errors=True)
 
@@ -180,14 +188,22 @@ class SourceObjects:
             return None
         return merged
 
+    def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None,
+               secrets_needed: bool = True) -> SourceObject:
+        namespace = str(_meta(obj).get("namespace"))
+        grant = authority_for(namespace, self.tenants, self.reconciler.settings.namespace)
+        return parse(obj, authority=grant, secrets=secrets, allow_private_hosts=self.allow_private_hosts,
+                     secrets_needed=secrets_needed)
+
     # ---- finalizer, prune and orphan -------------------------------------------------------------
     def _keep_finalizer(self, found: SourceObject) -> None:
-        """``handoff.dev/prune`` is on the object exactly when its spec prunes."""
-        has = PRUNE_FINALIZER in found.finalizers
-        if has == found.source.prune or not self.reconciler.can_write():
+        """``handoff.dev/prune`` is on the object exactly when deleting it prunes: its spec prunes and it
+        is not suspended (a suspended Source's objects are the operator's to take over)."""
+        has, wants = PRUNE_FINALIZER in found.finalizers, _prunes(found)
+        if has == wants or not self.reconciler.can_write():
             return
         finalizers = [f for f in found.finalizers if f != PRUNE_FINALIZER]
-        if found.source.prune:
+        if wants:
             finalizers.append(PRUNE_FINALIZER)
         self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
         self.objects[found.key] = replace(found, finalizers=tuple(finalizers))
@@ -202,16 +218,31 @@ class SourceObjects:
                                                            "error": str(e)})
 
     def _finalize(self, obj: Mapping[str, Any]) -> None:
+        """A deleting Source with the finalizer: prune its objects, or orphan them when its spec at
+        deletion says ``prune: false`` or ``suspend: true``; the finalizer stays (status says why) while
+        that cannot be done: an identity RBAC forbids it, a spec that does not parse, a deferred prune."""
         meta = _meta(obj)
         name = _name_of(obj)
         namespace = str(meta.get("namespace"))
+        generation = int(meta.get("generation") or 0)
         try:
-            result = self.prune_all(name, namespace)
+            found = self._parse(obj, secrets_needed=False)
+            if _prunes(found):
+                result = self.prune_all(found)
+                log.info("pruned a deleted Source's objects",
+                         extra={"source": name, "pruned": len(result.deleted)})
+                if result.deferred or result.refused:
+                    kept = "; ".join(f"{r}: {why}" for r, why in result.kept[:5])
+                    raise DeletionBlocked("prune of the deleted Source not finished: "
+                                          f"{result.refused or kept}")
+            else:
+                self.orphan(found, strict=True)
         except HandoffError as e:
-            log.warning("cannot prune a deleted Source's objects; will retry",
+            log.warning("cannot finalize a deleted Source; will retry",
                         extra={"source": name, "error": str(e)})
+            self._write_status(obj, {"conditions": sourcestatus.stalled(
+                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)})
             return
-        log.info("pruned a deleted Source's objects", extra={"source": name, "pruned": len(result.deleted)})
         self._forget(name)
         self.reconciler.drop_source(name)
         self.objects.pop(name, None)
@@ -219,28 +250,33 @@ class SourceObjects:
         self._set_finalizers(namespace, str(meta.get("name")), finalizers,
                              str(meta.get("resourceVersion", "")))
 
-    def prune_all(self, name: str, namespace: str) -> prune.PruneResult:
-        """Delete every object the inventory lists that still carries the source's owner label (never
-        Namespaces or CRDs unless the prune settings allow, nor anything outside the grant)."""
-        settings = self.reconciler.settings
-        found = inventory.read(self.client, settings.namespace, name)
-        if found is None:
+    def prune_all(self, found: SourceObject) -> prune.PruneResult:
+        """Delete every object the inventory lists that still carries the source's owner label, as the
+        Source's own identity (never Namespaces or CRDs unless the prune settings allow, nor anything
+        outside the grant, nor what another source of this reconciler desires now; what a source not
+        known now may have taken over is deferred)."""
+        settings, name = self.reconciler.settings, found.key
+        listed = inventory.read(self.client, settings.namespace, name)
+        if listed is None:
             return prune.PruneResult()
-        grant = Grant(authority_for(namespace, self.tenants, settings.namespace))
-        off_limits = own_objects(found.objects, settings) + [r for r, _ in denied(found.objects, grant)]
+        off_limits = own_objects(listed.objects, settings) + [
+            r for r, _ in denied(listed.objects, grant_of(found.source))]
         everything = PruneSettings(max_fraction=1.0, min_inventory=0,
                                    allow_namespaces=settings.prune.allow_namespaces,
                                    allow_crds=settings.prune.allow_crds)
-        client = self.reconciler.clients.get(name, self.client)
-        return prune.execute(client, prune.plan(found.objects, (), everything, off_limits), name)
+        claimed, unknown = self.reconciler.claimed_elsewhere(found.source)
+        plan = prune.plan(listed.objects, (), everything, off_limits, claimed=claimed, unknown=unknown)
+        return prune.execute(self._identity(found), plan, name)
 
-    def orphan(self, name: str) -> list[ObjectRef]:
-        """Remove the owner label from every object the inventory lists, then drop the inventory."""
-        settings = self.reconciler.settings
-        found = inventory.read(self.client, settings.namespace, name)
+    def orphan(self, found: SourceObject, *, strict: bool = False) -> list[ObjectRef]:
+        """Remove the owner label from every object the inventory lists, as the Source's own identity,
+        then drop the inventory. ``strict``: an object that cannot be released (RBAC forbids it) raises,
+        and the inventory stays for the next try."""
+        settings, name = self.reconciler.settings, found.key
+        listed = inventory.read(self.client, settings.namespace, name)
         released: list[ObjectRef] = []
-        client = self.reconciler.clients.get(name, self.client)
-        for ref in found.objects if found else ():
+        client = self._identity(found)
+        for ref in listed.objects if listed else ():
             try:
                 live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
                 if live is None or not owned_by(live, name):
@@ -249,10 +285,20 @@ class SourceObjects:
                              content_type="application/merge-patch+json")
                 released.append(ref)
             except KubeError as e:
+                if strict:
+                    raise DeletionBlocked(f"cannot release {ref}: {e}") from e
                 log.warning("cannot orphan an object", extra={"source": name, "object": str(ref),
                                                               "error": str(e)})
         self._forget(name)
         return released
+
+    def _identity(self, found: SourceObject) -> KubeClient:
+        """The client a Source's objects are pruned or released with: impersonating its ServiceAccount
+        when it names one (built from its spec, so the same after a restart), else the reconciler's."""
+        source = found.source
+        if not source.service_account:
+            return self.client
+        return self.client.impersonating(service_account_user(source), service_account_groups(source))
 
     def _forget(self, name: str) -> None:
         ns = self.reconciler.settings.namespace
@@ -281,6 +327,15 @@ class SourceObjects:
             directory = self.secrets_dir / owner_value(_name_of(obj)) / secret_name
             out[secret_name] = _write_secret(directory, secret.get("data") or {})
         return out
+
+
+class DeletionBlocked(HandoffError):
+    """A deleted Source's objects cannot be pruned or released yet: its finalizer stays."""
+
+
+def _prunes(found: SourceObject) -> bool:
+    """Deleting ``found`` prunes its objects (else it orphans them)."""
+    return found.source.prune and not found.suspend
 
 
 def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:

@@ -16,10 +16,11 @@ from handoff.redact import redact
 READY, RECONCILING, STALLED = "Ready", "Reconciling", "Stalled"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 # a failure a later pass may clear by itself (Reconciling: retrying) vs one that needs a new revision or
-# spec (Stalled)
-_RETRYING = frozenset({"git", "kube-unavailable", "apply", "bug"})
+# spec (Stalled); a conflict clears when the other source lets the object go
+_RETRYING = frozenset({"git", "kube-unavailable", "apply", "bug", "conflict"})
 _REASONS = {"git": "GitOperationFailed", "render": "RenderFailed", "validate": "ValidationFailed",
             "apply": "ApplyFailed", "refused": "Refused", "authority": "AuthorityDenied",
+            "conflict": "Conflict",
             "kube-unavailable": "APIServerUnavailable", "bug": "InternalError"}
 
 

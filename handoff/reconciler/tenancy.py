@@ -3,7 +3,9 @@
 The operator's tenants file (``handoff reconcile --tenants FILE``, ``tenants:``) maps namespace globs to
 an authority, where ``{namespace}`` in a pattern stands for N itself; the first tenant matching N
 decides. A namespace no tenant names gets the default: its own namespace only, no cluster-scoped kinds.
-The reconciler's own namespace is never granted to a tenant."""
+The reconciler's own namespace is never granted to a tenant, nor is another tenant's: a namespace a
+tenant pattern matches belongs to that tenant, so ``{namespace}-*`` for team-a never reaches team-a-b
+when ``team-*`` names tenants: of those namespaces, a tenant's grant reaches only N itself."""
 
 from __future__ import annotations
 
@@ -38,7 +40,13 @@ def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: 
     return Authority(namespaces=_expanded(a.namespaces, namespace),
                      denied_namespaces=(*_expanded(a.denied_namespaces, namespace), control_namespace),
                      kinds=a.kinds, denied_kinds=a.denied_kinds, cluster_kinds=a.cluster_kinds,
-                     namespace_metadata=a.namespace_metadata)
+                     namespace_metadata=a.namespace_metadata, other_tenants=_tenant_patterns(tenants),
+                     tenant=namespace)
+
+
+def _tenant_patterns(tenants: Sequence[Tenant]) -> tuple[str, ...]:
+    """Every namespace glob that names a tenant: a namespace one matches is that tenant's."""
+    return tuple(dict.fromkeys(p for t in tenants for p in t.namespaces))
 
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:

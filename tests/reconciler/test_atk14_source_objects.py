@@ -20,7 +20,8 @@ PSA = "pod-security.kubernetes.io/enforce"
 
 
 def _once(c: Cluster, apiserver: Any) -> int:
-    return main(["reconcile", "--sources-from", "crd", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+    return main(["reconcile", "--sources-from", "crd", "--allow-private-hosts", "--once",
+                 "--kubeconfig", str(apiserver.kubeconfig),
                  "--namespace", c.control_ns, "--workdir", str(c.workdir), "--watch-namespace", c.target_ns])
 
 
@@ -84,7 +85,8 @@ def test_a_source_object_in_the_reconcilers_namespace_is_granted_nothing_there(
     obj = source_object(c, path="plant")
     obj["metadata"]["namespace"] = c.control_ns
     c.client.create(obj)
-    main(["reconcile", "--sources-from", "crd", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+    main(["reconcile", "--sources-from", "crd", "--allow-private-hosts", "--once",
+          "--kubeconfig", str(apiserver.kubeconfig),
           "--namespace", c.control_ns, "--workdir", str(c.workdir), "--watch-namespace", c.control_ns])
     out = capsys.readouterr().out
     assert c.client.get("v1", "ConfigMap", "planted", c.control_ns) is None, \

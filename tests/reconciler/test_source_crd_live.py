@@ -86,7 +86,7 @@ def running(cluster: Cluster) -> Iterator[tuple[Reconciler, SourceObjects]]:
     """A reconciler serving only Source objects, its watches and loop on threads, as in the pod."""
     rec = Reconciler(Settings(sources=(), namespace=cluster.control_ns, leader_election=False),
                      cluster.client, cluster.workdir)
-    objects = SourceObjects(rec)
+    objects = SourceObjects(rec, allow_private_hosts=True)  # the harness's git server is on loopback
     stop = threading.Event()
     objects.start(stop)
     loop = threading.Thread(target=rec.run, args=(stop,), kwargs={"tick": 0.2}, daemon=True)
@@ -207,7 +207,8 @@ def test_an_expired_watch_lists_again_and_misses_nothing(cluster: Cluster) -> No
 def test_reconcile_once_serves_the_source_objects(cluster: Cluster, apiserver: Any, capsys: Any) -> None:
     c = cluster
     c.client.create(source_object(c))
-    code = main(["reconcile", "--sources-from", "crd", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+    code = main(["reconcile", "--sources-from", "crd", "--allow-private-hosts", "--once",
+                 "--kubeconfig", str(apiserver.kubeconfig),
                  "--namespace", c.control_ns, "--workdir", str(c.workdir), "--watch-namespace", c.target_ns])
     out = capsys.readouterr().out
     assert code == 0, out
