@@ -26,7 +26,7 @@ from handoff.reconciler.authority import Grant, denied
 from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
-from handoff.reconciler.objects import OWNER_LABEL, owner_value
+from handoff.reconciler.objects import OWNER_LABEL
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
     KIND,
@@ -138,7 +138,15 @@ class SourceObjects:
                 and self.reconciler.can_write():
             self.orphan(name)
         self.reconciler.drop_source(name)
-        shutil.rmtree(self.secrets_dir / owner_value(name), ignore_errors=True)
+        if known is not None:
+            self._drop_unused_secrets(known)
+
+    def _drop_unused_secrets(self, gone: SourceObject) -> None:
+        """The files of the Secrets ``gone`` named, unless another Source object still names them."""
+        for secret in {gone.secret, gone.verify_secret} - {None}:
+            if not any(o.namespace == gone.namespace and secret in (o.secret, o.verify_secret)
+                       for o in self.objects.values()):
+                shutil.rmtree(self.secrets_dir / gone.namespace / str(secret), ignore_errors=True)
 
     def secret_changed(self, secret: Mapping[str, Any]) -> None:
         meta = _meta(secret)
@@ -278,7 +286,9 @@ class SourceObjects:
             secret = self.client.get("v1", "Secret", secret_name, namespace)
             if secret is None:
                 continue
-            directory = self.secrets_dir / owner_value(_name_of(obj)) / secret_name
+            # one directory per Secret, whichever Source objects name it: their credentials are then the
+            # same files, so sources of one repository and ref share one fetch (``FetchPool``)
+            directory = self.secrets_dir / namespace / secret_name
             out[secret_name] = _write_secret(directory, secret.get("data") or {})
         return out
 
