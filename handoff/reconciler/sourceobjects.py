@@ -24,6 +24,7 @@ from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler import inventory, prune, sourcestatus, status
 from handoff.reconciler.authority import Grant, denied
 from handoff.reconciler.config import PruneSettings, Source
+from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.objects import OWNER_LABEL
@@ -73,6 +74,7 @@ class SourceObjects:
         self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace,
                                        on_change=lambda o: self._queue(self.secret_changed, o),
                                        on_delete=lambda o: self._queue(self.secret_changed, o))
+        self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
@@ -169,6 +171,10 @@ class SourceObjects:
                                      sourcestatus.status_of(found, result), found.status)
         if written is not None:
             self.objects[source.name] = replace(found, status=written)
+        if self.reconciler.can_write():
+            about = Involved(ObjectRef(API_VERSION, KIND, found.name, found.namespace), found.uid)
+            for e in pass_events(result):
+                self.events.record(about, e.reason, e.message, warning=e.warning)
 
     def _write_status(self, obj: Mapping[str, Any], new: Mapping[str, Any],
                       previous: Mapping[str, Any] | None = None) -> dict[str, Any] | None:

@@ -57,7 +57,7 @@ def now_rfc3339(ts: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     text = redact(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -92,7 +92,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
     prev = previous or {}
     data = {
         "result": r.result,
-        "message": _clip(r.message),
+        "message": clip(r.message),
         "lastAttemptedRevision": r.attempted_revision,
         "lastAppliedRevision": r.applied_revision,
         "lastAttemptTime": now_rfc3339(r.finished),
@@ -109,7 +109,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
     }
     while sum(len(v) for v in data.values()) > MAX_BYTES:
         key = max(("drift", "prune", "message", "policy"), key=lambda k: len(data[k]))
-        data[key] = _clip(data[key], len(data[key]) // 2)
+        data[key] = clip(data[key], len(data[key]) // 2)
     return data
 
 
@@ -173,7 +173,7 @@ def event(client: KubeClient, namespace: str, about: ObjectRef, reason: str, mes
         "metadata": {"name": f"{about.name}.{time.time_ns():x}"[:253], "namespace": ns},
         "involvedObject": {"apiVersion": about.api_version, "kind": about.kind, "name": about.name,
                            "namespace": about.namespace},
-        "reason": reason, "message": _clip(message), "type": "Warning" if warning else "Normal",
+        "reason": reason, "message": clip(message), "type": "Warning" if warning else "Normal",
         "source": {"component": "handoff-reconciler"}, "reportingComponent": "handoff-reconciler",
         "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
     })
