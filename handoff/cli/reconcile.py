@@ -140,7 +140,8 @@ def reconcile(**o: Any) -> int:
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
     tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
     objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"]) if from_crd else None
-    hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics),
+    hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics,
+                                   handover=objects.hand_over if objects is not None else None),
                           o["webhook_addr"]) if o["webhook_addr"] and not once else None
     try:
         if once:

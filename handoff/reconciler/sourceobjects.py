@@ -10,6 +10,7 @@ owner label is removed and the inventory dropped. Only the leader writes."""
 from __future__ import annotations
 
 import base64
+import datetime
 import logging
 import re
 import shutil
@@ -161,6 +162,23 @@ class SourceObjects:
             current = self.client.get(API_VERSION, KIND, name, ns)
             if current is not None:
                 self.changed(current, credentials_changed=True)
+
+    def hand_over(self, name: str) -> bool:
+        """Ask the leader to sync Source object ``name`` (``NAMESPACE/NAME``): set its sync-now
+        annotation, which the leader's watch turns into a pass. For a standby replica's webhook; safe to
+        call from another thread. False when ``name`` is no Source object or the write fails."""
+        found = self.objects.get(name)
+        if found is None:
+            return False
+        stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            self.client.patch(ObjectRef(API_VERSION, KIND, found.name, found.namespace),
+                              {"metadata": {"annotations": {REQUESTED_AT: stamp}}},
+                              content_type="application/merge-patch+json")
+        except KubeError as e:
+            log.warning("cannot hand a sync request to the leader", extra={"source": name, "error": str(e)})
+            return False
+        return True
 
     # ---- status ----------------------------------------------------------------------------------
     def publish(self, source: Source, result: status.PassResult) -> None:
