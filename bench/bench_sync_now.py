@@ -201,8 +201,9 @@ def main(argv: list[str]) -> int:
         row("webhook → new commit applied", to_applied),
         row("annotation → pass start", annotated),
         "",
-        "Target (issue 18): a pass starts within one second of the request. The pass starts at the loop's "
-        "next tick, so up to 0.5 s of the figure is that wait.",
+        "Target (issue 18): a pass starts within one second of the request. A request wakes the loop "
+        "(``Reconciler.wake``) instead of waiting for its next 0.5 s tick; before that change this bench "
+        "measured a median of 429 ms (webhook) and 518 ms (annotation) to the pass start.",
         "",
     ]
     text = "\n".join(lines)

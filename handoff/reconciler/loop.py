@@ -270,6 +270,8 @@ class Reconciler:
             self.set_source(s)
         # work other threads (the Source watch) hand to the loop's thread, run between passes
         self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        # set when work arrives (handed work, a sync request): the loop's wait between ticks ends at once
+        self.wake = threading.Event()
         # called after each pass's status is published (the Source object's status)
         self.after_pass: list[Callable[[Source, status.PassResult], None]] = []
         self._applies = 0
@@ -791,6 +793,11 @@ class Reconciler:
         self.fetches.release(name)
         self.status_writer.forget(name)
 
+    def hand(self, work: Callable[[], None]) -> None:
+        """Queue ``work`` for the loop's thread (from a watch thread) and wake the loop for it."""
+        self.inbox.put(work)
+        self.wake.set()
+
     def drain(self) -> None:
         """Run the work other threads handed over (source changes, deletions)."""
         while True:
@@ -807,6 +814,7 @@ class Reconciler:
         if state is None:
             return False
         state.next_due = 0.0
+        self.wake.set()
         return True
 
     def due(self) -> list[Source]:
@@ -849,9 +857,11 @@ class Reconciler:
 
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         while not stop.is_set():
+            self.wake.clear()  # work handed over from here on wakes the wait below
             self.metrics.leader.set(1 if self.can_write() and self.elector is not None else 0)
             self.drain()
             if self.can_write():
                 self._run_due(stop)
             self.metrics.ready.set()
-            stop.wait(tick)
+            if not stop.is_set():
+                self.wake.wait(tick)  # the next tick, or sooner when work arrives; a stop within a tick

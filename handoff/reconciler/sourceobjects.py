@@ -1,6 +1,6 @@
 """Source objects, live: the watch on Sources and Secrets turned into the reconciler's set of sources.
 
-The watch threads only queue work; it runs on the loop's thread between passes (``Reconciler.inbox``), so
+The watch threads only queue work; it runs on the loop's thread between passes (``Reconciler.hand``), so
 a source never changes under a running pass. A Source object becomes the same :class:`config.Source` a
 config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with its namespace's grant
 (``tenancy``) and its Secrets written to files for git. Deleting one prunes its objects when its spec says
@@ -79,7 +79,7 @@ class SourceObjects:
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
-        self.reconciler.inbox.put(lambda: handler(obj))
+        self.reconciler.hand(lambda: handler(obj))
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
