@@ -74,6 +74,14 @@ class GitSource:
         self._run("init", "-q")
         self._run("remote", "add", "origin", self.source.url)
 
+    def fetches_from_its_url(self) -> bool:
+        """No clone yet, or one whose ``origin`` is this source's URL (a workdir kept across restarts
+        keeps its objects; one another spec left behind is not reused)."""
+        if not (self.dir / ".git").is_dir():
+            return True
+        found = self._run("remote", "get-url", "origin", check=False)
+        return found.returncode == 0 and found.stdout.decode(errors="replace").strip() == self.source.url
+
     def remote_revision(self) -> str:
         """The commit the configured ref points to now (``ls-remote``, no objects transferred)."""
         rev = self.source.revision
@@ -133,7 +141,6 @@ class GitSource:
                            f"by a trusted key ({why}); refusing to apply it")
 
 
-
 def fetch_key(source: Source) -> tuple[object, ...]:
     """What makes two sources' fetches the same: the repository, the ref, the credentials it is read
     with and the verification it must pass. Sources differing in any of these never share a clone (a
@@ -164,14 +171,15 @@ class FetchPool:
         if clone is None:
             base = self.workdir / ".sources" if "/" in source.name else self.workdir
             taken = {c.dir for c in self._clones.values()}
-            fresh = base / source.name
-            if fresh in taken:  # another repository's clone lives there
-                fresh = base / f"{source.name}-{len(self._clones)}"
-            # a clone left by an earlier spec (another URL) is not reused: its remote is not this one
-            shutil.rmtree(fresh, ignore_errors=True)
+            fresh, n = base / source.name, 0
+            while fresh in taken:  # another repository's clone lives there
+                n += 1
+                fresh = base / f"{source.name}-{n}"
             # the clone serves every source of its key: errors name the repository and ref, not one source
             clone = GitSource(source, base, directory=fresh,
                               context=f" for {redact(source.url)} ({source.revision})")
+            if not clone.fetches_from_its_url():  # left by an earlier spec or process for another URL
+                shutil.rmtree(fresh, ignore_errors=True)
             clone.holding = self._in_round
             self._clones[key] = clone
         elif credentials_changed:

@@ -122,3 +122,20 @@ def test_a_steady_round_lists_each_kind_once_and_writes_no_unchanged_status(clus
     status_name = f"handoff-status-b-{cluster.target_ns}"
     cm = cluster.client.get("v1", "ConfigMap", status_name, cluster.control_ns)
     assert cm is not None and "reverted" in cm["data"]["message"]
+
+
+def test_a_clone_is_kept_across_pools_only_for_its_own_url(cluster: Cluster, git_server: Any,
+                                                           tmp_path: Path) -> None:
+    """A workdir kept across restarts keeps a source's clone; one left by a spec with another URL is
+    not reused (its origin would still be the old repository)."""
+    creds = Credentials(token_file=str(cluster.token_file), username=cluster.username)
+    first = FetchPool(tmp_path / "w").get(Source(name="web", url=cluster.url, credentials=creds))
+    sha = first.remote_revision()
+    first.checkout(sha)
+    again = FetchPool(tmp_path / "w").get(Source(name="web", url=cluster.url, credentials=creds))
+    assert again.dir == first.dir and (again.dir / "apps").is_dir()  # the restart kept the checkout
+    other = git_server.create_repo(f"other-{cluster.target_ns}", {"x/cm.yaml": CM.format(name="x", rev=1)})
+    moved = FetchPool(tmp_path / "w").get(Source(name="web", url=other, credentials=creds))
+    assert moved.dir == first.dir and not (moved.dir / "apps").exists()
+    moved.checkout(moved.remote_revision())
+    assert (moved.dir / "x" / "cm.yaml").is_file() and not (moved.dir / "apps").exists()
