@@ -46,12 +46,15 @@ def _own_rules() -> list[dict[str, Any]]:
 
 
 def source_rules() -> list[dict[str, Any]]:
-    """Watch Source objects, write their status and finalizers, and read the Secrets they reference."""
+    """Watch Source objects, write their status and finalizers, read the Secrets they reference and record
+    Events on them."""
     return [
         {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list", "watch", "patch", "update"]},
         {"apiGroups": [GROUP], "resources": [f"{PLURAL}/status", f"{PLURAL}/finalizers"],
          "verbs": ["get", "patch", "update"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+        # Events on the Source objects, in their namespaces; a repeat is counted on the first (get, patch)
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "create", "patch"]},
     ]
 
 

@@ -82,10 +82,15 @@ def test_what_a_source_object_cannot_say_is_named(tmp_path: Path) -> None:
     assert any("other/deployer" in n for n in migrated.notes)
 
 
-def test_the_cluster_wide_deployment_serves_both_forms(capsys: Any) -> None:
+def test_the_cluster_wide_deployment_serves_both_forms_and_may_record_source_events(capsys: Any) -> None:
     for flags, expected in (((), "both"), (("--namespaced", "--namespace", "team-a"), "config")):
         assert main(["reconciler", "manifests", *flags]) == 0
         docs = list(yaml.safe_load_all(capsys.readouterr().out))
         deployment = next(d for d in docs if d["kind"] == "Deployment")
         args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
         assert args[args.index("--sources-from") + 1] == expected
+        # Events on Source objects land in their namespaces: the apply role may create and count them
+        role = next(d for d in docs if d["kind"] in ("ClusterRole", "Role") and d["metadata"]["name"].endswith(
+            ("reconciler", "apply")))
+        assert any("events" in r["resources"] and {"create", "patch", "get"} <= set(r["verbs"])
+                   for r in role["rules"]), role
