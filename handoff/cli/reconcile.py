@@ -106,7 +106,8 @@ def _flag_source(o: dict[str, Any]) -> Source:
                    "or both.")
 @click.option("--tenants", "tenants_file", envvar="HANDOFF_TENANTS",
               type=click.Path(dir_okay=False, path_type=Path),
-              help="What Source objects in each namespace may touch (default: their own namespace only).")
+              help="What Source objects in each namespace may touch (replaces the config file's tenants:; "
+                   "default: their own namespace only).")
 @click.option("--watch-namespace", envvar="HANDOFF_WATCH_NAMESPACE", default="",
               help="Watch Source objects in this namespace only (a namespaced install); default: all.")
 @click.option("--allow-private-hosts", is_flag=True, envvar="HANDOFF_ALLOW_PRIVATE_HOSTS",
@@ -141,10 +142,12 @@ def reconcile(**o: Any) -> int:
                             lease_seconds=o["lease_seconds"]) if elect else None
     work = workdir or Path(tempfile.mkdtemp(prefix="handoff-reconciler-"))
     reconciler = Reconciler(settings, client, work, metrics=metrics, elector=elector)
-    tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else ()
+    # a tenants file replaces the config file's tenants: (as every flag overrides its key)
+    tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else settings.tenants
     objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"],
                             allow_private_hosts=bool(o["allow_private_hosts"])) if from_crd else None
-    hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics),
+    hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics,
+                                   handover=objects.hand_over if objects is not None else None),
                           o["webhook_addr"]) if o["webhook_addr"] and not once else None
     try:
         if once:

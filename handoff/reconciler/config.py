@@ -74,6 +74,32 @@ class Authority:
 
 
 @dataclass(frozen=True)
+class Tenant:
+    namespaces: tuple[str, ...]  # which Source namespaces this grant is for (globs)
+    authority: Authority
+
+
+def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
+    """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
+    clusterKinds, namespaceMetadata}}]``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("tenants must be a list", file=file, key="tenants")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"tenants[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("namespaces"), list):
+            raise ConfigError("a tenant needs namespaces: a list of namespace globs", file=file, key=key)
+        grant = item.get("authority") or {}
+        if not isinstance(grant, Mapping):
+            raise ConfigError("authority must be a mapping", file=file, key=f"{key}.authority")
+        out.append(Tenant(namespaces=tuple(str(n) for n in item["namespaces"]),
+                          authority=_authority(grant, namespaces=("{namespace}",))))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     url: str
@@ -180,6 +206,7 @@ class Settings:
     policy_floor: PolicyFloor = field(default_factory=PolicyFloor)
     sensitive: tuple[SensitiveField, ...] = ()  # masked beyond a Secret's data/stringData
     status: StatusSettings | None = None  # None: no commit statuses
+    tenants: tuple[Tenant, ...] = ()  # what Source objects in each namespace may touch (``tenants:``)
 
 
 def parse_duration(text: str | float | int, *, key: str = "interval", file: str | None = None) -> float:
@@ -271,12 +298,14 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
     )
 
 
-def _authority(raw: Mapping[str, Any]) -> Authority:
+def _authority(raw: Mapping[str, Any], *, namespaces: tuple[str, ...] = ("*",)) -> Authority:
+    """A grant as written; ``namespaces`` is the default when it names none (a tenant's: its own)."""
     def strings(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = raw.get(key)
         return default if value is None else tuple(str(v) for v in value)
 
-    return Authority(namespaces=strings("namespaces", ("*",)), denied_namespaces=strings("deniedNamespaces"),
+    return Authority(namespaces=strings("namespaces", namespaces),
+                     denied_namespaces=strings("deniedNamespaces"),
                      kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
                      cluster_kinds=strings("clusterKinds"),
                      namespace_metadata=strings("namespaceMetadata", ("*",)))
@@ -368,7 +397,16 @@ def load_settings(path: Path) -> Settings:
         sensitive=tuple(SensitiveField(kind=str(f["kind"]), path=str(f["path"]))
                         for f in doc.get("sensitive") or ()),
         status=_status(doc.get("status"), file),
+        tenants=_tenants(doc, file),
     )
+
+
+def _tenants(doc: Mapping[str, Any], file: str) -> tuple[Tenant, ...]:
+    """The ``tenants:`` block, through the one tenants parser (a tenants file's too), its line named."""
+    try:
+        return parse_tenants(doc.get("tenants"), file=file)
+    except ConfigError as e:
+        raise ConfigError(e.message, file=file, line=_line_of(doc, "tenants"), key=e.key) from e
 
 
 def _status(raw: Any, file: str) -> StatusSettings | None:

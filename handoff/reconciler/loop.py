@@ -6,13 +6,14 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
 from handoff.reconciler.guard import borrowing_identity, own_objects
 from handoff.reconciler.health import health
+from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
     OWNER_LABEL,
@@ -43,7 +45,7 @@ from handoff.reconciler.objects import (
     unique_by_key,
 )
 from handoff.reconciler.report_status import StatusReporter
-from handoff.reconciler.source import Checkout, GitSource
+from handoff.reconciler.source import Checkout, FetchPool, GitSource
 from handoff.render.policy import render_policy
 from handoff.report.model import ObjectRef, Severity, WaiverUse
 from handoff.retry import RetryPolicy
@@ -265,10 +267,15 @@ class Reconciler:
         self.clients: dict[str, KubeClient] = {}
         self.state: dict[str, _SourceState] = {}
         self.git: dict[str, GitSource] = {}
+        self.fetches = FetchPool(workdir)  # sources of one repository and ref share one clone
+        self.lists = RoundLists()  # a round's drift checks share one list per kind and namespace
+        self.status_writer = status.StatusWriter()  # status ConfigMaps written only when they change
         for s in settings.sources:
             self.set_source(s)
         # work other threads (the Source watch) hand to the loop's thread, run between passes
         self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        # set when work arrives (handed work, a sync request): the loop's wait between ticks ends at once
+        self.wake = threading.Event()
         # called after each pass's status is published (the Source object's status)
         self.after_pass: list[Callable[[Source, status.PassResult], None]] = []
         self._applies = 0
@@ -477,14 +484,19 @@ class Reconciler:
                 raise ReconcileError(f"{ref_of(obj)} rejected by the API server: {e}") from e
         return deferred
 
-    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> dict[ObjectKey, dict[str, Any]]:
+    def _live(self, source: Source, objects: Iterable[Mapping[str, Any]], *,
+              shared: bool = False) -> dict[ObjectKey, dict[str, Any]]:
+        """The live objects of ``source`` among the kinds and namespaces of ``objects``; ``shared``: from
+        the round's lists (a drift check), else listed now (before applying)."""
         groups = {(str(o["apiVersion"]), str(o["kind"]), str(o["metadata"].get("namespace") or ""))
                   for o in objects}
         live: dict[ObjectKey, dict[str, Any]] = {}
+        lists = self.lists if shared else RoundLists()
         for api_version, kind, ns in sorted(groups):
             try:
-                for item in self._as(source).list(api_version, kind, namespace=ns,
-                                             label_selector=f"{OWNER_LABEL}={owner_value(source.name)}"):
+                for item in lists.owned(self._as(source), source.service_account or "",
+                                        api_version=api_version, kind=kind, namespace=ns,
+                                        owner=owner_value(source.name)):
                     live[key_of(ref_of(item))] = item
             except KubeError as e:
                 if e.status != 404:
@@ -768,7 +780,7 @@ class Reconciler:
     def _drift_pass(self, source: Source, state: _SourceState) -> tuple[tuple[Drift, ...], dict[str, int]]:
         """Drift of the live objects from the applied revision (reverted when asked), and their health:
         a rollout that was progressing when the revision was applied is seen to finish here."""
-        live = self._live(source, state.desired)
+        live = self._live(source, state.desired, shared=True)
         healthy = _health_counts((ref_of(obj), current) for obj in state.desired
                                  if (current := live.get(key_of(ref_of(obj)))) is not None)
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
@@ -829,7 +841,7 @@ class Reconciler:
     def _publish(self, source: Source, r: status.PassResult) -> None:
         ns = self.settings.namespace
         try:
-            status.write(self.client, ns, r, self.rules)
+            self.status_writer.write(self.client, ns, r, self.rules)
             about = ObjectRef("v1", "ConfigMap", status.status_name(source.name), ns)
             if not r.ok:
                 status.event(self.client, ns, about, "ReconcileFailed", r.message, warning=True)
@@ -858,8 +870,7 @@ class Reconciler:
             return
         self._sources[source.name] = source
         # names with "/" (Source objects) live apart from config-file names, which have none
-        self.git[source.name] = GitSource(source, self.workdir / ".sources" if "/" in source.name
-                                          else self.workdir)
+        self.git[source.name] = self.fetches.get(source, credentials_changed=credentials_changed)
         self.clients.pop(source.name, None)
         if source.service_account:
             self.clients[source.name] = self.client.impersonating(authority.service_account_user(source),
@@ -873,6 +884,13 @@ class Reconciler:
         """Stop serving source ``name`` (its objects stay as they are). Call on the loop's thread."""
         for table in (self._sources, self.git, self.clients, self.state, self._secrets):
             table.pop(name, None)
+        self.fetches.release(name)
+        self.status_writer.forget(name)
+
+    def hand(self, work: Callable[[], None]) -> None:
+        """Queue ``work`` for the loop's thread (from a watch thread) and wake the loop for it."""
+        self.inbox.put(work)
+        self.wake.set()
 
     def drain(self) -> None:
         """Run the work other threads handed over (source changes, deletions)."""
@@ -890,6 +908,7 @@ class Reconciler:
         if state is None:
             return False
         state.next_due = 0.0
+        self.wake.set()
         return True
 
     def due(self) -> list[Source]:
@@ -899,6 +918,10 @@ class Reconciler:
     def run_once(self, attempts: int = 1) -> list[status.PassResult]:
         """One pass per source; a pass failing for a transient reason (git or the API server
         unreachable) is tried again after its backoff, up to ``attempts`` passes in all."""
+        with self.round():
+            return self._run_once(attempts)
+
+    def _run_once(self, attempts: int) -> list[status.PassResult]:
         results = []
         for source in (s for s in self.sources() if self.owns(s)):
             for attempt in range(1, max(attempts, 1) + 1):
@@ -911,14 +934,28 @@ class Reconciler:
         self.retry_later = True
         return results
 
+    @contextlib.contextmanager
+    def round(self) -> Iterator[None]:
+        """One pass over the due sources: each shared clone asks its remote once, the drift checks share
+        one list per kind and namespace."""
+        with self.fetches.round(), self.lists.round():
+            yield
+
+    def _run_due(self, stop: threading.Event) -> None:
+        """One round: a pass for each due source, each shared clone asking its remote once."""
+        with self.round():
+            for source in self.due():
+                if stop.is_set() or not self.can_write():
+                    break
+                self.reconcile(source)
+
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         while not stop.is_set():
+            self.wake.clear()  # work handed over from here on wakes the wait below
             self.metrics.leader.set(1 if self.can_write() and self.elector is not None else 0)
             self.drain()
             if self.can_write():
-                for source in self.due():
-                    if stop.is_set() or not self.can_write():
-                        break
-                    self.reconcile(source)
+                self._run_due(stop)
             self.metrics.ready.set()
-            stop.wait(tick)
+            if not stop.is_set():
+                self.wake.wait(tick)  # the next tick, or sooner when work arrives; a stop within a tick

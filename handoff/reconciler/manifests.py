@@ -46,12 +46,15 @@ def _own_rules() -> list[dict[str, Any]]:
 
 
 def source_rules() -> list[dict[str, Any]]:
-    """Watch Source objects, write their status and finalizers, and read the Secrets they reference."""
+    """Watch Source objects, write their status and finalizers, read the Secrets they reference and record
+    Events on them."""
     return [
         {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list", "watch", "patch", "update"]},
         {"apiGroups": [GROUP], "resources": [f"{PLURAL}/status", f"{PLURAL}/finalizers"],
          "verbs": ["get", "patch", "update"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+        # Events on the Source objects, in their namespaces; a repeat is counted on the first (get, patch)
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "create", "patch"]},
     ]
 
 
@@ -178,18 +181,21 @@ def manifests(namespace: str = "handoff-system", *, cluster_wide: bool = True,
         objs += impersonation_objects(namespace, impersonate)
     objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{APP}-config", **meta},
                  "data": {"config.yaml": _config(namespace, "default" if cluster_wide else namespace)}})
-    objs.append(_deployment(namespace, labels, image))
+    objs.append(_deployment(namespace, labels, image, cluster_wide=cluster_wide))
     objs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{APP}-metrics", **meta},
                  "spec": {"selector": labels, "ports": [{"name": "metrics", "port": _METRICS_PORT,
                                                          "targetPort": "metrics", "protocol": "TCP"}]}})
     return objs
 
 
-def _deployment(namespace: str, labels: dict[str, str], image: str) -> dict[str, Any]:
+def _deployment(namespace: str, labels: dict[str, str], image: str, *, cluster_wide: bool) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10}
+    # cluster-wide, the CRD is in the same output: serve the config file's sources and the Source objects;
+    # namespaced, the CRD may not be installed (a cluster admin's), so the config file only
+    sources_from = ["--sources-from", "both"] if cluster_wide else ["--sources-from", "config"]
     container = {
         "name": "reconciler", "image": image, "imagePullPolicy": "Always",
-        "args": ["reconcile", "--config", "/etc/handoff/config/config.yaml",
+        "args": ["reconcile", "--config", "/etc/handoff/config/config.yaml", *sources_from,
                  "--workdir", "/var/cache/handoff", "--metrics-addr", f":{_METRICS_PORT}"],
         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
                 {"name": "HOME", "value": _TMP}],

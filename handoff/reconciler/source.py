@@ -4,6 +4,9 @@ commit-signature verification. Credentials travel in the environment, never in a
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +50,19 @@ class GitSource:
     """One source's local shallow clone under ``workdir``."""
 
     def __init__(self, source: Source, workdir: Path, *, timeout: float = DEFAULT_TIMEOUT,
-                 network_retry: RetryPolicy = ONE_TRY) -> None:
+                 network_retry: RetryPolicy = ONE_TRY, context: str = "",
+                 directory: Path | None = None) -> None:
         self.source = source
-        self.dir = workdir / source.name
+        self.dir = directory or workdir / source.name
         self._git = Git(self.dir, git_env(source), timeout=timeout, network_retry=network_retry,
-                        context=f" for source {source.name}")
+                        context=context or f" for source {source.name}")
+        self.held_revision: str | None = None  # set during a round (``FetchPool.round``): ls-remote once
+        self.holding = False
+
+    def reread_credentials(self) -> None:
+        """Read the credential files again (a rotated token), keeping the clone."""
+        self._git = Git(self.dir, git_env(self.source), timeout=self._git.timeout,
+                        network_retry=self._git.network_retry, context=self._git.context)
 
     def _run(self, *args: str, check: bool = True, extra_env: dict[str, str] | None = None) -> Finished:
         return self._git.run(*args, check=check, extra_env=extra_env)
@@ -63,11 +74,27 @@ class GitSource:
         self._run("init", "-q")
         self._run("remote", "add", "origin", self.source.url)
 
+    def fetches_from_its_url(self) -> bool:
+        """No clone yet, or one whose ``origin`` is this source's URL (a workdir kept across restarts
+        keeps its objects; one another spec left behind is not reused)."""
+        if not (self.dir / ".git").is_dir():
+            return True
+        found = self._run("remote", "get-url", "origin", check=False)
+        return found.returncode == 0 and found.stdout.decode(errors="replace").strip() == self.source.url
+
     def remote_revision(self) -> str:
         """The commit the configured ref points to now (``ls-remote``, no objects transferred)."""
         rev = self.source.revision
         if _SHA.match(rev):
             return rev
+        if self.holding and self.held_revision is not None:
+            return self.held_revision
+        found = self._ls_remote(rev)
+        if self.holding:
+            self.held_revision = found
+        return found
+
+    def _ls_remote(self, rev: str) -> str:
         self._ensure_repo()
         out = self._run("ls-remote", "origin", rev, f"refs/heads/{rev}", f"refs/tags/{rev}",
                         f"refs/tags/{rev}^{{}}").stdout.decode(errors="replace")
@@ -103,13 +130,84 @@ class GitSource:
         env_extra: dict[str, str] = {}
         if v.mode == "ssh":
             if not v.allowed_signers:
-                raise GitError(f"source {self.source.name}: ssh verification needs allowedSigners")
+                raise GitError(f"ssh verification{self._git.context} needs allowedSigners")
             args = ["-c", f"gpg.ssh.allowedSignersFile={v.allowed_signers}", *args]
         elif v.keyring:
             env_extra["GNUPGHOME"] = v.keyring
         proc = self._run(*args, check=False, extra_env=env_extra)
         if proc.returncode != 0:
             why = " ".join(proc.stderr.decode(errors="replace").split())[:200] or "no signature"
-            raise GitError(f"revision {sha[:12]} of source {self.source.name} is unsigned or not signed "
+            raise GitError(f"revision {sha[:12]}{self._git.context} is unsigned or not signed "
                            f"by a trusted key ({why}); refusing to apply it")
 
+
+def fetch_key(source: Source) -> tuple[object, ...]:
+    """What makes two sources' fetches the same: the repository, the ref, the credentials it is read
+    with and the verification it must pass. Sources differing in any of these never share a clone (a
+    source without credentials never sees what another's credentials fetched)."""
+    return (source.url, source.revision, source.credentials, source.verify)
+
+
+class FetchPool:
+    """One local clone per :func:`fetch_key`, shared by every source with that key: 500 sources of one
+    repository and ref make one fetch, and each renders its own path from that one checkout (the loop
+    runs passes one after another, so a checkout never changes under a render). Within a
+    :meth:`round` (one pass over the due sources) each clone asks the remote for its ref once."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._clones: dict[tuple[object, ...], GitSource] = {}
+        self._users: dict[tuple[object, ...], set[str]] = {}
+        self._in_round = False
+
+    def get(self, source: Source, *, credentials_changed: bool = False) -> GitSource:
+        """The clone ``source`` fetches through (created on first use, under ``workdir/NAME`` of the
+        first source that needs it, as a lone source always had). ``credentials_changed``: the files its
+        credentials name were rewritten, so the clone reads them again."""
+        key = fetch_key(source)
+        for other in [k for k, users in self._users.items() if source.name in users and k != key]:
+            self._release(other, source.name)
+        clone = self._clones.get(key)
+        if clone is None:
+            base = self.workdir / ".sources" if "/" in source.name else self.workdir
+            taken = {c.dir for c in self._clones.values()}
+            fresh, n = base / source.name, 0
+            while fresh in taken:  # another repository's clone lives there
+                n += 1
+                fresh = base / f"{source.name}-{n}"
+            # the clone serves every source of its key: errors name the repository and ref, not one source
+            clone = GitSource(source, base, directory=fresh,
+                              context=f" for {redact(source.url)} ({source.revision})")
+            if not clone.fetches_from_its_url():  # left by an earlier spec or process for another URL
+                shutil.rmtree(fresh, ignore_errors=True)
+            clone.holding = self._in_round
+            self._clones[key] = clone
+        elif credentials_changed:
+            clone.reread_credentials()
+        self._users.setdefault(key, set()).add(source.name)
+        return clone
+
+    def release(self, name: str) -> None:
+        """Source ``name`` no longer fetches; a clone nobody uses is forgotten."""
+        for key in [k for k, users in self._users.items() if name in users]:
+            self._release(key, name)
+
+    def _release(self, key: tuple[object, ...], name: str) -> None:
+        users = self._users[key]
+        users.discard(name)
+        if not users:
+            del self._users[key]
+            self._clones.pop(key, None)
+
+    @contextmanager
+    def round(self) -> Iterator[None]:
+        """One pass over the due sources: each clone runs ``ls-remote`` at most once in it."""
+        self._in_round = True
+        for clone in self._clones.values():
+            clone.holding, clone.held_revision = True, None
+        try:
+            yield
+        finally:
+            self._in_round = False
+            for clone in self._clones.values():
+                clone.holding, clone.held_revision = False, None

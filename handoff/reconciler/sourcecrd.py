@@ -232,6 +232,7 @@ class SourceObject:
     deleting: bool = False
     status: Mapping[str, Any] = field(default_factory=dict)
     resource_version: str = ""
+    uid: str = ""
 
     @property
     def key(self) -> str:
@@ -362,7 +363,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         requested_at=str((meta.get("annotations") or {}).get(REQUESTED_AT, "")),
         finalizers=tuple(str(f) for f in meta.get("finalizers") or ()),
         deleting=bool(meta.get("deletionTimestamp")), status=dict(obj.get("status") or {}),
-        resource_version=str(meta.get("resourceVersion") or ""))
+        resource_version=str(meta.get("resourceVersion") or ""), uid=str(meta.get("uid") or ""))
 
 
 def _duration_text(seconds: float) -> str:

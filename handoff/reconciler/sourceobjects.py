@@ -1,6 +1,6 @@
 """Source objects, live: the watch on Sources and Secrets turned into the reconciler's set of sources.
 
-The watch threads only queue work; it runs on the loop's thread between passes (``Reconciler.inbox``), so
+The watch threads only queue work; it runs on the loop's thread between passes (``Reconciler.hand``), so
 a source never changes under a running pass. A Source object becomes the same :class:`config.Source` a
 config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with its namespace's grant
 (``tenancy``) and its Secrets written to files for git. Deleting one prunes its objects when its spec says
@@ -12,6 +12,7 @@ impersonated), whether or not this process ever served it. Only the leader write
 from __future__ import annotations
 
 import base64
+import datetime
 import logging
 import re
 import shutil
@@ -26,9 +27,10 @@ from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler import inventory, prune, sourcestatus, status
 from handoff.reconciler.authority import denied, grant_of, service_account_groups, service_account_user
 from handoff.reconciler.config import PruneSettings, Source
+from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
-from handoff.reconciler.objects import OWNER_LABEL, owned_by, owner_value
+from handoff.reconciler.objects import OWNER_LABEL, owned_by
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
     KIND,
@@ -76,10 +78,11 @@ class SourceObjects:
         self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace,
                                        on_change=lambda o: self._queue(self.secret_changed, o),
                                        on_delete=lambda o: self._queue(self.secret_changed, o))
+        self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
-        self.reconciler.inbox.put(lambda: handler(obj))
+        self.reconciler.hand(lambda: handler(obj))
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -146,7 +149,15 @@ class SourceObjects:
                 log.warning("cannot orphan a deleted Source's objects",
                             extra={"source": name, "error": str(e)})
         self.reconciler.drop_source(name)
-        shutil.rmtree(self.secrets_dir / owner_value(name), ignore_errors=True)
+        if known is not None:
+            self._drop_unused_secrets(known)
+
+    def _drop_unused_secrets(self, gone: SourceObject) -> None:
+        """The files of the Secrets ``gone`` named, unless another Source object still names them."""
+        for secret in {gone.secret, gone.verify_secret} - {None}:
+            if not any(o.namespace == gone.namespace and secret in (o.secret, o.verify_secret)
+                       for o in self.objects.values()):
+                shutil.rmtree(self.secrets_dir / gone.namespace / str(secret), ignore_errors=True)
 
     def secret_changed(self, secret: Mapping[str, Any]) -> None:
         meta = _meta(secret)
@@ -160,6 +171,23 @@ class SourceObjects:
             if current is not None:
                 self.changed(current, credentials_changed=True)
 
+    def hand_over(self, name: str) -> bool:
+        """Ask the leader to sync Source object ``name`` (``NAMESPACE/NAME``): set its sync-now
+        annotation, which the leader's watch turns into a pass. For a standby replica's webhook; safe to
+        call from another thread. False when ``name`` is no Source object or the write fails."""
+        found = self.objects.get(name)
+        if found is None:
+            return False
+        stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            self.client.patch(ObjectRef(API_VERSION, KIND, found.name, found.namespace),
+                              {"metadata": {"annotations": {REQUESTED_AT: stamp}}},
+                              content_type="application/merge-patch+json")
+        except KubeError as e:
+            log.warning("cannot hand a sync request to the leader", extra={"source": name, "error": str(e)})
+            return False
+        return True
+
     # ---- status ----------------------------------------------------------------------------------
     def publish(self, source: Source, result: status.PassResult) -> None:
         found = self.objects.get(source.name)
@@ -169,6 +197,10 @@ class SourceObjects:
                                      sourcestatus.status_of(found, result), found.status)
         if written is not None:
             self.objects[source.name] = replace(found, status=written)
+        if self.reconciler.can_write():
+            about = Involved(ObjectRef(API_VERSION, KIND, found.name, found.namespace), found.uid)
+            for e in pass_events(result):
+                self.events.record(about, e.reason, e.message, warning=e.warning)
 
     def _write_status(self, obj: Mapping[str, Any], new: Mapping[str, Any],
                       previous: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
@@ -324,7 +356,9 @@ class SourceObjects:
             secret = self.client.get("v1", "Secret", secret_name, namespace)
             if secret is None:
                 continue
-            directory = self.secrets_dir / owner_value(_name_of(obj)) / secret_name
+            # one directory per Secret, whichever Source objects name it: their credentials are then the
+            # same files, so sources of one repository and ref share one fetch (``FetchPool``)
+            directory = self.secrets_dir / namespace / secret_name
             out[secret_name] = _write_secret(directory, secret.get("data") or {})
         return out
 

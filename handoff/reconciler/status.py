@@ -23,6 +23,8 @@ MAX_MESSAGE = 1000
 MAX_BYTES = 32 * 1024
 
 SUCCEEDED, FAILED, REFUSED = "Succeeded", "Failed", "Refused"
+HEARTBEAT = 60.0  # seconds: an unchanged status ConfigMap is rewritten this often (its lastAttemptTime)
+_TIMES = frozenset({"lastAttemptTime", "lastSuccessTime"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def now_rfc3339(ts: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     text = redact(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -90,7 +92,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
     prev = previous or {}
     data = {
         "result": r.result,
-        "message": _clip(r.message),
+        "message": clip(r.message),
         "lastAttemptedRevision": r.attempted_revision,
         "lastAppliedRevision": r.applied_revision,
         "lastAttemptTime": now_rfc3339(r.finished),
@@ -107,7 +109,7 @@ def status_data(r: PassResult, previous: Mapping[str, str] | None = None,
     }
     while sum(len(v) for v in data.values()) > MAX_BYTES:
         key = max(("drift", "prune", "message", "policy"), key=lambda k: len(data[k]))
-        data[key] = _clip(data[key], len(data[key]) // 2)
+        data[key] = clip(data[key], len(data[key]) // 2)
     return data
 
 
@@ -123,11 +125,42 @@ def read(client: KubeClient, namespace: str, source: str) -> dict[str, str]:
 def write(client: KubeClient, namespace: str, r: PassResult,
           rules: Sequence[SensitiveField] = BUILTIN_FIELDS) -> dict[str, str]:
     data = status_data(r, read(client, namespace, r.source), rules)
-    client.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                  "metadata": {"name": status_name(r.source), "namespace": namespace,
-                               "labels": {"app.kubernetes.io/managed-by": "handoff"}},
-                  "data": data})
+    _apply(client, namespace, r.source, data)
     return data
+
+
+def _apply(client: KubeClient, namespace: str, source: str, data: Mapping[str, str]) -> None:
+    client.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": status_name(source), "namespace": namespace,
+                               "labels": {"app.kubernetes.io/managed-by": "handoff"}},
+                  "data": dict(data)})
+
+
+def _sans_times(data: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in data.items() if k not in _TIMES}
+
+
+class StatusWriter:
+    """Writes each source's status ConfigMap when what it says changed, or when the copy in the cluster
+    is :data:`HEARTBEAT` seconds old: a steady loop over 500 sources makes no status writes per pass
+    (only ``lastAttemptTime`` would change) and no reads (the last written data is kept here)."""
+
+    def __init__(self) -> None:
+        self._written: dict[str, tuple[dict[str, str], float]] = {}
+
+    def write(self, client: KubeClient, namespace: str, r: PassResult,
+              rules: Sequence[SensitiveField] = BUILTIN_FIELDS) -> dict[str, str]:
+        known = self._written.get(r.source)
+        data = status_data(r, known[0] if known else read(client, namespace, r.source), rules)
+        if known and _sans_times(known[0]) == _sans_times(data) and time.monotonic() - known[1] < HEARTBEAT:
+            return known[0]
+        _apply(client, namespace, r.source, data)
+        self._written[r.source] = (data, time.monotonic())
+        return data
+
+    def forget(self, source: str) -> None:
+        """``source`` is no longer served (its ConfigMap may be deleted): read it again if it comes back."""
+        self._written.pop(source, None)
 
 
 def event(client: KubeClient, namespace: str, about: ObjectRef, reason: str, message: str, *,
@@ -140,7 +173,7 @@ def event(client: KubeClient, namespace: str, about: ObjectRef, reason: str, mes
         "metadata": {"name": f"{about.name}.{time.time_ns():x}"[:253], "namespace": ns},
         "involvedObject": {"apiVersion": about.api_version, "kind": about.kind, "name": about.name,
                            "namespace": about.namespace},
-        "reason": reason, "message": _clip(message), "type": "Warning" if warning else "Normal",
+        "reason": reason, "message": clip(message), "type": "Warning" if warning else "Normal",
         "source": {"component": "handoff-reconciler"}, "reportingComponent": "handoff-reconciler",
         "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
     })

@@ -1,6 +1,7 @@
 """What a Source object in namespace N may touch: the operator's grant for N, never the object's own say.
 
-The operator's tenants file (``handoff reconcile --tenants FILE``, ``tenants:``) maps namespace globs to
+The operator's tenants (the config file's ``tenants:``, or a tenants file: ``handoff reconcile --tenants
+FILE``; one parser, ``config.parse_tenants``) map namespace globs to
 an authority, where ``{namespace}`` in a pattern stands for N itself; the first tenant matching N
 decides. A namespace no tenant names gets the default: its own namespace only, no cluster-scoped kinds.
 The reconciler's own namespace is never granted to a tenant, nor is another tenant's: a namespace a
@@ -11,19 +12,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from handoff.errors import ConfigError, YamlError
 from handoff.manifests import yamlio
-from handoff.reconciler.config import Authority
+from handoff.reconciler.config import Authority, Tenant, parse_tenants
 
-
-@dataclass(frozen=True)
-class Tenant:
-    namespaces: tuple[str, ...]  # which Source namespaces this grant is for (globs)
-    authority: Authority
+__all__ = ["Tenant", "authority_for", "load_tenants", "parse_tenants"]
 
 
 def _expanded(patterns: Sequence[str], namespace: str) -> tuple[str, ...]:
@@ -47,34 +42,6 @@ def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: 
 def _tenant_patterns(tenants: Sequence[Tenant]) -> tuple[str, ...]:
     """Every namespace glob that names a tenant: a namespace one matches is that tenant's."""
     return tuple(dict.fromkeys(p for t in tenants for p in t.namespaces))
-
-
-def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
-    """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
-    clusterKinds, namespaceMetadata}}]``."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError("tenants must be a list", file=file, key="tenants")
-    out = []
-    for i, item in enumerate(raw):
-        key = f"tenants[{i}]"
-        if not isinstance(item, Mapping) or not isinstance(item.get("namespaces"), list):
-            raise ConfigError("a tenant needs namespaces: a list of namespace globs", file=file, key=key)
-        grant = item.get("authority") or {}
-        if not isinstance(grant, Mapping):
-            raise ConfigError("authority must be a mapping", file=file, key=f"{key}.authority")
-
-        def strings(name: str, default: tuple[str, ...] = (),
-                    grant: Mapping[str, Any] = grant) -> tuple[str, ...]:
-            value = grant.get(name)
-            return default if value is None else tuple(str(v) for v in value)
-
-        out.append(Tenant(namespaces=tuple(str(n) for n in item["namespaces"]), authority=Authority(
-            namespaces=strings("namespaces", ("{namespace}",)), denied_namespaces=strings("deniedNamespaces"),
-            kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
-            cluster_kinds=strings("clusterKinds"), namespace_metadata=strings("namespaceMetadata", ("*",)))))
-    return tuple(out)
 
 
 def load_tenants(path: Path) -> tuple[Tenant, ...]:

@@ -5,7 +5,10 @@ form (``X-Handoff-Signature-256``, the same HMAC, body ``{"url": …, "ref": …
 request is checked in the same order, and refused before anything changes: its size (before the body is
 read), its signature or token (constant-time), its delivery (a replayed one triggers nothing), then its
 event. A push names repository URLs and a ref; every source whose URL and branch or tag match is
-requested to sync (``Reconciler.request_sync``) and the loop runs it at its next tick.
+requested to sync (``Reconciler.request_sync``) and the loop runs it at its next tick. A standby replica
+(not the Lease holder) hands each matching Source object over to the leader instead, by setting its
+sync-now annotation (``Receiver.handover``); only sources without an object (the config file's) make it
+answer 503.
 """
 
 from __future__ import annotations
@@ -197,9 +200,14 @@ class Receiver:
     handler stays a shell."""
 
     def __init__(self, trigger: Trigger, secret: Callable[[], bytes], metrics: Metrics, *,
-                 max_body: int = MAX_BODY, replay_memory: int = REPLAY_MEMORY) -> None:
+                 max_body: int = MAX_BODY, replay_memory: int = REPLAY_MEMORY,
+                 handover: Callable[[str], bool] | None = None) -> None:
+        """``handover(name)``: on a standby replica, ask the leader to sync source ``name`` (the sync-now
+        annotation on its Source object, which the leader's watch sees); False when it cannot (a
+        config-file source has no object to annotate)."""
         self.trigger, self.secret, self.metrics, self.max_body = trigger, secret, metrics, max_body
         self.deliveries = DeliveryCache(replay_memory)
+        self.handover = handover
 
     def refuse(self, problem: Refused) -> Reply:
         self.metrics.webhook_refused.labels(problem.reason).inc()
@@ -234,7 +242,7 @@ class Receiver:
         forge = _identify(headers)
         if not forge.verify(self.secret(), body):
             raise Refused(401, BAD_SIGNATURE, f"{forge.name} webhook with a wrong signature or token")
-        if not self.trigger.can_write():
+        if not self.trigger.can_write() and self.handover is None:
             # only the Lease holder runs passes: say so, so the forge's delivery log shows where it went
             raise Refused(503, STANDBY, "this replica is a standby; send webhooks to the leader")
         # a captured request replayed with a fresh delivery id still carries the same signed body
@@ -251,10 +259,17 @@ class Receiver:
             push = self._push(forge, _payload(body, headers.get("content-type", "")))
         except (UnicodeDecodeError, ValueError, AttributeError) as e:
             raise Refused(400, BAD_REQUEST, f"malformed {forge.name} push payload: {e}") from e
-        triggered = self.trigger_matching(push)
+        leader = self.trigger.can_write()
+        triggered, missed = self.trigger_matching(push)
         log.info("webhook push", extra={"forge": forge.name, "delivery": forge.delivery, "ref": push.ref,
-                                        "triggered": triggered})
-        return Reply(202, {"triggered": len(triggered), "sources": triggered})
+                                        "triggered": triggered, "standby": not leader})
+        if missed and not triggered and not leader:
+            raise Refused(503, STANDBY, "this replica is a standby and the matching sources have no Source "
+                                        "object to annotate; send webhooks to the leader")
+        answer: dict[str, Any] = {"triggered": len(triggered), "sources": triggered}
+        if not leader:
+            answer["handedOver"] = True  # the leader runs them: the annotation is set, its watch sees it
+        return Reply(202, answer)
 
     @staticmethod
     def _push(forge: _Forge, payload: Mapping[str, Any]) -> Push:
@@ -264,16 +279,23 @@ class Receiver:
         urls = tuple(u for u in forge.urls(payload) if isinstance(u, str) and u)
         return Push(urls=urls, ref=ref)
 
-    def trigger_matching(self, push: Push) -> list[str]:
-        """Request a sync of every source the push names; the names of those made due."""
+    def trigger_matching(self, push: Push) -> tuple[list[str], list[str]]:
+        """Request a sync of every source the push names: made due here on the leader, handed over to
+        the leader from a standby. The names of those requested, and of those a standby could not hand
+        over."""
         pushed = {repository_identity(u) for u in push.urls}
-        triggered = []
+        request = self.trigger.request_sync if self.trigger.can_write() or self.handover is None \
+            else self.handover
+        triggered, missed = [], []
         for source in self.trigger.sources():
-            if repository_identity(source.url) in pushed and ref_matches(push.ref, source.revision) \
-                    and self.trigger.request_sync(source.name):
+            if repository_identity(source.url) not in pushed or not ref_matches(push.ref, source.revision):
+                continue
+            if request(source.name):
                 self.metrics.webhook_triggered.labels(source.name).inc()
                 triggered.append(source.name)
-        return triggered
+            else:
+                missed.append(source.name)
+        return triggered, missed
 
 
 def secret_file(path: Path) -> Callable[[], bytes]:
