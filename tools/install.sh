@@ -17,7 +17,9 @@ PATH="$(tr ':' '\n' <<<"$PATH" | grep -vxF "$bin_dir" | paste -sd:)"
 
 # Every pinned version builds with the machine's Go; never let a go.mod toolchain line fetch another one.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export GOFLAGS="-trimpath -buildvcs=false"
+# -dwarf=false: the compiler skips the debug info that `-ldflags=-s -w` would strip from the binary anyway (about a
+# fifth less compile CPU; the binaries are byte-identical).
+export GOFLAGS="-trimpath -buildvcs=false -gcflags=all=-dwarf=false"
 export CGO_ENABLED=0
 
 # Two concurrent `make tools` (e.g. two checkouts) must not build the same binary at once.
