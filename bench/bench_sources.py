@@ -105,7 +105,7 @@ def run(n: int, api: ApiServer, git: GitServer, work: Path) -> dict[str, float]:
     log = work / f"reconciler-{n}.log"
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
     argv = [sys.executable, *profile, "-m", "handoff", "reconcile", "--kubeconfig", str(api.kubeconfig),
-            "--sources-from", "crd", "--namespace", control, "--no-leader-elect",
+            "--sources-from", "crd", "--allow-private-hosts", "--namespace", control, "--no-leader-elect",
             "--metrics-addr", f"127.0.0.1:{free_port()}", "--workdir", str(work / f"w{n}")]
     started = time.monotonic()
     proc = subprocess.Popen(argv, stderr=log.open("wb"), stdout=subprocess.DEVNULL, cwd=ROOT)

@@ -126,7 +126,7 @@ def annotation_rounds(rounds: int, api: ApiServer, git: GitServer, work: Path) -
                             "secretRef": {"name": "git"}}})
     rec = TimedReconciler(Settings(sources=(), namespace=control, prune=PruneSettings(),
                                    leader_election=False), client, work / "cache-annotation")
-    objects = SourceObjects(rec)
+    objects = SourceObjects(rec, allow_private_hosts=True)  # the git server: loopback
     stop = threading.Event()
     objects.start(stop)
     loop = threading.Thread(target=rec.run, args=(stop,), daemon=True)

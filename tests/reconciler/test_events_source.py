@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 def running(cluster: Cluster) -> Iterator[Reconciler]:
     rec = Reconciler(Settings(sources=(), namespace=cluster.control_ns, leader_election=False),
                      cluster.client, cluster.workdir)
-    objects = SourceObjects(rec)
+    objects = SourceObjects(rec, allow_private_hosts=True)  # the git server: loopback
     stop = threading.Event()
     objects.start(stop)
     loop = threading.Thread(target=rec.run, args=(stop,), kwargs={"tick": 0.2}, daemon=True)

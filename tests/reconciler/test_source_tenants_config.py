@@ -67,7 +67,7 @@ def test_a_config_file_tenant_lets_a_source_object_reach_the_namespaces_it_grant
         "    path: app\n    renderer: plain\n"
         f"    namespace: {c.target_ns}\n"
         f"    credentials: {{tokenFile: {c.token_file}, username: {c.username}}}\n"))
-    argv = ["reconcile", "--config", str(config), "--sources-from", "both", "--once", "--kubeconfig",
+    argv = ["reconcile", "--config", str(config), "--sources-from", "both", "--allow-private-hosts", "--once", "--kubeconfig",
             str(apiserver.kubeconfig), "--workdir", str(c.workdir), "--watch-namespace", c.target_ns]
     code = main(argv)
     out = capsys.readouterr().out

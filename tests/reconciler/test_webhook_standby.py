@@ -52,7 +52,7 @@ def replicas(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[Replica, Replic
                          elector=elector)
         passes: list[str] = []
         rec.after_pass.append(lambda s, r, passes=passes: passes.append(s.name))
-        objects = SourceObjects(rec)
+        objects = SourceObjects(rec, allow_private_hosts=True)  # the git server: loopback
         objects.start(stop)
         server = serve(Receiver(rec, secret_file(tmp_path / "secret"), rec.metrics, handover=objects.hand_over),
                        "127.0.0.1:0")
