@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from handoff.reconciler.config import Authority, Source
@@ -27,6 +27,10 @@ from handoff.reconciler.objects import MANAGED_BY_LABEL, OWNER_LABEL, group_of, 
 from handoff.report.model import ObjectRef
 
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+# Kinds a glob never grants, only a ``kinds`` entry naming them: an Endpoints or EndpointSlice object
+# steers a Service's traffic to any address (CVE-2021-25740, why Kubernetes' own edit and admin roles no
+# longer include them)
+_NAMED_ONLY = frozenset({("", "Endpoints"), ("discovery.k8s.io", "EndpointSlice")})
 # set by handoff (its owner and managed-by labels) or by the API server itself (the immutable name label)
 _NAMESPACE_KEYS_ALWAYS_ALLOWED = frozenset({OWNER_LABEL, MANAGED_BY_LABEL, "kubernetes.io/metadata.name"})
 
@@ -41,12 +45,16 @@ class Grant:
     service_account: tuple[str, str] | None = None  # (namespace, name) the source's calls impersonate
 
 
-def grant_of(source: Source) -> Grant:
+def grant_of(source: Source, control_namespace: str = "") -> Grant:
     """What ``source`` may touch: its ``authority:``, else its own namespace and that Namespace only (with
-    no label or annotation of its own)."""
+    no label or annotation of its own). An ``authority:`` never reaches the reconciler's own namespace
+    (``control_namespace``) through a glob, as a tenant's never does: only by that name in ``namespaces``."""
     sa = (service_account_namespace(source), service_account_name(source)) if source.service_account else None
     if source.authority is not None:
-        return Grant(source.authority, service_account=sa)
+        granted = source.authority
+        if control_namespace and control_namespace not in granted.namespaces:
+            granted = replace(granted, denied_namespaces=(*granted.denied_namespaces, control_namespace))
+        return Grant(granted, service_account=sa)
     return Grant(Authority(namespaces=(source.namespace,), namespace_metadata=()),
                  own_namespaces=(source.namespace,), service_account=sa)
 
@@ -83,6 +91,22 @@ def _namespace_matches(namespace: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(namespace, p) for p in patterns)
 
 
+def _kind_granted(ref: ObjectRef, patterns: Sequence[str]) -> bool:
+    if (group_of(ref), ref.kind) in _NAMED_ONLY or (key_of(ref).group, ref.kind) in _NAMED_ONLY:
+        patterns = [p for p in patterns if not any(c in p for c in "*?[")]
+    return _kind_matches(ref, patterns)
+
+
+def _place_why(namespace: str, authority: Authority, what: str = "namespace") -> str:
+    if _namespace_matches(namespace, authority.denied_namespaces):
+        return f"{what} {namespace} is denied"
+    if not _namespace_matches(namespace, authority.namespaces):
+        return f"{what} {namespace} is not granted"
+    if namespace != authority.tenant and _namespace_matches(namespace, authority.other_tenants):
+        return f"{what} {namespace} is another tenant's (a tenant pattern matches it)"
+    return ""
+
+
 def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
     """Why ``ref`` is outside ``grant`` ("" when it is inside)."""
     own = grant.own_namespaces if isinstance(grant, Grant) else ()
@@ -90,19 +114,19 @@ def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
     if _kind_matches(ref, authority.denied_kinds):
         return f"kind {ref.kind} is denied"
     if not ref.namespace:
-        if ref.kind == "Namespace" and group_of(ref) == "" and ref.name in own:
+        namespace_object = ref.kind == "Namespace" and group_of(ref) == ""
+        if namespace_object and ref.name in own:
             return ""
         if not _kind_matches(ref, authority.cluster_kinds):
             return f"cluster-scoped kind {ref.kind} is not granted"
-        return ""
-    if _namespace_matches(ref.namespace, authority.denied_namespaces):
-        return f"namespace {ref.namespace} is denied"
-    if not _namespace_matches(ref.namespace, authority.namespaces):
-        return f"namespace {ref.namespace} is not granted"
-    if ref.namespace != authority.tenant and _namespace_matches(ref.namespace, authority.other_tenants):
-        return f"namespace {ref.namespace} is another tenant's (a tenant pattern matches it)"
-    if not _kind_matches(ref, authority.kinds):
-        return f"kind {ref.kind} is not granted"
+        # granting the kind grants the Namespace objects of the granted namespaces, not every Namespace
+        return _place_why(ref.name, authority, "Namespace") if namespace_object else ""
+    why = _place_why(ref.namespace, authority)
+    if why:
+        return why
+    if not _kind_granted(ref, authority.kinds):
+        return f"kind {ref.kind} is not granted" + (
+            " (only by its name in kinds)" if _kind_matches(ref, authority.kinds) else "")
     return ""
 
 

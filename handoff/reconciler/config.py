@@ -118,6 +118,9 @@ class Source:
     verify: Verification = field(default_factory=Verification)
     authority: Authority | None = None  # None: the default grant (authority.grant_of)
     service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
+    # NS/NAME of each Secret its spec reads (a Source object's secretRef, verify.secretRef): the
+    # reconciler's own objects (guard.configuration_secrets), so no revision changes how it is fetched
+    secrets: tuple[str, ...] = ()
     # the operator's, never the repository's: pinned remotes kustomize may fetch, and the render caps
     allow_remote: frozenset[str] = frozenset()
     render_limits: RenderLimits = field(default_factory=RenderLimits.from_env)

@@ -1,7 +1,10 @@
 """The reconciler's own objects, which no source may apply, patch or prune: its Lease, inventory and status
 ConfigMaps, config, credentials, Deployment, ServiceAccount, RBAC and metrics Service in its namespace, its
-Namespace, and the RBAC its install manifests create. Repo content that names one of them is refused before
-anything is written, so a commit can neither take leadership nor widen the reconciler's rights.
+Namespace, every object its install manifests create (its ``sources.handoff.dev`` CRD and cluster RBAC
+included, read from :func:`manifests.manifests` itself), every ``Source`` object, and the Secrets a served
+source's spec reads (a Source object's ``secretRef`` and ``verify.secretRef``). Repo content that names one
+of them is refused before anything is written, so a commit can neither take leadership, freeze its own
+delivery (overwrite the credentials that fetch it) nor widen the reconciler's rights.
 
 Nor may a source obtain or use the reconciler's identity (:func:`borrowing_identity`): run a Pod as its
 ServiceAccount or mount its Secrets, mint a token for that ServiceAccount (a ``service-account-token``
@@ -10,13 +13,15 @@ reconciler. Any of these would hold the reconciler's rights, more than any grant
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from handoff.reconciler.config import Settings
+from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.inventory import INVENTORY_PREFIX
 from handoff.reconciler.manifests import APP, GIT_CREDENTIALS_SECRET, impersonation_objects, manifests
 from handoff.reconciler.objects import group_of, ref_of
+from handoff.reconciler.sourcecrd import GROUP as SOURCE_GROUP
+from handoff.reconciler.sourcecrd import KIND as SOURCE_KIND
 from handoff.reconciler.status import STATUS_PREFIX
 from handoff.report.model import ObjectRef
 
@@ -42,23 +47,54 @@ _ELSEWHERE = _install_names((o for o in impersonation_objects("self", ("other/sa
                              if o["metadata"].get("namespace") == "other"), ("Role", "RoleBinding"))
 
 
-def own_object(ref: ObjectRef, settings: Settings) -> bool:
-    """True when ``ref`` is one of the reconciler's own objects."""
+def _identities(objects: Iterable[Mapping[str, Any]], *, namespaced: bool) -> frozenset[tuple[str, str, str]]:
+    return frozenset((group_of(ref), ref.kind, ref.name) for ref in map(ref_of, objects)
+                     if bool(ref.namespace) == namespaced and ref.kind != "Namespace")
+
+
+# every object an install creates, in either mode, by (group, kind, name): the cluster-scoped ones (the
+# Source CRD, ClusterRoles and their bindings) anywhere, the namespaced ones in the reconciler's namespace
+# (their names do not depend on it); its Namespace is the configured one (``settings.namespace``)
+_INSTALL = (*manifests(cluster_wide=True, impersonate=("ns/sa",)), *manifests(cluster_wide=False))
+_INSTALL_CLUSTER_SCOPED = _identities(_INSTALL, namespaced=False)
+_INSTALL_NAMESPACED = _identities((o for o in _INSTALL if o["metadata"].get("namespace") != "ns"),
+                                  namespaced=True)
+
+
+def configuration_secrets(sources: Iterable[Source]) -> frozenset[tuple[str, str]]:
+    """``(namespace, name)`` of every Secret a source's spec reads (a Source object's git credentials
+    and verification keys): the reconciler's own, so no revision can change how a source is fetched."""
+    return frozenset((namespace, name) for s in sources
+                     for namespace, _, name in (ref.partition("/") for ref in s.secrets))
+
+
+def own_object(ref: ObjectRef, settings: Settings,
+               secrets: Collection[tuple[str, str]] = frozenset()) -> bool:
+    """True when ``ref`` is one of the reconciler's own objects; ``secrets``: the Secrets its served
+    sources read (:func:`configuration_secrets`)."""
+    group = group_of(ref)
+    if group == SOURCE_GROUP and ref.kind == SOURCE_KIND:
+        return True
     if ref.kind == "Namespace" and not ref.namespace:
         return ref.name == settings.namespace
     if not ref.namespace:
-        return ref.kind in _CLUSTER_RBAC and (ref.name == APP or ref.name.startswith(f"{APP}-"))
-    if (ref.kind, ref.name) in _ELSEWHERE and group_of(ref) == _RBAC:
+        return (group, ref.kind, ref.name) in _INSTALL_CLUSTER_SCOPED or (
+            ref.kind in _CLUSTER_RBAC and (ref.name == APP or ref.name.startswith(f"{APP}-")))
+    if (ref.kind, ref.name) in _ELSEWHERE and group == _RBAC:
+        return True
+    if ref.kind == "Secret" and group == "" and (ref.namespace, ref.name) in secrets:
         return True
     if ref.namespace != settings.namespace:
         return False
     if ref.kind == "Lease":
         return ref.name == settings.lease_name
-    return ref.name in (APP, GIT_CREDENTIALS_SECRET) or ref.name.startswith(_OWN_PREFIXES)
+    return (group, ref.kind, ref.name) in _INSTALL_NAMESPACED or ref.name in (APP, GIT_CREDENTIALS_SECRET) \
+        or ref.name.startswith(_OWN_PREFIXES)
 
 
-def own_objects(refs: Iterable[ObjectRef], settings: Settings) -> list[ObjectRef]:
-    return [r for r in refs if own_object(r, settings)]
+def own_objects(refs: Iterable[ObjectRef], settings: Settings,
+                secrets: Collection[tuple[str, str]] = frozenset()) -> list[ObjectRef]:
+    return [r for r in refs if own_object(r, settings, secrets)]
 
 
 def _pod_specs(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -155,21 +191,24 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
     return ""
 
 
-def why_borrowing(obj: Mapping[str, Any], settings: Settings) -> str:
-    """How ``obj`` would obtain or use the reconciler's identity ("" when it would not)."""
+def why_borrowing(obj: Mapping[str, Any], settings: Settings,
+                  secrets: Collection[tuple[str, str]] = frozenset()) -> str:
+    """How ``obj`` would obtain or use the reconciler's identity ("" when it would not): a pod reads only
+    Secrets of its own namespace, so one in any namespace reading an own Secret there (the reconciler's
+    credentials, or a Source's git credentials in the Source's namespace) is refused."""
     if runs_as_reconciler(obj, settings):
         return "would run as the reconciler's own ServiceAccount"
-    if _namespace(obj) == settings.namespace:
-        own = sorted(n for spec in _pod_specs(obj) for n in _secrets_used(spec)
-                     if own_object(ObjectRef("v1", "Secret", n, settings.namespace), settings))
-        if own:
-            return f"would read the reconciler's own Secret {own[0]}"
+    namespace = _namespace(obj)
+    own = sorted(n for spec in _pod_specs(obj) for n in _secrets_used(spec)
+                 if own_object(ObjectRef("v1", "Secret", n, namespace), settings, secrets))
+    if own:
+        return f"would read the reconciler's own Secret {own[0]}"
     if token_for(obj) == (settings.namespace, APP):
         return "would mint a token for the reconciler's own ServiceAccount"
     return _binding_why(obj, settings)
 
 
-def borrowing_identity(objects: Iterable[Mapping[str, Any]],
-                       settings: Settings) -> list[tuple[ObjectRef, str]]:
+def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
+                       secrets: Collection[tuple[str, str]] = frozenset()) -> list[tuple[ObjectRef, str]]:
     """Each object that would obtain or use the reconciler's identity, with how."""
-    return [(ref_of(o), why) for o in objects if (why := why_borrowing(o, settings))]
+    return [(ref_of(o), why) for o in objects if (why := why_borrowing(o, settings, secrets))]

@@ -28,7 +28,7 @@ from handoff.reconciler import authority, floor, inventory, prune, rollback, sta
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
-from handoff.reconciler.guard import borrowing_identity, own_objects
+from handoff.reconciler.guard import borrowing_identity, configuration_secrets, own_objects
 from handoff.reconciler.health import health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
@@ -436,17 +436,18 @@ class Reconciler:
                 namespaced = (str(obj.get("kind")), "Cluster") not in crd_scopes
             out.append(labelled(obj, source.name, source.namespace if namespaced else None))
         # the reconciler's own objects first: the more specific refusal, whatever the grant
-        own = own_objects((ref_of(o) for o in out), self.settings)
+        secrets = configuration_secrets(self.sources())
+        own = own_objects((ref_of(o) for o in out), self.settings, secrets)
         if own:
             more = f" and {len(own) - 5} more" if len(own) > 5 else ""
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
-        borrowed = borrowing_identity(out, self.settings)
+        borrowed = borrowing_identity(out, self.settings, secrets)
         if borrowed:
             names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
-        outside = authority.denied_objects(out, authority.grant_of(source))
+        outside = authority.denied_objects(out, authority.grant_of(source, self.settings.namespace))
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
             raise AuthorityDenied(f"source {source.name} may not touch "
@@ -573,15 +574,16 @@ class Reconciler:
                     f"{ref_of(obj)} rejected by the API server: {e}"))
         # neither the reconciler's own objects nor those outside the source's grant are deleted, nor what
         # another source of this reconciler desires now (an object moved between sources)
-        off_limits = own_objects(before, self.settings) + [
-            r for r, _ in authority.denied(before, authority.grant_of(source))]
+        grant = authority.grant_of(source, self.settings.namespace)
+        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
+            r for r, _ in authority.denied(before, grant)]
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
         claimed, unknown = self.claimed_elsewhere(source) if dropped and source.prune else ({}, [])
         plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed,
                           unknown=unknown) if source.prune else prune.PrunePlan()
-        pruned = prune.execute(self._as(source), plan, source.name)
+        pruned = prune.execute(self._as(source), plan, source.name, authority.covers(grant))
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else \
-            unique_by_key((*current, *plan.deferred))
+            unique_by_key((*current, *pruned.deferred))
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
@@ -591,8 +593,8 @@ class Reconciler:
             return self._result(source, state, status.REFUSED, f"applied revision {revision[:12]}; "
                                 f"prune refused: {plan.refused}", revision, applied=len(applied),
                                 pruned=pruned, healthy=healthy, error="refused")
-        later = f"; prune of {len(plan.deferred)} object(s) deferred (status prune.kept says why)" \
-            if plan.deferred else ""
+        later = f"; prune of {len(pruned.deferred)} object(s) deferred (status prune.kept says why)" \
+            if pruned.deferred else ""
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}{later}",
                             revision, applied=len(applied), pruned=pruned, healthy=healthy)
 
@@ -615,7 +617,8 @@ class Reconciler:
                 last = inventory.read(self.client, self.settings.namespace, other.name)
                 keys += [key_of(r) for r in (last.objects if last else ())] + list(state.rendered)
                 unknown.append(prune.UnknownSource(other.name, why_unknown,
-                                                   authority.covers(authority.grant_of(other))))
+                                                   authority.covers(authority.grant_of(
+                                                       other, self.settings.namespace))))
             claimed.update(dict.fromkeys(keys, other.name))
         return claimed, unknown
 

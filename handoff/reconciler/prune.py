@@ -1,6 +1,11 @@
 """Prune safely: delete only what the last inventory lists, the new render lacks, and the owner label
 still claims; refuse mass deletions; never Namespaces or CRDs unless allowed; reverse apply order.
 
+Never wider than the source: deleting a CRD deletes every custom resource of it, and deleting a Namespace
+everything in it, whoever owns them. So before either is deleted, what the API server would delete with it
+is listed, and unless every one of those objects is this source's (owner label) and inside its grant, the
+CRD or Namespace is kept, with the reason, and stays in the inventory.
+
 Never blind: an object another source desires is kept (moved), and while another source's desired objects
 cannot be known (its fetch or render fails, it never rendered), the deletion of anything that source could
 have taken over is deferred: kept in the inventory, named in status, tried again at a later revision."""
@@ -9,21 +14,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler.config import PruneSettings
 from handoff.reconciler.objects import (
     OWNER_LABEL,
     ObjectKey,
+    group_of,
     key_of,
     owned_by,
     owner_value,
     rank,
+    ref_of,
     unique_by_key,
 )
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
+_CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+# what the API server itself puts in every namespace: not anyone's objects, deleted with it by design
+_NAMESPACE_FIXTURES = frozenset({("", "ServiceAccount", "default"), ("", "ConfigMap", "kube-root-ca.crt")})
+_EVENTS = frozenset({("", "Event"), ("events.k8s.io", "Event")})
 
 
 @dataclass(frozen=True)
@@ -92,12 +104,78 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
     return PrunePlan(delete=tuple(delete), kept=tuple(kept), deferred=tuple(deferred))
 
 
-def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResult:
-    """Delete the planned objects that still carry this source's owner label."""
+def _everything(_: ObjectRef) -> bool:
+    return True
+
+
+def _namespaced_kinds(client: KubeClient) -> list[tuple[str, str]]:
+    """``(apiVersion, kind)`` of every namespaced kind that can be listed, at each group's preferred
+    version (a Namespace's deletion removes its objects of every version alike)."""
+    versions = ["v1"] + [str((g.get("preferredVersion") or {}).get("groupVersion"))
+                         for g in client.request("GET", "/apis").get("groups", [])]
+    kinds = []
+    for version in versions:
+        listing = client.request("GET", "/api/v1" if version == "v1" else f"/apis/{version}")
+        kinds += [(version, str(r["kind"])) for r in listing.get("resources", [])
+                  if "/" not in r["name"] and r.get("namespaced") and "list" in (r.get("verbs") or ())]
+    return kinds
+
+
+def _deleted_with(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The objects the API server deletes with CRD or Namespace ``ref`` (``live``): every custom resource
+    of the CRD, every object in the Namespace. Those it creates itself (Events, the ``default``
+    ServiceAccount, the root CA ConfigMap, objects another one controls) are left out: their fate
+    follows what is counted."""
+    if ref.kind == "CustomResourceDefinition":
+        spec = live.get("spec") or {}
+        versions = [v for v in spec.get("versions") or () if v.get("served")]
+        if not versions:
+            return []
+        version = next((v for v in versions if v.get("storage")), versions[0])
+        return list(client.list(f"{spec.get('group')}/{version.get('name')}",
+                                str((spec.get("names") or {}).get("kind"))))
+    found = []
+    for api_version, kind in _namespaced_kinds(client):
+        for item in client.list(api_version, kind, namespace=ref.name):
+            item_ref = ref_of(item)
+            meta = item.get("metadata") or {}
+            if (group_of(item_ref), item_ref.kind) in _EVENTS or meta.get("ownerReferences") or \
+                    (group_of(item_ref), item_ref.kind, item_ref.name) in _NAMESPACE_FIXTURES:
+                continue
+            found.append(item)
+    return found
+
+
+def why_blast(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any], source: str,
+              covers: Callable[[ObjectRef], bool]) -> str:
+    """Why deleting ``ref`` would delete more than this source's own objects inside its grant ("" when it
+    would not, or when ``ref`` takes nothing with it)."""
+    if ref.kind not in _PROTECTED or group_of(ref) not in ("", "apiextensions.k8s.io"):
+        return ""
+    try:
+        others = [o for o in _deleted_with(client, ref, live)
+                  if not (owned_by(o, source) and covers(ref_of(o)))]
+    except KubeError as e:
+        if e.status not in (403, 404):
+            raise
+        return f"its contents cannot be listed to check what its deletion would take ({e.status})"
+    if not others:
+        return ""
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (f"deleting it would delete {', '.join(str(ref_of(o)) for o in others[:3])}{more}, not this "
+            "source's own objects inside its grant")
+
+
+def execute(client: KubeClient, prune_plan: PrunePlan, source: str,
+            covers: Callable[[ObjectRef], bool] = _everything) -> PruneResult:
+    """Delete the planned objects that still carry this source's owner label; a CRD or Namespace only when
+    everything its deletion takes is this source's too and inside ``covers`` (its grant): otherwise it is
+    kept and deferred (it stays in the inventory)."""
     if prune_plan.refused:
         return PruneResult(kept=prune_plan.kept, refused=prune_plan.refused, deferred=prune_plan.deferred)
     deleted: list[ObjectRef] = []
     kept = list(prune_plan.kept)
+    deferred = list(prune_plan.deferred)
     for ref in prune_plan.delete:
         try:
             live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
@@ -110,6 +188,11 @@ def execute(client: KubeClient, prune_plan: PrunePlan, source: str) -> PruneResu
         if not owned_by(live, source):
             kept.append((ref, f"no longer labelled {OWNER_LABEL}={owner_value(source)}"))
             continue
+        blast = why_blast(client, ref, live, source, covers)
+        if blast:
+            kept.append((ref, f"not pruned: {blast}"))
+            deferred.append(ref)
+            continue
         if client.delete(ref.api_version, ref.kind, ref.name, ref.namespace):
             deleted.append(ref)
-    return PruneResult(deleted=tuple(deleted), kept=tuple(kept), deferred=prune_plan.deferred)
+    return PruneResult(deleted=tuple(deleted), kept=tuple(kept), deferred=tuple(deferred))

@@ -353,6 +353,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
             release=str(_default(_spec_field("release"), spec)),
             credentials=creds, verify=verification, authority=authority,
             service_account=f"{namespace}/{sa}" if sa else None,
+            secrets=tuple(f"{namespace}/{n}" for n in (secret, verify_secret) if n),
         )
     except ConfigError as e:
         key = str(e.key or "")
