@@ -344,6 +344,8 @@ def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Ma
     match = policy.match
     if match.kinds and obj.get("kind") not in match.kinds:
         return False
+    if not (match.namespaces or match.exclude_namespaces or match.label_selector):
+        return True  # the built-in pack's policies: nothing more to read from the object
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace", "") or "") if isinstance(meta, Mapping) else ""
     if match.namespaces and namespace not in match.namespaces:
