@@ -109,7 +109,8 @@ def _fan_out(obj: Any, pattern: str) -> list[tuple[str, Any]]:
             elif isinstance(step, int):
                 if isinstance(node, list) and step < len(node):
                     following.append((f"{path}[{step}]", node[step]))
-            elif (type(node) is dict or isinstance(node, Mapping)) and step in node:  # dict: skip the ABC check
+            # a plain dict first: isinstance against the Mapping ABC is the slow check
+            elif (type(node) is dict or isinstance(node, Mapping)) and step in node:
                 following.append((join(path, step), node[step]))
         results = following
     return [(path, node) for path, node in results if node is not None]
