@@ -40,6 +40,15 @@ _NUM = "[-+.~0-9]"
 _NUMERIC_KEY_REST = rf"(?:[^\s:\[{{,]|[\[{{,](?!{_NUM}))*+[ \t]*+:(?=[ \t]|$)"
 
 
+# A plain scalar that starts like a number and holds an underscore: go-yaml drops the underscores and
+# reads a number where YAML 1.2 reads a string (1_000, .5_0, 1e_3, 0x_1F). Only when the whole token
+# is made of what a Go number can hold (digits, hex digits, base prefixes, dot, exponent, signs):
+# "--bind_ip" or "{{ .head_sha }}" are strings for both, and need not leave the fast path. Possessive
+# runs over characters no rule starts after: linear in the text.
+_GO_NUMBER = "0-9a-fA-FxXoObB.+-"
+_UNDERSCORED_NUMBER = rf"[{_GO_NUMBER}]*+_[{_GO_NUMBER}_]*+{_VALUE_END}"
+
+
 def _rules() -> list[tuple[str, str, str]]:
     """``(first character, what may precede it, the rest)`` of every risky plain token. Every rest is
     bounded or reads each character of the text once, so a search is linear in the text."""
@@ -57,7 +66,7 @@ def _rules() -> list[tuple[str, str, str]]:
         (":", r"[\s\[{,]", r"(?=[ \t]|$)"),  # an empty (null) key; also "key : value", rare
         ("0", _BEFORE, "[0-9_]"), ("0", _SIGNED, "[0-9_]"),  # 0777, 0_777: octal for Kubernetes, not 1.2
         # _1, .5_0, 1e_3: go-yaml's underscore handling differs (strings or numbers where YAML 1.2 differs)
-        ("_", _BEFORE, "[0-9_.]"), *((c, _BEFORE, "[0-9a-zA-Z.+-]*_") for c in ".+-0123456789"),
+        ("_", _BEFORE, "[0-9_.]"), *((c, _BEFORE, _UNDERSCORED_NUMBER) for c in ".+-0123456789"),
         (".", _BEFORE, "(?:inf|Inf|INF|nan|NaN|NAN)"), (".", _SIGNED, "(?:inf|Inf|INF)"),
         ("?", r"\s", r"(?=[ \t]|$)"),  # complex keys
         ("!", _BEFORE, r"\S"), ("&", _BEFORE, r"\w"), ("*", _BEFORE, r"\w"),  # tags, anchors, aliases

@@ -38,12 +38,9 @@ class RenderedObject:
         meta = self.obj.get("metadata") or {}
         if not isinstance(meta, Mapping):
             meta = {}
-        return ObjectRef(
-            api_version=str(self.obj.get("apiVersion", "")),
-            kind=str(self.obj.get("kind", "")),
-            name=str(meta.get("name", "")),
-            namespace=str(meta.get("namespace", "") or ""),
-        )
+        key = (str(self.obj.get("apiVersion", "")), str(self.obj.get("kind", "")), str(meta.get("name", "")),
+               str(meta.get("namespace", "") or ""))
+        return interned_ref(key)
 
     def locate(self, path: str) -> tuple[int, int]:
         """The (line, column) of ``path``, or of its longest known prefix, or of the object."""
@@ -62,6 +59,22 @@ class RenderedObject:
             return source
         line, column = self.locate(path)
         return self.file, line, column
+
+
+_REFS: dict[tuple[str, str, str, str], ObjectRef] = {}
+_MAX_REFS = 100_000
+
+
+def interned_ref(key: tuple[str, str, str, str]) -> ObjectRef:
+    """One ObjectRef instance per identity: reports match findings to objects by their refs, and a
+    dataclass's ``__eq__`` runs in Python unless the two are the same instance (a stream that repeats
+    names, or objects with many findings, compared them field by field tens of thousands of times)."""
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= _MAX_REFS:  # a long-lived reconciler sees ever new names: stay bounded
+            _REFS.clear()
+        ref = _REFS[key] = ObjectRef(api_version=key[0], kind=key[1], name=key[2], namespace=key[3])
+    return ref
 
 
 @dataclass(frozen=True)

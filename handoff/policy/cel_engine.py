@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.policy.celext import KUBERNETES_FUNCTIONS, kubernetes_context
+from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
 from handoff.policy.celmod import cel
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
@@ -34,6 +35,11 @@ class _CompiledValidation:
 class _CompiledPolicy:
     policy: Policy
     validations: tuple[_CompiledValidation, ...]
+
+    @property
+    def fields(self) -> FieldsRead | None:
+        return fields_read(text for v in self.policy.validations
+                           for text in (v.expression, v.message_expression) if text)
 
     @property
     def variables(self) -> frozenset[str]:
@@ -119,6 +125,8 @@ class CelEngine:
         # Converting an object into CEL values is the dominant cost: bind only what expressions read.
         self._variables = {c.policy.id: c.variables for c in self._policies}
         self._fast_programs: dict[tuple[str, ...], Any] = {}
+        self._fields = {c.policy.id: c.fields for c in self._policies}
+        self._cuts: dict[tuple[str, ...], PodSpecCut | None] = {}
         self._context = kubernetes_context()
         self._context.add_variable("oldObject", None)
 
@@ -165,8 +173,8 @@ class CelEngine:
             if "object" in needed or any(not c.policy.foreach for c in applicable):
                 self._context.add_variable("object", obj)
                 root = "object." + spec_path
-            else:
-                self._context.add_variable("__pod", pod_spec(obj))
+            else:  # only the fields the policies select: converting the rest costs and changes nothing
+                self._context.add_variable("__pod", cut_pod_spec(pod_spec(obj), self._cut(applicable)))
                 root = "__pod"
             if "namespaceObject" in needed:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
@@ -189,6 +197,14 @@ class CelEngine:
                     fast = self._check(compiled, item, severity)
                 findings.extend(fast)
         return ValidationReport(findings=tuple(findings))
+
+    def _cut(self, applicable: Sequence[_CompiledPolicy]) -> PodSpecCut | None:
+        key = tuple(c.policy.id for c in applicable)
+        if key not in self._cuts:
+            # a generic foreach path is evaluated on the whole object's data (the slow path), never on __pod
+            self._cuts[key] = pod_spec_cut([(c.policy.foreach, self._fields[c.policy.id]) for c in applicable
+                                            if c.policy.foreach in _POD_FOREACH], NAMED_LISTS)
+        return self._cuts[key]
 
     def _grouped(self, applicable: Sequence[_CompiledPolicy], item: PolicyObject, root: str,
                  severities: Mapping[str, Severity],
@@ -328,6 +344,8 @@ def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Ma
     match = policy.match
     if match.kinds and obj.get("kind") not in match.kinds:
         return False
+    if not (match.namespaces or match.exclude_namespaces or match.label_selector):
+        return True  # the built-in pack's policies: nothing more to read from the object
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace", "") or "") if isinstance(meta, Mapping) else ""
     if match.namespaces and namespace not in match.namespaces:

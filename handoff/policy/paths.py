@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 POD_SPEC_PATHS: Mapping[str, str] = {
@@ -99,7 +100,7 @@ def pod_spec(obj: Mapping[str, Any]) -> Any:
 
 def _fan_out(obj: Any, pattern: str) -> list[tuple[str, Any]]:
     results: list[tuple[str, Any]] = [("", obj)]
-    for step in _steps(pattern):
+    for step in _pattern_steps(pattern):
         following: list[tuple[str, Any]] = []
         for path, node in results:
             if step == "*":
@@ -108,7 +109,14 @@ def _fan_out(obj: Any, pattern: str) -> list[tuple[str, Any]]:
             elif isinstance(step, int):
                 if isinstance(node, list) and step < len(node):
                     following.append((f"{path}[{step}]", node[step]))
-            elif isinstance(node, Mapping) and step in node:
+            # a plain dict first: isinstance against the Mapping ABC is the slow check
+            elif (type(node) is dict or isinstance(node, Mapping)) and step in node:
                 following.append((join(path, step), node[step]))
         results = following
     return [(path, node) for path, node in results if node is not None]
+
+
+@lru_cache(maxsize=512)
+def _pattern_steps(pattern: str) -> tuple[str | int, ...]:
+    """A ``foreach`` pattern's steps, parsed once: every workload object fans out the same few."""
+    return tuple(_steps(pattern))

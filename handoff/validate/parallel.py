@@ -21,15 +21,17 @@ import multiprocessing
 import os
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import groupby, pairwise
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
 from handoff.errors import HandoffError, UsageError
-from handoff.manifests.model import RenderedObject
+from handoff.manifests.model import RenderedObject, interned_ref
 from handoff.manifests.plain import (
     gc_paused,
     load_files,
@@ -41,7 +43,7 @@ from handoff.manifests.plain import (
 )
 from handoff.manifests.sensitive import secret_strings
 from handoff.manifests.yamldocs import FilePositions, load_documents
-from handoff.report.model import Finding, ObjectResult, ValidationReport, WaiverUse
+from handoff.report.model import Finding, ObjectRef, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import ExtraCheck, masked, validate, worst
 from handoff.validate.builtin import _Resolver, check_object
 from handoff.validate.crds import is_crd
@@ -79,8 +81,11 @@ _NOT_AN_OBJECT = "yaml/not-an-object"
 _CONTINUES_AFTER = ("yaml/duplicate-key", _NOT_AN_OBJECT)
 
 
-# Text that any file holding a CRD contains (an escaped "kind" value needs a backslash).
-_CRD_HINTS = ("CustomResourceDefinition", "\\")
+# Text that any document holding a CRD contains: its kind spelt out, or an escape that can spell a
+# letter of it in a double-quoted scalar (\x43, \u0043, \U00000043) or join two lines of it (an
+# escaped line break); folding a plain, single-quoted or block scalar over lines inserts a space or a
+# newline instead. A regex's "\d" or "\." (common in render streams) is none of these.
+_CRD_HINT = re.compile("CustomResourceDefinition|\\\\[xuU\r\n\x85\u2028\u2029]")
 
 
 def configured_jobs(jobs: int | None) -> int | None:
@@ -98,15 +103,33 @@ def configured_jobs(jobs: int | None) -> int | None:
 
 
 def worker_count(files: int, jobs: int | None, *, pieces: int | None = None) -> int:
-    """Auto: one worker per core for trees of ``PARALLEL_FROM_FILES`` files' worth of work or more
-    (a big stream counts one file per ``_FILE_BYTES``), else one process; never more workers than
-    half the ``pieces`` (files and stream spans; default ``files``)."""
+    """Auto: one worker per idle core for trees of ``PARALLEL_FROM_FILES`` files' worth of work or
+    more (a big stream counts one file per ``_FILE_BYTES``), else one process; never more workers
+    than half the ``pieces`` (files and stream spans; default ``files``)."""
     wanted = configured_jobs(jobs)
     if wanted is None:
-        wanted = (os.cpu_count() or 1) if files >= PARALLEL_FROM_FILES else 1
+        wanted = idle_cores() if files >= PARALLEL_FROM_FILES else 1
     if threading.active_count() > 1:
         return 1  # forking a threaded process can deadlock in the child; forkserver would lose the schemas
     return max(1, min(wanted, (files if pieces is None else pieces) // 2))
+
+
+def idle_cores() -> int:
+    """``free_cores`` of this machine now (all of them where there is no load average)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return cores
+    return free_cores(cores, load)
+
+
+def free_cores(cores: int, load: float) -> int:
+    """Cores no other process is using: the 1-minute load average taken off the core count, at least
+    one. Workers pay a fixed price (fork, their own warm-up, the parent merging their results: a
+    third more CPU in all than one process on the same 10,000-document stream); with every core
+    busy they cannot shorten the wall-clock either, so on a loaded CI runner one process is cheaper."""
+    return max(1, min(cores, cores - int(load)))
 
 
 def stream_spans(text: str, span_bytes: int = _SPAN_BYTES) -> list[tuple[int, int, int]] | None:
@@ -231,6 +254,15 @@ def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, 
 _inherited: dict[str, Any] = {}
 
 
+def _reduce_ref(ref: ObjectRef) -> tuple[Any, tuple[tuple[str, str, str, str]]]:
+    return interned_ref, ((ref.api_version, ref.kind, ref.name, ref.namespace),)
+
+
+# Results come back with one ObjectRef instance per object identity, as one process makes them
+# (``manifests.model.interned_ref``): matching findings to objects compares refs by identity first.
+ForkingPickler.register(ObjectRef, _reduce_ref)
+
+
 def _parse_findings(pieces: Sequence[_Piece], results: Sequence[_PieceResult]) -> list[Finding]:
     """In file order; within a stream, the loader's findings of every span come before the documents
     that are not objects, as when the stream is read whole."""
@@ -258,18 +290,19 @@ def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[Rendere
 
 
 def _span_crds(text: str, file: str) -> list[RenderedObject]:
-    """The CRDs of one span, parsing only the documents whose text could hold one: in a render stream
-    a backslash (a regex in a ConfigMap) is common, so a whole span is not parsed for one."""
-    if not any(hint in text for hint in _CRD_HINTS):
+    """The CRDs of one span, parsing only the documents whose text could hold one (``_CRD_HINT``)."""
+    hint = _CRD_HINT.search(text)
+    if hint is None:
         return []
     cuts = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start()), len(text)]
     crds: list[RenderedObject] = []
-    for begin, end in pairwise(cuts):
-        document = text[begin:end]
-        if any(hint in document for hint in _CRD_HINTS):
-            loaded = load_documents(document, file)
-            crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(document)).objects
-                        if is_crd(o.obj))
+    while hint is not None:
+        document = bisect_right(cuts, hint.start()) - 1
+        begin, end = cuts[document], cuts[document + 1]
+        loaded = load_documents(text[begin:end], file)
+        crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(text[begin:end])).objects
+                    if is_crd(o.obj))
+        hint = _CRD_HINT.search(text, end)
     return crds
 
 
@@ -282,7 +315,7 @@ def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
             text = read_text(path, file)
         except HandoffError:
             continue
-        if not any(hint in text for hint in _CRD_HINTS):
+        if _CRD_HINT.search(text) is None:
             continue
         if text not in parsed:
             loaded = load_documents(text, file)
@@ -338,5 +371,6 @@ def _shifted(finding: Finding, file: str, lines: int) -> Finding:
     return replace(finding, line=finding.line + lines) if lines and finding.file == file else finding
 
 
-__all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "SPLIT_FROM_BYTES", "configured_jobs", "stream_spans",
-           "tree_crds", "validate_plain_paths", "validate_plain_stream", "worker_count"]
+__all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "SPLIT_FROM_BYTES", "configured_jobs", "free_cores",
+           "idle_cores", "stream_spans", "tree_crds", "validate_plain_paths", "validate_plain_stream",
+           "worker_count"]

@@ -14,7 +14,7 @@ from handoff.errors import UsageError
 from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions
-from handoff.validate.parallel import validate_plain_paths, worker_count
+from handoff.validate.parallel import free_cores, validate_plain_paths, worker_count
 from tests.harness.paths import CORPUS
 from tests.validate.helpers import DEPLOYMENT, write_tree
 
@@ -126,3 +126,11 @@ def test_workers_run_the_builtin_policies_with_the_same_report(tree: Path) -> No
     assert validate_plain_paths([tree], repo=tree, options=SchemaOptions(), jobs=2,
                                 per_object_check=check) == single
     assert any(f.engine == "cel" for f in single.findings)
+
+
+def test_auto_workers_are_the_cores_left_free_by_the_load() -> None:
+    """Workers cost CPU of their own, so auto uses only the cores the load average leaves idle, and
+    always at least one process."""
+    assert free_cores(2, 0.0) == 2 and free_cores(2, 0.9) == 2
+    assert free_cores(2, 1.2) == 1 and free_cores(2, 7.5) == 1
+    assert free_cores(8, 3.0) == 5 and free_cores(1, 0.0) == 1

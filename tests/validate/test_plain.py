@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from handoff.manifests.model import RenderedObject
 from handoff.render import render_path
 from handoff.report.model import Severity
 from tests.validate.helpers import DEPLOYMENT, check, where, write_tree
@@ -79,3 +80,13 @@ def test_unknown_kind_is_an_error_unless_missing_schemas_are_ignored(tmp_path: P
     report = check(tmp_path, ignore_missing_schemas=True)
     assert not report.failed()
     assert report.summary() == "1 object in 1 file: 0 valid, 0 invalid, 1 skipped"
+
+
+def test_objects_of_one_identity_share_one_ref_instance() -> None:
+    """Reports match findings to objects by ref; one instance per identity keeps that an identity
+    check instead of a field-by-field comparison."""
+    first = RenderedObject(obj={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}, file="a", line=1)
+    again = RenderedObject(obj={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}, file="b", line=9)
+    other = RenderedObject(obj={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}, file="a", line=1)
+    assert first.ref is again.ref and first.ref == again.ref
+    assert other.ref != first.ref and str(first.ref) == "ConfigMap/a"

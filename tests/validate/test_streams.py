@@ -123,3 +123,35 @@ def test_cli_reads_a_big_stream_from_stdin_with_workers(tmp_path: Path) -> None:
         outputs.append(ran.stdout)
     assert outputs[0] == outputs[1]
     assert f"\n  {head.count(chr(10)) + 8}:3  error   schema/unknown-field  spec.replicsa" in outputs[0]
+
+
+# The CRD's kind spelt with escapes only a double-quoted scalar knows: \x52 is "R", \u0044 is "D", and
+# an escaped line break joins two lines without a space. The parent finds CRDs before the workers
+# start, without parsing every document that holds a backslash: these must still be found.
+ESCAPED_KINDS = ['"Custom\\x52esourceDefinition"', '"CustomResource\\u0044efinition"',
+                 '"CustomResource\\\n  Definition"']
+
+
+@pytest.mark.parametrize("kind", ESCAPED_KINDS, ids=["x-escape", "u-escape", "escaped-line-break"])
+def test_a_crd_whose_kind_is_escaped_is_found_before_the_workers_start(tmp_path: Path, kind: str) -> None:
+    crd = WIDGET_CRD.replace("kind: CustomResourceDefinition", f"kind: {kind}", 1)
+    text = big_stream().replace(WIDGET_CRD, crd)
+    assert "kind: CustomResourceDefinition\nmetadata:\n  name: widgets" not in text
+    write_tree(tmp_path, {"rendered.yaml": text})
+    single, parallel = _report(tmp_path, 1), _report(tmp_path, 2)
+    assert parallel == single
+    widget = {(f.rule, f.path) for f in single.findings if f.object and f.object.kind == "Widget"}
+    assert widget == {("schema", "spec.size")}  # checked against the CRD, not "no schema"
+
+
+def test_findings_from_workers_share_their_objects_refs(stream_file: Path) -> None:
+    """Matching findings to objects compares refs: results come back from the workers with one
+    instance per object identity, as one process makes them."""
+    report = _report(stream_file, 2)
+    refs = {(o.object.api_version, o.object.kind, o.object.name, o.object.namespace): id(o.object)
+            for o in report.objects}
+    assert report.findings
+    for finding in report.findings:
+        if finding.object is not None:
+            ref = finding.object
+            assert id(ref) == refs[(ref.api_version, ref.kind, ref.name, ref.namespace)]

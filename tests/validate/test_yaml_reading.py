@@ -248,3 +248,30 @@ def test_overriding_a_merged_key_is_not_a_duplicate_but_writing_a_key_twice_is()
     assert not merged.findings and merged.docs[0].data["m"] == {"x": 2, "w": 1}
     twice = yamldocs.load_exact("base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n  z: 3\n", "t.yaml")
     assert [(f.rule, f.line) for f in twice.findings] == [("yaml/duplicate-key", 5)]
+
+
+_UNDERSCORED = st.builds(lambda a, b: f"{a}_{b}", st.text(alphabet="0123456789abefxXoObBpins.+-", max_size=4),
+                         st.text(alphabet="0123456789abefxXoObBpins._+-", max_size=4))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(st.builds(lambda v: f"k: {v}", _UNDERSCORED), st.builds(lambda k: f"{k}: x", _UNDERSCORED),
+                          st.builds(lambda v: f"- [{v}]", _UNDERSCORED)), min_size=1, max_size=4))
+def test_underscored_tokens_the_fast_path_keeps_read_as_go_yaml_reads_them(lines: list[str]) -> None:
+    """A token with an underscore stays on the fast path only when it holds a character no Go number
+    can (``--bind_ip``): go-yaml drops underscores before reading numbers, YAML 1.2 does not."""
+    _need_fast_path()
+    text = "\n".join(lines) + "\n"
+    fast = fastyaml.fast_documents(text)
+    if fast is None:
+        return
+    exact = yamldocs.load_exact(text, "t.yaml", strict=False)
+    if exact.findings:
+        return
+    assert repr(fast) == repr([(d.data, d.line, d.index) for d in exact.docs])
+
+
+def test_underscores_in_words_keep_the_fast_path() -> None:
+    _need_fast_path()
+    assert fastyaml.fast_documents("args: [--bind_ip, '{{ .head_sha }}']\nx: 1_s\n") is not None
+    assert fastyaml.fast_documents("a: 1_000\n") is None and fastyaml.fast_documents("a: 0x_1F\n") is None

@@ -1,0 +1,81 @@
+"""The CEL engine binds only the pod-spec fields a group of policies selects; what the policies see
+through ``self`` and ``podSpec`` must be exactly what the whole pod spec shows them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handoff.policy.cel_engine import CelEngine
+from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
+from handoff.policy.fixtures import objects_from_yaml
+from handoff.policy.model import PolicyContext
+from handoff.policy.pack import builtin_dir, load_policy_file
+from handoff.policy.paths import NAMED_LISTS
+from tests.harness.paths import CORPUS
+
+
+def test_field_selections_are_what_an_expression_reads() -> None:
+    read = fields_read(["has(self.securityContext) && self.securityContext.runAsNonRoot == true",
+                        "'container ' + self.name + ' at ' + podSpec.nodeName",
+                        "self.image.contains('@')"])
+    assert read == FieldsRead(frozenset({"securityContext", "name", "image"}), frozenset({"nodeName"}))
+    assert fields_read(["object.spec.replicas > 1"]) == FieldsRead(frozenset(), frozenset())
+
+
+@pytest.mark.parametrize("expression", [
+    "size(self) > 2", "self.all(k, k != 'env')", "self['image'] != ''", "self.?image.orValue('') != ''",
+    "string(podSpec) != ''", "'self' != ''", "self . exists(c, true)",
+])
+def test_any_other_use_of_self_or_podspec_reads_everything(expression: str) -> None:
+    assert fields_read([expression]) is None
+
+
+def test_the_cut_keeps_selected_fields_whole_and_anything_odd_as_it_is() -> None:
+    read = FieldsRead(frozenset({"image"}), frozenset({"securityContext"}))
+    cut = pod_spec_cut([("containers", read), ("podSpec", FieldsRead(frozenset({"volumes"}), frozenset()))],
+                       NAMED_LISTS)
+    assert cut == PodSpecCut(frozenset({"securityContext", "volumes"}), {"containers": frozenset({"image"})})
+    spec = {"securityContext": {"runAsNonRoot": True}, "volumes": [{"name": "v", "hostPath": {"path": "/"}}],
+            "containers": [{"name": "a", "image": "x:1", "env": [{"name": "E"}]}, "not-a-container"],
+            "nodeName": "n1"}
+    assert cut_pod_spec(spec, cut) == {"securityContext": {"runAsNonRoot": True}, "volumes": spec["volumes"],
+                                       "containers": [{"image": "x:1"}, "not-a-container"]}
+    assert cut_pod_spec(spec, None) is spec and cut_pod_spec("oops", cut) == "oops"
+    assert pod_spec_cut([("containers", read), ("volumes", None)], NAMED_LISTS) is None
+
+
+def _corpus_objects() -> list:
+    texts = sorted(p for p in (CORPUS / "manifests").rglob("*.y*ml") if p.is_file())
+    if not texts:
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    objects = []
+    for path in texts:
+        objects.extend(objects_from_yaml(path.read_text(encoding="utf-8"), path.name))
+    return objects
+
+
+def test_the_pack_on_the_whole_corpus_finds_what_the_uncut_slow_path_finds() -> None:
+    policies = [load_policy_file(p) for p in sorted(builtin_dir().glob("*.yaml"))]
+    objects = _corpus_objects()
+    context = PolicyContext(params={"require-image-digest.enabled": True, "allowed-registries.registries": ["x.io"]})
+    fast = CelEngine(policies).evaluate(objects, context).findings
+    slow = CelEngine(policies, fast=False).evaluate(objects, context).findings
+    assert len(fast) > 100
+    assert sorted(fast, key=repr) == sorted(slow, key=repr)
+
+
+def test_a_policy_reading_a_whole_container_sees_all_of_it(tmp_path: Path) -> None:
+    (tmp_path / "no-env.yaml").write_text(
+        "id: no-env\nseverity: warning\ndescription: x\nforeach: containers\n"
+        "validations:\n  - expression: self.all(k, k != 'env')\n    message: no env please\n")
+    (tmp_path / "has-image.yaml").write_text(
+        "id: has-image\nseverity: warning\ndescription: x\nforeach: containers\n"
+        "validations:\n  - expression: has(self.image)\n    message: image\n")
+    policies = [load_policy_file(tmp_path / "no-env.yaml"), load_policy_file(tmp_path / "has-image.yaml")]
+    objects = objects_from_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                                "    - {name: a, image: 'x:1', env: [{name: E, value: v}]}\n", "pod.yaml")
+    found = CelEngine(policies).evaluate(objects, PolicyContext()).findings
+    assert [(f.rule, f.message) for f in found] == [("no-env", "no env please")]
+    assert found == CelEngine(policies, fast=False).evaluate(objects, PolicyContext()).findings
