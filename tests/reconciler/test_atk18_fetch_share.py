@@ -46,7 +46,7 @@ def test_a_source_that_drops_its_credentials_cannot_render_what_they_fetched(
         f"filled: {[r.message for r in edited]}"
     assert c.get("v1", "ConfigMap", "two") is None
     # and a new credential-less Source of the same URL and commit shares that clone (same fetch key)
-    c.client.create(source_object(c, "other-tenant-app", revision=sha, secretRef=None, path="other"))
+    c.client.create(source_object(c, "other-tenant-app", revision=sha, secretRef=None, path="app"))
     objects.sources_watch.relist()
     rec.drain()
     results = {r.source: r for r in rec.run_once()}
