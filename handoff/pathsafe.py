@@ -74,7 +74,8 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
     follow out of ``root``: links to files whose name ``reads`` accepts, and links to directories
     ``descend`` accepts (walked too when ``follow``: a link to another in-root directory exposes that
     directory's links); with ``refuse_git_dirs`` also a ``.git`` directory the reader would descend into
-    (helm reads every file of a chart). Plain entries cost one ``scandir`` each: only links are
+    (helm reads every file of a chart), except one at the top of ``directory``: the caller leaves that out
+    (``render.helm`` gives helm the chart without it). Plain entries cost one ``scandir`` each: only links are
     resolved. ``leaving`` names the root in the message."""
     real_root = root.resolve()
     seen: set[Path] = set()
@@ -102,6 +103,8 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                     pending.append((shown, target))
             elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
                 if refuse_git_dirs and _is_git((entry.name,)):
+                    if shown_dir == directory:
+                        continue
                     raise PathEscapeError(f"{_shown(shown_dir / entry.name, root)}: a .git directory, not "
                                           "repository content, would be read")
                 pending.append((shown_dir / entry.name, Path(entry.path)))

@@ -4,8 +4,11 @@ template through the ``# Source: chart/templates/x.yaml`` comment Helm writes be
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +38,36 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
         argv += [f"--values={values.absolute()}"]
     if source.namespace:
         argv += [f"--namespace={source.namespace}"]
-    # after "--" a release name (or chart path) starting with "-" is a positional, never a flag
-    argv += ["--", source.release or "release", chart.absolute()]
     try:
-        return run_tool(argv, what=f"helm template {chart}", cwd=chart,
-                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
-                        max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
+        with _without_git(chart) as given:
+            # after "--" a release name (or chart path) starting with "-" is a positional, never a flag
+            return run_tool([*argv, "--", source.release or "release", given], what=f"helm template {chart}",
+                            cwd=given, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                            max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         shown_from = root or chart
         files = [*chart_files(chart, "values.yaml", shown_from), *_values_files(chart, source, shown_from)]
         quoted = [value for _, text in files for value in _strings(text)]
         raise RenderError(mask_values(str(e), quoted)) from None
+
+
+@contextmanager
+def _without_git(chart: Path) -> Iterator[Path]:
+    """``chart`` as helm may load it. Helm reads every file of a chart, and a chart at the repo root holds
+    the checkout's ``.git`` (where CI keeps its token): then helm gets a directory of links to each other
+    top-level entry instead. A ``.git`` deeper down is refused before rendering (``inputs.check_inputs``)."""
+    top = chart.absolute()
+    names = [e.name for e in os.scandir(top)]
+    if all(name.lower() != ".git" for name in names):
+        yield top
+        return
+    with tempfile.TemporaryDirectory(prefix="handoff-chart-") as staged:
+        given = Path(staged) / top.name
+        given.mkdir()
+        for name in names:
+            if name.lower() != ".git":
+                (given / name).symlink_to(top / name)
+        yield given
 
 
 def _strings(text: str) -> Iterator[str]:

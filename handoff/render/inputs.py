@@ -52,7 +52,8 @@ def check_inputs(root: Path, source: RenderSource, kind: str) -> None:
         contained(root, values)
     directory = source.path if source.path.is_dir() else source.path.parent
     if kind == "helm":
-        # helm loads the whole chart, hidden files and subcharts included (a .git directory too)
+        # helm loads the whole chart, hidden files and subcharts included (a .git directory too; the one at
+        # the top of a chart at the repo root is left out of what helm is given: ``helm.template``)
         check_tree(root, directory, refuse_git_dirs=True)
     elif kind == "kustomize":
         _KustomizeInputs(root).check(directory)

@@ -85,10 +85,27 @@ def test_a_link_through_a_worktree_gitfile_target_is_refused(tmp_path: Path) -> 
     assert message.startswith("chart/sub -> ../.git/modules/sub: a symlink into a .git directory"), message
 
 
-def test_a_chart_at_the_repo_root_does_not_read_the_git_directory(tmp_path: Path) -> None:
-    repo = _repo(tmp_path / "repo", {"Chart.yaml": CHART, "templates/cm.yaml": CM})
-    message = _refusal(repo, ".", kind="helm")
-    assert message.startswith(".git: a .git directory"), message
+def test_a_chart_at_the_repo_root_renders_without_its_git_directory(tmp_path: Path) -> None:
+    """A one-chart repo (the chart at the root) is a common layout: it renders, and helm is not given the
+    checkout's ``.git``, so neither ``.Files.Get`` nor ``.Files.Glob`` reaches ``.git/config``."""
+    require_tool("helm")
+    leak = ('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n'
+            '  get: {{ .Files.Get ".git/config" | b64enc | quote }}\n'
+            '  glob: "{{ range $p, $_ := .Files.Glob "**" }}{{ $p }},{{ end }}"\n')
+    repo = _repo(tmp_path / "repo", {"Chart.yaml": CHART, "templates/cm.yaml": CM, "templates/leak.yaml": leak,
+                                     "values.yaml": "a: 1\n", "README.md": "web\n"})
+    result = render_path(repo, repo=repo, kind="helm")
+    data = next(o.obj["data"] for o in result.objects if o.obj["metadata"]["name"] == "leak")
+    assert data["get"] == "", data
+    assert ".git" not in data["glob"] and "README.md" in data["glob"], data
+    assert (repo / ".git" / "config").is_file()  # untouched: only what helm is given leaves it out
+
+
+def test_a_git_directory_below_the_chart_top_is_refused(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo", {"chart/Chart.yaml": CHART, "chart/templates/cm.yaml": CM,
+                                     "chart/charts/sub/.git/config": TOKEN})
+    message = _refusal(repo, "chart", kind="helm")
+    assert message.startswith("chart/charts/sub/.git: a .git directory"), message
 
 
 def test_a_plain_manifest_link_into_git_is_refused(tmp_path: Path) -> None:
