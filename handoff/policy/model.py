@@ -101,3 +101,4 @@ class Policy:
     examples: tuple[Example, ...] = ()
     doc: str = ""
     source: str = ""
+    pod_security: str = ""  # the Pod Security Standards level whose control it checks, "" for none

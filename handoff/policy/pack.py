@@ -19,7 +19,9 @@ from handoff.report.model import Severity
 from handoff.report.rules import RuleDoc, help_uri
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_KEYS = {"id", "severity", "description", "match", "foreach", "params", "validations", "doc"}
+_TOP_KEYS = {"id", "severity", "description", "match", "foreach", "params", "validations", "doc",
+             "podSecurity"}
+POD_SECURITY_LEVELS = ("baseline", "restricted")
 _VALIDATION_KEYS = {"expression", "message", "messageExpression", "path", "fieldPath", "reason"}
 _MATCH_KEYS = {"kinds", "namespaces", "excludeNamespaces", "labelSelector"}
 
@@ -81,6 +83,10 @@ def parse_policy(node: Any, file: str, expected_id: str | None = None) -> Policy
     params = plain(node.get("params") or {})
     if not isinstance(params, dict):
         raise fail("`params` must be a mapping", "params", at="params")
+    pod_security = str(node.get("podSecurity", "") or "")
+    if pod_security and pod_security not in POD_SECURITY_LEVELS:
+        levels = ", ".join(POD_SECURITY_LEVELS)
+        raise fail(f"podSecurity {pod_security!r} is not one of {levels}", "podSecurity", at="podSecurity")
     doc = node.get("doc") or {}
     return Policy(
         id=policy_id,
@@ -94,6 +100,7 @@ def parse_policy(node: Any, file: str, expected_id: str | None = None) -> Policy
         examples=_parse_examples(doc.get("examples") or [], file),
         doc=str(doc.get("rationale", "")).strip(),
         source=file,
+        pod_security=pod_security,
     )
 
 

@@ -4,7 +4,11 @@ The repo's own plan may add policies and request waivers. A finding of a floor p
 when the repo requested a waiver for it (a ``waivers:`` entry or a ``handoff.dev/waive`` annotation) and
 one of the operator's allowed waivers matches it too; ``policies: {builtin: false}``, ``disable:`` and
 wildcard waivers in the repo cannot switch the floor off. What the repo waived or disabled is listed so
-status can show it."""
+status can show it.
+
+The floor enforces Pod Security ``baseline``: every pack policy marked ``podSecurity: baseline`` runs
+here enabled and as an error, whatever severity ``handoff validate`` gives it (host ports and added
+capabilities are warnings there, because common charts use them; in the cluster they reach the node)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,11 @@ class FloorVerdict:
     errors: tuple[Finding, ...]  # floor findings no allowed waiver covers: the revision is invalid
     waivers: tuple[WaiverUse, ...]  # every waiver the revision used (repo waivers, floor waivers allowed)
     disabled: tuple[str, ...]  # repo policy switches that turned policies off ("builtin", policy ids)
+
+
+def _baseline_params(check: PolicyCheck) -> dict[str, dict[str, object]]:
+    return {p.id: {"enabled": True, "severity": "error"} for p in check.policy_set.policies
+            if p.pod_security == "baseline"}
 
 
 def _check(floor: PolicyFloor) -> PolicyCheck | None:
@@ -49,7 +58,7 @@ def check(floor: PolicyFloor, plan: Plan, config: Config | None) -> FloorVerdict
     errors: list[Finding] = []
     allowed: list[WaiverUse] = []
     if policy_check is not None:
-        context = PolicyContext(env=plan.env or "")
+        context = PolicyContext(env=plan.env or "", params=_baseline_params(policy_check))
         for engine in policy_check.engines:  # the engines, not PolicyCheck(): no repo waiver applies here
             for finding in engine.evaluate(plan.objects, context).findings:
                 if finding.severity < Severity.ERROR:

@@ -182,7 +182,8 @@ def test_validate_with_a_policy_dir_and_config_waiver(tmp_path: Path, capsys: py
 
 def test_policy_test_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "test", str(builtin_dir())]) == 0
-    assert "21 examples, 0 failed" in capsys.readouterr().out
+    examples = sum(len(load_policy_file(p).examples) for p in builtin_dir().glob("*.yaml"))  # 21 before C8
+    assert f"{examples} examples, 0 failed" in capsys.readouterr().out
     broken = (builtin_dir() / "require-probes.yaml").read_text().replace("line: 7, column: 7", "line: 8, column: 7")
     (tmp_path / "require-probes.yaml").write_text(broken)
     assert main(["policy", "test", str(tmp_path)]) == 1
