@@ -343,9 +343,6 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         if keys is not None:
             username = _secret_text(keys, "username", f"{namespace}/{secret}").strip() \
                 if "username" in keys.keys else "git"
-            for text_key in ("token", "password"):
-                if text_key in keys.keys:
-                    _secret_text(keys, text_key, f"{namespace}/{secret}")  # git reads it as text
             creds = Credentials(token_file=keys.file("token", "password"), username=username,
                                 ssh_key_file=keys.file("identity"), known_hosts_file=keys.file("known_hosts"))
         mode = str(verify.get("mode", "none"))

@@ -47,6 +47,7 @@ from handoff.report.model import ObjectRef
 
 log = logging.getLogger("handoff.reconciler")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_TEXT_KEYS = ("username", "token", "password")  # git reads these as text: they must be UTF-8
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -418,7 +419,8 @@ class SourceObjects:
             # one directory per Secret, whichever Source objects name it: their credentials are then the
             # same files, so sources of one repository and ref share one fetch (``FetchPool``)
             directory = self.secrets_dir / namespace / secret_name
-            out[secret_name] = _write_secret(directory, secret.get("data") or {})
+            out[secret_name] = _write_secret(directory, secret.get("data") or {},
+                                             source_name(namespace, secret_name))
         return out
 
 
@@ -440,15 +442,23 @@ def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:
             and tuple(meta.get("finalizers") or ()) == known.finalizers)
 
 
-def _write_secret(directory: Path, data: Mapping[str, Any]) -> SecretFiles:
+def _write_secret(directory: Path, data: Mapping[str, Any], secret: str) -> SecretFiles:
+    """Secret ``secret``'s keys, one file each under ``directory``. The API server takes any bytes: a key
+    git reads as text that is not UTF-8 is a ConfigError naming the Secret and key."""
+    values = {str(k): base64.b64decode(str(v)) for k, v in data.items()}
+    for key in _TEXT_KEYS:
+        try:
+            values.get(key, b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{key} in Secret {secret} is not UTF-8", key="secretRef") from None
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, mode=0o700)
     keys = set()
-    for key, value in data.items():
-        if not _SECRET_KEY.match(str(key)) or key in (".", ".."):
+    for key, value in values.items():
+        if not _SECRET_KEY.match(key) or key in (".", ".."):
             continue
-        path = directory / str(key)
+        path = directory / key
         path.touch(mode=0o600)
-        path.write_bytes(base64.b64decode(str(value)))
-        keys.add(str(key))
+        path.write_bytes(value)
+        keys.add(key)
     return SecretFiles(directory, frozenset(keys))
