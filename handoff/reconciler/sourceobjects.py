@@ -113,7 +113,7 @@ class SourceObjects:
                 "URLRefused" if url else "InvalidSpec"
             message = str(e)
         elif isinstance(e, KubeError):
-            reason, message = "APIServerUnavailable", f"cannot read what the Source needs: {e}"
+            reason, message = "APIRequestFailed", f"cannot read what the Source needs: {e}"
         elif isinstance(e, HandoffError):
             reason, message = "InvalidSpec", str(e)
         else:
