@@ -7,7 +7,9 @@ config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with 
 so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), otherwise orphans them: the
 owner label is removed and the inventory dropped. What the spec says at deletion decides (``prune: false``
 or ``suspend: true`` orphans), and both act as the Source's own identity (its ``serviceAccountName``,
-impersonated), whether or not this process ever served it. Only the leader writes."""
+impersonated), whether or not this process ever served it. A Source object is its uid: one re-created
+under the same name is a new Source (the old one ended first), and status is written only to the uid it
+was computed for. One object's failure stalls that object, never the loop. Only the leader writes."""
 
 from __future__ import annotations
 
