@@ -33,9 +33,11 @@ _SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
 # RE2 (the API server's) and Python agree on these. No file:// (nor a bare path): a tenant's Source would
 # read any git repository on the reconciler's disk, other tenants' checkouts included (config-file
 # sources, the operator's own, keep file://)
-_GIT_URL = r"^((https?|ssh|git)://\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$"
+_GIT_URL = r"^((https?|ssh|git)://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s\x00-\x1f\x7f]+)$"
 _DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
 _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
+# free text that reaches the filesystem or argv: no control characters (a NUL makes every os call fail)
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Field:
     max_length: int = 0
     required: bool = False
     items: str = ""  # the element type of an array
+    item_pattern: str = ""  # what each element of an array of strings must match
     fields: tuple[Field, ...] = ()  # an object's own fields
 
 
@@ -69,7 +72,8 @@ SPEC: tuple[Field, ...] = (
           pattern=_GIT_URL, max_length=2048),
     Field("revision", "string", "Branch, tag or commit to follow.", default="main", pattern=_REF,
           max_length=255),
-    Field("path", "string", "Directory in the repository to render.", default=".", max_length=1024),
+    Field("path", "string", "Directory in the repository to render.", default=".", pattern=_PRINTABLE,
+          max_length=1024),
     Field("renderer", "string", "How to render path; env: what the .handoff.yaml environment `env` "
           "declares.", default="auto", enum=RENDERERS),
     Field("targetNamespace", "string", "Namespace for namespaced objects that set none (default: the "
@@ -82,9 +86,10 @@ SPEC: tuple[Field, ...] = (
     Field("driftMode", "string", "revert: re-apply drifted objects; warn: only report them.",
           default="revert", enum=DRIFT_MODES),
     Field("env", "string", "The .handoff.yaml environment whose policy params and waivers apply.",
-          max_length=253),
-    Field("values", "array", "Helm values files, relative to the repository.", items="string"),
-    Field("release", "string", "Helm release name.", default="release", max_length=53),
+          pattern=_PRINTABLE, max_length=253),
+    Field("values", "array", "Helm values files, relative to the repository.", items="string",
+          item_pattern=_PRINTABLE),
+    Field("release", "string", "Helm release name.", default="release", pattern=_PRINTABLE, max_length=53),
     Field("secretRef", "object", "Git credentials: a Secret with token (or password) and username, or "
           "identity and known_hosts.", fields=_SECRET_REF),
     Field("verify", "object", "Commit-signature verification.", fields=(
@@ -111,6 +116,8 @@ def _schema(f: Field) -> dict[str, Any]:
         out["maxLength"] = f.max_length
     if f.items:
         out["items"] = {"type": f.items, "maxLength": 1024}
+        if f.item_pattern:
+            out["items"]["pattern"] = f.item_pattern
         out["maxItems"] = 50
     if f.fields:
         out.update(_object(f.fields))
@@ -279,6 +286,9 @@ def check(spec: Mapping[str, Any], fields: tuple[Field, ...] = SPEC, prefix: str
             raise ConfigError(f"{key} is longer than {f.max_length} characters", key=key)
         if f.items and not all(_is(v, f.items) for v in value):
             raise ConfigError(f"{key} must be a list of {f.items}s", key=key)
+        for item in value if f.item_pattern else ():
+            if not re.fullmatch(f.item_pattern, item):
+                raise ConfigError(f"{key} entry {item!r} does not match {f.item_pattern}", key=key)
         if f.fields:
             check(value, f.fields, f"{key}.")
 
@@ -293,6 +303,14 @@ def _secret_name(namespace: str, ref: Any, key: str) -> str | None:
         raise ConfigError(f"secretRef to namespace {other} refused: a Source may only reference Secrets in "
                           f"its own namespace ({namespace})", key=key)
     return str(ref["name"])
+
+
+def _secret_text(keys: SecretFiles, key: str, secret: str) -> str:
+    """Secret data is bytes (the API server takes any): a key git reads as text must be UTF-8."""
+    try:
+        return (keys.directory / key).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{key} in Secret {secret} is not UTF-8", key="secretRef") from None
 
 
 def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
@@ -323,7 +341,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         if secret and keys is None and secrets_needed:
             raise ConfigError(f"Secret {namespace}/{secret} not found", key="secretRef")
         if keys is not None:
-            username = (keys.directory / "username").read_text(encoding="utf-8").strip() \
+            username = _secret_text(keys, "username", f"{namespace}/{secret}").strip() \
                 if "username" in keys.keys else "git"
             creds = Credentials(token_file=keys.file("token", "password"), username=username,
                                 ssh_key_file=keys.file("identity"), known_hosts_file=keys.file("known_hosts"))

@@ -7,7 +7,9 @@ config file gives (``sourcecrd.parse``) under the name ``NAMESPACE/NAME``, with 
 so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), otherwise orphans them: the
 owner label is removed and the inventory dropped. What the spec says at deletion decides (``prune: false``
 or ``suspend: true`` orphans), and both act as the Source's own identity (its ``serviceAccountName``,
-impersonated), whether or not this process ever served it. Only the leader writes."""
+impersonated), whether or not this process ever served it. A Source object is its uid: one re-created
+under the same name is a new Source (the old one ended first), and status is written only to the uid it
+was computed for. One object's failure stalls that object, never the loop. Only the leader writes."""
 
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ from handoff.report.model import ObjectRef
 
 log = logging.getLogger("handoff.reconciler")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_TEXT_KEYS = ("username", "token", "password")  # git reads these as text: they must be UTF-8
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -82,7 +85,45 @@ class SourceObjects:
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
-        self.reconciler.hand(lambda: handler(obj))
+        self.reconciler.hand(lambda: self._guarded(handler, obj))
+
+    def _guarded(self, handler: Any, obj: Mapping[str, Any]) -> None:
+        """Run one event's ``handler``: what it raises is logged, never ends the loop serving every other
+        Source (``changed`` itself stalls the Source it is about)."""
+        try:
+            handler(obj)
+        except Exception as e:  # one object's failure must not end every tenant's service
+            log.warning("cannot handle a change", exc_info=not isinstance(e, HandoffError),
+                        extra={"object": f"{obj.get('kind')} {_name_of(obj)}", "error": str(e)})
+
+    def _stall(self, obj: Mapping[str, Any], e: Exception) -> None:
+        """``obj`` cannot be served: stop serving it and say why in its status (Stalled, one line); a
+        change of it or of a Secret it names tries again."""
+        name, meta = _name_of(obj), _meta(obj)
+        self.reconciler.drop_source(name)
+        self.objects.pop(name, None)
+        spec = obj.get("spec") or {}
+        refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef")) \
+            if isinstance(spec, Mapping) else ()
+        self.waiting[name] = (str(meta.get("namespace")), frozenset(
+            str(r.get("name")) for r in refs if isinstance(r, Mapping)))
+        if isinstance(e, ConfigError):
+            foreign = "secretRef" in str(e.key) and "refused" in e.message
+            missing = "secretRef" in str(e.key) and "not found" in e.message
+            url = str(e.key) == "spec.url"
+            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else \
+                "URLRefused" if url else "InvalidSpec"
+            message = str(e)
+        elif isinstance(e, KubeError):
+            reason, message = "APIRequestFailed", f"cannot read what the Source needs: {e}"
+        elif isinstance(e, HandoffError):
+            reason, message = "InvalidSpec", str(e)
+        else:
+            log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
+            reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
+        generation = int(meta.get("generation") or 0)
+        self._write_status(obj, {"observedGeneration": generation,
+                                 "conditions": sourcestatus.stalled(reason, message, generation)})
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -90,6 +131,14 @@ class SourceObjects:
 
     # ---- events (on the loop's thread) -----------------------------------------------------------
     def changed(self, obj: Mapping[str, Any], *, credentials_changed: bool = False) -> None:
+        """Serve Source object ``obj`` as it is now. Never raises: an object that cannot be served (a bad
+        spec, an unreadable Secret, an API server error reading one) is Stalled, and only it."""
+        try:
+            self._changed(obj, credentials_changed=credentials_changed)
+        except Exception as e:  # one Source's failure must not end every tenant's service
+            self._stall(obj, e)
+
+    def _changed(self, obj: Mapping[str, Any], *, credentials_changed: bool) -> None:
         name = _name_of(obj)
         meta = _meta(obj)
         if meta.get("deletionTimestamp"):
@@ -97,29 +146,18 @@ class SourceObjects:
                 self._finalize(obj)
             return
         previous = self.objects.get(name)
+        uid = str(meta.get("uid") or "")
+        if previous is not None and previous.uid and uid and previous.uid != uid:
+            # the object was deleted and created again while nobody watched (a relist finds the name):
+            # the old one ends as its own spec said, then the new one is a new Source
+            self._gone(previous)
+            previous = None
         if previous is not None and not credentials_changed and _same_but_status(previous, obj):
             # our own status write coming back: nothing to parse, no Secret to read again
             self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
                                          resource_version=str(meta.get("resourceVersion") or ""))
             return
-        try:
-            found = self._parse(obj, secrets=self._secret_files(obj))
-        except ConfigError as e:
-            self.reconciler.drop_source(name)
-            self.objects.pop(name, None)
-            spec = obj.get("spec") or {}
-            refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef"))
-            self.waiting[name] = (str(meta.get("namespace")), frozenset(
-                str(r.get("name")) for r in refs if isinstance(r, Mapping)))
-            foreign = "secretRef" in str(e.key) and "refused" in e.message
-            missing = "secretRef" in str(e.key) and "not found" in e.message
-            url = str(e.key) == "spec.url"
-            reason = "SecretRefDenied" if foreign else "SecretNotFound" if missing else \
-                "URLRefused" if url else "InvalidSpec"
-            self._write_status(obj, {"observedGeneration": int(meta.get("generation") or 0),
-                                     "conditions": sourcestatus.stalled(reason, str(e),
-                                                                        int(meta.get("generation") or 0))})
-            return
+        found = self._parse(obj, secrets=self._secret_files(obj))
         self.waiting.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
@@ -129,7 +167,13 @@ class SourceObjects:
         self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
         seen_generation = int(found.status.get("observedGeneration") or 0)
         new_generation = previous is None or previous.generation != found.generation
-        if found.generation != seen_generation and new_generation:
+        settings_kept = (previous is not None and not previous.suspend and previous.source == found.source
+                         and not credentials_changed and seen_generation == previous.generation)
+        if new_generation and settings_kept:
+            # an edit that parses to the same settings (1h as 60m, an empty list): no pass is made due,
+            # so the new generation is observed now, with the conditions the last pass left
+            self._write_status(obj, sourcestatus.caught_up(found.status, found.generation))
+        elif found.generation != seen_generation and new_generation:
             self._write_status(obj, {"observedGeneration": seen_generation,
                                      "conditions": sourcestatus.progressing(found.generation)})
         if found.requested_at and found.requested_at != found.status.get("lastHandledRequestedAt"):
@@ -137,20 +181,38 @@ class SourceObjects:
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
         name = _name_of(obj)
-        known = self.objects.pop(name, None)
-        self.waiting.pop(name, None)
-        # a Source with the finalizer was pruned or orphaned by it before the object went; any other is
-        # orphaned now, as its own identity (an object whose spec no longer parses keeps its labels)
-        finalized = known is not None and PRUNE_FINALIZER in known.finalizers
-        if not finalized and self.reconciler.can_write():
-            try:
-                self.orphan(self._parse(obj, secrets_needed=False))
-            except ConfigError as e:
-                log.warning("cannot orphan a deleted Source's objects",
-                            extra={"source": name, "error": str(e)})
-        self.reconciler.drop_source(name)
-        if known is not None:
-            self._drop_unused_secrets(known)
+        known = self.objects.get(name)
+        uid = str(_meta(obj).get("uid") or "")
+        if known is not None and (not obj.get("spec") or known.uid == uid):
+            # a relist reports a vanished object by name only: what it last said decides its end
+            self._gone(known)
+            return
+        if known is None:  # else the one deleted is not the one served (a same-name successor is)
+            self.waiting.pop(name, None)
+            self.reconciler.drop_source(name)
+        if not obj.get("spec"):
+            log.warning("cannot orphan a deleted Source's objects: its spec was never served",
+                        extra={"source": name})
+            return
+        try:
+            self._end(self._parse(obj, secrets_needed=False))
+        except ConfigError as e:
+            log.warning("cannot orphan a deleted Source's objects", extra={"source": name, "error": str(e)})
+
+    def _gone(self, known: SourceObject) -> None:
+        """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
+        serving it and drop all state kept for it (a new object of its name starts afresh)."""
+        self.objects.pop(known.key, None)
+        self.waiting.pop(known.key, None)
+        self.reconciler.drop_source(known.key)
+        self._end(known)
+        self._drop_unused_secrets(known)
+
+    def _end(self, gone: SourceObject) -> None:
+        """A deleted Source with the finalizer was pruned or orphaned by it before the object went; any
+        other is orphaned now, as its own identity."""
+        if PRUNE_FINALIZER not in gone.finalizers and self.reconciler.can_write():
+            self.orphan(gone)
 
     def _drop_unused_secrets(self, gone: SourceObject) -> None:
         """The files of the Secrets ``gone`` named, unless another Source object still names them."""
@@ -193,7 +255,8 @@ class SourceObjects:
         found = self.objects.get(source.name)
         if found is None:
             return  # a config-file source: its status ConfigMap is all it has
-        written = self._write_status({"metadata": {"namespace": found.namespace, "name": found.name}},
+        written = self._write_status({"metadata": {"namespace": found.namespace, "name": found.name,
+                                                   "uid": found.uid}},
                                      sourcestatus.status_of(found, result), found.status)
         if written is not None:
             self.objects[source.name] = replace(found, status=written)
@@ -211,11 +274,10 @@ class SourceObjects:
         merged = sourcestatus.merged(before, {**before, **new})
         if merged == before:
             return merged
-        path = self.client.resource(API_VERSION, KIND).path(str(meta.get("namespace")), str(meta.get("name")))
         try:
-            self.client.request("PATCH", path + "/status", body={"status": merged},
-                                content_type="application/merge-patch+json")
-        except KubeError as e:
+            sourcestatus.patch(self.client, str(meta.get("namespace")), str(meta.get("name")),
+                               str(meta.get("uid") or ""), merged)
+        except KubeError as e:  # a 409: the object was re-created meanwhile, and this status is not its
             log.warning("cannot write Source status", extra={"source": _name_of(obj), "error": str(e)})
             return None
         return merged
@@ -359,7 +421,8 @@ class SourceObjects:
             # one directory per Secret, whichever Source objects name it: their credentials are then the
             # same files, so sources of one repository and ref share one fetch (``FetchPool``)
             directory = self.secrets_dir / namespace / secret_name
-            out[secret_name] = _write_secret(directory, secret.get("data") or {})
+            out[secret_name] = _write_secret(directory, secret.get("data") or {},
+                                             source_name(namespace, secret_name))
         return out
 
 
@@ -375,20 +438,29 @@ def _prunes(found: SourceObject) -> bool:
 def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:
     """``obj`` differs from what ``known`` was parsed from at most in its status (and resourceVersion)."""
     meta = _meta(obj)
-    return (int(meta.get("generation") or 0) == known.generation
+    return (str(meta.get("uid") or "") == known.uid
+            and int(meta.get("generation") or 0) == known.generation
             and str((meta.get("annotations") or {}).get(REQUESTED_AT, "")) == known.requested_at
             and tuple(meta.get("finalizers") or ()) == known.finalizers)
 
 
-def _write_secret(directory: Path, data: Mapping[str, Any]) -> SecretFiles:
+def _write_secret(directory: Path, data: Mapping[str, Any], secret: str) -> SecretFiles:
+    """Secret ``secret``'s keys, one file each under ``directory``. The API server takes any bytes: a key
+    git reads as text that is not UTF-8 is a ConfigError naming the Secret and key."""
+    values = {str(k): base64.b64decode(str(v)) for k, v in data.items()}
+    for key in _TEXT_KEYS:
+        try:
+            values.get(key, b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{key} in Secret {secret} is not UTF-8", key="secretRef") from None
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, mode=0o700)
     keys = set()
-    for key, value in data.items():
-        if not _SECRET_KEY.match(str(key)) or key in (".", ".."):
+    for key, value in values.items():
+        if not _SECRET_KEY.match(key) or key in (".", ".."):
             continue
-        path = directory / str(key)
+        path = directory / key
         path.touch(mode=0o600)
-        path.write_bytes(base64.b64decode(str(value)))
-        keys.add(str(key))
+        path.write_bytes(value)
+        keys.add(key)
     return SecretFiles(directory, frozenset(keys))

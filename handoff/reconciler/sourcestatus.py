@@ -101,11 +101,30 @@ def merged(previous: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def caught_up(previous: Mapping[str, Any], generation: int) -> dict[str, Any]:
+    """``previous`` status, its conditions unchanged, as observed at ``generation``: for a new generation
+    that changes no setting, so no pass is needed to observe it."""
+    conditions = [{**c, "observedGeneration": generation} for c in previous.get("conditions") or ()
+                  if isinstance(c, Mapping)]
+    return {**previous, "observedGeneration": generation, "conditions": conditions}
+
+
+def patch(client: KubeClient, namespace: str, name: str, uid: str, status: Mapping[str, Any]) -> None:
+    """Write ``status`` through the status subresource of the object with ``uid`` only, so a pass of a
+    deleted Source never writes onto a re-created object of its name. The precondition is a JSON patch
+    ``test`` of ``/metadata/uid``: the API server applies it to the stored object (422 on a mismatch);
+    a uid in a merge patch body is no precondition on ``/status`` (its strategy copies the stored
+    metadata over the patched object). Raises KubeError."""
+    ops: list[dict[str, Any]] = [{"op": "test", "path": "/metadata/uid", "value": uid}] if uid else []
+    ops.append({"op": "add", "path": "/status", "value": dict(status)})
+    path = client.resource(API_VERSION, KIND).path(namespace, name) + "/status"
+    client.request("PATCH", path, body=ops, content_type="application/json-patch+json")
+
+
 def write(client: KubeClient, obj: SourceObject, new: Mapping[str, Any]) -> bool:
     """Write ``new`` through the status subresource unless the object already says it; True if written."""
     status = merged(obj.status, new)
     if status == dict(obj.status):
         return False
-    path = client.resource(API_VERSION, KIND).path(obj.namespace, obj.name) + "/status"
-    client.request("PATCH", path, body={"status": status}, content_type="application/merge-patch+json")
+    patch(client, obj.namespace, obj.name, obj.uid, status)
     return True
