@@ -75,7 +75,9 @@ class SourceObjects:
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
                                        on_change=lambda o: self._queue(self.changed, o),
                                        on_delete=lambda o: self._queue(self.deleted, o))
-        self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace,
+        # names only: a Secret's data is read (GET) only when a Source names it, so memory is bounded by
+        # what Sources reference, not by every Secret in the cluster (helm releases: ~1 MiB each)
+        self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace, metadata_only=True,
                                        on_change=lambda o: self._queue(self.secret_changed, o),
                                        on_delete=lambda o: self._queue(self.secret_changed, o))
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
