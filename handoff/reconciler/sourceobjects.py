@@ -30,6 +30,7 @@ from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.migrate import MIGRATED_FROM, takes_over
 from handoff.reconciler.objects import OWNER_LABEL, owned_by
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
@@ -71,6 +72,8 @@ class SourceObjects:
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
         # the Secrets each unusable object names: one appearing makes it worth parsing again
         self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
+        # Source objects migrated from a config-file source, by NAMESPACE/NAME: the config-file source's name
+        self.took_over: dict[str, str] = {}
         self.secrets_dir = reconciler.workdir / ".secrets"
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
                                        on_change=lambda o: self._queue(self.changed, o),
@@ -125,6 +128,7 @@ class SourceObjects:
         self.waiting.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
+        self._take_over(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""), found.source)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
@@ -151,8 +155,24 @@ class SourceObjects:
                 log.warning("cannot orphan a deleted Source's objects",
                             extra={"source": name, "error": str(e)})
         self.reconciler.drop_source(name)
+        self._take_over(name, "", None)
         if known is not None:
             self._drop_unused_secrets(known)
+
+    def _take_over(self, name: str, migrated_from: str, source: Source | None) -> None:
+        """Stop serving the config-file source Source object ``name`` was migrated from while ``source``
+        (its spec now; None: deleted) mirrors it (``migrate.takes_over``), so the two are not rivals for
+        the same objects (``Conflict`` on every pass) between the upgrade's steps 3 and 4; serve it again
+        when no object takes it over any more."""
+        config = {s.name: s for s in self.reconciler.settings.sources}
+        before = self.took_over.pop(name, None)
+        wanted = config.get(migrated_from)
+        if wanted is not None and source is not None and takes_over(wanted, source):
+            self.took_over[name] = wanted.name
+            self.reconciler.drop_source(wanted.name)
+        if before is not None and before != self.took_over.get(name) and before in config \
+                and before not in self.took_over.values():
+            self.reconciler.set_source(config[before])
 
     def _drop_unused_secrets(self, gone: SourceObject) -> None:
         """The files of the Secrets ``gone`` named, unless another Source object still names them."""
