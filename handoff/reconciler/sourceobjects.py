@@ -112,6 +112,7 @@ class SourceObjects:
         except ConfigError as e:
             self.reconciler.drop_source(name)
             self.objects.pop(name, None)
+            self._take_over(name, "", None)
             spec = obj.get("spec") or {}
             refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef"))
             self.waiting[name] = (str(meta.get("namespace")), frozenset(
@@ -128,7 +129,8 @@ class SourceObjects:
         self.waiting.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
-        self._take_over(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""), found.source)
+        self._take_over(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""),
+                        None if found.suspend else found.source)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
@@ -161,9 +163,9 @@ class SourceObjects:
 
     def _take_over(self, name: str, migrated_from: str, source: Source | None) -> None:
         """Stop serving the config-file source Source object ``name`` was migrated from while ``source``
-        (its spec now; None: deleted) mirrors it (``migrate.takes_over``), so the two are not rivals for
-        the same objects (``Conflict`` on every pass) between the upgrade's steps 3 and 4; serve it again
-        when no object takes it over any more."""
+        (its spec now; None when it is not served: deleted, suspended, unusable) mirrors it
+        (``migrate.takes_over``), so the two are not rivals for the same objects (``Conflict`` on every
+        pass) between the upgrade's steps 3 and 4; serve it again when no object takes it over any more."""
         config = {s.name: s for s in self.reconciler.settings.sources}
         before = self.took_over.pop(name, None)
         wanted = config.get(migrated_from)

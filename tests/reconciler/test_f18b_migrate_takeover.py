@@ -59,3 +59,14 @@ def test_an_annotated_source_that_does_not_mirror_its_config_source_takes_nothin
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {"web", f"{c.target_ns}/web"}
+
+
+def test_a_suspended_migrated_source_hands_the_config_source_back(cluster: Cluster) -> None:  # noqa: F811
+    c = cluster
+    rec = c.reconciler(name="web")
+    obj = _migrated(c, rec)
+    c.client.create({**obj, "spec": {**obj["spec"], "prune": False, "suspend": True}})
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects.sources_watch.relist()
+    rec.drain()
+    assert _served(rec) == {"web"}  # nothing would serve the objects otherwise
