@@ -54,6 +54,11 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj.get("metadata") or {}
 
 
+def _named_only(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = _meta(obj)
+    return {"metadata": {"namespace": meta.get("namespace"), "name": meta.get("name")}}
+
+
 def _name_of(obj: Mapping[str, Any]) -> str:
     meta = _meta(obj)
     return source_name(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
@@ -80,9 +85,10 @@ class SourceObjects:
                                        on_delete=lambda o: self._queue(self.deleted, o))
         # names only: a Secret's data is read (GET) only when a Source names it, so memory is bounded by
         # what Sources reference, not by every Secret in the cluster (helm releases: ~1 MiB each)
+        # (and only the name is queued: a kubectl-applied Secret's metadata holds its data in an annotation)
         self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace, metadata_only=True,
-                                       on_change=lambda o: self._queue(self.secret_changed, o),
-                                       on_delete=lambda o: self._queue(self.secret_changed, o))
+                                       on_change=lambda o: self._queue(self.secret_changed, _named_only(o)),
+                                       on_delete=lambda o: self._queue(self.secret_changed, _named_only(o)))
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
 
