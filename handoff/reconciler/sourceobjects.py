@@ -77,8 +77,10 @@ class SourceObjects:
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
         # the Secrets each unusable object names: one appearing makes it worth parsing again
         self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
-        # Source objects migrated from a config-file source, by NAMESPACE/NAME: the config-file source's name
-        self.took_over: dict[str, str] = {}
+        # Source objects mirroring the config-file source they were migrated from, by NAMESPACE/NAME: its
+        # name; and the config-file sources not served for that reason
+        self.migrated: dict[str, str] = {}
+        self.taken_over: set[str] = set()
         self.secrets_dir = reconciler.workdir / ".secrets"
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
                                        on_change=lambda o: self._queue(self.changed, o),
@@ -93,7 +95,11 @@ class SourceObjects:
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
-        self.reconciler.hand(lambda: handler(obj))
+        self.reconciler.hand(lambda: self._handle(handler, obj))
+
+    def _handle(self, handler: Any, obj: dict[str, Any]) -> None:
+        handler(obj)
+        self._settle_takeovers()  # whatever the event changed, a config-file source is served or not
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -118,7 +124,6 @@ class SourceObjects:
         except ConfigError as e:
             self.reconciler.drop_source(name)
             self.objects.pop(name, None)
-            self._take_over(name, "", None)
             spec = obj.get("spec") or {}
             refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef"))
             self.waiting[name] = (str(meta.get("namespace")), frozenset(
@@ -135,8 +140,7 @@ class SourceObjects:
         self.waiting.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
-        self._take_over(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""),
-                        None if found.suspend else found.source)
+        self._note_migrated(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""), found)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
@@ -163,24 +167,30 @@ class SourceObjects:
                 log.warning("cannot orphan a deleted Source's objects",
                             extra={"source": name, "error": str(e)})
         self.reconciler.drop_source(name)
-        self._take_over(name, "", None)
         if known is not None:
             self._drop_unused_secrets(known)
 
-    def _take_over(self, name: str, migrated_from: str, source: Source | None) -> None:
-        """Stop serving the config-file source Source object ``name`` was migrated from while ``source``
-        (its spec now; None when it is not served: deleted, suspended, unusable) mirrors it
-        (``migrate.takes_over``), so the two are not rivals for the same objects (``Conflict`` on every
-        pass) between the upgrade's steps 3 and 4; serve it again when no object takes it over any more."""
+    def _note_migrated(self, name: str, migrated_from: str, found: SourceObject) -> None:
+        """Source object ``name`` takes over config-file source ``migrated_from`` while it mirrors it
+        (``migrate.takes_over``) and is served (see :meth:`_settle_takeovers`)."""
         config = {s.name: s for s in self.reconciler.settings.sources}
-        before = self.took_over.pop(name, None)
         wanted = config.get(migrated_from)
-        if wanted is not None and source is not None and takes_over(wanted, source):
-            self.took_over[name] = wanted.name
-            self.reconciler.drop_source(wanted.name)
-        if before is not None and before != self.took_over.get(name) and before in config \
-                and before not in self.took_over.values():
-            self.reconciler.set_source(config[before])
+        if wanted is not None and not found.suspend and takes_over(wanted, found.source):
+            self.migrated[name] = wanted.name
+        else:
+            self.migrated.pop(name, None)
+
+    def _settle_takeovers(self) -> None:
+        """Serve no config-file source a served Source object takes over, so the two are not rivals for
+        the same objects (``Conflict`` on every pass) between the upgrade's steps 3 and 4; serve it again
+        once none does (the object deleted, suspended, edited away from it or unusable)."""
+        taken = {config for name, config in self.migrated.items() if name in self.objects}
+        for source in self.reconciler.settings.sources:
+            if source.name in taken and source.name not in self.taken_over:
+                self.reconciler.drop_source(source.name)
+            elif source.name not in taken and source.name in self.taken_over:
+                self.reconciler.set_source(source)
+        self.taken_over = taken
 
     def _drop_unused_secrets(self, gone: SourceObject) -> None:
         """The files of the Secrets ``gone`` named, unless another Source object still names them."""

@@ -70,3 +70,14 @@ def test_a_suspended_migrated_source_hands_the_config_source_back(cluster: Clust
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {"web"}  # nothing would serve the objects otherwise
+
+
+def test_a_migrated_source_that_cannot_be_served_takes_nothing_over(cluster: Cluster) -> None:  # noqa: F811
+    c = cluster
+    rec = c.reconciler(name="web")
+    obj = _migrated(c, rec)
+    c.client.create({**obj, "spec": {**obj["spec"], "secretRef": {"name": "not-there"}}})  # Stalled
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects.sources_watch.relist()
+    rec.drain()
+    assert _served(rec) == {"web"}
