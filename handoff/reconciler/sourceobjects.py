@@ -83,23 +83,21 @@ class SourceObjects:
         self.taken_over: set[str] = set()
         self.secrets_dir = reconciler.workdir / ".secrets"
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
-                                       on_change=lambda o: self._queue(self.changed, o),
-                                       on_delete=lambda o: self._queue(self.deleted, o))
+                                       on_change=lambda o: self._queue_then_settle(self.changed, o),
+                                       on_delete=lambda o: self._queue_then_settle(self.deleted, o))
         # names only: a Secret's data is read (GET) only when a Source names it, so memory is bounded by
         # what Sources reference, not by every Secret in the cluster (helm releases: ~1 MiB each)
         # (and only the name is queued: a kubectl-applied Secret's metadata holds its data in an annotation)
         self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace, metadata_only=True,
-                                       on_change=lambda o: self._queue(self.secret_changed, _named_only(o)),
-                                       on_delete=lambda o: self._queue(self.secret_changed, _named_only(o)))
+                                       on_change=lambda o: self._queue_then_settle(self.secret_changed,
+                                                                                   _named_only(o)),
+                                       on_delete=lambda o: self._queue_then_settle(self.secret_changed,
+                                                                                   _named_only(o)))
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
-        self.reconciler.hand(lambda: self._handle(handler, obj))
-
-    def _handle(self, handler: Any, obj: dict[str, Any]) -> None:
-        handler(obj)
-        self._settle_takeovers()  # whatever the event changed, a config-file source is served or not
+        self.reconciler.hand(lambda: handler(obj))
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -179,6 +177,10 @@ class SourceObjects:
             self.migrated[name] = wanted.name
         else:
             self.migrated.pop(name, None)
+
+    def _queue_then_settle(self, handler: Any, obj: dict[str, Any]) -> None:
+        self._queue(handler, obj)
+        self.reconciler.hand(self._settle_takeovers)  # whatever the event changed
 
     def _settle_takeovers(self) -> None:
         """Serve no config-file source a served Source object takes over, so the two are not rivals for
