@@ -30,6 +30,10 @@ __all__ = ["FIELD_MANAGER", "IN_CLUSTER_DIR", "Connection", "CredentialError", "
 
 FIELD_MANAGER = "handoff"
 _TIMEOUT = (5.0, 60.0)
+# the API server's metadata-only representation (what client-go's metadata informers ask for): a list or
+# watch of Secrets without their data
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 
 
 class WatchExpired(KubeError):
@@ -120,9 +124,11 @@ class KubeClient:
 
     # ---- transport -------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
-                body: Any = None, content_type: str = "application/json") -> Any:
+                body: Any = None, content_type: str = "application/json", accept: str = "") -> Any:
         data = None if body is None else json.dumps(body, separators=(",", ":"))
-        headers = {"Content-Type": content_type} if data is not None else None
+        headers = {"Content-Type": content_type} if data is not None else {}
+        if accept:
+            headers["Accept"] = accept
         try:
             r = self._send(method, self.conn.server + path, params=params, data=data, headers=headers)
         except requests.RequestException as e:
@@ -196,14 +202,16 @@ class KubeClient:
                 return
             params["continue"] = cont
 
-    def list_at_version(self, api_version: str, kind: str, *,
-                        namespace: str = "") -> tuple[tuple[dict[str, Any], ...], str]:
-        """Every object of a kind and the list's resourceVersion, to :meth:`watch` from."""
+    def list_at_version(self, api_version: str, kind: str, *, namespace: str = "",
+                        metadata_only: bool = False) -> tuple[tuple[dict[str, Any], ...], str]:
+        """Every object of a kind and the list's resourceVersion, to :meth:`watch` from.
+        ``metadata_only``: each object's ``metadata`` alone (``PartialObjectMetadata``), never its data."""
         res = self.resource(api_version, kind)
         params: dict[str, str] = {"limit": "500"}
         items: tuple[dict[str, Any], ...] = ()
+        accept = METADATA_LIST if metadata_only else ""
         while True:
-            page = self.request("GET", res.path(namespace), params=params)
+            page = self.request("GET", res.path(namespace), params=params, accept=accept)
             for item in page.get("items", []):
                 item.setdefault("apiVersion", api_version)
                 item.setdefault("kind", kind)
@@ -258,16 +266,18 @@ class KubeClient:
         return True
 
     def watch(self, api_version: str, kind: str, *, resource_version: str, namespace: str = "",
-              timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+              timeout_seconds: int = 300, metadata_only: bool = False) -> Iterator[dict[str, Any]]:
         """Watch events (``{"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": …}``) after
         ``resource_version``, until the server ends the watch (at most ``timeout_seconds``). A
-        ``410 Gone`` (the version is too old) raises :class:`WatchExpired`: list again, then watch."""
+        ``410 Gone`` (the version is too old) raises :class:`WatchExpired`: list again, then watch.
+        ``metadata_only``: each object's ``metadata`` alone, as :meth:`list_at_version` gives it."""
         res = self.resource(api_version, kind)
         params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
                   "timeoutSeconds": str(timeout_seconds)}
+        headers = {"Accept": METADATA_OBJECT} if metadata_only else {}
         try:
             r = self._send("GET", self.conn.server + res.path(namespace), params=params, stream=True,
-                           timeout=(_TIMEOUT[0], timeout_seconds + 30.0))
+                           timeout=(_TIMEOUT[0], timeout_seconds + 30.0), headers=headers)
         except requests.RequestException as e:
             raise KubeUnavailable(f"API server unreachable: {type(e).__name__}") from e
         with r:

@@ -1,7 +1,9 @@
-"""Kubernetes Events about an object, bounded as client-go's event series are: a repeat of the same
-(object, type, reason, message) does not create another Event but counts on the first one (``count``,
-``lastTimestamp``). The Event's name is derived from that identity, so a restarted reconciler counts
-on the Event its predecessor created instead of adding one."""
+"""Kubernetes Events about an object, bounded as client-go's event aggregation bounds them: a repeat of
+the same (object, type, reason) does not create another Event, whatever its message says, but counts on
+the first one (``count``, ``lastTimestamp``) and carries the latest message. A failure whose message
+varies from pass to pass (a timestamp, a request id, a random name in a chart's ``fail``) is then one
+Event per Source and reason, not one per pass. The Event's name is derived from that identity, so a
+restarted reconciler counts on the Event its predecessor created instead of adding one."""
 
 from __future__ import annotations
 
@@ -63,8 +65,9 @@ class Involved:
     uid: str = ""
 
 
-def event_name(about: Involved, type_: str, reason: str, message: str) -> str:
-    digest = hashlib.sha256("\0".join((about.uid, str(about.ref), type_, reason, message)).encode())
+def event_name(about: Involved, type_: str, reason: str) -> str:
+    """One name per (object, type, reason): never the message, which a tenant's repository can vary."""
+    digest = hashlib.sha256("\0".join((about.uid, str(about.ref), type_, reason)).encode())
     return f"{about.ref.name[:200]}.{digest.hexdigest()[:16]}"
 
 
@@ -73,11 +76,11 @@ class EventRecorder:
         self.client = client
 
     def record(self, about: Involved, reason: str, message: str, *, warning: bool = False) -> None:
-        """Create the Event, or count one more on its namesake; a failure is logged, never raised (an
-        Event is a courtesy, not a reason to fail a pass)."""
+        """Create the Event, or count one more on its namesake and give it this ``message``; a failure is
+        logged, never raised (an Event is a courtesy, not a reason to fail a pass)."""
         type_ = WARNING if warning else NORMAL
         text = clip(message)
-        name = event_name(about, type_, reason, text)
+        name = event_name(about, type_, reason)
         ref = about.ref
         stamp = now_rfc3339()
         involved = {"apiVersion": ref.api_version, "kind": ref.kind, "name": ref.name,
@@ -97,7 +100,8 @@ class EventRecorder:
                     raise
             existing = self.client.get("v1", "Event", name, ref.namespace) or {}
             self.client.patch(ObjectRef("v1", "Event", name, ref.namespace),
-                              {"count": int(existing.get("count") or 1) + 1, "lastTimestamp": stamp},
+                              {"count": int(existing.get("count") or 1) + 1, "lastTimestamp": stamp,
+                               "message": text},
                               content_type="application/merge-patch+json")
         except KubeError as e:
             log.warning("cannot record an event",

@@ -889,6 +889,7 @@ class Reconciler:
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
+        self.metrics.forget(name)
 
     def hand(self, work: Callable[[], None]) -> None:
         """Queue ``work`` for the loop's thread (from a watch thread) and wake the loop for it."""

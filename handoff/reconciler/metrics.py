@@ -4,39 +4,63 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics import MetricWrapperBase
 
 from handoff.errors import UsageError
+
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.duration = Histogram("handoff_reconcile_duration_seconds", "Duration of a reconcile pass",
-                                  ["source"], registry=r,
-                                  buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
-        self.last_success = Gauge("handoff_reconcile_last_success_timestamp_seconds",
-                                  "Unix time of the last successful pass", ["source"], registry=r)
-        self.applied = Counter("handoff_objects_applied_total", "Objects applied", ["source"], registry=r)
-        self.pruned = Counter("handoff_objects_pruned_total", "Objects pruned", ["source"], registry=r)
-        self.drifted = Counter("handoff_objects_drifted_total", "Objects found drifted", ["source"],
-                               registry=r)
-        self.errors = Counter("handoff_reconcile_errors_total", "Failed passes by error kind",
-                              ["source", "kind"], registry=r)
+        # every metric labelled by source, with its label names: what :meth:`forget` removes a source from
+        self._per_source: list[tuple[MetricWrapperBase, tuple[str, ...]]] = []
+        per_source = self.per_source
+        self.duration = per_source(Histogram(
+            "handoff_reconcile_duration_seconds", "Duration of a reconcile pass", ["source"], registry=r,
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)))
+        self.last_success = per_source(Gauge("handoff_reconcile_last_success_timestamp_seconds",
+                                             "Unix time of the last successful pass", ["source"], registry=r))
+        self.applied = per_source(Counter("handoff_objects_applied_total", "Objects applied", ["source"],
+                                          registry=r))
+        self.pruned = per_source(Counter("handoff_objects_pruned_total", "Objects pruned", ["source"],
+                                         registry=r))
+        self.drifted = per_source(Counter("handoff_objects_drifted_total", "Objects found drifted",
+                                          ["source"], registry=r))
+        self.errors = per_source(Counter("handoff_reconcile_errors_total", "Failed passes by error kind",
+                                         ["source", "kind"], registry=r), "kind")
         self.leader = Gauge("handoff_leader", "1 when this replica holds the lease", registry=r)
         self.webhook_received = Counter("handoff_webhook_requests_total", "Webhook requests received",
                                         ["forge"], registry=r)
-        self.webhook_triggered = Counter("handoff_webhook_triggered_total",
-                                         "Sources made due by a verified push webhook", ["source"],
-                                         registry=r)
+        self.webhook_triggered = per_source(Counter("handoff_webhook_triggered_total",
+                                                    "Sources made due by a verified push webhook",
+                                                    ["source"], registry=r))
         self.webhook_refused = Counter("handoff_webhook_refused_total", "Webhook requests refused",
                                        ["reason"], registry=r)
         self.ready = threading.Event()
         self.alive = threading.Event()
         self.alive.set()
+
+    def per_source(self, metric: _Metric, *more_labels: str) -> _Metric:
+        """Register ``metric``, labelled ``source`` then ``more_labels``, as one :meth:`forget` clears."""
+        self._per_source.append((metric, ("source", *more_labels)))
+        return metric
+
+    def forget(self, source: str) -> None:
+        """Remove every series of ``source`` (no longer served): a deleted Source leaves no gauge that only
+        ages, and the series do not grow with Sources created and deleted."""
+        for metric, names in self._per_source:
+            series = {tuple(sample.labels[n] for n in names)
+                      for family in metric.collect() for sample in family.samples
+                      if sample.labels.get("source") == source}
+            for labels in series:
+                metric.remove(*labels)
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -11,6 +11,9 @@ from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.sourcecrd import API_VERSION, KIND, SourceObject, to_spec
 
 CREDENTIALS_SECRET, VERIFY_SECRET = "git-credentials", "git-verify"  # Secret names, not their contents
+# on a printed Source object: the config-file source it was made from, which it takes over while both are
+# served (``--sources-from both``, the upgrade's step 3): see :func:`takes_over`
+MIGRATED_FROM = "handoff.dev/migrated-from"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,16 @@ def sources_to_crd(settings: Settings, *, namespace: str | None = None,
             secret=secret if has_creds else None,
             verify_secret=verify_secret if source.verify.mode != "none" else None))
         objects.append({"apiVersion": API_VERSION, "kind": KIND,
-                        "metadata": {"name": source.name, "namespace": ns}, "spec": spec})
+                        "metadata": {"name": source.name, "namespace": ns,
+                                     "annotations": {MIGRATED_FROM: source.name}}, "spec": spec})
         notes += _notes(source, ns)
     return Migrated(objects, notes)
+
+
+def takes_over(config_source: Source, source_object: Source) -> bool:
+    """A Source object annotated as migrated from ``config_source`` takes its place only while it follows
+    the same repository, ref and path into the same namespace: what the config-file source would apply,
+    the object applies (within its own namespace's grant). Any other annotated object (an edited one, or
+    a tenant naming an operator's source it does not mirror) takes nothing over."""
+    return (config_source.url, config_source.revision, config_source.path, config_source.namespace) == (
+        source_object.url, source_object.revision, source_object.path, source_object.namespace)

@@ -67,13 +67,16 @@ class StatusReporter:
         self._last: dict[tuple[str, str], DeployState] = {}
         self._calls_at: dict[str, tuple[str, int]] = {}  # source -> (revision, backend calls when it began)
         r = metrics.registry
-        self.posted = Counter("handoff_commit_status_posts_total", "Commit statuses posted",
-                              ["source", "state"], registry=r)
-        self.failed = Counter("handoff_commit_status_errors_total",
-                              "Commit statuses that could not be posted", ["source"], registry=r)
-        self.api_calls = Gauge("handoff_commit_status_api_calls",
-                               "Forge API calls (or git round trips) made for the commit statuses of the "
-                               "revision last reported", ["source"], registry=r)
+        self.posted = metrics.per_source(Counter(
+            "handoff_commit_status_posts_total", "Commit statuses posted", ["source", "state"], registry=r),
+            "state")
+        self.failed = metrics.per_source(Counter(
+            "handoff_commit_status_errors_total", "Commit statuses that could not be posted", ["source"],
+            registry=r))
+        self.api_calls = metrics.per_source(Gauge(
+            "handoff_commit_status_api_calls",
+            "Forge API calls (or git round trips) made for the commit statuses of the revision last reported",
+            ["source"], registry=r))
 
     def _backend(self, source: Source) -> StatusBackend:
         found = self._backends.get(source.name)

@@ -3,6 +3,7 @@ commit-signature verification. Credentials travel in the environment, never in a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from handoff.errors import GitError
 from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
-from handoff.reconciler.config import Source
+from handoff.reconciler.config import Credentials, Source
 from handoff.redact import redact
 from handoff.retry import RetryPolicy
 from handoff.toolrun import Finished
@@ -21,6 +22,7 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 # One try per pass: the loop retries whole passes under the same policy's backoff (``loop._pass_backoff``)
 # and reports each failure in the status; retrying inside a pass too would multiply the two.
 ONE_TRY = RetryPolicy(attempts=1)
+_KEY_CONFIG = "handoff.fetchkey"  # in a clone's .git/config: the fetch key its objects were fetched under
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class GitSource:
                  network_retry: RetryPolicy = ONE_TRY, context: str = "",
                  directory: Path | None = None) -> None:
         self.source = source
+        self.key_id = fetch_key_id(fetch_key(source))
         self.dir = directory or workdir / source.name
         self._git = Git(self.dir, git_env(source), timeout=timeout, network_retry=network_retry,
                         context=context or f" for source {source.name}")
@@ -72,15 +75,21 @@ class GitSource:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         self._run("init", "-q")
+        self._run("config", _KEY_CONFIG, self.key_id)
         self._run("remote", "add", "origin", self.source.url)
 
-    def fetches_from_its_url(self) -> bool:
-        """No clone yet, or one whose ``origin`` is this source's URL (a workdir kept across restarts
-        keeps its objects; one another spec left behind is not reused)."""
+    def fetched_under_its_key(self) -> bool:
+        """No clone yet, or one whose ``origin`` is this source's URL and whose objects were fetched under
+        this source's fetch key (a workdir kept across restarts keeps its objects; one another spec left
+        behind, for another URL or with other credentials, is not reused: its objects are what those
+        credentials could read, and ``checkout`` would find a pinned commit there without asking the
+        server)."""
         if not (self.dir / ".git").is_dir():
             return True
         found = self._run("remote", "get-url", "origin", check=False)
-        return found.returncode == 0 and found.stdout.decode(errors="replace").strip() == self.source.url
+        key = self._run("config", "--get", _KEY_CONFIG, check=False)
+        return (found.returncode == 0 and found.stdout.decode(errors="replace").strip() == self.source.url
+                and key.returncode == 0 and key.stdout.decode(errors="replace").strip() == self.key_id)
 
     def remote_revision(self) -> str:
         """The commit the configured ref points to now (``ls-remote``, no objects transferred)."""
@@ -141,11 +150,32 @@ class GitSource:
                            f"by a trusted key ({why}); refusing to apply it")
 
 
+def credential_identity(creds: Credentials) -> tuple[object, ...]:
+    """Whom a fetch reads as: the credential files (for a Source object, its Secret's namespace and name)
+    and a digest of what they hold now, or ``none``. A Secret rewritten with other credentials is another
+    identity, as is a Source that stops naming one."""
+    files = [f for f in (creds.token_file, creds.ssh_key_file, creds.known_hosts_file) if f]
+    if not files:
+        return ("none",)
+    digest = hashlib.sha256()
+    for name in files:
+        path = Path(name)
+        digest.update(path.read_bytes() if path.is_file() else b"\0missing")
+        digest.update(b"\0")
+    return (creds, digest.hexdigest())
+
+
 def fetch_key(source: Source) -> tuple[object, ...]:
     """What makes two sources' fetches the same: the repository, the ref, the credentials it is read
-    with and the verification it must pass. Sources differing in any of these never share a clone (a
-    source without credentials never sees what another's credentials fetched)."""
-    return (source.url, source.revision, source.credentials, source.verify)
+    with and the verification it must pass. Sources differing in any of these never share a clone, nor
+    reuse a clone directory one of the others filled (a source without credentials never sees what
+    another's credentials fetched)."""
+    return (source.url, source.revision, credential_identity(source.credentials), source.verify)
+
+
+def fetch_key_id(key: tuple[object, ...]) -> str:
+    """A fetch key as a short stable string, stored in the clone it filled."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
 
 
 class FetchPool:
@@ -178,7 +208,7 @@ class FetchPool:
             # the clone serves every source of its key: errors name the repository and ref, not one source
             clone = GitSource(source, base, directory=fresh,
                               context=f" for {redact(source.url)} ({source.revision})")
-            if not clone.fetches_from_its_url():  # left by an earlier spec or process for another URL
+            if not clone.fetched_under_its_key():  # left by an earlier spec or process for another key
                 shutil.rmtree(fresh, ignore_errors=True)
             clone.holding = self._in_round
             self._clones[key] = clone

@@ -32,6 +32,7 @@ from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.migrate import MIGRATED_FROM, takes_over
 from handoff.reconciler.objects import OWNER_LABEL, owned_by
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
@@ -56,6 +57,11 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj.get("metadata") or {}
 
 
+def _named_only(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = _meta(obj)
+    return {"metadata": {"namespace": meta.get("namespace"), "name": meta.get("name")}}
+
+
 def _name_of(obj: Mapping[str, Any]) -> str:
     meta = _meta(obj)
     return source_name(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
@@ -74,13 +80,22 @@ class SourceObjects:
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
         # the Secrets each unusable object names: one appearing makes it worth parsing again
         self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
+        # Source objects mirroring the config-file source they were migrated from, by NAMESPACE/NAME: its
+        # name; and the config-file sources not served for that reason
+        self.migrated: dict[str, str] = {}
+        self.taken_over: set[str] = set()
         self.secrets_dir = reconciler.workdir / ".secrets"
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
-                                       on_change=lambda o: self._queue(self.changed, o),
-                                       on_delete=lambda o: self._queue(self.deleted, o))
-        self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace,
-                                       on_change=lambda o: self._queue(self.secret_changed, o),
-                                       on_delete=lambda o: self._queue(self.secret_changed, o))
+                                       on_change=lambda o: self._queue_then_settle(self.changed, o),
+                                       on_delete=lambda o: self._queue_then_settle(self.deleted, o))
+        # names only: a Secret's data is read (GET) only when a Source names it, so memory is bounded by
+        # what Sources reference, not by every Secret in the cluster (helm releases: ~1 MiB each)
+        # (and only the name is queued: a kubectl-applied Secret's metadata holds its data in an annotation)
+        self.secrets_watch = ListWatch(self.client, "v1", "Secret", namespace=namespace, metadata_only=True,
+                                       on_change=lambda o: self._queue_then_settle(self.secret_changed,
+                                                                                   _named_only(o)),
+                                       on_delete=lambda o: self._queue_then_settle(self.secret_changed,
+                                                                                   _named_only(o)))
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
 
@@ -161,6 +176,7 @@ class SourceObjects:
         self.waiting.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
+        self._note_migrated(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""), found)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
@@ -213,6 +229,32 @@ class SourceObjects:
         other is orphaned now, as its own identity."""
         if PRUNE_FINALIZER not in gone.finalizers and self.reconciler.can_write():
             self.orphan(gone)
+
+    def _note_migrated(self, name: str, migrated_from: str, found: SourceObject) -> None:
+        """Source object ``name`` takes over config-file source ``migrated_from`` while it mirrors it
+        (``migrate.takes_over``) and is served (see :meth:`_settle_takeovers`)."""
+        config = {s.name: s for s in self.reconciler.settings.sources}
+        wanted = config.get(migrated_from)
+        if wanted is not None and not found.suspend and takes_over(wanted, found.source):
+            self.migrated[name] = wanted.name
+        else:
+            self.migrated.pop(name, None)
+
+    def _queue_then_settle(self, handler: Any, obj: dict[str, Any]) -> None:
+        self._queue(handler, obj)
+        self.reconciler.hand(self._settle_takeovers)  # whatever the event changed
+
+    def _settle_takeovers(self) -> None:
+        """Serve no config-file source a served Source object takes over, so the two are not rivals for
+        the same objects (``Conflict`` on every pass) between the upgrade's steps 3 and 4; serve it again
+        once none does (the object deleted, suspended, edited away from it or unusable)."""
+        taken = {config for name, config in self.migrated.items() if name in self.objects}
+        for source in self.reconciler.settings.sources:
+            if source.name in taken and source.name not in self.taken_over:
+                self.reconciler.drop_source(source.name)
+            elif source.name not in taken and source.name in self.taken_over:
+                self.reconciler.set_source(source)
+        self.taken_over = taken
 
     def _drop_unused_secrets(self, gone: SourceObject) -> None:
         """The files of the Secrets ``gone`` named, unless another Source object still names them."""

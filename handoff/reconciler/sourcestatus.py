@@ -10,7 +10,7 @@ from typing import Any
 
 from handoff.kube.client import KubeClient
 from handoff.reconciler.sourcecrd import API_VERSION, KIND, SourceObject
-from handoff.reconciler.status import MAX_LIST, MAX_MESSAGE, PassResult, now_rfc3339
+from handoff.reconciler.status import MAX_LIST, MAX_MESSAGE, PassResult, now_rfc3339, printable
 from handoff.redact import redact
 
 READY, RECONCILING, STALLED = "Ready", "Reconciling", "Stalled"
@@ -25,7 +25,7 @@ _REASONS = {"git": "GitOperationFailed", "render": "RenderFailed", "validate": "
 
 
 def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
-    text = " ".join(redact(text).split())
+    text = " ".join(printable(redact(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

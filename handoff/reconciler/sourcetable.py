@@ -11,6 +11,7 @@ from typing import Any
 
 from handoff.errors import ReconcileError
 from handoff.kube.client import KubeClient, KubeError
+from handoff.reconciler.status import printable
 
 SOURCE_API_VERSION = "handoff.dev/v1"
 SOURCE_KIND = "Source"
@@ -41,15 +42,21 @@ def _ready_condition(status: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
+def _cell(value: object) -> str:
+    """One line of text a terminal only displays: whoever can write a Source's status (not only this
+    reconciler) could put control sequences in it."""
+    return " ".join(printable(str(value or "")).split())
+
+
 def row_of(obj: Mapping[str, Any]) -> SourceRow:
     meta, status = obj.get("metadata") or {}, obj.get("status") or {}
     ready = _ready_condition(status)
     state = str(ready.get("status") or "Unknown")
-    return SourceRow(namespace=str(meta.get("namespace") or ""), name=str(meta.get("name") or ""),
-                     ready=state if state in _COLOURS else "Unknown", reason=str(ready.get("reason") or ""),
-                     revision=str(status.get("lastAppliedRevision") or ""),
-                     created=str(meta.get("creationTimestamp") or ""),
-                     message=" ".join(str(ready.get("message") or "").split()))
+    return SourceRow(namespace=_cell(meta.get("namespace")), name=_cell(meta.get("name")),
+                     ready=state if state in _COLOURS else "Unknown", reason=_cell(ready.get("reason")),
+                     revision=_cell(status.get("lastAppliedRevision")),
+                     created=_cell(meta.get("creationTimestamp")),
+                     message=_cell(ready.get("message")))
 
 
 def list_sources(client: KubeClient, namespace: str = "") -> list[SourceRow]:

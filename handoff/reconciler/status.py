@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ MAX_BYTES = 32 * 1024
 SUCCEEDED, FAILED, REFUSED = "Succeeded", "Failed", "Refused"
 HEARTBEAT = 60.0  # seconds: an unchanged status ConfigMap is rewritten this often (its lastAttemptTime)
 _TIMES = frozenset({"lastAttemptTime", "lastSuccessTime"})
+# C0 controls but tab and newline, DEL, and C1 controls: what a terminal acts on (ESC starts a sequence,
+# a C1 CSI 0x9b does too on some terminals)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,16 @@ def now_rfc3339(ts: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def printable(text: str) -> str:
+    """``text`` with every terminal control character written as a visible ``\\xNN`` escape: messages
+    quote tenant-controlled text (object names, API server answers), and they end up on terminals
+    (``kubectl describe``, ``handoff get sources``)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
-    text = redact(text)
+    """A message fit to store and print: redacted, without terminal control characters, bounded."""
+    text = printable(redact(text))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -33,8 +33,10 @@ class ListWatch:
 
     def __init__(self, client: KubeClient, api_version: str, kind: str, *,
                  on_change: Callable[[dict[str, Any]], None], on_delete: Callable[[dict[str, Any]], None],
-                 namespace: str = "", watch_seconds: int = WATCH_SECONDS) -> None:
+                 namespace: str = "", watch_seconds: int = WATCH_SECONDS,
+                 metadata_only: bool = False) -> None:
         self.client, self.api_version, self.kind, self.namespace = client, api_version, kind, namespace
+        self.metadata_only = metadata_only  # each object's metadata only (Secrets: never their data)
         self.on_change, self.on_delete = on_change, on_delete
         self.watch_seconds = watch_seconds
         self.known: dict[tuple[str, str], dict[str, Any]] = {}  # identities only
@@ -42,7 +44,8 @@ class ListWatch:
         self.relists = 0
 
     def relist(self) -> str:
-        items, version = self.client.list_at_version(self.api_version, self.kind, namespace=self.namespace)
+        items, version = self.client.list_at_version(self.api_version, self.kind, namespace=self.namespace,
+                                                     metadata_only=self.metadata_only)
         seen = {_key(o): o for o in items}
         for key in [k for k in self.known if k not in seen]:
             self.on_delete(self.known.pop(key))
@@ -56,7 +59,8 @@ class ListWatch:
     def watch_once(self, version: str, stop: threading.Event) -> str:
         """Follow one watch from ``version``; the version to resume from."""
         for event in self.client.watch(self.api_version, self.kind, resource_version=version,
-                                       namespace=self.namespace, timeout_seconds=self.watch_seconds):
+                                       namespace=self.namespace, timeout_seconds=self.watch_seconds,
+                                       metadata_only=self.metadata_only):
             obj = event.get("object") or {}
             version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
             kind = event.get("type")
