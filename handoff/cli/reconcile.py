@@ -110,6 +110,9 @@ def _flag_source(o: dict[str, Any]) -> Source:
                    "default: their own namespace only).")
 @click.option("--watch-namespace", envvar="HANDOFF_WATCH_NAMESPACE", default="",
               help="Watch Source objects in this namespace only (a namespaced install); default: all.")
+@click.option("--hand-over-migrated", is_flag=True, envvar="HANDOFF_HAND_OVER_MIGRATED",
+              help="During the upgrade to Source objects: a Source printed by sources-to-crd (annotated "
+                   "handoff.dev/migrated-from) that mirrors its config-file source takes its place.")
 @click.option("--allow-private-hosts", is_flag=True, envvar="HANDOFF_ALLOW_PRIVATE_HOSTS",
               help="Let Source objects fetch from loopback and link-local hosts (refused by default: a "
                    "tenant would reach the reconciler's own machine or the cloud metadata service).")
@@ -145,7 +148,8 @@ def reconcile(**o: Any) -> int:
     # a tenants file replaces the config file's tenants: (as every flag overrides its key)
     tenants = load_tenants(o["tenants_file"]) if o["tenants_file"] else settings.tenants
     objects = SourceObjects(reconciler, tenants=tenants, namespace=o["watch_namespace"],
-                            allow_private_hosts=bool(o["allow_private_hosts"])) if from_crd else None
+                            allow_private_hosts=bool(o["allow_private_hosts"]),
+                            hand_over_migrated=bool(o["hand_over_migrated"])) if from_crd else None
     hooks = serve_webhook(Receiver(reconciler, secret_file(o["webhook_secret_file"]), metrics,
                                    handover=objects.hand_over if objects is not None else None),
                           o["webhook_addr"]) if o["webhook_addr"] and not once else None

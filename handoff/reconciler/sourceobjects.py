@@ -72,9 +72,13 @@ class SourceObjects:
     in one namespace, for a namespaced install)."""
 
     def __init__(self, reconciler: Reconciler, *, tenants: Sequence[Tenant] = (),
-                 namespace: str = "", allow_private_hosts: bool = False) -> None:
+                 namespace: str = "", allow_private_hosts: bool = False,
+                 hand_over_migrated: bool = False) -> None:
         self.reconciler = reconciler
         self.allow_private_hosts = allow_private_hosts  # Source URLs may name loopback/link-local hosts
+        # the operator's opt-in for the upgrade: without it, whoever may create Sources in a namespace could
+        # take an operator's config-file source (its authority, its verification) out of service
+        self.hand_over_migrated = hand_over_migrated
         self.client: KubeClient = reconciler.client
         self.tenants = tuple(tenants)
         self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
@@ -235,7 +239,8 @@ class SourceObjects:
         (``migrate.takes_over``) and is served (see :meth:`_settle_takeovers`)."""
         config = {s.name: s for s in self.reconciler.settings.sources}
         wanted = config.get(migrated_from)
-        if wanted is not None and not found.suspend and takes_over(wanted, found.source):
+        if self.hand_over_migrated and wanted is not None and not found.suspend \
+                and takes_over(wanted, found.source):
             self.migrated[name] = wanted.name
         else:
             self.migrated.pop(name, None)

@@ -37,7 +37,7 @@ def test_step_3_of_the_upgrade_reaches_ready_while_the_config_file_still_names_t
                     "data": {"token": base64.b64encode(c.token_file.read_bytes()).decode(),
                              "username": base64.b64encode(c.username.encode()).decode()}})
     c.client.create(obj)
-    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)  # --sources-from both
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)  # --sources-from both
     objects.sources_watch.relist()
     rec.drain()
     results = {r.source: r for r in rec.run_once()}

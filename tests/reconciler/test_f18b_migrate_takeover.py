@@ -39,7 +39,7 @@ def test_the_migrated_source_takes_over_and_hands_back_when_deleted(cluster: Clu
     rec = c.reconciler(name="web")
     obj = _migrated(c, rec)
     c.client.create({**obj, "spec": {**obj["spec"], "prune": False}})
-    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {f"{c.target_ns}/web"}  # the config-file source steps aside
@@ -49,13 +49,26 @@ def test_the_migrated_source_takes_over_and_hands_back_when_deleted(cluster: Clu
     assert _served(rec) == {"web"}  # and is served again once no object takes it over
 
 
+def test_without_the_operators_opt_in_a_mirroring_source_takes_nothing_over(cluster: Cluster) -> None:  # noqa: F811
+    """Whoever may create Sources in a namespace could otherwise copy an operator's config-file source
+    (url, ref, path) and take it out of service, its authority and verification with it."""
+    c = cluster
+    rec = c.reconciler(name="web")
+    obj = _migrated(c, rec)
+    c.client.create(obj)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)  # no --hand-over-migrated
+    objects.sources_watch.relist()
+    rec.drain()
+    assert "web" in _served(rec)
+
+
 def test_an_annotated_source_that_does_not_mirror_its_config_source_takes_nothing_over(
         cluster: Cluster) -> None:  # noqa: F811
     c = cluster
     rec = c.reconciler(name="web")
     obj = _migrated(c, rec)
     c.client.create({**obj, "spec": {**obj["spec"], "path": "other"}})  # not what the config source applies
-    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {"web", f"{c.target_ns}/web"}
@@ -66,7 +79,7 @@ def test_a_suspended_migrated_source_hands_the_config_source_back(cluster: Clust
     rec = c.reconciler(name="web")
     obj = _migrated(c, rec)
     c.client.create({**obj, "spec": {**obj["spec"], "prune": False, "suspend": True}})
-    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {"web"}  # nothing would serve the objects otherwise
@@ -77,7 +90,7 @@ def test_a_migrated_source_that_cannot_be_served_takes_nothing_over(cluster: Clu
     rec = c.reconciler(name="web")
     obj = _migrated(c, rec)
     c.client.create({**obj, "spec": {**obj["spec"], "secretRef": {"name": "not-there"}}})  # Stalled
-    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
     objects.sources_watch.relist()
     rec.drain()
     assert _served(rec) == {"web"}
