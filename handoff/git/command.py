@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handoff.errors import GitError, HandoffError
+from handoff.manifests.bounds import RenderLimits
 from handoff.redact import redact, register
 from handoff.retry import RetryPolicy, TemporaryError, retry
-from handoff.toolrun import Finished, TimedOut, require_tool, run
+from handoff.toolrun import Finished, MemoryTooLarge, TimedOut, require_tool, run
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ def git_environment(*, auth: GitAuth | None = None, ssh_command: str | None = No
         # no background gc/maintenance: a detached one holds our pipes open and outlives handoff
         ("gc.auto", "0"),
         ("maintenance.auto", "false"),
+        # Memory a repo cannot inflate: blobs over 1 MiB are streamed (hashed by index-pack, written by
+        # checkout) rather than held whole, and pack windows and delta caches stay small, so a git child
+        # fits the child memory cap however big a blob of zeros the repo holds (issue 13).
+        ("core.bigFileThreshold", "1m"),
+        ("core.packedGitLimit", "64m"),
+        ("core.packedGitWindowSize", "16m"),
+        ("core.deltaBaseCacheLimit", "16m"),
+        ("pack.windowMemory", "32m"),
+        ("pack.deltaCacheSize", "16m"),
         *config,
     ]
     if auth is not None:
@@ -112,10 +122,13 @@ class Git:
     """git in one directory with one environment. ``context`` ends error messages (" for source web")."""
 
     def __init__(self, cwd: Path, env: Mapping[str, str], *, timeout: float = DEFAULT_TIMEOUT,
-                 network_retry: RetryPolicy = NETWORK_RETRY, context: str = "") -> None:
+                 network_retry: RetryPolicy = NETWORK_RETRY, context: str = "",
+                 max_rss: int | None = None) -> None:
         self.cwd = cwd
         self.env = dict(env)
         self.timeout = timeout
+        # the renderers' child memory cap (``HANDOFF_MAX_CHILD_MEMORY``): how big a blob is, the repo chooses
+        self.max_rss = max_rss or RenderLimits.from_env().max_child_memory
         self.network_retry = network_retry
         self.context = context
         self._binary = require_tool("git", "clone and fetch the config repo")
@@ -150,9 +163,12 @@ class Git:
         log.debug("git %s", command)
         try:
             return run([self._binary, *args], timeout=self.timeout, cwd=self.cwd, env=env,
-                       input_bytes=input_bytes)
+                       input_bytes=input_bytes, max_rss=self.max_rss)
         except TimedOut as e:
             raise GitError(f"git {command} {e}{self.context}") from None
+        except MemoryTooLarge as e:
+            raise GitError(f"git {command} {e} and was killed{self.context} "
+                           "(HANDOFF_MAX_CHILD_MEMORY)") from None
         except OSError as e:
             raise GitError(f"git {command} cannot run{self.context}: {e}") from e
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from handoff.errors import GitError
-from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
+from handoff.git.command import DEFAULT_TIMEOUT, NETWORK_RETRY, Git, GitAuth, git_environment
 from handoff.git.repo import remote_url
 from handoff.redact import redact
 from handoff.retry import RetryPolicy
@@ -28,7 +28,7 @@ class GitNotes:
         self.calls = 0
         env = git_environment(auth=auth, ssh_command=ssh_command)
         self._git = Git(workdir, env, timeout=timeout, context=" for the status notes",
-                        **({"network_retry": network_retry} if network_retry else {}))
+                        network_retry=network_retry or NETWORK_RETRY)
 
     def _ensure(self) -> None:
         if (self.dir / "HEAD").is_file():

@@ -23,7 +23,9 @@ from handoff.errors import RenderError
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 100
-DEFAULT_MAX_NODES = 10_000_000
+# Aliases may add as many nodes to one file as one render may parse (``DEFAULT_MAX_RENDER_NODES``):
+# repo-written config and policy files are read whole into Python data, so it must fit a 256Mi process.
+DEFAULT_MAX_NODES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class ExpansionBudget:
 DEFAULT_MAX_RENDER_OUTPUT = 16 * 1024 * 1024
 DEFAULT_MAX_RENDER_OBJECTS = 10_000
 DEFAULT_MAX_RENDER_TOTAL = 16 * 1024 * 1024
-DEFAULT_MAX_RENDER_NODES = 1_000_000
+DEFAULT_MAX_RENDER_NODES = DEFAULT_MAX_NODES
 # A renderer child's resident memory (its whole process group, sampled by ``toolrun``), which it shares
 # with the reconciler under one 256Mi limit: helm rendering issue 13's 22 MB chart peaks near 130 MiB (and
 # fails on the output cap), ordinary charts near 45 MiB; the reconciler waits on it near 60-70 MiB.

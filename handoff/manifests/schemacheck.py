@@ -23,21 +23,28 @@ def shipped_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-def node_lines(node: Node, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
-    """Map dotted paths (``apps.web.targets[0].path``) to 1-based lines."""
+def node_lines(node: Node, prefix: str = "", out: dict[str, int] | None = None,
+               seen: set[int] | None = None) -> dict[str, int]:
+    """Map dotted paths (``apps.web.targets[0].path``) to 1-based lines. An aliased node is entered once:
+    paths under its repeats are not listed (``line_for`` gives them the line of the repeated node), so the
+    map stays linear in the text, not in the aliases' expansion."""
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     out.setdefault(prefix, node.start_mark.line + 1)
+    if not isinstance(node, MappingNode | SequenceNode) or id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, MappingNode):
         for key, value in node.value:
             name = str(key.value) if isinstance(key, ScalarNode) else "?"
             path = f"{prefix}.{name}" if prefix else name
             out[path] = key.start_mark.line + 1
-            node_lines(value, path, out)
-    elif isinstance(node, SequenceNode):
+            node_lines(value, path, out, seen)
+    else:
         for index, item in enumerate(node.value):
             path = f"{prefix}[{index}]"
             out[path] = item.start_mark.line + 1
-            node_lines(item, path, out)
+            node_lines(item, path, out, seen)
     return out
 
 

@@ -259,22 +259,32 @@ def scalar_data(node: ScalarNode) -> Any:
     return scalars.tagged_scalar(tag_of(node), node.value)
 
 
-def to_data(node: Node | None) -> Any:
+def to_data(node: Node | None, memo: dict[int, Any] | None = None) -> Any:
     """Plain Python data for ``node`` (dicts, lists, scalars); call only on bounded (checked) trees.
-    Keys that are not strings become the JSON keys sigs.k8s.io/yaml gives them (``1:`` is ``"1"``)."""
+    Keys that are not strings become the JSON keys sigs.k8s.io/yaml gives them (``1:`` is ``"1"``).
+    An aliased node becomes one shared object (``memo``), so memory stays linear in the text: treat the
+    result as read-only."""
     if node is None:
         return None
     if isinstance(node, ScalarNode):
         return scalar_data(node)
+    memo = {} if memo is None else memo
+    known = memo.get(id(node), _UNSEEN)
+    if known is not _UNSEEN:
+        return known
+    result: Any = None
     if isinstance(node, SequenceNode):
-        return [to_data(item) for item in node.value]
-    if isinstance(node, MappingNode):
-        result: dict[str, Any] = {}
+        result = [to_data(item, memo) for item in node.value]
+    elif isinstance(node, MappingNode):
+        result = {}
         for key, value in node.value:
-            k = to_data(key)
-            result[k if isinstance(k, str) else scalars.json_key(k)] = to_data(value)
-        return result
-    return None
+            k = to_data(key, memo)
+            result[k if isinstance(k, str) else scalars.json_key(k)] = to_data(value, memo)
+    memo[id(node)] = result
+    return result
+
+
+_UNSEEN = object()
 
 
 class LocatedMap(dict[str, Any]):
@@ -291,17 +301,23 @@ class LocatedList(list[Any]):
     item_lines: list[int]
 
 
-def to_located(node: Node | None) -> Any:
+def to_located(node: Node | None, memo: dict[int, Any] | None = None) -> Any:
     """``to_data`` whose mappings and lists are ``LocatedMap``/``LocatedList`` (one parse, lines kept),
-    merge keys expanded: data for settings files (policies, the reconciler config)."""
+    merge keys expanded: data for settings files (policies, the reconciler config). Aliased nodes stay
+    shared, as in ``to_data``."""
     if node is None:
         return None
     if isinstance(node, ScalarNode):
         return scalar_data(node)
+    memo = {} if memo is None else memo
+    known = memo.get(id(node), _UNSEEN)
+    if known is not _UNSEEN:
+        return known
     if isinstance(node, SequenceNode):
-        items = LocatedList(to_located(item) for item in node.value)
+        items = LocatedList(to_located(item, memo) for item in node.value)
         items.line = node.start_mark.line + 1
         items.item_lines = [item.start_mark.line + 1 for item in node.value]
+        memo[id(node)] = items
         return items
     if not isinstance(node, MappingNode):
         return None
@@ -311,8 +327,9 @@ def to_located(node: Node | None) -> Any:
     for key, value in _merged_pairs(node):
         k = to_data(key)
         name = k if isinstance(k, str) else scalars.json_key(k)
-        mapping[name] = to_located(value)
+        mapping[name] = to_located(value, memo)
         mapping.key_lines[name] = key.start_mark.line + 1
+    memo[id(node)] = mapping
     return mapping
 
 

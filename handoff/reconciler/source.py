@@ -13,6 +13,7 @@ from pathlib import Path
 
 from handoff.errors import GitError
 from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
+from handoff.git.treesize import TreeBudget, check_tree
 from handoff.reconciler.config import Credentials, Source
 from handoff.redact import redact
 from handoff.retry import RetryPolicy
@@ -53,19 +54,22 @@ class GitSource:
 
     def __init__(self, source: Source, workdir: Path, *, timeout: float = DEFAULT_TIMEOUT,
                  network_retry: RetryPolicy = ONE_TRY, context: str = "",
-                 directory: Path | None = None) -> None:
+                 directory: Path | None = None, tree_budget: TreeBudget | None = None) -> None:
         self.source = source
         self.key_id = fetch_key_id(fetch_key(source))
         self.dir = directory or workdir / source.name
+        self.tree_budget = tree_budget or TreeBudget.from_env()
         self._git = Git(self.dir, git_env(source), timeout=timeout, network_retry=network_retry,
-                        context=context or f" for source {source.name}")
+                        context=context or f" for source {source.name}",
+                        max_rss=source.render_limits.max_child_memory)
         self.held_revision: str | None = None  # set during a round (``FetchPool.round``): ls-remote once
         self.holding = False
 
     def reread_credentials(self) -> None:
         """Read the credential files again (a rotated token), keeping the clone."""
         self._git = Git(self.dir, git_env(self.source), timeout=self._git.timeout,
-                        network_retry=self._git.network_retry, context=self._git.context)
+                        network_retry=self._git.network_retry, context=self._git.context,
+                        max_rss=self._git.max_rss)
 
     def _run(self, *args: str, check: bool = True, extra_env: dict[str, str] | None = None) -> Finished:
         return self._git.run(*args, check=check, extra_env=extra_env)
@@ -117,7 +121,8 @@ class GitSource:
         raise GitError(f"revision {rev!r} not found in {redact(self.source.url)}")
 
     def checkout(self, sha: str) -> Checkout:
-        """Shallow-fetch ``sha`` (depth 1) and check it out; verify its signature if configured."""
+        """Shallow-fetch ``sha`` (depth 1) and check it out if its tree fits ``tree_budget``; verify its
+        signature if configured."""
         self._ensure_repo()
         # The whole tree, not just the commit: a fetch cut off mid-pack used to leave the commit object
         # without its blobs, and every later pass skipped the fetch and failed to check out, forever.
@@ -127,6 +132,7 @@ class GitSource:
             # stores nothing at all instead of some loose objects
             self._run("-c", "fetch.unpackLimit=1", "fetch", "-q", "--depth", "1", "--no-tags", "origin", sha)
         self.verify(sha)
+        check_tree(self._git, sha, self.tree_budget)  # before any blob is inflated or written
         self._run("checkout", "-q", "--force", "--detach", sha)
         self._run("clean", "-q", "-fdx")
         return Checkout(revision=sha, root=self.dir)

@@ -45,7 +45,6 @@ POLICY_FILES = {".handoff.yaml": "environments:\n  dev: {render: {type: plain, p
 LAYOUTS = {"handoff-config": FILES, "policy-dir-yaml": POLICY_FILES}
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 13, atk13c 8): config and policy YAML are not held to the render node budget yet")
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_validate_with_an_aliased_config_stays_within_the_memory_caps(layout: str, tmp_path: Path,
                                                                       record_property: Any) -> None:
@@ -63,7 +62,6 @@ def test_validate_with_an_aliased_config_stays_within_the_memory_caps(layout: st
         f"{own_kib / 1024:.0f} MiB: {out[-300:]}")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 13, atk13c 8): config and policy YAML are not held to the render node budget yet")
 def test_reconcile_once_with_an_aliased_config_stays_within_the_pod_memory(apiserver: Any, git_server: GitServer,
                                                                           tmp_path: Path,
                                                                           record_property: Any) -> None:

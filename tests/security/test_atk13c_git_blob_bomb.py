@@ -43,7 +43,6 @@ def _commit_zero_blob(work: Path, name: str) -> None:
     git(work, "push", "-q", "origin", "HEAD:main")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 13, atk13c 6): git children have no memory cap or checkout size budget yet")
 def test_reconcile_once_fetching_a_zero_blob_stays_within_the_pod_memory(apiserver: Any, git_server: GitServer,
                                                                          tmp_path: Path,
                                                                          record_property: Any) -> None:
