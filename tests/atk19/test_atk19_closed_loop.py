@@ -11,10 +11,11 @@ import pytest
 
 from handoff.cli import main
 from handoff.commitstatus import NOTES_REF, DeployState, LocalStatuses
+from handoff.errors import ConfigError
 from handoff.git.command import GitAuth
 from handoff.git.notes import GitNotes
 from handoff.reconciler import health
-from handoff.reconciler.config import Source, StatusSettings
+from handoff.reconciler.config import Source, StatusSettings, load_settings
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.report_status import StatusReporter
 from handoff.reconciler.status import SUCCEEDED, PassResult
@@ -147,3 +148,17 @@ def test_two_sources_of_one_environment_do_not_hide_a_degraded_one(repo: Repo, t
     assert repo.read(repo.bumped) != "healthy"
     posts = sum(s.value for m in reporter.posted.collect() for s in m.samples if s.name.endswith("_total"))
     assert posts <= 2, f"{posts} posts for two unchanged outcomes"
+
+
+@pytest.mark.parametrize("target", ["https://grafana.example/d?rev={rev}", "https://g.example/{0}",
+                                    "https://g.example/d?q={"])
+def test_a_target_url_template_typo_is_a_config_error_not_a_crash_after_each_pass(tmp_path: Path,
+                                                                                   target: str) -> None:
+    """`status.context` is checked at load; `status.targetUrl` is not: its `.format()` runs in the
+    after-pass hook, whose KeyError/IndexError/ValueError is no HandoffError, so it escapes the hook's
+    `except HandoffError` and no status is ever posted. It should be a one-line ConfigError at load."""
+    path = tmp_path / "config.yaml"
+    path.write_text("sources:\n  - name: web\n    url: https://git.example/config.git\n"
+                    f"status:\n  kind: local\n  targetUrl: '{target}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"status\.targetUrl"):
+        load_settings(path)
