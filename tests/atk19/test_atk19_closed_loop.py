@@ -162,3 +162,22 @@ def test_a_target_url_template_typo_is_a_config_error_not_a_crash_after_each_pas
                     f"status:\n  kind: local\n  targetUrl: '{target}'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"status\.targetUrl"):
         load_settings(path)
+
+
+def test_wait_for_an_abbreviated_commit_reads_its_status(repo: Repo) -> None:
+    """CI often has the short SHA (`git rev-parse --short`, the PR page). dev is healthy at the commit:
+    `handoff wait --commit <12 hex>` must say so (GitHub's API resolves it), not wait until the timeout."""
+    repo.post(repo.bumped, "healthy")
+    code = repo.cli("wait", "--env", "dev", "--commit", repo.bumped[:12], "--timeout", "2s", "--interval", "1s")
+    assert code == 0
+
+
+def test_wait_for_a_commit_the_config_repo_does_not_have_is_an_error_not_a_timeout(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped or foreign SHA can never get a status: a one-line error naming --commit (exit 2), not
+    ten minutes of waiting ending in 124 ("still rolling out")."""
+    code = repo.cli("wait", "--env", "dev", "--commit", "0123456789abcdef0123456789abcdef01234567",
+                    "--timeout", "2s", "--interval", "1s")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--commit" in err
