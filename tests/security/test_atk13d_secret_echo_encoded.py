@@ -10,9 +10,13 @@ forms only; issue 13 asks for the raw value and its base64, base32 and hex forms
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from handoff.errors import HandoffError
+from handoff.manifests.model import RenderedObject
+from handoff.workflows.propose import rendered_diff
 from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
 from tests.propose.helpers import propose_on, show
@@ -48,3 +52,18 @@ def test_propose_body_carries_no_encoded_form_of_a_secret_value_echoed_into_a_co
         texts["result body"] = result.body
         texts["result message"] = result.message
     assert leaks(texts, [PASSWORD, stamped("1.0.0"), stamped("1.1.0")]) == []
+
+
+def test_rendered_diff_carries_no_encoded_form_of_a_secret_value_echoed_into_a_configmap() -> None:
+    """The PR body's rendered diff (``rendered_diff``) masks the ConfigMap's raw copy of the Secret value but
+    prints its base64 copy as it is."""
+    def objects(tag: str) -> list[RenderedObject]:
+        value = stamped(tag)
+        return [RenderedObject({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-credentials"},
+                                "stringData": {"password": value}}, "secret.yaml", 1),
+                RenderedObject({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-echo"},
+                                "data": {"raw": value, "b64": base64.b64encode(value.encode()).decode(),
+                                         "hex": value.encode().hex()}}, "echo.yaml", 1)]
+    diff = rendered_diff(objects("1.0.0"), objects("1.1.0"), "dev")
+    assert "web-echo" in diff
+    assert leaks({"rendered diff": diff}, [PASSWORD, stamped("1.0.0"), stamped("1.1.0")]) == []
