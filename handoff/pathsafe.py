@@ -99,6 +99,10 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                 if not _allowed(target, real_root):
                     raise PathEscapeError(f"{_shown(shown, root)} -> {Path(entry.path).readlink()}: "
                                           f"a symlink {_link_where(Path(entry.path), real_root, leaving)}")
+                # ``self -> .`` in a chart at the repo root: helm would walk the root again, .git included
+                if refuse_git_dirs and is_dir and _holds_git(target):
+                    raise PathEscapeError(f"{_shown(shown, root)} -> {Path(entry.path).readlink()}: a "
+                                          "symlink to a directory holding .git, which would be read through it")
                 if is_dir and follow:
                     pending.append((shown, target))
             elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
@@ -108,6 +112,13 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                     raise PathEscapeError(f"{_shown(shown_dir / entry.name, root)}: a .git directory, not "
                                           "repository content, would be read")
                 pending.append((shown_dir / entry.name, Path(entry.path)))
+
+
+def _holds_git(directory: Path) -> bool:
+    try:
+        return any(_is_git((entry.name,)) for entry in os.scandir(directory))
+    except OSError:
+        return False
 
 
 def _within(path: Path, root: Path) -> bool:
