@@ -102,7 +102,7 @@ def check_tree(root: Path, directory: Path, *, descend: Callable[[str], bool] = 
                 # ``self -> .`` in a chart at the repo root: helm would walk the root again, .git included
                 if refuse_git_dirs and is_dir and _holds_git(target):
                     raise PathEscapeError(f"{_shown(shown, root)} -> {Path(entry.path).readlink()}: a "
-                                          "symlink to a directory holding .git, which would be read through it")
+                                          "symlink to a directory holding .git, read through it")
                 if is_dir and follow:
                     pending.append((shown, target))
             elif entry.is_dir(follow_symlinks=False) and descend(entry.name):
