@@ -233,13 +233,27 @@ def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_
 
 
 def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
-    text = _as_text(value)
-    yield text
-    yield from _numeric_forms(value)
-    yield from _escaped_forms(text)
+    texts = [_as_text(value)]
     if obj.get("kind") == "Secret" and path.startswith("data.") and isinstance(value, str):
+        # line breaks ignored, as the API server does (``base64`` wraps at 76 columns)
         with contextlib.suppress(binascii.Error, UnicodeDecodeError):
-            yield base64.b64decode(value, validate=True).decode("utf-8")
+            texts.append(base64.b64decode("".join(value.split()), validate=True).decode("utf-8"))
+    yield from _numeric_forms(value)
+    for text in texts:
+        yield text
+        yield from _escaped_forms(text)
+        yield from _encoded_forms(text)
+
+
+def _encoded_forms(text: str) -> Iterator[str]:
+    """``text`` as a template's ``b64enc``, ``b32enc`` or ``printf "%x"`` writes it into another field."""
+    raw = text.encode("utf-8")
+    encoded = base64.b64encode(raw).decode("ascii")
+    yield encoded
+    yield encoded.rstrip("=")
+    yield base64.b32encode(raw).decode("ascii")
+    yield raw.hex()
+    yield raw.hex().upper()
 
 
 def _numeric_forms(value: Any) -> Iterator[str]:

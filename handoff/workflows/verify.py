@@ -193,9 +193,9 @@ def _only_image_fields_changed(env: str, ref: ImageRef, old: tuple[RenderedObjec
             if _image_path(path) or _derived(old_value, new_value, ref, previous):
                 continue
             file, line, _ = obj.where(path)
-            raise EditError(f"environment {env}: the bump also changes {name} {path} "
-                            f"({old_value!r} -> {new_value!r}), which is not an image field",
-                            file=file, line=line, key=path)
+            # the values stay out: any field may hold a secret, in any encoding a template gave it
+            raise EditError(f"environment {env}: the bump also changes {name} {path}, which is not an image "
+                            "field", file=file, line=line, key=path)
 
 
 def _derived(old: Any, new: Any, ref: ImageRef, previous: set[tuple[str | None, str | None]]) -> bool:
