@@ -89,9 +89,9 @@ class StatusReporter:
         self.settings = settings
         self.workdir = workdir
         self._backends: dict[str, StatusBackend] = {}
-        # (commit, context) -> each source's latest outcome there, and the outcome last posted for it
+        # (commit, context) -> each source's latest outcome there, and the state last posted for it
         self._said: dict[tuple[str, str], dict[str, Outcome]] = {}
-        self._posted: dict[tuple[str, str], Outcome] = {}
+        self._posted: dict[tuple[str, str], DeployState] = {}
         self._calls_at: dict[str, tuple[str, int]] = {}  # source -> (revision, backend calls when it began)
         r = metrics.registry
         self.posted = metrics.per_source(Counter(
@@ -145,10 +145,10 @@ class StatusReporter:
         if len(self._said) > REMEMBERED:
             self._forget(next(iter(self._said)))
         outcome = combined(outcomes)
-        if self._posted.get(key) == outcome:
-            return
+        if self._posted.get(key) == outcome.state:
+            return  # only a change of state is news: a description also counts retries ("attempt 3")
         if self._post(source, commit, key[1], outcome):
-            self._posted[key] = outcome
+            self._posted[key] = outcome.state
 
     def _forget(self, key: tuple[str, str]) -> None:
         self._said.pop(key, None)
