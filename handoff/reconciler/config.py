@@ -420,12 +420,8 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
         missing = "project" if not raw.get("project") else "tokenFile"
         raise ConfigError(f"{kind} commit statuses need {missing}", file=file, line=_line_of(raw, "kind"),
                           key=f"status.{missing}")
-    context = str(raw.get("context", "handoff/{env}"))
-    try:
-        context.format(env="e", source="s")
-    except (KeyError, IndexError, ValueError) as e:
-        raise ConfigError(f"context {context!r} may use only {{env}} and {{source}}", file=file,
-                          line=_line_of(raw, "context"), key="status.context") from e
+    context = _status_template(raw, "context", "handoff/{env}", file, "env", "source")
+    target_url = _status_template(raw, "targetUrl", "", file, "env", "source", "revision")
     url = str(raw["url"]) if raw.get("url") else None
     if url is not None and (_USERINFO.match(url) or not _GIT_URL.match(url)):
         raise ConfigError(f"status url {url!r} is not a git URL without credentials", file=file,
@@ -434,7 +430,20 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
                           project=str(raw.get("project", "")),
                           token_file=str(raw["tokenFile"]) if raw.get("tokenFile") else None,
                           username=str(raw.get("username", "handoff-status")), url=url, context=context,
-                          target_url=str(raw.get("targetUrl", "")))
+                          target_url=target_url)
+
+
+def _status_template(raw: Mapping[str, Any], field_name: str, default: str, file: str, *names: str) -> str:
+    """A ``status`` field formatted after each pass: its typo is a ConfigError now, not an error per pass."""
+    template = str(raw.get(field_name, default))
+    try:
+        template.format(**dict.fromkeys(names, "x"))
+    except (KeyError, IndexError, ValueError) as e:
+        fields = [f"{{{n}}}" for n in names]
+        allowed = f"{', '.join(fields[:-1])} and {fields[-1]}"
+        raise ConfigError(f"{field_name} {template!r} may use only {allowed}", file=file,
+                          line=_line_of(raw, field_name), key=f"status.{field_name}") from e
+    return template
 
 
 def _at(file: str, holder: Any, field_name: str, key: str, check: Callable[[], object]) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 from handoff.report.model import ObjectRef
 
 HEALTHY, PROGRESSING, DEGRADED, UNKNOWN = "Healthy", "Progressing", "Degraded", "Unknown"
+# a rollout someone paused (a Deployment's spec.paused): it will not finish until they resume it
+SUSPENDED = "Suspended"
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
 # Kinds that have no status to wait for: existing is healthy.
 _STATIC = {"ConfigMap", "Secret", "Service", "ServiceAccount", "Role", "RoleBinding", "ClusterRole",
@@ -48,6 +50,10 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
         progressing = _condition(status, "Progressing")
         if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
             return DEGRADED, str(progressing.get("message", "progress deadline exceeded"))
+        if spec.get("paused") and (updated < want or ready < want or total > updated):
+            return SUSPENDED, f"rollout paused: {updated}/{want} updated, {ready}/{want} available"
+    if _on_delete(spec) and kind in ("StatefulSet", "DaemonSet"):
+        return _on_delete_health(want, updated, ready)
     # a partitioned (canary) StatefulSet rollout is done once every pod above the partition is updated
     want_updated = max(0, want - _partition(spec)) if kind == "StatefulSet" else want
     if updated < want_updated or ready < want:
@@ -62,6 +68,22 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
     return HEALTHY, f"{ready}/{want} available"
 
 
+def _on_delete(spec: Mapping[str, Any]) -> bool:
+    return bool((spec.get("updateStrategy") or {}).get("type") == "OnDelete")
+
+
+def _on_delete_health(want: int, updated: int, ready: int) -> tuple[str, str]:
+    """OnDelete: the controller replaces no pod by itself, so a rollout is done once the new generation is
+    observed (checked before) and every pod is ready; pods of the old template wait for someone to delete
+    them (as kstatus and Argo CD see it)."""
+    if ready < want:
+        return PROGRESSING, f"{ready}/{want} available"
+    waiting = max(0, want - updated)
+    if waiting:
+        return HEALTHY, f"{ready}/{want} available, {waiting} old pod(s) wait for deletion (OnDelete)"
+    return HEALTHY, f"{ready}/{want} available"
+
+
 def _partition(spec: Mapping[str, Any]) -> int:
     strategy = spec.get("updateStrategy") or {}
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
@@ -73,7 +95,7 @@ def _statefulset_revision_pending(spec: Mapping[str, Any], status: Mapping[str, 
     """True while an unpartitioned RollingUpdate has not moved currentRevision to updateRevision."""
     strategy = spec.get("updateStrategy") or {}
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
-        return False  # OnDelete: the controller never finishes a rollout by itself
+        return False
     update, current = status.get("updateRevision"), status.get("currentRevision")
     return bool(update) and update != current
 
