@@ -258,7 +258,7 @@ def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: 
             return f"could intercept the reconciler's own writes: a glob grants {kind}, only its name may"
         return ""  # not granted: the grant refuses it
     namespace = settings.namespace
-    for where, selector, rules in _match_blocks(obj) or [("it", {}, [])]:
+    for where, selector, rules in _match_blocks(obj):  # a configuration without webhooks picks nothing
         if not _excludes(selector, namespace):
             return (f"could intercept the reconciler's own writes: its {where} does not exclude namespace "
                     f"{namespace} (namespaceSelector {_NAME_LABEL} NotIn [{namespace}])")

@@ -137,3 +137,8 @@ def test_the_reconciler_refuses_an_intercepting_webhook_and_applies_an_excluding
     finally:
         with contextlib.suppress(Exception):
             c.client.delete(ADMISSION, "MutatingWebhookConfiguration", name)
+
+
+def test_a_webhook_configuration_without_webhooks_intercepts_nothing() -> None:
+    empty = {"apiVersion": ADMISSION, "kind": "ValidatingWebhookConfiguration", "metadata": {"name": "none"}}
+    assert why_intercepting(empty, SETTINGS, ("ValidatingWebhookConfiguration",)) == ""
