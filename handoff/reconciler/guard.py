@@ -9,10 +9,17 @@ delivery (overwrite the credentials that fetch it) nor widen the reconciler's ri
 Nor may a source obtain or use the reconciler's identity (:func:`borrowing_identity`): run a Pod as its
 ServiceAccount or mount its Secrets, mint a token for that ServiceAccount (a ``service-account-token``
 Secret or a TokenRequest), or bind the reconciler's Roles to another subject or new rights to the
-reconciler. Any of these would hold the reconciler's rights, more than any grant."""
+reconciler. Any of these would hold the reconciler's rights, more than any grant.
+
+Nor may it intercept the reconciler's own writes (:func:`why_intercepting`): a webhook or admission policy
+that matches its namespace or its ``Source`` objects could deny the writes of its journal, inventory,
+status and Lease, so that even the revert commit removing it never applies (delivery frozen by the repo).
+One is applied only when the operator's grant names its kind (``clusterKinds``, not a glob) and every match
+block of it excludes the reconciler's namespace by name and leaves ``Source`` objects alone."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -30,6 +37,11 @@ _CLUSTER_RBAC = frozenset({"ClusterRole", "ClusterRoleBinding"})
 _RBAC = "rbac.authorization.k8s.io"
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"  # noqa: S105 - a Secret type, not a password
 TOKEN_SA_ANNOTATION = "kubernetes.io/service-account.name"  # noqa: S105 - an annotation key
+_ADMISSION = "admissionregistration.k8s.io"
+_WEBHOOK_KINDS = frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"})
+_POLICY_KINDS = frozenset({"ValidatingAdmissionPolicy", "MutatingAdmissionPolicy"})
+_BINDING_KINDS = frozenset({"ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicyBinding"})
+_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server to each Namespace's name
 
 
 def _install_names(objects: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> frozenset[tuple[str, str]]:
@@ -191,6 +203,70 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
     return ""
 
 
+def _match_blocks(obj: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], list[Any]]]:
+    """``(where, namespaceSelector, rules)`` of each part of an admission object that picks requests:
+    every webhook of a webhook configuration, a policy's ``matchConstraints``, a binding's
+    ``matchResources`` (absent: it picks what its policy does, so it excludes nothing)."""
+    kind = obj.get("kind")
+    if kind in _WEBHOOK_KINDS:
+        return [(f"webhook {w.get('name')}", w.get("namespaceSelector") or {}, list(w.get("rules") or ()))
+                for w in obj.get("webhooks") or () if isinstance(w, Mapping)]
+    key = "matchConstraints" if kind in _POLICY_KINDS else "matchResources"
+    block = (obj.get("spec") or {}).get(key) or {}
+    return [(f"spec.{key}", block.get("namespaceSelector") or {}, list(block.get("resourceRules") or ()))]
+
+
+def _excludes(selector: Mapping[str, Any], namespace: str) -> bool:
+    """Whether a label selector can never match Namespace ``namespace`` by its name label."""
+    labels = selector.get("matchLabels") or {}
+    if _NAME_LABEL in labels and labels[_NAME_LABEL] != namespace:
+        return True
+    for expression in selector.get("matchExpressions") or ():
+        if not isinstance(expression, Mapping) or expression.get("key") != _NAME_LABEL:
+            continue
+        operator, values = expression.get("operator"), expression.get("values") or ()
+        if (operator == "NotIn" and namespace in values) or (operator == "In" and namespace not in values) \
+                or operator == "DoesNotExist":
+            return True
+    return False
+
+
+def _matches_sources(rules: Iterable[Any]) -> bool:
+    """Whether admission rules could pick requests on ``Source`` objects (the reconciler writes their
+    status in their own namespaces, which a namespace exclusion does not cover)."""
+    plural = f"{SOURCE_KIND.lower()}s"
+    for rule in rules:
+        if not isinstance(rule, Mapping):
+            continue
+        groups, resources = rule.get("apiGroups") or (), rule.get("resources") or ()
+        if ("*" in groups or SOURCE_GROUP in groups) and any(
+                r in ("*", "*/*", "*/status") or r.split("/")[0] == plural for r in resources):
+            return True
+    return False
+
+
+def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: Collection[str]) -> str:
+    """How admission object ``obj`` could intercept the reconciler's own writes ("" when it cannot, or
+    when ``cluster_kinds``, the source's granted cluster-scoped kinds, does not grant its kind: the grant
+    refuses it then). A glob never grants these kinds, only their name."""
+    kind = str(obj.get("kind"))
+    if group_of(ref_of(obj)) != _ADMISSION or kind not in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS:
+        return ""
+    if kind not in cluster_kinds and f"{_ADMISSION}/{kind}" not in cluster_kinds:
+        if any(fnmatch.fnmatchcase(kind, p) or fnmatch.fnmatchcase(f"{_ADMISSION}/{kind}", p)
+               for p in cluster_kinds):
+            return f"could intercept the reconciler's own writes: a glob grants {kind}, only its name may"
+        return ""  # not granted: the grant refuses it
+    namespace = settings.namespace
+    for where, selector, rules in _match_blocks(obj):  # a configuration without webhooks picks nothing
+        if not _excludes(selector, namespace):
+            return (f"could intercept the reconciler's own writes: its {where} does not exclude namespace "
+                    f"{namespace} (namespaceSelector {_NAME_LABEL} NotIn [{namespace}])")
+        if _matches_sources(rules):
+            return f"could intercept the reconciler's own writes: its {where} matches {SOURCE_KIND} objects"
+    return ""
+
+
 def why_borrowing(obj: Mapping[str, Any], settings: Settings,
                   secrets: Collection[tuple[str, str]] = frozenset()) -> str:
     """How ``obj`` would obtain or use the reconciler's identity ("" when it would not): a pod reads only
@@ -209,6 +285,9 @@ def why_borrowing(obj: Mapping[str, Any], settings: Settings,
 
 
 def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
-                       secrets: Collection[tuple[str, str]] = frozenset()) -> list[tuple[ObjectRef, str]]:
-    """Each object that would obtain or use the reconciler's identity, with how."""
-    return [(ref_of(o), why) for o in objects if (why := why_borrowing(o, settings, secrets))]
+                       secrets: Collection[tuple[str, str]] = frozenset(),
+                       cluster_kinds: Collection[str] = ()) -> list[tuple[ObjectRef, str]]:
+    """Each object that would obtain or use the reconciler's identity, or intercept its writes, with how;
+    ``cluster_kinds``: the source's granted cluster-scoped kinds."""
+    return [(ref_of(o), why) for o in objects
+            if (why := why_borrowing(o, settings, secrets) or why_intercepting(o, settings, cluster_kinds))]

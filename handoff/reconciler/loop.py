@@ -443,11 +443,12 @@ class Reconciler:
             raise RefusedError(f"source {source.name} names the reconciler's own objects "
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
-        borrowed = borrowing_identity(out, self.settings, secrets)
+        grant = authority.grant_of(source, self.settings.namespace)
+        borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds)
         if borrowed:
             names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
-        outside = authority.denied_objects(out, authority.grant_of(source, self.settings.namespace))
+        outside = authority.denied_objects(out, grant)
         if outside:
             more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
             raise AuthorityDenied(f"source {source.name} may not touch "

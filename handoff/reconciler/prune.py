@@ -108,42 +108,77 @@ def _everything(_: ObjectRef) -> bool:
     return True
 
 
+class _Unlisted(Exception):
+    """What a CRD's or Namespace's deletion would take cannot be listed: its deletion is refused."""
+
+
 def _namespaced_kinds(client: KubeClient) -> list[tuple[str, str]]:
-    """``(apiVersion, kind)`` of every namespaced kind that can be listed, at each group's preferred
-    version (a Namespace's deletion removes its objects of every version alike)."""
-    versions = ["v1"] + [str((g.get("preferredVersion") or {}).get("groupVersion"))
-                         for g in client.request("GET", "/apis").get("groups", [])]
-    kinds = []
-    for version in versions:
-        listing = client.request("GET", "/api/v1" if version == "v1" else f"/apis/{version}")
-        kinds += [(version, str(r["kind"])) for r in listing.get("resources", [])
-                  if "/" not in r["name"] and r.get("namespaced") and "list" in (r.get("verbs") or ())]
-    return kinds
+    """``(apiVersion, kind)`` of every namespaced kind that can be listed, once per group and kind, looked up
+    at every version a group serves (a kind may be served at a version other than the group's preferred
+    one; a Namespace's deletion removes its objects of every kind and version alike)."""
+    groups = client.request("GET", "/apis").get("groups", [])
+    versions = ["v1"] + [str(v.get("groupVersion")) for g in groups
+                         for v in [g.get("preferredVersion") or {}, *(g.get("versions") or ())]
+                         if v.get("groupVersion")]
+    kinds: dict[tuple[str, str], str] = {}
+    for version in dict.fromkeys(versions):
+        try:
+            listing = client.request("GET", "/api/v1" if version == "v1" else f"/apis/{version}")
+        except KubeError as e:  # an aggregated API whose service is down answers 503
+            raise _Unlisted(f"{version} cannot be listed ({e.status})") from e
+        for r in listing.get("resources", []):
+            if "/" not in r["name"] and r.get("namespaced") and "list" in (r.get("verbs") or ()):
+                kinds.setdefault((version.rpartition("/")[0], str(r["kind"])), version)
+    return [(version, kind) for (_, kind), version in kinds.items()]
 
 
-def _deleted_with(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _crd_contents(client: KubeClient, live: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every custom resource of CRD ``live``, listed at its storage version when served, else another
+    served one; a CRD serving no version still stores its custom resources (and its deletion removes
+    them), but they cannot be listed."""
+    spec = live.get("spec") or {}
+    versions = [v for v in spec.get("versions") or () if v.get("served")]
+    if not versions:
+        raise _Unlisted("it serves no version, so its stored custom resources cannot be listed")
+    version = next((v for v in versions if v.get("storage")), versions[0])
+    return list(client.list(f"{spec.get('group')}/{version.get('name')}",
+                            str((spec.get("names") or {}).get("kind"))))
+
+
+def _uncontrolled(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``items`` less those whose owner chain reaches one of ``items`` that has no owner among them
+    (their fate follows that counted owner). One owned by an object outside ``items`` (a cluster-scoped
+    owner, one in another Namespace, a dangling uid) is counted: the Namespace's deletion takes it anyway."""
+    uid = {id(i): str((i.get("metadata") or {}).get("uid", "")) for i in items}
+    owners = {id(i): {str(o.get("uid", "")) for o in (i.get("metadata") or {}).get("ownerReferences") or ()}
+              for i in items}
+    present = set(uid.values()) - {""}
+    counted = [i for i in items if not owners[id(i)] & present]
+    followed = {uid[id(i)] for i in counted} - {""}
+    grew = True
+    while grew:  # dependents of what is counted, at any depth; an ownership cycle alone is counted
+        more = {uid[id(i)] for i in items if owners[id(i)] & followed} - followed
+        followed |= more
+        grew = bool(more)
+    return counted + [i for i in items if uid[id(i)] not in followed]
+
+
+def _deleted_with(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The objects the API server deletes with CRD or Namespace ``ref`` (``live``): every custom resource
-    of the CRD, every object in the Namespace. Those it creates itself (Events, the ``default``
-    ServiceAccount, the root CA ConfigMap, objects another one controls) are left out: their fate
-    follows what is counted."""
+    of the CRD, every object in the Namespace (each once, by uid). Those it creates itself (Events, the
+    ``default`` ServiceAccount, the root CA ConfigMap) and those another counted one controls are left
+    out: their fate follows what is counted. Raises ``_Unlisted`` when they cannot all be listed."""
     if ref.kind == "CustomResourceDefinition":
-        spec = live.get("spec") or {}
-        versions = [v for v in spec.get("versions") or () if v.get("served")]
-        if not versions:
-            return []
-        version = next((v for v in versions if v.get("storage")), versions[0])
-        return list(client.list(f"{spec.get('group')}/{version.get('name')}",
-                                str((spec.get("names") or {}).get("kind"))))
-    found = []
+        return _crd_contents(client, live)
+    found: dict[str, dict[str, Any]] = {}
     for api_version, kind in _namespaced_kinds(client):
         for item in client.list(api_version, kind, namespace=ref.name):
             item_ref = ref_of(item)
-            meta = item.get("metadata") or {}
-            if (group_of(item_ref), item_ref.kind) in _EVENTS or meta.get("ownerReferences") or \
+            if (group_of(item_ref), item_ref.kind) in _EVENTS or \
                     (group_of(item_ref), item_ref.kind, item_ref.name) in _NAMESPACE_FIXTURES:
                 continue
-            found.append(item)
-    return found
+            found.setdefault(str((item.get("metadata") or {}).get("uid") or id(item)), item)
+    return _uncontrolled(list(found.values()))
 
 
 def why_blast(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any], source: str,
@@ -155,9 +190,9 @@ def why_blast(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any], sourc
     try:
         others = [o for o in _deleted_with(client, ref, live)
                   if not (owned_by(o, source) and covers(ref_of(o)))]
-    except KubeError as e:
-        if e.status not in (403, 404):
-            raise
+    except _Unlisted as e:
+        return f"what its deletion would take cannot be listed: {e}"
+    except KubeError as e:  # refused, gone, or unavailable now: never delete what was not counted
         return f"its contents cannot be listed to check what its deletion would take ({e.status})"
     if not others:
         return ""
