@@ -4,10 +4,12 @@ checks (``sourcecrd.to_spec``). What a Source object cannot say is named, never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
-from handoff.reconciler.config import Settings, Source
+from handoff.reconciler.authority import service_account_user
+from handoff.reconciler.config import Settings, Source, Verification
 from handoff.reconciler.sourcecrd import API_VERSION, KIND, SourceObject, to_spec
 
 CREDENTIALS_SECRET, VERIFY_SECRET = "git-credentials", "git-verify"  # Secret names, not their contents
@@ -62,10 +64,54 @@ def sources_to_crd(settings: Settings, *, namespace: str | None = None,
     return Migrated(objects, notes)
 
 
+# Source fields a Source object cannot carry as the config file does, left out of the mirror check: its
+# name (NAMESPACE/NAME), credentials and the trusted keys' paths (Secret files; the keys themselves are
+# compared), what the object gets from the operator and not its spec (authority: the namespace's grant in
+# the tenants; allowRemote and render limits: the render settings), the Secrets it reads, and the
+# ServiceAccount as written (compared as the identity it means)
+_NOT_CARRIED = frozenset({"name", "credentials", "verify", "authority", "allow_remote", "render_limits",
+                          "secrets", "service_account"})
+
+
 def takes_over(config_source: Source, source_object: Source) -> bool:
-    """A Source object annotated as migrated from ``config_source`` takes its place only while it follows
-    the same repository, ref and path into the same namespace: what the config-file source would apply,
-    the object applies (within its own namespace's grant). Any other annotated object (an edited one, or
-    a tenant naming an operator's source it does not mirror) takes nothing over."""
-    return (config_source.url, config_source.revision, config_source.path, config_source.namespace) == (
-        source_object.url, source_object.revision, source_object.path, source_object.namespace)
+    """A Source object annotated as migrated from ``config_source`` takes its place only while it mirrors
+    every setting of it a Source object can carry: the same repository, ref, path, renderer, values,
+    release, env (policy params and waivers), namespace, interval, prune, self-heal and drift mode, the
+    same ServiceAccount identity, and the same verification (mode and trusted keys, byte for byte). What
+    the config-file source would apply, and under which checks, the object applies (within its own
+    namespace's grant). Any other annotated object (an edited one, one without the verification, or a
+    tenant naming an operator's source it does not mirror) takes nothing over."""
+    return (_carried(config_source) == _carried(source_object)
+            and _same_trust(config_source.verify, source_object.verify))
+
+
+def _carried(source: Source) -> dict[str, Any]:
+    out = {f.name: getattr(source, f.name) for f in fields(source) if f.name not in _NOT_CARRIED}
+    out["identity"] = service_account_user(source) if source.service_account else None
+    return out
+
+
+def _same_trust(config: Verification, found: Verification) -> bool:
+    """The same verification mode, trusting the same keys: the same allowed_signers file content (ssh),
+    the same keyring files (gpg; every file of the keyring directory, none more). Unreadable keys are
+    not the same."""
+    if config.mode != found.mode:
+        return False
+    try:
+        if config.mode == "ssh":
+            return _content(config.allowed_signers) == _content(found.allowed_signers)
+        if config.mode == "gpg":
+            return _keyring(config.keyring) == _keyring(found.keyring)
+    except OSError:
+        return False
+    return True
+
+
+def _content(file: str | None) -> bytes | None:
+    return Path(file).read_bytes() if file else None
+
+
+def _keyring(directory: str | None) -> dict[str, bytes] | None:
+    if not directory:
+        return None
+    return {p.name: p.read_bytes() for p in Path(directory).iterdir() if p.is_file()}

@@ -81,7 +81,13 @@ class SourceObjects:
         self.hand_over_migrated = hand_over_migrated
         self.client: KubeClient = reconciler.client
         self.tenants = tuple(tenants)
-        self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object seen
+        self.objects: dict[str, SourceObject] = {}  # by NAMESPACE/NAME, every Source object served
+        # a Stalled object's last served version: its deletion, even one a relist reports by name only,
+        # ends its objects as that spec said
+        self.stalled: dict[str, SourceObject] = {}
+        # the uid and generation of the newest version of each object handled: an older one delivered
+        # late (the Sources watch's queued event after secret_changed's GET) is not served again
+        self.newest: dict[str, tuple[str, int]] = {}
         # the Secrets each unusable object names: one appearing makes it worth parsing again
         self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
         # Source objects mirroring the config-file source they were migrated from, by NAMESPACE/NAME: its
@@ -120,7 +126,11 @@ class SourceObjects:
         change of it or of a Secret it names tries again."""
         name, meta = _name_of(obj), _meta(obj)
         self.reconciler.drop_source(name)
-        self.objects.pop(name, None)
+        served = self.objects.pop(name, None)
+        if served is not None:
+            self.stalled[name] = served
+            # a revoked (deleted) or unusable Secret's files must not stay on disk; a retry writes them again
+            self._drop_unused_secrets(served)
         spec = obj.get("spec") or {}
         refs = (spec.get("secretRef"), (spec.get("verify") or {}).get("secretRef")) \
             if isinstance(spec, Mapping) else ()
@@ -166,21 +176,30 @@ class SourceObjects:
             return
         previous = self.objects.get(name)
         uid = str(meta.get("uid") or "")
-        if previous is not None and previous.uid and uid and previous.uid != uid:
-            # the object was deleted and created again while nobody watched (a relist finds the name):
-            # the old one ends as its own spec said, then the new one is a new Source
-            self._gone(previous)
-            previous = None
+        for known in (previous, self.stalled.get(name)):
+            if known is not None and known.uid and uid and known.uid != uid:
+                # the object was deleted and created again while nobody watched (a relist finds the name):
+                # the old one ends as its own spec said, then the new one is a new Source
+                self._gone(known)
+                previous = None
+        generation = int(meta.get("generation") or 0)
+        newest_uid, newest_generation = self.newest.get(name, ("", 0))
+        if uid and newest_uid == uid and generation < newest_generation:
+            return  # an older version delivered after a newer one: the newer one is what is served
+        self.newest[name] = (uid, generation)
         if previous is not None and not credentials_changed and _same_but_status(previous, obj):
-            # our own status write coming back: nothing to parse, no Secret to read again
+            # our own status write coming back: nothing to parse, no Secret to read again (an annotation
+            # edit bumps no generation either: whether the object takes a config-file source over is read)
             self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
                                          resource_version=str(meta.get("resourceVersion") or ""))
+            self._note_migrated(name, _migrated_from(meta), previous)
             return
         found = self._parse(obj, secrets=self._secret_files(obj))
         self.waiting.pop(name, None)
+        self.stalled.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
-        self._note_migrated(name, str((meta.get("annotations") or {}).get(MIGRATED_FROM) or ""), found)
+        self._note_migrated(name, _migrated_from(meta), found)
         if found.suspend:
             self.reconciler.drop_source(name)
             return
@@ -201,14 +220,19 @@ class SourceObjects:
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
         name = _name_of(obj)
-        known = self.objects.get(name)
         uid = str(_meta(obj).get("uid") or "")
+        known = self.objects.get(name)
+        if known is None and not obj.get("spec"):
+            known = self.stalled.get(name)  # served once, then Stalled: what it last served decides
         if known is not None and (not obj.get("spec") or known.uid == uid):
             # a relist reports a vanished object by name only: what it last said decides its end
             self._gone(known)
             return
         if known is None:  # else the one deleted is not the one served (a same-name successor is)
             self.waiting.pop(name, None)
+            self.newest.pop(name, None)
+            if (stalled := self.stalled.get(name)) is not None and stalled.uid == uid:
+                del self.stalled[name]
             self.reconciler.drop_source(name)
         if not obj.get("spec"):
             log.warning("cannot orphan a deleted Source's objects: its spec was never served",
@@ -223,6 +247,8 @@ class SourceObjects:
         """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
         serving it and drop all state kept for it (a new object of its name starts afresh)."""
         self.objects.pop(known.key, None)
+        self.stalled.pop(known.key, None)
+        self.newest.pop(known.key, None)
         self.waiting.pop(known.key, None)
         self.reconciler.drop_source(known.key)
         self._end(known)
@@ -387,6 +413,8 @@ class SourceObjects:
         self._forget(name)
         self.reconciler.drop_source(name)
         self.objects.pop(name, None)
+        self.stalled.pop(name, None)
+        self.newest.pop(name, None)
         finalizers = [f for f in meta.get("finalizers") or () if f != PRUNE_FINALIZER]
         self._set_finalizers(namespace, str(meta.get("name")), finalizers,
                              str(meta.get("resourceVersion", "")))
@@ -463,11 +491,12 @@ class SourceObjects:
                 continue
             secret_name = str(ref["name"])
             secret = self.client.get("v1", "Secret", secret_name, namespace)
-            if secret is None:
-                continue
             # one directory per Secret, whichever Source objects name it: their credentials are then the
             # same files, so sources of one repository and ref share one fetch (``FetchPool``)
             directory = self.secrets_dir / namespace / secret_name
+            if secret is None:  # deleted: a revoked credential stays on no disk, whoever else named it
+                shutil.rmtree(directory, ignore_errors=True)
+                continue
             out[secret_name] = _write_secret(directory, secret.get("data") or {},
                                              source_name(namespace, secret_name))
         return out
@@ -480,6 +509,10 @@ class DeletionBlocked(HandoffError):
 def _prunes(found: SourceObject) -> bool:
     """Deleting ``found`` prunes its objects (else it orphans them)."""
     return found.source.prune and not found.suspend
+
+
+def _migrated_from(meta: Mapping[str, Any]) -> str:
+    return str((meta.get("annotations") or {}).get(MIGRATED_FROM) or "")
 
 
 def _same_but_status(known: SourceObject, obj: Mapping[str, Any]) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +25,7 @@ MAX_BYTES = 32 * 1024
 SUCCEEDED, FAILED, REFUSED = "Succeeded", "Failed", "Refused"
 HEARTBEAT = 60.0  # seconds: an unchanged status ConfigMap is rewritten this often (its lastAttemptTime)
 _TIMES = frozenset({"lastAttemptTime", "lastSuccessTime"})
-# C0 controls but tab and newline, DEL, and C1 controls: what a terminal acts on (ESC starts a sequence,
-# a C1 CSI 0x9b does too on some terminals)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_KEPT = frozenset("\t\n")  # the only non-printables a message keeps as they are
 
 
 @dataclass(frozen=True)
@@ -61,11 +58,21 @@ def now_rfc3339(ts: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def printable(text: str) -> str:
-    """``text`` with every terminal control character written as a visible ``\\xNN`` escape: messages
-    quote tenant-controlled text (object names, API server answers), and they end up on terminals
-    (``kubectl describe``, ``handoff get sources``)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` with every character a terminal would act on or hide written as a visible escape
+    (``\\x1b``, ``\\u202e``): C0/C1 controls and DEL, and what ``str.isprintable`` refuses beyond them,
+    the Unicode format characters (bidi overrides and isolates that reorder the rest of the line,
+    zero-width ones), line and paragraph separators, unassigned code points. Tab and newline are kept.
+    Messages quote tenant-controlled text (object names, API server answers), and they end up on
+    terminals (``kubectl describe``, ``handoff get sources``)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in _KEPT else _escape(ch) for ch in text)
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:

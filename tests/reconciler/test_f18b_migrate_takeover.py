@@ -36,7 +36,7 @@ def _served(rec: Reconciler) -> set[str]:
 
 def test_the_migrated_source_takes_over_and_hands_back_when_deleted(cluster: Cluster) -> None:  # noqa: F811
     c = cluster
-    rec = c.reconciler(name="web")
+    rec = c.reconciler(name="web", prune=False)  # the object mirrors prune too (migrate.takes_over)
     obj = _migrated(c, rec)
     c.client.create({**obj, "spec": {**obj["spec"], "prune": False}})
     objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
