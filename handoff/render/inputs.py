@@ -28,6 +28,7 @@ _PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "pa
                "generators", "transformers", "validators")
 _DIRECTORY_KEYS = ("resources", "bases", "components")  # a directory entry is another kustomization
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # entries are {path: …} or inline
+_PLUGIN_LISTS = ("generators", "transformers", "validators")
 _GENERATORS = ("configMapGenerator", "secretGenerator")
 # kustomize (5.8) spends time superlinear in the entries of one mapping (50,000 keys: 11 s, 100,000: 91 s,
 # 600,000: over 11 min and 600 MiB) whatever the node budget says; no real resource comes near this
@@ -109,22 +110,62 @@ class _KustomizeInputs:
         for key, count in _literal_counts(loaded.docs[0].data):
             self._charge_generated(count, kname, key, positions)
         for key, entry in _references(loaded.docs[0].data):
-            if "://" in entry:
-                continue  # a remote: not a file here (whether it may be fetched is decided elsewhere)
             line = positions.get(key, positions.get(key.rpartition(".")[0], (None, None)))[0]
-            target = directory / entry
-            real_target = contained(self.root, target, written=entry, source=kname, line=line, key=key)
-            if real_target.is_dir():
-                if key.startswith(_DIRECTORY_KEYS):
-                    self.check(target)
-                else:
-                    check_tree(self.root, target)
-            elif real_target.is_file():
-                shown = display_name(target, self.root)
-                generated = key.startswith(_GENERATORS)
-                data = self._charge(real_target, shown, yaml=not generated)
-                if generated:
-                    self._charge_generated(_env_entries(data) if ".env" in key else 1, kname, key, positions)
+            self._reference(directory, kname, key, entry, positions, line=line)
+        # a builtin plugin's config (``generators: [gen.yaml]`` holding a ConfigMapGenerator, or inline)
+        # names paths kustomize reads from this kustomization's directory, like the fields above
+        for shown, config, config_positions, inside in self._plugin_configs(directory, loaded.docs[0].data,
+                                                                             kname, positions):
+            for sub, entry in _plugin_references(config):
+                at = config_positions.get(sub, config_positions.get(sub.rpartition(".")[0], (None, None)))
+                key = f"{inside}: {sub}" if inside else sub
+                self._reference(directory, shown, key, entry, config_positions, line=at[0],
+                                generated=sub.startswith(("files", "envs", "env")))
+
+    def _reference(self, directory: Path, kname: str, key: str, entry: str,
+                   positions: Mapping[str, tuple[int, int]], *, line: int | None,
+                   generated: bool | None = None) -> None:
+        """Check (and charge) one local path the kustomization (or plugin config) ``kname`` names at
+        ``key``; ``generated``: a generator's input (any bytes), by default told from the key."""
+        if "://" in entry:
+            return  # a remote: not a file here (whether it may be fetched is decided elsewhere)
+        target = directory / entry
+        real_target = contained(self.root, target, written=entry, source=kname, line=line, key=key)
+        if real_target.is_dir():
+            if key.startswith(_DIRECTORY_KEYS):
+                self.check(target)
+            else:
+                check_tree(self.root, target)
+        elif real_target.is_file():
+            shown = display_name(target, self.root)
+            generated = key.startswith(_GENERATORS) if generated is None else generated
+            data = self._charge(real_target, shown, yaml=not generated)
+            if generated:
+                self._charge_generated(_env_entries(data) if ".env" in key else 1, kname, key, positions)
+
+    def _plugin_configs(self, directory: Path, spec: Mapping[str, Any], kname: str,
+                        positions: Mapping[str, tuple[int, int]],
+                        ) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, tuple[int, int]], str]]:
+        """``(file, config, its positions, key inside the kustomization or "")`` of every plugin config
+        document under ``generators``, ``transformers`` and ``validators``: in a local file (already
+        checked as a reference), or inline (positions then the kustomization's)."""
+        for field in _PLUGIN_LISTS:
+            for i, entry in _items(spec.get(field)):
+                if not isinstance(entry, str) or "://" in entry:
+                    continue
+                if "\n" in entry:
+                    for doc in load_documents(entry, kname, strict=False, limits=file_limits()).docs:
+                        if isinstance(doc.data, Mapping):
+                            yield kname, doc.data, positions, f"{field}[{i}]"
+                    continue
+                path = directory / entry
+                if not path.is_file():
+                    continue  # a directory of configs is a kustomization: checked as one
+                shown = display_name(path, self.root)
+                text = read_text(path, shown)
+                for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
+                    if isinstance(doc.data, Mapping):
+                        yield shown, doc.data, FilePositions(text).for_document(doc.index), ""
 
     def _charge_generated(self, count: int, kname: str, key: str,
                           positions: Mapping[str, tuple[int, int]]) -> None:
@@ -216,6 +257,24 @@ def _widest(data: Any) -> tuple[str, int] | None:
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
     return None
+
+
+def _plugin_references(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(key, path)`` for every local path a builtin plugin config names: a generator's ``files`` and
+    ``envs`` (``env``), a patch's ``path``, each replacement's ``path``, Helm's ``chartHome`` and
+    ``valuesFile`` (kustomize reads them as the kustomization's own fields)."""
+    for i, file in _items(config.get("files")):
+        if isinstance(file, str):
+            yield f"files[{i}]", file.partition("=")[2] or file
+    for i, env in _items(config.get("envs")):
+        if isinstance(env, str):
+            yield f"envs[{i}]", env
+    for name in ("env", "path", "chartHome", "valuesFile"):
+        if isinstance(config.get(name), str):
+            yield name, config[name]
+    for i, item in _items(config.get("replacements")):
+        if isinstance(item, Mapping) and isinstance(item.get("path"), str):
+            yield f"replacements[{i}].path", item["path"]
 
 
 def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -138,3 +138,20 @@ def test_in_repo_links_and_dot_github_still_render(tmp_path: Path) -> None:
                  {"chart/shared.txt": "../.github/shared.txt", "chart/ignore": "../.gitignore"})
     result = render_path(repo / "chart", repo=repo, kind="helm")
     assert [o.obj["metadata"]["name"] for o in result.objects] == ["web"]
+
+
+def test_an_inline_generator_config_naming_git_config_is_refused(tmp_path: Path) -> None:
+    gen = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: s\nenvs: [.git/config]\n"
+    repo = _repo(tmp_path / "repo", {"kustomization.yaml": "resources: [cm.yaml]\ngenerators:\n  - |\n"
+                                     + "".join(f"    {line}\n" for line in gen.splitlines()), "cm.yaml": CM})
+    message = _refusal(repo, ".", kind="kustomize")
+    assert "generators[0]: envs[0]" in message and "into a .git directory" in message, message
+
+
+def test_a_patch_transformer_config_path_leaving_the_repo_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside.yaml").write_text(CM)
+    patch = "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: ../outside.yaml\n"
+    repo = _repo(tmp_path / "repo", {"kustomization.yaml": "resources: [cm.yaml]\ntransformers: [patch.yaml]\n",
+                                     "cm.yaml": CM, "patch.yaml": patch})
+    message = _refusal(repo, ".", kind="kustomize")
+    assert message.startswith("patch.yaml:5") and "path" in message, message
