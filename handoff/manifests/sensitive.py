@@ -238,6 +238,8 @@ def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
         # line breaks ignored, as the API server does (``base64`` wraps at 76 columns)
         with contextlib.suppress(binascii.Error, UnicodeDecodeError):
             texts.append(base64.b64decode("".join(value.split()), validate=True).decode("utf-8"))
+    # a value read from a file ends in a line break its copies elsewhere (``| trim``, a DSN) lack
+    texts += [t.strip() for t in texts if t.strip() != t]
     yield from _numeric_forms(value)
     for text in texts:
         yield text
@@ -301,9 +303,14 @@ class KnownValues:
 
     def __init__(self, known: Mapping[str, str]) -> None:
         every = {**dict.fromkeys(registered(), MASK), **known}
-        self.known = {k: v for k, v in every.items() if len(k) >= MIN_SCRUBBED_LENGTH}
+        self.known: dict[str, str] = {}
+        for key, shown in every.items():
+            # a match never takes a line break at its ends: that break may be the diff's own
+            self.known.setdefault(key.strip("\r\n"), shown)
+        self.known = {k: v for k, v in self.known.items() if len(k) >= MIN_SCRUBBED_LENGTH}
         ordered = sorted(self.known, key=len, reverse=True)
         self.pattern = re.compile("|".join(re.escape(k) for k in ordered)) if ordered else None
+        self.pieces = _Pieces({k: v for k, v in self.known.items() if " " in k})
 
     def mask(self, text: str) -> str:
         """``text`` with every known value masked."""
@@ -312,7 +319,7 @@ class KnownValues:
         text = self.pattern.sub(lambda m: self.known[m.group(0)], text)
         if "\\" in text or "\'\'" in text or "\n" in text:
             text = _QUOTED_SCALAR.sub(self._quoted, text)
-        return text
+        return self.pieces.mask(text)
 
     def _quoted(self, match: re.Match[str]) -> str:
         token = match.group(0)
@@ -321,6 +328,69 @@ class KnownValues:
             if found is not None:
                 return self.known[found.group(0)]
         return token
+
+
+# a single word of a value is masked alone only when it is no ordinary word
+_MIN_LONE_WORD = 16
+_WORD = re.compile(r"\S+")
+
+
+class _Pieces:
+    """Masks the pieces of values of several words that a folded (``>-``) or multi-line plain scalar
+    puts on lines of its own: YAML joins them with a space, so no line of a file diff holds the value.
+    A piece is a maximal run, on one line, of the value's consecutive words: two words or more (and
+    ``MIN_SCRUBBED_LENGTH`` characters), or one word of ``_MIN_LONE_WORD`` characters."""
+
+    def __init__(self, known: Mapping[str, str]) -> None:
+        self.values = [(k.split(), v) for k, v in known.items()]
+        self.where: dict[str, list[tuple[int, int]]] = {}  # word → (value, index of the word in it)
+        for number, (words, _shown) in enumerate(self.values):
+            for index, word in enumerate(words):
+                self.where.setdefault(word, []).append((number, index))
+
+    def mask(self, text: str) -> str:
+        if not self.where:
+            return text
+        return "".join(self._line(line) for line in text.splitlines(keepends=True))
+
+    def _line(self, line: str) -> str:
+        tokens = [(m.start(), m.end(), self._word(m.group(0), first=i == 0))
+                  for i, m in enumerate(_WORD.finditer(line))]
+        spans: list[tuple[int, int, str]] = []
+        at = 0
+        while at < len(tokens):
+            best = self._run(tokens, at)
+            if best is None:
+                at += 1
+                continue
+            length, shown = best
+            start, end = tokens[at][0], tokens[at + length - 1][1]
+            if tokens[at][2] != line[start:tokens[at][1]]:  # a diff's ``+``/``-`` stays
+                start += 1
+            spans.append((start, end, shown))
+            at += length
+        for start, end, shown in reversed(spans):
+            line = line[:start] + shown + line[end:]
+        return line
+
+    @staticmethod
+    def _word(token: str, *, first: bool) -> str:
+        return token[1:] if first and token[:1] in "+-" and len(token) > 1 else token
+
+    def _run(self, tokens: Sequence[tuple[int, int, str]], at: int) -> tuple[int, str] | None:
+        """The longest piece starting at token ``at``: (how many tokens, the value's mask)."""
+        best: tuple[int, str] | None = None
+        for number, index in self.where.get(tokens[at][2], ()):
+            words, shown = self.values[number]
+            length = 1
+            while at + length < len(tokens) and index + length < len(words) \
+                    and tokens[at + length][2] == words[index + length]:
+                length += 1
+            piece = " ".join(words[index:index + length])
+            long_enough = len(piece) >= (MIN_SCRUBBED_LENGTH if length > 1 else _MIN_LONE_WORD)
+            if long_enough and (best is None or length > best[0]):
+                best = (length, shown)
+        return best
 
 
 def _decodings(token: str) -> Iterator[str]:

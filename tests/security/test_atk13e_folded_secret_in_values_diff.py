@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from handoff.manifests.sensitive import scrub
 from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
 from tests.propose.helpers import propose_on, show
@@ -41,3 +42,20 @@ def test_a_folded_secret_value_beside_the_image_line_shows_in_no_piece_of_the_bo
     texts["result message"] = result.message
     assert "<secret sha256:" in texts["md"]  # the Secret is rendered, its value masked in the rendered diff
     assert leaks(texts, [f"{HEAD} {TAIL}", HEAD, TAIL]) == []
+
+
+SHOWN = "<secret sha256:0123abcd>"
+
+
+def test_each_line_of_a_folded_value_is_masked_and_single_ordinary_words_are_not() -> None:
+    secret = "correct horse battery staple 7731"
+    diff = ("-image: web:1.0.0\n+image: web:1.1.0\n password: >-\n   correct horse\n   battery\n"
+            "   staple 7731\n note: the horse is correct\n")
+    scrubbed = scrub(diff, {secret: SHOWN})
+    assert scrubbed == ("-image: web:1.0.0\n+image: web:1.1.0\n password: >-\n"
+                        f"   {SHOWN}\n   battery\n   {SHOWN}\n note: the horse is correct\n")
+
+
+def test_a_long_lone_word_of_a_value_is_masked_also_on_a_diff_line() -> None:
+    scrubbed = scrub(f"+password: {HEAD}\n+  {TAIL}\n", {f"{HEAD} {TAIL}": SHOWN})
+    assert scrubbed == f"+password: {SHOWN}\n+  {SHOWN}\n"

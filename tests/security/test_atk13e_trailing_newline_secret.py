@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 
 from handoff.manifests.model import RenderedObject
+from handoff.manifests.sensitive import scrub
 from handoff.workflows.propose import rendered_diff
 from tests.security.leaks import leaks
 
@@ -42,3 +43,9 @@ def test_rendered_diff_masks_a_trimmed_copy_of_a_data_value_ending_in_a_newline(
     diff = rendered_diff(_objects("1.0.0", encoded=True), _objects("1.1.0", encoded=True), "dev")
     assert "web-echo" in diff
     assert leaks({"rendered diff": diff}, [PASSPHRASE]) == []
+
+
+def test_the_mask_of_a_value_ending_in_a_newline_keeps_the_diff_line_break() -> None:
+    text = f"-  login: {PASSPHRASE}\n+  tag: 1.1.0\n"
+    scrubbed = scrub(text, {PASSPHRASE + "\n": "<secret sha256:0123abcd>"})
+    assert scrubbed == "-  login: <secret sha256:0123abcd>\n+  tag: 1.1.0\n"
