@@ -78,7 +78,14 @@ def test_handoff_reconcile_serves_the_webhook_and_counts_a_bad_signature(
     log = tmp_path / "reconcile.log"
     proc = subprocess.Popen(argv, stderr=log.open("wb"), stdout=subprocess.DEVNULL, env=env)
     try:
-        eventually(lambda: cluster.status().get("result") == "Succeeded")
+        def first_pass_done() -> bool:  # a process that died (a port taken meanwhile) says why at once
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            return cluster.status().get("result") == "Succeeded"
+
+        try:
+            eventually(first_pass_done, timeout=180)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; reconcile log: {log.read_text(errors='replace')[-3000:]}") from None
         sha = cluster.repo.commit({"app/deployment.yaml": kustomize_app("registry.example/web:2.0.0")[
             "app/deployment.yaml"]}, "bump web")
         body = _push_body(cluster, sha)
