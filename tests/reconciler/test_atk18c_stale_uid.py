@@ -46,3 +46,26 @@ def test_a_dead_uids_late_events_do_not_end_its_live_successor(cluster: Cluster)
     assert objects.objects[f"{c.target_ns}/web"].uid == new_uid
     owner = ((c.get("v1", "ConfigMap", "one") or {}).get("metadata") or {}).get("labels") or {}
     assert OWNER_LABEL in owner, f"uid B's ConfigMap was released by uid A's end: {owner}"
+
+
+def test_a_dead_uids_late_deletion_does_not_release_its_successors_objects(cluster: Cluster) -> None:  # noqa: F811
+    """Only the DELETED event late: ``deleted`` sees the served uid differs and keeps serving uid B, but
+    then orphans the dead object's spec under the same NAMESPACE/NAME, which is uid B's inventory: B's
+    objects lose their owner label and B's inventory and status ConfigMaps are deleted while B is served."""
+    c = cluster
+    rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    c.client.create(source_object(c, prune=False))
+    objects.sources_watch.relist()
+    rec.drain()
+    assert [r.ok for r in rec.run_once()] == [True]
+    old = get_source(c) or {}
+    c.client.delete("handoff.dev/v1", "Source", "web", c.target_ns)
+    c.client.create(source_object(c, prune=False))
+    objects.secret_changed({"metadata": {"namespace": c.target_ns, "name": "git"}})  # serves uid B
+    rec.drain()
+    assert [r.ok for r in rec.run_once()] == [True]
+    objects.deleted(old)  # the watch's late DELETED for uid A
+    rec.drain()
+    owner = ((c.get("v1", "ConfigMap", "one") or {}).get("metadata") or {}).get("labels") or {}
+    assert OWNER_LABEL in owner, f"uid B's ConfigMap was released by uid A's late deletion: {owner}"
