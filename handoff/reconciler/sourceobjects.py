@@ -67,6 +67,9 @@ def _name_of(obj: Mapping[str, Any]) -> str:
     return source_name(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
+_ENDED_KEPT = 4096  # ended uids remembered: far more than the events a watch can still deliver late
+
+
 class SourceObjects:
     """Keeps ``reconciler`` serving exactly the Source objects in the cluster (``namespace``: only those
     in one namespace, for a namespaced install)."""
@@ -88,6 +91,9 @@ class SourceObjects:
         # the uid and generation of the newest version of each object handled: an older one delivered
         # late (the Sources watch's queued event after secret_changed's GET) is not served again
         self.newest: dict[str, tuple[str, int]] = {}
+        # uids of Source objects that ended (deleted, or replaced by a same-name successor): a late event
+        # of one must never touch its successor, whose objects carry the same owner label (bounded)
+        self.ended: dict[str, None] = {}
         # the Secrets each unusable object names: one appearing makes it worth parsing again
         self.waiting: dict[str, tuple[str, frozenset[str]]] = {}
         # Source objects mirroring the config-file source they were migrated from, by NAMESPACE/NAME: its
@@ -176,6 +182,8 @@ class SourceObjects:
             return
         previous = self.objects.get(name)
         uid = str(meta.get("uid") or "")
+        if uid in self.ended:
+            return  # a late event of an object already ended (its successor may be served)
         for known in (previous, self.stalled.get(name)):
             if known is not None and known.uid and uid and known.uid != uid:
                 # the object was deleted and created again while nobody watched (a relist finds the name):
@@ -228,6 +236,8 @@ class SourceObjects:
             # a relist reports a vanished object by name only: what it last said decides its end
             self._gone(known)
             return
+        if uid in self.ended or (known is not None and known.uid and uid and known.uid != uid):
+            return  # ended already, or a same-name successor is served: orphaning would release its objects
         if known is None:  # else the one deleted is not the one served (a same-name successor is)
             self.waiting.pop(name, None)
             self.newest.pop(name, None)
@@ -246,6 +256,10 @@ class SourceObjects:
     def _gone(self, known: SourceObject) -> None:
         """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
         serving it and drop all state kept for it (a new object of its name starts afresh)."""
+        if known.uid:
+            self.ended[known.uid] = None
+            while len(self.ended) > _ENDED_KEPT:
+                del self.ended[next(iter(self.ended))]
         self.objects.pop(known.key, None)
         self.stalled.pop(known.key, None)
         self.newest.pop(known.key, None)
