@@ -100,8 +100,20 @@ else
   build_args+=(--build-arg "GO_IMAGE=$GO_IMAGE")
 fi
 
+# vfs storage copies every layer and container in full: working containers left by killed runs, and
+# untagged images of earlier builds, fill the disk within a day of test runs unless removed.
+"${bh[@]}" rm --all >/dev/null 2>&1 || true
 echo "build-image: building $tag from $base"
-"${bh[@]}" build --isolation chroot --layers -f Dockerfile "${build_args[@]}" -t "$tag" .
+build_log="$cache/build.log"
+"${bh[@]}" build --isolation chroot --layers -f Dockerfile "${build_args[@]}" -t "$tag" . 2>&1 | tee "$build_log"
+# Keep this build's layer cache (every "--> <id>" it printed) and tagged images; drop the rest.
+mapfile -t current < <(sed -n 's/^--> \([0-9a-f]\{10,\}\)$/\1/p' "$build_log")
+while read -r id name; do
+  [[ "$name" == "<none>" ]] || continue
+  keep=0
+  for c in "${current[@]}"; do [[ "$id" == "$c"* || "$c" == "$id"* ]] && keep=1 && break; done
+  [[ $keep == 1 ]] || "${bh[@]}" rmi "$id" >/dev/null 2>&1 || true
+done < <("${bh[@]}" images --all --format '{{.ID}} {{.Name}}')
 
 ctr=$("${bh[@]}" from "$tag")
 trap '"${bh[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
