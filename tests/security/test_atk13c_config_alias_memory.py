@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.harness.git_server import GitServer
+from tests.harness.memory import peak_rss
 from tests.reconciler.cluster import new_cluster
-from tests.security.test_render_children import peak_rss
 
 pytestmark = pytest.mark.tools
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from tests.harness.git_server import GitServer
+from tests.harness.memory import peak_rss
 from tests.reconciler.cluster import new_cluster
 from tests.reconciler.gitrepo import git
-from tests.security.test_render_children import peak_rss
 
 pytestmark = pytest.mark.tools
 

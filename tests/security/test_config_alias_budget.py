@@ -16,7 +16,7 @@ from handoff.manifests import yamlio
 from handoff.manifests.bounds import DEFAULT_MAX_NODES, DEFAULT_MAX_RENDER_NODES
 from handoff.manifests.schemacheck import line_for, node_lines
 from handoff.policy.yamlsource import load_documents
-from tests.security.test_render_children import peak_rss
+from tests.harness.memory import peak_rss
 
 POD_LIMIT_KIB = 256 * 1024
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  mode: prod\n"

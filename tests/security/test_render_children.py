@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from handoff.reconciler.config import load_settings
 from handoff.render import render_path
 from handoff.toolrun import CLOSED_PROXY, run_tool, sandboxed
 from tests.harness.git_server import GitServer
+from tests.harness.memory import peak_rss
 from tests.harness.tools import require_tool
 from tests.reconciler.cluster import new_cluster
 
@@ -163,26 +163,6 @@ def test_charts_with_in_repo_symlinks_still_render_in_the_sandbox(tmp_path: Path
     (overlay / "cm.yaml").symlink_to("real/cm.yaml")
     (overlay / "kustomization.yaml").write_text("resources:\n  - cm.yaml\n")
     assert [o.ref.name for o in render_path(overlay, repo=tmp_path).objects] == ["linked"]
-
-
-def peak_rss(argv: list[str], out: Path) -> tuple[int, int, int]:
-    """Run ``argv``; (exit code, the process's own VmHWM in KiB sampled until it exits, wait4's ru_maxrss in
-    KiB: the largest of it and the children it waited for, i.e. helm)."""
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
-    hwm = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, hwm, usage.ru_maxrss
-        try:
-            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    hwm = max(hwm, int(line.split()[1]))
-        except OSError:
-            pass
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("shape", sorted(BIG))
