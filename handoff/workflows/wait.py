@@ -5,6 +5,7 @@ branch whose environment declares it, read with the code promote uses (``edit.bu
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -108,6 +109,27 @@ def recent_commits(repo: Repo, base: str, depth: int) -> list[str]:
     return repo.out("log", "--format=%H", f"-n{depth}", tip).split()
 
 
+_SHA = re.compile(r"[0-9a-fA-F]{4,40}")
+
+
+def resolve_commit(repo: Repo, commit: str, base: str, depth: int) -> str:
+    """``commit`` (a SHA, maybe abbreviated) as the full SHA of a commit of the config repo: looked up
+    in the newest ``depth`` commits of ``base``, else (a full SHA) fetched by itself. Notes and the
+    forges' APIs key statuses by the full SHA, and an unknown one could only wait until the timeout."""
+    if not _SHA.fullmatch(commit):
+        raise UsageError(f"{commit!r} is not a commit SHA (4 to 40 hex digits)", key="--commit")
+    recent_commits(repo, base, depth)
+    spec = f"{commit}^{{commit}}"
+    found = repo.run("rev-parse", "--verify", "--quiet", spec, check=False)
+    if found.returncode != 0 and len(commit) == 40:
+        repo.run("fetch", "--quiet", "--no-tags", "--depth=1", "origin", commit, check=False)
+        found = repo.run("rev-parse", "--verify", "--quiet", spec, check=False)
+    if found.returncode != 0:
+        raise UsageError(f"the config repo has no commit {commit} (looked in the newest {depth} commits of "
+                         f"{base}, and for the full SHA)", key="--commit")
+    return found.stdout.decode().strip()
+
+
 def commits_declaring(repo: Repo, commits: Sequence[str], env: str, image: ImageRef,
                       app: str | None) -> list[str]:
     """The newest run of ``commits`` (newest first) in which ``env`` declares ``image``: the reconciler
@@ -135,8 +157,8 @@ def wait(opts: WaitOptions, backend: StatusBackend, *, on_progress: Callable[[Pr
     started = clock()
     context = opts.status_context
     with config_clone(opts.config_repo, opts.git_auth, opts.workdir) as repo:
-        candidates = [opts.commit] if opts.commit else []
-        base = opts.base or (repo.default_branch() if not candidates else "")
+        base = opts.base or repo.default_branch()
+        candidates = [resolve_commit(repo, opts.commit, base, opts.depth)] if opts.commit else []
         while True:
             if not candidates and opts.image is not None:
                 candidates = commits_declaring(repo, recent_commits(repo, base, opts.depth), opts.env,

@@ -168,7 +168,6 @@ def test_a_target_url_template_typo_is_a_config_error_not_a_crash_after_each_pas
         load_settings(path)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 7: wait --commit is not resolved to a full SHA)")
 def test_wait_for_an_abbreviated_commit_reads_its_status(repo: Repo) -> None:
     """CI often has the short SHA (`git rev-parse --short`, the PR page). dev is healthy at the commit:
     `handoff wait --commit <12 hex>` must say so (GitHub's API resolves it), not wait until the timeout."""
@@ -177,7 +176,6 @@ def test_wait_for_an_abbreviated_commit_reads_its_status(repo: Repo) -> None:
     assert code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 8: an unknown --commit waits until the timeout)")
 def test_wait_for_a_commit_the_config_repo_does_not_have_is_an_error_not_a_timeout(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """A mistyped or foreign SHA can never get a status: a one-line error naming --commit (exit 2), not

@@ -137,3 +137,11 @@ def test_status_table_markdown_and_json(git_server: GitServer, repo: tuple[str, 
 ])
 def test_which_declared_image_is_the_one_waited_for(declared: str, wanted: str, same: bool) -> None:
     assert declares(parse(declared), parse(wanted)) is same
+
+
+def test_wait_for_something_that_is_no_sha_is_a_usage_error_naming_commit(
+        git_server: GitServer, repo: tuple[str, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    url, _ = repo
+    code = run(git_server, url, "wait", "--env", "dev", "--commit", "main", "--timeout", "2s")
+    err = capsys.readouterr().err
+    assert code == 2 and "--commit" in err and len(err.strip().splitlines()) == 1
