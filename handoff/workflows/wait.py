@@ -18,7 +18,7 @@ from typing import Literal
 from handoff.commitstatus import CommitStatus, StatusBackend
 from handoff.config import load_config
 from handoff.edit.bump import current_image
-from handoff.errors import HandoffError, UsageError
+from handoff.errors import ImageNotDeclared, NoTargetInEnv, UsageError
 from handoff.git.repo import GitAuth, Repo, validate_ref
 from handoff.imageref import ImageRef
 
@@ -82,15 +82,18 @@ def declares(declared: ImageRef, wanted: ImageRef) -> bool:
 
 
 def declared_images(root: Path, env: str, apps: Sequence[str] | None) -> dict[str, ImageRef]:
-    """The image each app (all of ``.handoff.yaml``'s, or ``apps``) declares in ``env`` at ``root``."""
+    """The image each app (all of ``.handoff.yaml``'s, or ``apps``) declares in ``env`` at ``root``: an
+    app with no target in ``env``, or none declaring an image yet, is left out; any other error (a
+    malformed image line) is raised, naming its file and line, since leaving the app out would read as
+    "no image" and hide a pending promotion or cut the run of commits carrying an image."""
     config = load_config(root)
     names = list(apps) if apps else sorted(config.apps) if config else []
     found: dict[str, ImageRef] = {}
     for app in names:
         try:
             found[app] = current_image(root, app=app, env=env)
-        except HandoffError:
-            continue  # this app has no target in env, or declares no image there yet
+        except (NoTargetInEnv, ImageNotDeclared):
+            continue
     return found
 
 

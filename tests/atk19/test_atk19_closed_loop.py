@@ -76,7 +76,6 @@ def repo(git_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return Repo(git_server, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 1: declared_images skips every HandoffError, a malformed image line included)")
 def test_status_names_a_malformed_image_line_instead_of_showing_no_image(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """`handoff status` on a config repo whose dev image line does not parse: a one-line error naming

@@ -145,3 +145,19 @@ def test_wait_for_something_that_is_no_sha_is_a_usage_error_naming_commit(
     code = run(git_server, url, "wait", "--env", "dev", "--commit", "main", "--timeout", "2s")
     err = capsys.readouterr().err
     assert code == 2 and "--commit" in err and len(err.strip().splitlines()) == 1
+
+
+def test_wait_for_an_image_names_a_malformed_image_line(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken image line newer than the image's commits is an error naming file:line, not a cut in the
+    run of commits (which would hide the image or the commit that superseded it)."""
+    url, _ = repo
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    work = WorkRepo(tmp_path / "work", auth_url)
+    work.commit({"envs/dev/values.yaml": "image: registry.example/web:1.2.0@sha256:nothex # handoff:image web\n"},
+                "dev: broken")
+    code = run(git_server, url, "wait", "--env", "dev", "--image", "registry.example/web:1.1.0",
+               "--timeout", "2s", "--interval", "1s")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "envs/dev/values.yaml:1:" in err[0], err
