@@ -5,6 +5,7 @@ branch whose environment declares it, read with the code promote uses (``edit.bu
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -18,14 +19,25 @@ from typing import Literal
 from handoff.commitstatus import CommitStatus, StatusBackend
 from handoff.config import load_config
 from handoff.edit.bump import current_image
-from handoff.errors import ImageNotDeclared, NoTargetInEnv, UsageError
+from handoff.errors import (
+    ForgeAuthError,
+    ForgeError,
+    ForgeNotFound,
+    GitError,
+    ImageNotDeclared,
+    NoTargetInEnv,
+    UsageError,
+)
 from handoff.git.repo import GitAuth, Repo, validate_ref
 from handoff.imageref import ImageRef
 
 EXIT_TIMED_OUT = 124  # as timeout(1): 0 healthy, 1 degraded or failed, 124 still not done at the deadline
+# not 1: a pipeline must not read "the forge could not be read" as "the deployment failed" and roll back
+EXIT_UNREADABLE = 5
 DEFAULT_DEPTH = 50
 
-Outcome = Literal["healthy", "degraded", "failed", "timed-out"]
+Outcome = Literal["healthy", "degraded", "failed", "superseded", "timed-out", "unreadable"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Progress:
     elapsed: float
     commit: str | None
     status: CommitStatus | None
+    problem: str = ""  # why this poll could not read the statuses ("" when it could)
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class WaitResult:
 
     @property
     def exit_code(self) -> int:
-        return {"healthy": 0, "timed-out": EXIT_TIMED_OUT}.get(self.outcome, 1)
+        return {"healthy": 0, "timed-out": EXIT_TIMED_OUT, "unreadable": EXIT_UNREADABLE}.get(self.outcome, 1)
 
 
 def declares(declared: ImageRef, wanted: ImageRef) -> bool:
@@ -148,6 +161,70 @@ def commits_declaring(repo: Repo, commits: Sequence[str], env: str, image: Image
     return run
 
 
+# a forge or git answer no retry can change: bad credentials, no access, no such repository
+_PERMANENT_GIT = re.compile(r"Authentication failed|returned error: 40[134]|could not read Username|"
+                            r"repository '[^']*' not found|does not appear to be a git repository",
+                            re.IGNORECASE)
+
+
+def permanent(error: ForgeError | GitError) -> bool:
+    """A read error that waiting cannot cure (401/403/404); anything else (unreachable, 5xx, a dropped
+    connection) is "not known yet"."""
+    if isinstance(error, ForgeError):
+        return isinstance(error, ForgeAuthError | ForgeNotFound)
+    return bool(_PERMANENT_GIT.search(error.message))
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One read of the statuses: the commit read (None while the image has not reached the base branch),
+    its status, and whether that commit superseded the image (a newer commit, declaring something else
+    in the environment, carries the environment's status)."""
+
+    commit: str | None
+    status: CommitStatus | None
+    superseded: bool = False
+
+
+class _Watch:
+    """What ``wait`` reads on each poll. The base branch, the resolved ``--commit`` and the image's run of
+    commits are looked up once (the run again whenever the branch moves)."""
+
+    def __init__(self, repo: Repo, opts: WaitOptions, backend: StatusBackend) -> None:
+        self.repo, self.opts, self.backend = repo, opts, backend
+        self.context = opts.status_context
+        self.base = opts.base or ""
+        self.commit: str | None = None
+        self._runs: dict[str, tuple[list[str], list[str]]] = {}  # tip -> (newer commits, the run)
+
+    def look(self) -> Sighting:
+        if not self.base:
+            self.base = self.repo.default_branch()
+        if self.opts.commit is not None:
+            if self.commit is None:
+                self.commit = resolve_commit(self.repo, self.opts.commit, self.base, self.opts.depth)
+            return Sighting(self.commit, self.backend.read(self.commit).get(self.context))
+        if self.opts.image is None:
+            raise UsageError("give --commit or --image (one of them)")
+        newer, run = self._run(self.opts.image)
+        for commit in newer:
+            found = self.backend.read(commit).get(self.context)
+            if found is not None:
+                return Sighting(commit, found, superseded=True)
+        for commit in run:
+            found = self.backend.read(commit).get(self.context)
+            if found is not None:
+                return Sighting(commit, found)
+        return Sighting(run[0] if run else None, None)
+
+    def _run(self, image: ImageRef) -> tuple[list[str], list[str]]:
+        commits = recent_commits(self.repo, self.base, self.opts.depth)
+        if commits[0] not in self._runs:
+            run = commits_declaring(self.repo, commits, self.opts.env, image, self.opts.app)
+            self._runs = {commits[0]: (commits[:commits.index(run[0])] if run else [], run)}
+        return self._runs[commits[0]]
+
+
 def _quiet(progress: Progress) -> None:
     return None
 
@@ -155,34 +232,47 @@ def _quiet(progress: Progress) -> None:
 def wait(opts: WaitOptions, backend: StatusBackend, *, on_progress: Callable[[Progress], None] = _quiet,
          clock: Callable[[], float] = time.monotonic,
          sleep: Callable[[float], None] = time.sleep) -> WaitResult:
+    """Poll until ``opts.env`` reports a final state for the commit (or the image), the deadline passes,
+    or the statuses cannot be read for good. A read error that may pass (the forge or git unreachable,
+    a 5xx) is "not known yet": logged, and the next poll tries again."""
     if (opts.commit is None) == (opts.image is None):
         raise UsageError("give --commit or --image (one of them)")
     started = clock()
-    context = opts.status_context
     with config_clone(opts.config_repo, opts.git_auth, opts.workdir) as repo:
-        base = opts.base or repo.default_branch()
-        candidates = [resolve_commit(repo, opts.commit, base, opts.depth)] if opts.commit else []
+        watch = _Watch(repo, opts, backend)
+        seen, problem = Sighting(None, None), ""
+        read_once = False
         while True:
-            if not candidates and opts.image is not None:
-                candidates = commits_declaring(repo, recent_commits(repo, base, opts.depth), opts.env,
-                                               opts.image, opts.app)
-            current: CommitStatus | None = None
-            commit = candidates[0] if candidates else None
-            for candidate in candidates:
-                current = backend.read(candidate).get(context)
-                if current is not None:
-                    commit = candidate
-                    break
+            try:
+                seen, problem, read_once = watch.look(), "", True
+            except (ForgeError, GitError) as e:
+                if permanent(e):
+                    return WaitResult("unreadable", seen.commit, seen.status,
+                                      f"cannot read the statuses of {opts.env}: {e}")
+                problem = str(e)
+                log.warning("statuses of %s not known yet: %s", opts.env, problem)
             elapsed = clock() - started
-            if current is not None and current.state != "applying":
-                return WaitResult(current.state, commit, current, f"{opts.env} is {current.state} at "
-                                  f"{(commit or '')[:12]}: {current.description}")
-            on_progress(Progress(elapsed, commit, current))
+            status, at = seen.status, (seen.commit or "")[:12]
+            if status is not None and seen.superseded:
+                return WaitResult("superseded", seen.commit, status,
+                                  f"{opts.env} no longer declares {opts.image}: it was superseded by {at}, "
+                                  f"which is {status.state}: {status.description}")
+            if status is not None and status.state != "applying":
+                return WaitResult(status.state, seen.commit, status,
+                                  f"{opts.env} is {status.state} at {at}: {status.description}")
+            on_progress(Progress(elapsed, seen.commit, seen.status, problem))
             if elapsed >= opts.timeout:
-                if commit:
-                    what = f"{commit[:12]} {current.state if current else 'has no status yet'}"
-                else:
-                    what = f"no commit of {base} declares {opts.image} in {opts.env}"
-                return WaitResult("timed-out", commit, current,
-                                  f"timed out after {opts.timeout:.0f}s waiting for {opts.env}: {what}")
+                return _deadline(opts, watch.base, seen, problem if not read_once else "")
             sleep(min(opts.interval, max(opts.timeout - elapsed, 0.0)))
+
+
+def _deadline(opts: WaitOptions, base: str, seen: Sighting, never_read: str) -> WaitResult:
+    if never_read:
+        return WaitResult("unreadable", None, None, f"could not read the statuses of {opts.env} in "
+                          f"{opts.timeout:.0f}s: {never_read}")
+    if seen.commit:
+        what = f"{seen.commit[:12]} {seen.status.state if seen.status else 'has no status yet'}"
+    else:
+        what = f"no commit of {base} declares {opts.image} in {opts.env}"
+    return WaitResult("timed-out", seen.commit, seen.status,
+                      f"timed out after {opts.timeout:.0f}s waiting for {opts.env}: {what}")

@@ -89,7 +89,6 @@ def test_status_names_a_malformed_image_line_instead_of_showing_no_image(
     assert len(err) == 1 and "envs/dev/values.yaml" in err[0]
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 2: a forge read error ends wait with exit 1, the code of degraded/failed)")
 def test_wait_when_the_forge_is_unreachable_is_not_reported_as_degraded_or_failed(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """The status store (here the config repo's notes ref) is down: `handoff wait` must not exit 1, which
@@ -101,7 +100,6 @@ def test_wait_when_the_forge_is_unreachable_is_not_reported_as_degraded_or_faile
     assert code not in (0, 1), f"forge down reported as exit {code}: {capsys.readouterr().err}"
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 3: wait --image answers from an older run of commits)")
 def test_wait_for_an_image_superseded_by_a_failing_revision_is_not_healthy(repo: Repo) -> None:
     """dev was healthy at 1.1.0, then a later commit moved dev to 1.2.0 and the reconciler reports it
     failed: `handoff wait --image 1.1.0` answers from the old run of commits and exits 0, though dev no
