@@ -56,9 +56,9 @@ class Repo:
     def auth(self) -> GitAuth:
         return GitAuth(str(self.server.username), str(self.server.password))
 
-    def post(self, commit: str, state: DeployState, env: str = "dev") -> None:
+    def post(self, commit: str, state: DeployState, env: str = "dev", key: bytes | None = None) -> None:
         notes = GitNotes(self.url, self.tmp_path / "notes", NOTES_REF, auth=self.auth)
-        LocalStatuses(notes).post(commit, f"handoff/{env}", state, f"{state} for the test")
+        LocalStatuses(notes, key=key).post(commit, f"handoff/{env}", state, f"{state} for the test")
 
     def read(self, commit: str, env: str = "dev") -> DeployState | None:
         notes = GitNotes(self.url, self.tmp_path / "notes-read", NOTES_REF, auth=self.auth)
@@ -112,7 +112,6 @@ def test_wait_for_an_image_superseded_by_a_failing_revision_is_not_healthy(repo:
     assert code != 0
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 4: local-forge status notes are writable by any config-repo writer)")
 def test_a_status_note_pushed_by_a_config_repo_author_does_not_open_the_promote_gate(repo: Repo) -> None:
     """Anyone who can push to the config repo can push refs/notes/handoff-status: a plain `git notes`
     write of `healthy` (no reconciler ever applied the commit) must not let promote through the gate."""
@@ -122,9 +121,14 @@ def test_a_status_note_pushed_by_a_config_repo_author_does_not_open_the_promote_
     subprocess.run(["git", "-C", str(clone), "-c", "user.name=mallory", "-c", "user.email=m@example",
                     "notes", "--ref", "handoff-status", "add", "-m", body, repo.bumped], check=True)
     subprocess.run(["git", "-C", str(clone), "push", "-q", "origin", NOTES_REF], check=True)
-    repo.post(repo.old, "degraded")  # dev has a reporting reconciler; it never reported on 1.1.0
+    # the fix (f19a): the reconciler signs its statuses with a key CI also holds (status.keyFile,
+    # --status-key-file); an entry without a valid signature is ignored
+    key = repo.tmp_path / "status.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n", encoding="utf-8")
+    repo.post(repo.old, "degraded", key=key.read_bytes().strip())  # dev's reconciler never reported on 1.1.0
     code = main(["promote", "--app", "web", "--from", "dev", "--to", "prod", "--config-repo", repo.url,
-                 "--token-env", "STATUS_TOKEN", "--git-username", str(repo.server.username)])
+                 "--token-env", "STATUS_TOKEN", "--git-username", str(repo.server.username),
+                 "--status-key-file", str(key)])
     assert code == EXIT_UNHEALTHY
 
 
