@@ -1,7 +1,8 @@
 """``handoff wait``: wait until an environment reports healthy (or failed) for a config commit, or for
 the commits that carry an image, reading the commit statuses the reconciler posts (no cluster
 credentials in CI). The config repo's commit for an image: the newest run of commits on the base
-branch whose environment declares it, read with the code promote uses (``edit.bump.current_image``)."""
+branch whose environment declares it, read with the code promote uses (``edit.bump.current_image``),
+unless a newer commit already carries the environment's status (the image was superseded)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from handoff.errors import (
     ForgeError,
     ForgeNotFound,
     GitError,
+    HandoffError,
     ImageNotDeclared,
     NoTargetInEnv,
     UsageError,
@@ -149,11 +151,18 @@ def resolve_commit(repo: Repo, commit: str, base: str, depth: int) -> str:
 def commits_declaring(repo: Repo, commits: Sequence[str], env: str, image: ImageRef,
                       app: str | None) -> list[str]:
     """The newest run of ``commits`` (newest first) in which ``env`` declares ``image``: the reconciler
-    may have applied any of them (it skips commits that landed between two passes)."""
+    may have applied any of them (it skips commits that landed between two passes). What the first
+    commit (the tip) declares must read; an older commit that does not (a malformed image line, fixed
+    since) declares no image, since history cannot be fixed and would block every later wait."""
     run: list[str] = []
-    for commit in commits:
+    for index, commit in enumerate(commits):
         repo.checkout(commit)
-        images = declared_images(repo.path, env, [app] if app else None)
+        try:
+            images = declared_images(repo.path, env, [app] if app else None)
+        except HandoffError:
+            if index == 0:
+                raise
+            images = {}
         if any(declares(i, image) for i in images.values()):
             run.append(commit)
         elif run:

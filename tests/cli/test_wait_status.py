@@ -205,3 +205,18 @@ def test_wait_for_an_image_a_newer_revision_superseded_says_so(
     post(git_server, url, tmp_path / "n", later, "handoff/dev", "healthy")
     assert run(git_server, url, *wait_for) == 1
     assert f"superseded by {later[:12]}, which is healthy" in capsys.readouterr().out
+
+
+def test_wait_for_an_image_past_a_broken_commit_fixed_since(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path) -> None:
+    """A malformed image line fixed by the next commit: history keeps it, and it must not block waiting
+    for the fixed image (it declares no image, ending the run)."""
+    url, _ = repo
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    work = WorkRepo(tmp_path / "work", auth_url)
+    work.commit({"envs/dev/values.yaml": "image: registry.example/web:1.2.0@sha256:nothex # handoff:image web\n"},
+                "dev: broken")
+    fixed = work.commit({"envs/dev/values.yaml": values("1.2.0")}, "dev: web 1.2.0, fixed")
+    post(git_server, url, tmp_path / "n", fixed, "handoff/dev", "healthy")
+    assert run(git_server, url, "wait", "--env", "dev", "--image", "registry.example/web:1.2.0",
+               "--timeout", "30s") == 0
