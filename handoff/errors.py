@@ -69,6 +69,10 @@ class ImageNotDeclared(EditError):
     """The target exists but declares no image yet (e.g. an overlay with no `images:` entry)."""
 
 
+class NoTargetInEnv(UsageError):
+    """No target of the app applies to the environment (the app is not deployed there)."""
+
+
 class PathEscapeError(HandoffError):
     """A path resolves outside the config repository (``..`` or a symlink)."""
 

@@ -24,6 +24,7 @@ from handoff.commitstatus import (
     DeployState,
     StatusBackend,
     make_backend,
+    read_key,
 )
 from handoff.errors import HandoffError
 from handoff.git.command import GitAuth
@@ -118,8 +119,9 @@ class StatusReporter:
             env_ssh = git_env(source).get("GIT_SSH_COMMAND") if auth is None else None
             notes = GitNotes(s.url or source.url, self.workdir / ".status" / source.name, NOTES_REF,
                              auth=auth, ssh_command=env_ssh)
+        key = read_key(Path(s.key_file), key="status.keyFile") if s.key_file else None
         backend = make_backend(s.kind, BackendSettings(project=s.project, token=token, base_url=s.api_url,
-                                                       notes=notes))
+                                                       notes=notes, key=key))
         self._backends[source.name] = backend
         return backend
 
