@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 
 from handoff.reconciler.health import PROGRESSING, SUSPENDED, health
+from handoff.report.model import ObjectRef
 from tests.harness.cluster import WorkloadCluster
 from tests.reconciler.test_health_real import _create, _image, _live, _namespace, _pod_template, _wait_for
 
@@ -26,3 +30,29 @@ def test_a_suspended_job_is_suspended_not_running_forever(workload_cluster: Work
         for c in (live.get("status") or {}).get("conditions") or []))
     found = health(ref, _live(workload_cluster, ref))
     assert found.status == SUSPENDED, f"a suspended Job reads {found}"
+
+
+def test_a_pod_that_is_not_ready_yet_is_progressing_not_degraded(workload_cluster: WorkloadCluster) -> None:
+    """A generic Ready=False condition is Degraded at once (health.py, the Ready/Available loop), whatever
+    its reason: a Pod still starting (ContainersNotReady; the same holds for a Flux HelmRelease or a
+    cert-manager Certificate right after apply, Ready=False reason Progressing/Issuing) makes the commit
+    `degraded`, `handoff wait` stops at that first non-applying state with exit 1 and the promote gate
+    refuses, although the object becomes Ready by itself a moment later. kstatus and Argo CD call a
+    running-but-unready Pod in progress."""
+    ns = _namespace(workload_cluster)
+    starting = _image("starting")
+    workload_cluster.keep_pods_unready(starting)
+    ref = _create(workload_cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "starting"},
+                                     "spec": _pod_template("starting", starting)["spec"]}, ns)
+    live = _running(workload_cluster, ref)
+    found = health(ref, live)
+    assert found.status == PROGRESSING, f"a running Pod whose containers are not ready yet reads {found}"
+
+
+def _running(cluster: WorkloadCluster, ref: ObjectRef) -> dict[str, Any]:
+    for _ in range(240):
+        live = _live(cluster, ref)
+        if (live.get("status") or {}).get("phase") == "Running":
+            return live
+        time.sleep(0.5)
+    raise AssertionError(f"{ref} never Running: {live.get('status')}")
