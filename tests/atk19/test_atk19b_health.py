@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handoff.reconciler.health import PROGRESSING, SUSPENDED, health
+from handoff.reconciler.health import HEALTHY, PROGRESSING, SUSPENDED, health
 from handoff.report.model import ObjectRef
 from tests.harness.cluster import WorkloadCluster
 from tests.reconciler.test_health_real import _create, _image, _live, _namespace, _pod_template, _wait_for
@@ -56,3 +56,17 @@ def _running(cluster: WorkloadCluster, ref: ObjectRef) -> dict[str, Any]:
             return live
         time.sleep(0.5)
     raise AssertionError(f"{ref} never Running: {live.get('status')}")
+
+
+def test_a_partition_above_the_replica_count_is_named_as_declared(workload_cluster: WorkloadCluster) -> None:
+    """partition 5 on 2 replicas (a canary held back entirely): health says `2 updated above partition 2`,
+    naming a partition nobody declared (it prints want - want_updated, clipped at 0) and calling pods
+    below the partition "above" it. The state (Healthy) is right; the description on the commit is not."""
+    ns = _namespace(workload_cluster)
+    ref = _create(workload_cluster, {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "held-canary"},
+        "spec": {"replicas": 2, "serviceName": "held-canary", "selector": {"matchLabels": {"app": "held-canary"}},
+                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 5}},
+                 "template": _pod_template("held-canary", _image("held-canary"))}}, ns)
+    found = _wait_for(workload_cluster, ref, HEALTHY)
+    assert "partition 2" not in found.message and "partition 5" in found.message, found.message
