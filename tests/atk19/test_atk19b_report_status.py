@@ -131,3 +131,4 @@ def test_the_target_url_follows_the_worst_source_when_it_changes_but_the_state_d
     seen = remote.read(remote.commit)
     assert seen is not None and seen.state == "degraded"
     assert seen.target_url == f"https://ci.example/dev/b/{remote.commit}", f"names a healthy source: {seen}"
+
