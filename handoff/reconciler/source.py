@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from handoff.errors import GitError
+from handoff.errors import GitError, RevisionRefused
 from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
 from handoff.git.treesize import TreeBudget, check_tree
 from handoff.reconciler.config import Credentials, Source
@@ -152,7 +152,7 @@ class GitSource:
         proc = self._run(*args, check=False, extra_env=env_extra)
         if proc.returncode != 0:
             why = " ".join(proc.stderr.decode(errors="replace").split())[:200] or "no signature"
-            raise GitError(f"revision {sha[:12]}{self._git.context} is unsigned or not signed "
+            raise RevisionRefused(f"revision {sha[:12]}{self._git.context} is unsigned or not signed "
                            f"by a trusted key ({why}); refusing to apply it")
 
 
