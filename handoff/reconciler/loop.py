@@ -897,6 +897,7 @@ class Reconciler:
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
+        self.reporter.forget(name)  # it no longer decides, nor is waited for in, its env's commit status
         self.metrics.forget(name)
 
     def hand(self, work: Callable[[], None]) -> None:
