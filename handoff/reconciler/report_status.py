@@ -145,11 +145,14 @@ class StatusReporter:
         ssh = ssh_command(source) if s.kind == "local" and not s.token_file else None
         return Target(s.url or source.url, ssh)
 
-    def _group(self, source: Source) -> tuple[str, str, str]:
-        """Sources in one group are expected to apply the same commits: one repository, one ref, one
-        context."""
+    def _place(self, source: Source) -> tuple[str, str]:
+        """(repository, context): where the source's statuses land."""
         assert self.settings is not None
-        return self._target(source).repo, source.revision, context_of(self.settings, source)
+        return self._target(source).repo, context_of(self.settings, source)
+
+    def _group(self, source: Source) -> tuple[str, str, str]:
+        """Sources in one group are expected to apply the same commits: one place, one ref."""
+        return (*self._place(source), source.revision)
 
     def _backend(self, source: Source) -> StatusBackend:
         """The backend of ``source``'s target, rebuilt when the token file holds another token (a rotated
@@ -191,10 +194,13 @@ class StatusReporter:
             return
         commit, state, description = said
         before = self._members.get(source.name)
-        self._members[source.name] = source  # a changed spec moves it to its new group
-        if before is not None and self._target(before) != self._target(source):
-            self._drop_unused_backends()  # moved to another repository or credential
-        key = (self._target(source).repo, commit, context_of(self.settings, source))
+        self._members[source.name] = source
+        if before is not None and before != source:
+            if self._group(before) != self._group(source):
+                self._leave(source.name, before)  # its spec moved it to another repository, env or ref
+            self._drop_unused_backends()
+        repo, context = self._place(source)
+        key = (repo, commit, context)
         outcomes = self._said.pop(key, {})  # re-inserted: the least recently reported pair is forgotten first
         self._said[key] = outcomes
         outcomes[source.name] = Outcome(source.name, state, description)
@@ -205,21 +211,35 @@ class StatusReporter:
     def forget(self, name: str) -> None:
         """Source ``name`` is no longer served (deleted, renamed): its outcomes leave every commit it
         reported on, it is no longer waited for, and a context whose combined status changes for it is
-        posted again."""
+        posted again. Never raises, as :meth:`report`."""
+        try:
+            self._forget_source(name)
+        except Exception:  # a bug here must not stop the loop from dropping the source
+            log.exception("cannot forget the source's commit statuses", extra={"source": name})
+
+    def _forget_source(self, name: str) -> None:
         gone = self._members.pop(name, None)
         self._calls_at.pop(name, None)
         if self.settings is None or gone is None:
             return
-        repo, _, context = self._group(gone)
-        for key in [k for k in self._said if k[0] == repo and k[2] == context]:
+        self._leave(name, gone)
+        self._drop_unused_backends()
+
+    def _leave(self, name: str, was: Source) -> None:
+        """``name`` no longer reports as ``was`` did: its outcomes leave every place it is no longer in,
+        and each (commit, context) of its old place is combined again without it, posted if that is news."""
+        now = self._members.get(name)
+        stays = self._place(now) if now is not None else None
+        old = self._place(was)
+        for key in [k for k, said in self._said.items() if (k[0], k[2]) == old or name in said]:
             outcomes = self._said[key]
-            outcomes.pop(name, None)
+            if (key[0], key[2]) != stays:
+                outcomes.pop(name, None)
             poster = next((self._members[n] for n in outcomes if n in self._members), None)
             if poster is None:
                 self._forget_key(key)
             else:
                 self._post_if_news(key, poster)
-        self._drop_unused_backends()
 
     def _drop_unused_backends(self) -> None:
         """The backends (and local notes clones) of targets no known source posts to any more."""
@@ -233,13 +253,15 @@ class StatusReporter:
         self._posted.pop(key, None)
 
     def _expected(self, key: Key) -> dict[str, Outcome]:
-        """The outcomes of ``key`` plus, for every known source of the same group that has not reported on
-        the commit, ``applying``: a commit is healthy only once all of them applied it."""
+        """The outcomes of ``key`` plus ``applying`` for every known source of the same place following a
+        ref that one of them applied this commit from, that has not reported on it: a commit is healthy
+        only once all of them applied it."""
         outcomes = dict(self._said.get(key, {}))
-        reporters = [self._members[n] for n in outcomes if n in self._members]
-        groups = {self._group(s) for s in reporters}
+        place = (key[0], key[2])
+        refs = {self._members[n].revision for n in outcomes
+                if n in self._members and self._place(self._members[n]) == place}
         for name, member in self._members.items():
-            if name not in outcomes and self._group(member) in groups:
+            if name not in outcomes and member.revision in refs and self._place(member) == place:
                 outcomes[name] = Outcome(name, APPLYING, NOT_YET)
         return outcomes
 

@@ -89,3 +89,16 @@ def test_a_source_moved_to_another_repository_drops_the_old_ones_notes_clone(
                               check=True, capture_output=True, text=True).stdout.strip()
     reporter.report(Source(name="web-dev", url=other, env="dev"), passed("web-dev", moved_to, HEALTHY_3))
     assert len(reporter._backends) == 1 and not first & set(clones.iterdir())
+
+
+def test_a_source_moved_to_another_env_no_longer_decides_the_old_one(remote: Remote, tmp_path: Path) -> None:
+    reporter = StatusReporter(remote.settings, tmp_path / "reporter", Metrics())
+    web = Source(name="web", url=remote.url, env="dev", path="a")
+    b = Source(name="b", url=remote.url, env="dev", path="b")
+    reporter.report(web, passed("web", remote.commit, DEGRADED_1))
+    reporter.report(b, passed("b", remote.commit, HEALTHY_3))
+    moved = Source(name="web", url=remote.url, env="staging", path="a")  # its spec now says staging
+    reporter.report(moved, passed("web", remote.commit, HEALTHY_3))
+    dev, staging = remote.read(remote.commit), remote.read(remote.commit, "handoff/staging")
+    assert dev is not None and dev.state == "healthy", dev  # b alone is dev now
+    assert staging is not None and staging.state == "healthy"
