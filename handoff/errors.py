@@ -89,6 +89,11 @@ class GitError(HandoffError):
     """A git operation failed."""
 
 
+class RevisionRefused(GitError):
+    """A fetched revision refused for what it is (unsigned, a tree over the checkout caps): fetching it
+    again gives the same answer, unlike a git server that did not answer."""
+
+
 class ForgeError(HandoffError):
     """A forge (GitHub, GitLab, local) API call failed."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from handoff.errors import GitError
+from handoff.errors import RevisionRefused
 from handoff.git.command import Git
 from handoff.manifests.bounds import Limits
 
@@ -38,23 +38,23 @@ class TreeBudget:
 
 
 def check_tree(git: Git, revision: str, budget: TreeBudget) -> None:
-    """Raise one ``GitError`` line naming the path when ``revision``'s tree is over ``budget``."""
+    """Raise one ``RevisionRefused`` line naming the path when ``revision``'s tree is over ``budget``."""
     listing = git.run("ls-tree", "-r", "-l", "-z", "--full-tree", revision).stdout
     total = 0
     for count, entry in enumerate(filter(None, listing.split(b"\0")), start=1):
         header, _, raw_path = entry.partition(b"\t")
         path = raw_path.decode(errors="replace")
         if count > budget.max_files:
-            raise GitError(f"revision {revision[:12]} holds more than {budget.max_files} files (at {path})"
-                           f"{git.context}; HANDOFF_MAX_CHECKOUT_FILES")
+            raise RevisionRefused(f"revision {revision[:12]} holds more than {budget.max_files} files "
+                                  f"(at {path}){git.context}; HANDOFF_MAX_CHECKOUT_FILES")
         size_field = header.split()[-1]
         if not size_field.isdigit():  # a submodule ("-"): nothing is checked out for it
             continue
         size = int(size_field)
         if size > budget.max_file_bytes:
-            raise GitError(f"{path}: {size} bytes, over the {budget.max_file_bytes}-byte file limit, in "
-                           f"revision {revision[:12]}{git.context}; HANDOFF_MAX_FILE_BYTES")
+            raise RevisionRefused(f"{path}: {size} bytes, over the {budget.max_file_bytes}-byte file limit, "
+                                  f"in revision {revision[:12]}{git.context}; HANDOFF_MAX_FILE_BYTES")
         total += size
         if total > budget.max_total_bytes:
-            raise GitError(f"revision {revision[:12]} is over {budget.max_total_bytes} bytes of files "
-                           f"(at {path}){git.context}; HANDOFF_MAX_CHECKOUT_BYTES")
+            raise RevisionRefused(f"revision {revision[:12]} is over {budget.max_total_bytes} bytes of files "
+                                  f"(at {path}){git.context}; HANDOFF_MAX_CHECKOUT_BYTES")

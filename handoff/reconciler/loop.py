@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from handoff.config import load_config
-from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
+from handoff.errors import (
+    GitError,
+    HandoffError,
+    PathEscapeError,
+    ReconcileError,
+    RenderError,
+    RevisionRefused,
+)
 from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
@@ -107,7 +114,7 @@ def error_kind(e: BaseException) -> str:
         return "authority"
     if isinstance(e, OwnershipConflict):
         return "conflict"
-    if isinstance(e, RefusedError):
+    if isinstance(e, RefusedError | RevisionRefused):  # the revision itself: a new one is needed
         return "refused"
     if isinstance(e, GitError):
         return "git"
@@ -890,6 +897,7 @@ class Reconciler:
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
+        self.reporter.forget(name)  # it no longer decides, nor is waited for in, its env's commit status
         self.metrics.forget(name)
 
     def hand(self, work: Callable[[], None]) -> None:
