@@ -34,9 +34,9 @@ from handoff.pathsafe import resolve_inside
 from handoff.reconciler import authority, floor, inventory, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
-from handoff.reconciler.drift import Drift, compare
+from handoff.reconciler.drift import Drift, compare, removed_when_finished
 from handoff.reconciler.guard import borrowing_identity, configuration_secrets, own_objects
-from handoff.reconciler.health import health
+from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
@@ -794,6 +794,11 @@ class Reconciler:
         live = self._live(source, state.desired, shared=True)
         healthy = _health_counts((ref_of(obj), current) for obj in state.desired
                                  if (current := live.get(key_of(ref_of(obj)))) is not None)
+        # a Job its own TTL removed has finished (Flux's health checks read a missing TTL Job so too)
+        finished = sum(1 for obj in state.desired
+                       if removed_when_finished(obj) and key_of(ref_of(obj)) not in live)
+        if finished:
+            healthy[HEALTHY] = healthy.get(HEALTHY, 0) + finished
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
         for obj in state.desired:
@@ -801,6 +806,8 @@ class Reconciler:
             key = key_of(ref)
             current = live.get(key)
             if drift_ignored(obj) or drift_ignored(current):
+                continue
+            if current is None and removed_when_finished(obj):
                 continue
             if current is not None and state.in_sync.get(key) == _rv(current):
                 continue

@@ -25,7 +25,9 @@ def test_a_suspended_job_is_suspended_not_running_forever(workload_cluster: Work
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "held"},
            "spec": {"suspend": True, "template": _pod_template("held", _image("held"), restart="Never")}}
     ref = _create(workload_cluster, job, ns)
-    _wait_for(workload_cluster, ref, PROGRESSING, also=lambda live: any(
+    # f19d: the wait was for PROGRESSING (what health said before the fix) plus the condition; once the
+    # fix holds, a Job with Suspended=True never reads PROGRESSING, so it waits for SUSPENDED with it
+    _wait_for(workload_cluster, ref, SUSPENDED, also=lambda live: any(
         c.get("type") == "Suspended" and c.get("status") == "True"
         for c in (live.get("status") or {}).get("conditions") or []))
     found = health(ref, _live(workload_cluster, ref))
