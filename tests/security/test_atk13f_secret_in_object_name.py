@@ -20,8 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from handoff.errors import HandoffError
+from tests.harness.git_server import GitServer
 from tests.harness.tools import require_tool
+from tests.propose.helpers import propose_on, show
 from tests.security.leaks import leaks
+from tests.security.test_secret_values import chart_files
 
 pytestmark = pytest.mark.tools
 
@@ -52,3 +56,32 @@ def test_validate_prints_no_secret_value_through_an_object_name(tmp_path: Path, 
     found = leaks({f"validate --output {output} stdout": done.stdout, "stderr": done.stderr}, [PASSWORD])
     assert found == [], (f"validate --output {output} quotes the Secret's value through the ConfigMap's name: "
                          f"{sorted({(w, f) for w, _, f in found})}")
+
+
+@pytest.mark.parametrize("on_invalid", ["comment", "fail"])
+def test_propose_shows_no_secret_value_through_an_object_name(git_server: GitServer, on_invalid: str) -> None:
+    """The same object name in propose. The body and messages are scrubbed, but ``result.report``
+    keeps the finding's unmasked object name: ``propose --output json`` writes it, and ``handoff ci
+    github --result`` / ``ci gitlab --junit`` print it as annotations and test cases."""
+    require_tool("helm")
+    files = chart_files()
+    files["envs/dev/secrets.yaml"] = f"password: {PASSWORD}\n"
+    files["chart/templates/named.yaml"] = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                                           "  name: cfg-{{ .Values.password }}\ndata:\n  a: 1\n")
+    repo = f"named-{on_invalid}"
+    url = git_server.create_repo(repo, files)
+    texts: dict[str, str] = {}
+    try:
+        result = propose_on(git_server, url, "registry.example/web:1.1.0", on_invalid=on_invalid)
+    except HandoffError as e:
+        texts["propose error"] = str(e)
+    else:
+        texts["result body"], texts["result message"] = result.body, result.message
+        texts["result error"] = result.error or ""
+        texts["result.report findings (propose --output json)"] = repr(result.report.findings if result.report else ())
+        if result.operation == "created":
+            texts["pushed md"] = show(git_server, repo, "handoff/dev/web", ".handoff/proposals/dev-web.md")
+    assert result.validation == "failed", texts  # the ConfigMap's schema finding is reported
+    found = leaks(texts, [PASSWORD])
+    assert found == [], (f"propose (on_invalid={on_invalid}) quotes the Secret's value through the ConfigMap's "
+                         f"name: {sorted({(w, f) for w, _, f in found})}")
