@@ -84,3 +84,4 @@ def test_validate_of_a_generator_directory_naming_git_config_is_refused_and_prin
     assert codes["text"] != 0 and ".git" in texts["validate text stderr"], (
         "validate should refuse a generator directory whose config names .git/config", codes,
         texts["validate text stderr"])
+
