@@ -4,8 +4,8 @@ archives included).
 
 Helm loads each of them (``values.yaml`` merged under the subchart's key, ``values.schema.json``
 resolved and applied), so whatever handoff scans or masks of one chart it must find in all of them.
-Archives are read in memory with their total unpacked size bounded by the file size limit, and their entries as
-Helm reads them: every entry that is not a directory is a file (see ``_member_data``).
+Archives are read in memory with their total unpacked size bounded by the file size limit, and their entries
+as Helm reads them: every entry that is not a directory is a file (see ``_member_data``).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _member_data(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     if member.type in _HEADER_ONLY:
         return b""
     if not member.isfile():
-        # tarfile reads the data of regular types only; the same bytes under a regular type are what Helm sees
+        # tarfile reads the data of regular types only: the same bytes under a regular type are Helm's
         member = copy.copy(member)
         member.type = tarfile.REGTYPE
     extracted = archive.extractfile(member)

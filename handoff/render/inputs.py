@@ -193,8 +193,8 @@ class _KustomizeInputs:
         positions = FilePositions(text).for_document(loaded.docs[0].index)
         for field in spec:
             if field not in _PLUGIN_DIRECTORY_FIELDS:
-                raise RenderError("a kustomization of plugin configs (a directory under generators, transformers "
-                                  "or validators) may hold only resources", file=kname,
+                raise RenderError("a kustomization of plugin configs (a directory under generators, "
+                                  "transformers or validators) may hold only resources", file=kname,
                                   line=positions.get(str(field), (None, None))[0], key=str(field))
         for i, entry in _items(spec.get("resources")):
             if not isinstance(entry, str) or "://" in entry:
