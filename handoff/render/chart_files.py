@@ -84,7 +84,8 @@ def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[s
 
 
 # tar types Go's archive/tar reads no data for (Helm loads them as empty files): links are not followed
-_HEADER_ONLY = frozenset({tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE})
+_HEADER_ONLY = frozenset({tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE,
+                          tarfile.FIFOTYPE})
 
 
 def _member_data(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
