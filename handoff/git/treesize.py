@@ -2,7 +2,8 @@
 
 A config repo is untrusted: a blob of zeros compresses a thousandfold, so a ~300 KB push is a 300 MB file
 in the working tree, and many small files fill a disk just as well. ``check_tree`` lists the revision's
-tree (``git ls-tree -r -l``: sizes come from object headers, nothing is inflated) and refuses it, naming
+tree (``git ls-tree -r -l``: sizes come from object headers, nothing is inflated; the listing is counted as
+git writes it, never held) and refuses it, naming
 the path, when one blob is over the file-size limit every YAML reader has (``HANDOFF_MAX_FILE_BYTES``), or
 the tree is over ``max_total_bytes`` or ``max_files`` (``HANDOFF_MAX_CHECKOUT_BYTES``/``_FILES``).
 """
