@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,17 +314,24 @@ class Reconciler:
                                        applied_revision=state.last_good, error_kind=error_kind(e),
                                        objects=len(state.desired))
         except Exception as e:  # a bug: a long-running controller reports it and keeps serving
-            log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
+            # the traceback's text may quote a rendered object: masked like every message of the pass
+            trace = "".join(traceback.format_exception(e)).rstrip("\n")
+            log.error("unexpected error in a reconcile pass",
+                      extra={"source": source.name,
+                             "error": scrub(trace, self._known_secrets(source, state))})
             result = status.PassResult(source=source.name, result=status.FAILED,
                                        message=f"unexpected error: {type(e).__name__}: {e}",
                                        attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
-        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started,
-                                      "message": scrub(result.message, secrets)})
+                                      "message": scrub(result.message, self._known_secrets(source, state))})
         self._record(source, state, result)
         return result
+
+    def _known_secrets(self, source: Source, state: _SourceState) -> dict[str, str]:
+        """The sensitive values of what ``source`` last applied and last rendered (value -> mask)."""
+        return {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
 
     def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
         git = self.git[source.name]
@@ -844,10 +852,11 @@ class Reconciler:
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
                                          "seconds": round(r.duration, 3)})
-        for d in r.drift:
-            fields = [f"{f.path} (by {f.manager or 'unknown'})" for f in d.fields]
-            log.warning("drift", extra={"source": source.name, "object": str(d.ref), "missing": d.missing,
-                                        "fields": fields})
+        secrets = self._known_secrets(source, state) if r.drift else {}
+        for d in r.drift:  # a name or a field path may carry a rendered Secret's value
+            fields = [scrub(f"{f.path} (by {f.manager or 'unknown'})", secrets) for f in d.fields]
+            log.warning("drift", extra={"source": source.name, "object": scrub(str(d.ref), secrets),
+                                        "missing": d.missing, "fields": fields})
         if self.can_write():
             self._publish(source, r)
             for hook in self.after_pass:
