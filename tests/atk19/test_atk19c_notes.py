@@ -1,0 +1,125 @@
+"""atk19c: breaks of the signed local-forge statuses (``commitstatus.local``, ``commitstatus.signing``)
+by a config-repo writer, who can push ``refs/notes/handoff-status`` with plain git: the very writer the
+signing is meant to make harmless. Over the real harness git server. Each test FAILS today; its
+assertion message says what should hold."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from handoff.cli import main
+from handoff.commitstatus import NOTES_REF, LocalStatuses
+from handoff.git.command import GitAuth
+from handoff.git.notes import GitNotes
+from handoff.reconciler import status
+from handoff.reconciler.config import Source, StatusSettings
+from handoff.reconciler.metrics import Metrics
+from handoff.reconciler.report_status import StatusReporter
+from tests.harness.git_server import GitServer
+
+KEY = b"0123456789abcdef0123456789abcdef"
+# deeper than the interpreter's recursion limit: json.loads raises RecursionError, not ValueError
+DEEP = b'{"statuses": {"handoff/dev": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+
+
+def _notes(server: GitServer, url: str, where: Path) -> GitNotes:
+    return GitNotes(url, where, NOTES_REF, auth=GitAuth(str(server.username), str(server.password)))
+
+
+def _head(server: GitServer, name: str) -> str:
+    return subprocess.run(["git", "-C", str(server.bare_path(name)), "rev-parse", "main"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def _push_note(server: GitServer, url: str, where: Path, commit: str, data: bytes) -> None:
+    """What any config-repo author can do: write the notes ref with plain git."""
+    notes = _notes(server, url, where)
+    notes.fetch()
+    notes.write(commit, data)
+    assert notes.push()
+
+
+def _wait_args(server: GitServer, url: str, commit: str, key: Path) -> list[str]:
+    return ["wait", "--env", "dev", "--commit", commit, "--timeout", "300ms", "--interval", "100ms",
+            "--config-repo", url, "--forge", "local", "--token-env", "STATUS_TOKEN",
+            "--git-username", str(server.username), "--status-key-file", str(key)]
+
+
+def test_a_non_ascii_signature_is_ignored_not_a_crash(git_server: GitServer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    monkeypatch.setenv("STATUS_TOKEN", str(git_server.password))
+    (tmp_path / "key").write_bytes(KEY)
+    forged = {"handoff/dev": {"state": "failed", "description": "failed", "signature": "é"}}
+    _push_note(git_server, url, tmp_path / "m", commit, json.dumps({"statuses": forged}).encode())
+    code = main(_wait_args(git_server, url, commit, tmp_path / "key"))
+    err = capsys.readouterr().err
+    assert code == 124, (
+        "an entry whose signature does not verify (here a non-ASCII string, which any config-repo writer "
+        "can push) must be ignored like any other bad signature, so wait times out (124); today "
+        f"hmac.compare_digest raises TypeError on a non-ASCII str and wait exits {code}: {err.strip()}")
+
+
+def test_a_non_ascii_signature_does_not_hide_the_reconcilers_signed_status(git_server: GitServer,
+                                                                          tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    LocalStatuses(_notes(git_server, url, tmp_path / "w"), key=KEY).post(commit, "handoff/dev", "degraded",
+                                                                         "1/2 available")
+    reader = _notes(git_server, url, tmp_path / "peek")
+    reader.fetch()
+    entries = json.loads(reader.read(commit) or b"{}")["statuses"]
+    entries["handoff/prod"] = {"state": "healthy", "description": "healthy", "signature": "\u00e9"}
+    _push_note(git_server, url, tmp_path / "m", commit, json.dumps({"statuses": entries}).encode())
+    try:
+        seen = LocalStatuses(_notes(git_server, url, tmp_path / "r"), key=KEY).read(commit)
+    except TypeError as e:
+        pytest.fail("one forged entry with a non-ASCII signature must be skipped, and the reconciler's "
+                    f"signed handoff/dev entry still read; today the whole read raises {e!r}")
+    assert {c: s.state for c, s in seen.items()} == {"handoff/dev": "degraded"}
+
+
+def test_a_deeply_nested_note_is_replaced_by_the_reconcilers_post(git_server: GitServer,
+                                                                  tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "x\n"})
+    commit = _head(git_server, "config")
+    # the author of the commit knows its SHA before the reconciler applies it, and notes it first
+    _push_note(git_server, url, tmp_path / "m", commit, DEEP)
+    (tmp_path / "token").write_text(f"{git_server.password}\n")
+    (tmp_path / "key").write_bytes(KEY + b"\n")
+    settings = StatusSettings(kind="local", token_file=str(tmp_path / "token"),
+                              username=str(git_server.username), key_file=str(tmp_path / "key"))
+    reporter = StatusReporter(settings, tmp_path / "work", Metrics())
+    reporter.report(Source(name="web-dev", url=url, env="dev"),
+                    status.PassResult("web-dev", status.SUCCEEDED, attempted_revision=commit,
+                                      applied_revision=commit, health={"Healthy": 1}))
+    try:
+        seen = LocalStatuses(_notes(git_server, url, tmp_path / "r"), key=KEY).read(commit)
+    except RecursionError:
+        seen = {}
+    assert "handoff/dev" in seen and seen["handoff/dev"].state == "healthy", (
+        "an unreadable note is replaced, not trusted (commitstatus/local.py _entries): a note nested "
+        "deeper than the recursion limit is unreadable too, and the reconciler's post must replace it; "
+        "today json.loads raises RecursionError (not ValueError), the post fails on every pass, and the "
+        "commit never gets its status, so `handoff wait` can only time out")
+
+
+def test_wait_reads_a_deeply_nested_note_as_no_status(git_server: GitServer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    monkeypatch.setenv("STATUS_TOKEN", str(git_server.password))
+    (tmp_path / "key").write_bytes(KEY)
+    _push_note(git_server, url, tmp_path / "m", commit, DEEP)
+    code = main(_wait_args(git_server, url, commit, tmp_path / "key"))
+    err = capsys.readouterr().err
+    assert code == 124, (
+        "a note nested deeper than the recursion limit holds no readable status: wait must time out "
+        f"(124) as with any unreadable note, not crash; today it exits {code}: {err.strip()}")
