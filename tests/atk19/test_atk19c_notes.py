@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,25 @@ def test_wait_reads_a_deeply_nested_note_as_no_status(git_server: GitServer, tmp
     assert code == 124, (
         "a note nested deeper than the recursion limit holds no readable status: wait must time out "
         f"(124) as with any unreadable note, not crash; today it exits {code}: {err.strip()}")
+
+
+def test_reading_a_note_is_bounded(git_server: GitServer, tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    # thousands of contexts, as any config-repo writer can push: ~24 MiB, where a real note is < 1 KiB
+    filler = {f"spam/{i}": {"state": "healthy", "description": "x" * 200} for i in range(100_000)}
+    _push_note(git_server, url, tmp_path / "m", commit, json.dumps({"statuses": filler}).encode())
+    store = _notes(git_server, url, tmp_path / "r")
+    store.fetch()
+    reader = LocalStatuses(store, key=KEY)
+    tracemalloc.start()
+    try:
+        reader.read_fetched(commit)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, (
+        "reading one commit's note must be bounded (the API backends cap a body at 4 MiB, "
+        "commitstatus/http.py MAX_BODY; a note holds a few contexts): a larger note is unreadable, "
+        f"like a non-JSON one; today GitNotes.read takes git's whole stdout and parses it: peak "
+        f"{peak // (1024 * 1024)} MiB of Python memory for one read (the reconciler does it on every post)")
