@@ -65,3 +65,25 @@ def test_a_github_secondary_rate_limit_403_is_not_known_yet(git_server: GitServe
         "GitHub answers a secondary rate limit with 403 and no Retry-After / x-ratelimit-remaining "
         "header; it passes, so wait must poll again and see the healthy status (0), not exit 5 "
         f"('cannot be read for good'): today {result.outcome}: {result.message}")
+
+
+def test_a_rate_limit_retry_after_does_not_carry_wait_past_its_deadline(
+        git_server: GitServer, github: GitHubStatusServer, tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = subprocess.run(["git", "-C", str(git_server.bare_path("config")), "rev-parse", "main"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    clock = _Clock()
+    # the policy the CLI uses (BackendSettings' default RetryPolicy), on the same fake clock as wait
+    backend = GitHubStatuses("acme/config", GH_TOKEN, base_url=github.base_url,
+                             retry=RetryPolicy(sleep=clock.sleep, clock=clock))
+    for _ in range(5):
+        github.fail_next(429, {"Retry-After": "60"}, message="API rate limit exceeded")
+    opts = WaitOptions(config_repo=url, env="dev", commit=commit, timeout=30.0, interval=5.0,
+                       git_auth=GitAuth(str(git_server.username), str(git_server.password)),
+                       workdir=tmp_path)
+    result = wait(opts, backend, clock=clock, sleep=clock.sleep)
+    assert clock.now <= opts.timeout + opts.interval, (
+        f"`wait --timeout 30s` must answer by its deadline (as timeout(1)); a read that the forge asks to "
+        f"retry after the deadline is 'not known by then'; today the API backend's retry sleeps through "
+        f"the Retry-After of each of its attempts inside one poll: wait answered {result.outcome} after "
+        f"{clock.now:.0f}s (fake clock)")
