@@ -146,3 +146,33 @@ def test_reading_a_note_is_bounded(git_server: GitServer, tmp_path: Path) -> Non
         "commitstatus/http.py MAX_BODY; a note holds a few contexts): a larger note is unreadable, "
         f"like a non-JSON one; today GitNotes.read takes git's whole stdout and parses it: peak "
         f"{peak // (1024 * 1024)} MiB of Python memory for one read (the reconciler does it on every post)")
+
+
+def _grow_notes_history(server: GitServer, commit: str, commits: int) -> None:
+    """A notes ref ``commits`` notes commits long, as a year of the reconciler's posts leaves it (each post
+    is one commit on the ref): written with git fast-import straight into the server's repository."""
+    stream = []  # a fast-import branch continues from its own tip: no `from` needed
+    for i in range(commits):
+        body = json.dumps({"statuses": {"handoff/dev": {"state": "healthy", "description": f"post {i}"}}})
+        stream.append(f"commit {NOTES_REF}\ncommitter handoff <h@localhost> {1700000000 + i} +0000\n"
+                      f"data 5\npost\nN inline {commit}\ndata {len(body)}\n{body}\n")
+    done = subprocess.run(["git", "-C", str(server.bare_path("config")), "fast-import", "--quiet", "--force"],
+                          check=False, input="".join(stream).encode(), capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def test_reading_the_statuses_does_not_fetch_the_whole_notes_history(git_server: GitServer,
+                                                                     tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    _grow_notes_history(git_server, commit, 3000)
+    reader_dir = tmp_path / "reader"
+    seen = LocalStatuses(_notes(git_server, url, reader_dir)).read(commit)
+    assert seen["handoff/dev"].description == "post 2999"
+    fetched = int(subprocess.run(["git", "-C", str(reader_dir), "rev-list", "--count", NOTES_REF],
+                                 check=True, capture_output=True, text=True).stdout)
+    assert fetched <= 1, (
+        "a reader (`wait`, `status`, the promote gate: a fresh scratch repository each run) needs only the "
+        "notes ref's tip; it must fetch it shallow (--depth=1), or each CI run downloads every status ever "
+        f"posted (one notes commit per post, forever); today GitNotes.fetch took {fetched} notes commits "
+        "(handoff/git/notes.py fetch)")
