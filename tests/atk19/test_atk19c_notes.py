@@ -176,3 +176,26 @@ def test_reading_the_statuses_does_not_fetch_the_whole_notes_history(git_server:
         "notes ref's tip; it must fetch it shallow (--depth=1), or each CI run downloads every status ever "
         f"posted (one notes commit per post, forever); today GitNotes.fetch took {fetched} notes commits "
         "(handoff/git/notes.py fetch)")
+
+
+def test_a_notes_ref_that_is_not_a_commit_does_not_stop_every_post(git_server: GitServer,
+                                                                   tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "x\n"})
+    commit = _head(git_server, "config")
+    bare = str(git_server.bare_path("config"))
+    blob = subprocess.run(["git", "-C", bare, "hash-object", "-w", "--stdin"], input=b"not notes\n",
+                          check=True, capture_output=True).stdout.decode().strip()
+    # one push by any config-repo writer: the notes ref now names a blob
+    subprocess.run(["git", "-C", bare, "update-ref", NOTES_REF, blob], check=True)
+    (tmp_path / "token").write_text(f"{git_server.password}\n")
+    settings = StatusSettings(kind="local", token_file=str(tmp_path / "token"),
+                              username=str(git_server.username))
+    reporter = StatusReporter(settings, tmp_path / "work", Metrics())
+    reporter.report(Source(name="web-dev", url=url, env="dev"),
+                    status.PassResult("web-dev", status.SUCCEEDED, attempted_revision=commit,
+                                      applied_revision=commit, health={"Healthy": 1}))
+    seen = LocalStatuses(_notes(git_server, url, tmp_path / "r")).read(commit)
+    assert "handoff/dev" in seen, (
+        "a notes ref that is not a notes commit (pushed by a config-repo writer) is unreadable like an "
+        "unreadable note: the reconciler must replace it and post, not fail every post for every commit "
+        f"until someone repairs the ref by hand; today the status was not posted ({seen})")
