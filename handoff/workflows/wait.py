@@ -143,9 +143,25 @@ def resolve_commit(repo: Repo, commit: str, base: str, depth: int) -> str:
         repo.run("fetch", "--quiet", "--no-tags", "--depth=1", "origin", commit, check=False)
         found = repo.run("rev-parse", "--verify", "--quiet", spec, check=False)
     if found.returncode != 0:
+        candidates = commits_with_prefix(repo, commit)
+        if len(candidates) > 1:
+            named = ", ".join(c[:12] for c in candidates)
+            raise UsageError(f"{commit} is ambiguous: it starts {named}; give more digits", key="--commit")
         raise UsageError(f"the config repo has no commit {commit} (looked in the newest {depth} commits of "
                          f"{base}, and for the full SHA)", key="--commit")
     return found.stdout.decode().strip()
+
+
+def commits_with_prefix(repo: Repo, prefix: str) -> list[str]:
+    """The fetched commits whose SHA starts with ``prefix`` (other objects left out), sorted."""
+    listed = repo.run("rev-parse", f"--disambiguate={prefix.lower()}", check=False)
+    objects = listed.stdout.decode().split() if listed.returncode == 0 else []
+    if not objects:
+        return []
+    typed = repo.run("cat-file", "--batch-check=%(objecttype) %(objectname)",
+                     input_bytes="".join(f"{o}\n" for o in objects).encode())
+    lines = (line.partition(" ") for line in typed.stdout.decode().splitlines())
+    return sorted(name for kind, _, name in lines if kind == "commit")
 
 
 def commits_declaring(repo: Repo, commits: Sequence[str], env: str, image: ImageRef,
