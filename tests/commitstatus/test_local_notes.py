@@ -10,6 +10,7 @@ from pathlib import Path
 from handoff.commitstatus import NOTES_REF, LocalStatuses
 from handoff.git.command import GitAuth
 from handoff.git.notes import MAX_NOTE_BYTES, GitNotes
+from tests.atk19.test_atk19c_notes import _grow_notes_history
 from tests.harness.git_server import GitServer
 
 
@@ -120,3 +121,18 @@ def test_replacing_a_bad_notes_ref_never_overwrites_a_writer_who_repaired_it(git
     LocalStatuses(stale).post(commit, "handoff/dev", "degraded", "1/2 available")
     got = LocalStatuses(_notes(git_server, url, tmp_path / "r")).read(commit)
     assert {c: s.state for c, s in got.items()} == {"handoff/dev": "degraded", "handoff/prod": "healthy"}
+
+
+def test_a_writer_fetching_only_the_tip_still_appends_to_the_history(git_server: GitServer,
+                                                                     tmp_path: Path) -> None:
+    url = git_server.create_repo("config", {"README.md": "config\n"})
+    commit = _head(git_server, "config")
+    _grow_notes_history(git_server, commit, 20)
+    writer_notes = _notes(git_server, url, tmp_path / "w")
+    LocalStatuses(writer_notes).post(commit, "handoff/prod", "healthy", "ok")
+    bare = str(git_server.bare_path("config"))
+    count = subprocess.run(["git", "-C", bare, "rev-list", "--count", NOTES_REF], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    assert count == "21"  # fast-forward on top of the 20, not a fresh history
+    got = LocalStatuses(_notes(git_server, url, tmp_path / "r")).read(commit)
+    assert {c: s.state for c, s in got.items()} == {"handoff/dev": "healthy", "handoff/prod": "healthy"}
