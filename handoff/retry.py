@@ -12,7 +12,9 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,6 +23,8 @@ from handoff.errors import HandoffError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_EXPONENT = 60  # 2**60 s is already far past any max_delay; a larger exponent overflows a float
+# seconds left before the caller's deadline (see ``bounded_by``); None: no deadline
+_REMAINING: ContextVar[Callable[[], float] | None] = ContextVar("handoff_retry_remaining", default=None)
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,22 @@ class TemporaryError(HandoffError):
         return HandoffError(self.exhausted_message(what, attempts))
 
 
+@contextmanager
+def bounded_by(remaining: Callable[[], float]) -> Iterator[None]:
+    """Within the block, no retry sleeps past the caller's deadline (``remaining()``: seconds left, on
+    the caller's clock): a retry whose delay does not fit gives up at once, as if out of attempts. The
+    retries sit deep inside backends the caller only holds as a Protocol (``handoff wait``'s reads)."""
+    token = _REMAINING.set(remaining)
+    try:
+        yield
+    finally:
+        _REMAINING.reset(token)
+
+
 def retry_counted(call: Callable[[int], T], policy: RetryPolicy, *, what: str) -> T:
     """Run ``call(attempt)`` (attempt is 1-based) until it returns; retry only :class:`TemporaryError`,
-    at most ``policy.attempts`` times in all, then raise the error's :meth:`~TemporaryError.giving_up`."""
+    at most ``policy.attempts`` times in all (fewer when the wait would pass a ``bounded_by`` deadline),
+    then raise the error's :meth:`~TemporaryError.giving_up`."""
     for attempt in range(1, policy.attempts + 1):
         try:
             return call(attempt)
@@ -82,6 +99,11 @@ def retry_counted(call: Callable[[int], T], policy: RetryPolicy, *, what: str) -
             if attempt == policy.attempts:
                 raise e.giving_up(what, attempt) from e
             delay = policy.delay(attempt, e)
+            remaining = _REMAINING.get()
+            if remaining is not None and delay > remaining():
+                log.log(e.log_level, "%s: %s; not retrying in %.1fs: past the deadline", what, e.message,
+                        delay)
+                raise e.giving_up(what, attempt) from e
             log.log(e.log_level, "%s: %s; retrying in %.1fs (attempt %d/%d)", what, e.message, delay, attempt,
                     policy.attempts)
             policy.sleep(delay)

@@ -34,7 +34,8 @@ def promote(app: str, source: str, target: str, ignore_health: bool, context: st
         if ignore_health or opts.dry_run:  # a dry run calls no forge, not even to read statuses
             return run_promote(opts, source_env=source)
         with tempfile.TemporaryDirectory(prefix="handoff-promote-") as scratch:
-            gate = HealthGate(status_access(kw, Path(scratch)).backend, context=context)
+            gate = HealthGate(status_access(kw, Path(scratch)).backend, context=context,
+                              signed=kw["status_key_file"] is not None)
             return run_promote(opts, source_env=source, health=gate)
 
     return run_and_emit(run, kw["output"])

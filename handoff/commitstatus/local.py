@@ -44,7 +44,7 @@ class NotesStore(Protocol):
 def _entries(data: bytes | None) -> dict[str, Any]:
     try:
         parsed = json.loads(data or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the interpreter's recursion limit
         return {}  # an unreadable note is replaced, not trusted
     statuses = parsed.get("statuses") if isinstance(parsed, dict) else None
     return dict(statuses) if isinstance(statuses, dict) else {}

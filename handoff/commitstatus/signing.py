@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 
 from handoff.errors import UsageError
 
 MIN_KEY_BYTES = 16
 _VERSION = "handoff-status-v1"
+_SIGNATURE = re.compile(r"[0-9a-f]{64}", re.ASCII)  # what sign() writes: hex SHA-256
 
 
 def read_key(path: Path, *, key: str) -> bytes:
@@ -37,5 +39,8 @@ def sign(key: bytes, commit: str, context: str, state: str, description: str) ->
 
 def verified(signature: object, key: bytes, *, commit: str, context: str, state: str,
              description: str) -> bool:
-    return isinstance(signature, str) and hmac.compare_digest(
-        sign(key, commit, context, state, description), signature)
+    """Whether ``signature`` (anything a note holds) is ``sign``'s for these values. Anything but a hex
+    digest is simply unverified: ``compare_digest`` raises TypeError on a non-ASCII str."""
+    if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
+        return False
+    return hmac.compare_digest(sign(key, commit, context, state, description).encode(), signature.encode())

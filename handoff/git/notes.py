@@ -1,8 +1,14 @@
-"""A git notes ref on a remote, through the one git wrapper: fetched whole (notes are small), written
-locally, pushed fast-forward only. ``commitstatus.local`` keeps deployment results in it."""
+"""A git notes ref on a remote, through the one git wrapper: only its tip fetched (``--depth=1``: every
+write is one more commit on the ref, and nobody needs the old ones), written locally, pushed
+fast-forward only. ``commitstatus.local`` keeps deployment results in it.
+
+Anyone who can push the remote can push the ref, so what it holds is bounded and checked: a note over
+``MAX_NOTE_BYTES`` reads as no note, and a ref naming something other than a commit (a blob, a tree) is
+dropped locally and replaced by the next push, leased on what it named."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from handoff.errors import GitError
@@ -10,8 +16,12 @@ from handoff.git.command import DEFAULT_TIMEOUT, NETWORK_RETRY, Git, GitAuth, gi
 from handoff.git.repo import remote_url
 from handoff.redact import redact
 from handoff.retry import RetryPolicy
+from handoff.toolrun import OutputTooLarge
 
 IDENTITY = ("handoff", "handoff@localhost")
+# a note holds one entry per environment (well under 1 KiB each); the API backends cap a body at 4 MiB
+MAX_NOTE_BYTES = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class GitNotes:
@@ -26,6 +36,7 @@ class GitNotes:
         self.dir = workdir
         self.ref = ref
         self.calls = 0
+        self._replacing: str | None = None  # what the remote's ref named when it was not a commit
         env = git_environment(auth=auth, ssh_command=ssh_command)
         self._git = Git(workdir, env, timeout=timeout, context=" for the status notes",
                         network_retry=network_retry or NETWORK_RETRY)
@@ -40,9 +51,11 @@ class GitNotes:
     def fetch(self) -> None:
         self._ensure()
         self.calls += 1
+        self._replacing = None
         spec = f"+{self.ref}:{self.ref}"
-        done = self._git.run("fetch", "--quiet", "--no-tags", "origin", spec, check=False)
+        done = self._git.run("fetch", "--quiet", "--no-tags", "--depth=1", "origin", spec, check=False)
         if done.returncode == 0:
+            self._drop_if_not_a_commit()
             return
         stderr = done.stderr.decode(errors="replace")
         if "couldn't find remote ref" in stderr:  # nobody has written a status yet
@@ -50,9 +63,26 @@ class GitNotes:
             return
         raise GitError(redact(f"git fetch of {self.ref} failed: {stderr.strip().splitlines()[-1:]}"))
 
+    def _drop_if_not_a_commit(self) -> None:
+        kind = self._git.run("cat-file", "-t", self.ref, check=False).stdout.decode().strip()
+        if kind == "commit":
+            return
+        tip = self._git.out("rev-parse", self.ref)
+        log.warning("%s on %s names a %s, not a notes commit (pushed by hand?): its notes are unreadable; "
+                    "the next status posted replaces it", self.ref, redact(self.remote), kind or "bad object")
+        self._git.run("update-ref", "-d", self.ref, check=False)
+        self._replacing = tip
+
     def read(self, commit: str) -> bytes | None:
+        """The note on ``commit``; None when it has none, or one over ``MAX_NOTE_BYTES``."""
         self._ensure()
-        done = self._git.run("notes", f"--ref={self.ref}", "show", commit, check=False)
+        try:
+            done = self._git.run("notes", f"--ref={self.ref}", "show", commit, check=False,
+                                 max_stdout=MAX_NOTE_BYTES)
+        except OutputTooLarge:
+            log.warning("the note on %s in %s is over %d bytes: read as no note", commit[:12], self.ref,
+                        MAX_NOTE_BYTES)
+            return None
         return done.stdout if done.returncode == 0 else None
 
     def write(self, commit: str, data: bytes) -> None:
@@ -63,11 +93,14 @@ class GitNotes:
 
     def push(self) -> bool:
         self.calls += 1
-        done = self._git.run("push", "--porcelain", "--no-verify", "origin", f"{self.ref}:{self.ref}",
+        # a ref that named no commit cannot be fast-forwarded: replace it, unless it moved since
+        lease = [f"--force-with-lease={self.ref}:{self._replacing}"] if self._replacing else []
+        done = self._git.run("push", "--porcelain", "--no-verify", *lease, "origin", f"{self.ref}:{self.ref}",
                              check=False)
         if done.returncode == 0:
+            self._replacing = None
             return True
         text = (done.stdout + done.stderr).decode(errors="replace")
-        if "rejected" in text or "fetch first" in text or "non-fast-forward" in text:
+        if "rejected" in text or "fetch first" in text or "non-fast-forward" in text or "stale info" in text:
             return False
         raise GitError(redact(f"git push of {self.ref} failed: {text.strip().splitlines()[-1:]}"))

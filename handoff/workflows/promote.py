@@ -43,16 +43,21 @@ class SourceUnhealthy(PromotionRefused):
 @dataclass(frozen=True)
 class HealthGate:
     """Where the source environment's deployment results are read (as ``handoff wait`` reads them):
-    the commit statuses the reconciler posts under ``context`` on the commits of the last ``depth``."""
+    the commit statuses the reconciler posts under ``context`` on the commits of the last ``depth``.
+    ``signed``: the backend verifies each status with a key, so a reconciler is known to report (it
+    signs); no verified status is then "not reported", never "no reconciler" (a deleted or rewritten
+    notes ref, or a stale key, must not open the gate)."""
 
     backend: StatusBackend
     context: str = "handoff/{env}"
     depth: int = DEFAULT_DEPTH
+    signed: bool = False
 
 
 def check_health(repo: Repo, branch: str, env: str, image: ImageRef, *, app: str, gate: HealthGate) -> None:
     """Refuse unless ``env``'s newest status on the commits of ``branch`` that carry ``image`` is
-    healthy. An environment with no status on any recent commit has no reporting reconciler: passed."""
+    healthy. An environment with no status on any recent commit has no reporting reconciler: passed,
+    unless the gate is ``signed`` (then it is refused: no verified status)."""
     context = gate.context.replace("{env}", env)
     commits = recent_commits(repo, branch, gate.depth)
     carrying = commits_declaring(repo, commits, env, image, app)
@@ -68,6 +73,11 @@ def check_health(repo: Repo, branch: str, env: str, image: ImageRef, *, app: str
         where = f"{carrying[-1][:12]}..{carrying[0][:12]}" if carrying else branch
         raise SourceUnhealthy(f"{env} has not reported a {context} status for {image} yet (at {where}); "
                               "wait for it (handoff wait) or pass --ignore-health", key="--from")
+    if gate.signed:
+        raise SourceUnhealthy(f"no verified {context} status found on the newest {len(commits)} commits of "
+                              f"{branch}: none signed with the status key (a stale key, or a deleted or "
+                              f"rewritten notes ref, reads so); not promoting {image} (--ignore-health to "
+                              "promote anyway)", key="--from")
 
 
 def promote(

@@ -1,6 +1,8 @@
 """``handoff status``: per app × environment, the image Git declares (read as promote reads it), the
-revision applied there and its health (the newest commit of the base branch carrying that
-environment's commit status), and whether a promotion is pending (the next environment declares a
+revision applied there and its health (the newest commit of the base branch whose status for that
+environment says it was applied: applying, healthy or degraded), a newer revision the environment
+failed to apply (``failed`` is posted on a revision the reconciler could not apply: the environment
+still runs the older one), and whether a promotion is pending (the next environment declares a
 different image). Data, and its table, markdown and JSON forms; the CLI only prints them."""
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from handoff.commitstatus import CommitStatus, StatusBackend
+from handoff.commitstatus import FAILED, CommitStatus, StatusBackend
 from handoff.config import load_config
 from handoff.git.repo import GitAuth
 from handoff.workflows.wait import DEFAULT_DEPTH, config_clone, declared_images, recent_commits
@@ -20,10 +22,12 @@ class Row:
     app: str
     env: str
     declared: str  # "" when the app declares no image in env
-    applied_revision: str  # "" when no commit in the window carries env's status
-    health: str  # applying | healthy | degraded | failed | unknown
+    applied_revision: str  # "" when no commit in the window carries an applied status of env
+    health: str  # of applied_revision: applying | healthy | degraded; failed (only failures) | unknown
     description: str
     promotion_pending: str  # the next environment, when it declares a different image; else ""
+    failed_revision: str = ""  # the newest commit, newer than applied_revision, env failed to apply
+    failed_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,23 +37,56 @@ class StatusReport:
     rows: tuple[Row, ...]
 
     def to_json(self) -> str:
-        return json.dumps({"base": self.base, "commit": self.commit, "rows": [asdict(r) for r in self.rows]},
-                          indent=2)
+        rows = [_json_row(r) for r in self.rows]
+        return json.dumps({"base": self.base, "commit": self.commit, "rows": rows}, indent=2)
+
+
+def _json_row(row: Row) -> dict[str, str]:
+    """``row`` as JSON; the failed_* keys only when the environment failed a newer revision."""
+    data = asdict(row)
+    if not row.failed_revision:
+        del data["failed_revision"], data["failed_description"]
+    return data
+
+
+@dataclass(frozen=True)
+class Latest:
+    """A context's newest applied status on the commits read, and a newer failure, if any."""
+
+    applied: tuple[str, CommitStatus] | None = None  # (commit, status) of applying | healthy | degraded
+    failed: tuple[str, CommitStatus] | None = None  # the newest failed one newer than ``applied``
 
 
 def latest_status(backend: StatusBackend, commits: Sequence[str],
-                  contexts: Sequence[str]) -> dict[str, tuple[str, CommitStatus]]:
-    """For each context, the newest of ``commits`` (newest first) carrying it, and that status; each
-    commit is read at most once, and the walk stops when every context is found."""
-    found: dict[str, tuple[str, CommitStatus]] = {}
+                  contexts: Sequence[str]) -> dict[str, Latest]:
+    """For each context found on ``commits`` (newest first), its newest applied status and the newest
+    failure newer than it; each commit is read at most once, and the walk stops when every context has
+    an applied status."""
+    found: dict[str, Latest] = {}
     for commit in commits:
-        if len(found) == len(contexts):
+        if sum(1 for latest in found.values() if latest.applied) == len(contexts):
             break
         statuses: Mapping[str, CommitStatus] = backend.read(commit)
         for context in contexts:
-            if context not in found and context in statuses:
-                found[context] = (commit, statuses[context])
+            latest, seen = found.get(context, Latest()), statuses.get(context)
+            if seen is None or latest.applied is not None:
+                continue
+            if seen.state != FAILED:
+                found[context] = Latest((commit, seen), latest.failed)
+            elif latest.failed is None:
+                found[context] = Latest(None, (commit, seen))
     return found
+
+
+def _row(app: str, env: str, image: str, pending: str, latest: Latest) -> Row:
+    failed_commit, failed = latest.failed or ("", None)
+    if latest.applied is None:
+        return Row(app, env, image, "", failed.state if failed else "unknown",
+                   failed.description if failed else "", pending, failed_commit,
+                   failed.description if failed else "")
+    commit, applied = latest.applied
+    return Row(app, env, image, commit, applied.state, applied.description, pending, failed_commit,
+               failed.description if failed else "")
 
 
 def status(config_repo: str, backend: StatusBackend, *, base: str | None = None, auth: GitAuth | None = None,
@@ -70,15 +107,22 @@ def status(config_repo: str, backend: StatusBackend, *, base: str | None = None,
                 image = declared[env].get(app)
                 nxt = envs[index + 1] if index + 1 < len(envs) else None
                 pending = nxt if nxt and image and str(declared[nxt].get(app) or "") != str(image) else ""
-                commit, seen = live.get(contexts[env], ("", None))
-                rows.append(Row(app, env, str(image or ""), commit, seen.state if seen else "unknown",
-                                seen.description if seen else "", pending or ""))
+                latest = live.get(contexts[env], Latest())
+                rows.append(_row(app, env, str(image or ""), pending or "", latest))
         return StatusReport(branch, commits[0], tuple(rows))
+
+
+def _health(row: Row) -> str:
+    if row.failed_revision and row.applied_revision:
+        return f"{row.health}; {row.failed_revision[:12]} failed (not applied)"
+    if row.failed_revision:
+        return f"failed at {row.failed_revision[:12]} (not applied)"
+    return row.health
 
 
 def table(report: StatusReport, *, markdown: bool = False) -> str:
     header = ("app", "env", "declared image", "applied", "health", "promotion")
-    body = [(r.app, r.env, r.declared or "-", r.applied_revision[:12] or "-", r.health,
+    body = [(r.app, r.env, r.declared or "-", r.applied_revision[:12] or "-", _health(r),
              f"pending to {r.promotion_pending}" if r.promotion_pending else "-") for r in report.rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

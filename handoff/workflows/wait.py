@@ -32,6 +32,7 @@ from handoff.errors import (
 )
 from handoff.git.repo import GitAuth, Repo, validate_ref
 from handoff.imageref import ImageRef
+from handoff.retry import bounded_by
 
 EXIT_TIMED_OUT = 124  # as timeout(1): 0 healthy, 1 degraded or failed, 124 still not done at the deadline
 # not 1: a pipeline must not read "the forge could not be read" as "the deployment failed" and roll back
@@ -143,9 +144,25 @@ def resolve_commit(repo: Repo, commit: str, base: str, depth: int) -> str:
         repo.run("fetch", "--quiet", "--no-tags", "--depth=1", "origin", commit, check=False)
         found = repo.run("rev-parse", "--verify", "--quiet", spec, check=False)
     if found.returncode != 0:
+        candidates = commits_with_prefix(repo, commit)
+        if len(candidates) > 1:
+            named = ", ".join(c[:12] for c in candidates)
+            raise UsageError(f"{commit} is ambiguous: it starts {named}; give more digits", key="--commit")
         raise UsageError(f"the config repo has no commit {commit} (looked in the newest {depth} commits of "
                          f"{base}, and for the full SHA)", key="--commit")
     return found.stdout.decode().strip()
+
+
+def commits_with_prefix(repo: Repo, prefix: str) -> list[str]:
+    """The fetched commits whose SHA starts with ``prefix`` (other objects left out), sorted."""
+    listed = repo.run("rev-parse", f"--disambiguate={prefix.lower()}", check=False)
+    objects = listed.stdout.decode().split() if listed.returncode == 0 else []
+    if not objects:
+        return []
+    typed = repo.run("cat-file", "--batch-check=%(objecttype) %(objectname)",
+                     input_bytes="".join(f"{o}\n" for o in objects).encode())
+    lines = (line.partition(" ") for line in typed.stdout.decode().splitlines())
+    return sorted(name for kind, _, name in lines if kind == "commit")
 
 
 def commits_declaring(repo: Repo, commits: Sequence[str], env: str, image: ImageRef,
@@ -243,7 +260,8 @@ def wait(opts: WaitOptions, backend: StatusBackend, *, on_progress: Callable[[Pr
          sleep: Callable[[float], None] = time.sleep) -> WaitResult:
     """Poll until ``opts.env`` reports a final state for the commit (or the image), the deadline passes,
     or the statuses cannot be read for good. A read error that may pass (the forge or git unreachable,
-    a 5xx) is "not known yet": logged, and the next poll tries again."""
+    a 5xx, a rate limit) is "not known yet": logged, and the next poll tries again. The backends'
+    retries are bounded by the deadline: one asked to wait past it gives up, and wait answers on time."""
     if (opts.commit is None) == (opts.image is None):
         raise UsageError("give --commit or --image (one of them)")
     started = clock()
@@ -253,10 +271,11 @@ def wait(opts: WaitOptions, backend: StatusBackend, *, on_progress: Callable[[Pr
         read_once = False
         while True:
             try:
-                seen, problem, read_once = watch.look(), "", True
+                with bounded_by(lambda: opts.timeout - (clock() - started)):
+                    seen, problem, read_once = watch.look(), "", True
             except (ForgeError, GitError) as e:
                 if permanent(e):
-                    return WaitResult("unreadable", seen.commit, seen.status,
+                    return WaitResult("unreadable", seen.commit or watch.commit, seen.status,
                                       f"cannot read the statuses of {opts.env}: {e}")
                 problem = str(e)
                 log.warning("statuses of %s not known yet: %s", opts.env, problem)

@@ -12,6 +12,7 @@ import pytest
 
 from handoff.cli import main
 from handoff.commitstatus import NOTES_REF, BackendSettings, LocalStatuses, make_backend, read_key
+from handoff.commitstatus.signing import sign, verified
 from handoff.errors import ConfigError, UsageError
 from handoff.git.command import GitAuth
 from handoff.git.notes import GitNotes
@@ -110,3 +111,11 @@ def test_key_errors_name_the_file_and_key(tmp_path: Path) -> None:
                       "  kind: local\n  keyFile: /etc/handoff/status/key\n")
     loaded = load_settings(config).status
     assert loaded is not None and loaded.key_file == "/etc/handoff/status/key"
+
+
+@pytest.mark.parametrize("signature", ["é" * 64, "\ud800", "A" * 64, 7, None, ["x"]])
+def test_a_signature_that_is_not_a_hex_digest_is_unverified_not_an_error(signature: object) -> None:
+    good = sign(KEY, "c" * 40, "handoff/dev", "healthy", "healthy")
+    assert verified(good, KEY, commit="c" * 40, context="handoff/dev", state="healthy", description="healthy")
+    assert not verified(signature, KEY, commit="c" * 40, context="handoff/dev", state="healthy",
+                        description="healthy")

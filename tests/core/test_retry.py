@@ -6,7 +6,7 @@ import pytest
 
 from handoff.errors import ForgeAuthError, ForgeConflict, ForgeNotFound, ForgeServerError, HandoffError
 from handoff.forge.retry import RetryableForgeError, error_for
-from handoff.retry import RetryPolicy, TemporaryError, retry, retry_counted, server_delay
+from handoff.retry import RetryPolicy, TemporaryError, bounded_by, retry, retry_counted, server_delay
 
 NOW = 1_800_000_000.0
 
@@ -139,3 +139,26 @@ def test_a_forge_client_error_is_raised_at_once() -> None:
     with pytest.raises(ForgeNotFound):
         retry(call, policy(sleeps), what="GitHub get")
     assert call.calls == 1 and sleeps == []
+
+
+def test_a_github_secondary_rate_limit_is_temporary_and_waits_a_minute() -> None:
+    secondary = "get statuses: You have exceeded a secondary rate limit. Please wait a few minutes."
+    bare = error_for(403, secondary, {}, NOW)
+    assert isinstance(bare, RetryableForgeError) and bare.delay == 60.0
+    told = error_for(403, secondary, {"Retry-After": "90"}, NOW)
+    assert isinstance(told, RetryableForgeError) and told.delay == 90.0
+    assert isinstance(error_for(429, secondary, {}, NOW), RetryableForgeError)
+    assert isinstance(error_for(403, "get statuses: Resource not accessible by integration", {}, NOW),
+                      ForgeAuthError)
+
+
+def test_a_retry_never_sleeps_past_the_callers_deadline() -> None:
+    sleeps: list[float] = []
+    left = [10.0]
+    call = Flaky(TemporaryError("a", delay=4.0), TemporaryError("b", delay=20.0), TemporaryError("c"))
+    with bounded_by(lambda: left[0]), pytest.raises(HandoffError, match="giving up after 2 attempts: b"):
+        retry(call, policy(sleeps), what="thing")
+    assert sleeps == [4.0] and call.calls == 2
+    sleeps.clear()
+    assert retry(Flaky(TemporaryError("a", delay=20.0)), policy(sleeps), what="thing") == "done"
+    assert sleeps == [20.0]  # outside the block there is no deadline
