@@ -58,8 +58,8 @@ SUMMARIES: dict[str, str] = {
                 "policies, offline and strict: each environment's render with its params (or --env), else "
                 "PATHs (manifest dirs, kustomizations, charts) or, with --plain or no .handoff.yaml, the "
                 "repo's manifests.",
-    "wait": "Wait until ENV reports healthy or failed for a config commit or an image (exit 0, 1; 124 "
-            "timed out).",
+    "wait": "Wait until ENV reports healthy or failed for a config commit or an image (exit 0, 1; 5 "
+            "statuses unreadable; 124 timed out).",
 }
 
 
