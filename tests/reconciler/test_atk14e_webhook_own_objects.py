@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handoff.reconciler.config import Authority
+from handoff.reconciler.config import Authority, Settings
 from handoff.reconciler.loop import Reconciler
 
 from .cluster import new_cluster
@@ -70,6 +70,36 @@ def test_a_webhook_on_the_sources_own_namespace_cannot_freeze_its_revert(apiserv
             "a repo-committed webhook on the source's own namespace froze its delivery: the revert commit that "
             f"removes it never applied (webhook still live: {hook is not None}; ConfigMap rev "
             f"{(live.get('data') or {}).get('rev')}; {results[-1].result}: {results[-1].message[:300]})")
+    finally:
+        with contextlib.suppress(Exception):
+            c.client.delete("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", name)
+
+
+def test_a_webhook_of_one_source_cannot_deny_writes_in_another_sources_namespace(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1),
+                                                      "team-b/cm.yaml": CM.format(rev=1)})
+    team_b = f"b-{c.target_ns}"
+    c.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": team_b}})
+    name = f"cross-freeze-{c.target_ns}"
+    source_a = c.source(authority=Authority(namespaces=(c.target_ns,),
+                                            cluster_kinds=("ValidatingWebhookConfiguration",)))
+    source_b = c.source(name=f"src-{team_b}", path="team-b", namespace=team_b,
+                        authority=Authority(namespaces=(team_b,)))
+    settings = c.settings(renderer="plain")
+    rec = Reconciler(Settings(**{**settings.__dict__, "sources": (source_a, source_b)}), c.client, c.workdir)
+    try:
+        assert rec.reconcile(source_a).ok and rec.reconcile(source_b).ok
+        c.repo.commit({"app/hook.yaml": _webhook(name, team_b)}, "team A: a fail-closed webhook on team B")
+        applied_a = rec.reconcile(source_a)
+        c.repo.commit({"team-b/cm.yaml": CM.format(rev=2)}, "team B: rev 2")
+        result_b = rec.reconcile(source_b)
+        hook = c.client.get("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", name)
+        live = c.client.get("v1", "ConfigMap", "app", team_b) or {}
+        assert hook is None or (live.get("data") or {}).get("rev") == "2", (
+            f"source A, granted only namespace {c.target_ns}, applied a webhook that denies every write in "
+            f"team B's namespace {team_b} ({applied_a.result}); team B's revision 2 never applied: "
+            f"{result_b.result}: {result_b.message[:300]}")
     finally:
         with contextlib.suppress(Exception):
             c.client.delete("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", name)
