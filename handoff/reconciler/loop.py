@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
 DEFAULT_FLOOR = PolicyFloor()
 TRANSIENT = frozenset({"git", "kube-unavailable"})  # error kinds a later pass may not meet again
+_SERVED_WAIT_SECONDS = 30.0  # a restored CRD serving its old versions again
 ONCE_ATTEMPTS = 5  # ``reconcile --once``: a transient failure is tried again, 1 + 2 + 4 + 8 s of backoff
 # Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
 # kills the process at a known point between preflight and the last apply. Unset (0) in real use.
@@ -247,6 +248,40 @@ def _existing(client: KubeClient, ref: ObjectRef) -> Mapping[str, Any] | None:
 def _incomplete(problems: Iterable[rollback.Problem]) -> str:
     names = [str(p) for p in problems]
     return f"; roll-back incomplete: {'; '.join(names)}" if names else ""
+
+
+def _served(client: KubeClient, api_version: str, kind: str) -> bool:
+    try:
+        client.resource(api_version, kind)
+    except KubeError as e:
+        if e.status != 404 or isinstance(e, KubeUnavailable):
+            raise
+        return False
+    return True
+
+
+def _wait_served(client: KubeClient, manifests: Iterable[Mapping[str, Any]], groups: Collection[str],
+                 timeout: float = _SERVED_WAIT_SECONDS) -> None:
+    """Wait until the API server serves the version each manifest of a restored CRD's group names (a CRD
+    put back serves its old versions again only once its handlers are rebuilt); at most ``timeout``."""
+    wanted = {(str(m.get("apiVersion")), str(m.get("kind"))) for m in manifests
+              if str(m.get("apiVersion")).rpartition("/")[0] in groups}
+    if not wanted:
+        return
+    deadline = time.monotonic() + timeout
+    client.forget_discovery()
+    while not all(_served(client, v, k) for v, k in wanted) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        client.forget_discovery()
+
+
+def _at_served_version(client: KubeClient, manifest: Mapping[str, Any] | None,
+                       ref: ObjectRef) -> Mapping[str, Any] | None:
+    """``manifest`` at a version the API server serves now: its own, else the version the pass wrote the
+    object at (an identity is version-free, so either puts the same object back)."""
+    if manifest is None or _served(client, str(manifest.get("apiVersion")), str(manifest.get("kind"))):
+        return manifest
+    return {**manifest, "apiVersion": ref.api_version}
 
 
 def _rv(obj: Mapping[str, Any] | None) -> str:
@@ -743,9 +778,16 @@ class Reconciler:
         old = {key_of(ref_of(o)): o for o in previous_objects}
         # created objects go first: a re-created one (``rollback.restore``) may need the quota they hold
         left = [p for a in reversed(undo.created) if (p := rollback.remove(client, a)) is not None]
-        problems = [p for u in reversed(undo.updated)
-                    if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
-        problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        # then what the other restores need: the CRDs (serving the versions the previous manifests name
+        # again) and the Namespaces
+        problems = [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        _wait_served(client, (m for u in undo.updated if (m := old.get(u.key)) is not None),
+                     {str((crd.get("spec") or {}).get("group")) for crd in undo.crds})
+        backwards = undo.updated[::-1]
+        updated = [u for u in backwards if u.ref.kind == "Namespace"] + \
+            [u for u in backwards if u.ref.kind != "Namespace"]
+        problems += [p for u in updated if (p := rollback.restore(
+            client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",
