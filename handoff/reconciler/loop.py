@@ -479,7 +479,8 @@ class Reconciler:
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
         grant = authority.grant_of(source, self.settings.namespace)
-        borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds)
+        borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds,
+                                      authority.namespace_covered(grant, self.settings.namespace))
         if borrowed:
             names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
