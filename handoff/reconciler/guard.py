@@ -224,6 +224,11 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
     return ""
 
 
+def is_admission(ref: ObjectRef) -> bool:
+    """Whether ``ref`` is a webhook configuration, an admission policy or a binding of one."""
+    return group_of(ref) == _ADMISSION and ref.kind in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS
+
+
 def _match_blocks(obj: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], list[Any]]]:
     """``(where, namespaceSelector, rules)`` of each part of an admission object that picks requests:
     every webhook of a webhook configuration, a policy's ``matchConstraints``, a binding's

@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from handoff.reconciler import authority, floor, inventory, prune, rollback, sta
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare
-from handoff.reconciler.guard import borrowing_identity, configuration_secrets, own_objects
+from handoff.reconciler.guard import borrowing_identity, configuration_secrets, is_admission, own_objects
 from handoff.reconciler.health import health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
@@ -81,6 +81,20 @@ class OwnershipConflict(RefusedError):
 
 class OwnNamespaceMissing(ReconcileError):
     """The reconciler's own namespace is missing and it may not create it."""
+
+
+@dataclass
+class _AdmissionFirst:
+    """The source's own webhooks and admission policies a new revision removes or changes, deleted or
+    applied before the rest of it is preflighted (one failing closed on the source's objects would deny
+    the very revision that removes it), with what puts them back if that revision is not applied."""
+
+    deleted: list[tuple[ObjectRef, Mapping[str, Any]]] = field(default_factory=list)  # with its live content
+    updated: list[rollback.Updated] = field(default_factory=list)
+
+    @property
+    def keys(self) -> frozenset[ObjectKey]:
+        return frozenset((*(key_of(r) for r, _ in self.deleted), *(u.key for u in self.updated)))
 
 
 @dataclass
@@ -284,6 +298,10 @@ def _at_served_version(client: KubeClient, manifest: Mapping[str, Any] | None,
     return {**manifest, "apiVersion": ref.api_version}
 
 
+def _uid(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid", ""))
+
+
 def _rv(obj: Mapping[str, Any] | None) -> str:
     return str(((obj or {}).get("metadata") or {}).get("resourceVersion", ""))
 
@@ -369,21 +387,25 @@ class Reconciler:
             drift, healthy = self._drift_pass(source, state)
             return self._result(source, state, status.SUCCEEDED, _drift_message(source, drift), revision,
                                 drift=drift, healthy=healthy)
+        early = _AdmissionFirst()
         try:
-            # every object is rendered, validated and dry-run before the first one is written
+            # every object is rendered, validated and dry-run before the first one is written, but for the
+            # source's own admission objects the revision removes or changes (``_admission_first``)
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
+            self._admission_first(source, state, fresh, early)
             deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
             # a revision that will not be applied: what an unfinished pass (killed mid-apply) left goes too
-            left = () if isinstance(e, GitError) else self._abandon_unfinished(source, state)
+            left = [] if isinstance(e, GitError) else self._abandon_unfinished(source, state)
+            left += self._undo_admission_first(source, state, early)
             return self._kept(source, state, revision, e, note=_incomplete(left))
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
-        return self._apply_revision(source, state, revision, fresh, deferred)
+        return self._apply_revision(source, state, revision, fresh, deferred, early=early)
 
     def _ensure_own_namespace(self) -> None:
         """The reconciler's namespace (Lease, inventory, status) is created when missing and allowed;
@@ -557,8 +579,8 @@ class Reconciler:
         return unique_by_key(out)
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
-                        objects: list[dict[str, Any]],
-                        deferred: list[Mapping[str, Any]]) -> status.PassResult:
+                        objects: list[dict[str, Any]], deferred: list[Mapping[str, Any]], *,
+                        early: _AdmissionFirst) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = self._scoped(previous.objects) if previous else ()
         current = [ref_of(o) for o in objects]
@@ -593,7 +615,7 @@ class Reconciler:
             except KubeUnavailable:
                 raise
             except ReconcileError as e:
-                return self._rejected(source, state, revision, undo, e)
+                return self._rejected(source, state, revision, undo, e, early=early)
             objects_left = [o for o in objects if not any(o is c for c in scaffold)]
         # what cannot be put back in place goes last: a rejection of any other object comes before it
         objects_left = [o for o in objects_left if not rollback.freezes(o, present[key_of(ref_of(o))])] + \
@@ -608,16 +630,11 @@ class Reconciler:
                 if e.status is None or e.status == 409:
                     raise
                 return self._rejected(source, state, revision, undo, ReconcileError(
-                    f"{ref_of(obj)} rejected by the API server: {e}"))
+                    f"{ref_of(obj)} rejected by the API server: {e}"), early=early)
         # neither the reconciler's own objects nor those outside the source's grant are deleted, nor what
         # another source of this reconciler desires now (an object moved between sources)
         grant = authority.grant_of(source, self.settings.namespace)
-        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
-            r for r, _ in authority.denied(before, grant)]
-        dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
-        claimed, unknown = self.claimed_elsewhere(source) if dropped and source.prune else ({}, [])
-        plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed,
-                          unknown=unknown) if source.prune else prune.PrunePlan()
+        plan = self._prune_plan(source, before, current)
         pruned = prune.execute(self._as(source), plan, source.name, authority.covers(grant))
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else \
             unique_by_key((*current, *pruned.deferred))
@@ -634,6 +651,68 @@ class Reconciler:
             if pruned.deferred else ""
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}{later}",
                             revision, applied=len(applied), pruned=pruned, healthy=healthy)
+
+    def _prune_plan(self, source: Source, before: Collection[ObjectRef],
+                    current: Collection[ObjectRef]) -> prune.PrunePlan:
+        """What a pass of ``source`` may delete: neither the reconciler's own objects nor those outside the
+        source's grant, nor what another source of this reconciler desires now (an object moved)."""
+        if not source.prune:
+            return prune.PrunePlan()
+        grant = authority.grant_of(source, self.settings.namespace)
+        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
+            r for r, _ in authority.denied(before, grant)]
+        dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
+        claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
+        return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
+
+    def _admission_first(self, source: Source, state: _SourceState, objects: Sequence[Mapping[str, Any]],
+                         early: _AdmissionFirst) -> None:
+        """Delete the source's own admission objects the revision drops (as its prune would) and apply
+        those it changes, before the rest of it is preflighted, noting in ``early`` how to put them back."""
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        before = self._scoped(previous.objects) if previous else ()
+        if not any(is_admission(r) for r in before):
+            return
+        client, current = self._as(source), [ref_of(o) for o in objects]
+        old = {key_of(ref_of(o)): o for o in state.desired}
+        plan = self._prune_plan(source, before, current)
+        try:
+            for ref in (r for r in plan.delete if is_admission(r)) if not plan.refused else ():
+                live = _existing(client, ref)
+                if live and owned_by(live, source.name):
+                    rollback.delete_by_uid(client, ref, _uid(live))
+                    early.deleted.append((ref, live))
+            listed = {key_of(r) for r in before}
+            for obj in objects:
+                ref = ref_of(obj)
+                key = key_of(ref)
+                if not is_admission(ref) or key not in listed or old.get(key) == obj:
+                    continue
+                live = _existing(client, ref)
+                if live and owned_by(live, source.name):
+                    apply_one(client, obj, live)
+                    early.updated.append(rollback.Updated(key, ref, live))
+        except KubeUnavailable:
+            raise
+        except KubeError as e:
+            raise ReconcileError(f"{ref} rejected by the API server: {e}") from e
+
+    def _undo_admission_first(self, source: Source, state: _SourceState,
+                              early: _AdmissionFirst) -> list[rollback.Problem]:
+        """Put back the admission objects ``_admission_first`` changed: last, after every other object,
+        so none of them (failing closed, say) stands in the way of the other restores."""
+        if not early.deleted and not early.updated:
+            return []
+        client = self._as(source)
+        old = {key_of(ref_of(o)): o for o in state.desired}
+        problems = [p for u in early.updated
+                    if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
+        problems += [p for ref, live in early.deleted
+                     if (p := rollback.recreate(client, ref, old.get(key_of(ref)), live)) is not None]
+        early.deleted.clear()
+        early.updated.clear()
+        state.in_sync.clear()
+        return problems
 
     def claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
         """The objects the other sources this process serves desire, by key, with the source's name: what
@@ -748,11 +827,13 @@ class Reconciler:
         return applied
 
     def _rejected(self, source: Source, state: _SourceState, revision: str, undo: rollback.Undo,
-                  e: ReconcileError) -> status.PassResult:
+                  e: ReconcileError, *, early: _AdmissionFirst) -> status.PassResult:
         """The API server rejected an object of ``revision`` while it was being applied: put back what this
-        pass changed and keep the previous revision."""
+        pass changed and keep the previous revision (the admission objects it changed first, last)."""
         old = self._previous_desired(source, state, undo.previous)
+        undo.updated = [u for u in undo.updated if u.key not in early.keys]
         left = self._put_back(source, state, undo, old)
+        left += self._undo_admission_first(source, state, early)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         return self._result(source, state, status.FAILED,
                             f"revision {revision[:12]} not applied{kept}: {e}{_incomplete(left)}",
