@@ -23,9 +23,9 @@ from handoff.config import Config
 from handoff.policy.model import PolicyContext, PolicyObject
 from handoff.policy.paths import embedded_pod_spec_path
 from handoff.policy.runner import PolicyCheck, PolicyOptions
-from handoff.policy.waivers import waiver_matches
+from handoff.policy.waivers import apply_waivers, waiver_matches
 from handoff.reconciler.config import PolicyFloor
-from handoff.report.model import Finding, ObjectRef, Severity, WaiverUse
+from handoff.report.model import Finding, ObjectRef, Severity, ValidationReport, WaiverUse
 from handoff.workflows.plan import Plan
 
 
@@ -124,6 +124,17 @@ def _check(floor: PolicyFloor) -> PolicyCheck | None:
     return PolicyCheck(PolicyOptions(builtin=True, disable=tuple(ids)))
 
 
+def _repo_requests(findings: Sequence[Finding], objects: Sequence[PolicyObject],
+                   config: Config | None) -> tuple[WaiverUse, ...]:
+    """The repo's waivers (its ``waivers:`` entries, ``handoff.dev/waive`` annotations) that match
+    ``findings``: the plan's own check never saw these (its pack matches built-in kinds only)."""
+    if not findings:
+        return ()
+    waived = apply_waivers(ValidationReport(findings=tuple(findings)), objects,
+                           tuple(config.waivers) if config else ())
+    return tuple(w for w in waived.waivers if w.object is not None and not w.expired)
+
+
 def disabled_by_repo(config: Config | None) -> tuple[str, ...]:
     if config is None:
         return ()
@@ -136,13 +147,16 @@ def check(floor: PolicyFloor, plan: Plan, config: Config | None) -> FloorVerdict
     policy_check = _check(floor)
     errors: list[Finding] = []
     allowed: list[WaiverUse] = []
+    embedded_requests: tuple[WaiverUse, ...] = ()
     if policy_check is not None:
         context = PolicyContext(env=plan.env or "", params=_baseline_params(policy_check))
         # the engines, not PolicyCheck(): no repo waiver applies here
         found = [f for engine in policy_check.engines
                  for f in engine.evaluate(plan.objects, context).findings]
-        found += _embedded_findings(policy_check, plan.objects, plan.env or "")
-        for finding in found:
+        embedded = _embedded_findings(policy_check, plan.objects, plan.env or "")
+        embedded_requests = _repo_requests(embedded, plan.objects, config)
+        requested |= {(w.rule, w.object) for w in embedded_requests}
+        for finding in found + embedded:
             if finding.severity < Severity.ERROR:
                 continue
             waiver = next((w for w in floor.waivers if waiver_matches(w, finding.rule, finding.object)),
@@ -152,5 +166,6 @@ def check(floor: PolicyFloor, plan: Plan, config: Config | None) -> FloorVerdict
                                          source=f"reconciler config: policyFloor.waivers[{waiver.line}]"))
             else:
                 errors.append(finding)
-    return FloorVerdict(errors=tuple(errors), waivers=plan.report.waivers + tuple(allowed),
+    return FloorVerdict(errors=tuple(errors),
+                        waivers=plan.report.waivers + embedded_requests + tuple(allowed),
                         disabled=disabled_by_repo(config))

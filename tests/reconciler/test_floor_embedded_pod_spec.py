@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.config import Waiver
 from handoff.policy.paths import embedded_pod_spec_path
 from handoff.reconciler import floor
 from handoff.reconciler.config import PolicyFloor
@@ -43,11 +44,11 @@ def _cr(place: str, spec: str) -> str:
     return out
 
 
-def _check(tmp_path: Path, text: str) -> floor.FloorVerdict:
+def _check(tmp_path: Path, text: str, policy_floor: PolicyFloor | None = None) -> floor.FloorVerdict:
     (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "x.yaml").write_text(text)
     plan = plan_source_path(tmp_path, None, tmp_path / "app", kind="plain", namespace="app")
-    return floor.check(PolicyFloor(), plan, None)
+    return floor.check(policy_floor or PolicyFloor(), plan, None)
 
 
 @pytest.mark.parametrize("place", ["spec.template", "spec.jobTemplate.spec.template", "spec.podTemplate"])
@@ -83,3 +84,30 @@ def test_a_built_in_workload_gives_the_same_findings_as_before(tmp_path: Path) -
     verdict = _check(tmp_path, deployment)
     rules = sorted(f.rule for f in verdict.errors)
     assert rules.count("disallow-privileged") == 1 and rules.count("disallow-host-path") == 1, rules
+
+
+HOST_PATH_ONLY = """containers:
+  - name: main
+    image: registry.example/agent:1.0.0
+volumes: [{name: root, hostPath: {path: /var/log}}]
+"""
+OPERATOR_ALLOWS = PolicyFloor(waivers=(Waiver(policy="disallow-host-path", match={"kind": "Runner"},
+                                              reason="the log agent reads node logs", line=3),))
+
+
+def _annotated(text: str) -> str:
+    return text.replace("metadata: {name: agent, namespace: app}",
+                        "metadata: {name: agent, namespace: app, annotations: "
+                        "{handoff.dev/waive: disallow-host-path=reads node logs}}")
+
+
+def test_a_custom_resource_finding_is_waived_only_when_repo_and_operator_both_say_so(tmp_path: Path) -> None:
+    requested = _annotated(_cr("spec.template", HOST_PATH_ONLY))
+    waived = _check(tmp_path, requested, OPERATOR_ALLOWS)
+    assert waived.errors == (), waived.errors
+    assert any(w.rule == "disallow-host-path" and "policyFloor.waivers" in w.source for w in waived.waivers)
+    assert any(w.rule == "disallow-host-path" and "reads node logs" in w.reason for w in waived.waivers)
+    # the repo's request alone, or the operator's allowance alone, drops nothing
+    assert {f.rule for f in _check(tmp_path, requested).errors} == {"disallow-host-path"}
+    assert {f.rule for f in _check(tmp_path, _cr("spec.template", HOST_PATH_ONLY), OPERATOR_ALLOWS).errors} == {
+        "disallow-host-path"}
