@@ -91,6 +91,7 @@ class _AdmissionFirst:
 
     deleted: list[tuple[ObjectRef, Mapping[str, Any]]] = field(default_factory=list)  # with its live content
     updated: list[rollback.Updated] = field(default_factory=list)
+    journal: inventory.Inventory | None = None  # the inventory before it was marked pending for them
 
     @property
     def keys(self) -> frozenset[ObjectKey]:
@@ -395,14 +396,14 @@ class Reconciler:
             fresh = self._prepare(source, rendered.objects)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
-            self._admission_first(source, state, fresh, early)
+            self._admission_first(source, state, revision, fresh, early)
             deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
             # a revision that will not be applied: what an unfinished pass (killed mid-apply) left goes too
-            left = [] if isinstance(e, GitError) else self._abandon_unfinished(source, state)
-            left += self._undo_admission_first(source, state, early)
+            left = self._undo_admission_first(source, state, early, relist=True)
+            left += [] if isinstance(e, GitError) else self._abandon_unfinished(source, state)
             return self._kept(source, state, revision, e, note=_incomplete(left))
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
         return self._apply_revision(source, state, revision, fresh, deferred, early=early)
@@ -665,53 +666,63 @@ class Reconciler:
         claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
         return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
 
-    def _admission_first(self, source: Source, state: _SourceState, objects: Sequence[Mapping[str, Any]],
-                         early: _AdmissionFirst) -> None:
+    def _admission_first(self, source: Source, state: _SourceState, revision: str,
+                         objects: Sequence[Mapping[str, Any]], early: _AdmissionFirst) -> None:
         """Delete the source's own admission objects the revision drops (as its prune would) and apply
-        those it changes, before the rest of it is preflighted, noting in ``early`` how to put them back."""
+        those it changes, before the rest of it is preflighted, noting in ``early`` how to put them back.
+        The inventory is marked pending first, so that after a kill the next pass that does not apply this
+        revision puts the previous revision's manifests back (``_abandon_unfinished``)."""
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = self._scoped(previous.objects) if previous else ()
-        if not any(is_admission(r) for r in before):
+        if previous is None or not any(is_admission(r) for r in before):
             return
         client, current = self._as(source), [ref_of(o) for o in objects]
         old = {key_of(ref_of(o)): o for o in state.desired}
         plan = self._prune_plan(source, before, current)
+        dropped = [(r, live) for r in (plan.delete if not plan.refused else ()) if is_admission(r)
+                   if (live := _existing(client, r)) and owned_by(live, source.name)]
+        listed = {key_of(r) for r in before}
+        changed = [(o, live) for o in objects if is_admission(ref_of(o)) and key_of(ref_of(o)) in listed
+                   and old.get(key_of(ref_of(o))) != o
+                   if (live := _existing(client, ref_of(o))) and owned_by(live, source.name)]
+        if not dropped and not changed:
+            return
+        if not previous.pending:
+            inventory.write(self.client, self.settings.namespace, source.name, inventory.Inventory(
+                previous.revision, before, pending=revision, base=before))
+            early.journal = previous
+        ref = ObjectRef("", "", "")
         try:
-            for ref in (r for r in plan.delete if is_admission(r)) if not plan.refused else ():
-                live = _existing(client, ref)
-                if live and owned_by(live, source.name):
-                    rollback.delete_by_uid(client, ref, _uid(live))
-                    early.deleted.append((ref, live))
-            listed = {key_of(r) for r in before}
-            for obj in objects:
+            for ref, live in dropped:
+                rollback.delete_by_uid(client, ref, _uid(live))
+                early.deleted.append((ref, live))
+            for obj, live in changed:
                 ref = ref_of(obj)
-                key = key_of(ref)
-                if not is_admission(ref) or key not in listed or old.get(key) == obj:
-                    continue
-                live = _existing(client, ref)
-                if live and owned_by(live, source.name):
-                    apply_one(client, obj, live)
-                    early.updated.append(rollback.Updated(key, ref, live))
+                apply_one(client, obj, live)
+                early.updated.append(rollback.Updated(key_of(ref), ref, live))
         except KubeUnavailable:
             raise
         except KubeError as e:
             raise ReconcileError(f"{ref} rejected by the API server: {e}") from e
 
-    def _undo_admission_first(self, source: Source, state: _SourceState,
-                              early: _AdmissionFirst) -> list[rollback.Problem]:
+    def _undo_admission_first(self, source: Source, state: _SourceState, early: _AdmissionFirst, *,
+                              relist: bool) -> list[rollback.Problem]:
         """Put back the admission objects ``_admission_first`` changed: last, after every other object,
-        so none of them (failing closed, say) stands in the way of the other restores."""
-        if not early.deleted and not early.updated:
-            return []
+        so none of them (failing closed, say) stands in the way of the other restores; ``relist``: list
+        again what the inventory listed before (the revision failed before its apply wrote it)."""
         client = self._as(source)
         old = {key_of(ref_of(o)): o for o in state.desired}
         problems = [p for u in early.updated
                     if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
         problems += [p for ref, live in early.deleted
                      if (p := rollback.recreate(client, ref, old.get(key_of(ref)), live)) is not None]
+        if relist and early.journal is not None and not problems:
+            inventory.write(self.client, self.settings.namespace, source.name, early.journal)
+        if early.deleted or early.updated:
+            state.in_sync.clear()
         early.deleted.clear()
         early.updated.clear()
-        state.in_sync.clear()
+        early.journal = None
         return problems
 
     def claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
@@ -833,7 +844,7 @@ class Reconciler:
         old = self._previous_desired(source, state, undo.previous)
         undo.updated = [u for u in undo.updated if u.key not in early.keys]
         left = self._put_back(source, state, undo, old)
-        left += self._undo_admission_first(source, state, early)
+        left += self._undo_admission_first(source, state, early, relist=False)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         return self._result(source, state, status.FAILED,
                             f"revision {revision[:12]} not applied{kept}: {e}{_incomplete(left)}",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from handoff.kube.errors import KubeError
+from handoff.reconciler import inventory
 from handoff.reconciler.config import Authority
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.status import FAILED
@@ -104,6 +105,9 @@ def test_a_revision_rejected_at_preflight_puts_its_early_admission_changes_back(
         # a removed one was deleted before the preflight and created again (a new uid); a changed one kept
         assert binding is not None and (binding["metadata"]["uid"] != binding_uid) == (change == "removed")
         assert (c.get("v1", "ConfigMap", "app") or {}).get("data", {}).get("rev") == "1"
+        listed = inventory.read(c.client, c.control_ns, source.name)
+        assert listed is not None and not listed.pending and listed.revision == first.applied_revision
+        assert {r.kind for r in listed.objects} >= {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
         c.repo.commit({"app/web.yaml": None}, "rev 3: without the Deployment")
         fixed = rec.reconcile(source)
         assert fixed.ok, fixed.message
@@ -154,3 +158,33 @@ def test_a_revision_rejected_midway_puts_a_removed_admission_policy_back(
         assert (c.get("v1", "ConfigMap", "a") or {}).get("data", {}).get("rev") == "1"
     finally:
         _cleanup(c, name, operators)
+
+
+def test_after_a_kill_between_the_early_deletion_and_the_rest_a_rejected_revision_puts_it_back(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(name="app", rev=1)})
+    name = f"own-{c.target_ns}"
+    c.repo.commit({"app/policy.yaml": _policy(name, c.target_ns, "one")}, "rev 1: a policy of its own")
+    rec = _reconciler(c)
+    source = rec.settings.sources[0]
+    try:
+        first = rec.reconcile(source)
+        assert first.ok, first.message
+        listed = inventory.read(c.client, c.control_ns, source.name)
+        assert listed is not None
+        second = c.repo.commit({"app/policy.yaml": None}, "rev 2: drop the policy")
+        # what a pass of rev 2 killed right after deleting the policy leaves: the inventory marked pending
+        # (written before the deletion) and the policy gone
+        inventory.write(c.client, c.control_ns, source.name, inventory.Inventory(
+            listed.revision, listed.objects, pending=second, base=listed.objects))
+        for kind in ("ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"):
+            c.client.delete(ADM, kind, name)
+        c.repo.commit({"app/web.yaml": _bad_deployment()}, "rev 3: rejected")
+        restarted = _reconciler(c).reconcile(source)
+        assert restarted.result == FAILED and "Deployment" in restarted.message, restarted.message
+        assert _message(c, name) == "one", "the policy a killed pass deleted early was not put back"
+        assert c.client.get(ADM, "ValidatingAdmissionPolicyBinding", name) is not None
+        after = inventory.read(c.client, c.control_ns, source.name)
+        assert after is not None and not after.pending and after.revision == first.applied_revision
+    finally:
+        _cleanup(c, name)
