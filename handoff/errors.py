@@ -69,6 +69,10 @@ class ImageNotDeclared(EditError):
     """The target exists but declares no image yet (e.g. an overlay with no `images:` entry)."""
 
 
+class NoTargetInEnv(UsageError):
+    """No target of the app applies to the environment (the app is not deployed there)."""
+
+
 class PathEscapeError(HandoffError):
     """A path resolves outside the config repository (``..`` or a symlink)."""
 
@@ -83,6 +87,11 @@ class ToolMissingError(HandoffError):
 
 class GitError(HandoffError):
     """A git operation failed."""
+
+
+class RevisionRefused(GitError):
+    """A fetched revision refused for what it is (unsigned, a tree over the checkout caps): fetching it
+    again gives the same answer, unlike a git server that did not answer."""
 
 
 class ForgeError(HandoffError):

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,21 +152,25 @@ def sandboxed(*, offline: bool = True) -> Iterator[dict[str, str]]:
 
 def run(argv: Sequence[str | Path], *, timeout: float = DEFAULT_TIMEOUT, cwd: Path | None = None,
         env: Mapping[str, str] | None = None, input_bytes: bytes | None = None,
-        max_stdout: int | None = None, max_rss: int | None = None) -> Finished:
+        max_stdout: int | None = None, max_rss: int | None = None,
+        on_stdout: Callable[[bytes], None] | None = None) -> Finished:
     """Run ``argv`` to completion and capture its output; a non-zero exit is the caller's to judge.
 
     Raises :class:`TimedOut` past ``timeout`` seconds, :class:`OutputTooLarge` once stdout passes
     ``max_stdout`` bytes, :class:`MemoryTooLarge` once the child's process group holds more than
     ``max_rss`` bytes resident (sampled every ``RSS_SAMPLE_SECONDS``; the group is killed, what it wrote
     is dropped) and ``OSError`` when the binary cannot start. ``env=None`` inherits the environment:
-    callers running repository content use :func:`sandboxed`."""
+    callers running repository content use :func:`sandboxed`. With ``on_stdout`` each chunk of stdout is
+    handed to it as it arrives and not kept (``Finished.stdout`` is empty): a reader that has seen enough
+    raises, and the child is killed with the exception passed on."""
     proc = subprocess.Popen([str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
                             stdin=subprocess.DEVNULL if input_bytes is None else subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         if input_bytes is not None:
             threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True).start()
-        stdout, stderr = _collect(proc, time.monotonic() + timeout, timeout, max_stdout, max_rss)
+        stdout, stderr = _collect(proc, time.monotonic() + timeout, timeout, max_stdout=max_stdout,
+                                  max_rss=max_rss, on_stdout=on_stdout)
     except BaseException:  # timed out, too much output, interrupted: the child must not outlive us
         _kill_group(proc)
         raise
@@ -180,8 +184,9 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
         proc.stdin.close()
 
 
-def _collect(proc: subprocess.Popen[bytes], deadline: float, timeout: float,
-             max_stdout: int | None, max_rss: int | None) -> tuple[bytes, bytes]:
+def _collect(proc: subprocess.Popen[bytes], deadline: float, timeout: float, *,
+             max_stdout: int | None, max_rss: int | None,
+             on_stdout: Callable[[bytes], None] | None) -> tuple[bytes, bytes]:
     assert proc.stdout is not None and proc.stderr is not None
     out: list[bytes] = []
     out_size = 0
@@ -209,7 +214,10 @@ def _collect(proc: subprocess.Popen[bytes], deadline: float, timeout: float,
                     out_size += len(chunk)
                     if max_stdout is not None and out_size > max_stdout:
                         raise OutputTooLarge(max_stdout)
-                    out.append(chunk)
+                    if on_stdout is None:
+                        out.append(chunk)
+                    else:
+                        on_stdout(chunk)
                 else:
                     err += chunk
                     del err[:-_STDERR_TAIL]

@@ -12,13 +12,19 @@ from typing import Any, TypeVar
 import click
 
 from handoff.cli.propose_options import DEFAULT_GIT_USER, read_token
-from handoff.commitstatus import BACKENDS, NOTES_REF, BackendSettings, StatusBackend, make_backend
+from handoff.commitstatus import BACKENDS, NOTES_REF, BackendSettings, StatusBackend, make_backend, read_key
 from handoff.forge.infer import TOKEN_GIT_USERNAMES, expand_config_repo, infer_target, token_from_env
 from handoff.git.notes import GitNotes
 from handoff.git.repo import GitAuth
 from handoff.redact import register
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+STATUS_KEY_OPTION = click.option(
+    "--status-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Local forge: the key the reconciler signs statuses with (its status.keyFile); statuses not "
+    "signed with it are ignored.")
 
 
 def status_options(fn: F) -> F:
@@ -41,6 +47,7 @@ def status_options(fn: F) -> F:
                      help="File holding the token."),
         click.option("--git-username", default=None,
                      help="HTTP username sent with the token to git (default per forge)."),
+        STATUS_KEY_OPTION,
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -70,6 +77,8 @@ def status_access(kw: dict[str, Any], workdir: Path) -> StatusAccess:
     auth = GitAuth(username or DEFAULT_GIT_USER.get(target.forge, "handoff"), token) if token else None
     local = target.forge == "local"
     notes = GitNotes(config_repo, workdir / "notes", NOTES_REF, auth=auth) if local else None
+    key_file = kw["status_key_file"]
+    key = read_key(key_file, key="--status-key-file") if key_file else None
     backend = make_backend(target.forge, BackendSettings(project=target.project, token=token,
-                                                         base_url=target.base_url, notes=notes))
+                                                         base_url=target.base_url, notes=notes, key=key))
     return StatusAccess(config_repo, backend, auth)

@@ -1,5 +1,7 @@
 """``handoff wait``: block a CI job until ENV reports healthy (exit 0), degraded or failed (exit 1) for a
-config commit or an image, or the timeout passes (exit 124); reads commit statuses, not the cluster."""
+config commit or an image (1 too when a newer revision superseded the image), the statuses cannot be read
+(exit 5: denied, or never readable until the deadline), or the timeout passes (exit 124); reads commit
+statuses, not the cluster."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def _describe(p: Progress) -> str:
+    if p.problem:
+        return f"not known yet ({p.problem})"
     if p.commit is None:
         return "waiting for the image to reach the config repo"
     state = f"{p.status.state}: {p.status.description}" if p.status else "no status yet"
@@ -57,7 +61,8 @@ class _Reporter:
               help="Off a terminal: a progress line this often.")
 @status_options
 def wait(env: str, commit: str | None, image: str | None, app: str | None, **kw: Any) -> int:
-    """Wait until ENV reports healthy or failed for a config commit or an image (exit 0, 1; 124 timed out)."""
+    """Wait until ENV reports healthy or failed for a config commit or an image (exit 0, 1; 5 statuses
+    unreadable; 124 timed out)."""
     with tempfile.TemporaryDirectory(prefix="handoff-wait-") as scratch:
         access = status_access(kw, Path(scratch))
         opts = WaitOptions(config_repo=access.config_repo, env=env, commit=commit,

@@ -20,11 +20,13 @@ from handoff.commitstatus.model import (
     DeployState,
     StatusBackend,
 )
+from handoff.commitstatus.signing import read_key
 from handoff.errors import UsageError
 from handoff.retry import RetryPolicy
 
 __all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HEALTHY", "NOTES_REF", "STATES", "BackendSettings",
-           "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend", "make_backend"]
+           "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend", "make_backend",
+           "read_key"]
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,25 @@ class BackendSettings:
     token: str | None = None
     base_url: str | None = None
     notes: NotesStore | None = None
+    key: bytes | None = None  # local only: the key status entries are signed with (commitstatus.signing)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+def _unsigned(s: BackendSettings, forge: str) -> None:
+    if s.key is not None:
+        raise UsageError(f"a status key signs local-forge statuses only; {forge} statuses are written "
+                         "by the token's owner alone")
+
+
 def _github(s: BackendSettings) -> StatusBackend:
+    _unsigned(s, "GitHub")
     if not s.token or not s.project:
         raise UsageError("GitHub commit statuses need a token and the repository (owner/name)")
     return GitHubStatuses(s.project, s.token, base_url=s.base_url, retry=s.retry)
 
 
 def _gitlab(s: BackendSettings) -> StatusBackend:
+    _unsigned(s, "GitLab")
     if not s.token or not s.project:
         raise UsageError("GitLab commit statuses need a token and the project (group/name or id)")
     return GitLabStatuses(s.project, s.token, base_url=s.base_url, retry=s.retry)
@@ -54,7 +65,7 @@ def _gitlab(s: BackendSettings) -> StatusBackend:
 def _local(s: BackendSettings) -> StatusBackend:
     if s.notes is None:
         raise UsageError("local commit statuses need the config repo's git remote")
-    return LocalStatuses(s.notes)
+    return LocalStatuses(s.notes, key=s.key)
 
 
 BACKENDS: dict[str, Callable[[BackendSettings], StatusBackend]] = {

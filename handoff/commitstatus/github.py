@@ -1,6 +1,7 @@
 """Commit statuses on GitHub (and GitHub Enterprise Server): ``POST /repos/{owner}/{repo}/statuses/{sha}``
-and ``GET /repos/{owner}/{repo}/commits/{ref}/statuses`` (newest first). A fine-grained token with
-"Commit statuses: write" is enough; it cannot push or merge."""
+and the combined status ``GET /repos/{owner}/{repo}/commits/{ref}/status`` (the latest status of each
+context, paged by context). A fine-grained token with "Commit statuses: write" is enough; it cannot push
+or merge."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from handoff.retry import RetryPolicy
 DEFAULT_API = "https://api.github.com"
 _TO_GITHUB: dict[DeployState, str] = {"applying": "pending", "healthy": "success", "degraded": "failure",
                                       "failed": "failure"}
+# the combined status pages its contexts, at most 100 a page; past MAX_PAGES pages the rest is not read
+PER_PAGE = 100
+MAX_PAGES = 10
 _FROM_GITHUB: dict[str, DeployState] = {"pending": APPLYING, "success": HEALTHY, "failure": FAILED,
                                         "error": FAILED}
 
@@ -54,15 +58,23 @@ class GitHubStatuses:
         self._api.request("create commit status", "POST", f"{self._repo}/statuses/{commit}", body=body)
 
     def read(self, commit: str) -> Mapping[str, CommitStatus]:
-        found = self._api.request("list commit statuses", "GET", f"{self._repo}/commits/{commit}/statuses",
-                                  params={"per_page": "100"})
+        """The latest status of every context, from the combined status rather than the statuses list: the
+        list holds every status ever posted (newest first), so contexts whose latest post is older than the
+        first page would be missed; the combined status has one entry per context and ``total_count``."""
         latest: dict[str, CommitStatus] = {}
-        for item in found if isinstance(found, list) else ():
-            context = str(item.get("context", ""))
-            if context in latest:  # newest first: the first one of a context is its status now
-                continue
-            description = str(item.get("description") or "")
-            fallback = _FROM_GITHUB.get(str(item.get("state")), FAILED)
-            latest[context] = CommitStatus(context, state_from(description, fallback), description,
-                                           str(item.get("target_url") or ""), str(item.get("updated_at", "")))
+        for page in range(1, MAX_PAGES + 1):
+            found = self._api.request("read combined commit status", "GET",
+                                      f"{self._repo}/commits/{commit}/status",
+                                      params={"per_page": str(PER_PAGE), "page": str(page)})
+            found = found if isinstance(found, dict) else {}
+            items = found.get("statuses") or []
+            for item in items:
+                context = str(item.get("context", ""))
+                description = str(item.get("description") or "")
+                fallback = _FROM_GITHUB.get(str(item.get("state")), FAILED)
+                latest.setdefault(context, CommitStatus(
+                    context, state_from(description, fallback), description,
+                    str(item.get("target_url") or ""), str(item.get("updated_at", ""))))
+            if len(items) < PER_PAGE or len(latest) >= int(found.get("total_count") or 0):
+                break
         return latest

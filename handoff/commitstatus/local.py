@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from handoff.commitstatus.model import STATES, CommitStatus, DeployState, described
+from handoff.commitstatus.signing import sign, verified
 from handoff.errors import ForgeError
 
 NOTES_REF = "refs/notes/handoff-status"
@@ -50,10 +51,14 @@ def _entries(data: bytes | None) -> dict[str, Any]:
 
 
 class LocalStatuses:
+    """With ``key`` (see ``commitstatus.signing``), posts sign each entry and reads ignore every entry
+    not signed with it: config-repo writers can push the notes ref too."""
+
     name = "local"
 
-    def __init__(self, notes: NotesStore) -> None:
+    def __init__(self, notes: NotesStore, *, key: bytes | None = None) -> None:
         self._notes = notes
+        self._key = key
 
     @property
     def calls(self) -> int:
@@ -64,8 +69,11 @@ class LocalStatuses:
         for _ in range(PUSH_ATTEMPTS):
             self._notes.fetch()
             entries = _entries(self._notes.read(commit))
-            entries[context] = {"state": state, "description": described(state, description),
-                                "target_url": target_url, "updated_at": _now()}
+            shown = described(state, description)
+            entries[context] = {"state": state, "description": shown, "target_url": target_url,
+                                "updated_at": _now()}
+            if self._key is not None:
+                entries[context]["signature"] = sign(self._key, commit, context, state, shown)
             body = json.dumps({"statuses": entries}, sort_keys=True, indent=1) + "\n"
             self._notes.write(commit, body.encode())
             if self._notes.push():
@@ -83,8 +91,13 @@ class LocalStatuses:
         for context, entry in _entries(self._notes.read(commit)).items():
             if not isinstance(entry, dict) or entry.get("state") not in STATES:
                 continue
+            description = str(entry.get("description", ""))
+            if self._key is not None and not verified(entry.get("signature"), self._key, commit=commit,
+                                                      context=str(context), state=entry["state"],
+                                                      description=description):
+                continue
             out[str(context)] = CommitStatus(
-                str(context), entry["state"], str(entry.get("description", "")),
+                str(context), entry["state"], description,
                 str(entry.get("target_url", "")), str(entry.get("updated_at", "")))
         return out
 

@@ -23,7 +23,7 @@ from handoff.edit import targets as target_kinds
 from handoff.edit.editor import FileEditor
 from handoff.edit.markers import MarkedFile
 from handoff.edit.model import Change
-from handoff.errors import EditError, HandoffError, ImageRefError, UsageError
+from handoff.errors import EditError, HandoffError, ImageRefError, NoTargetInEnv, UsageError
 from handoff.imageref import ImageRef, parse
 from handoff.manifests import yamlio
 from handoff.pathsafe import resolve_inside
@@ -258,7 +258,7 @@ def _select_work(config: Config, ref: ImageRef | None, app: str | None, env: str
                 work.append(_Work(selected.name, target, target.path, env))
     if not work:
         held = f" ({', '.join(sorted(promote_only))} change only by promotion)" if promote_only else ""
-        raise UsageError(f"no target of {', '.join(a.name for a in apps)} applies to environment "
+        raise NoTargetInEnv(f"no target of {', '.join(a.name for a in apps)} applies to environment "
                          f"{env!r}{held}")
     return work
 

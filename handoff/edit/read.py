@@ -78,11 +78,17 @@ def _kustomize_items(root: Node | None) -> list[MappingNode]:
 
 def markers_image(editors: list[FileEditor], app: str, env: str | None) -> ImageRef:
     fields: dict[str, str] = {}
+    where: dict[str, tuple[str, int]] = {}
     for editor in editors:
         for binding in MarkedFile(editor.display, editor.text, editor.documents).bindings({app}, env):
             fields.setdefault(binding.marker.field, str(binding.node.value))
+            where.setdefault(binding.marker.field, (editor.display, binding.marker.line + 1))
     if "image" in fields:
-        return parse(fields["image"])
+        try:
+            return parse(fields["image"])
+        except ImageRefError as e:
+            file, line = where["image"]
+            raise ImageRefError(e.message, file=file, line=line) from e
     if "name" not in fields:
         raise ImageNotDeclared(f"no `# handoff:image {app}` or `# handoff:name {app}` marker found")
     return _compose(fields["name"], fields.get("tag") or None, fields.get("digest") or None,

@@ -20,7 +20,7 @@ import base64
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,13 +134,15 @@ class Git:
         self._binary = require_tool("git", "clone and fetch the config repo")
 
     def run(self, *args: str, check: bool = True, input_bytes: bytes | None = None,
-            extra_env: Mapping[str, str] | None = None) -> Finished:
-        """Run ``git args``; with ``check`` a non-zero exit is a ``GitError`` with git's last line."""
+            extra_env: Mapping[str, str] | None = None,
+            on_stdout: Callable[[bytes], None] | None = None) -> Finished:
+        """Run ``git args``; with ``check`` a non-zero exit is a ``GitError`` with git's last line.
+        ``on_stdout``: read stdout as it comes instead of keeping it (``toolrun.run``)."""
         command = subcommand(args)
         env = {**self.env, **(extra_env or {})}
 
         def once() -> Finished:
-            done = self._spawn(command, args, env, input_bytes)
+            done = self._spawn(command, args, env, input_bytes, on_stdout)
             if done.returncode != 0 and command in NETWORK_COMMANDS:
                 detail = self._detail(done)
                 if _TRANSIENT.search(detail) or _TRANSIENT.search(done.stderr.decode(errors="replace")):
@@ -159,11 +161,11 @@ class Git:
         return self.run(*args).stdout.decode(errors="replace").strip()
 
     def _spawn(self, command: str, args: Sequence[str], env: Mapping[str, str],
-               input_bytes: bytes | None) -> Finished:
+               input_bytes: bytes | None, on_stdout: Callable[[bytes], None] | None = None) -> Finished:
         log.debug("git %s", command)
         try:
             return run([self._binary, *args], timeout=self.timeout, cwd=self.cwd, env=env,
-                       input_bytes=input_bytes, max_rss=self.max_rss)
+                       input_bytes=input_bytes, max_rss=self.max_rss, on_stdout=on_stdout)
         except TimedOut as e:
             raise GitError(f"git {command} {e}{self.context}") from None
         except MemoryTooLarge as e:

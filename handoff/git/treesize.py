@@ -2,7 +2,8 @@
 
 A config repo is untrusted: a blob of zeros compresses a thousandfold, so a ~300 KB push is a 300 MB file
 in the working tree, and many small files fill a disk just as well. ``check_tree`` lists the revision's
-tree (``git ls-tree -r -l``: sizes come from object headers, nothing is inflated) and refuses it, naming
+tree (``git ls-tree -r -l``: sizes come from object headers, nothing is inflated; the listing is counted as
+git writes it, never held) and refuses it, naming
 the path, when one blob is over the file-size limit every YAML reader has (``HANDOFF_MAX_FILE_BYTES``), or
 the tree is over ``max_total_bytes`` or ``max_files`` (``HANDOFF_MAX_CHECKOUT_BYTES``/``_FILES``).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from handoff.errors import GitError
+from handoff.errors import RevisionRefused
 from handoff.git.command import Git
 from handoff.manifests.bounds import Limits
 
@@ -38,23 +39,46 @@ class TreeBudget:
 
 
 def check_tree(git: Git, revision: str, budget: TreeBudget) -> None:
-    """Raise one ``GitError`` line naming the path when ``revision``'s tree is over ``budget``."""
-    listing = git.run("ls-tree", "-r", "-l", "-z", "--full-tree", revision).stdout
-    total = 0
-    for count, entry in enumerate(filter(None, listing.split(b"\0")), start=1):
+    """Raise one ``RevisionRefused`` line naming the path when ``revision``'s tree is over ``budget``. The
+    listing is read as git writes it and git is stopped at the first entry over the budget: a few KB of tree
+    objects naming each other list as millions of paths, so the listing itself must never be held."""
+    listing = _Listing(revision, budget, git.context)
+    git.run("ls-tree", "-r", "-l", "-z", "--full-tree", revision, on_stdout=listing.feed)
+    listing.feed(b"\0")  # -z ends every entry with NUL: this only flushes a last one that lacks it
+
+
+class _Listing:
+    """Counts ``ls-tree -r -l -z`` entries against a budget chunk by chunk, keeping only a partial entry."""
+
+    def __init__(self, revision: str, budget: TreeBudget, context: str) -> None:
+        self.revision, self.budget, self.context = revision, budget, context
+        self.pending = b""
+        self.files = 0
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        entries = (self.pending + chunk).split(b"\0")
+        self.pending = entries.pop()
+        for entry in entries:
+            if entry:
+                self._count(entry)
+
+    def _count(self, entry: bytes) -> None:
         header, _, raw_path = entry.partition(b"\t")
         path = raw_path.decode(errors="replace")
-        if count > budget.max_files:
-            raise GitError(f"revision {revision[:12]} holds more than {budget.max_files} files (at {path})"
-                           f"{git.context}; HANDOFF_MAX_CHECKOUT_FILES")
-        size_field = header.split()[-1]
+        self.files += 1
+        if self.files > self.budget.max_files:
+            raise RevisionRefused(f"revision {self.revision[:12]} holds more than {self.budget.max_files} "
+                                  f"files (at {path}){self.context}; HANDOFF_MAX_CHECKOUT_FILES")
+        size_field = header.split()[-1] if header.split() else b""
         if not size_field.isdigit():  # a submodule ("-"): nothing is checked out for it
-            continue
+            return
         size = int(size_field)
-        if size > budget.max_file_bytes:
-            raise GitError(f"{path}: {size} bytes, over the {budget.max_file_bytes}-byte file limit, in "
-                           f"revision {revision[:12]}{git.context}; HANDOFF_MAX_FILE_BYTES")
-        total += size
-        if total > budget.max_total_bytes:
-            raise GitError(f"revision {revision[:12]} is over {budget.max_total_bytes} bytes of files "
-                           f"(at {path}){git.context}; HANDOFF_MAX_CHECKOUT_BYTES")
+        if size > self.budget.max_file_bytes:
+            raise RevisionRefused(f"{path}: {size} bytes, over the {self.budget.max_file_bytes}-byte file "
+                                  f"limit, in revision {self.revision[:12]}{self.context}; "
+                                  "HANDOFF_MAX_FILE_BYTES")
+        self.total += size
+        if self.total > self.budget.max_total_bytes:
+            raise RevisionRefused(f"revision {self.revision[:12]} is over {self.budget.max_total_bytes} "
+                                  f"bytes of files (at {path}){self.context}; HANDOFF_MAX_CHECKOUT_BYTES")

@@ -332,7 +332,9 @@ class KnownValues:
 
 # a single word of a value is masked alone only when it is no ordinary word
 _MIN_LONE_WORD = 16
-_WORD = re.compile(r"\S+")
+# YAML's flow indicators separate words too: a piece of a plain scalar in a flow mapping or sequence sits
+# next to one (``second-half-kept-secret,``, ``[first-half``)
+_WORD = re.compile(r"[^\s,\[\]{}]+")
 
 
 class _Pieces:
@@ -342,7 +344,7 @@ class _Pieces:
     ``MIN_SCRUBBED_LENGTH`` characters), or one word of ``_MIN_LONE_WORD`` characters."""
 
     def __init__(self, known: Mapping[str, str]) -> None:
-        self.values = [(k.split(), v) for k, v in known.items()]
+        self.values = [(_WORD.findall(k), v) for k, v in known.items()]
         self.where: dict[str, list[tuple[int, int]]] = {}  # word → (value, index of the word in it)
         for number, (words, _shown) in enumerate(self.values):
             for index, word in enumerate(words):

@@ -194,6 +194,7 @@ class StatusSettings:
     url: str | None = None
     context: str = "handoff/{env}"  # {env}: the source's env, else its name; {source}: its name
     target_url: str = ""
+    key_file: str | None = None  # local: the key each status entry is signed with (commitstatus.signing)
 
 
 @dataclass(frozen=True)
@@ -420,6 +421,9 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
         missing = "project" if not raw.get("project") else "tokenFile"
         raise ConfigError(f"{kind} commit statuses need {missing}", file=file, line=_line_of(raw, "kind"),
                           key=f"status.{missing}")
+    if raw.get("keyFile") and kind != "local":
+        raise ConfigError("keyFile signs local statuses only", file=file, line=_line_of(raw, "keyFile"),
+                          key="status.keyFile")
     context = _status_template(raw, "context", "handoff/{env}", file, "env", "source")
     target_url = _status_template(raw, "targetUrl", "", file, "env", "source", "revision")
     url = str(raw["url"]) if raw.get("url") else None
@@ -430,7 +434,7 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
                           project=str(raw.get("project", "")),
                           token_file=str(raw["tokenFile"]) if raw.get("tokenFile") else None,
                           username=str(raw.get("username", "handoff-status")), url=url, context=context,
-                          target_url=target_url)
+                          target_url=target_url, key_file=str(raw["keyFile"]) if raw.get("keyFile") else None)
 
 
 def _status_template(raw: Mapping[str, Any], field_name: str, default: str, file: str, *names: str) -> str:

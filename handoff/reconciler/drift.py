@@ -159,6 +159,14 @@ def foreign_fields(live: Mapping[str, Any], managers: frozenset[str]) -> tuple[D
     return tuple(out)
 
 
+def removed_when_finished(desired: Mapping[str, Any]) -> bool:
+    """A Job that sets ``ttlSecondsAfterFinished`` asks the TTL-after-finished controller to delete it once
+    it has finished, so its absence at the revision that created it is that deletion, not drift: re-creating
+    it would re-run the Job on every drift check. A new revision applies it again."""
+    return desired.get("kind") == "Job" and str(desired.get("apiVersion", "")).startswith("batch/") \
+        and (desired.get("spec") or {}).get("ttlSecondsAfterFinished") is not None
+
+
 def compare(ref: ObjectRef, desired: Mapping[str, Any], live: Mapping[str, Any] | None,
             foreign_managers: frozenset[str] = frozenset()) -> Drift | None:
     """Drift between the dry-run result ``desired`` and ``live`` (None when they agree)."""

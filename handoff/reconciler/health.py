@@ -1,7 +1,9 @@
-"""Health of applied objects: rollout status for workloads, Job completion, Ready/Available conditions."""
+"""Health of applied objects: rollout status for workloads, Job completion, Pod phase, and for everything
+else the kstatus conventions (observedGeneration, Stalled, Reconciling) and the Ready/Available condition."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 from handoff.report.model import ObjectRef
 
 HEALTHY, PROGRESSING, DEGRADED, UNKNOWN = "Healthy", "Progressing", "Degraded", "Unknown"
-# a rollout someone paused (a Deployment's spec.paused): it will not finish until they resume it
+# a rollout someone paused (a Deployment's spec.paused, a Job's spec.suspend): it will not finish until
+# they resume it
 SUSPENDED = "Suspended"
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
 # Kinds that have no status to wait for: existing is healthy.
@@ -59,7 +62,8 @@ def _workload(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
     if updated < want_updated or ready < want:
         return PROGRESSING, f"{updated}/{want_updated} updated, {ready}/{want} available"
     if want_updated < want:
-        return HEALTHY, f"{ready}/{want} available, {updated} updated above partition {want - want_updated}"
+        held = f"{min(updated, want)}/{want} updated (partition {_partition(spec)})"
+        return HEALTHY, f"{ready}/{want} available, {held}"
     if total > updated:
         # the controller still counts pods of the previous revision (terminating or surplus)
         return PROGRESSING, f"{total - updated} old replicas pending termination"
@@ -107,20 +111,84 @@ def health(ref: ObjectRef, obj: Mapping[str, Any]) -> Health:
         state, message = _workload(kind, obj)
         return Health(ref, state, message)
     if kind == "Job":
-        # FailureTarget comes first (Kubernetes 1.31+): the Job has failed, its pods are still terminating
-        for failed in ("Failed", "FailureTarget"):
-            if (c := _condition(status, failed)) and c.get("status") == "True":
-                return Health(ref, DEGRADED, str(c.get("message") or c.get("reason") or "job failed"))
-        if (c := _condition(status, "Complete")) and c.get("status") == "True":
-            return Health(ref, HEALTHY, "complete")
-        return Health(ref, PROGRESSING, "running")
+        return Health(ref, *_job(status))
+    if kind == "Pod":
+        return Health(ref, *_pod(status))
     if kind == "CustomResourceDefinition":
         c = _condition(status, "Established")
         return Health(ref, HEALTHY if c and c.get("status") == "True" else PROGRESSING)
-    for cond in ("Ready", "Available"):
-        c = _condition(status, cond)
-        if c is not None:
-            state = HEALTHY if c.get("status") == "True" else PROGRESSING if c.get("status") == "Unknown" \
-                else DEGRADED
-            return Health(ref, state, str(c.get("message", "")))
-    return Health(ref, HEALTHY if kind in _STATIC else UNKNOWN)
+    state, message = _generic(obj)
+    if state == UNKNOWN and kind in _STATIC:
+        return Health(ref, HEALTHY)
+    return Health(ref, state, message)
+
+
+def _job(status: Mapping[str, Any]) -> tuple[str, str]:
+    # FailureTarget comes first (Kubernetes 1.31+): the Job has failed, its pods are still terminating
+    for failed in ("Failed", "FailureTarget"):
+        if (c := _condition(status, failed)) and c.get("status") == "True":
+            return DEGRADED, str(c.get("message") or c.get("reason") or "job failed")
+    if (c := _condition(status, "Complete")) and c.get("status") == "True":
+        return HEALTHY, "complete"
+    if (c := _condition(status, "Suspended")) and c.get("status") == "True":
+        return SUSPENDED, "job suspended: it runs no pod until spec.suspend is false"
+    return PROGRESSING, "running"
+
+
+# waiting reasons of a container that will not start by itself (kstatus calls these Failed)
+_CONTAINER_FAILURES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+                       "CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
+
+
+def _pod(status: Mapping[str, Any]) -> tuple[str, str]:
+    """As kstatus reads a Pod: Succeeded or Ready is done, Failed or a container stuck in a back-off is a
+    failure, anything else (Pending, unschedulable for now, running but not Ready yet) is in progress."""
+    phase = status.get("phase", "")
+    if phase == "Succeeded":
+        return HEALTHY, "succeeded"
+    if phase == "Failed":
+        return DEGRADED, str(status.get("message") or status.get("reason") or "pod failed")
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in _CONTAINER_FAILURES:
+            return DEGRADED, f"container {container.get('name')}: {waiting['reason']}"
+    if (c := _condition(status, "Ready")) and c.get("status") == "True":
+        return HEALTHY, "ready"
+    return PROGRESSING, f"{phase or 'Pending'}, not ready yet"
+
+
+# a Ready=False reason that says the object failed rather than that it is still on its way
+_FAILURE_REASON = re.compile(r"Fail|Error|Invalid|NotFound|Exceeded|BackOff|Crash|Denied|Forbidden"
+                             r"|Unauthorized|Rejected|Conflict|Missing|Unavailable|Expired|Timeout|TimedOut"
+                             r"|Unhealthy|Stalled")
+
+
+def _generic(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """kstatus's generic rules, then the Ready (or Available) condition: a status of an older generation
+    says nothing yet; Stalled=True fails, Reconciling=True is in progress; Ready=False fails only when it
+    gives no reason or its reason names a failure (Flux and cert-manager say Ready=False reason
+    Progressing/Issuing while they work)."""
+    status = obj.get("status") or {}
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = status.get("observedGeneration")
+    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+        return PROGRESSING, f"waiting for the controller to observe generation {generation}"
+    if (c := _condition(status, "Stalled")) and c.get("status") == "True":
+        return DEGRADED, str(c.get("message") or c.get("reason") or "stalled")
+    if (c := _condition(status, "Reconciling")) and c.get("status") == "True":
+        return PROGRESSING, str(c.get("message") or c.get("reason") or "reconciling")
+    for name in ("Ready", "Available"):
+        c = _condition(status, name)
+        if c is None:
+            continue
+        message = str(c.get("message", ""))
+        stale = c.get("observedGeneration")
+        if isinstance(generation, int) and isinstance(stale, int) and stale < generation:
+            return PROGRESSING, f"waiting for the controller to observe generation {generation}"
+        if c.get("status") == "True":
+            return HEALTHY, message
+        reason = str(c.get("reason") or "")
+        if c.get("status") == "False" and (not reason or _FAILURE_REASON.search(reason)):
+            return DEGRADED, message or reason
+        return PROGRESSING, message or reason
+    return UNKNOWN, ""

@@ -13,13 +13,21 @@ import os
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from handoff.config import load_config
-from handoff.errors import GitError, HandoffError, PathEscapeError, ReconcileError, RenderError
+from handoff.errors import (
+    GitError,
+    HandoffError,
+    PathEscapeError,
+    ReconcileError,
+    RenderError,
+    RevisionRefused,
+)
 from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavailable
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
@@ -27,9 +35,9 @@ from handoff.pathsafe import resolve_inside
 from handoff.reconciler import authority, floor, inventory, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
-from handoff.reconciler.drift import Drift, compare
+from handoff.reconciler.drift import Drift, compare, removed_when_finished
 from handoff.reconciler.guard import borrowing_identity, configuration_secrets, is_admission, own_objects
-from handoff.reconciler.health import health
+from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
@@ -123,7 +131,7 @@ def error_kind(e: BaseException) -> str:
         return "authority"
     if isinstance(e, OwnershipConflict):
         return "conflict"
-    if isinstance(e, RefusedError):
+    if isinstance(e, RefusedError | RevisionRefused):  # the revision itself: a new one is needed
         return "refused"
     if isinstance(e, GitError):
         return "git"
@@ -360,17 +368,24 @@ class Reconciler:
                                        applied_revision=state.last_good, error_kind=error_kind(e),
                                        objects=len(state.desired))
         except Exception as e:  # a bug: a long-running controller reports it and keeps serving
-            log.exception("unexpected error in a reconcile pass", extra={"source": source.name})
+            # the traceback's text may quote a rendered object: masked like every message of the pass
+            trace = "".join(traceback.format_exception(e)).rstrip("\n")
+            log.error("unexpected error in a reconcile pass",
+                      extra={"source": source.name,
+                             "error": scrub(trace, self._known_secrets(source, state))})
             result = status.PassResult(source=source.name, result=status.FAILED,
                                        message=f"unexpected error: {type(e).__name__}: {e}",
                                        attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
-        secrets = {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
         result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started,
-                                      "message": scrub(result.message, secrets)})
+                                      "message": scrub(result.message, self._known_secrets(source, state))})
         self._record(source, state, result)
         return result
+
+    def _known_secrets(self, source: Source, state: _SourceState) -> dict[str, str]:
+        """The sensitive values of what ``source`` last applied and last rendered (value -> mask)."""
+        return {**secret_strings(state.desired, self.rules), **self._secrets.get(source.name, {})}
 
     def _pass(self, source: Source, state: _SourceState) -> status.PassResult:
         git = self.git[source.name]
@@ -922,6 +937,11 @@ class Reconciler:
         live = self._live(source, state.desired, shared=True)
         healthy = _health_counts((ref_of(obj), current) for obj in state.desired
                                  if (current := live.get(key_of(ref_of(obj)))) is not None)
+        # a Job its own TTL removed has finished (Flux's health checks read a missing TTL Job so too)
+        finished = sum(1 for obj in state.desired
+                       if removed_when_finished(obj) and key_of(ref_of(obj)) not in live)
+        if finished:
+            healthy[HEALTHY] = healthy.get(HEALTHY, 0) + finished
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
         found: list[Drift] = []
         for obj in state.desired:
@@ -929,6 +949,8 @@ class Reconciler:
             key = key_of(ref)
             current = live.get(key)
             if drift_ignored(obj) or drift_ignored(current):
+                continue
+            if current is None and removed_when_finished(obj):
                 continue
             if current is not None and state.in_sync.get(key) == _rv(current):
                 continue
@@ -965,10 +987,11 @@ class Reconciler:
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
                                          "seconds": round(r.duration, 3)})
-        for d in r.drift:
-            fields = [f"{f.path} (by {f.manager or 'unknown'})" for f in d.fields]
-            log.warning("drift", extra={"source": source.name, "object": str(d.ref), "missing": d.missing,
-                                        "fields": fields})
+        secrets = self._known_secrets(source, state) if r.drift else {}
+        for d in r.drift:  # a name or a field path may carry a rendered Secret's value
+            fields = [scrub(f"{f.path} (by {f.manager or 'unknown'})", secrets) for f in d.fields]
+            log.warning("drift", extra={"source": source.name, "object": scrub(str(d.ref), secrets),
+                                        "missing": d.missing, "fields": fields})
         if self.can_write():
             self._publish(source, r)
             for hook in self.after_pass:
@@ -1025,6 +1048,7 @@ class Reconciler:
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
+        self.reporter.forget(name)  # it no longer decides, nor is waited for in, its env's commit status
         self.metrics.forget(name)
 
     def hand(self, work: Callable[[], None]) -> None:

@@ -1,13 +1,16 @@
 """Deployment results back on Git's side of the wall: after each pass, the outcome for the revision it
 applied or evaluated (applying, healthy, degraded, failed) as a commit status on the config repo's
 commit, per environment. Sources that share a context (two clusters or two paths of one env) are
-combined, the worst state winning; a state is posted only when the combined state of a (commit, context)
-changes, with the narrow token of ``status.tokenFile``; the reconciler never calls a forge for anything
-else (no ``forge/``)."""
+combined, the worst state winning, and a source known to share it that has not reported on the commit
+yet counts as applying; a status is posted only when the combined state, or the source it names,
+changes, with the narrow token of ``status.tokenFile`` (read again whenever it changes); the reconciler
+never calls a forge for anything else (no ``forge/``)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from handoff.commitstatus import (
     DeployState,
     StatusBackend,
     make_backend,
+    read_key,
 )
 from handoff.errors import HandoffError
 from handoff.git.command import GitAuth
@@ -31,7 +35,7 @@ from handoff.git.notes import GitNotes
 from handoff.reconciler import health, status
 from handoff.reconciler.config import Source, StatusSettings
 from handoff.reconciler.metrics import Metrics
-from handoff.reconciler.source import git_env
+from handoff.reconciler.source import ssh_command
 
 log = logging.getLogger("handoff.reconciler")
 TRANSIENT = frozenset({"git", "kube-unavailable"})  # the revision's fate is unknown: say nothing
@@ -73,6 +77,9 @@ class Outcome:
     description: str
 
 
+NOT_YET = "not applied yet"
+
+
 def combined(outcomes: Mapping[str, Outcome]) -> Outcome:
     """The worst of the outcomes of the sources sharing a (commit, context); its description names the
     source when several share it, so a reader knows which cluster or path to look at."""
@@ -82,17 +89,44 @@ def combined(outcomes: Mapping[str, Outcome]) -> Outcome:
     return Outcome(worst.source, worst.state, f"{worst.source}: {worst.description}")
 
 
+def is_news(before: Outcome | None, now: Outcome) -> bool:
+    """A change of state, or of the source a non-healthy state names (its description and targetUrl
+    point the reader there); a description alone also counts retries ("attempt 3"), so it is not."""
+    if before is None or before.state != now.state:
+        return True
+    return now.state != HEALTHY and before.source != now.source
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one source's statuses go: the repository (its commits) and the credential that posts there."""
+
+    repo: str
+    ssh_command: str | None  # the source's own ssh key, for a local remote without a token
+
+
+@dataclass
+class _Built:
+    token: str | None  # what the token file held when ``backend`` was built
+    backend: StatusBackend
+
+
+Key = tuple[str, str, str]  # (repository, commit, context)
+
+
 class StatusReporter:
-    """One backend per source (the local one pushes to each source's own remote)."""
+    """One backend per target repository and credential; what each source last said per commit; which
+    sources share each context. Every per-source table is cleared by :meth:`forget`."""
 
     def __init__(self, settings: StatusSettings | None, workdir: Path, metrics: Metrics) -> None:
         self.settings = settings
         self.workdir = workdir
-        self._backends: dict[str, StatusBackend] = {}
-        # (commit, context) -> each source's latest outcome there, and the state last posted for it
-        self._said: dict[tuple[str, str], dict[str, Outcome]] = {}
-        self._posted: dict[tuple[str, str], DeployState] = {}
-        self._calls_at: dict[str, tuple[str, int]] = {}  # source -> (revision, backend calls when it began)
+        self._backends: dict[Target, _Built] = {}
+        # (repo, commit, context) -> each source's latest outcome there, and the outcome last posted for it
+        self._said: dict[Key, dict[str, Outcome]] = {}
+        self._posted: dict[Key, Outcome] = {}
+        self._members: dict[str, Source] = {}  # every source that has reported, as it last reported
+        self._calls_at: dict[str, tuple[str, int]] = {}  # source -> (revision, backend calls made for it)
         r = metrics.registry
         self.posted = metrics.per_source(Counter(
             "handoff_commit_status_posts_total", "Commit statuses posted", ["source", "state"], registry=r),
@@ -105,24 +139,47 @@ class StatusReporter:
             "Forge API calls (or git round trips) made for the commit statuses of the revision last reported",
             ["source"], registry=r))
 
-    def _backend(self, source: Source) -> StatusBackend:
-        found = self._backends.get(source.name)
-        if found is not None:
-            return found
+    # ---- where a source posts ---------------------------------------------------------------------
+    def _target(self, source: Source) -> Target:
         assert self.settings is not None
         s = self.settings
+        ssh = ssh_command(source) if s.kind == "local" and not s.token_file else None
+        return Target(s.url or source.url, ssh)
+
+    def _place(self, source: Source) -> tuple[str, str]:
+        """(repository, context): where the source's statuses land."""
+        assert self.settings is not None
+        return self._target(source).repo, context_of(self.settings, source)
+
+    def _group(self, source: Source) -> tuple[str, str, str]:
+        """Sources in one group are expected to apply the same commits: one place, one ref."""
+        return (*self._place(source), source.revision)
+
+    def _backend(self, source: Source) -> StatusBackend:
+        """The backend of ``source``'s target, rebuilt when the token file holds another token (a rotated
+        Secret: the old token may be revoked already)."""
+        assert self.settings is not None
+        s = self.settings
+        target = self._target(source)
         token = Path(s.token_file).read_text(encoding="utf-8").strip() if s.token_file else None
+        found = self._backends.get(target)
+        if found is not None and found.token == token:
+            return found.backend
         notes = None
         if s.kind == "local":
             auth = GitAuth(s.username, token) if token else None
-            env_ssh = git_env(source).get("GIT_SSH_COMMAND") if auth is None else None
-            notes = GitNotes(s.url or source.url, self.workdir / ".status" / source.name, NOTES_REF,
-                             auth=auth, ssh_command=env_ssh)
+            notes = GitNotes(target.repo, self._notes_dir(target), NOTES_REF, auth=auth,
+                             ssh_command=target.ssh_command)
+        key = read_key(Path(s.key_file), key="status.keyFile") if s.key_file else None
         backend = make_backend(s.kind, BackendSettings(project=s.project, token=token, base_url=s.api_url,
-                                                       notes=notes))
-        self._backends[source.name] = backend
+                                                       notes=notes, key=key))
+        self._backends[target] = _Built(token, backend)
         return backend
 
+    def _notes_dir(self, target: Target) -> Path:
+        return self.workdir / ".status" / hashlib.sha256(repr(target).encode()).hexdigest()[:16]
+
+    # ---- the hook ---------------------------------------------------------------------------------
     def report(self, source: Source, result: status.PassResult) -> None:
         """The after-pass hook: never raises, whatever goes wrong (a status is an extra, not the pass)."""
         try:
@@ -138,41 +195,110 @@ class StatusReporter:
         if said is None:
             return
         commit, state, description = said
-        key = (commit, context_of(self.settings, source))
+        before = self._members.get(source.name)
+        self._members[source.name] = source
+        if before is not None and before != source:
+            if self._group(before) != self._group(source):
+                self._leave(source.name, before)  # its spec moved it to another repository, env or ref
+            self._drop_unused_backends()
+        repo, context = self._place(source)
+        key = (repo, commit, context)
         outcomes = self._said.pop(key, {})  # re-inserted: the least recently reported pair is forgotten first
         self._said[key] = outcomes
         outcomes[source.name] = Outcome(source.name, state, description)
         if len(self._said) > REMEMBERED:
-            self._forget(next(iter(self._said)))
-        outcome = combined(outcomes)
-        if self._posted.get(key) == outcome.state:
-            return  # only a change of state is news: a description also counts retries ("attempt 3")
-        if self._post(source, commit, key[1], outcome):
-            self._posted[key] = outcome.state
+            self._forget_key(next(iter(self._said)))
+        self._post_if_news(key, source)
 
-    def _forget(self, key: tuple[str, str]) -> None:
+    def forget(self, name: str) -> None:
+        """Source ``name`` is no longer served (deleted, renamed): its outcomes leave every commit it
+        reported on, it is no longer waited for, and a context whose combined status changes for it is
+        posted again. Never raises, as :meth:`report`."""
+        try:
+            self._forget_source(name)
+        except Exception:  # a bug here must not stop the loop from dropping the source
+            log.exception("cannot forget the source's commit statuses", extra={"source": name})
+
+    def _forget_source(self, name: str) -> None:
+        gone = self._members.pop(name, None)
+        self._calls_at.pop(name, None)
+        if self.settings is None or gone is None:
+            return
+        self._leave(name, gone)
+        self._drop_unused_backends()
+
+    def _leave(self, name: str, was: Source) -> None:
+        """``name`` no longer reports as ``was`` did: its outcomes leave every place it is no longer in,
+        and each (commit, context) of its old place is combined again without it, posted if that is news."""
+        now = self._members.get(name)
+        stays = self._place(now) if now is not None else None
+        old = self._place(was)
+        for key in [k for k, said in self._said.items() if (k[0], k[2]) == old or name in said]:
+            outcomes = self._said[key]
+            if (key[0], key[2]) != stays:
+                outcomes.pop(name, None)
+            poster = next((self._members[n] for n in outcomes if n in self._members), None)
+            if poster is None:
+                self._forget_key(key)
+            else:
+                self._post_if_news(key, poster)
+
+    def _drop_unused_backends(self) -> None:
+        """The backends (and local notes clones) of targets no known source posts to any more."""
+        used = {self._target(s) for s in self._members.values()}
+        for target in [t for t in self._backends if t not in used]:
+            del self._backends[target]
+            shutil.rmtree(self._notes_dir(target), ignore_errors=True)
+
+    def _forget_key(self, key: Key) -> None:
         self._said.pop(key, None)
         self._posted.pop(key, None)
+
+    def _expected(self, key: Key) -> dict[str, Outcome]:
+        """The outcomes of ``key`` plus ``applying`` for every known source of the same place following a
+        ref that one of them applied this commit from, that has not reported on it: a commit is healthy
+        only once all of them applied it."""
+        outcomes = dict(self._said.get(key, {}))
+        place = (key[0], key[2])
+        refs = {self._members[n].revision for n in outcomes
+                if n in self._members and self._place(self._members[n]) == place}
+        for name, member in self._members.items():
+            if name not in outcomes and member.revision in refs and self._place(member) == place:
+                outcomes[name] = Outcome(name, APPLYING, NOT_YET)
+        return outcomes
+
+    def _post_if_news(self, key: Key, poster: Source) -> None:
+        outcome = combined(self._expected(key))
+        if not is_news(self._posted.get(key), outcome):
+            return
+        if self._post(poster, key[1], key[2], outcome):
+            self._posted[key] = outcome
 
     def _post(self, source: Source, commit: str, context: str, outcome: Outcome) -> bool:
         """Post ``outcome`` through ``source``'s backend; False (logged, counted) when it could not be, so
         the next pass tries again."""
         assert self.settings is not None
+        named = self._members.get(outcome.source, source)  # the source the status names, for its env
         try:
             backend = self._backend(source)
-            revision, before = self._calls_at.get(source.name, ("", 0))
-            if revision != commit:
-                self._calls_at[source.name] = (commit, backend.calls)
-                before = backend.calls
-            target = self.settings.target_url.format(env=source.env or source.name, source=outcome.source,
+            before = backend.calls
+            target = self.settings.target_url.format(env=named.env or named.name, source=outcome.source,
                                                      revision=commit)
-            backend.post(commit, context, outcome.state, outcome.description, target)
+            try:
+                backend.post(commit, context, outcome.state, outcome.description, target)
+            finally:
+                self._count_calls(source.name, commit, backend.calls - before)
         except (HandoffError, OSError) as e:
             self.failed.labels(source.name).inc()
             log.warning("cannot post the commit status", extra={"source": source.name, "error": str(e)})
             return False
         self.posted.labels(source.name, outcome.state).inc()
-        self.api_calls.labels(source.name).set(backend.calls - before)
         log.info("commit status posted", extra={"source": source.name, "revision": commit,
                                                 "state": outcome.state, "context": context})
         return True
+
+    def _count_calls(self, name: str, commit: str, calls: int) -> None:
+        revision, made = self._calls_at.get(name, ("", 0))
+        made = (made if revision == commit else 0) + calls
+        self._calls_at[name] = (commit, made)
+        self.api_calls.labels(name).set(made)

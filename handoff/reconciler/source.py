@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from handoff.errors import GitError
+from handoff.errors import GitError, RevisionRefused
 from handoff.git.command import DEFAULT_TIMEOUT, Git, GitAuth, git_environment
 from handoff.git.treesize import TreeBudget, check_tree
 from handoff.reconciler.config import Credentials, Source
@@ -40,13 +40,18 @@ def git_env(source: Source) -> dict[str, str]:
     if creds.token_file:
         token = Path(creds.token_file).read_text(encoding="utf-8").strip()
         auth = GitAuth(creds.username, token)
-    ssh_command = None
-    if creds.ssh_key_file:
-        ssh = ["ssh", "-i", creds.ssh_key_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
-        if creds.known_hosts_file:
-            ssh += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}", "-o", "StrictHostKeyChecking=yes"]
-        ssh_command = " ".join(ssh)
-    return git_environment(auth=auth, ssh_command=ssh_command, config=[("protocol.version", "2")])
+    return git_environment(auth=auth, ssh_command=ssh_command(source), config=[("protocol.version", "2")])
+
+
+def ssh_command(source: Source) -> str | None:
+    """``GIT_SSH_COMMAND`` for the source's SSH key, if it names one (read by ssh, not here)."""
+    creds = source.credentials
+    if not creds.ssh_key_file:
+        return None
+    ssh = ["ssh", "-i", creds.ssh_key_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
+    if creds.known_hosts_file:
+        ssh += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}", "-o", "StrictHostKeyChecking=yes"]
+    return " ".join(ssh)
 
 
 class GitSource:
@@ -152,7 +157,7 @@ class GitSource:
         proc = self._run(*args, check=False, extra_env=env_extra)
         if proc.returncode != 0:
             why = " ".join(proc.stderr.decode(errors="replace").split())[:200] or "no signature"
-            raise GitError(f"revision {sha[:12]}{self._git.context} is unsigned or not signed "
+            raise RevisionRefused(f"revision {sha[:12]}{self._git.context} is unsigned or not signed "
                            f"by a trusted key ({why}); refusing to apply it")
 
 

@@ -4,11 +4,13 @@ archives included).
 
 Helm loads each of them (``values.yaml`` merged under the subchart's key, ``values.schema.json``
 resolved and applied), so whatever handoff scans or masks of one chart it must find in all of them.
-Archives are read in memory with their total unpacked size bounded by the file size limit.
+Archives are read in memory with their total unpacked size bounded by the file size limit, and their entries
+as Helm reads them: every entry that is not a directory is a file (see ``_member_data``).
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import posixpath
 import tarfile
@@ -69,10 +71,9 @@ def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[s
                 at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
                 own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name
                 nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
-                if not member.isfile() or not (own or nested):
+                if member.isdir() or not (own or nested):
                     continue
-                extracted = archive.extractfile(member)
-                content = extracted.read() if extracted is not None else b""
+                content = _member_data(archive, member)
                 where = f"{shown}:{member.name}"
                 if nested:
                     yield from _archive(content, where, name, depth + 1)
@@ -80,6 +81,24 @@ def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[s
                     yield where, content.decode("utf-8", errors="replace")
     except (tarfile.TarError, OSError, EOFError) as e:
         raise RenderError(f"{shown}: not a readable chart archive ({e})") from None
+
+
+# tar types Go's archive/tar reads no data for (Helm loads them as empty files): links are not followed
+_HEADER_ONLY = frozenset({tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE,
+                          tarfile.FIFOTYPE})
+
+
+def _member_data(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """The bytes Helm's archive loader reads for ``member``: it skips only directories and takes every other
+    entry's data as a file's, whatever its tar type (a vendor type such as ``Z`` included)."""
+    if member.type in _HEADER_ONLY:
+        return b""
+    if not member.isfile():
+        # tarfile reads the data of regular types only: the same bytes under a regular type are Helm's
+        member = copy.copy(member)
+        member.type = tarfile.REGTYPE
+    extracted = archive.extractfile(member)
+    return extracted.read() if extracted is not None else b""
 
 
 __all__ = ["chart_files"]

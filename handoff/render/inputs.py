@@ -9,6 +9,7 @@ only those inputs: a chart directory, the referenced kustomize entries, the mani
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ _DIRECTORY_KEYS = ("resources", "bases", "components")  # a directory entry is a
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")  # entries are {path: …} or inline
 _PLUGIN_LISTS = ("generators", "transformers", "validators")
 _GENERATORS = ("configMapGenerator", "secretGenerator")
+# what a kustomization under a plugin list may hold: its documents are plugin configs checked as such, and any
+# other field (a patch, a replacement, its own generators) would change them where no check sees the result
+_PLUGIN_DIRECTORY_FIELDS = ("apiVersion", "kind", "metadata", "resources")
 # kustomize (5.8) spends time superlinear in the entries of one mapping (50,000 keys: 11 s, 100,000: 91 s,
 # 600,000: over 11 min and 600 MiB) whatever the node budget says; no real resource comes near this
 MAX_KUSTOMIZE_ENTRIES = 10_000
@@ -121,6 +125,9 @@ class _KustomizeInputs:
                 key = f"{inside}: {sub}" if inside else sub
                 self._reference(directory, shown, key, entry, config_positions, line=at[0],
                                 generated=sub.startswith(("files", "envs", "env")))
+            if isinstance(config.get("literals"), list):
+                key = f"{inside}: literals" if inside else "literals"
+                self._charge_generated(len(config["literals"]), shown, key, config_positions)
 
     def _reference(self, directory: Path, kname: str, key: str, entry: str,
                    positions: Mapping[str, tuple[int, int]], *, line: int | None,
@@ -141,14 +148,15 @@ class _KustomizeInputs:
             generated = key.startswith(_GENERATORS) if generated is None else generated
             data = self._charge(real_target, shown, yaml=not generated)
             if generated:
-                self._charge_generated(_env_entries(data) if ".env" in key else 1, kname, key, positions)
+                self._charge_generated(_env_entries(data) if _is_env(key) else 1, kname, key, positions)
 
     def _plugin_configs(self, directory: Path, spec: Mapping[str, Any], kname: str,
                         positions: Mapping[str, tuple[int, int]],
                         ) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, tuple[int, int]], str]]:
         """``(file, config, its positions, key inside the kustomization or "")`` of every plugin config
         document under ``generators``, ``transformers`` and ``validators``: in a local file (already
-        checked as a reference), or inline (positions then the kustomization's)."""
+        checked as a reference), in a directory (a kustomization of plugin configs: ``_directory_configs``),
+        or inline (positions then the kustomization's)."""
         for field in _PLUGIN_LISTS:
             for i, entry in _items(spec.get(field)):
                 if not isinstance(entry, str) or "://" in entry:
@@ -159,13 +167,49 @@ class _KustomizeInputs:
                             yield kname, doc.data, positions, f"{field}[{i}]"
                     continue
                 path = directory / entry
-                if not path.is_file():
-                    continue  # a directory of configs is a kustomization: checked as one
-                shown = display_name(path, self.root)
-                text = read_text(path, shown)
-                for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
-                    if isinstance(doc.data, Mapping):
-                        yield shown, doc.data, FilePositions(text).for_document(doc.index), ""
+                if path.is_dir():
+                    yield from self._directory_configs(path, set())
+                elif path.is_file():
+                    yield from _config_documents(path, display_name(path, self.root))
+
+    def _directory_configs(self, directory: Path, seen: set[Path],
+                           ) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, tuple[int, int]], str]]:
+        """The plugin configs a directory under a plugin list yields: kustomize builds it as a kustomization
+        and takes every object as a config whose paths it resolves from the *outer* kustomization's directory.
+        Only ``resources`` (files, or directories of the same form) are allowed in it, so that the configs
+        kustomize uses are the documents read here."""
+        real = directory.resolve()
+        kfile = kustomization_file(directory)
+        if real in seen or kfile is None:
+            return  # kustomize itself refuses a cycle or a directory without a kustomization
+        seen.add(real)
+        contained(self.root, kfile)
+        kname = display_name(kfile, self.root)
+        text = read_text(kfile, kname)
+        loaded = refuse_unreadable(parse(text, kname, strict=False), kname)
+        if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
+            return
+        spec = loaded.docs[0].data
+        positions = FilePositions(text).for_document(loaded.docs[0].index)
+        for field in spec:
+            if field not in _PLUGIN_DIRECTORY_FIELDS:
+                raise RenderError("a kustomization of plugin configs (a directory under generators, "
+                                  "transformers or validators) may hold only resources", file=kname,
+                                  line=positions.get(str(field), (None, None))[0], key=str(field))
+        for i, entry in _items(spec.get("resources")):
+            if not isinstance(entry, str) or "://" in entry:
+                continue  # kustomize refuses a non-string; a remote is the remote scan's to decide
+            key = f"resources[{i}]"
+            target = directory / entry
+            found = contained(self.root, target, written=entry, source=kname,
+                              line=positions.get(key, (None, None))[0], key=key)
+            if found.is_dir():
+                check_tree(self.root, target)
+                yield from self._directory_configs(target, seen)
+            elif found.is_file():
+                shown = display_name(target, self.root)
+                self._charge(found, shown, yaml=True)
+                yield from _config_documents(target, shown)
 
     def _charge_generated(self, count: int, kname: str, key: str,
                           positions: Mapping[str, tuple[int, int]]) -> None:
@@ -205,6 +249,22 @@ def _read(path: Path, shown: str) -> bytes:
         raise RenderError(f"over the {file_limits().max_bytes}-byte file size limit (HANDOFF_MAX_FILE_BYTES)",
                           file=shown)
     return data
+
+
+def _config_documents(path: Path, shown: str,
+                      ) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, tuple[int, int]], str]]:
+    """The mapping documents of the plugin config file ``path`` with their positions."""
+    text = read_text(path, shown)
+    for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
+        if isinstance(doc.data, Mapping):
+            yield shown, doc.data, FilePositions(text).for_document(doc.index), ""
+
+
+def _is_env(key: str) -> bool:
+    """Whether ``key`` (``configMapGenerator[0].envs[1]``, a plugin config's ``envs[0]`` or ``env``, maybe
+    after ``generators[0]: ``) names an env file: told by its last field, whatever comes before it."""
+    field = re.split(r"[.: ]", key)[-1].partition("[")[0]
+    return field in ("env", "envs")
 
 
 def _env_entries(data: bytes) -> int:
@@ -261,14 +321,16 @@ def _widest(data: Any) -> tuple[str, int] | None:
 
 def _plugin_references(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """``(key, path)`` for every local path a builtin plugin config names: a generator's ``files`` and
-    ``envs`` (``env``), a patch's ``path``, each replacement's ``path``, Helm's ``chartHome`` and
-    ``valuesFile`` (kustomize reads them as the kustomization's own fields)."""
+    ``envs`` (``env``), a patch's ``path`` (a strategic-merge transformer's ``paths``), each replacement's
+    ``path``, Helm's ``chartHome``, ``valuesFile`` and ``additionalValuesFiles`` (kustomize reads them as the
+    kustomization's own fields)."""
     for i, file in _items(config.get("files")):
         if isinstance(file, str):
             yield f"files[{i}]", file.partition("=")[2] or file
-    for i, env in _items(config.get("envs")):
-        if isinstance(env, str):
-            yield f"envs[{i}]", env
+    for field in ("envs", "paths", "additionalValuesFiles"):
+        for i, entry in _items(config.get(field)):
+            if isinstance(entry, str):
+                yield f"{field}[{i}]", entry
     for name in ("env", "path", "chartHome", "valuesFile"):
         if isinstance(config.get(name), str):
             yield name, config[name]

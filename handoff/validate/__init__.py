@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
-from handoff.manifests.sensitive import scrub, secret_strings
-from handoff.report.model import ObjectResult, ValidationReport
+from handoff.manifests.sensitive import KnownValues, secret_strings
+from handoff.report.model import ObjectRef, ObjectResult, ValidationReport
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
 from handoff.validate.engine import SchemaEngine, SchemaOptions
@@ -66,12 +66,26 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
 
 
 def masked(report: ValidationReport, secrets: Mapping[str, str]) -> ValidationReport:
-    """``report`` with every value of ``secrets`` masked in its messages and reasons."""
+    """``report`` with every value of ``secrets`` masked wherever a writer prints it: messages, reasons,
+    paths, and the identity (kind, name, namespace) of every object, finding and waiver (a chart may stamp a
+    Secret's value into another object's name). Equal identities stay equal, so findings still find their
+    objects."""
     if not secrets:
         return report
+    known = KnownValues(secrets)
     return replace(report,
-                   findings=tuple(replace(f, message=scrub(f.message, secrets)) for f in report.findings),
-                   objects=tuple(replace(o, reason=scrub(o.reason, secrets)) for o in report.objects))
+                   findings=tuple(replace(f, message=known.mask(f.message), path=known.mask(f.path),
+                                          object=_masked_ref(f.object, known)) for f in report.findings),
+                   objects=tuple(replace(o, reason=known.mask(o.reason), object=_masked_ref(o.object, known))
+                                 for o in report.objects),
+                   waivers=tuple(replace(w, object=_masked_ref(w.object, known)) for w in report.waivers))
+
+
+def _masked_ref(ref: ObjectRef | None, known: KnownValues) -> ObjectRef | None:
+    if ref is None:
+        return None
+    return replace(ref, kind=known.mask(ref.kind), name=known.mask(ref.name),
+                   namespace=known.mask(ref.namespace))
 
 
 def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:

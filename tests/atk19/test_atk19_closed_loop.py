@@ -56,9 +56,9 @@ class Repo:
     def auth(self) -> GitAuth:
         return GitAuth(str(self.server.username), str(self.server.password))
 
-    def post(self, commit: str, state: DeployState, env: str = "dev") -> None:
+    def post(self, commit: str, state: DeployState, env: str = "dev", key: bytes | None = None) -> None:
         notes = GitNotes(self.url, self.tmp_path / "notes", NOTES_REF, auth=self.auth)
-        LocalStatuses(notes).post(commit, f"handoff/{env}", state, f"{state} for the test")
+        LocalStatuses(notes, key=key).post(commit, f"handoff/{env}", state, f"{state} for the test")
 
     def read(self, commit: str, env: str = "dev") -> DeployState | None:
         notes = GitNotes(self.url, self.tmp_path / "notes-read", NOTES_REF, auth=self.auth)
@@ -76,7 +76,6 @@ def repo(git_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return Repo(git_server, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 1: declared_images skips every HandoffError, a malformed image line included)")
 def test_status_names_a_malformed_image_line_instead_of_showing_no_image(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """`handoff status` on a config repo whose dev image line does not parse: a one-line error naming
@@ -90,7 +89,6 @@ def test_status_names_a_malformed_image_line_instead_of_showing_no_image(
     assert len(err) == 1 and "envs/dev/values.yaml" in err[0]
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 2: a forge read error ends wait with exit 1, the code of degraded/failed)")
 def test_wait_when_the_forge_is_unreachable_is_not_reported_as_degraded_or_failed(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """The status store (here the config repo's notes ref) is down: `handoff wait` must not exit 1, which
@@ -102,7 +100,6 @@ def test_wait_when_the_forge_is_unreachable_is_not_reported_as_degraded_or_faile
     assert code not in (0, 1), f"forge down reported as exit {code}: {capsys.readouterr().err}"
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 3: wait --image answers from an older run of commits)")
 def test_wait_for_an_image_superseded_by_a_failing_revision_is_not_healthy(repo: Repo) -> None:
     """dev was healthy at 1.1.0, then a later commit moved dev to 1.2.0 and the reconciler reports it
     failed: `handoff wait --image 1.1.0` answers from the old run of commits and exits 0, though dev no
@@ -115,7 +112,6 @@ def test_wait_for_an_image_superseded_by_a_failing_revision_is_not_healthy(repo:
     assert code != 0
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 4: local-forge status notes are writable by any config-repo writer)")
 def test_a_status_note_pushed_by_a_config_repo_author_does_not_open_the_promote_gate(repo: Repo) -> None:
     """Anyone who can push to the config repo can push refs/notes/handoff-status: a plain `git notes`
     write of `healthy` (no reconciler ever applied the commit) must not let promote through the gate."""
@@ -125,9 +121,14 @@ def test_a_status_note_pushed_by_a_config_repo_author_does_not_open_the_promote_
     subprocess.run(["git", "-C", str(clone), "-c", "user.name=mallory", "-c", "user.email=m@example",
                     "notes", "--ref", "handoff-status", "add", "-m", body, repo.bumped], check=True)
     subprocess.run(["git", "-C", str(clone), "push", "-q", "origin", NOTES_REF], check=True)
-    repo.post(repo.old, "degraded")  # dev has a reporting reconciler; it never reported on 1.1.0
+    # the fix (f19a): the reconciler signs its statuses with a key CI also holds (status.keyFile,
+    # --status-key-file); an entry without a valid signature is ignored
+    key = repo.tmp_path / "status.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n", encoding="utf-8")
+    repo.post(repo.old, "degraded", key=key.read_bytes().strip())  # dev's reconciler never reported on 1.1.0
     code = main(["promote", "--app", "web", "--from", "dev", "--to", "prod", "--config-repo", repo.url,
-                 "--token-env", "STATUS_TOKEN", "--git-username", str(repo.server.username)])
+                 "--token-env", "STATUS_TOKEN", "--git-username", str(repo.server.username),
+                 "--status-key-file", str(key)])
     assert code == EXIT_UNHEALTHY
 
 
@@ -168,7 +169,6 @@ def test_a_target_url_template_typo_is_a_config_error_not_a_crash_after_each_pas
         load_settings(path)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 7: wait --commit is not resolved to a full SHA)")
 def test_wait_for_an_abbreviated_commit_reads_its_status(repo: Repo) -> None:
     """CI often has the short SHA (`git rev-parse --short`, the PR page). dev is healthy at the commit:
     `handoff wait --commit <12 hex>` must say so (GitHub's API resolves it), not wait until the timeout."""
@@ -177,7 +177,6 @@ def test_wait_for_an_abbreviated_commit_reads_its_status(repo: Repo) -> None:
     assert code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 19, atk19 8: an unknown --commit waits until the timeout)")
 def test_wait_for_a_commit_the_config_repo_does_not_have_is_an_error_not_a_timeout(
         repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     """A mistyped or foreign SHA can never get a status: a one-line error naming --commit (exit 2), not

@@ -137,3 +137,86 @@ def test_status_table_markdown_and_json(git_server: GitServer, repo: tuple[str, 
 ])
 def test_which_declared_image_is_the_one_waited_for(declared: str, wanted: str, same: bool) -> None:
     assert declares(parse(declared), parse(wanted)) is same
+
+
+def test_wait_for_something_that_is_no_sha_is_a_usage_error_naming_commit(
+        git_server: GitServer, repo: tuple[str, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    url, _ = repo
+    code = run(git_server, url, "wait", "--env", "dev", "--commit", "main", "--timeout", "2s")
+    err = capsys.readouterr().err
+    assert code == 2 and "--commit" in err and len(err.strip().splitlines()) == 1
+
+
+def test_wait_for_an_image_names_a_malformed_image_line(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken image line newer than the image's commits is an error naming file:line, not a cut in the
+    run of commits (which would hide the image or the commit that superseded it)."""
+    url, _ = repo
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    work = WorkRepo(tmp_path / "work", auth_url)
+    work.commit({"envs/dev/values.yaml": "image: registry.example/web:1.2.0@sha256:nothex # handoff:image web\n"},
+                "dev: broken")
+    code = run(git_server, url, "wait", "--env", "dev", "--image", "registry.example/web:1.1.0",
+               "--timeout", "2s", "--interval", "1s")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "envs/dev/values.yaml:1:" in err[0], err
+
+
+def test_wait_reads_on_through_transient_errors_until_it_knows(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """5xx answers (more than git's own retries absorb) are "not known yet": logged, polled again."""
+    url, (_, c1, _) = repo
+    post(git_server, url, tmp_path / "n", c1, "handoff/dev", "healthy")
+    git_server.fail_next(12, 503)
+    code = run(git_server, url, "wait", "--env", "dev", "--commit", c1, "--timeout", "5m", "--interval", "100ms")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "not known yet" in captured.err and f"dev is healthy at {c1[:12]}" in captured.out
+
+
+def test_wait_that_never_reads_the_statuses_exits_5(
+        git_server: GitServer, repo: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Unreachable until the deadline, or denied (401) at once: 5, never 1 (degraded or failed) or 124."""
+    url, (_, c1, _) = repo
+    monkeypatch.setenv("STATUS_TOKEN", "not-the-password")
+    assert run(git_server, url, "wait", "--env", "dev", "--commit", c1, "--timeout", "5m") == 5
+    assert "cannot read the statuses of dev" in capsys.readouterr().out
+    monkeypatch.setenv("STATUS_TOKEN", str(git_server.password))
+    git_server.stop()
+    code = run(git_server, url, "wait", "--env", "dev", "--commit", c1, "--timeout", "1s", "--interval", "200ms")
+    assert code == 5
+    assert "could not read the statuses of dev in 1s" in capsys.readouterr().out
+
+
+def test_wait_for_an_image_a_newer_revision_superseded_says_so(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url, (_, c1, _) = repo
+    post(git_server, url, tmp_path / "n", c1, "handoff/dev", "healthy")
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    work = WorkRepo(tmp_path / "work", auth_url)
+    later = work.commit({"envs/dev/values.yaml": values("1.2.0")}, "dev: web 1.2.0")
+    wait_for = ("wait", "--env", "dev", "--image", "registry.example/web:1.1.0", "--timeout", "30s")
+    # no status on the newer commit yet: the image's own result still answers
+    assert run(git_server, url, *wait_for) == 0
+    post(git_server, url, tmp_path / "n", later, "handoff/dev", "healthy")
+    assert run(git_server, url, *wait_for) == 1
+    assert f"superseded by {later[:12]}, which is healthy" in capsys.readouterr().out
+
+
+def test_wait_for_an_image_past_a_broken_commit_fixed_since(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path) -> None:
+    """A malformed image line fixed by the next commit: history keeps it, and it must not block waiting
+    for the fixed image (it declares no image, ending the run)."""
+    url, _ = repo
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    work = WorkRepo(tmp_path / "work", auth_url)
+    work.commit({"envs/dev/values.yaml": "image: registry.example/web:1.2.0@sha256:nothex # handoff:image web\n"},
+                "dev: broken")
+    fixed = work.commit({"envs/dev/values.yaml": values("1.2.0")}, "dev: web 1.2.0, fixed")
+    post(git_server, url, tmp_path / "n", fixed, "handoff/dev", "healthy")
+    assert run(git_server, url, "wait", "--env", "dev", "--image", "registry.example/web:1.2.0",
+               "--timeout", "30s") == 0

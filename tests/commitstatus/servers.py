@@ -38,7 +38,30 @@ class GitHubStatusServer(GitHubContractServer):
 
     def op_repos_list_commit_statuses_for_ref(self, params: dict[str, str], query: dict[str, str], body: Any
                                               ) -> tuple[int, Any]:
-        return 200, list(reversed(self.statuses.get(params["ref"], [])))  # newest first, as documented
+        return 200, _page(query, list(reversed(self.statuses.get(params["ref"], []))))  # newest first
+
+    def op_repos_get_combined_status_for_ref(self, params: dict[str, str], query: dict[str, str], body: Any
+                                             ) -> tuple[int, Any]:
+        """One entry per context, its latest status; the combined state as documented (failure if any
+        context failed or errored, pending if none or any is pending, else success); ``statuses`` paged."""
+        combined = self._example("repos/get-combined-status-for-ref", 200)
+        template = combined["statuses"][0]
+        latest: dict[str, dict[str, Any]] = {}
+        for status in self.statuses.get(params["ref"], []):
+            latest[status["context"]] = {key: status.get(key, value) for key, value in template.items()}
+        states = {s["state"] for s in latest.values()}
+        state = "failure" if states & {"failure", "error"} else "pending" if not states or "pending" in states \
+            else "success"
+        combined.update(state=state, sha=params["ref"], total_count=len(latest),
+                        statuses=_page(query, list(latest.values())))
+        return 200, combined
+
+
+def _page(query: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """GitHub's paging: ``per_page`` (default 30, at most 100) items of page ``page`` (from 1)."""
+    per_page = min(100, int(query.get("per_page", "30")))
+    page = int(query.get("page", "1"))
+    return items[(page - 1) * per_page: page * per_page]
 
 
 _STATUSES = (
