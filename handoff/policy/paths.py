@@ -18,6 +18,24 @@ WORKLOAD_KINDS = (
 )
 
 
+# where a pod spec sits in an object of any other kind (a custom resource its controller runs pods from: an
+# Argo Rollout, a KEDA ScaledJob, a Tekton podTemplate, …), each the ``spec`` of a pod template
+EMBEDDED_POD_SPEC_PATHS = ("spec.template.spec", "spec.jobTemplate.spec.template.spec",
+                           "spec.podTemplate.spec")
+
+
+def embedded_pod_spec_path(obj: Mapping[str, Any]) -> str:
+    """The first of :data:`EMBEDDED_POD_SPEC_PATHS` holding a pod spec (a mapping with a ``containers``
+    list) in an object of a kind other than :data:`WORKLOAD_KINDS`; "" when there is none."""
+    if str(obj.get("kind", "")) in WORKLOAD_KINDS:
+        return ""
+    for path in EMBEDDED_POD_SPEC_PATHS:
+        spec = get(obj, path)
+        if isinstance(spec, Mapping) and isinstance(spec.get("containers"), list):
+            return path
+    return ""
+
+
 def join(prefix: str, rest: str) -> str:
     if not rest:
         return prefix

@@ -130,6 +130,16 @@ def why_denied(ref: ObjectRef, grant: Authority | Grant) -> str:
     return ""
 
 
+def namespace_covered(grant: Grant, control_namespace: str) -> Callable[[str], bool] | None:
+    """Which namespaces ``grant`` admits objects in, None when it admits every namespace but the
+    reconciler's own (``control_namespace``): a cluster-wide grant."""
+    authority = grant.authority
+    if "*" in authority.namespaces and not authority.other_tenants and all(
+            d == control_namespace for d in authority.denied_namespaces):
+        return None
+    return lambda namespace: namespace in grant.own_namespaces or not _place_why(namespace, authority)
+
+
 def denied(refs: Iterable[ObjectRef], grant: Grant) -> list[tuple[ObjectRef, str]]:
     return [(ref, why) for ref in refs if (why := why_denied(ref, grant))]
 

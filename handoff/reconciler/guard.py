@@ -15,12 +15,18 @@ Nor may it intercept the reconciler's own writes (:func:`why_intercepting`): a w
 that matches its namespace or its ``Source`` objects could deny the writes of its journal, inventory,
 status and Lease, so that even the revert commit removing it never applies (delivery frozen by the repo).
 One is applied only when the operator's grant names its kind (``clusterKinds``, not a glob) and every match
-block of it excludes the reconciler's namespace by name and leaves ``Source`` objects alone."""
+block of it excludes the reconciler's namespace by name and leaves ``Source`` objects alone.
+
+Nor may its admission objects reach beyond its grant (a webhook denying or rewriting another source's writes):
+unless the grant covers every namespace, each match block must be confined to granted namespaces by name
+(a ``namespaceSelector`` with ``kubernetes.io/metadata.name`` ``In`` granted names) and pick namespaced
+resources only (``scope: Namespaced``, or only well-known namespaced built-in resources), since a
+namespaceSelector never skips a cluster-scoped object."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from handoff.reconciler.config import Settings, Source
@@ -42,6 +48,21 @@ _WEBHOOK_KINDS = frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookCo
 _POLICY_KINDS = frozenset({"ValidatingAdmissionPolicy", "MutatingAdmissionPolicy"})
 _BINDING_KINDS = frozenset({"ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicyBinding"})
 _NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server to each Namespace's name
+# built-in namespaced resources by (group, plural): a rule naming only these, whatever its ``scope``, picks
+# no cluster-scoped object; any other resource needs ``scope: Namespaced`` under a namespace-confined grant
+_NAMESPACED_BUILTINS = frozenset({
+    *(("", r) for r in ("configmaps", "secrets", "pods", "services", "serviceaccounts", "endpoints",
+                        "persistentvolumeclaims", "replicationcontrollers", "resourcequotas", "limitranges",
+                        "podtemplates", "events")),
+    *(("apps", r) for r in ("deployments", "statefulsets", "daemonsets", "replicasets",
+                            "controllerrevisions")),
+    *(("batch", r) for r in ("jobs", "cronjobs")),
+    ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
+    ("networking.k8s.io", "ingresses"), ("networking.k8s.io", "networkpolicies"),
+    ("coordination.k8s.io", "leases"), ("discovery.k8s.io", "endpointslices"), ("events.k8s.io", "events"),
+    ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "rolebindings"),
+})
+NamespaceCovered = Callable[[str], bool]  # whether the source's grant admits objects in a namespace
 
 
 def _install_names(objects: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> frozenset[tuple[str, str]]:
@@ -203,17 +224,71 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
     return ""
 
 
+def is_admission(ref: ObjectRef) -> bool:
+    """Whether ``ref`` is a webhook configuration, an admission policy or a binding of one."""
+    return group_of(ref) == _ADMISSION and ref.kind in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS
+
+
 def _match_blocks(obj: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], list[Any]]]:
     """``(where, namespaceSelector, rules)`` of each part of an admission object that picks requests:
     every webhook of a webhook configuration, a policy's ``matchConstraints``, a binding's
     ``matchResources`` (absent: it picks what its policy does, so it excludes nothing)."""
     kind = obj.get("kind")
     if kind in _WEBHOOK_KINDS:
-        return [(f"webhook {w.get('name')}", w.get("namespaceSelector") or {}, list(w.get("rules") or ()))
-                for w in obj.get("webhooks") or () if isinstance(w, Mapping)]
+        return [(f"webhook {w.get('name')} (webhooks[{i}])", w.get("namespaceSelector") or {},
+                 list(w.get("rules") or ())) for i, w in enumerate(obj.get("webhooks") or ())
+                if isinstance(w, Mapping)]
     key = "matchConstraints" if kind in _POLICY_KINDS else "matchResources"
     block = (obj.get("spec") or {}).get(key) or {}
     return [(f"spec.{key}", block.get("namespaceSelector") or {}, list(block.get("resourceRules") or ()))]
+
+
+def _confined_to(selector: Mapping[str, Any]) -> frozenset[str] | None:
+    """The namespaces a label selector can match by their name label, None when it names no such set (it
+    could match any namespace)."""
+    sets: list[frozenset[str]] = []
+    labels = selector.get("matchLabels") or {}
+    if _NAME_LABEL in labels:
+        sets.append(frozenset({str(labels[_NAME_LABEL])}))
+    for expression in selector.get("matchExpressions") or ():
+        if isinstance(expression, Mapping) and expression.get("key") == _NAME_LABEL \
+                and expression.get("operator") == "In":
+            sets.append(frozenset(str(v) for v in expression.get("values") or ()))
+    return frozenset.intersection(*sets) if sets else None
+
+
+def _cluster_scoped_reach(rules: Iterable[Any]) -> str:
+    """The first resource a rule could pick cluster-scoped objects of ("" when none): a rule without
+    ``scope: Namespaced`` naming a resource that is not a well-known namespaced built-in."""
+    for rule in rules:
+        if not isinstance(rule, Mapping) or rule.get("scope") == "Namespaced":
+            continue
+        for group in rule.get("apiGroups") or ("*",):
+            for resource in rule.get("resources") or ("*",):
+                if (str(group), str(resource).split("/")[0]) not in _NAMESPACED_BUILTINS:
+                    return f"{group}/{resource}" if group else str(resource)
+    return ""
+
+
+def _beyond_grant(where: str, selector: Mapping[str, Any], rules: list[Any],
+                  covered: NamespaceCovered) -> str:
+    """How a match block reaches beyond a namespace-confined grant ("" when it does not)."""
+    confined = _confined_to(selector)
+    if confined is None:
+        return (f"could act on writes outside its grant: its {where} namespaceSelector could match any "
+                f"namespace (needs {_NAME_LABEL} In [granted namespaces], or a cluster-wide grant)")
+    outside = sorted(n for n in confined if not covered(n))
+    if outside:
+        return (f"could act on writes outside its grant: its {where} namespaceSelector matches namespace "
+                f"{outside[0]}, which the grant does not cover")
+    # a binding without resourceRules picks what the policy it names does, maybe the operator's own
+    unbounded = not rules and where == "spec.matchResources"
+    resource = "every resource of the policy it binds (list resourceRules)" if unbounded \
+        else _cluster_scoped_reach(rules)
+    if resource:
+        return (f"could act on writes outside its grant: its {where} rules pick {resource}, which may be "
+                "cluster-scoped (a namespaceSelector never skips those; set scope: Namespaced)")
+    return ""
 
 
 def _excludes(selector: Mapping[str, Any], namespace: str) -> bool:
@@ -245,10 +320,13 @@ def _matches_sources(rules: Iterable[Any]) -> bool:
     return False
 
 
-def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: Collection[str]) -> str:
-    """How admission object ``obj`` could intercept the reconciler's own writes ("" when it cannot, or
-    when ``cluster_kinds``, the source's granted cluster-scoped kinds, does not grant its kind: the grant
-    refuses it then). A glob never grants these kinds, only their name."""
+def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: Collection[str],
+                     covered: NamespaceCovered | None = None) -> str:
+    """How admission object ``obj`` could intercept the reconciler's own writes, or writes outside the
+    source's grant ("" when it cannot, or when ``cluster_kinds``, the source's granted cluster-scoped
+    kinds, does not grant its kind: the grant refuses it then). A glob never grants these kinds, only their
+    name. ``covered``: which namespaces the grant admits, None for a cluster-wide grant (every namespace
+    but the reconciler's)."""
     kind = str(obj.get("kind"))
     if group_of(ref_of(obj)) != _ADMISSION or kind not in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS:
         return ""
@@ -264,6 +342,8 @@ def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: 
                     f"{namespace} (namespaceSelector {_NAME_LABEL} NotIn [{namespace}])")
         if _matches_sources(rules):
             return f"could intercept the reconciler's own writes: its {where} matches {SOURCE_KIND} objects"
+        if covered is not None and (why := _beyond_grant(where, selector, rules, covered)):
+            return why
     return ""
 
 
@@ -286,8 +366,11 @@ def why_borrowing(obj: Mapping[str, Any], settings: Settings,
 
 def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
                        secrets: Collection[tuple[str, str]] = frozenset(),
-                       cluster_kinds: Collection[str] = ()) -> list[tuple[ObjectRef, str]]:
-    """Each object that would obtain or use the reconciler's identity, or intercept its writes, with how;
-    ``cluster_kinds``: the source's granted cluster-scoped kinds."""
+                       cluster_kinds: Collection[str] = (),
+                       covered: NamespaceCovered | None = None) -> list[tuple[ObjectRef, str]]:
+    """Each object that would obtain or use the reconciler's identity, or intercept its writes (or writes
+    outside the grant), with how; ``cluster_kinds``, ``covered``: the source's grant
+    (:func:`why_intercepting`)."""
     return [(ref_of(o), why) for o in objects
-            if (why := why_borrowing(o, settings, secrets) or why_intercepting(o, settings, cluster_kinds))]
+            if (why := why_borrowing(o, settings, secrets)
+                or why_intercepting(o, settings, cluster_kinds, covered))]

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from handoff.reconciler import authority, floor, inventory, prune, rollback, sta
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
-from handoff.reconciler.guard import borrowing_identity, configuration_secrets, own_objects
+from handoff.reconciler.guard import borrowing_identity, configuration_secrets, is_admission, own_objects
 from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.metrics import Metrics
@@ -63,6 +63,7 @@ log = logging.getLogger("handoff.reconciler")
 _MAX_BACKOFF = 300.0
 DEFAULT_FLOOR = PolicyFloor()
 TRANSIENT = frozenset({"git", "kube-unavailable"})  # error kinds a later pass may not meet again
+_SERVED_WAIT_SECONDS = 30.0  # a restored CRD serving its old versions again
 ONCE_ATTEMPTS = 5  # ``reconcile --once``: a transient failure is tried again, 1 + 2 + 4 + 8 s of backoff
 # Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
 # kills the process at a known point between preflight and the last apply. Unset (0) in real use.
@@ -88,6 +89,21 @@ class OwnershipConflict(RefusedError):
 
 class OwnNamespaceMissing(ReconcileError):
     """The reconciler's own namespace is missing and it may not create it."""
+
+
+@dataclass
+class _AdmissionFirst:
+    """The source's own webhooks and admission policies a new revision removes or changes, deleted or
+    applied before the rest of it is preflighted (one failing closed on the source's objects would deny
+    the very revision that removes it), with what puts them back if that revision is not applied."""
+
+    deleted: list[tuple[ObjectRef, Mapping[str, Any]]] = field(default_factory=list)  # with its live content
+    updated: list[rollback.Updated] = field(default_factory=list)
+    journal: inventory.Inventory | None = None  # the inventory before it was marked pending for them
+
+    @property
+    def keys(self) -> frozenset[ObjectKey]:
+        return frozenset((*(key_of(r) for r, _ in self.deleted), *(u.key for u in self.updated)))
 
 
 @dataclass
@@ -257,6 +273,44 @@ def _incomplete(problems: Iterable[rollback.Problem]) -> str:
     return f"; roll-back incomplete: {'; '.join(names)}" if names else ""
 
 
+def _served(client: KubeClient, api_version: str, kind: str) -> bool:
+    try:
+        client.resource(api_version, kind)
+    except KubeError as e:
+        if e.status != 404 or isinstance(e, KubeUnavailable):
+            raise
+        return False
+    return True
+
+
+def _wait_served(client: KubeClient, manifests: Iterable[Mapping[str, Any]], groups: Collection[str],
+                 timeout: float = _SERVED_WAIT_SECONDS) -> None:
+    """Wait until the API server serves the version each manifest of a restored CRD's group names (a CRD
+    put back serves its old versions again only once its handlers are rebuilt); at most ``timeout``."""
+    wanted = {(str(m.get("apiVersion")), str(m.get("kind"))) for m in manifests
+              if str(m.get("apiVersion")).rpartition("/")[0] in groups}
+    if not wanted:
+        return
+    deadline = time.monotonic() + timeout
+    client.forget_discovery()
+    while not all(_served(client, v, k) for v, k in wanted) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        client.forget_discovery()
+
+
+def _at_served_version(client: KubeClient, manifest: Mapping[str, Any] | None,
+                       ref: ObjectRef) -> Mapping[str, Any] | None:
+    """``manifest`` at a version the API server serves now: its own, else the version the pass wrote the
+    object at (an identity is version-free, so either puts the same object back)."""
+    if manifest is None or _served(client, str(manifest.get("apiVersion")), str(manifest.get("kind"))):
+        return manifest
+    return {**manifest, "apiVersion": ref.api_version}
+
+
+def _uid(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid", ""))
+
+
 def _rv(obj: Mapping[str, Any] | None) -> str:
     return str(((obj or {}).get("metadata") or {}).get("resourceVersion", ""))
 
@@ -349,21 +403,25 @@ class Reconciler:
             drift, healthy = self._drift_pass(source, state)
             return self._result(source, state, status.SUCCEEDED, _drift_message(source, drift), revision,
                                 drift=drift, healthy=healthy)
+        early = _AdmissionFirst()
         try:
-            # every object is rendered, validated and dry-run before the first one is written
+            # every object is rendered, validated and dry-run before the first one is written, but for the
+            # source's own admission objects the revision removes or changes (``_admission_first``)
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
+            self._admission_first(source, state, revision, fresh, early)
             deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
             # a revision that will not be applied: what an unfinished pass (killed mid-apply) left goes too
-            left = () if isinstance(e, GitError) else self._abandon_unfinished(source, state)
+            left = self._undo_admission_first(source, state, early, relist=True)
+            left += [] if isinstance(e, GitError) else self._abandon_unfinished(source, state)
             return self._kept(source, state, revision, e, note=_incomplete(left))
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
-        return self._apply_revision(source, state, revision, fresh, deferred)
+        return self._apply_revision(source, state, revision, fresh, deferred, early=early)
 
     def _ensure_own_namespace(self) -> None:
         """The reconciler's namespace (Lease, inventory, status) is created when missing and allowed;
@@ -459,7 +517,8 @@ class Reconciler:
                                f"({', '.join(str(r) for r in own[:5])}{more}); refusing the revision "
                                "(nothing applied)")
         grant = authority.grant_of(source, self.settings.namespace)
-        borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds)
+        borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds,
+                                      authority.namespace_covered(grant, self.settings.namespace))
         if borrowed:
             names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
@@ -536,8 +595,8 @@ class Reconciler:
         return unique_by_key(out)
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
-                        objects: list[dict[str, Any]],
-                        deferred: list[Mapping[str, Any]]) -> status.PassResult:
+                        objects: list[dict[str, Any]], deferred: list[Mapping[str, Any]], *,
+                        early: _AdmissionFirst) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = self._scoped(previous.objects) if previous else ()
         current = [ref_of(o) for o in objects]
@@ -572,7 +631,7 @@ class Reconciler:
             except KubeUnavailable:
                 raise
             except ReconcileError as e:
-                return self._rejected(source, state, revision, undo, e)
+                return self._rejected(source, state, revision, undo, e, early=early)
             objects_left = [o for o in objects if not any(o is c for c in scaffold)]
         # what cannot be put back in place goes last: a rejection of any other object comes before it
         objects_left = [o for o in objects_left if not rollback.freezes(o, present[key_of(ref_of(o))])] + \
@@ -587,16 +646,11 @@ class Reconciler:
                 if e.status is None or e.status == 409:
                     raise
                 return self._rejected(source, state, revision, undo, ReconcileError(
-                    f"{ref_of(obj)} rejected by the API server: {e}"))
+                    f"{ref_of(obj)} rejected by the API server: {e}"), early=early)
         # neither the reconciler's own objects nor those outside the source's grant are deleted, nor what
         # another source of this reconciler desires now (an object moved between sources)
         grant = authority.grant_of(source, self.settings.namespace)
-        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
-            r for r, _ in authority.denied(before, grant)]
-        dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
-        claimed, unknown = self.claimed_elsewhere(source) if dropped and source.prune else ({}, [])
-        plan = prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed,
-                          unknown=unknown) if source.prune else prune.PrunePlan()
+        plan = self._prune_plan(source, before, current)
         pruned = prune.execute(self._as(source), plan, source.name, authority.covers(grant))
         keep = unique_by_key((*before, *current)) if plan.refused or not source.prune else \
             unique_by_key((*current, *pruned.deferred))
@@ -613,6 +667,78 @@ class Reconciler:
             if pruned.deferred else ""
         return self._result(source, state, status.SUCCEEDED, f"applied revision {revision[:12]}{later}",
                             revision, applied=len(applied), pruned=pruned, healthy=healthy)
+
+    def _prune_plan(self, source: Source, before: Collection[ObjectRef],
+                    current: Collection[ObjectRef]) -> prune.PrunePlan:
+        """What a pass of ``source`` may delete: neither the reconciler's own objects nor those outside the
+        source's grant, nor what another source of this reconciler desires now (an object moved)."""
+        if not source.prune:
+            return prune.PrunePlan()
+        grant = authority.grant_of(source, self.settings.namespace)
+        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
+            r for r, _ in authority.denied(before, grant)]
+        dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
+        claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
+        return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
+
+    def _admission_first(self, source: Source, state: _SourceState, revision: str,
+                         objects: Sequence[Mapping[str, Any]], early: _AdmissionFirst) -> None:
+        """Delete the source's own admission objects the revision drops (as its prune would) and apply
+        those it changes, before the rest of it is preflighted, noting in ``early`` how to put them back.
+        The inventory is marked pending first, so that after a kill the next pass that does not apply this
+        revision puts the previous revision's manifests back (``_abandon_unfinished``)."""
+        previous = inventory.read(self.client, self.settings.namespace, source.name)
+        before = self._scoped(previous.objects) if previous else ()
+        if previous is None or not any(is_admission(r) for r in before):
+            return
+        client, current = self._as(source), [ref_of(o) for o in objects]
+        old = {key_of(ref_of(o)): o for o in state.desired}
+        plan = self._prune_plan(source, before, current)
+        dropped = [(r, live) for r in (plan.delete if not plan.refused else ()) if is_admission(r)
+                   if (live := _existing(client, r)) and owned_by(live, source.name)]
+        listed = {key_of(r) for r in before}
+        changed = [(o, live) for o in objects if is_admission(ref_of(o)) and key_of(ref_of(o)) in listed
+                   and old.get(key_of(ref_of(o))) != o
+                   if (live := _existing(client, ref_of(o))) and owned_by(live, source.name)]
+        if not dropped and not changed:
+            return
+        if not previous.pending:
+            inventory.write(self.client, self.settings.namespace, source.name, inventory.Inventory(
+                previous.revision, before, pending=revision, base=before))
+            early.journal = previous
+        ref = ObjectRef("", "", "")
+        try:
+            for ref, live in dropped:
+                rollback.delete_by_uid(client, ref, _uid(live))
+                early.deleted.append((ref, live))
+            for obj, live in changed:
+                ref = ref_of(obj)
+                apply_one(client, obj, live)
+                early.updated.append(rollback.Updated(key_of(ref), ref, live))
+        except KubeUnavailable:
+            raise
+        except KubeError as e:
+            raise ReconcileError(f"{ref} rejected by the API server: {e}") from e
+
+    def _undo_admission_first(self, source: Source, state: _SourceState, early: _AdmissionFirst, *,
+                              relist: bool) -> list[rollback.Problem]:
+        """Put back the admission objects ``_admission_first`` changed: last, after every other object,
+        so none of them (failing closed, say) stands in the way of the other restores; ``relist``: list
+        again what the inventory listed before (the revision failed before its apply wrote it)."""
+        client = self._as(source)
+        old = {key_of(ref_of(o)): o for o in state.desired}
+        problems = [p for u in early.updated
+                    if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
+        problems += [p for ref, live in early.deleted
+                     if (p := rollback.recreate(client, ref, old.get(key_of(ref)), live)) is not None]
+        if relist and early.journal is not None and not problems:
+            inventory.write(self.client, self.settings.namespace, source.name, early.journal)
+        if early.deleted or early.updated:
+            state.in_sync.clear()
+        early.deleted.clear()
+        early.updated.clear()
+        early.journal = None
+        return problems
 
     def claimed_elsewhere(self, source: Source) -> tuple[dict[ObjectKey, str], list[prune.UnknownSource]]:
         """The objects the other sources this process serves desire, by key, with the source's name: what
@@ -727,11 +853,13 @@ class Reconciler:
         return applied
 
     def _rejected(self, source: Source, state: _SourceState, revision: str, undo: rollback.Undo,
-                  e: ReconcileError) -> status.PassResult:
+                  e: ReconcileError, *, early: _AdmissionFirst) -> status.PassResult:
         """The API server rejected an object of ``revision`` while it was being applied: put back what this
-        pass changed and keep the previous revision."""
+        pass changed and keep the previous revision (the admission objects it changed first, last)."""
         old = self._previous_desired(source, state, undo.previous)
+        undo.updated = [u for u in undo.updated if u.key not in early.keys]
         left = self._put_back(source, state, undo, old)
+        left += self._undo_admission_first(source, state, early, relist=False)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
         return self._result(source, state, status.FAILED,
                             f"revision {revision[:12]} not applied{kept}: {e}{_incomplete(left)}",
@@ -758,9 +886,16 @@ class Reconciler:
         old = {key_of(ref_of(o)): o for o in previous_objects}
         # created objects go first: a re-created one (``rollback.restore``) may need the quota they hold
         left = [p for a in reversed(undo.created) if (p := rollback.remove(client, a)) is not None]
-        problems = [p for u in reversed(undo.updated)
-                    if (p := rollback.restore(client, u, old.get(u.key), source.name)) is not None]
-        problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        # then what the other restores need: the CRDs (serving the versions the previous manifests name
+        # again) and the Namespaces
+        problems = [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        _wait_served(client, (m for u in undo.updated if (m := old.get(u.key)) is not None),
+                     {str((crd.get("spec") or {}).get("group")) for crd in undo.crds})
+        backwards = undo.updated[::-1]
+        updated = [u for u in backwards if u.ref.kind == "Namespace"] + \
+            [u for u in backwards if u.ref.kind != "Namespace"]
+        problems += [p for u in updated if (p := rollback.restore(
+            client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",

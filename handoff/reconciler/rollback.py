@@ -164,6 +164,19 @@ def restore(client: KubeClient, updated: Updated, manifest: Mapping[str, Any] | 
     return None
 
 
+def recreate(client: KubeClient, ref: ObjectRef, manifest: Mapping[str, Any] | None,
+             snapshot: Mapping[str, Any]) -> Problem | None:
+    """Create again an object the pass deleted: from ``manifest`` (what the previous revision rendered for
+    it) when known, else from ``snapshot`` (its content before the deletion). None when done."""
+    try:
+        _recreate(client, ref, manifest, snapshot)
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(ref, f"re-creating it: {e}")
+    return None
+
+
 def remove(client: KubeClient, created: Applied) -> Problem | None:
     """Delete an object the pass created, by its uid. None when done (or already gone)."""
     uid = _uid(created.result)

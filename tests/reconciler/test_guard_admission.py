@@ -117,8 +117,10 @@ def test_the_reconciler_refuses_an_intercepting_webhook_and_applies_an_excluding
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
     name = f"hook-{c.control_ns}"
+    # a cluster-wide grant: a webhook of a namespace-confined one must also be confined to its namespaces
+    # (test_guard_admission_reach.py)
     settings = c.settings(renderer="plain", authority=Authority(
-        namespaces=(c.target_ns,), cluster_kinds=("MutatingWebhookConfiguration",)))
+        namespaces=("*",), cluster_kinds=("MutatingWebhookConfiguration",)))
     rec = Reconciler(settings, c.client, c.workdir)
     source = settings.sources[0]
     try:
