@@ -264,7 +264,7 @@ def test_commit_signed_by_an_untrusted_key_is_refused_and_nothing_applied(apiser
                           "app/configmap.yaml": kustomize_app()["app/configmap.yaml"].replace("prod", "pwned")},
                          "by a stranger", *signed_with(stranger))
     result = rec.reconcile(source)
-    assert result.result == FAILED and result.error_kind == "git"
+    assert result.result == FAILED and result.error_kind == "refused"  # a permanent refusal (f19c), not a fetch error
     deploy = c.get("apps/v1", "Deployment", "web")
     assert deploy is not None and deploy["spec"]["template"]["spec"]["containers"][0]["image"].endswith("web:1.0.0")
     cm = c.get("v1", "ConfigMap", "web-config")
