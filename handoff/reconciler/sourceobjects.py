@@ -186,9 +186,21 @@ class SourceObjects:
             return  # a late event of an object already ended (its successor may be served)
         for known in (previous, self.stalled.get(name)):
             if known is not None and known.uid and uid and known.uid != uid:
-                # the object was deleted and created again while nobody watched (a relist finds the name):
-                # the old one ends as its own spec said, then the new one is a new Source
+                current = self._current(obj, known)
+                if current is None:
+                    return  # not confirmed: the served object stays, a later event tries again
+                current_uid = str(_meta(current).get("uid") or "")
+                if current_uid == known.uid:
+                    self._remember_ended(uid)  # an object older than the served one, delivered late
+                    return
+                # the served object was deleted (and the name perhaps taken again) while nobody watched: it
+                # ends as its own spec said, then whatever holds the name now is a new Source
                 self._gone(known)
+                if current_uid != uid:  # the event's object is gone too (the name is free, or a third's)
+                    self._remember_ended(uid)
+                    if current_uid:
+                        self._changed(current, credentials_changed=credentials_changed)
+                    return
                 previous = None
         generation = int(meta.get("generation") or 0)
         newest_uid, newest_generation = self.newest.get(name, ("", 0))
@@ -253,13 +265,28 @@ class SourceObjects:
         except ConfigError as e:
             log.warning("cannot orphan a deleted Source's objects", extra={"source": name, "error": str(e)})
 
+    def _current(self, obj: Mapping[str, Any], known: SourceObject) -> Mapping[str, Any] | None:
+        """What holds ``obj``'s name now (one GET; empty when nothing does), to tell a re-creation of the
+        served ``known`` from a late event of an older object: the ended-uid memory cannot (it is bounded,
+        and holds only uids this process served). None when the API server cannot say."""
+        meta = _meta(obj)
+        try:
+            return self.client.get(API_VERSION, KIND, str(meta.get("name")), str(meta.get("namespace"))) or {}
+        except KubeError as e:
+            log.warning("cannot tell a re-created Source from a late event; the served one stays",
+                        extra={"source": known.key, "error": str(e)})
+            return None
+
+    def _remember_ended(self, uid: str) -> None:
+        if uid:
+            self.ended[uid] = None
+            while len(self.ended) > _ENDED_KEPT:
+                del self.ended[next(iter(self.ended))]
+
     def _gone(self, known: SourceObject) -> None:
         """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
         serving it and drop all state kept for it (a new object of its name starts afresh)."""
-        if known.uid:
-            self.ended[known.uid] = None
-            while len(self.ended) > _ENDED_KEPT:
-                del self.ended[next(iter(self.ended))]
+        self._remember_ended(known.uid)
         self.objects.pop(known.key, None)
         self.stalled.pop(known.key, None)
         self.newest.pop(known.key, None)
