@@ -176,14 +176,14 @@ class SourceObjects:
     def _changed(self, obj: Mapping[str, Any], *, credentials_changed: bool) -> None:
         name = _name_of(obj)
         meta = _meta(obj)
+        uid = str(meta.get("uid") or "")
+        if uid in self.ended:
+            return  # a late event of an object already ended (its successor may be served)
         if meta.get("deletionTimestamp"):
             if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
                 self._finalize(obj)
             return
         previous = self.objects.get(name)
-        uid = str(meta.get("uid") or "")
-        if uid in self.ended:
-            return  # a late event of an object already ended (its successor may be served)
         for known in (previous, self.stalled.get(name)):
             if known is not None and known.uid and uid and known.uid != uid:
                 current = self._current(obj, known)
@@ -296,9 +296,11 @@ class SourceObjects:
         self._drop_unused_secrets(known)
 
     def _end(self, gone: SourceObject) -> None:
-        """A deleted Source with the finalizer was pruned or orphaned by it before the object went; any
-        other is orphaned now, as its own identity."""
-        if PRUNE_FINALIZER not in gone.finalizers and self.reconciler.can_write():
+        """Orphan deleted Source ``gone`` now, as its own identity (best effort), and delete its inventory
+        and status ConfigMaps. One whose finalizer finished here never gets here (its uid ended then);
+        whatever finalizers its cached or deleted version lists, any other went without them finishing:
+        none was on yet, its patch did not land, or a user removed it by hand from a blocked deletion."""
+        if self.reconciler.can_write():
             self.orphan(gone)
 
     def _note_migrated(self, name: str, migrated_from: str, found: SourceObject) -> None:
@@ -413,17 +415,21 @@ class SourceObjects:
         finalizers = [f for f in found.finalizers if f != PRUNE_FINALIZER]
         if wants:
             finalizers.append(PRUNE_FINALIZER)
-        self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
-        self.objects[found.key] = replace(found, finalizers=tuple(finalizers))
+        version = self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
+        if version is not None:  # else the object keeps what it had (or is gone): the cache says so too
+            self.objects[found.key] = replace(found, finalizers=tuple(finalizers), resource_version=version)
 
-    def _set_finalizers(self, namespace: str, name: str, finalizers: list[str], version: str) -> None:
+    def _set_finalizers(self, namespace: str, name: str, finalizers: list[str], version: str) -> str | None:
+        """The object's resourceVersion once its finalizers are ``finalizers``; None if the patch failed."""
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": version}}
         try:
-            self.client.patch(ObjectRef(API_VERSION, KIND, name, namespace), body,
-                              content_type="application/merge-patch+json")
+            patched = self.client.patch(ObjectRef(API_VERSION, KIND, name, namespace), body,
+                                        content_type="application/merge-patch+json")
         except KubeError as e:  # a conflict: the next event for the object tries again
             log.warning("cannot update finalizers", extra={"source": source_name(namespace, name),
                                                            "error": str(e)})
+            return None
+        return str(_meta(patched).get("resourceVersion") or "")
 
     def _finalize(self, obj: Mapping[str, Any]) -> None:
         """A deleting Source with the finalizer: prune its objects, or orphan them when its spec at
@@ -457,8 +463,10 @@ class SourceObjects:
         self.stalled.pop(name, None)
         self.newest.pop(name, None)
         finalizers = [f for f in meta.get("finalizers") or () if f != PRUNE_FINALIZER]
-        self._set_finalizers(namespace, str(meta.get("name")), finalizers,
-                             str(meta.get("resourceVersion", "")))
+        if self._set_finalizers(namespace, str(meta.get("name")), finalizers,
+                                str(meta.get("resourceVersion", ""))) is not None:
+            # done: its late events (its DELETED) must not end it again, nor touch a successor's objects
+            self._remember_ended(str(meta.get("uid") or ""))
 
     def prune_all(self, found: SourceObject) -> prune.PruneResult:
         """Delete every object the inventory lists that still carries the source's owner label, as the
