@@ -19,7 +19,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,8 @@ def _name_of(obj: Mapping[str, Any]) -> str:
 
 
 _ENDED_KEPT = 4096  # ended uids remembered: far more than the events a watch can still deliver late
+_STATUS_TRIES = 3  # status writes redone on the stored status when another write came between
+StatusUpdate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # from a status, what to change in it
 
 
 class SourceObjects:
@@ -157,8 +159,9 @@ class SourceObjects:
             log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
             reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
         generation = int(meta.get("generation") or 0)
-        self._write_status(obj, {"observedGeneration": generation,
-                                 "conditions": sourcestatus.stalled(reason, message, generation)})
+        stalled = {"observedGeneration": generation,
+                   "conditions": sourcestatus.stalled(reason, message, generation)}
+        self._write_status(obj, lambda _: stalled)
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -224,18 +227,12 @@ class SourceObjects:
             self.reconciler.drop_source(name)
             return
         self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
-        seen_generation = int(found.status.get("observedGeneration") or 0)
-        new_generation = previous is None or previous.generation != found.generation
-        settings_kept = (previous is not None and not previous.suspend and previous.source == found.source
-                         and not credentials_changed and seen_generation == previous.generation)
-        if new_generation and settings_kept:
-            # an edit that parses to the same settings (1h as 60m, an empty list): no pass is made due,
-            # so the new generation is observed now, with the conditions the last pass left
-            self._write_status(obj, sourcestatus.caught_up(found.status, found.generation))
-        elif found.generation != seen_generation and new_generation:
-            self._write_status(obj, {"observedGeneration": seen_generation,
-                                     "conditions": sourcestatus.progressing(found.generation)})
-        if found.requested_at and found.requested_at != found.status.get("lastHandledRequestedAt"):
+        kept = self.objects[name]  # its resourceVersion moved if the finalizer was put on or taken off
+        observe = _observation(found, previous, credentials_changed=credentials_changed)
+        written = self._write_status(obj, observe, kept.status, kept.resource_version)
+        if written is not None:
+            kept = self.objects[name] = replace(kept, status=written[0], resource_version=written[1])
+        if found.requested_at and found.requested_at != kept.status.get("lastHandledRequestedAt"):
             self.reconciler.request_sync(name)
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
@@ -371,32 +368,54 @@ class SourceObjects:
         found = self.objects.get(source.name)
         if found is None:
             return  # a config-file source: its status ConfigMap is all it has
+        new = sourcestatus.status_of(found, result)
         written = self._write_status({"metadata": {"namespace": found.namespace, "name": found.name,
                                                    "uid": found.uid}},
-                                     sourcestatus.status_of(found, result), found.status)
+                                     lambda _: new, found.status, found.resource_version)
         if written is not None:
-            self.objects[source.name] = replace(found, status=written)
+            self.objects[source.name] = replace(found, status=written[0], resource_version=written[1])
         if self.reconciler.can_write():
             about = Involved(ObjectRef(API_VERSION, KIND, found.name, found.namespace), found.uid)
             for e in pass_events(result):
                 self.events.record(about, e.reason, e.message, warning=e.warning)
 
-    def _write_status(self, obj: Mapping[str, Any], new: Mapping[str, Any],
-                      previous: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    def _write_status(self, obj: Mapping[str, Any], update: StatusUpdate,
+                      base: Mapping[str, Any] | None = None,
+                      version: str | None = None) -> tuple[dict[str, Any], str] | None:
+        """Merge ``update(status)`` onto Source ``obj``'s status and write it when that changes it, from
+        ``base`` read at resourceVersion ``version`` (default: ``obj``'s own). The write lands only on
+        that resourceVersion (and uid): one based on an older status than the stored one (an edit's event
+        queued during a pass, handled after the pass wrote) is redone on the stored status instead of
+        rolling it back. The status and resourceVersion now stored; None if not written."""
         if not self.reconciler.can_write():
             return None
         meta = _meta(obj)
-        before = dict(previous if previous is not None else obj.get("status") or {})
-        merged = sourcestatus.merged(before, {**before, **new})
-        if merged == before:
-            return merged
-        try:
-            sourcestatus.patch(self.client, str(meta.get("namespace")), str(meta.get("name")),
-                               str(meta.get("uid") or ""), merged)
-        except KubeError as e:  # a 409: the object was re-created meanwhile, and this status is not its
-            log.warning("cannot write Source status", extra={"source": _name_of(obj), "error": str(e)})
-            return None
-        return merged
+        namespace, name, uid = str(meta.get("namespace")), str(meta.get("name")), str(meta.get("uid") or "")
+        source = source_name(namespace, name)
+        current = dict(base if base is not None else obj.get("status") or {})
+        version = str(meta.get("resourceVersion") or "") if version is None else version
+        for _ in range(_STATUS_TRIES):
+            merged = sourcestatus.merged(current, {**current, **update(current)})
+            if merged == current:
+                return merged, version
+            try:
+                return merged, sourcestatus.patch(self.client, namespace, name, uid, merged,
+                                                  resource_version=version)
+            except KubeError as e:
+                if e.status not in (409, 422) or not version:
+                    log.warning("cannot write Source status", extra={"source": source, "error": str(e)})
+                    return None
+            try:  # a precondition failed: read what is stored now
+                stored = self.client.get(API_VERSION, KIND, name, namespace) or {}
+            except KubeError as e:
+                log.warning("cannot write Source status", extra={"source": source, "error": str(e)})
+                return None
+            if str(_meta(stored).get("uid") or "") != uid:
+                return None  # deleted, or re-created: this status is not the new object's
+            current = dict(stored.get("status") or {})
+            version = str(_meta(stored).get("resourceVersion") or "")
+        log.warning("cannot write Source status: it changed on every try", extra={"source": source})
+        return None
 
     def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None,
                secrets_needed: bool = True) -> SourceObject:
@@ -454,8 +473,9 @@ class SourceObjects:
         except HandoffError as e:
             log.warning("cannot finalize a deleted Source; will retry",
                         extra={"source": name, "error": str(e)})
-            self._write_status(obj, {"conditions": sourcestatus.stalled(
-                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)})
+            blocked = {"conditions": sourcestatus.stalled(
+                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)}
+            self._write_status(obj, lambda _: blocked)
             return
         self._forget(name)
         self.reconciler.drop_source(name)
@@ -558,6 +578,27 @@ class DeletionBlocked(HandoffError):
 def _prunes(found: SourceObject) -> bool:
     """Deleting ``found`` prunes its objects (else it orphans them)."""
     return found.source.prune and not found.suspend
+
+
+def _observation(found: SourceObject, previous: SourceObject | None, *,
+                 credentials_changed: bool) -> StatusUpdate:
+    """What serving ``found`` (``previous``: the version served before) changes in its status, decided on
+    the status as stored, not as the event carried it (an edit made during a pass carries the status
+    before that pass's write). A new generation is Progressing until its pass, unless it parses to the
+    same settings (1h as 60m, an empty list): no pass is made due for it, so it is observed now, with the
+    conditions the last pass left."""
+    if previous is not None and previous.generation == found.generation:
+        return lambda _: {}
+
+    def update(current: Mapping[str, Any]) -> Mapping[str, Any]:
+        seen = int(current.get("observedGeneration") or 0)
+        if (previous is not None and not previous.suspend and previous.source == found.source
+                and not credentials_changed and seen == previous.generation):
+            return sourcestatus.caught_up(current, found.generation)
+        if seen != found.generation:
+            return {"observedGeneration": seen, "conditions": sourcestatus.progressing(found.generation)}
+        return {}
+    return update
 
 
 def _migrated_from(meta: Mapping[str, Any]) -> str:
