@@ -8,8 +8,9 @@ so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), o
 owner label is removed and the inventory dropped. What the spec says at deletion decides (``prune: false``
 or ``suspend: true`` orphans), and both act as the Source's own identity (its ``serviceAccountName``,
 impersonated), whether or not this process ever served it. A Source object is its uid: one re-created
-under the same name is a new Source (the old one ended first), and status is written only to the uid it
-was computed for. One object's failure stalls that object, never the loop. Only the leader writes."""
+under the same name (a GET confirms it) is a new Source (the old one ended first), and status is written
+only to the uid and resourceVersion it was computed from. One object's failure stalls that object, never
+the loop. Only the leader writes."""
 
 from __future__ import annotations
 
@@ -187,24 +188,30 @@ class SourceObjects:
                 self._finalize(obj)
             return
         previous = self.objects.get(name)
-        for known in (previous, self.stalled.get(name)):
-            if known is not None and known.uid and uid and known.uid != uid:
-                current = self._current(obj, known)
-                if current is None:
-                    return  # not confirmed: the served object stays, a later event tries again
-                current_uid = str(_meta(current).get("uid") or "")
-                if current_uid == known.uid:
-                    self._remember_ended(uid)  # an object older than the served one, delivered late
-                    return
-                # the served object was deleted (and the name perhaps taken again) while nobody watched: it
-                # ends as its own spec said, then whatever holds the name now is a new Source
-                self._gone(known)
-                if current_uid != uid:  # the event's object is gone too (the name is free, or a third's)
-                    self._remember_ended(uid)
-                    if current_uid:
-                        self._changed(current, credentials_changed=credentials_changed)
-                    return
-                previous = None
+        known = [k for k in (previous, self.stalled.get(name)) if k is not None and k.uid]
+        # every uid handled for the name: served, Stalled after serving, or Stalled before ever serving
+        handled = {k.uid for k in known} | ({self.newest.get(name, ("", 0))[0]} - {""})
+        if uid and handled - {uid}:
+            current = self._current(obj)
+            if current is None:
+                return  # not confirmed: what is served stays, a later event tries again
+            current_uid = str(_meta(current).get("uid") or "")
+            if current_uid != uid:
+                self._remember_ended(uid)  # the event's object is gone: a late event of it
+                if current_uid in handled:
+                    return  # of an object older than the one handled, never seen or forgotten since
+            # what was handled was deleted (the name perhaps taken again) while nobody watched: it ends as
+            # its own spec said, then whatever holds the name now is a new Source
+            for k in known:
+                if k.uid != current_uid:
+                    self._gone(k)
+            if current_uid != uid:
+                self.newest.pop(name, None)
+                self.waiting.pop(name, None)
+                if current_uid:
+                    self._changed(current, credentials_changed=credentials_changed)
+                return
+            previous = self.objects.get(name)
         generation = int(meta.get("generation") or 0)
         newest_uid, newest_generation = self.newest.get(name, ("", 0))
         if uid and newest_uid == uid and generation < newest_generation:
@@ -248,8 +255,9 @@ class SourceObjects:
         if uid in self.ended or (known is not None and known.uid and uid and known.uid != uid):
             return  # ended already, or a same-name successor is served: orphaning would release its objects
         if known is None:  # else the one deleted is not the one served (a same-name successor is)
-            self.waiting.pop(name, None)
-            self.newest.pop(name, None)
+            if self.newest.get(name, (uid, 0))[0] == uid:  # else they are a Stalled successor's
+                self.waiting.pop(name, None)
+                self.newest.pop(name, None)
             if (stalled := self.stalled.get(name)) is not None and stalled.uid == uid:
                 del self.stalled[name]
             self.reconciler.drop_source(name)
@@ -262,16 +270,16 @@ class SourceObjects:
         except ConfigError as e:
             log.warning("cannot orphan a deleted Source's objects", extra={"source": name, "error": str(e)})
 
-    def _current(self, obj: Mapping[str, Any], known: SourceObject) -> Mapping[str, Any] | None:
-        """What holds ``obj``'s name now (one GET; empty when nothing does), to tell a re-creation of the
-        served ``known`` from a late event of an older object: the ended-uid memory cannot (it is bounded,
-        and holds only uids this process served). None when the API server cannot say."""
+    def _current(self, obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """What holds ``obj``'s name now (one GET; empty when nothing does), to tell a re-creation of what
+        is served from a late event of an older object: the ended-uid memory cannot (it is bounded, and
+        holds only uids this process handled). None when the API server cannot say."""
         meta = _meta(obj)
         try:
             return self.client.get(API_VERSION, KIND, str(meta.get("name")), str(meta.get("namespace"))) or {}
         except KubeError as e:
             log.warning("cannot tell a re-created Source from a late event; the served one stays",
-                        extra={"source": known.key, "error": str(e)})
+                        extra={"source": _name_of(obj), "error": str(e)})
             return None
 
     def _remember_ended(self, uid: str) -> None:

@@ -101,3 +101,30 @@ def test_a_late_event_when_the_name_is_free_ends_the_served_source_and_serves_no
     assert all(s.name != f"{c.target_ns}/web" for s in rec.sources())
     assert OWNER_LABEL not in _owner_labels(c, "one"), "the served Source, gone, is orphaned (prune: false)"
     assert between["metadata"]["uid"] in objects.ended
+
+
+def test_a_late_event_does_not_end_a_stalled_successor_waiting_for_its_secret(
+        cluster: Cluster) -> None:  # noqa: F811
+    c = cluster
+    rec, objects = _serving(c)
+    c.client.delete(API_VERSION, KIND, "web", c.target_ns)
+    between = c.client.create(source_object(c, prune=False, path="other"))  # never seen by this process
+    c.client.delete(API_VERSION, KIND, "web", c.target_ns)
+    waiting = c.client.create(source_object(c, prune=False, secretRef={"name": "later"}))
+    objects.changed(waiting)  # Stalled: its Secret does not exist yet
+    rec.drain()
+    name = f"{c.target_ns}/web"
+    assert name in objects.waiting and name not in objects.objects
+    objects.deleted(between)  # a DELETED of it alone ends nothing of the successor's
+    assert name in objects.waiting
+    objects.changed(between)  # the late ADDED and DELETED of the object in between
+    objects.deleted(between)
+    rec.drain()
+    assert name in objects.waiting, "the Stalled successor still waits for its Secret"
+    secret = c.client.get("v1", "Secret", "git", c.target_ns) or {}
+    c.client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "later", "namespace": c.target_ns},
+                     "data": secret["data"]})
+    objects.secret_changed({"metadata": {"namespace": c.target_ns, "name": "later"}})
+    rec.drain()
+    assert objects.objects[name].uid == waiting["metadata"]["uid"], "the successor is served once its Secret is"
+    assert {s.name: s.path for s in rec.sources()}.get(name) == "app"
