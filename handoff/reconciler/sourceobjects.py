@@ -208,8 +208,8 @@ class SourceObjects:
             if current_uid != uid:
                 self.newest.pop(name, None)
                 self.waiting.pop(name, None)
-                if current_uid:
-                    self._changed(current, credentials_changed=credentials_changed)
+                if current_uid:  # served (or Stalled) as itself, not under the event's spec
+                    self.changed(current, credentials_changed=credentials_changed)
                 return
             previous = self.objects.get(name)
         generation = int(meta.get("generation") or 0)
