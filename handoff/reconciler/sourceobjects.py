@@ -8,8 +8,9 @@ so (the ``handoff.dev/prune`` finalizer holds the object until they are gone), o
 owner label is removed and the inventory dropped. What the spec says at deletion decides (``prune: false``
 or ``suspend: true`` orphans), and both act as the Source's own identity (its ``serviceAccountName``,
 impersonated), whether or not this process ever served it. A Source object is its uid: one re-created
-under the same name is a new Source (the old one ended first), and status is written only to the uid it
-was computed for. One object's failure stalls that object, never the loop. Only the leader writes."""
+under the same name (a GET confirms it) is a new Source (the old one ended first), and status is written
+only to the uid and resourceVersion it was computed from. One object's failure stalls that object, never
+the loop. Only the leader writes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ def _name_of(obj: Mapping[str, Any]) -> str:
 
 
 _ENDED_KEPT = 4096  # ended uids remembered: far more than the events a watch can still deliver late
+_STATUS_TRIES = 3  # status writes redone on the stored status when another write came between
+StatusUpdate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # from a status, what to change in it
 
 
 class SourceObjects:
@@ -157,8 +160,9 @@ class SourceObjects:
             log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
             reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
         generation = int(meta.get("generation") or 0)
-        self._write_status(obj, {"observedGeneration": generation,
-                                 "conditions": sourcestatus.stalled(reason, message, generation)})
+        stalled = {"observedGeneration": generation,
+                   "conditions": sourcestatus.stalled(reason, message, generation)}
+        self._write_status(obj, lambda _: stalled)
 
     def start(self, stop: threading.Event) -> None:
         for w, name in ((self.sources_watch, "watch-sources"), (self.secrets_watch, "watch-secrets")):
@@ -176,20 +180,38 @@ class SourceObjects:
     def _changed(self, obj: Mapping[str, Any], *, credentials_changed: bool) -> None:
         name = _name_of(obj)
         meta = _meta(obj)
+        uid = str(meta.get("uid") or "")
+        if uid in self.ended:
+            return  # a late event of an object already ended (its successor may be served)
         if meta.get("deletionTimestamp"):
             if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
                 self._finalize(obj)
             return
         previous = self.objects.get(name)
-        uid = str(meta.get("uid") or "")
-        if uid in self.ended:
-            return  # a late event of an object already ended (its successor may be served)
-        for known in (previous, self.stalled.get(name)):
-            if known is not None and known.uid and uid and known.uid != uid:
-                # the object was deleted and created again while nobody watched (a relist finds the name):
-                # the old one ends as its own spec said, then the new one is a new Source
-                self._gone(known)
-                previous = None
+        known = [k for k in (previous, self.stalled.get(name)) if k is not None and k.uid]
+        # every uid handled for the name: served, Stalled after serving, or Stalled before ever serving
+        handled = {k.uid for k in known} | ({self.newest.get(name, ("", 0))[0]} - {""})
+        if uid and handled - {uid}:
+            current = self._current(obj)
+            if current is None:
+                return  # not confirmed: what is served stays, a later event tries again
+            current_uid = str(_meta(current).get("uid") or "")
+            if current_uid != uid:
+                self._remember_ended(uid)  # the event's object is gone: a late event of it
+                if current_uid in handled:
+                    return  # of an object older than the one handled, never seen or forgotten since
+            # what was handled was deleted (the name perhaps taken again) while nobody watched: it ends as
+            # its own spec said, then whatever holds the name now is a new Source
+            for k in known:
+                if k.uid != current_uid:
+                    self._gone(k)
+            if current_uid != uid:
+                self.newest.pop(name, None)
+                self.waiting.pop(name, None)
+                if current_uid:  # served (or Stalled) as itself, not under the event's spec
+                    self.changed(current, credentials_changed=credentials_changed)
+                return
+            previous = self.objects.get(name)
         generation = int(meta.get("generation") or 0)
         newest_uid, newest_generation = self.newest.get(name, ("", 0))
         if uid and newest_uid == uid and generation < newest_generation:
@@ -212,18 +234,12 @@ class SourceObjects:
             self.reconciler.drop_source(name)
             return
         self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
-        seen_generation = int(found.status.get("observedGeneration") or 0)
-        new_generation = previous is None or previous.generation != found.generation
-        settings_kept = (previous is not None and not previous.suspend and previous.source == found.source
-                         and not credentials_changed and seen_generation == previous.generation)
-        if new_generation and settings_kept:
-            # an edit that parses to the same settings (1h as 60m, an empty list): no pass is made due,
-            # so the new generation is observed now, with the conditions the last pass left
-            self._write_status(obj, sourcestatus.caught_up(found.status, found.generation))
-        elif found.generation != seen_generation and new_generation:
-            self._write_status(obj, {"observedGeneration": seen_generation,
-                                     "conditions": sourcestatus.progressing(found.generation)})
-        if found.requested_at and found.requested_at != found.status.get("lastHandledRequestedAt"):
+        kept = self.objects[name]  # its resourceVersion moved if the finalizer was put on or taken off
+        observe = _observation(found, previous, credentials_changed=credentials_changed)
+        written = self._write_status(obj, observe, kept.status, kept.resource_version)
+        if written is not None:
+            kept = self.objects[name] = replace(kept, status=written[0], resource_version=written[1])
+        if found.requested_at and found.requested_at != kept.status.get("lastHandledRequestedAt"):
             self.reconciler.request_sync(name)
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
@@ -239,8 +255,9 @@ class SourceObjects:
         if uid in self.ended or (known is not None and known.uid and uid and known.uid != uid):
             return  # ended already, or a same-name successor is served: orphaning would release its objects
         if known is None:  # else the one deleted is not the one served (a same-name successor is)
-            self.waiting.pop(name, None)
-            self.newest.pop(name, None)
+            if self.newest.get(name, (uid, 0))[0] == uid:  # else they are a Stalled successor's
+                self.waiting.pop(name, None)
+                self.newest.pop(name, None)
             if (stalled := self.stalled.get(name)) is not None and stalled.uid == uid:
                 del self.stalled[name]
             self.reconciler.drop_source(name)
@@ -253,13 +270,28 @@ class SourceObjects:
         except ConfigError as e:
             log.warning("cannot orphan a deleted Source's objects", extra={"source": name, "error": str(e)})
 
+    def _current(self, obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """What holds ``obj``'s name now (one GET; empty when nothing does), to tell a re-creation of what
+        is served from a late event of an older object: the ended-uid memory cannot (it is bounded, and
+        holds only uids this process handled). None when the API server cannot say."""
+        meta = _meta(obj)
+        try:
+            return self.client.get(API_VERSION, KIND, str(meta.get("name")), str(meta.get("namespace"))) or {}
+        except KubeError as e:
+            log.warning("cannot tell a re-created Source from a late event; the served one stays",
+                        extra={"source": _name_of(obj), "error": str(e)})
+            return None
+
+    def _remember_ended(self, uid: str) -> None:
+        if uid:
+            self.ended[uid] = None
+            while len(self.ended) > _ENDED_KEPT:
+                del self.ended[next(iter(self.ended))]
+
     def _gone(self, known: SourceObject) -> None:
         """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
         serving it and drop all state kept for it (a new object of its name starts afresh)."""
-        if known.uid:
-            self.ended[known.uid] = None
-            while len(self.ended) > _ENDED_KEPT:
-                del self.ended[next(iter(self.ended))]
+        self._remember_ended(known.uid)
         self.objects.pop(known.key, None)
         self.stalled.pop(known.key, None)
         self.newest.pop(known.key, None)
@@ -269,9 +301,11 @@ class SourceObjects:
         self._drop_unused_secrets(known)
 
     def _end(self, gone: SourceObject) -> None:
-        """A deleted Source with the finalizer was pruned or orphaned by it before the object went; any
-        other is orphaned now, as its own identity."""
-        if PRUNE_FINALIZER not in gone.finalizers and self.reconciler.can_write():
+        """Orphan deleted Source ``gone`` now, as its own identity (best effort), and delete its inventory
+        and status ConfigMaps. One whose finalizer finished here never gets here (its uid ended then);
+        whatever finalizers its cached or deleted version lists, any other went without them finishing:
+        none was on yet, its patch did not land, or a user removed it by hand from a blocked deletion."""
+        if self.reconciler.can_write():
             self.orphan(gone)
 
     def _note_migrated(self, name: str, migrated_from: str, found: SourceObject) -> None:
@@ -342,32 +376,54 @@ class SourceObjects:
         found = self.objects.get(source.name)
         if found is None:
             return  # a config-file source: its status ConfigMap is all it has
+        new = sourcestatus.status_of(found, result)
         written = self._write_status({"metadata": {"namespace": found.namespace, "name": found.name,
                                                    "uid": found.uid}},
-                                     sourcestatus.status_of(found, result), found.status)
+                                     lambda _: new, found.status, found.resource_version)
         if written is not None:
-            self.objects[source.name] = replace(found, status=written)
+            self.objects[source.name] = replace(found, status=written[0], resource_version=written[1])
         if self.reconciler.can_write():
             about = Involved(ObjectRef(API_VERSION, KIND, found.name, found.namespace), found.uid)
             for e in pass_events(result):
                 self.events.record(about, e.reason, e.message, warning=e.warning)
 
-    def _write_status(self, obj: Mapping[str, Any], new: Mapping[str, Any],
-                      previous: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    def _write_status(self, obj: Mapping[str, Any], update: StatusUpdate,
+                      base: Mapping[str, Any] | None = None,
+                      version: str | None = None) -> tuple[dict[str, Any], str] | None:
+        """Merge ``update(status)`` onto Source ``obj``'s status and write it when that changes it, from
+        ``base`` read at resourceVersion ``version`` (default: ``obj``'s own). The write lands only on
+        that resourceVersion (and uid): one based on an older status than the stored one (an edit's event
+        queued during a pass, handled after the pass wrote) is redone on the stored status instead of
+        rolling it back. The status and resourceVersion now stored; None if not written."""
         if not self.reconciler.can_write():
             return None
         meta = _meta(obj)
-        before = dict(previous if previous is not None else obj.get("status") or {})
-        merged = sourcestatus.merged(before, {**before, **new})
-        if merged == before:
-            return merged
-        try:
-            sourcestatus.patch(self.client, str(meta.get("namespace")), str(meta.get("name")),
-                               str(meta.get("uid") or ""), merged)
-        except KubeError as e:  # a 409: the object was re-created meanwhile, and this status is not its
-            log.warning("cannot write Source status", extra={"source": _name_of(obj), "error": str(e)})
-            return None
-        return merged
+        namespace, name, uid = str(meta.get("namespace")), str(meta.get("name")), str(meta.get("uid") or "")
+        source = source_name(namespace, name)
+        current = dict(base if base is not None else obj.get("status") or {})
+        version = str(meta.get("resourceVersion") or "") if version is None else version
+        for _ in range(_STATUS_TRIES):
+            merged = sourcestatus.merged(current, {**current, **update(current)})
+            if merged == current:
+                return merged, version
+            try:
+                return merged, sourcestatus.patch(self.client, namespace, name, uid, merged,
+                                                  resource_version=version)
+            except KubeError as e:
+                if e.status not in (409, 422) or not version:
+                    log.warning("cannot write Source status", extra={"source": source, "error": str(e)})
+                    return None
+            try:  # a precondition failed: read what is stored now
+                stored = self.client.get(API_VERSION, KIND, name, namespace) or {}
+            except KubeError as e:
+                log.warning("cannot write Source status", extra={"source": source, "error": str(e)})
+                return None
+            if str(_meta(stored).get("uid") or "") != uid:
+                return None  # deleted, or re-created: this status is not the new object's
+            current = dict(stored.get("status") or {})
+            version = str(_meta(stored).get("resourceVersion") or "")
+        log.warning("cannot write Source status: it changed on every try", extra={"source": source})
+        return None
 
     def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None,
                secrets_needed: bool = True) -> SourceObject:
@@ -386,17 +442,21 @@ class SourceObjects:
         finalizers = [f for f in found.finalizers if f != PRUNE_FINALIZER]
         if wants:
             finalizers.append(PRUNE_FINALIZER)
-        self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
-        self.objects[found.key] = replace(found, finalizers=tuple(finalizers))
+        version = self._set_finalizers(found.namespace, found.name, finalizers, found.resource_version)
+        if version is not None:  # else the object keeps what it had (or is gone): the cache says so too
+            self.objects[found.key] = replace(found, finalizers=tuple(finalizers), resource_version=version)
 
-    def _set_finalizers(self, namespace: str, name: str, finalizers: list[str], version: str) -> None:
+    def _set_finalizers(self, namespace: str, name: str, finalizers: list[str], version: str) -> str | None:
+        """The object's resourceVersion once its finalizers are ``finalizers``; None if the patch failed."""
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": version}}
         try:
-            self.client.patch(ObjectRef(API_VERSION, KIND, name, namespace), body,
-                              content_type="application/merge-patch+json")
+            patched = self.client.patch(ObjectRef(API_VERSION, KIND, name, namespace), body,
+                                        content_type="application/merge-patch+json")
         except KubeError as e:  # a conflict: the next event for the object tries again
             log.warning("cannot update finalizers", extra={"source": source_name(namespace, name),
                                                            "error": str(e)})
+            return None
+        return str(_meta(patched).get("resourceVersion") or "")
 
     def _finalize(self, obj: Mapping[str, Any]) -> None:
         """A deleting Source with the finalizer: prune its objects, or orphan them when its spec at
@@ -421,8 +481,9 @@ class SourceObjects:
         except HandoffError as e:
             log.warning("cannot finalize a deleted Source; will retry",
                         extra={"source": name, "error": str(e)})
-            self._write_status(obj, {"conditions": sourcestatus.stalled(
-                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)})
+            blocked = {"conditions": sourcestatus.stalled(
+                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)}
+            self._write_status(obj, lambda _: blocked)
             return
         self._forget(name)
         self.reconciler.drop_source(name)
@@ -430,8 +491,10 @@ class SourceObjects:
         self.stalled.pop(name, None)
         self.newest.pop(name, None)
         finalizers = [f for f in meta.get("finalizers") or () if f != PRUNE_FINALIZER]
-        self._set_finalizers(namespace, str(meta.get("name")), finalizers,
-                             str(meta.get("resourceVersion", "")))
+        if self._set_finalizers(namespace, str(meta.get("name")), finalizers,
+                                str(meta.get("resourceVersion", ""))) is not None:
+            # done: its late events (its DELETED) must not end it again, nor touch a successor's objects
+            self._remember_ended(str(meta.get("uid") or ""))
 
     def prune_all(self, found: SourceObject) -> prune.PruneResult:
         """Delete every object the inventory lists that still carries the source's owner label, as the
@@ -523,6 +586,27 @@ class DeletionBlocked(HandoffError):
 def _prunes(found: SourceObject) -> bool:
     """Deleting ``found`` prunes its objects (else it orphans them)."""
     return found.source.prune and not found.suspend
+
+
+def _observation(found: SourceObject, previous: SourceObject | None, *,
+                 credentials_changed: bool) -> StatusUpdate:
+    """What serving ``found`` (``previous``: the version served before) changes in its status, decided on
+    the status as stored, not as the event carried it (an edit made during a pass carries the status
+    before that pass's write). A new generation is Progressing until its pass, unless it parses to the
+    same settings (1h as 60m, an empty list): no pass is made due for it, so it is observed now, with the
+    conditions the last pass left."""
+    if previous is not None and previous.generation == found.generation:
+        return lambda _: {}
+
+    def update(current: Mapping[str, Any]) -> Mapping[str, Any]:
+        seen = int(current.get("observedGeneration") or 0)
+        if (previous is not None and not previous.suspend and previous.source == found.source
+                and not credentials_changed and seen == previous.generation):
+            return sourcestatus.caught_up(current, found.generation)
+        if seen != found.generation:
+            return {"observedGeneration": seen, "conditions": sourcestatus.progressing(found.generation)}
+        return {}
+    return update
 
 
 def _migrated_from(meta: Mapping[str, Any]) -> str:

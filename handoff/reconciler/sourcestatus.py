@@ -109,22 +109,19 @@ def caught_up(previous: Mapping[str, Any], generation: int) -> dict[str, Any]:
     return {**previous, "observedGeneration": generation, "conditions": conditions}
 
 
-def patch(client: KubeClient, namespace: str, name: str, uid: str, status: Mapping[str, Any]) -> None:
+def patch(client: KubeClient, namespace: str, name: str, uid: str, status: Mapping[str, Any], *,
+          resource_version: str = "") -> str:
     """Write ``status`` through the status subresource of the object with ``uid`` only, so a pass of a
-    deleted Source never writes onto a re-created object of its name. The precondition is a JSON patch
-    ``test`` of ``/metadata/uid``: the API server applies it to the stored object (422 on a mismatch);
-    a uid in a merge patch body is no precondition on ``/status`` (its strategy copies the stored
-    metadata over the patched object). Raises KubeError."""
+    deleted Source never writes onto a re-created object of its name; with ``resource_version``, only
+    onto that version, so a status computed from an older one never replaces a newer write (``/status``
+    is replaced whole). The preconditions are JSON patch ``test`` ops: the API server applies them to the
+    stored object (422 on a mismatch); a uid in a merge patch body is no precondition on ``/status`` (its
+    strategy copies the stored metadata over the patched object). The new resourceVersion; raises
+    KubeError."""
     ops: list[dict[str, Any]] = [{"op": "test", "path": "/metadata/uid", "value": uid}] if uid else []
+    if resource_version:
+        ops.append({"op": "test", "path": "/metadata/resourceVersion", "value": resource_version})
     ops.append({"op": "add", "path": "/status", "value": dict(status)})
     path = client.resource(API_VERSION, KIND).path(namespace, name) + "/status"
-    client.request("PATCH", path, body=ops, content_type="application/json-patch+json")
-
-
-def write(client: KubeClient, obj: SourceObject, new: Mapping[str, Any]) -> bool:
-    """Write ``new`` through the status subresource unless the object already says it; True if written."""
-    status = merged(obj.status, new)
-    if status == dict(obj.status):
-        return False
-    patch(client, obj.namespace, obj.name, obj.uid, status)
-    return True
+    written = client.request("PATCH", path, body=ops, content_type="application/json-patch+json")
+    return str(((written or {}).get("metadata") or {}).get("resourceVersion") or "")
