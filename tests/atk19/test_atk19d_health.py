@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.reconciler.health import DEGRADED, health
+from handoff.reconciler.health import DEGRADED, PROGRESSING, health
 from handoff.report.model import ObjectRef
 
 
@@ -27,3 +27,22 @@ def test_a_failure_reason_in_another_case_is_degraded(reason: str) -> None:
     ref = ObjectRef("example.io/v1", "Release", "web", "apps")
     found = health(ref, _release(reason, "helm upgrade failed: timed out waiting for the condition"))
     assert found.status == DEGRADED, f"Ready=False reason {reason!r} names a failure, yet reads {found}"
+
+
+def test_a_stalled_condition_of_an_older_generation_says_nothing_yet() -> None:
+    """A CR that reports generations per condition (metav1.Condition.observedGeneration, no
+    status.observedGeneration, as many kubebuilder operators do) failed at generation 1: Stalled=True.
+    The fix is committed and applied (generation 2); until the controller reconciles it, the Stalled
+    condition still carries observedGeneration 1. _generic honours a stale observedGeneration on
+    Ready/Available but not on Stalled, so the *fixing* commit reads Degraded at once: `handoff wait` on
+    it exits 1 and the promote gate refuses it, before the controller even looked at it."""
+    ref = ObjectRef("example.io/v1", "Release", "web", "apps")
+    obj = {"apiVersion": "example.io/v1", "kind": "Release", "metadata": {"name": "web", "generation": 2},
+           "status": {"conditions": [
+               {"type": "Stalled", "status": "True", "observedGeneration": 1, "reason": "InstallFailed",
+                "message": "generation 1: image not found"},
+               {"type": "Ready", "status": "False", "observedGeneration": 1, "reason": "InstallFailed",
+                "message": "generation 1: image not found"}]}}
+    found = health(ref, obj)
+    assert found.status == PROGRESSING, (
+        f"conditions of generation 1 say nothing about generation 2 (as for Ready), yet it reads {found}")
