@@ -46,3 +46,19 @@ def test_a_stalled_condition_of_an_older_generation_says_nothing_yet() -> None:
     found = health(ref, obj)
     assert found.status == PROGRESSING, (
         f"conditions of generation 1 say nothing about generation 2 (as for Ready), yet it reads {found}")
+
+
+@pytest.mark.parametrize("reason", ["ErrImageNeverPull", "ImageInspectError"])
+def test_a_container_that_can_never_pull_its_image_is_degraded(reason: str) -> None:
+    """The kubelet's image errors (pkg/kubelet/images/types.go) besides ErrImagePull/ImagePullBackOff:
+    ErrImageNeverPull (imagePullPolicy: Never and the image is not on the node) and ImageInspectError do
+    not resolve by themselves, exactly like InvalidImageName, which _CONTAINER_FAILURES lists. Left out,
+    the Pod reads Progressing forever: `applying` until `handoff wait` times out (124)."""
+    ref = ObjectRef("v1", "Pod", "web", "apps")
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+           "status": {"phase": "Pending", "containerStatuses": [
+               {"name": "app", "ready": False, "state": {"waiting": {
+                   "reason": reason, "message": 'Container image "web:1" is not present with pull policy '
+                                                'of Never'}}}]}}
+    found = health(ref, obj)
+    assert found.status == DEGRADED, f"a container waiting with {reason} will not start by itself: {found}"
