@@ -96,7 +96,7 @@ def test_a_job_given_a_ttl_at_admission_is_not_re_run_as_drift(
     c = new_cluster(workload_cluster, git_server, tmp_path, {"app/job.yaml": JOB})
     admission = kubernetes.client.AdmissionregistrationV1Api(workload_cluster.client)
     name = f"ttl-default-{c.target_ns}"
-    admission.create_mutating_webhook_configuration({
+    hook: Any = {  # the client accepts the plain dict the apiserver takes
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
         "metadata": {"name": name},
         "webhooks": [{"name": "ttl.default.example.io", "admissionReviewVersions": ["v1"],
@@ -105,7 +105,8 @@ def test_a_job_given_a_ttl_at_admission_is_not_re_run_as_drift(
                                        "caBundle": base64.b64encode(ca).decode()},
                       "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": c.target_ns}},
                       "rules": [{"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE"],
-                                 "resources": ["jobs"], "scope": "Namespaced"}]}]})
+                                 "resources": ["jobs"], "scope": "Namespaced"}]}]}
+    admission.create_mutating_webhook_configuration(hook)
     try:
         source = c.source(name="migrate-dev", env="dev", renderer="plain")
         rec = Reconciler(Settings(sources=(source,), namespace=c.control_ns, prune=PruneSettings(),
