@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from typing import TypeVar
 from handoff.errors import HandoffError
 
 log = logging.getLogger(__name__)
+# not str.isdigit(): it accepts '²' (a Latin-1 byte 0xB2 as http.client decodes it), which float() refuses
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 T = TypeVar("T")
 _MAX_EXPONENT = 60  # 2**60 s is already far past any max_delay; a larger exponent overflows a float
 # seconds left before the caller's deadline (see ``bounded_by``); None: no deadline
@@ -99,10 +102,12 @@ def retry_counted(call: Callable[[int], T], policy: RetryPolicy, *, what: str) -
             if attempt == policy.attempts:
                 raise e.giving_up(what, attempt) from e
             delay = policy.delay(attempt, e)
+            # the server's own delay, not the capped one, decides: a retry earlier than it asked fails again
+            needed = max(delay, e.delay or 0.0)
             remaining = _REMAINING.get()
-            if remaining is not None and delay > remaining():
+            if remaining is not None and needed > remaining():
                 log.log(e.log_level, "%s: %s; not retrying in %.1fs: past the deadline", what, e.message,
-                        delay)
+                        needed)
                 raise e.giving_up(what, attempt) from e
             log.log(e.log_level, "%s: %s; retrying in %.1fs (attempt %d/%d)", what, e.message, delay, attempt,
                     policy.attempts)
@@ -129,14 +134,14 @@ def server_delay(headers: Mapping[str, str] | None, now: float) -> float | None:
     cannot be read (a garbled header falls back to the backoff, it does not fail the call)."""
     retry_after = (header(headers, "Retry-After") or "").strip()
     if retry_after:
-        if retry_after.isdigit():
+        if _ASCII_DIGITS.fullmatch(retry_after):
             return float(retry_after)
         try:
             return max(0.0, email.utils.parsedate_to_datetime(retry_after).timestamp() - now)
         except (TypeError, ValueError, IndexError):
             return None
     reset = (header(headers, "X-RateLimit-Reset") or header(headers, "RateLimit-Reset") or "").strip()
-    if reset.isdigit():
+    if _ASCII_DIGITS.fullmatch(reset):
         value = float(reset)
         return max(0.0, value - now) if value > 1e9 else value
     return None
