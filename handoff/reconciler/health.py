@@ -135,9 +135,17 @@ def _job(status: Mapping[str, Any]) -> tuple[str, str]:
     return PROGRESSING, "running"
 
 
-# waiting reasons of a container that will not start by itself (kstatus calls these Failed)
-_CONTAINER_FAILURES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
-                       "CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
+# waiting reasons of a container that will not start by itself (kstatus calls these Failed): the
+# kubelet's image errors (pkg/kubelet/images) and kuberuntime's start errors; any other reason of the
+# same shape (Err*, *Error, *BackOff, as Argo CD reads them) is one too. ContainerCreating and
+# PodInitializing are the waiting reasons of a container on its way.
+_CONTAINER_FAILURES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull",
+                       "ImageInspectError", "InvalidImageName", "RegistryUnavailable",
+                       "SignatureValidationFailed", "CreateContainerConfigError", "CreateContainerError",
+                       "PreCreateHookError", "PreStartHookError", "PostStartHookError", "RunContainerError",
+                       "VerifyNonRootError", "RunInitContainerError", "CreatePodSandboxError",
+                       "ConfigPodSandboxError"}
+_CONTAINER_FAILURE_SHAPE = re.compile(r"^Err|Error$|BackOff$")
 
 
 def _pod(status: Mapping[str, Any]) -> tuple[str, str]:
@@ -150,7 +158,8 @@ def _pod(status: Mapping[str, Any]) -> tuple[str, str]:
         return DEGRADED, str(status.get("message") or status.get("reason") or "pod failed")
     for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         waiting = (container.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in _CONTAINER_FAILURES:
+        reason = str(waiting.get("reason") or "")
+        if reason in _CONTAINER_FAILURES or _CONTAINER_FAILURE_SHAPE.search(reason):
             return DEGRADED, f"container {container.get('name')}: {waiting['reason']}"
     if (c := _condition(status, "Ready")) and c.get("status") == "True":
         return HEALTHY, "ready"
@@ -160,7 +169,7 @@ def _pod(status: Mapping[str, Any]) -> tuple[str, str]:
 # a Ready=False reason that says the object failed rather than that it is still on its way
 _FAILURE_REASON = re.compile(r"Fail|Error|Invalid|NotFound|Exceeded|BackOff|Crash|Denied|Forbidden"
                              r"|Unauthorized|Rejected|Conflict|Missing|Unavailable|Expired|Timeout|TimedOut"
-                             r"|Unhealthy|Stalled")
+                             r"|Unhealthy|Stalled", re.IGNORECASE)
 
 
 def _generic(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -173,22 +182,32 @@ def _generic(obj: Mapping[str, Any]) -> tuple[str, str]:
     observed = status.get("observedGeneration")
     if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
         return PROGRESSING, f"waiting for the controller to observe generation {generation}"
-    if (c := _condition(status, "Stalled")) and c.get("status") == "True":
-        return DEGRADED, str(c.get("message") or c.get("reason") or "stalled")
-    if (c := _condition(status, "Reconciling")) and c.get("status") == "True":
-        return PROGRESSING, str(c.get("message") or c.get("reason") or "reconciling")
+    waiting = PROGRESSING, f"waiting for the controller to observe generation {generation}"
+    stale_seen = False
+    for name, verdict in (("Stalled", DEGRADED), ("Reconciling", PROGRESSING)):
+        if (c := _condition(status, name)) and c.get("status") == "True":
+            if _older_generation(c, generation):  # of the old spec: Ready/Available may be newer
+                stale_seen = True
+                continue
+            return verdict, str(c.get("message") or c.get("reason") or name.lower())
     for name in ("Ready", "Available"):
         c = _condition(status, name)
         if c is None:
             continue
         message = str(c.get("message", ""))
-        stale = c.get("observedGeneration")
-        if isinstance(generation, int) and isinstance(stale, int) and stale < generation:
-            return PROGRESSING, f"waiting for the controller to observe generation {generation}"
+        if _older_generation(c, generation):
+            return waiting
         if c.get("status") == "True":
             return HEALTHY, message
         reason = str(c.get("reason") or "")
         if c.get("status") == "False" and (not reason or _FAILURE_REASON.search(reason)):
             return DEGRADED, message or reason
         return PROGRESSING, message or reason
-    return UNKNOWN, ""
+    return waiting if stale_seen else (UNKNOWN, "")
+
+
+def _older_generation(condition: Mapping[str, Any], generation: object) -> bool:
+    """A condition stamped with an older generation (metav1.Condition.observedGeneration) says nothing
+    about the current spec yet."""
+    observed = condition.get("observedGeneration")
+    return isinstance(generation, int) and isinstance(observed, int) and observed < generation

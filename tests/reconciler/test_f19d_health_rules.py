@@ -95,3 +95,43 @@ def test_only_a_job_that_asks_to_be_removed_when_finished_may_go_missing() -> No
     assert not removed_when_finished({**job, "kind": "CronJob"})
     assert not removed_when_finished({"apiVersion": "example.com/v1", "kind": "Job",
                                       "spec": {"ttlSecondsAfterFinished": 0}})
+
+
+def test_f19f_an_older_stalled_alone_waits_and_a_newer_ready_decides() -> None:
+    """atk19d 8: Stalled of an older generation says nothing; alone it is waiting, and a current Ready
+    condition decides over it."""
+    ref = ObjectRef("example.io/v1", "Release", "web", "apps")
+    stale = {"type": "Stalled", "status": "True", "observedGeneration": 1, "reason": "InstallFailed"}
+    alone = {"metadata": {"generation": 2}, "status": {"conditions": [stale]}}
+    assert health(ref, alone).status == PROGRESSING
+    ready = {"type": "Ready", "status": "True", "observedGeneration": 2, "reason": "Succeeded"}
+    fixed = {"metadata": {"generation": 2}, "status": {"conditions": [stale, ready]}}
+    assert health(ref, fixed).status == HEALTHY
+
+
+@pytest.mark.parametrize("reason", ["Progressing", "Issuing", "DependencyNotReady", "Reconciling",
+                                    "progressing", "Installing", "Upgrading", "Pending"])
+def test_f19f_in_progress_reasons_stay_in_progress_in_any_case(reason: str) -> None:
+    """atk19d 5: the failure words match in any case; the in-progress reasons must not."""
+    ref = ObjectRef("example.io/v1", "Release", "web", "apps")
+    obj = {"metadata": {"generation": 1}, "status": {"observedGeneration": 1, "conditions": [
+        {"type": "Ready", "status": "False", "reason": reason, "message": "working"}]}}
+    assert health(ref, obj).status == PROGRESSING
+
+
+@pytest.mark.parametrize("reason", ["PreStartHookError", "RegistryUnavailable", "ErrSomethingNew",
+                                    "SomeRuntimeError"])
+def test_f19f_a_container_waiting_on_an_error_is_degraded(reason: str) -> None:
+    """atk19d 10: the kubelet's start/image errors, and any reason of their shape."""
+    ref = ObjectRef("v1", "Pod", "web", "apps")
+    obj = {"status": {"phase": "Pending", "containerStatuses": [
+        {"name": "app", "state": {"waiting": {"reason": reason}}}]}}
+    assert health(ref, obj).status == DEGRADED
+
+
+@pytest.mark.parametrize("reason", ["ContainerCreating", "PodInitializing"])
+def test_f19f_a_container_being_created_is_in_progress(reason: str) -> None:
+    ref = ObjectRef("v1", "Pod", "web", "apps")
+    obj = {"status": {"phase": "Pending", "containerStatuses": [
+        {"name": "app", "state": {"waiting": {"reason": reason}}}]}}
+    assert health(ref, obj).status == PROGRESSING
