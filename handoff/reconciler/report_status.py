@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
+import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import Counter, Gauge
@@ -97,12 +99,48 @@ def is_news(before: Outcome | None, now: Outcome) -> bool:
     return now.state != HEALTHY and before.source != now.source
 
 
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>(?!//).*)$")  # git@host:org/repo.git
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ssh": 22, "git": 9418}
+
+
+def repository_identity(url: str) -> str:
+    """One spelling for every URL git treats as the same remote: scheme and host lower-cased, the
+    credentials and a default port dropped, a trailing ``/`` and ``.git`` removed (``http://H/c.git/``,
+    ``http://u@h/c`` and ``http://h/c.git`` are one place, so their statuses combine worst-wins)."""
+    url = url.strip()
+    scp = _SCP_LIKE.match(url) if "://" not in url else None
+    if scp:
+        host, path, scheme, port = scp["host"].lower(), scp["path"], "ssh", None
+    else:
+        parts = urllib.parse.urlsplit(url)
+        scheme, path = parts.scheme.lower(), parts.path
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port
+        except ValueError:  # a garbled port: keep the URL's own spelling of it
+            port = None
+        if port == _DEFAULT_PORTS.get(scheme):
+            port = None
+    path = path.rstrip("/")
+    path = path.removesuffix(".git").rstrip("/")
+    authority = f"{host}:{port}" if port else host
+    return f"{scheme}://{authority}/{path.lstrip('/')}" if scheme else path
+
+
+def branch_identity(revision: str) -> str:
+    """``refs/heads/main`` and ``main`` name one branch (ls-remote resolves both to the same commit)."""
+    return revision.removeprefix("refs/heads/")
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where one source's statuses go: the repository (its commits) and the credential that posts there."""
+    """Where one source's statuses go: the repository (its commits) and the credential that posts there.
+    Equal for every spelling of one repository (:func:`repository_identity`); ``url`` is the spelling the
+    backend was first built with."""
 
     repo: str
     ssh_command: str | None  # the source's own ssh key, for a local remote without a token
+    url: str = field(compare=False)
 
 
 @dataclass
@@ -144,7 +182,8 @@ class StatusReporter:
         assert self.settings is not None
         s = self.settings
         ssh = ssh_command(source) if s.kind == "local" and not s.token_file else None
-        return Target(s.url or source.url, ssh)
+        url = s.url or source.url
+        return Target(repository_identity(url), ssh, url)
 
     def _place(self, source: Source) -> tuple[str, str]:
         """(repository, context): where the source's statuses land."""
@@ -153,7 +192,7 @@ class StatusReporter:
 
     def _group(self, source: Source) -> tuple[str, str, str]:
         """Sources in one group are expected to apply the same commits: one place, one ref."""
-        return (*self._place(source), source.revision)
+        return (*self._place(source), branch_identity(source.revision))
 
     def _backend(self, source: Source) -> StatusBackend:
         """The backend of ``source``'s target, rebuilt when the token file holds another token (a rotated
@@ -168,7 +207,7 @@ class StatusReporter:
         notes = None
         if s.kind == "local":
             auth = GitAuth(s.username, token) if token else None
-            notes = GitNotes(target.repo, self._notes_dir(target), NOTES_REF, auth=auth,
+            notes = GitNotes(target.url, self._notes_dir(target), NOTES_REF, auth=auth,
                              ssh_command=target.ssh_command)
         key = read_key(Path(s.key_file), key="status.keyFile") if s.key_file else None
         backend = make_backend(s.kind, BackendSettings(project=s.project, token=token, base_url=s.api_url,
@@ -177,7 +216,8 @@ class StatusReporter:
         return backend
 
     def _notes_dir(self, target: Target) -> Path:
-        return self.workdir / ".status" / hashlib.sha256(repr(target).encode()).hexdigest()[:16]
+        place = repr((target.repo, target.ssh_command))
+        return self.workdir / ".status" / hashlib.sha256(place.encode()).hexdigest()[:16]
 
     # ---- the hook ---------------------------------------------------------------------------------
     def report(self, source: Source, result: status.PassResult) -> None:
@@ -260,10 +300,11 @@ class StatusReporter:
         only once all of them applied it."""
         outcomes = dict(self._said.get(key, {}))
         place = (key[0], key[2])
-        refs = {self._members[n].revision for n in outcomes
+        refs = {branch_identity(self._members[n].revision) for n in outcomes
                 if n in self._members and self._place(self._members[n]) == place}
         for name, member in self._members.items():
-            if name not in outcomes and member.revision in refs and self._place(member) == place:
+            if (name not in outcomes and branch_identity(member.revision) in refs
+                    and self._place(member) == place):
                 outcomes[name] = Outcome(name, APPLYING, NOT_YET)
         return outcomes
 
