@@ -1,7 +1,8 @@
 """Commit statuses for the local forge (any git remote, no API): one git note per commit in
 ``refs/notes/handoff-status``, a JSON object of each context's latest status, pushed by the reconciler
 and read back by ``handoff wait`` with plain git. Writers race (several sources, several replicas):
-each post fetches the notes, updates its context and pushes fast-forward only, again on rejection."""
+each post fetches the notes, updates its context and pushes fast-forward only, again on rejection after
+a jittered backoff (``handoff.retry``), so writers that lost a race spread out instead of colliding again."""
 
 from __future__ import annotations
 
@@ -12,10 +13,19 @@ from typing import Any, Protocol
 
 from handoff.commitstatus.model import STATES, CommitStatus, DeployState, described
 from handoff.commitstatus.signing import sign, verified
-from handoff.errors import ForgeError
+from handoff.errors import ForgeError, HandoffError
+from handoff.retry import RetryPolicy, TemporaryError, retry
 
 NOTES_REF = "refs/notes/handoff-status"
-PUSH_ATTEMPTS = 5
+# 10 attempts, the waits between them under 10 s in all: 8 shards posting at one instant all land
+PUSH_RETRY = RetryPolicy(attempts=10, base_delay=0.05, max_delay=2.0)
+
+
+class NotesMoved(TemporaryError):
+    """Another writer pushed the notes ref between our fetch and our push."""
+
+    def giving_up(self, what: str, attempts: int) -> HandoffError:
+        return ForgeError(self.exhausted_message(what, attempts))
 
 
 class NotesStore(Protocol):
@@ -56,9 +66,11 @@ class LocalStatuses:
 
     name = "local"
 
-    def __init__(self, notes: NotesStore, *, key: bytes | None = None) -> None:
+    def __init__(self, notes: NotesStore, *, key: bytes | None = None,
+                 push_retry: RetryPolicy = PUSH_RETRY) -> None:
         self._notes = notes
         self._key = key
+        self._push_retry = push_retry
 
     @property
     def calls(self) -> int:
@@ -66,7 +78,7 @@ class LocalStatuses:
 
     def post(self, commit: str, context: str, state: DeployState, description: str,
              target_url: str = "") -> None:
-        for _ in range(PUSH_ATTEMPTS):
+        def attempt() -> None:
             self._notes.fetch()
             entries = _entries(self._notes.read(commit))
             shown = described(state, description)
@@ -76,10 +88,10 @@ class LocalStatuses:
                 entries[context]["signature"] = sign(self._key, commit, context, state, shown)
             body = json.dumps({"statuses": entries}, sort_keys=True, indent=1) + "\n"
             self._notes.write(commit, body.encode())
-            if self._notes.push():
-                return
-        raise ForgeError(f"cannot record the status of {commit[:12]}: {NOTES_REF} kept moving "
-                         f"({PUSH_ATTEMPTS} attempts)")
+            if not self._notes.push():
+                raise NotesMoved(f"{NOTES_REF} kept moving")
+
+        retry(attempt, self._push_retry, what=f"cannot record the status of {commit[:12]}")
 
     def read(self, commit: str) -> Mapping[str, CommitStatus]:
         self._notes.fetch()
