@@ -1,6 +1,8 @@
 """A git notes ref on a remote, through the one git wrapper: only its tip fetched (``--depth=1``: every
-write is one more commit on the ref, and nobody needs the old ones), written locally, pushed
-fast-forward only. ``commitstatus.local`` keeps deployment results in it.
+write is one more commit on the ref, and nobody needs the old ones) and of the tip only the blobs up to
+``MAX_NOTE_BYTES`` (a partial fetch, ``--filter=blob:limit``: a bigger blob is never read, so it is never
+downloaded either), written locally, pushed fast-forward only. ``commitstatus.local`` keeps deployment
+results in it.
 
 Anyone who can push the remote can push the ref, so what it holds is bounded and checked: a note over
 ``MAX_NOTE_BYTES`` reads as no note, and a ref naming something other than a commit (a blob, a tree) is
@@ -53,11 +55,18 @@ class GitNotes:
         self.calls += 1
         self._replacing = None
         spec = f"+{self.ref}:{self.ref}"
-        done = self._git.run("fetch", "--quiet", "--no-tags", "--depth=1", "origin", spec, check=False)
+        # origin is a promisor remote for this fetch only: a later read of a left-out blob fails (reads as
+        # no note) instead of fetching it lazily
+        done = self._git.run("-c", "remote.origin.promisor=true",
+                             "-c", f"remote.origin.partialclonefilter=blob:limit={MAX_NOTE_BYTES}",
+                             "fetch", "--quiet", "--no-tags", "--depth=1", "origin", spec, check=False)
+        stderr = done.stderr.decode(errors="replace")
         if done.returncode == 0:
+            if "filtering not recognized by server" in stderr:
+                log.warning("%s does not allow partial fetches (uploadpack.allowFilter): the notes tip was "
+                            "fetched whole", redact(self.remote))
             self._drop_if_not_a_commit()
             return
-        stderr = done.stderr.decode(errors="replace")
         if "couldn't find remote ref" in stderr:  # nobody has written a status yet
             self._git.run("update-ref", "-d", self.ref, check=False)
             return

@@ -276,6 +276,7 @@ class GitServer:
         env = _git_env()
         self._git(["init", "--bare", "--quiet", f"--initial-branch={branch}", str(bare)], env)
         self._git(["-C", str(bare), "config", "http.receivepack", "true"], env)
+        self._git(["-C", str(bare), "config", "uploadpack.allowFilter", "true"], env)  # as GitHub/GitLab do
         if deny_non_fast_forward:
             self._git(["-C", str(bare), "config", "receive.denyNonFastForwards", "true"], env)
         if files:
