@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from handoff.cli.propose_options import common_kwargs, run_and_emit, shared_options
-from handoff.cli.status_options import STATUS_KEY_OPTION, status_access
+from handoff.cli.status_options import CONTEXT_OPTION, STATUS_KEY_OPTION, status_access
 from handoff.workflows.promote import HealthGate
 from handoff.workflows.promote import promote as run_promote
 from handoff.workflows.propose import ProposeOptions, ProposeResult
@@ -23,8 +23,7 @@ from handoff.workflows.propose import ProposeOptions, ProposeResult
 @click.option("--ignore-health", is_flag=True,
               help="Promote even if --from has not reported healthy for the image (exit 4 otherwise; "
               "--dry-run never reads the statuses).")
-@click.option("--context", default="handoff/{env}", show_default=True,
-              help="The status context the reconciler posts for --from ({env} is filled in).")
+@CONTEXT_OPTION
 @STATUS_KEY_OPTION
 @shared_options
 def promote(app: str, source: str, target: str, ignore_health: bool, context: str, **kw: Any) -> int:

@@ -13,10 +13,12 @@ import click
 
 from handoff.cli.propose_options import DEFAULT_GIT_USER, read_token
 from handoff.commitstatus import BACKENDS, NOTES_REF, BackendSettings, StatusBackend, make_backend, read_key
+from handoff.errors import UsageError
 from handoff.forge.infer import TOKEN_GIT_USERNAMES, expand_config_repo, infer_target, token_from_env
 from handoff.git.notes import GitNotes
 from handoff.git.repo import GitAuth
 from handoff.redact import register
+from handoff.workflows.status_context import check_template
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +27,19 @@ STATUS_KEY_OPTION = click.option(
     "--status-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Local forge: the key the reconciler signs statuses with (its status.keyFile); statuses not "
     "signed with it are ignored.")
+
+
+def _context(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return check_template(value)
+    except UsageError as e:
+        raise click.BadParameter(e.message) from e
+
+
+CONTEXT_OPTION = click.option(
+    "--context", default="handoff/{env}", show_default=True, callback=_context,
+    help="The status context the reconciler posts ({env} is filled in; {source} matches every source's "
+    "context, read worst-wins, as a sharded reconciler's handoff/{env}/{source}).")
 
 
 def status_options(fn: F) -> F:
@@ -39,8 +54,7 @@ def status_options(fn: F) -> F:
                      help="API URL of GitHub Enterprise or self-managed GitLab."),
         click.option("--base", default=None, help="The config repo's branch the reconciler follows "
                      "(default: the remote's default branch)."),
-        click.option("--context", default="handoff/{env}", show_default=True,
-                     help="The status context the reconciler posts ({env} is filled in)."),
+        CONTEXT_OPTION,
         click.option("--token-env", default=None, help="Env var holding the token (default: GITHUB_TOKEN, "
                      "GH_TOKEN; GITLAB_TOKEN, CI_JOB_TOKEN)."),
         click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -16,6 +16,7 @@ from handoff.commitstatus.model import (
     FAILED,
     HEALTHY,
     STATES,
+    WORST_FIRST,
     CommitStatus,
     DeployState,
     StatusBackend,
@@ -24,9 +25,9 @@ from handoff.commitstatus.signing import read_key
 from handoff.errors import UsageError
 from handoff.retry import RetryPolicy
 
-__all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HEALTHY", "NOTES_REF", "STATES", "BackendSettings",
-           "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend", "make_backend",
-           "read_key"]
+__all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HEALTHY", "NOTES_REF", "STATES", "WORST_FIRST",
+           "BackendSettings", "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend",
+           "make_backend", "read_key"]
 
 
 @dataclass(frozen=True)

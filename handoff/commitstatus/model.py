@@ -13,6 +13,8 @@ HEALTHY: DeployState = "healthy"
 DEGRADED: DeployState = "degraded"
 FAILED: DeployState = "failed"
 STATES: tuple[DeployState, ...] = (APPLYING, HEALTHY, DEGRADED, FAILED)
+# which state wins when several statuses speak for one environment (sources, shards)
+WORST_FIRST: tuple[DeployState, ...] = (FAILED, DEGRADED, APPLYING, HEALTHY)
 # a forge shows at most this much of a description (GitHub truncates at 140 characters)
 MAX_DESCRIPTION = 140
 

@@ -25,6 +25,7 @@ from handoff.commitstatus import (
     FAILED,
     HEALTHY,
     NOTES_REF,
+    WORST_FIRST,
     BackendSettings,
     DeployState,
     StatusBackend,
@@ -42,7 +43,6 @@ from handoff.reconciler.source import ssh_command
 log = logging.getLogger("handoff.reconciler")
 TRANSIENT = frozenset({"git", "kube-unavailable"})  # the revision's fate is unknown: say nothing
 REMEMBERED = 1000  # (commit, context) pairs kept to tell a change from a repeat
-WORST_FIRST = (FAILED, DEGRADED, APPLYING, HEALTHY)
 
 
 def deploy_state(result: status.PassResult) -> tuple[str, DeployState, str] | None:

@@ -25,6 +25,7 @@ from handoff.workflows.propose import (
     propose_in,
     resolve_image,
 )
+from handoff.workflows.status_context import StatusContext
 from handoff.workflows.wait import DEFAULT_DEPTH, commits_declaring, recent_commits
 
 EXIT_UNHEALTHY = 4  # distinct from 1 so a pipeline can tell "not healthy yet" from a failed promote
@@ -56,28 +57,37 @@ class HealthGate:
 
 def check_health(repo: Repo, branch: str, env: str, image: ImageRef, *, app: str, gate: HealthGate) -> None:
     """Refuse unless ``env``'s newest status on the commits of ``branch`` that carry ``image`` is
-    healthy. An environment with no status on any recent commit has no reporting reconciler: passed,
-    unless the gate is ``signed`` (then it is refused: no verified status)."""
-    context = gate.context.replace("{env}", env)
+    healthy (with ``{source}`` in the context: the worst of the sources' statuses). An environment with no
+    status on any recent commit, under the context or beside it in its namespace, has no reporting
+    reconciler: passed, unless the gate is ``signed`` (then it is refused: no verified status)."""
+    context = StatusContext.of(gate.context, env)
     commits = recent_commits(repo, branch, gate.depth)
     carrying = commits_declaring(repo, commits, env, image, app)
+    beside: list[str] = []  # contexts of env's namespace the template does not match
     for commit in carrying:
-        status = gate.backend.read(commit).get(context)
+        statuses = gate.backend.read(commit)
+        status = context.pick(statuses)
         if status is None:
+            beside = beside or context.others(statuses)
             continue
         if status.state == HEALTHY:
             return
         raise SourceUnhealthy(f"{env} is {status.state} at {commit[:12]} ({status.description}); not "
                               f"promoting {image} (--ignore-health to promote anyway)", key="--from")
-    if any(context in gate.backend.read(c) for c in commits if c not in carrying):
+    reported = beside or any(context.pick(s) is not None or context.others(s)
+                             for s in (gate.backend.read(c) for c in commits if c not in carrying))
+    if reported:
         where = f"{carrying[-1][:12]}..{carrying[0][:12]}" if carrying else branch
-        raise SourceUnhealthy(f"{env} has not reported a {context} status for {image} yet (at {where}); "
-                              "wait for it (handoff wait) or pass --ignore-health", key="--from")
+        hint = (f" (statuses of {env} exist under {', '.join(beside[:3])}: pass --context "
+                f"{context.namespace}/{{source}} to read them)" if beside else "")
+        raise SourceUnhealthy(f"{env} has not reported a {context.filled} status for {image} yet (at "
+                              f"{where}){hint}; wait for it (handoff wait) or pass --ignore-health",
+                              key="--from")
     if gate.signed:
-        raise SourceUnhealthy(f"no verified {context} status found on the newest {len(commits)} commits of "
-                              f"{branch}: none signed with the status key (a stale key, or a deleted or "
-                              f"rewritten notes ref, reads so); not promoting {image} (--ignore-health to "
-                              "promote anyway)", key="--from")
+        raise SourceUnhealthy(f"no verified {context.filled} status found on the newest {len(commits)} "
+                              f"commits of {branch}: none signed with the status key (a stale key, or a "
+                              f"deleted or rewritten notes ref, reads so); not promoting {image} "
+                              "(--ignore-health to promote anyway)", key="--from")
 
 
 def promote(

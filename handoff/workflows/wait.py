@@ -33,6 +33,7 @@ from handoff.errors import (
 from handoff.git.repo import GitAuth, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.retry import bounded_by
+from handoff.workflows.status_context import StatusContext
 
 EXIT_TIMED_OUT = 124  # as timeout(1): 0 healthy, 1 degraded or failed, 124 still not done at the deadline
 # not 1: a pipeline must not read "the forge could not be read" as "the deployment failed" and roll back
@@ -59,8 +60,8 @@ class WaitOptions:
     workdir: Path | None = None
 
     @property
-    def status_context(self) -> str:
-        return self.context.replace("{env}", self.env)
+    def status_context(self) -> StatusContext:
+        return StatusContext.of(self.context, self.env)
 
 
 @dataclass(frozen=True)
@@ -229,16 +230,16 @@ class _Watch:
         if self.opts.commit is not None:
             if self.commit is None:
                 self.commit = resolve_commit(self.repo, self.opts.commit, self.base, self.opts.depth)
-            return Sighting(self.commit, self.backend.read(self.commit).get(self.context))
+            return Sighting(self.commit, self.context.pick(self.backend.read(self.commit)))
         if self.opts.image is None:
             raise UsageError("give --commit or --image (one of them)")
         newer, run = self._run(self.opts.image)
         for commit in newer:
-            found = self.backend.read(commit).get(self.context)
+            found = self.context.pick(self.backend.read(commit))
             if found is not None:
                 return Sighting(commit, found, superseded=True)
         for commit in run:
-            found = self.backend.read(commit).get(self.context)
+            found = self.context.pick(self.backend.read(commit))
             if found is not None:
                 return Sighting(commit, found)
         return Sighting(run[0] if run else None, None)
