@@ -159,12 +159,16 @@ def foreign_fields(live: Mapping[str, Any], managers: frozenset[str]) -> tuple[D
     return tuple(out)
 
 
-def removed_when_finished(desired: Mapping[str, Any]) -> bool:
+def removed_when_finished(desired: Mapping[str, Any], last_seen: Mapping[str, Any] | None = None) -> bool:
     """A Job that sets ``ttlSecondsAfterFinished`` asks the TTL-after-finished controller to delete it once
     it has finished, so its absence at the revision that created it is that deletion, not drift: re-creating
-    it would re-run the Job on every drift check. A new revision applies it again."""
-    return desired.get("kind") == "Job" and str(desired.get("apiVersion", "")).startswith("batch/") \
-        and (desired.get("spec") or {}).get("ttlSecondsAfterFinished") is not None
+    it would re-run the Job on every drift check. A new revision applies it again. The TTL counts wherever
+    it came from: Git (``desired``) or admission (a mutating webhook's default, on ``last_seen``, the live
+    copy the reconciler last saw)."""
+    if desired.get("kind") != "Job" or not str(desired.get("apiVersion", "")).startswith("batch/"):
+        return False
+    return any((obj.get("spec") or {}).get("ttlSecondsAfterFinished") is not None
+               for obj in (desired, last_seen or {}))
 
 
 def compare(ref: ObjectRef, desired: Mapping[str, Any], live: Mapping[str, Any] | None,

@@ -120,6 +120,8 @@ class _SourceState:
     attempted_revision: str = ""  # what the remote named last (a failed pass names it too)
     respec: bool = False  # the spec changed: apply in full even when the inventory names this revision
     rendered: frozenset[ObjectKey] = frozenset()  # the keys of its last successful render (claims, prune)
+    # Jobs whose live copy, when last seen, carried a ttlSecondsAfterFinished (from Git or admission)
+    self_removing: set[ObjectKey] = field(default_factory=set)
 
     @property
     def last_good(self) -> str:
@@ -658,6 +660,7 @@ class Reconciler:
                         inventory.Inventory(revision, keep))
         state.applied_revision, state.desired = revision, objects
         state.in_sync = {key_of(a.ref): _rv(a.result) for a in applied}
+        state.self_removing = {key_of(a.ref) for a in applied if removed_when_finished(a.result)}
         healthy = _health_counts((a.ref, a.result) for a in applied)
         if plan.refused:
             return self._result(source, state, status.REFUSED, f"applied revision {revision[:12]}; "
@@ -937,9 +940,19 @@ class Reconciler:
         live = self._live(source, state.desired, shared=True)
         healthy = _health_counts((ref_of(obj), current) for obj in state.desired
                                  if (current := live.get(key_of(ref_of(obj)))) is not None)
+        for obj in state.desired:  # what the cluster said of each Job when it was last there
+            if (key := key_of(ref_of(obj))) in live:
+                if removed_when_finished(obj, live[key]):
+                    state.self_removing.add(key)
+                else:
+                    state.self_removing.discard(key)
+
+        def finished_itself(obj: Mapping[str, Any]) -> bool:
+            key = key_of(ref_of(obj))
+            return key not in live and (removed_when_finished(obj) or key in state.self_removing)
+
         # a Job its own TTL removed has finished (Flux's health checks read a missing TTL Job so too)
-        finished = sum(1 for obj in state.desired
-                       if removed_when_finished(obj) and key_of(ref_of(obj)) not in live)
+        finished = sum(1 for obj in state.desired if finished_itself(obj))
         if finished:
             healthy[HEALTHY] = healthy.get(HEALTHY, 0) + finished
         revert = source.self_heal and source.drift_mode == "revert" and self.can_write()
@@ -950,7 +963,7 @@ class Reconciler:
             current = live.get(key)
             if drift_ignored(obj) or drift_ignored(current):
                 continue
-            if current is None and removed_when_finished(obj):
+            if current is None and finished_itself(obj):
                 continue
             if current is not None and state.in_sync.get(key) == _rv(current):
                 continue

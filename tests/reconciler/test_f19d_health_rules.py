@@ -135,3 +135,13 @@ def test_f19f_a_container_being_created_is_in_progress(reason: str) -> None:
     obj = {"status": {"phase": "Pending", "containerStatuses": [
         {"name": "app", "state": {"waiting": {"reason": reason}}}]}}
     assert health(ref, obj).status == PROGRESSING
+
+
+def test_f19f_a_ttl_given_at_admission_counts_from_the_live_copy() -> None:
+    """atk19d 6: the TTL on the live Job the reconciler last saw (a mutating webhook's default) says the
+    cluster removes it when finished, as one written in Git does."""
+    job = {"apiVersion": "batch/v1", "kind": "Job", "spec": {}}
+    live = {**job, "spec": {"ttlSecondsAfterFinished": 0}}
+    assert removed_when_finished(job, live)
+    assert not removed_when_finished(job, job) and not removed_when_finished(job, None)
+    assert not removed_when_finished({**job, "kind": "CronJob"}, live)
