@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from handoff.commitstatus import FAILED, CommitStatus, StatusBackend
 from handoff.config import load_config
 from handoff.git.repo import GitAuth
+from handoff.workflows.status_context import StatusContext
 from handoff.workflows.wait import DEFAULT_DEPTH, config_clone, declared_images, recent_commits
 
 
@@ -58,7 +59,7 @@ class Latest:
 
 
 def latest_status(backend: StatusBackend, commits: Sequence[str],
-                  contexts: Sequence[str]) -> dict[str, Latest]:
+                  contexts: Sequence[StatusContext]) -> dict[str, Latest]:
     """For each context found on ``commits`` (newest first), its newest applied status and the newest
     failure newer than it; each commit is read at most once, and the walk stops when every context has
     an applied status."""
@@ -68,13 +69,13 @@ def latest_status(backend: StatusBackend, commits: Sequence[str],
             break
         statuses: Mapping[str, CommitStatus] = backend.read(commit)
         for context in contexts:
-            latest, seen = found.get(context, Latest()), statuses.get(context)
+            latest, seen = found.get(context.filled, Latest()), context.pick(statuses)
             if seen is None or latest.applied is not None:
                 continue
             if seen.state != FAILED:
-                found[context] = Latest((commit, seen), latest.failed)
+                found[context.filled] = Latest((commit, seen), latest.failed)
             elif latest.failed is None:
-                found[context] = Latest(None, (commit, seen))
+                found[context.filled] = Latest(None, (commit, seen))
     return found
 
 
@@ -98,7 +99,7 @@ def status(config_repo: str, backend: StatusBackend, *, base: str | None = None,
         config = load_config(repo.path)
         envs = list(config.environments) if config else []
         declared = {env: declared_images(repo.path, env, None) for env in envs}
-        contexts = {env: context.replace("{env}", env) for env in envs}
+        contexts = {env: StatusContext.of(context, env) for env in envs}
         live = latest_status(backend, commits, list(contexts.values()))
         rows = []
         apps = sorted(config.apps) if config else []
@@ -107,7 +108,7 @@ def status(config_repo: str, backend: StatusBackend, *, base: str | None = None,
                 image = declared[env].get(app)
                 nxt = envs[index + 1] if index + 1 < len(envs) else None
                 pending = nxt if nxt and image and str(declared[nxt].get(app) or "") != str(image) else ""
-                latest = live.get(contexts[env], Latest())
+                latest = live.get(contexts[env].filled, Latest())
                 rows.append(_row(app, env, str(image or ""), pending or "", latest))
         return StatusReport(branch, commits[0], tuple(rows))
 

@@ -59,3 +59,14 @@ def test_the_context_picks_the_worst_match_and_sees_statuses_beside_it() -> None
     assert plain.others(statuses) == ["handoff/dev/a", "handoff/dev/b"]
     with pytest.raises(UsageError, match="unknown placeholder"):
         StatusContext.of("handoff/{envv}", "dev")
+
+
+def test_status_with_a_source_placeholder_shows_the_worst_source(
+        git_server: GitServer, repo: tuple[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url, (_, c1, _) = repo
+    post(git_server, url, tmp_path / "n", c1, "handoff/dev/a", "healthy")
+    post(git_server, url, tmp_path / "n", c1, "handoff/dev/b", "degraded")
+    assert run(git_server, url, "status", "--context", "handoff/{env}/{source}") == 0
+    dev = next(line for line in capsys.readouterr().out.splitlines() if " dev " in f" {line} ")
+    assert "degraded" in dev, dev
