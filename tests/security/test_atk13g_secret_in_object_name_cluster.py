@@ -18,9 +18,13 @@ from typing import Any
 
 import pytest
 
+from handoff.reconciler.config import Settings
+from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.sourceobjects import SourceObjects
 from handoff.report.model import ObjectRef
 from tests.harness.tools import require_tool
 from tests.reconciler.cluster import Cluster, new_cluster
+from tests.reconciler.test_source_crd_live import cluster, get_source, source_object  # noqa: F401 (fixture)
 from tests.security.leaks import leaks
 
 pytestmark = pytest.mark.tools
@@ -76,3 +80,28 @@ def test_prune_events_and_status_mask_an_object_name_carrying_a_secret_value(
     found = leaks(texts, [PASSWORD])
     assert found == [], ("a pruned ConfigMap named after a Secret's value (the Secret still applied) is named in "
                          f"clear in {sorted({(w, f) for w, _, f in found})}")
+
+
+def test_a_source_objects_drift_events_and_status_mask_an_object_name_carrying_a_secret_value(
+        cluster: Cluster) -> None:  # noqa: F811
+    """The same through a Source object: its ``DriftReverted`` Event (``events.py`` ``pass_events``) and its
+    ``status`` are what a tenant reads with ``kubectl describe``."""
+    c = cluster
+    c.repo.commit({"app/secret.yaml": SECRET, "app/cm.yaml": CM}, "a ConfigMap named after the Secret's value")
+    rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
+    c.client.create(source_object(c))
+    objects.sources_watch.relist()
+    rec.drain()
+    [first] = rec.run_once()
+    assert first.ok, first.message
+    c.client.patch(ObjectRef("v1", "ConfigMap", f"cfg-{PASSWORD}", c.target_ns), {"data": {"mode": "b"}},
+                   content_type="application/merge-patch+json", params={"fieldManager": "intruder"})
+    [second] = rec.run_once()
+    assert second.drift, second
+    texts = _cluster_texts(c)
+    texts["Source status"] = json.dumps((get_source(c) or {}).get("status"))
+    assert any(k.startswith("Event") and "drift" in v.lower() for k, v in texts.items()), texts
+    found = leaks(texts, [PASSWORD])
+    assert found == [], ("a drifted ConfigMap named after a Secret's value is named in clear in a Source "
+                         f"object's Events or status: {sorted({(w, f) for w, _, f in found})}")
