@@ -105,3 +105,23 @@ def test_a_source_objects_drift_events_and_status_mask_an_object_name_carrying_a
     found = leaks(texts, [PASSWORD])
     assert found == [], ("a drifted ConfigMap named after a Secret's value is named in clear in a Source "
                          f"object's Events or status: {sorted({(w, f) for w, _, f in found})}")
+
+
+def test_drift_status_masks_a_data_key_carrying_a_secret_value(apiserver: Any, git_server: Any,
+                                                               tmp_path: Path) -> None:
+    """The drifted field's *path* (``data.<key>``) is the same identity: the drift log masks it
+    (``loop.py`` ``_log_drift``), the status ConfigMap's ``drift.objects[].fields[].path`` does not."""
+    require_tool("kustomize")
+    keyed = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  {PASSWORD}: a\n"
+    c = new_cluster(apiserver, git_server, tmp_path, {
+        "app/kustomization.yaml": "resources: [secret.yaml, cm.yaml]\n", "app/secret.yaml": SECRET,
+        "app/cm.yaml": keyed})
+    rec = c.reconciler()
+    source = rec.settings.sources[0]
+    assert rec.reconcile(source).ok
+    c.client.patch(ObjectRef("v1", "ConfigMap", "cfg", c.target_ns), {"data": {PASSWORD: "b"}},
+                   content_type="application/merge-patch+json", params={"fieldManager": "intruder"})
+    assert rec.reconcile(source).drift
+    found = leaks(_cluster_texts(c), [PASSWORD])
+    assert found == [], ("a drifted ConfigMap data key equal to a Secret's value is shown in clear in "
+                         f"{sorted({(w, f) for w, _, f in found})}")
