@@ -7,6 +7,8 @@ and skipped by the ``$ref`` scan. Two spellings:
 - ``two-local``: two local PAX headers in a row before one member, ``path=sub/NOTES.md`` then
   ``path=sub/values.schema.json``: Python applies the outer (first) one last, so the first wins; Go's reader
   replaces its records at each ``x`` header, so the last wins.
+- ``pax-then-gnu-long-name``: a local PAX header ``path=sub/NOTES.md``, then a GNU long-name (``L``) header
+  ``sub/values.schema.json``: Python applies the outer PAX path last; Go always lets a GNU long name win.
 
 ``handoff/render/chart_files.py`` ``_archive`` takes ``member.name`` as Python's ``tarfile`` reports it
 (``tarfile.py`` ``_proc_pax``: global records copied into each local set; a nested ``x`` header's member
@@ -36,13 +38,14 @@ from tests.security.test_render_network import Listener, listener  # noqa: F401 
 pytestmark = pytest.mark.tools
 
 SECRET = "atk13g-outside-secret-5e2a91"
+SPELLINGS = ["global", "two-local", "pax-then-gnu-long-name"]
 SUB_TEMPLATE = (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub\ndata:\n"
                 b"  mode: {{ .Values.mode | quote }}\n")
 
 
 def _archive(path: Path, schema: dict[str, object], spelling: str) -> None:
-    if spelling == "two-local":
-        _two_local_headers(path, schema)
+    if spelling != "global":
+        _meta_headers(path, schema, spelling)
         return
     entries = [("sub/Chart.yaml", b"apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
                ("sub/values.yaml", b"mode: hello\n"),
@@ -62,10 +65,14 @@ def _block(data: bytes) -> bytes:
     return data + b"\0" * ((512 - len(data) % 512) % 512)
 
 
-def _two_local_headers(path: Path, schema: dict[str, object]) -> None:
-    """The archive written block by block: ``tarfile`` never writes two ``x`` headers for one member."""
+def _meta_headers(path: Path, schema: dict[str, object], spelling: str) -> None:
+    """The archive written block by block: ``tarfile`` never writes two meta headers for one member."""
     def pax(records: dict[str, str]) -> bytes:
         return tarfile.TarInfo._create_pax_generic_header(records, tarfile.XHDTYPE, "utf-8")  # type: ignore[attr-defined]
+
+    def long_name(name: str) -> bytes:
+        return tarfile.TarInfo._create_gnu_long_header(  # type: ignore[attr-defined]
+            name, tarfile.GNUTYPE_LONGNAME, "utf-8", "strict")
 
     def member(name: str, data: bytes) -> bytes:
         info = tarfile.TarInfo(name)
@@ -74,7 +81,8 @@ def _two_local_headers(path: Path, schema: dict[str, object]) -> None:
 
     raw = (member("sub/Chart.yaml", b"apiVersion: v2\nname: sub\nversion: 0.1.0\n")
            + member("sub/values.yaml", b"mode: hello\n") + member("sub/templates/cm.yaml", SUB_TEMPLATE)
-           + pax({"path": "sub/NOTES.md"}) + pax({"path": "sub/values.schema.json"})
+           + pax({"path": "sub/NOTES.md"})
+           + (pax({"path": "sub/values.schema.json"}) if spelling == "two-local" else long_name("sub/values.schema.json"))
            + member("sub/x", json.dumps(schema).encode()) + b"\0" * 1024)
     with gzip.open(path, "wb") as out:
         out.write(raw)
@@ -100,7 +108,7 @@ def _validate(repo: Path) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
 
 
-@pytest.mark.parametrize("spelling", ["global", "two-local"])
+@pytest.mark.parametrize("spelling", SPELLINGS)
 def test_a_pax_renamed_archive_schema_reads_and_quotes_no_file_outside_the_repo(tmp_path: Path,
                                                                                spelling: str) -> None:
     require_tool("helm")
@@ -115,7 +123,7 @@ def test_a_pax_renamed_archive_schema_reads_and_quotes_no_file_outside_the_repo(
     assert done.returncode != 0 and "values.schema.json" in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("spelling", ["global", "two-local"])
+@pytest.mark.parametrize("spelling", SPELLINGS)
 def test_a_pax_renamed_archive_schema_fetches_nothing(tmp_path: Path, listener: Listener,  # noqa: F811
                                                       spelling: str) -> None:
     require_tool("helm")
