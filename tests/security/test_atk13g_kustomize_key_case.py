@@ -21,12 +21,14 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from handoff.errors import HandoffError
 from handoff.render import render_path
 from tests.harness.tools import require_tool
+from tests.reconciler.cluster import new_cluster
 from tests.security.leaks import leaks
 from tests.security.test_atk13c_git_dir_reads import HEADER, TOKEN
 from tests.security.test_render_network import Listener, listener  # noqa: F401 (fixture)
@@ -95,3 +97,15 @@ def test_a_capitalised_resources_url_is_not_fetched(tmp_path: Path, listener: Li
     assert listener.requests == [], (f"kustomize fetched {listener.requests} at render time through "
                                      f"`Resources: [{listener.url}/cm.yaml]`, which handoff's remote scan does not "
                                      f"read: {texts}")
+
+
+def test_reconcile_once_fetches_nothing_through_a_capitalised_resources_url(
+        apiserver: Any, git_server: Any, tmp_path: Path, listener: Listener) -> None:  # noqa: F811
+    """The cluster side: the fetched object would be applied though no (signed) commit covers it."""
+    require_tool("kustomize")
+    c = new_cluster(apiserver, git_server, tmp_path, {
+        "app/kustomization.yaml": f"Resources: [cm.yaml, {listener.url}/cm.yaml]\n", "app/cm.yaml": CM})
+    rec = c.reconciler()
+    result = rec.reconcile(rec.settings.sources[0])
+    assert listener.requests == [], (f"reconcile fetched {listener.requests} at render time through `Resources: "
+                                     f"[{listener.url}/cm.yaml]` (pass: {result.result}: {result.message})")
