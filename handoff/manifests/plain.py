@@ -85,11 +85,11 @@ def objects_from_loaded(loaded: LoadedFile, file: str, positions: FilePositions)
                                     line=doc.line, message="document is not a mapping (a Kubernetes object)",
                                     engine="yaml"))
             continue
-        objects.extend(_expand(doc, file, positions))
+        objects.extend(expand_document(doc, file, positions))
     return RenderResult(objects=tuple(objects), findings=tuple(findings), files=(file,))
 
 
-def _expand(doc: YamlDoc, file: str, positions: FilePositions, data: Mapping[str, Any] | None = None,
+def expand_document(doc: YamlDoc, file: str, positions: FilePositions, data: Mapping[str, Any] | None = None,
             prefix: str = "") -> Iterator[RenderedObject]:
     """The document's object, or the items of a ``…List`` kind, nested Lists flattened as kubectl's
     builder does (an inner List kept whole would show its Secrets unmasked)."""
@@ -102,7 +102,7 @@ def _expand(doc: YamlDoc, file: str, positions: FilePositions, data: Mapping[str
                 continue
             at = f"{prefix}items[{i}]"
             if str(item.get("kind", "")).endswith("List") and isinstance(item.get("items"), list):
-                yield from _expand(doc, file, positions, item, f"{at}.")
+                yield from expand_document(doc, file, positions, item, f"{at}.")
                 continue
             line = doc_positions.get(at, (doc.line, 1))[0]
             yield RenderedObject(obj=item, file=file, line=line,

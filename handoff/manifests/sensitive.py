@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import yaml
 
+from handoff.manifests.yamldocs import file_limits, load_documents
 from handoff.redact import MASK, registered
 
 MAX_EXCERPT = 40
@@ -420,6 +421,59 @@ def scrub(text: str, secrets: Mapping[str, str]) -> str:
     return KnownValues(secrets).mask(text)
 
 
+# a values-file scalar this long that occurs inside a Secret's value is part of it (a DSN's password)
+MIN_COMPOSED_LENGTH = 8
+# what the search below considers: enough for any real values file, bounded against a hostile one
+_MAX_COMPOSED_SCALARS = 20_000
+
+
+def composed_parts(values_texts: Iterable[tuple[str, str]], secrets: Mapping[str, str],
+                   public: Sequence[str] = ()) -> dict[str, str]:
+    """``scalar → mask`` for every scalar (``MIN_COMPOSED_LENGTH`` or longer) of the values files
+    ``values_texts`` (``(file, text)``) that occurs *inside* a known sensitive value (``secrets``: value ->
+    mask): a chart composing ``postgres://u:{{ .Values.pw }}@db`` or ``PW={{ .Values.pw }}`` into a Secret
+    makes the values file hold a part of it that whole-value matching never finds. A scalar inside one of
+    the ``public`` texts (the image being bumped, shown in the title anyway) stays. Cost: one pass over the
+    secrets' text for an index of their ``MIN_COMPOSED_LENGTH``-grams, then one look-up per scalar."""
+    grams: dict[str, list[str]] = {}
+    for value in secrets:
+        for i in range(len(value) - MIN_COMPOSED_LENGTH + 1):
+            holders = grams.setdefault(value[i:i + MIN_COMPOSED_LENGTH], [])
+            if not holders or holders[-1] != value:
+                holders.append(value)
+    found: dict[str, str] = {}
+    if not grams:
+        return found
+    for scalar in _scalars(values_texts):
+        if scalar in found or scalar in secrets or any(scalar in text for text in public):
+            continue
+        for value in grams.get(scalar[:MIN_COMPOSED_LENGTH], ()):
+            if scalar in value:
+                found[scalar] = secrets[value]
+                break
+    return found
+
+
+def _scalars(values_texts: Iterable[tuple[str, str]]) -> Iterator[str]:
+    """Each string or number scalar of the files (keys too: a key may be the value's part as well)."""
+    left = _MAX_COMPOSED_SCALARS
+    for file, text in values_texts:
+        loaded = load_documents(text, file, strict=False, limits=file_limits())
+        stack: list[Any] = [doc.data for doc in loaded.docs]
+        while stack and left > 0:
+            node = stack.pop()
+            if isinstance(node, Mapping):
+                stack.extend(node.keys())
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, str | int | float) and not isinstance(node, bool):
+                left -= 1
+                text_form = str(node).strip()
+                if len(text_form) >= MIN_COMPOSED_LENGTH:
+                    yield text_form
+
+
 def excerpt(value: Any) -> str:
     """A bounded quote of ``value``: containers as ``{…}``/``[…]``, scalars as JSON, at most
     ``MAX_EXCERPT`` characters."""
@@ -434,8 +488,10 @@ def excerpt(value: Any) -> str:
 __all__ = [
     "BUILTIN_FIELDS",
     "MAX_EXCERPT",
+    "MIN_COMPOSED_LENGTH",
     "KnownValues",
     "SensitiveField",
+    "composed_parts",
     "dotted",
     "excerpt",
     "fingerprint",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import logging
 import os
 import queue
@@ -39,6 +40,7 @@ from handoff.reconciler.drift import Drift, compare, removed_when_finished
 from handoff.reconciler.guard import borrowing_identity, configuration_secrets, is_admission, own_objects
 from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
+from handoff.reconciler.masking import masked_result
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.objects import (
     OWNER_LABEL,
@@ -380,9 +382,10 @@ class Reconciler:
                                        attempted_revision=state.attempted_revision,
                                        applied_revision=state.last_good, error_kind="bug",
                                        objects=len(state.desired))
-        result = status.PassResult(**{**result.__dict__, "duration": time.monotonic() - started,
-                                      "message": scrub(result.message, self._known_secrets(source, state))})
-        self._record(source, state, result)
+        drifted = tuple(d.ref for d in result.drift)  # the real objects, which their drift Events are about
+        result = masked_result(dataclasses.replace(result, duration=time.monotonic() - started),
+                               self._known_secrets(source, state))
+        self._record(source, state, result, drifted)
         return result
 
     def _known_secrets(self, source: Source, state: _SourceState) -> dict[str, str]:
@@ -978,7 +981,9 @@ class Reconciler:
         return tuple(found), healthy
 
     # ---- bookkeeping -------------------------------------------------------------------------------
-    def _record(self, source: Source, state: _SourceState, r: status.PassResult) -> None:
+    def _record(self, source: Source, state: _SourceState, r: status.PassResult,
+                drifted: tuple[ObjectRef, ...]) -> None:
+        """Count, log and publish the (masked) pass result ``r``; ``drifted``: its drift's real objects."""
         m = self.metrics
         m.duration.labels(source.name).observe(r.duration)
         m.applied.labels(source.name).inc(r.applied)
@@ -1000,20 +1005,19 @@ class Reconciler:
                                          "revision": r.attempted_revision, "applied": r.applied,
                                          "pruned": len(r.pruned), "drifted": len(r.drift),
                                          "seconds": round(r.duration, 3)})
-        secrets = self._known_secrets(source, state) if r.drift else {}
-        for d in r.drift:  # a name or a field path may carry a rendered Secret's value
-            fields = [scrub(f"{f.path} (by {f.manager or 'unknown'})", secrets) for f in d.fields]
-            log.warning("drift", extra={"source": source.name, "object": scrub(str(d.ref), secrets),
+        for d in r.drift:  # masked already (``masked_result``): a name or path may carry a Secret's value
+            fields = [f"{f.path} (by {f.manager or 'unknown'})" for f in d.fields]
+            log.warning("drift", extra={"source": source.name, "object": str(d.ref),
                                         "missing": d.missing, "fields": fields})
         if self.can_write():
-            self._publish(source, r)
+            self._publish(source, r, drifted)
             for hook in self.after_pass:
                 try:
                     hook(source, r)
                 except HandoffError as e:
                     log.warning("cannot write status", extra={"source": source.name, "error": str(e)})
 
-    def _publish(self, source: Source, r: status.PassResult) -> None:
+    def _publish(self, source: Source, r: status.PassResult, drifted: tuple[ObjectRef, ...]) -> None:
         ns = self.settings.namespace
         try:
             self.status_writer.write(self.client, ns, r, self.rules)
@@ -1022,11 +1026,11 @@ class Reconciler:
                 status.event(self.client, ns, about, "ReconcileFailed", r.message, warning=True)
             elif r.applied and not r.drift:
                 status.event(self.client, ns, about, "ReconcileSucceeded", r.message)
-            for d in r.drift[: status.MAX_LIST]:
+            for d, about_drift in zip(r.drift[: status.MAX_LIST], drifted, strict=False):
                 fields = ", ".join(f"{f.path} by {f.manager or 'unknown'}" for f in d.fields[:5]) or "missing"
                 verb = "reverted" if r.drift_reverted else "detected"
-                status.event(self.client, ns, d.ref, "DriftReverted" if r.drift_reverted else "DriftDetected",
-                             f"drift {verb}: {fields}", warning=True)
+                reason = "DriftReverted" if r.drift_reverted else "DriftDetected"
+                status.event(self.client, ns, about_drift, reason, f"drift {verb}: {fields}", warning=True)
         except KubeError as e:
             log.warning("cannot write status", extra={"source": source.name, "error": str(e)})
 

@@ -4,27 +4,32 @@ archives included).
 
 Helm loads each of them (``values.yaml`` merged under the subchart's key, ``values.schema.json``
 resolved and applied), so whatever handoff scans or masks of one chart it must find in all of them.
-Archives are read in memory with their total unpacked size bounded by the file size limit, and their entries
-as Helm reads them: every entry that is not a directory is a file (see ``_member_data``).
+Archives are streamed, each member capped at Helm's own per-file limit, and their entries named and typed as
+Go's archive/tar reads them (``handoff.render.tar_headers``).
 """
 
 from __future__ import annotations
 
-import copy
+import gzip
 import io
 import posixpath
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, cast
 
 from handoff.errors import RenderError
 from handoff.manifests.bounds import read_capped
 from handoff.manifests.plain import display_name, read_text
 from handoff.manifests.yamldocs import file_limits
+from handoff.render.tar_headers import go_tar_members
 
 _MAX_DEPTH = 50
 # subchart archives Helm may load from charts/ (scanning one it skips costs nothing)
 _ARCHIVES = (".tgz", ".tar.gz")
+# Helm's loader caps (pkg/chart/loader/archive.go ``MaxDecompressedFileSize``): a chart file over 5 MiB is
+# refused by Helm, so reading more of one is never needed; archives in archives are rare beyond two
+MAX_MEMBER_BYTES = 5 * 1024 * 1024
+MAX_ARCHIVE_NESTING = 4
 
 
 def chart_files(chart: Path, name: str, root: Path) -> Iterator[tuple[str, str]]:
@@ -54,51 +59,37 @@ def _directory(chart: Path, name: str, root: Path, depth: int) -> Iterator[tuple
             yield from _archive(data, shown, name, depth + 1)
 
 
-def _archive(data: bytes, shown: str, name: str, depth: int) -> Iterator[tuple[str, str]]:
-    """``name`` files of a chart archive: ``<chart>/name`` and ``<chart>/charts/…`` below it."""
+def _archive(data: bytes, shown: str, name: str, depth: int,
+             nesting: int = 1) -> Iterator[tuple[str, str]]:
+    """``name`` files of a chart archive: ``<chart>/name`` and ``<chart>/charts/…`` below it. Streamed:
+    only a wanted member's bytes (at most Helm's per-file cap) are held, a nested archive's while read."""
     if depth > _MAX_DEPTH:
         return
-    budget = file_limits().max_bytes
+    if nesting > MAX_ARCHIVE_NESTING:
+        raise RenderError(f"{shown}: chart archives nested over {MAX_ARCHIVE_NESTING} deep")
+    stream: BinaryIO = io.BytesIO(data)
+    if data[:2] == b"\x1f\x8b":
+        stream = cast("BinaryIO", gzip.GzipFile(fileobj=stream, mode="rb"))
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            for member in archive:
-                if member.offset_data + member.size > budget:
-                    raise RenderError(f"{shown}: chart archive unpacks to more than {budget} bytes "
-                                      "(HANDOFF_MAX_FILE_BYTES)")
-                # the name as Helm reads it: backslashes are separators, and `x/../` is cleaned away
-                parts = PurePosixPath(posixpath.normpath(member.name.replace("\\", "/"))).parts
-                dirs = parts[:-1]
-                at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
-                own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name
-                nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
-                if member.isdir() or not (own or nested):
-                    continue
-                content = _member_data(archive, member)
-                where = f"{shown}:{member.name}"
-                if nested:
-                    yield from _archive(content, where, name, depth + 1)
-                else:
-                    yield where, content.decode("utf-8", errors="replace")
-    except (tarfile.TarError, OSError, EOFError) as e:
+        for member in go_tar_members(stream, shown):
+            parts = PurePosixPath(posixpath.normpath(member.name.replace("\\", "/"))).parts
+            dirs = parts[:-1]
+            at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
+            own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name
+            nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
+            if member.is_dir or not (own or nested):
+                continue
+            where = f"{shown}:{member.name}"
+            if member.size > MAX_MEMBER_BYTES:
+                # Helm refuses such a chart too ("larger than the maximum file size")
+                raise RenderError(f"{where}: over Helm's {MAX_MEMBER_BYTES}-byte limit for one chart file")
+            content = member.read()
+            if nested:
+                yield from _archive(content, where, name, depth + 1, nesting + 1)
+            else:
+                yield where, content.decode("utf-8", errors="replace")
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise RenderError(f"{shown}: not a readable chart archive ({e})") from None
-
-
-# tar types Go's archive/tar reads no data for (Helm loads them as empty files): links are not followed
-_HEADER_ONLY = frozenset({tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE,
-                          tarfile.FIFOTYPE})
-
-
-def _member_data(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    """The bytes Helm's archive loader reads for ``member``: it skips only directories and takes every other
-    entry's data as a file's, whatever its tar type (a vendor type such as ``Z`` included)."""
-    if member.type in _HEADER_ONLY:
-        return b""
-    if not member.isfile():
-        # tarfile reads the data of regular types only: the same bytes under a regular type are Helm's
-        member = copy.copy(member)
-        member.type = tarfile.REGTYPE
-    extracted = archive.extractfile(member)
-    return extracted.read() if extracted is not None else b""
 
 
 __all__ = ["chart_files"]

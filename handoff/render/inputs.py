@@ -16,11 +16,12 @@ from typing import Any
 
 from handoff.errors import RenderError
 from handoff.manifests.bounds import NodeBudget, read_capped
-from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, parse, read_text
+from handoff.manifests.plain import MANIFEST_SUFFIXES, display_name, expand_document, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, file_limits, load_documents
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
+from handoff.render.kustomize_fields import refuse_case_variants
 from handoff.render.policy import current
 from handoff.render.remote import refuse_unreadable
 
@@ -107,6 +108,7 @@ class _KustomizeInputs:
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
         positions = FilePositions(text).for_document(loaded.docs[0].index)
+        refuse_case_variants(loaded.docs[0].data, kname, positions)
         _refuse_wide(loaded.docs[0].data, kname, positions)  # each inline patch or config:
         for key, inline in _multiline_strings(loaded.docs[0].data, ""):
             for doc in load_documents(inline, kname, strict=False, limits=file_limits()).docs:
@@ -120,6 +122,7 @@ class _KustomizeInputs:
         # names paths kustomize reads from this kustomization's directory, like the fields above
         for shown, config, config_positions, inside in self._plugin_configs(directory, loaded.docs[0].data,
                                                                              kname, positions):
+            refuse_case_variants(config, shown, config_positions, inside)
             for sub, entry in _plugin_references(config):
                 at = config_positions.get(sub, config_positions.get(sub.rpartition(".")[0], (None, None)))
                 key = f"{inside}: {sub}" if inside else sub
@@ -162,9 +165,8 @@ class _KustomizeInputs:
                 if not isinstance(entry, str) or "://" in entry:
                     continue
                 if "\n" in entry:
-                    for doc in load_documents(entry, kname, strict=False, limits=file_limits()).docs:
-                        if isinstance(doc.data, Mapping):
-                            yield kname, doc.data, positions, f"{field}[{i}]"
+                    for config, _ in _configs_of(entry, kname):
+                        yield kname, config, positions, f"{field}[{i}]"
                     continue
                 path = directory / entry
                 if path.is_dir():
@@ -191,6 +193,7 @@ class _KustomizeInputs:
             return
         spec = loaded.docs[0].data
         positions = FilePositions(text).for_document(loaded.docs[0].index)
+        refuse_case_variants(spec, kname, positions)
         for field in spec:
             if field not in _PLUGIN_DIRECTORY_FIELDS:
                 raise RenderError("a kustomization of plugin configs (a directory under generators, "
@@ -253,11 +256,20 @@ def _read(path: Path, shown: str) -> bytes:
 
 def _config_documents(path: Path, shown: str,
                       ) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, tuple[int, int]], str]]:
-    """The mapping documents of the plugin config file ``path`` with their positions."""
-    text = read_text(path, shown)
+    """The plugin configs of the file ``path`` with their positions."""
+    for config, positions in _configs_of(read_text(path, shown), shown):
+        yield shown, config, positions, ""
+
+
+def _configs_of(text: str, shown: str,
+                ) -> Iterator[tuple[Mapping[str, Any], Mapping[str, tuple[int, int]]]]:
+    """The plugin configs ``text`` holds, each with its positions: every mapping document, the items of a
+    ``kind: …List`` one expanded as kustomize's resource factory does (the manifests reader's)."""
+    positions = FilePositions(text)
     for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
         if isinstance(doc.data, Mapping):
-            yield shown, doc.data, FilePositions(text).for_document(doc.index), ""
+            for item in expand_document(doc, shown, positions):
+                yield item.obj, item.positions
 
 
 def _is_env(key: str) -> bool:

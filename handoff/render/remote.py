@@ -22,6 +22,7 @@ from handoff.errors import RenderError
 from handoff.manifests.plain import display_name, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, LoadedFile
 from handoff.render.chart_files import chart_files
+from handoff.render.kustomize_fields import refuse_case_variants
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -87,6 +88,7 @@ class RemoteScan:
         if not isinstance(spec, Mapping):
             return
         positions = FilePositions(text).for_document(loaded.docs[0].index)
+        refuse_case_variants(spec, name, positions)
         for key, entry in _entries(spec):
             where = (name, positions.get(key, (None, 1))[0], key)
             if key.startswith("helmCharts"):
@@ -114,6 +116,7 @@ class RemoteScan:
         """A built-in generator/transformer config (``PatchTransformer``, ``ConfigMapGenerator``…):
         kustomize fetches an http(s) URL in its file fields (``path``, ``paths``, ``files``, ``envs``…)."""
         for doc in refuse_unreadable(parse(text, where[0], strict=False), where[0]).docs:
+            refuse_case_variants(doc.data, where[0], {}, where[2] if where[1] is not None else "")
             for value in _plugin_files(doc.data):
                 if _REMOTE_FIRST.search(value):
                     self._remote(value, where,

@@ -29,7 +29,8 @@ from handoff.git.repo import DEFAULT_IDENTITY, GitAuth, Identity, Repo, validate
 from handoff.imageref import ImageRef
 from handoff.manifests.canonical import canonical_yaml
 from handoff.manifests.model import RenderedObject
-from handoff.manifests.sensitive import SensitiveField, rules_for, scrub, secret_strings
+from handoff.manifests.plain import read_text
+from handoff.manifests.sensitive import SensitiveField, composed_parts, rules_for, scrub, secret_strings
 from handoff.redact import redact
 from handoff.registry import digest_resolver
 from handoff.render import render_env
@@ -297,6 +298,9 @@ class _Run:
         # a Secret's value may also be rendered elsewhere (an env var) or sit next to the image in a values
         # file: no part of the title, body or commit message may carry it
         secrets = secret_strings((o.obj for o in (*(rendered_before or ()), *validation.objects)), rules)
+        # and each scalar of the bumped values files a chart composes into a Secret's value (a DSN's password)
+        secrets |= composed_parts(_texts(repo.path, outcome.files), secrets,
+                                  public=(str(self.image), str(previous or "")))
         values = {key: scrub(text, secrets) for key, text in values.items()}
         if validation.status == "failed" and self.opts.on_invalid == "fail":
             return replace(empty, validation="failed", report=validation.report, diff=outcome.diff,
@@ -454,6 +458,13 @@ class _Run:
             assignees=self.opts.assignees, draft=self.opts.draft, auto_merge=self.opts.auto_merge,
             delete_branch=self.opts.delete_branch,
         )
+
+
+def _texts(repo: Path, files: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """``(file, text)`` of each bumped file (values files); one too big to read is the diff's problem."""
+    for name in files:
+        with contextlib.suppress(HandoffError, OSError):
+            yield name, read_text(repo / name, name)
 
 
 def _renders(config: Config | None, env: str) -> bool:
