@@ -26,8 +26,9 @@ def _edit_status(c: Cluster, status: dict[str, object]) -> None:
     c.client.request("PATCH", path, body={"status": status}, content_type="application/merge-patch+json")
 
 
+@pytest.mark.parametrize("claimed", [7, 0])  # a generation ahead of the object's, or none observed yet
 def test_a_claimed_observed_generation_does_not_hold_a_same_settings_edit_in_progressing(
-        cluster: Cluster) -> None:  # noqa: F811
+        cluster: Cluster, claimed: int) -> None:  # noqa: F811
     c = cluster
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
     objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True)
@@ -37,7 +38,7 @@ def test_a_claimed_observed_generation_does_not_hold_a_same_settings_edit_in_pro
     assert [r.ok for r in rec.run_once()] == [True]
     after_pass = (get_source(c) or {}).get("status") or {}
     assert after_pass.get("observedGeneration") == 1
-    _edit_status(c, {"observedGeneration": 7})  # someone claims a generation that does not exist
+    _edit_status(c, {"observedGeneration": claimed})  # someone claims what this process never wrote
     objects.changed(get_source(c) or {})  # its MODIFIED event
     rec.drain()
     c.client.patch(ObjectRef(API_VERSION, KIND, "web", c.target_ns), {"spec": {"interval": "60m"}},
