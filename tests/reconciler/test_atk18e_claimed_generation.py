@@ -27,7 +27,6 @@ def _edit_status(c: Cluster, status: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("claimed", [7, 0])  # a generation ahead of the object's, or none observed yet
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 1): a stored observedGeneration holds a same-settings edit in Progressing")
 def test_a_claimed_observed_generation_does_not_hold_a_same_settings_edit_in_progressing(
         cluster: Cluster, claimed: int) -> None:  # noqa: F811
     c = cluster

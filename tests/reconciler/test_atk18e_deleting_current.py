@@ -33,7 +33,6 @@ def held(cluster: Cluster) -> Iterator[Cluster]:  # noqa: F811
                              {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 3): a late event is served though the GET shows the object deleting")
 def test_a_late_event_of_an_object_the_get_shows_deleting_is_not_served(held: Cluster) -> None:
     c = held
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)

@@ -20,7 +20,6 @@ from .test_source_crd_live import cluster, get_source, source_object  # noqa: F4
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 6): a deleting Source with a blocked prune stays served")
 def test_a_deleting_source_whose_prune_is_blocked_is_not_served(cluster: Cluster) -> None:  # noqa: F811
     c = cluster
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)

@@ -23,7 +23,6 @@ from .test_source_crd_live import cluster, get_source, source_object  # noqa: F4
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 4): a conflicting finalizer patch is never tried again")
 def test_a_finalizer_patch_that_conflicts_is_tried_again(cluster: Cluster) -> None:  # noqa: F811
     c = cluster
     rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
@@ -45,7 +44,6 @@ def test_a_finalizer_patch_that_conflicts_is_tried_again(cluster: Cluster) -> No
          f"with another write: finalizers={finalizers}")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 4): a conflicting finalizer patch is never tried again")
 def test_deleting_it_then_prunes_its_objects(cluster: Cluster) -> None:  # noqa: F811
     """The consequence: the same Source deleted leaves its ConfigMap, owner label removed, not deleted."""
     c = cluster

@@ -21,7 +21,6 @@ from .test_source_crd_live import cluster, get_source, source_object  # noqa: F4
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 18, atk18e 5): a Source handled as standby gets no finalizer after a handover")
 def test_a_source_handled_as_standby_gets_its_finalizer_once_leader(cluster: Cluster) -> None:  # noqa: F811
     c = cluster
     old_leader = LeaderElector(c.client, c.control_ns, "handoff-reconciler", "replica-a")

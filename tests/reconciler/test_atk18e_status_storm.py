@@ -38,19 +38,7 @@ def _storm(c: Cluster, stop: threading.Event, period: float) -> threading.Thread
     return t
 
 
-@pytest.mark.parametrize(
-    "period",
-    [
-        0.1,
-        pytest.param(
-            0.0,
-            marks=pytest.mark.xfail(
-                strict=False,  # a race: the writer does not win every try on every run
-                reason="open (issue 18, atk18e 2): a status write loses every try to a fast writer"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("period", [0.1, 0.0])
 def test_a_pass_status_is_written_while_another_writer_updates_the_object(
         cluster: Cluster, period: float) -> None:  # noqa: F811
     c = cluster
