@@ -344,6 +344,9 @@ class Reconciler:
         self.wake = threading.Event()
         # called after each pass's status is published (the Source object's status)
         self.after_pass: list[Callable[[Source, status.PassResult], None]] = []
+        # called on the loop's thread once this replica gains leadership (what standby could not write)
+        self.on_leading: list[Callable[[], None]] = []
+        self._was_leading = False
         self._applies = 0
         self._namespace_ready = False
         self.retry_later = True  # False on the last try of a bounded run (``run_once``)
@@ -1074,13 +1077,19 @@ class Reconciler:
         self.wake.set()
 
     def drain(self) -> None:
-        """Run the work other threads handed over (source changes, deletions)."""
+        """Run the work other threads handed over (source changes, deletions), then, when this replica
+        has gained leadership since the last drain, the ``on_leading`` hooks."""
         while True:
             try:
                 work = self.inbox.get_nowait()
             except queue.Empty:
-                return
+                break
             work()
+        leading = self.can_write()
+        if leading and not self._was_leading:
+            for hook in self.on_leading:
+                hook()
+        self._was_leading = leading
 
     def request_sync(self, name: str) -> bool:
         """Make source ``name`` due now (a sync-now annotation or a webhook); False if it is unknown.

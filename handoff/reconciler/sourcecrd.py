@@ -247,6 +247,9 @@ class SourceObject:
     status: Mapping[str, Any] = field(default_factory=dict)
     resource_version: str = ""
     uid: str = ""
+    # the generation this process last saw observed (its pass published, or a same-settings edit caught
+    # up): never read from the stored status, which anyone with ``sources/status`` may write
+    observed_generation: int = 0
 
     @property
     def key(self) -> str:

@@ -115,8 +115,12 @@ class SourceObjects:
                                                                                    _named_only(o)),
                                        on_delete=lambda o: self._queue_then_settle(self.secret_changed,
                                                                                    _named_only(o)))
+        # a status write that lost every try to other writers, by NAMESPACE/NAME: (uid, update), tried
+        # again on the object's next event
+        self.pending_status: dict[str, tuple[str, StatusUpdate]] = {}
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
+        reconciler.on_leading.append(self.became_leader)
 
     def _queue(self, handler: Any, obj: dict[str, Any]) -> None:
         self.reconciler.hand(lambda: self._guarded(handler, obj))
@@ -184,8 +188,7 @@ class SourceObjects:
         if uid in self.ended:
             return  # a late event of an object already ended (its successor may be served)
         if meta.get("deletionTimestamp"):
-            if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
-                self._finalize(obj)
+            self._deleting(obj)
             return
         previous = self.objects.get(name)
         known = [k for k in (previous, self.stalled.get(name)) if k is not None and k.uid]
@@ -211,6 +214,11 @@ class SourceObjects:
                 if current_uid:  # served (or Stalled) as itself, not under the event's spec
                     self.changed(current, credentials_changed=credentials_changed)
                 return
+            # the GET's version is the one handled: the event's may predate its deletion or an edit
+            obj, meta = current, _meta(current)
+            if meta.get("deletionTimestamp"):
+                self._deleting(obj)
+                return
             previous = self.objects.get(name)
         generation = int(meta.get("generation") or 0)
         newest_uid, newest_generation = self.newest.get(name, ("", 0))
@@ -220,11 +228,17 @@ class SourceObjects:
         if previous is not None and not credentials_changed and _same_but_status(previous, obj):
             # our own status write coming back: nothing to parse, no Secret to read again (an annotation
             # edit bumps no generation either: whether the object takes a config-file source over is read)
-            self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
-                                         resource_version=str(meta.get("resourceVersion") or ""))
+            kept = self.objects[name] = replace(previous, status=dict(obj.get("status") or {}),
+                                                resource_version=str(meta.get("resourceVersion") or ""))
+            # a finalizer patch that conflicted, or was not made while standby, is tried again on this event
+            self._keep_finalizer(kept)
+            self._write_pending(self.objects[name])
             self._note_migrated(name, _migrated_from(meta), previous)
             return
         found = self._parse(obj, secrets=self._secret_files(obj))
+        if previous is not None and previous.uid == found.uid:
+            found = replace(found, observed_generation=previous.observed_generation)
+        self.pending_status.pop(name, None)  # computed for a version this one replaces
         self.waiting.pop(name, None)
         self.stalled.pop(name, None)
         self.objects[name] = found
@@ -238,9 +252,31 @@ class SourceObjects:
         observe = _observation(found, previous, credentials_changed=credentials_changed)
         written = self._write_status(obj, observe, kept.status, kept.resource_version)
         if written is not None:
-            kept = self.objects[name] = replace(kept, status=written[0], resource_version=written[1])
+            observed = found.generation if written[0].get("observedGeneration") == found.generation \
+                else kept.observed_generation
+            kept = self.objects[name] = replace(kept, status=written[0], resource_version=written[1],
+                                                observed_generation=observed)
         if found.requested_at and found.requested_at != kept.status.get("lastHandledRequestedAt"):
             self.reconciler.request_sync(name)
+
+    def became_leader(self) -> None:
+        """This replica leads now: the Sources it handled as standby (no write made for them) get the
+        finalizer their spec wants without waiting for an event."""
+        for found in list(self.objects.values()):
+            self._keep_finalizer(found)
+
+    def _deleting(self, obj: Mapping[str, Any]) -> None:
+        """Source object ``obj`` is being deleted: it is served no more (a pass would re-create what its
+        prune deleted and replace the status saying why its deletion is blocked), its served version kept
+        for its end; the leader finalizes it when it carries the finalizer."""
+        name, meta = _name_of(obj), _meta(obj)
+        served = self.objects.get(name)
+        if served is not None and served.uid in ("", str(meta.get("uid") or "")):
+            del self.objects[name]
+            self.stalled[name] = served  # its end, even one a relist reports by name only, is as it said
+            self.reconciler.drop_source(name)
+        if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
+            self._finalize(obj)
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
         name = _name_of(obj)
@@ -292,6 +328,7 @@ class SourceObjects:
         """Source object ``known`` no longer exists: end it as the spec it was served by says, stop
         serving it and drop all state kept for it (a new object of its name starts afresh)."""
         self._remember_ended(known.uid)
+        self.pending_status.pop(known.key, None)
         self.objects.pop(known.key, None)
         self.stalled.pop(known.key, None)
         self.newest.pop(known.key, None)
@@ -381,11 +418,23 @@ class SourceObjects:
                                                    "uid": found.uid}},
                                      lambda _: new, found.status, found.resource_version)
         if written is not None:
-            self.objects[source.name] = replace(found, status=written[0], resource_version=written[1])
+            self.objects[source.name] = replace(found, status=written[0], resource_version=written[1],
+                                                observed_generation=found.generation)
         if self.reconciler.can_write():
             about = Involved(ObjectRef(API_VERSION, KIND, found.name, found.namespace), found.uid)
             for e in pass_events(result):
                 self.events.record(about, e.reason, e.message, warning=e.warning)
+
+    def _write_pending(self, known: SourceObject) -> None:
+        """Try again the status write of ``known`` that lost every try, on its version now."""
+        uid, update = self.pending_status.get(known.key, ("", None))
+        if update is None or uid != known.uid:
+            return
+        written = self._write_status({"metadata": {"namespace": known.namespace, "name": known.name,
+                                                   "uid": known.uid}},
+                                     update, known.status, known.resource_version)
+        if written is not None:
+            self.objects[known.key] = replace(known, status=written[0], resource_version=written[1])
 
     def _write_status(self, obj: Mapping[str, Any], update: StatusUpdate,
                       base: Mapping[str, Any] | None = None,
@@ -405,10 +454,13 @@ class SourceObjects:
         for _ in range(_STATUS_TRIES):
             merged = sourcestatus.merged(current, {**current, **update(current)})
             if merged == current:
+                self.pending_status.pop(source, None)
                 return merged, version
             try:
-                return merged, sourcestatus.patch(self.client, namespace, name, uid, merged,
-                                                  resource_version=version)
+                written = sourcestatus.patch(self.client, namespace, name, uid, merged,
+                                             resource_version=version)
+                self.pending_status.pop(source, None)
+                return merged, written
             except KubeError as e:
                 if e.status not in (409, 422) or not version:
                     log.warning("cannot write Source status", extra={"source": source, "error": str(e)})
@@ -422,7 +474,9 @@ class SourceObjects:
                 return None  # deleted, or re-created: this status is not the new object's
             current = dict(stored.get("status") or {})
             version = str(_meta(stored).get("resourceVersion") or "")
-        log.warning("cannot write Source status: it changed on every try", extra={"source": source})
+        log.warning("cannot write Source status: it changed on every try; the next event tries again",
+                    extra={"source": source})
+        self.pending_status[source] = (uid, update)
         return None
 
     def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None,
@@ -599,12 +653,16 @@ def _observation(found: SourceObject, previous: SourceObject | None, *,
         return lambda _: {}
 
     def update(current: Mapping[str, Any]) -> Mapping[str, Any]:
-        seen = int(current.get("observedGeneration") or 0)
+        # caught up is decided on what this process observed: the stored observedGeneration is anyone's
         if (previous is not None and not previous.suspend and previous.source == found.source
-                and not credentials_changed and seen == previous.generation):
+                and not credentials_changed and previous.observed_generation == previous.generation):
             return sourcestatus.caught_up(current, found.generation)
-        if seen != found.generation:
-            return {"observedGeneration": seen, "conditions": sourcestatus.progressing(found.generation)}
+        seen = int(current.get("observedGeneration") or 0)
+        # a stored value beyond any generation that existed before this one was never observed
+        before = previous.generation if previous is not None else found.generation
+        kept = seen if seen <= before else previous.observed_generation if previous is not None else 0
+        if kept != found.generation:
+            return {"observedGeneration": kept, "conditions": sourcestatus.progressing(found.generation)}
         return {}
     return update
 
