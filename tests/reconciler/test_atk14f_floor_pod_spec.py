@@ -59,3 +59,19 @@ def test_every_known_pod_spec_path_of_a_custom_resource_is_checked(tmp_path: Pat
         "the floor must check every pod spec a custom resource holds at EMBEDDED_POD_SPEC_PATHS, not only "
         "the first: a privileged spec.podTemplate.spec beside a clean spec.template.spec was admitted: "
         f"{[(f.rule, f.path) for f in verdict.errors]}")
+
+
+@pytest.mark.parametrize(("kind", "place"), [("Pod", "template"), ("CronJob", "template"),
+                                             ("Deployment", "podTemplate"), ("Job", "podTemplate")])
+def test_a_custom_resource_named_like_a_built_in_workload_is_checked(tmp_path: Path, kind: str,
+                                                                    place: str) -> None:
+    # example.com/v1 Pod is not a core Pod: its controller runs spec.<place>.spec as a pod (a CRD may take
+    # any kind name; Volcano's batch.volcano.sh Job is one), so the kind name alone must not skip it
+    indented = "\n".join("  " + line for line in PRIVILEGED.format(name="worker").splitlines())
+    text = (f"apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: agent, namespace: app}}\n"
+            f"spec:\n  {place}:\n    spec:\n      containers:\n" + indented + "\n")
+    verdict = _check(tmp_path, text)
+    assert any(f.rule == "disallow-privileged" for f in verdict.errors), (
+        f"a privileged pod spec at spec.{place}.spec of custom resource example.com/v1 {kind} must be refused "
+        "by the floor (WORKLOAD_KINDS is matched by kind name only, not by group): "
+        f"{[(f.rule, f.path) for f in verdict.errors]}")
