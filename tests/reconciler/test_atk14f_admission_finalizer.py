@@ -63,7 +63,10 @@ def test_a_dropped_admission_policy_with_its_own_finalizer_cannot_freeze_the_rev
         assert first.ok, first.message
         c.repo.commit({"app/policy.yaml": None, "app/cm.yaml": CM.format(name="app", rev=2)},
                       "rev 2: the revert: drop the policy, ConfigMap at rev 2")
-        reverted = rec.reconcile(source)
+        for _ in range(2):  # the second pass comes long after the API server's policy cache caught up
+            reverted = rec.reconcile(source)
+            if reverted.ok:
+                break
         rev = (c.get("v1", "ConfigMap", "app") or {}).get("data", {}).get("rev")
         assert reverted.ok and rev == "2", (
             "the revert that drops the source's own fail-closed policy (with a finalizer the repo set) was "
