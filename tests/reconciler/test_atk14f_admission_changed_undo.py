@@ -53,6 +53,7 @@ spec:
 """
 
 
+@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F7): the revision's changed admission policy is undone after the rest, so it can deny their restore")
 def test_a_changed_admission_policy_does_not_block_the_roll_back_of_the_rest(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     # padding objects before a and b in file order, changed by rev 2 too: their writes give the API server

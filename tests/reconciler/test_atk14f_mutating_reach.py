@@ -59,6 +59,7 @@ def _refused(objects: list[dict[str, Any]]) -> list[Any]:
 
 @pytest.mark.parametrize(("what", "expression"), [("reads the Source's git credentials", READ_CREDENTIALS),
                                                   ("makes a container privileged", PRIVILEGED)])
+@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F4): a granted MutatingAdmissionPolicy may rewrite the source's pods after the guard and the floor")
 def test_a_mutating_policy_rewriting_the_sources_own_pods_is_refused(what: str, expression: str) -> None:
     assert _refused(_policy(expression)), (
         f"a MutatingAdmissionPolicy confined to the source's namespace whose mutation {what} was admitted: it "
@@ -67,6 +68,7 @@ def test_a_mutating_policy_rewriting_the_sources_own_pods_is_refused(what: str, 
         "their mutations like the objects they produce)")
 
 
+@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F4): a granted MutatingWebhookConfiguration may rewrite the source's pods after the guard and the floor")
 def test_a_mutating_webhook_on_the_sources_own_pods_is_refused() -> None:
     assert _refused([_webhook()]), (
         "a MutatingWebhookConfiguration on pods, confined to the source's namespace and served by the repo's "
