@@ -46,7 +46,6 @@ def test_a_privileged_non_main_container_of_a_custom_resource_is_refused(tmp_pat
         f"the floor's baseline like a Deployment's: {[(f.rule, f.path) for f in verdict.errors]}")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F1): the floor reads only the first embedded pod spec path")
 def test_every_known_pod_spec_path_of_a_custom_resource_is_checked(tmp_path: Path) -> None:
     # a CR with a clean spec.template.spec and a privileged spec.podTemplate.spec (a controller that runs
     # both, e.g. a leader pod and worker pods): the second must be checked too
@@ -64,7 +63,6 @@ def test_every_known_pod_spec_path_of_a_custom_resource_is_checked(tmp_path: Pat
 
 @pytest.mark.parametrize(("kind", "place"), [("Pod", "template"), ("CronJob", "template"),
                                              ("Deployment", "podTemplate"), ("Job", "podTemplate")])
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F2): a custom kind named like a built-in workload is skipped by kind name")
 def test_a_custom_resource_named_like_a_built_in_workload_is_checked(tmp_path: Path, kind: str,
                                                                     place: str) -> None:
     # example.com/v1 Pod is not a core Pod: its controller runs spec.<place>.spec as a pod (a CRD may take

@@ -30,15 +30,13 @@ def _runner(path: str, kind: str = "Runner") -> dict[str, Any]:
             **node}
 
 
-@pytest.mark.parametrize("path", ["spec.template", pytest.param("spec.podTemplate", marks=pytest.mark.xfail(
-    strict=True, reason="open (issue 14, atk14f F8): the guard reads spec.template and the job template only"))])
+@pytest.mark.parametrize("path", ["spec.template", "spec.podTemplate"])
 def test_a_custom_resource_pod_reading_the_sources_git_credentials_is_refused(path: str) -> None:
     found = borrowing_identity([_runner(path)], SETTINGS, configuration_secrets(SETTINGS.sources))
     assert found, (f"a custom resource whose pod template at {path}.spec reads the Source's git-credentials "
                    "Secret (team-a/git-creds) was not refused by the identity guard")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F8): the guard takes any kind named Pod as a core Pod")
 def test_a_custom_resource_named_pod_with_a_template_reading_the_credentials_is_refused() -> None:
     # example.com/v1 Pod is not a core Pod: guard.py _pod_specs reads any "Pod" at spec only
     found = borrowing_identity([_runner("spec.template", kind="Pod")], SETTINGS,
