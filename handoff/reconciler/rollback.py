@@ -178,17 +178,29 @@ def recreate(client: KubeClient, ref: ObjectRef, manifest: Mapping[str, Any] | N
 
 
 def remove(client: KubeClient, created: Applied) -> Problem | None:
-    """Delete an object the pass created, by its uid. None when done (or already gone)."""
-    uid = _uid(created.result)
+    """Delete an object the pass created, by its uid. None when done (or already gone); a problem when
+    finalizers keep it Terminating: the rejected revision's content stays live until they are removed, so
+    the inventory must keep listing it (to be pruned later) and the status must say so."""
+    ref, uid = created.ref, _uid(created.result)
     if not uid:
-        return Problem(created.ref, "its uid is not known, so it is not deleted")
+        return Problem(ref, "its uid is not known, so it is not deleted")
     try:
-        delete_by_uid(client, created.ref, uid)
+        delete_by_uid(client, ref, uid)
+        return _held(ref, uid, client.get(ref.api_version, ref.kind, ref.name, ref.namespace))
     except KubeUnavailable:
         raise
     except KubeError as e:
-        return Problem(created.ref, str(e))
-    return None
+        return Problem(ref, str(e))
+
+
+def _held(ref: ObjectRef, uid: str, live: Mapping[str, Any] | None) -> Problem | None:
+    """A problem when ``live`` is still the deleted object, kept by finalizers (a pod's grace period
+    without finalizers ends by itself, so it is not one)."""
+    meta = (live or {}).get("metadata") or {}
+    finalizers = [str(f) for f in meta.get("finalizers") or ()]
+    if _uid(live) != uid or not meta.get("deletionTimestamp") or not finalizers:
+        return None
+    return Problem(ref, f"deleted but still Terminating, held by finalizers {', '.join(finalizers)}")
 
 
 def restore_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:

@@ -29,7 +29,6 @@ HELD = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [ex
         "data: {rev: \"2\"}\n")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F5): a removal left Terminating by a finalizer is taken as done and dropped from the inventory")
 def test_a_created_object_with_its_own_finalizer_does_not_outlive_the_roll_back(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/a.yaml": CM.format(name="a", rev=1),
