@@ -902,6 +902,8 @@ class Reconciler:
             [u for u in backwards if u.ref.kind != "Namespace"]
         problems += [p for u in updated if (p := rollback.restore(
             client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
+        if not left and not problems:  # every object is back, so none is stored at a version the pass added
+            problems = [p for crd in undo.crds if (p := rollback.finish_crd(client, crd)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",

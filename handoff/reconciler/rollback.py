@@ -204,14 +204,70 @@ def _held(ref: ObjectRef, uid: str, live: Mapping[str, Any] | None) -> Problem |
 
 
 def restore_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:
-    """A changed CRD gets its pre-pass spec, labels and annotations back."""
-    meta = crd.get("metadata") or {}
+    """A changed CRD gets its pre-pass spec, labels and annotations back, still serving (not storing) each
+    version the pass added that ``status.storedVersions`` now lists: the API server refuses a spec without
+    them, as objects may be stored at them. :func:`finish_crd` drops them once the objects are restored."""
     try:
-        client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
-                      "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
-                      "spec": crd.get("spec") or {}})
+        live = client.get(str(crd["apiVersion"]), str(crd["kind"]), _name(crd))
     except KubeUnavailable:
         raise
     except KubeError as e:
-        return Problem(ObjectRef(str(crd["apiVersion"]), str(crd["kind"]), str(meta.get("name", ""))), str(e))
+        return Problem(_crd_ref(crd), str(e))
+    return _apply_crd(client, crd, _stored_since(crd, live))
+
+
+def finish_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:
+    """After every object was put back (so none is stored at a version the pass added): a CRD that
+    :func:`restore_crd` left serving such versions gets its pre-pass ``status.storedVersions`` and then
+    exactly its pre-pass spec."""
+    stored = list((crd.get("status") or {}).get("storedVersions") or ())
+    try:
+        extra = _stored_since(crd, client.get(str(crd["apiVersion"]), str(crd["kind"]), _name(crd)))
+        if not extra:
+            return None
+        if not stored:
+            return Problem(_crd_ref(crd), "its status.storedVersions before the pass is not known, so "
+                           f"{', '.join(str(v.get('name')) for v in extra)} stay served")
+        res = client.resource(str(crd["apiVersion"]), str(crd["kind"]))
+        client.request("PATCH", res.path("", _name(crd)) + "/status",
+                       body={"status": {"storedVersions": stored}},
+                       content_type="application/merge-patch+json")
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(_crd_ref(crd), f"putting back status.storedVersions {stored}: {e}")
+    return _apply_crd(client, crd, [])
+
+
+def _name(crd: Mapping[str, Any]) -> str:
+    return str((crd.get("metadata") or {}).get("name", ""))
+
+
+def _crd_ref(crd: Mapping[str, Any]) -> ObjectRef:
+    return ObjectRef(str(crd["apiVersion"]), str(crd["kind"]), _name(crd))
+
+
+def _stored_since(crd: Mapping[str, Any], live: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The live CRD's versions that its ``status.storedVersions`` lists and the pre-pass spec does not,
+    as served non-storage versions."""
+    before = {str(v.get("name")) for v in (crd.get("spec") or {}).get("versions") or ()}
+    stored = set(((live or {}).get("status") or {}).get("storedVersions") or ())
+    return [{**v, "served": True, "storage": False}
+            for v in ((live or {}).get("spec") or {}).get("versions") or ()
+            if v.get("name") in stored and v.get("name") not in before]
+
+
+def _apply_crd(client: KubeClient, crd: Mapping[str, Any], extra: list[dict[str, Any]]) -> Problem | None:
+    meta = crd.get("metadata") or {}
+    spec = dict(crd.get("spec") or {})
+    if extra:
+        spec["versions"] = [*(spec.get("versions") or ()), *extra]
+    try:
+        client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
+                      "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
+                      "spec": spec})
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(_crd_ref(crd), str(e))
     return None
