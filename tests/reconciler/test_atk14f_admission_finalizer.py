@@ -50,7 +50,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14f F6): a dropped admission object held Terminating by its finalizer is still enforced")
 def test_a_dropped_admission_policy_with_its_own_finalizer_cannot_freeze_the_revert(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(name="app", rev=1)})
