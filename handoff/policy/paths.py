@@ -23,17 +23,51 @@ WORKLOAD_KINDS = (
 EMBEDDED_POD_SPEC_PATHS = ("spec.template.spec", "spec.jobTemplate.spec.template.spec",
                            "spec.podTemplate.spec")
 
+# the API groups of the built-in workload kinds: a custom resource may take any of their kind names
+_BUILT_IN_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "Pod": ("",), "PodTemplate": ("",), "ReplicationController": ("",),
+    "Deployment": ("apps", "extensions"), "StatefulSet": ("apps",), "DaemonSet": ("apps", "extensions"),
+    "ReplicaSet": ("apps", "extensions"), "Job": ("batch",), "CronJob": ("batch",),
+}
+
+
+def is_built_in_workload(obj: Mapping[str, Any]) -> bool:
+    """True for a built-in workload, decided by API group and kind; an object without ``apiVersion`` is
+    taken by its kind name (it is no API object, only a policy test's fragment)."""
+    groups = _BUILT_IN_GROUPS.get(str(obj.get("kind", "")))
+    if groups is None:
+        return False
+    api_version = obj.get("apiVersion")
+    if api_version is None:
+        return True
+    group, _, _ = str(api_version).rpartition("/")
+    return group in groups
+
+
+def pod_specs(obj: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Every ``(path, pod spec)`` an object holds: a built-in workload's one pod spec; for any other kind
+    each mapping at :data:`EMBEDDED_POD_SPEC_PATHS` (a custom resource may run several pods)."""
+    kind = str(obj.get("kind", ""))
+    paths = (pod_spec_path(kind),) if is_built_in_workload(obj) else EMBEDDED_POD_SPEC_PATHS
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for path in paths:
+        spec = get(obj, path)
+        if isinstance(spec, Mapping):
+            found.append((path, spec))
+    return found
+
+
+def embedded_pod_spec_paths(obj: Mapping[str, Any]) -> list[str]:
+    """The paths of the pod specs (mappings with a ``containers`` list) in ``obj`` that the pack does not
+    read itself: it reads a kind of :data:`WORKLOAD_KINDS` by kind name, at :func:`pod_spec_path`."""
+    read = pod_spec_path(str(obj.get("kind", ""))) if str(obj.get("kind", "")) in WORKLOAD_KINDS else None
+    return [path for path, spec in pod_specs(obj)
+            if path != read and isinstance(spec.get("containers"), list)]
+
 
 def embedded_pod_spec_path(obj: Mapping[str, Any]) -> str:
-    """The first of :data:`EMBEDDED_POD_SPEC_PATHS` holding a pod spec (a mapping with a ``containers``
-    list) in an object of a kind other than :data:`WORKLOAD_KINDS`; "" when there is none."""
-    if str(obj.get("kind", "")) in WORKLOAD_KINDS:
-        return ""
-    for path in EMBEDDED_POD_SPEC_PATHS:
-        spec = get(obj, path)
-        if isinstance(spec, Mapping) and isinstance(spec.get("containers"), list):
-            return path
-    return ""
+    """The first of :func:`embedded_pod_spec_paths`; "" when there is none."""
+    return next(iter(embedded_pod_spec_paths(obj)), "")
 
 
 def join(prefix: str, rest: str) -> str:

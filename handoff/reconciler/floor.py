@@ -21,7 +21,7 @@ from typing import Any
 
 from handoff.config import Config
 from handoff.policy.model import PolicyContext, PolicyObject
-from handoff.policy.paths import embedded_pod_spec_path
+from handoff.policy.paths import embedded_pod_spec_paths
 from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.policy.waivers import apply_waivers, waiver_matches
 from handoff.reconciler.config import PolicyFloor
@@ -90,8 +90,7 @@ def _template(obj: Mapping[str, Any], spec_path: str) -> Any:
 def _pod_spec_views(objects: Iterable[PolicyObject]) -> list[_PodSpecView]:
     views = []
     for item in objects:
-        at = embedded_pod_spec_path(item.obj)
-        if at:
+        for at in embedded_pod_spec_paths(item.obj):
             template = _template(item.obj, at)
             stand_in = {"apiVersion": "apps/v1", "kind": "Deployment",
                         "metadata": item.obj.get("metadata") or {}, "spec": {"template": template}}
@@ -100,17 +99,20 @@ def _pod_spec_views(objects: Iterable[PolicyObject]) -> list[_PodSpecView]:
 
 
 def _embedded_findings(check: PolicyCheck, objects: Sequence[PolicyObject], env: str) -> list[Finding]:
-    """The baseline policies' findings on the pod specs inside objects of other kinds, on their own paths."""
-    views = _pod_spec_views(objects)
-    if not views:
-        return []
-    by_ref = {v.ref: v for v in views}
+    """The baseline policies' findings on the pod specs inside objects of other kinds, on their own paths.
+    The views of one path are judged together: a finding names its object, so within one batch each
+    object may have only one view."""
+    by_path: dict[str, list[_PodSpecView]] = {}
+    for each in _pod_spec_views(objects):
+        by_path.setdefault(each.at, []).append(each)
     context = PolicyContext(env=env, params=_baseline_only(check))
     findings = []
-    for engine in check.engines:
-        for finding in engine.evaluate(views, context).findings:
-            view = by_ref.get(finding.object) if finding.object is not None else None
-            findings.append(replace(finding, path=view.original(finding.path)) if view else finding)
+    for views in by_path.values():
+        by_ref = {v.ref: v for v in views}
+        for engine in check.engines:
+            for finding in engine.evaluate(views, context).findings:
+                view = by_ref.get(finding.object) if finding.object is not None else None
+                findings.append(replace(finding, path=view.original(finding.path)) if view else finding)
     return findings
 
 

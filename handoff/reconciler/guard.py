@@ -29,6 +29,7 @@ import fnmatch
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
+from handoff.policy.paths import pod_specs
 from handoff.reconciler.config import Settings, Source
 from handoff.reconciler.inventory import INVENTORY_PREFIX
 from handoff.reconciler.manifests import APP, GIT_CREDENTIALS_SECRET, impersonation_objects, manifests
@@ -131,23 +132,8 @@ def own_objects(refs: Iterable[ObjectRef], settings: Settings,
 
 
 def _pod_specs(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The pod specs an object runs: a Pod's own, a workload's template, a CronJob's job template, a
-    PodTemplate's."""
-    if obj.get("kind") == "PodTemplate":
-        template = obj.get("template")
-        return [template["spec"]] if isinstance(template, Mapping) and isinstance(
-            template.get("spec"), Mapping) else []
-    spec = obj.get("spec")
-    if not isinstance(spec, Mapping):
-        return []
-    if obj.get("kind") == "Pod":
-        return [spec]
-    found = []
-    for holder in (spec, (spec.get("jobTemplate") or {}).get("spec") or {}):
-        template = holder.get("template") if isinstance(holder, Mapping) else None
-        if isinstance(template, Mapping) and isinstance(template.get("spec"), Mapping):
-            found.append(template["spec"])
-    return found
+    """The pod specs an object runs (:func:`handoff.policy.paths.pod_specs`, the floor's walker)."""
+    return [spec for _, spec in pod_specs(obj)]
 
 
 def _namespace(obj: Mapping[str, Any]) -> str:

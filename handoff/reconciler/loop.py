@@ -66,6 +66,8 @@ _MAX_BACKOFF = 300.0
 DEFAULT_FLOOR = PolicyFloor()
 TRANSIENT = frozenset({"git", "kube-unavailable"})  # error kinds a later pass may not meet again
 _SERVED_WAIT_SECONDS = 30.0  # a restored CRD serving its old versions again
+# the API server still enforces an admission object for a moment after its deletion (its policy cache lags)
+_ADMISSION_LAG_SECONDS = 10.0
 ONCE_ATTEMPTS = 5  # ``reconcile --once``: a transient failure is tried again, 1 + 2 + 4 + 8 s of backoff
 # Fault injection for the kill -9 tests: after this many applies in one process, stop (sleep) so the test
 # kills the process at a known point between preflight and the last apply. Unset (0) in real use.
@@ -287,6 +289,16 @@ def _served(client: KubeClient, api_version: str, kind: str) -> bool:
     return True
 
 
+def _refused_by(message: str, deleted: Iterable[tuple[ObjectRef, Any]]) -> bool:
+    """Whether an API server denial names one of the ``deleted`` admission objects (a policy as 'name', a
+    webhook as "name")."""
+    return any(f"'{ref.name}'" in message or f'"{ref.name}"' in message for ref, _ in deleted)
+
+
+def _finalizers(manifest: Mapping[str, Any] | None) -> list[str]:
+    return [str(f) for f in ((manifest or {}).get("metadata") or {}).get("finalizers") or ()]
+
+
 def _wait_served(client: KubeClient, manifests: Iterable[Mapping[str, Any]], groups: Collection[str],
                  timeout: float = _SERVED_WAIT_SECONDS) -> None:
     """Wait until the API server serves the version each manifest of a restored CRD's group names (a CRD
@@ -420,7 +432,8 @@ class Reconciler:
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             self._admission_first(source, state, revision, fresh, early)
-            deferred = self._preflight(self._as(source), fresh, scratch=_scratch_namespace(source, fresh))
+            deferred = self._preflight_past(self._as(source), fresh, early,
+                                            scratch=_scratch_namespace(source, fresh))
         except KubeUnavailable:
             raise
         except (GitError, RenderError, ReconcileError) as e:
@@ -537,6 +550,19 @@ class Reconciler:
                                f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
                                "refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
+
+    def _preflight_past(self, client: KubeClient, objects: Sequence[Mapping[str, Any]],
+                        early: _AdmissionFirst, *, scratch: str) -> list[Mapping[str, Any]]:
+        """The preflight, tried again (for at most ``_ADMISSION_LAG_SECONDS``) while an admission object
+        ``_admission_first`` just deleted refuses it: the API server enforces it a moment longer."""
+        deadline = time.monotonic() + _ADMISSION_LAG_SECONDS
+        while True:
+            try:
+                return self._preflight(client, objects, scratch=scratch)
+            except ReconcileError as e:
+                if not _refused_by(str(e), early.deleted) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def _preflight(self, client: KubeClient, objects: Iterable[Mapping[str, Any]], *, scratch: str,
                    final: bool = False) -> list[Mapping[str, Any]]:
@@ -720,6 +746,7 @@ class Reconciler:
             for ref, live in dropped:
                 rollback.delete_by_uid(client, ref, _uid(live))
                 early.deleted.append((ref, live))
+                rollback.release(client, ref, _uid(live), _finalizers(old.get(key_of(ref))))
             for obj, live in changed:
                 ref = ref_of(obj)
                 apply_one(client, obj, live)
@@ -905,6 +932,8 @@ class Reconciler:
             [u for u in backwards if u.ref.kind != "Namespace"]
         problems += [p for u in updated if (p := rollback.restore(
             client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
+        if not left and not problems:  # every object is back, so none is stored at a version the pass added
+            problems = [p for crd in undo.crds if (p := rollback.finish_crd(client, crd)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
         inventory.write(self.client, self.settings.namespace, source.name,
                         inventory.Inventory(previous.revision if previous else "",

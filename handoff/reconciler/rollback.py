@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,20 @@ def delete_by_uid(client: KubeClient, ref: ObjectRef, uid: str) -> None:
     except KubeError as e:
         if e.status not in (404, 409) or isinstance(e, KubeUnavailable):
             raise
+
+
+def release(client: KubeClient, ref: ObjectRef, uid: str, finalizers: Collection[str]) -> None:
+    """Take ``finalizers`` (those its own manifest set) off ``ref`` when a delete left it Terminating as the
+    object with ``uid``: no controller of the source's waits on them, and while they stay the object is
+    still in force (an admission policy keeps judging writes)."""
+    live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+    meta = (live or {}).get("metadata") or {}
+    held = [str(f) for f in meta.get("finalizers") or ()]
+    if _uid(live) != uid or not meta.get("deletionTimestamp") or not set(held) & set(finalizers):
+        return
+    client.patch(ref, {"metadata": {"finalizers": [f for f in held if f not in finalizers],
+                                    "resourceVersion": meta.get("resourceVersion")}},
+                 content_type="application/merge-patch+json")
 
 
 def _wait_gone(client: KubeClient, ref: ObjectRef, uid: str) -> None:
@@ -178,28 +192,96 @@ def recreate(client: KubeClient, ref: ObjectRef, manifest: Mapping[str, Any] | N
 
 
 def remove(client: KubeClient, created: Applied) -> Problem | None:
-    """Delete an object the pass created, by its uid. None when done (or already gone)."""
-    uid = _uid(created.result)
+    """Delete an object the pass created, by its uid. None when done (or already gone); a problem when
+    finalizers keep it Terminating: the rejected revision's content stays live until they are removed, so
+    the inventory must keep listing it (to be pruned later) and the status must say so."""
+    ref, uid = created.ref, _uid(created.result)
     if not uid:
-        return Problem(created.ref, "its uid is not known, so it is not deleted")
+        return Problem(ref, "its uid is not known, so it is not deleted")
     try:
-        delete_by_uid(client, created.ref, uid)
+        delete_by_uid(client, ref, uid)
+        return _held(ref, uid, client.get(ref.api_version, ref.kind, ref.name, ref.namespace))
     except KubeUnavailable:
         raise
     except KubeError as e:
-        return Problem(created.ref, str(e))
-    return None
+        return Problem(ref, str(e))
+
+
+def _held(ref: ObjectRef, uid: str, live: Mapping[str, Any] | None) -> Problem | None:
+    """A problem when ``live`` is still the deleted object, kept by finalizers (a pod's grace period
+    without finalizers ends by itself, so it is not one)."""
+    meta = (live or {}).get("metadata") or {}
+    finalizers = [str(f) for f in meta.get("finalizers") or ()]
+    if _uid(live) != uid or not meta.get("deletionTimestamp") or not finalizers:
+        return None
+    return Problem(ref, f"deleted but still Terminating, held by finalizers {', '.join(finalizers)}")
 
 
 def restore_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:
-    """A changed CRD gets its pre-pass spec, labels and annotations back."""
-    meta = crd.get("metadata") or {}
+    """A changed CRD gets its pre-pass spec, labels and annotations back, still serving (not storing) each
+    version the pass added that ``status.storedVersions`` now lists: the API server refuses a spec without
+    them, as objects may be stored at them. :func:`finish_crd` drops them once the objects are restored."""
     try:
-        client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
-                      "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
-                      "spec": crd.get("spec") or {}})
+        live = client.get(str(crd["apiVersion"]), str(crd["kind"]), _name(crd))
     except KubeUnavailable:
         raise
     except KubeError as e:
-        return Problem(ObjectRef(str(crd["apiVersion"]), str(crd["kind"]), str(meta.get("name", ""))), str(e))
+        return Problem(_crd_ref(crd), str(e))
+    return _apply_crd(client, crd, _stored_since(crd, live))
+
+
+def finish_crd(client: KubeClient, crd: Mapping[str, Any]) -> Problem | None:
+    """After every object was put back (so none is stored at a version the pass added): a CRD that
+    :func:`restore_crd` left serving such versions gets its pre-pass ``status.storedVersions`` and then
+    exactly its pre-pass spec."""
+    stored = list((crd.get("status") or {}).get("storedVersions") or ())
+    try:
+        extra = _stored_since(crd, client.get(str(crd["apiVersion"]), str(crd["kind"]), _name(crd)))
+        if not extra:
+            return None
+        if not stored:
+            return Problem(_crd_ref(crd), "its status.storedVersions before the pass is not known, so "
+                           f"{', '.join(str(v.get('name')) for v in extra)} stay served")
+        res = client.resource(str(crd["apiVersion"]), str(crd["kind"]))
+        client.request("PATCH", res.path("", _name(crd)) + "/status",
+                       body={"status": {"storedVersions": stored}},
+                       content_type="application/merge-patch+json")
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(_crd_ref(crd), f"putting back status.storedVersions {stored}: {e}")
+    return _apply_crd(client, crd, [])
+
+
+def _name(crd: Mapping[str, Any]) -> str:
+    return str((crd.get("metadata") or {}).get("name", ""))
+
+
+def _crd_ref(crd: Mapping[str, Any]) -> ObjectRef:
+    return ObjectRef(str(crd["apiVersion"]), str(crd["kind"]), _name(crd))
+
+
+def _stored_since(crd: Mapping[str, Any], live: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The live CRD's versions that its ``status.storedVersions`` lists and the pre-pass spec does not,
+    as served non-storage versions."""
+    before = {str(v.get("name")) for v in (crd.get("spec") or {}).get("versions") or ()}
+    stored = set(((live or {}).get("status") or {}).get("storedVersions") or ())
+    return [{**v, "served": True, "storage": False}
+            for v in ((live or {}).get("spec") or {}).get("versions") or ()
+            if v.get("name") in stored and v.get("name") not in before]
+
+
+def _apply_crd(client: KubeClient, crd: Mapping[str, Any], extra: list[dict[str, Any]]) -> Problem | None:
+    meta = crd.get("metadata") or {}
+    spec = dict(crd.get("spec") or {})
+    if extra:
+        spec["versions"] = [*(spec.get("versions") or ()), *extra]
+    try:
+        client.apply({"apiVersion": crd["apiVersion"], "kind": crd["kind"],
+                      "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
+                      "spec": spec})
+    except KubeUnavailable:
+        raise
+    except KubeError as e:
+        return Problem(_crd_ref(crd), str(e))
     return None
