@@ -65,11 +65,6 @@ def embedded_pod_spec_paths(obj: Mapping[str, Any]) -> list[str]:
             if path != read and isinstance(spec.get("containers"), list)]
 
 
-def embedded_pod_spec_path(obj: Mapping[str, Any]) -> str:
-    """The first of :func:`embedded_pod_spec_paths`; "" when there is none."""
-    return next(iter(embedded_pod_spec_paths(obj)), "")
-
-
 def join(prefix: str, rest: str) -> str:
     if not rest:
         return prefix

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from handoff.config import Waiver
-from handoff.policy.paths import embedded_pod_spec_path
+from handoff.policy.paths import embedded_pod_spec_paths
 from handoff.reconciler import floor
 from handoff.reconciler.config import PolicyFloor
 from handoff.workflows.plan import plan_source_path
@@ -69,12 +69,12 @@ def test_a_baseline_pod_spec_inside_a_custom_resource_passes(tmp_path: Path, pla
 
 def test_a_template_without_containers_is_not_a_pod_spec() -> None:
     obj = {"kind": "Widget", "spec": {"template": {"spec": {"hostPID": True}}}}
-    assert embedded_pod_spec_path(obj) == ""
+    assert not embedded_pod_spec_paths(obj)
 
 
 def test_built_in_kinds_are_read_where_they_always_were() -> None:
     deployment = {"kind": "Deployment", "spec": {"template": {"spec": {"containers": []}}}}
-    assert embedded_pod_spec_path(deployment) == ""  # the pack matches it by kind, as before
+    assert not embedded_pod_spec_paths(deployment)  # the pack matches it by kind, as before
 
 
 def test_a_built_in_workload_gives_the_same_findings_as_before(tmp_path: Path) -> None:
