@@ -27,13 +27,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import yaml
 
 from handoff.manifests.yamldocs import file_limits, load_documents
 from handoff.redact import MASK, registered
+from handoff.report.model import ObjectRef
 
 MAX_EXCERPT = 40
 # values shorter than this are not searched for in free text: "a" or "1" would mask half a message
@@ -321,6 +322,12 @@ class KnownValues:
         if "\\" in text or "\'\'" in text or "\n" in text:
             text = _QUOTED_SCALAR.sub(self._quoted, text)
         return self.pieces.mask(text)
+
+    def mask_ref(self, ref: ObjectRef) -> ObjectRef:
+        """``ref`` with its kind, name and namespace masked (a chart may stamp a Secret's value into another
+        object's name); equal identities stay equal, so findings still find their objects."""
+        return replace(ref, kind=self.mask(ref.kind), name=self.mask(ref.name),
+                       namespace=self.mask(ref.namespace))
 
     def _quoted(self, match: re.Match[str]) -> str:
         token = match.group(0)

@@ -82,10 +82,7 @@ def masked(report: ValidationReport, secrets: Mapping[str, str]) -> ValidationRe
 
 
 def _masked_ref(ref: ObjectRef | None, known: KnownValues) -> ObjectRef | None:
-    if ref is None:
-        return None
-    return replace(ref, kind=known.mask(ref.kind), name=known.mask(ref.name),
-                   namespace=known.mask(ref.namespace))
+    return None if ref is None else known.mask_ref(ref)
 
 
 def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult, ...]:
