@@ -76,16 +76,36 @@ def adopt_foreign_fields(client: KubeClient, live: Mapping[str, Any]) -> bool:
 
 
 def wait_established(client: KubeClient, name: str, timeout: float = _CRD_WAIT_SECONDS) -> None:
+    """Until the CRD is Established and discovery serves its kind at every served version: the API
+    server sets Established before its discovery handler lists the new group, and a custom resource
+    applied in between is refused as an unknown apiVersion."""
     deadline = time.monotonic() + timeout
     while True:
-        crd = client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
-        conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+        crd = client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name) or {}
+        conditions = (crd.get("status") or {}).get("conditions") or []
         if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
             client.forget_discovery()
-            return
+            if _served_in_discovery(client, crd):
+                return
         if time.monotonic() > deadline:
             raise KubeError(f"CustomResourceDefinition {name} not Established after {timeout:.0f}s")
         time.sleep(0.2)
+
+
+def _served_in_discovery(client: KubeClient, crd: Mapping[str, Any]) -> bool:
+    spec = crd.get("spec") or {}
+    kind = str((spec.get("names") or {}).get("kind", ""))
+    for version in spec.get("versions") or []:
+        if not version.get("served"):
+            continue
+        try:
+            client.resource(f"{spec.get('group')}/{version.get('name')}", kind)
+        except KubeError as e:
+            if e.status == 404:
+                client.forget_discovery()
+                return False
+            raise
+    return True
 
 
 def apply_one(client: KubeClient, obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> Applied:

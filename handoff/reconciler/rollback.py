@@ -207,11 +207,15 @@ def remove(client: KubeClient, created: Applied) -> Problem | None:
         return Problem(ref, str(e))
 
 
+# finalizers the API server itself finishes: it deletes a CRD's custom resources, then the CRD
+_SELF_FINISHING = frozenset({"customresourcecleanup.apiextensions.k8s.io"})
+
+
 def _held(ref: ObjectRef, uid: str, live: Mapping[str, Any] | None) -> Problem | None:
     """A problem when ``live`` is still the deleted object, kept by finalizers (a pod's grace period
-    without finalizers ends by itself, so it is not one)."""
+    without finalizers ends by itself, so it is not one, nor are :data:`_SELF_FINISHING` finalizers)."""
     meta = (live or {}).get("metadata") or {}
-    finalizers = [str(f) for f in meta.get("finalizers") or ()]
+    finalizers = [str(f) for f in meta.get("finalizers") or () if str(f) not in _SELF_FINISHING]
     if _uid(live) != uid or not meta.get("deletionTimestamp") or not finalizers:
         return None
     return Problem(ref, f"deleted but still Terminating, held by finalizers {', '.join(finalizers)}")
