@@ -91,6 +91,19 @@ def bounded_by(remaining: Callable[[], float]) -> Iterator[None]:
         _REMAINING.reset(token)
 
 
+# a call never gets less than this, so one started just before the deadline can still answer "no"
+_MIN_CALL_SECONDS = 1.0
+
+
+def bounded_timeout(default: float) -> float:
+    """A single call's timeout: ``default``, or less when a ``bounded_by`` deadline comes sooner, so a
+    server that accepts and never answers cannot hold the caller past its deadline."""
+    remaining = _REMAINING.get()
+    if remaining is None:
+        return default
+    return min(default, max(remaining(), _MIN_CALL_SECONDS))
+
+
 def retry_counted(call: Callable[[int], T], policy: RetryPolicy, *, what: str) -> T:
     """Run ``call(attempt)`` (attempt is 1-based) until it returns; retry only :class:`TemporaryError`,
     at most ``policy.attempts`` times in all (fewer when the wait would pass a ``bounded_by`` deadline),

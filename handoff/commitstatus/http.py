@@ -12,7 +12,7 @@ import requests
 from handoff.errors import ForgeError
 from handoff.httpstatus import error_for
 from handoff.redact import redact
-from handoff.retry import RetryPolicy, retry
+from handoff.retry import RetryPolicy, bounded_timeout, retry
 
 TIMEOUT = 30.0
 MAX_BODY = 4 * 1024 * 1024
@@ -34,7 +34,7 @@ class JsonApi:
             self.calls += 1
             try:
                 response = self._session.request(method, self.base_url + path, json=body, params=params,
-                                                 timeout=TIMEOUT, allow_redirects=False)
+                                                 timeout=bounded_timeout(TIMEOUT), allow_redirects=False)
             except requests.RequestException as e:
                 raise ForgeError(redact(f"{what}: cannot reach {self.forge}: {e}")) from e
             if response.status_code >= 300:

@@ -27,7 +27,7 @@ from pathlib import Path
 from handoff.errors import GitError, HandoffError
 from handoff.manifests.bounds import RenderLimits
 from handoff.redact import redact, register
-from handoff.retry import RetryPolicy, TemporaryError, retry
+from handoff.retry import RetryPolicy, TemporaryError, bounded_timeout, retry
 from handoff.toolrun import Finished, MemoryTooLarge, TimedOut, require_tool, run
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class Git:
                on_stdout: Callable[[bytes], None] | None = None) -> Finished:
         log.debug("git %s", command)
         try:
-            return run([self._binary, *args], timeout=self.timeout, cwd=self.cwd, env=env,
+            return run([self._binary, *args], timeout=bounded_timeout(self.timeout), cwd=self.cwd, env=env,
                        input_bytes=input_bytes, max_stdout=max_stdout, max_rss=self.max_rss,
                        on_stdout=on_stdout)
         except TimedOut as e:
