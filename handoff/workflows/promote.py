@@ -103,7 +103,7 @@ def promote(
         base = opts.base or repo.default_branch()
         source_branch = base
         repo.checkout(repo.fetch(validate_ref(base))[base])
-        config = load_config(repo.path)
+        config = target_config = load_config(repo.path)  # the target's policies: the base branch's
         source = config.environments.get(source_env) if config else None
         if config is not None and config.environments and source is None:
             # a typo (`--from prd`) would otherwise promote what the targets declare for every environment
@@ -127,7 +127,7 @@ def promote(
             why = f" ({verdict.error})" if verdict.error else ""  # a refused render names its cause
             raise PromotionRefused(f"{source_env} does not validate{why}; not promoting {image} "
                                    f"to {opts.env}")
-        if policy_enabled(config, opts.env, "require-image-digest") and not image.digest:
+        if policy_enabled(target_config, opts.env, "require-image-digest") and not image.digest:
             raise PromotionRefused(
                 f"{opts.env} requires a digest but {source_env} declares {image} "
                 "without one; pin it there first (propose --resolve-digest)"

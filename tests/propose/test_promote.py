@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from handoff.git.repo import GitAuth
 from handoff.workflows.promote import PromotionRefused, promote
 from handoff.workflows.propose import ProposeOptions
 from tests.harness.git_server import GitServer
+from tests.reconciler.gitrepo import WorkRepo
 
 CONFIG = """\
 environments:
@@ -57,3 +59,23 @@ def test_promote_refuses_without_digest_when_target_requires_one(git_server: Git
         promote(options(git_server, url), source_env="staging")
     url = git_server.create_repo("digest", files(True, f"registry.example/web:1.3.0@{DIGEST}"))
     assert promote(options(git_server, url), source_env="staging").operation == "created"
+
+
+def test_the_targets_digest_policy_comes_from_the_base_branch_not_the_source_envs_branch(
+        git_server: GitServer, tmp_path: Path) -> None:
+    """staging lives on its own branch, whose .handoff.yaml (anyone pushing to staging writes it) turns
+    prod's require-image-digest off: prod's policy is the base branch's, so the digest-less image is
+    still refused."""
+    url = git_server.create_repo("branchpolicy", files(True, "registry.example/web:1.0.0"))
+    auth_url = url.replace("http://", f"http://{git_server.username}:{git_server.password}@")
+    staging = WorkRepo(tmp_path / "staging", auth_url, branch="staging")
+    base_config = CONFIG % "true"
+    staging.commit({".handoff.yaml": base_config.replace("  staging: {}", "  staging: {branch: staging}")
+                    .replace("enabled: true", "enabled: false"),
+                    "envs/staging/values.yaml": "image: registry.example/web:1.3.0 # handoff:image web\n"},
+                   "staging: web 1.3.0, and prod needs no digest")
+    WorkRepo(tmp_path / "main", auth_url).commit(
+        {".handoff.yaml": base_config.replace("  staging: {}", "  staging: {branch: staging}")},
+        "staging lives on its branch")
+    with pytest.raises(PromotionRefused, match="requires a digest"):
+        promote(options(git_server, url), source_env="staging")
