@@ -187,6 +187,7 @@ class Revision:
     objects: list[dict[str, Any]]
     waivers: tuple[WaiverUse, ...] = ()
     disabled_policies: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()  # ``file:line`` of each object, in order, for refusals to name
 
 
 def render_revision(source: Source, checkout: Checkout,
@@ -201,7 +202,8 @@ def render_revision(source: Source, checkout: Checkout,
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
-    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled)
+    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled,
+                    tuple(f"{o.file}:{o.line}" for o in plan.objects))
 
 
 def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
@@ -428,7 +430,7 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written, but for the
             # source's own admission objects the revision removes or changes (``_admission_first``)
             rendered = self.renderer(source, git.checkout(revision))
-            fresh = self._prepare(source, rendered.objects)
+            fresh = self._prepare(source, rendered.objects, rendered.origins)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             self._admission_first(source, state, revision, fresh, early)
@@ -512,7 +514,10 @@ class Reconciler:
             return
         state.applied_revision = revision
 
-    def _prepare(self, source: Source, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _prepare(self, source: Source, objects: list[dict[str, Any]],
+                 origins: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The revision's objects labelled as ``source``'s, once the guards and the grant admit them;
+        ``origins``: each object's ``file:line``, named in a refusal."""
         self._secrets[source.name] = secret_strings(objects, self.rules)
         if not objects:
             raise RefusedError(f"source {source.name} rendered no objects; refusing an empty render "
@@ -539,9 +544,11 @@ class Reconciler:
                                "(nothing applied)")
         grant = authority.grant_of(source, self.settings.namespace)
         borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds,
-                                      authority.namespace_covered(grant, self.settings.namespace))
+                                      authority.namespace_covered(grant, self.settings.namespace),
+                                      mutating_pods=grant.authority.allow_mutating_pods)
         if borrowed:
-            names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
+            where = {key_of(ref_of(o)): f"{origin}: " for o, origin in zip(out, origins, strict=False)}
+            names = "; ".join(f"{where.get(key_of(r), '')}{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
         outside = authority.denied_objects(out, grant)
         if outside:
