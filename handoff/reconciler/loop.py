@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import logging
 import os
 import queue
@@ -291,12 +292,6 @@ def _served(client: KubeClient, api_version: str, kind: str) -> bool:
     return True
 
 
-def _refused_by(message: str, deleted: Iterable[tuple[ObjectRef, Any]]) -> bool:
-    """Whether an API server denial names one of the ``deleted`` admission objects (a policy as 'name', a
-    webhook as "name")."""
-    return any(f"'{ref.name}'" in message or f'"{ref.name}"' in message for ref, _ in deleted)
-
-
 def _finalizers(manifest: Mapping[str, Any] | None) -> list[str]:
     return [str(f) for f in ((manifest or {}).get("metadata") or {}).get("finalizers") or ()]
 
@@ -561,13 +556,16 @@ class Reconciler:
     def _preflight_past(self, client: KubeClient, objects: Sequence[Mapping[str, Any]],
                         early: _AdmissionFirst, *, scratch: str) -> list[Mapping[str, Any]]:
         """The preflight, tried again (for at most ``_ADMISSION_LAG_SECONDS``) while an admission object
-        ``_admission_first`` just deleted refuses it: the API server enforces it a moment longer."""
+        ``_admission_first`` just deleted or changed refuses it: the API server enforces the version it
+        replaced a moment longer."""
         deadline = time.monotonic() + _ADMISSION_LAG_SECONDS
+        names = rollback.admission_names([*(live for _, live in early.deleted),
+                                          *(u.snapshot for u in early.updated)])
         while True:
             try:
                 return self._preflight(client, objects, scratch=scratch)
             except ReconcileError as e:
-                if not _refused_by(str(e), early.deleted) or time.monotonic() > deadline:
+                if not rollback.refused_by(str(e), names) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
 
@@ -765,9 +763,11 @@ class Reconciler:
 
     def _undo_admission_first(self, source: Source, state: _SourceState, early: _AdmissionFirst, *,
                               relist: bool) -> list[rollback.Problem]:
-        """Put back the admission objects ``_admission_first`` changed: last, after every other object,
-        so none of them (failing closed, say) stands in the way of the other restores; ``relist``: list
-        again what the inventory listed before (the revision failed before its apply wrote it)."""
+        """Put back the admission objects ``_admission_first`` changed (a roll-back midway gives the changed
+        ones to ``_put_back`` first) and re-create those it deleted: last, after every other object, so none
+        of the previous revision's (failing closed, say) stands in the way of the other restores;
+        ``relist``: list again what the inventory listed before (the revision failed before its apply
+        wrote it)."""
         client = self._as(source)
         old = {key_of(ref_of(o)): o for o in state.desired}
         problems = [p for u in early.updated
@@ -898,9 +898,12 @@ class Reconciler:
     def _rejected(self, source: Source, state: _SourceState, revision: str, undo: rollback.Undo,
                   e: ReconcileError, *, early: _AdmissionFirst) -> status.PassResult:
         """The API server rejected an object of ``revision`` while it was being applied: put back what this
-        pass changed and keep the previous revision (the admission objects it changed first, last)."""
+        pass changed and keep the previous revision. The admission objects ``_admission_first`` changed go
+        back with the pass's other admission changes, before the rest (``_put_back``); those it deleted are
+        re-created last."""
         old = self._previous_desired(source, state, undo.previous)
-        undo.updated = [u for u in undo.updated if u.key not in early.keys]
+        undo.updated = [u for u in undo.updated if u.key not in early.keys] + early.updated
+        early.updated = []
         left = self._put_back(source, state, undo, old)
         left += self._undo_admission_first(source, state, early, relist=False)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
@@ -924,21 +927,40 @@ class Reconciler:
                   previous_objects: Iterable[Mapping[str, Any]]) -> list[rollback.Problem]:
         """Undo a pass: updated objects get the previous revision's manifests (adopted ones their pre-pass
         content), changed CRDs their pre-pass spec, created objects are deleted by uid; then the inventory
-        lists again what it listed before. The steps that could not be done are returned."""
+        lists again what it listed before. The steps that could not be done are returned.
+
+        The pass's admission objects go first (created ones deleted, changed ones put back): the previous
+        content was admitted without the revision's versions, which may refuse it. A later step one of them
+        still refuses is tried again for at most ``_ADMISSION_LAG_SECONDS`` (the API server's policy cache
+        lags the change by about a second)."""
         client, previous = self._as(source), undo.previous
         old = {key_of(ref_of(o)): o for o in previous_objects}
-        # created objects go first: a re-created one (``rollback.restore``) may need the quota they hold
-        left = [p for a in reversed(undo.created) if (p := rollback.remove(client, a)) is not None]
+        created, backwards = undo.created[::-1], undo.updated[::-1]
+        admission_created = [a for a in created if is_admission(a.ref)]
+        admission_updated = [u for u in backwards if is_admission(u.ref)]
+        # the revision's versions of them: what a denial they still make names
+        lagging = rollback.admission_names([*(a.result for a in admission_created),
+                                            *(_existing(client, u.ref) for u in admission_updated)])
+
+        def restore(u: rollback.Updated) -> rollback.Problem | None:
+            return rollback.restore(client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)
+
+        left = [p for a in admission_created if (p := rollback.remove(client, a)) is not None]
+        problems = [p for u in admission_updated if (p := restore(u)) is not None]
+        lag = functools.partial(rollback.past_lag, names=lagging,
+                                deadline=time.monotonic() + _ADMISSION_LAG_SECONDS)
+        # created objects before the other restores: a re-created one (``rollback.restore``) may need the
+        # quota they hold
+        left += [p for a in created if not is_admission(a.ref)
+                 if (p := lag(functools.partial(rollback.remove, client, a))) is not None]
         # then what the other restores need: the CRDs (serving the versions the previous manifests name
         # again) and the Namespaces
-        problems = [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
         _wait_served(client, (m for u in undo.updated if (m := old.get(u.key)) is not None),
                      {str((crd.get("spec") or {}).get("group")) for crd in undo.crds})
-        backwards = undo.updated[::-1]
-        updated = [u for u in backwards if u.ref.kind == "Namespace"] + \
-            [u for u in backwards if u.ref.kind != "Namespace"]
-        problems += [p for u in updated if (p := rollback.restore(
-            client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
+        rest = [u for u in backwards if u.ref.kind == "Namespace"] + \
+            [u for u in backwards if u.ref.kind != "Namespace" and not is_admission(u.ref)]
+        problems += [p for u in rest if (p := lag(functools.partial(restore, u))) is not None]
         if not left and not problems:  # every object is back, so none is stored at a version the pass added
             problems = [p for crd in undo.crds if (p := rollback.finish_crd(client, crd)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,31 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.ref} ({self.why})"
+
+
+def admission_names(objects: Iterable[Mapping[str, Any] | None]) -> frozenset[str]:
+    """The names an API server denial quotes for these admission objects: each one's own (a policy, its
+    binding) and its webhooks' (a webhook configuration's denial names the webhook)."""
+    return frozenset(str(n) for obj in objects if obj
+                     for n in (((obj.get("metadata") or {}).get("name")),
+                               *((w or {}).get("name") for w in obj.get("webhooks") or ()
+                                 if isinstance(w, Mapping))) if n)
+
+
+def refused_by(message: str, names: Collection[str]) -> bool:
+    """Whether an API server denial names one of ``names`` (a policy as 'name', a webhook as "name")."""
+    return any(f"'{name}'" in message or f'"{name}"' in message for name in names)
+
+
+def past_lag(step: Callable[[], Problem | None], names: Collection[str], deadline: float) -> Problem | None:
+    """Run a roll-back ``step``, again (until ``deadline``, ``time.monotonic``) while an admission object of
+    ``names`` refuses it: one the undo just deleted or put back is still enforced in its revision's version
+    for a moment (the API server's policy cache lags), and a refused write changed nothing."""
+    while True:
+        problem = step()
+        if problem is None or not refused_by(problem.why, names) or time.monotonic() > deadline:
+            return problem
+        time.sleep(0.5)
 
 
 def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
