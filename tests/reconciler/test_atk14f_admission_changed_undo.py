@@ -15,14 +15,17 @@ own policy, which the replaced version (still enforced for a moment) must not re
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handoff.kube.errors import KubeError
+from handoff.reconciler import rollback
 from handoff.reconciler.config import Authority
 from handoff.reconciler.loop import Reconciler
+from handoff.report.model import ObjectRef
 
 from .cluster import new_cluster
 
@@ -32,6 +35,7 @@ ADM = "admissionregistration.k8s.io/v1"
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{rev: \"{rev}\"}}\n"
 KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 PADDING = 300
+REF = ObjectRef("v1", "ConfigMap", "a", "team-a")
 HARMLESS = "true"
 # real writes only: refuses b at rev 2 (the rejection midway) and anything at rev 1 (the roll-back)
 REFUSING = ("request.dryRun == true || !((object.metadata.name == 'b' && object.data.rev == '2') || "
@@ -157,3 +161,24 @@ def test_the_preflight_is_not_refused_by_the_version_of_its_own_policy_the_revis
         for kind in KINDS:
             with contextlib.suppress(KubeError):
                 c.client.delete(ADM, kind, name)
+
+
+def test_a_denial_is_told_by_the_admission_objects_it_names() -> None:
+    hooks = {"metadata": {"name": "hooks"}, "webhooks": [{"name": "deny.example.com"}, {"name": "other.example.com"}]}
+    names = rollback.admission_names([hooks, {"metadata": {"name": "own-p"}}, None])
+    assert names == {"hooks", "deny.example.com", "other.example.com", "own-p"}
+    assert rollback.refused_by("configmaps \"a\" is forbidden: ValidatingAdmissionPolicy 'own-p' with binding "
+                               "'own-p' denied request: refused", names)
+    assert rollback.refused_by('admission webhook "deny.example.com" denied the request: no', names)
+    assert not rollback.refused_by("ValidatingAdmissionPolicy 'operator' denied request", names)
+
+
+def test_a_step_is_tried_again_only_while_a_lagging_admission_object_refuses_it() -> None:
+    answers = [rollback.Problem(REF, "ValidatingAdmissionPolicy 'own-p' denied request"),
+               rollback.Problem(REF, "ValidatingAdmissionPolicy 'own-p' denied request"), None]
+    far = time.monotonic() + 600
+    assert rollback.past_lag(lambda: answers.pop(0), {"own-p"}, far) is None and answers == []
+    other = [rollback.Problem(REF, "quota exceeded"), None]
+    assert rollback.past_lag(lambda: other.pop(0), {"own-p"}, far) == rollback.Problem(REF, "quota exceeded")
+    late = [rollback.Problem(REF, "'own-p' denied"), None]
+    assert rollback.past_lag(lambda: late.pop(0), {"own-p"}, time.monotonic() - 1) is not None
