@@ -564,7 +564,7 @@ class Reconciler:
         while True:
             try:
                 return self._preflight(client, objects, scratch=scratch)
-            except ReconcileError as e:
+            except (ReconcileError, KubeUnavailable) as e:  # unavailable: a webhook that cannot be called
                 if not rollback.refused_by(str(e), names) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
@@ -952,7 +952,7 @@ class Reconciler:
         # created objects before the other restores: a re-created one (``rollback.restore``) may need the
         # quota they hold
         left += [p for a in created if not is_admission(a.ref)
-                 if (p := lag(functools.partial(rollback.remove, client, a))) is not None]
+                 if (p := lag(a.ref, functools.partial(rollback.remove, client, a))) is not None]
         # then what the other restores need: the CRDs (serving the versions the previous manifests name
         # again) and the Namespaces
         problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
@@ -960,7 +960,8 @@ class Reconciler:
                      {str((crd.get("spec") or {}).get("group")) for crd in undo.crds})
         rest = [u for u in backwards if u.ref.kind == "Namespace"] + \
             [u for u in backwards if u.ref.kind != "Namespace" and not is_admission(u.ref)]
-        problems += [p for u in rest if (p := lag(functools.partial(restore, u))) is not None]
+        refused = [(u, p) for u in rest if (p := lag(u.ref, functools.partial(restore, u))) is not None]
+        problems += self._restore_around(client, admission_updated, refused, restore, old)
         if not left and not problems:  # every object is back, so none is stored at a version the pass added
             problems = [p for crd in undo.crds if (p := rollback.finish_crd(client, crd)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
@@ -969,6 +970,33 @@ class Reconciler:
                                             unique_by_key((*base, *(p.ref for p in left)))))
         state.in_sync.clear()
         return left + problems
+
+    def _restore_around(self, client: KubeClient, admission: Sequence[rollback.Updated],
+                        refused: Sequence[tuple[rollback.Updated, rollback.Problem]],
+                        restore: Callable[[rollback.Updated], rollback.Problem | None],
+                        old: Mapping[ObjectKey, Mapping[str, Any]]) -> list[rollback.Problem]:
+        """The restores still ``refused`` past the lag by an admission object put back before them: its
+        previous version refuses the previous content itself (a webhook failing closed that the revision
+        had fixed). It is deleted too, those restores are tried again, and it is re-created last."""
+        blocking = [u for u in admission if any(rollback.refused_by(p.why, rollback.admission_names(
+            [old.get(u.key), u.snapshot])) for _, p in refused)]
+        if not blocking:
+            return [p for _, p in refused]
+        problems: list[rollback.Problem] = []
+        for u in blocking:
+            try:
+                if live := _existing(client, u.ref):
+                    rollback.delete_by_uid(client, u.ref, _uid(live))
+            except KubeUnavailable:
+                raise
+            except KubeError as e:
+                problems.append(rollback.Problem(u.ref, f"taking it out of the way: {e}"))
+        names = rollback.admission_names([m for u in blocking for m in (old.get(u.key), u.snapshot)])
+        lag = functools.partial(rollback.past_lag, names=names,
+                                deadline=time.monotonic() + _ADMISSION_LAG_SECONDS)
+        problems += [p for u, _ in refused if (p := lag(u.ref, functools.partial(restore, u))) is not None]
+        return problems + [p for u in blocking
+                           if (p := rollback.recreate(client, u.ref, old.get(u.key), u.snapshot)) is not None]
 
     def _previous_desired(self, source: Source, state: _SourceState,
                           previous: inventory.Inventory | None) -> list[dict[str, Any]]:

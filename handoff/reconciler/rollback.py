@@ -78,12 +78,20 @@ def refused_by(message: str, names: Collection[str]) -> bool:
     return any(f"'{name}'" in message or f'"{name}"' in message for name in names)
 
 
-def past_lag(step: Callable[[], Problem | None], names: Collection[str], deadline: float) -> Problem | None:
-    """Run a roll-back ``step``, again (until ``deadline``, ``time.monotonic``) while an admission object of
-    ``names`` refuses it: one the undo just deleted or put back is still enforced in its revision's version
-    for a moment (the API server's policy cache lags), and a refused write changed nothing."""
+def past_lag(ref: ObjectRef, step: Callable[[], Problem | None], names: Collection[str],
+             deadline: float) -> Problem | None:
+    """Run the roll-back ``step`` of ``ref``, again (until ``deadline``, ``time.monotonic``) while an
+    admission object of ``names`` refuses it: one the undo just deleted or put back is still enforced in
+    its revision's version for a moment (the API server's policy cache lags), and a refused write changed
+    nothing. A webhook of theirs that cannot be called (the API server answers 500, unavailable) refuses
+    it too."""
     while True:
-        problem = step()
+        try:
+            problem = step()
+        except KubeUnavailable as e:
+            if not refused_by(str(e), names):
+                raise
+            problem = Problem(ref, str(e))
         if problem is None or not refused_by(problem.why, names) or time.monotonic() > deadline:
             return problem
         time.sleep(0.5)

@@ -177,8 +177,90 @@ def test_a_step_is_tried_again_only_while_a_lagging_admission_object_refuses_it(
     answers = [rollback.Problem(REF, "ValidatingAdmissionPolicy 'own-p' denied request"),
                rollback.Problem(REF, "ValidatingAdmissionPolicy 'own-p' denied request"), None]
     far = time.monotonic() + 600
-    assert rollback.past_lag(lambda: answers.pop(0), {"own-p"}, far) is None and answers == []
-    other = [rollback.Problem(REF, "quota exceeded"), None]
-    assert rollback.past_lag(lambda: other.pop(0), {"own-p"}, far) == rollback.Problem(REF, "quota exceeded")
+    assert rollback.past_lag(REF, lambda: answers.pop(0), {"own-p"}, far) is None and answers == []
+    quota = rollback.Problem(REF, "quota exceeded")
+    other = [quota, None]
+    assert rollback.past_lag(REF, lambda: other.pop(0), {"own-p"}, far) == quota
     late = [rollback.Problem(REF, "'own-p' denied"), None]
-    assert rollback.past_lag(lambda: late.pop(0), {"own-p"}, time.monotonic() - 1) is not None
+    assert rollback.past_lag(REF, lambda: late.pop(0), {"own-p"}, time.monotonic() - 1) is not None
+
+
+def _webhook(name: str, ns: str, failure_policy: str) -> str:
+    return f"""apiVersion: {ADM}
+kind: ValidatingWebhookConfiguration
+metadata: {{name: {name}}}
+webhooks:
+  - name: {name}.example.com
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    failurePolicy: {failure_policy}
+    clientConfig: {{url: "https://127.0.0.1:1/validate"}}
+    namespaceSelector: {{matchExpressions: [{{key: kubernetes.io/metadata.name, operator: In, values: [{ns}]}}]}}
+    rules: [{{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}}]
+"""
+
+
+def _operator_policy(c: Any, name: str) -> None:
+    """The operator's own policy (not the source's): refuses ConfigMap b (and the probe) at rev 2 on real
+    writes only; in force once it refuses the probe."""
+    match = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": c.target_ns}},
+             "resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                                "resources": ["configmaps"]}]}
+    expression = ("request.dryRun == true || !(object.data.rev == '2' && "
+                  "(object.metadata.name == 'b' || object.metadata.name == 'probe'))")
+    c.client.apply({"apiVersion": ADM, "kind": "ValidatingAdmissionPolicy", "metadata": {"name": name},
+                    "spec": {"failurePolicy": "Fail", "matchConstraints": match,
+                             "validations": [{"expression": expression, "message": "refused by the operator"}]}})
+    c.client.apply({"apiVersion": ADM, "kind": "ValidatingAdmissionPolicyBinding", "metadata": {"name": name},
+                    "spec": {"policyName": name, "validationActions": ["Deny"], "matchResources": match}})
+    probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": c.target_ns},
+             "data": {"rev": "2"}}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            c.client.apply(probe)
+        except KubeError:
+            return
+        c.client.delete("v1", "ConfigMap", "probe", c.target_ns)
+        time.sleep(0.2)
+    pytest.fail("the operator's policy never came in force")
+
+
+WEBHOOK_KINDS = (*KINDS, "ValidatingWebhookConfiguration")
+
+
+def test_a_previous_webhook_that_fails_closed_on_the_previous_content_is_re_created_after_the_rest(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    # rev 1's own webhook fails closed (its server is gone) on every ConfigMap write once in force; rev 2 fixes
+    # it (failurePolicy Ignore) and changes a, b and the padding; b is refused by the operator's policy, so
+    # the roll-back puts the dead webhook back first, which then refuses the previous content itself
+    padding = {f"app/0-pad-{i:03}.yaml": CM.format(name=f"pad-{i:03}", rev="pad") for i in range(PADDING)}
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/a.yaml": CM.format(name="a", rev=1),
+                                                      "app/b.yaml": CM.format(name="b", rev=1), **padding})
+    name, operator = f"dead-{c.target_ns}", f"op-{c.target_ns}"
+    rec = Reconciler(c.settings(renderer="plain", authority=Authority(
+        namespaces=(c.target_ns,), cluster_kinds=WEBHOOK_KINDS)), c.client, c.workdir)
+    source = rec.settings.sources[0]
+    try:
+        _operator_policy(c, operator)
+        c.repo.commit({"app/webhook.yaml": _webhook(name, c.target_ns, "Fail")}, "rev 1: its webhook")
+        first = rec.reconcile(source)
+        assert first.ok, first.message
+        c.repo.commit({"app/webhook.yaml": _webhook(name, c.target_ns, "Ignore"),
+                       "app/a.yaml": CM.format(name="a", rev=2), "app/b.yaml": CM.format(name="b", rev=2),
+                       **{k: CM.format(name=f"pad-{i:03}", rev="pad2") for i, k in enumerate(padding)}},
+                      "rev 2: the webhook fixed; b refused by the operator")
+        failed = rec.reconcile(source)
+        assert not failed.ok and "b rejected by the API server" in failed.message, failed.message[:500]
+        assert "roll-back incomplete" not in failed.message, failed.message[:500]
+        revs = {n: (c.get("v1", "ConfigMap", n) or {}).get("data", {}).get("rev")
+                for n in ("a", "b", "pad-000", f"pad-{PADDING - 1:03}")}
+        assert revs == {"a": "1", "b": "1", "pad-000": "pad", f"pad-{PADDING - 1:03}": "pad"}, revs
+        webhook = c.client.get(ADM, "ValidatingWebhookConfiguration", name) or {}
+        assert [w.get("failurePolicy") for w in webhook.get("webhooks", ())] == ["Fail"]
+    finally:
+        with contextlib.suppress(KubeError):
+            c.client.delete(ADM, "ValidatingWebhookConfiguration", name)
+        for kind in KINDS:
+            with contextlib.suppress(KubeError):
+                c.client.delete(ADM, kind, operator)
