@@ -7,7 +7,8 @@ A change that cannot be undone in place (a ConfigMap or Secret the revision make
 after every other object of the revision (:func:`freezes`), so a rejection mostly comes before it. A step
 the API server still refuses because a field became immutable deletes and re-creates the object when this
 source owns it, as ``kubectl replace --force`` does; any other refused step is returned as a problem, for
-the status to name, never skipped silently."""
+the status to name, never skipped silently. A step an admission object the undo just deleted or put back
+still refuses is tried again for a moment (:func:`past_lag`): the API server's policy cache lags."""
 
 from __future__ import annotations
 
