@@ -61,7 +61,9 @@ class Authority:
     ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
     key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out.
     ``other_tenants``: the tenants' namespace globs (from a tenants file, never written by hand): a
-    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own)."""
+    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own).
+    ``allowMutatingPods``: the source's granted mutating admission objects may pick pods and pod-bearing
+    resources, which waives the floor and the identity guard for its pods (``guard.why_mutating_pods``)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -71,6 +73,7 @@ class Authority:
     namespace_metadata: tuple[str, ...] = ("*",)
     other_tenants: tuple[str, ...] = ()
     tenant: str = ""
+    allow_mutating_pods: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Tenant:
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
     """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
-    clusterKinds, namespaceMetadata}}]``."""
+    clusterKinds, namespaceMetadata, allowMutatingPods}}]``."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -312,7 +315,8 @@ def _authority(raw: Mapping[str, Any], *, namespaces: tuple[str, ...] = ("*",)) 
                      denied_namespaces=strings("deniedNamespaces"),
                      kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
                      cluster_kinds=strings("clusterKinds"),
-                     namespace_metadata=strings("namespaceMetadata", ("*",)))
+                     namespace_metadata=strings("namespaceMetadata", ("*",)),
+                     allow_mutating_pods=raw.get("allowMutatingPods") is True)
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],

@@ -7,13 +7,14 @@ A change that cannot be undone in place (a ConfigMap or Secret the revision make
 after every other object of the revision (:func:`freezes`), so a rejection mostly comes before it. A step
 the API server still refuses because a field became immutable deletes and re-creates the object when this
 source owns it, as ``kubectl replace --force`` does; any other refused step is returned as a problem, for
-the status to name, never skipped silently."""
+the status to name, never skipped silently. A step an admission object the undo just deleted or put back
+still refuses is tried again for a moment (:func:`past_lag`): the API server's policy cache lags."""
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,39 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.ref} ({self.why})"
+
+
+def admission_names(objects: Iterable[Mapping[str, Any] | None]) -> frozenset[str]:
+    """The names an API server denial quotes for these admission objects: each one's own (a policy, its
+    binding) and its webhooks' (a webhook configuration's denial names the webhook)."""
+    return frozenset(str(n) for obj in objects if obj
+                     for n in (((obj.get("metadata") or {}).get("name")),
+                               *((w or {}).get("name") for w in obj.get("webhooks") or ()
+                                 if isinstance(w, Mapping))) if n)
+
+
+def refused_by(message: str, names: Collection[str]) -> bool:
+    """Whether an API server denial names one of ``names`` (a policy as 'name', a webhook as "name")."""
+    return any(f"'{name}'" in message or f'"{name}"' in message for name in names)
+
+
+def past_lag(ref: ObjectRef, step: Callable[[], Problem | None], names: Collection[str],
+             deadline: float) -> Problem | None:
+    """Run the roll-back ``step`` of ``ref``, again (until ``deadline``, ``time.monotonic``) while an
+    admission object of ``names`` refuses it: one the undo just deleted or put back is still enforced in
+    its revision's version for a moment (the API server's policy cache lags), and a refused write changed
+    nothing. A webhook of theirs that cannot be called (the API server answers 500, unavailable) refuses
+    it too."""
+    while True:
+        try:
+            problem = step()
+        except KubeUnavailable as e:
+            if not refused_by(str(e), names):
+                raise
+            problem = Problem(ref, str(e))
+        if problem is None or not refused_by(problem.why, names) or time.monotonic() > deadline:
+            return problem
+        time.sleep(0.5)
 
 
 def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
