@@ -28,7 +28,9 @@ guard judge the pods a revision writes, and a MutatingWebhookConfiguration or Mu
 pods or on anything that carries a pod spec (a built-in workload, a custom resource, a wildcard) changes them
 after that, inside the grant too (mount a Source's git credentials, make a container privileged). One is
 applied only when the operator's grant says ``allowMutatingPods: true``, which waives both checks for that
-source's pods; one whose rules pick only other resources (ConfigMaps, say) needs no such grant."""
+source's pods; one whose rules pick only other resources (ConfigMaps, say) needs no such grant. One that
+picks what the identity guard judges by content (bindings, Secrets, ServiceAccounts, Namespaces) is refused
+whatever the grant (:func:`why_mutating_identity`)."""
 
 from __future__ import annotations
 
@@ -77,6 +79,12 @@ _POD_BEARING = frozenset({
     *(("apps", r) for r in ("deployments", "statefulsets", "daemonsets", "replicasets",
                             "controllerrevisions")),
     *(("batch", r) for r in ("jobs", "cronjobs")),
+})
+# what the identity guard judges by content, by (group, plural): a binding's roleRef, a Secret's type, a
+# ServiceAccount, a Namespace's Pod Security labels; a mutating object rewriting these is never waived
+_IDENTITY_BEARING = frozenset({
+    ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("", "secrets"), ("", "serviceaccounts"), ("", "namespaces"),
 })
 # the built-in API groups: any other group is a custom resource's, whose embedded pod specs the floor reads
 _BUILTIN_GROUPS = frozenset({
@@ -340,6 +348,29 @@ def _picks_pods(rule: Mapping[str, Any]) -> str:
     return ""
 
 
+def _picks_identity(rule: Mapping[str, Any]) -> str:
+    """The first ``group/resource`` of an admission rule naming one of :data:`_IDENTITY_BEARING` ("" when
+    none; a wildcard is :func:`_picks_pods`' already)."""
+    for group in rule.get("apiGroups") or ("*",):
+        for resource in rule.get("resources") or ("*",):
+            if (group, str(resource).split("/")[0]) in _IDENTITY_BEARING:
+                return f"{group}/{resource}" if group else str(resource)
+    return ""
+
+
+def why_mutating_identity(obj: Mapping[str, Any], cluster_kinds: Collection[str]) -> str:
+    """How mutating admission object ``obj`` could rewrite what the identity guard judged (a binding to
+    the reconciler's roles, a token Secret, Pod Security labels) after it judged it; no grant waives it."""
+    if group_of(ref_of(obj)) != _ADMISSION or not _granted_by_name(str(obj.get("kind")), cluster_kinds):
+        return ""
+    for key, rule in _mutation_rules(obj):
+        picked = _picks_identity(rule) if isinstance(rule, Mapping) else ""
+        if picked:
+            return (f"could rewrite what the identity guard judged after it judged it: its {key} picks "
+                    f"{picked}")
+    return ""
+
+
 def _mutation_rules(obj: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """``(key, rule)`` of each rule of a mutating admission object that picks what it rewrites (a
     policy's ``excludeResourceRules`` only narrow them; a binding rewrites nothing its policy would not)."""
@@ -426,4 +457,5 @@ def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
     return [(ref_of(o), why) for o in objects
             if (why := why_borrowing(o, settings, secrets)
                 or why_intercepting(o, settings, cluster_kinds, covered)
+                or why_mutating_identity(o, cluster_kinds)
                 or ("" if mutating_pods else why_mutating_pods(o, cluster_kinds)))]

@@ -116,11 +116,29 @@ def test_one_whose_rules_reach_a_pod_bearing_resource_is_refused_naming_the_rule
 
 
 @pytest.mark.parametrize("kind", ["MutatingWebhookConfiguration", "MutatingAdmissionPolicy"])
-@pytest.mark.parametrize(("group", "resource"), [("", "configmaps"), ("", "secrets"),
-                                                 ("networking.k8s.io", "ingresses"), ("policy",
-                                                                                      "poddisruptionbudgets")])
+@pytest.mark.parametrize(("group", "resource"), [("", "configmaps"), ("networking.k8s.io", "ingresses"),
+                                                 ("policy", "poddisruptionbudgets")])
 def test_one_whose_rules_reach_only_other_resources_stays_allowed(kind: str, group: str, resource: str) -> None:
     assert _refused(_mutating(kind, _rule(group, resource))) == []
+
+
+# what the identity guard judges by content: a mutation after it judged them would turn a RoleBinding's
+# roleRef to the reconciler's ClusterRole, a Secret into a service-account token, a Namespace's Pod Security
+# labels off (f14g's open question; Secrets were in the allowed list above until then)
+IDENTITY_BEARING = [("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io",
+                                                                    "clusterrolebindings"),
+                    ("", "secrets"), ("", "serviceaccounts"), ("", "namespaces")]
+
+
+@pytest.mark.parametrize("kind", ["MutatingWebhookConfiguration", "MutatingAdmissionPolicy"])
+@pytest.mark.parametrize(("group", "resource"), IDENTITY_BEARING)
+def test_one_rewriting_what_the_identity_guard_judges_is_refused_even_with_allow_mutating_pods(
+        kind: str, group: str, resource: str) -> None:
+    objects = _mutating(kind, _rule(group, resource))
+    refused = borrowing_identity(objects, SETTINGS, configuration_secrets(SETTINGS.sources), KINDS,
+                                 namespace_covered(grant_of(TENANT, NS), NS), mutating_pods=True)
+    assert [(r.kind, r.name) for r, _ in refused] == [(kind, "inject")], refused
+    assert "identity guard" in refused[0][1] and resource in refused[0][1]
 
 
 def test_a_later_rule_reaching_pods_is_found_and_exclusions_do_not_make_it_safe() -> None:
