@@ -7,6 +7,7 @@ without version"; "prune deletes what a revision drops"). Real kube-apiserver + 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,48 @@ def test_a_dropped_custom_resource_listed_at_an_unserved_version_is_pruned(
     finally:
         with contextlib.suppress(KubeError):
             c.client.delete(_CRD_API, "CustomResourceDefinition", crd_name)
+
+
+_HPA = """apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 3
+"""
+
+
+def test_a_dropped_built_in_listed_at_a_version_the_upgraded_cluster_removed_is_pruned(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The built-in spelling: an inventory written before a Kubernetes upgrade names the HPA at
+    ``autoscaling/v2beta2`` (removed in 1.26; ``policy/v1beta1`` PDBs in 1.25). The repo then drops the HPA:
+    it must be pruned (found at a served version of its group) or stay listed, never silently forgotten."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/placeholder.yaml": ""})
+    c.repo.commit({"app/placeholder.yaml": None, "app/hpa.yaml": _HPA,
+                   "app/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n",
+                   "app/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n"},
+                  "rev 1: an HPA and two ConfigMaps")
+    rec = c.reconciler(renderer="plain")
+    source = rec.settings.sources[0]
+    first = rec.reconcile(source)
+    assert first.ok, first.message
+    hpa_uid = (c.get("autoscaling/v2", "HorizontalPodAutoscaler", "web") or {})["metadata"]["uid"]
+    # what a pass on the cluster before its upgrade listed: the same objects, the HPA at autoscaling/v2beta2
+    listed = inventory.read(c.client, rec.settings.namespace, source.name)
+    assert listed is not None
+    older = tuple(dataclasses.replace(r, api_version="autoscaling/v2beta2")
+                  if r.kind == "HorizontalPodAutoscaler" else r for r in listed.objects)
+    inventory.write(c.client, rec.settings.namespace, source.name, inventory.Inventory(listed.revision, older))
+    c.repo.commit({"app/hpa.yaml": None}, "rev 2: the HPA is removed")
+    second = rec.reconcile(source)
+    left = c.get("autoscaling/v2", "HorizontalPodAutoscaler", "web")
+    now = inventory.read(c.client, rec.settings.namespace, source.name)
+    kinds = [f"{r.api_version} {r.kind}/{r.name}" for r in (now.objects if now else ())]
+    assert second.ok, second.message
+    assert left is None or any("HorizontalPodAutoscaler" in k for k in kinds), (
+        "an HPA the revision dropped, listed at autoscaling/v2beta2 (a version the upgraded cluster no longer "
+        "serves), was neither pruned nor kept listed: it stays live (uid "
+        f"{(left or {}).get('metadata', {}).get('uid')}, was {hpa_uid}) and no later pass will prune it. "
+        f"pruned={second.pruned}, kept={second.prune_kept}, inventory={kinds} "
+        f"({second.result}: {second.message[:300]})")
