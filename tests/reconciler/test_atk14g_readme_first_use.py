@@ -49,18 +49,30 @@ def test_the_readme_once_line_applies_the_example_repo_on_a_fresh_cluster(
     c, argv, done, out = _readme_once(apiserver, git_server, tmp_path, extra)
     worker = c.client.get("batch/v1", "CronJob", "web-cleanup", "web-prod") if c.client.get(
         "v1", "Namespace", "web-prod") else None
-    assert done.returncode == 0 and worker is not None, (
+    # the README line must just work; with --target-namespace added, a one-line "what to run" is fair too
+    told = bool(extra) and done.returncode != 0 and any(
+        "kubectl create namespace web-prod" in line and "404" not in line for line in out.splitlines())
+    assert (done.returncode == 0 and worker is not None) or told, (
         f"the README's --once line {' '.join(argv[3:7])} … --path envs/prod {' '.join(extra)} on the example "
         f"repo and a fresh cluster did not apply it (exit {done.returncode}); what a new user reads:\n{out[-1500:]}")
 
 
 def test_a_once_pass_that_gives_up_does_not_say_it_is_retrying(apiserver: Any, git_server: Any,
                                                               tmp_path: Path) -> None:
-    """`--once` tries again only a transient failure; a refusal or a 404 ends the process at once. What it
-    prints (and publishes in status) must then not promise a retry: the issue's first-use report quoted
-    exactly that "(attempt 1, retrying in 1s)" followed by an exit."""
-    _, _, done, out = _readme_once(apiserver, git_server, tmp_path, ("--target-namespace", "web-prod"))
-    assert done.returncode != 0, "precondition: the pass failed for a reason --once does not retry"
+    """`--once` tries again only a transient failure; a refusal ends the process at once. What it prints
+    (and publishes in status) must then not promise a retry: the issue's first-use report quoted exactly
+    that "(attempt 1, retrying in 1s)" followed by an exit. The refusal here: an object outside the grant."""
+    c = new_cluster(apiserver, git_server, tmp_path, {
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: kube-system}\n"})
+    argv = [sys.executable, "-m", "handoff", "reconcile", "--once", "--kubeconfig", str(apiserver.kubeconfig),
+            "--repo", c.url, "--path", "app", "--revision", "main", "--token-file", str(c.token_file),
+            "--namespace", c.control_ns, "--target-namespace", c.target_ns, "--workdir", str(c.workdir)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "HANDOFF_GIT_USERNAME": c.username})
+    out = (done.stdout + done.stderr).strip()
+    assert done.returncode != 0 and "may not touch" in out, f"precondition: the pass was refused: {out[-800:]}"
     said = [line for line in out.splitlines() if "retrying in" in line]
-    assert not said, ("`handoff reconcile --once` exited after one attempt (exit "
-                      f"{done.returncode}) while saying it would retry: {said[-1][:600]}")
+    status = (c.client.get("v1", "ConfigMap", "handoff-status-default", c.control_ns) or {}).get("data") or {}
+    assert not said and "retrying in" not in status.get("message", ""), (
+        f"`handoff reconcile --once` exited after one attempt (exit {done.returncode}) while saying it would "
+        f"retry: {(said or [status.get('message', '')])[-1][:600]}")
