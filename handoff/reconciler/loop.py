@@ -361,12 +361,18 @@ class Reconciler:
         self._was_leading = False
         self._applies = 0
         self._namespace_ready = False
-        self.retry_later = True  # False on the last try of a bounded run (``run_once``)
+        # the error kinds of a failed pass that are tried again: every kind (None: the loop backs off and
+        # passes again), or in a bounded run (``run_once``) the transient ones until its last attempt
+        self.retried_kinds: frozenset[str] | None = None
         self.rules = rules_for(settings.sensitive)
         self.reporter = StatusReporter(settings.status, workdir, self.metrics)
         self.after_pass.append(self.reporter.report)
         # the sensitive values of each source's latest render, masked in every message it causes
         self._secrets: dict[str, dict[str, str]] = {}
+
+    def retry_later(self, error_kind: str) -> bool:
+        """Whether a pass that failed with ``error_kind`` will be tried again by this run."""
+        return self.retried_kinds is None or error_kind in self.retried_kinds
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -710,11 +716,11 @@ class Reconciler:
         if not source.prune:
             return prune.PrunePlan()
         grant = authority.grant_of(source, self.settings.namespace)
-        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
-            r for r, _ in authority.denied(before, grant)]
+        own = own_objects(before, self.settings, configuration_secrets(self.sources()))
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
         claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
-        return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
+        return prune.plan(before, current, self.settings.prune, own, claimed=claimed, unknown=unknown,
+                          outside_grant=authority.denied(before, grant))
 
     def _admission_first(self, source: Source, state: _SourceState, revision: str,
                          objects: Sequence[Mapping[str, Any]], early: _AdmissionFirst) -> None:
@@ -1030,7 +1036,7 @@ class Reconciler:
             state.failures += 1
             delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
-            then = f"retrying in {delay:.0f}s" if self.retry_later else "giving up"
+            then = f"retrying in {delay:.0f}s" if self.retry_later(r.error_kind) else "giving up"
             r = status.PassResult(**{**r.__dict__,
                                      "message": f"{r.message} (attempt {state.failures}, {then})"})
         log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
@@ -1144,13 +1150,13 @@ class Reconciler:
         results = []
         for source in (s for s in self.sources() if self.owns(s)):
             for attempt in range(1, max(attempts, 1) + 1):
-                self.retry_later = attempt < attempts
+                self.retried_kinds = TRANSIENT if attempt < attempts else frozenset()
                 result = self.reconcile(source)
                 if result.ok or result.error_kind not in TRANSIENT or attempt == attempts:
                     break
                 time.sleep(max(self.state[source.name].next_due - time.monotonic(), 0.0))
             results.append(result)
-        self.retry_later = True
+        self.retried_kinds = None
         return results
 
     @contextlib.contextmanager
