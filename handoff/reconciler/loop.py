@@ -33,7 +33,7 @@ from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavai
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import authority, floor, inventory, prune, rollback, status
+from handoff.reconciler import authority, floor, inventory, namespaces, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
@@ -91,10 +91,6 @@ class OwnershipConflict(RefusedError):
     """A revision names an object another source of this reconciler owns and still desires."""
 
 
-class OwnNamespaceMissing(ReconcileError):
-    """The reconciler's own namespace is missing and it may not create it."""
-
-
 @dataclass
 class _AdmissionFirst:
     """The source's own webhooks and admission policies a new revision removes or changes, deleted or
@@ -145,7 +141,7 @@ def error_kind(e: BaseException) -> str:
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"
-    if isinstance(e, KubeError | OwnNamespaceMissing):
+    if isinstance(e, KubeError | namespaces.NamespaceMissing):
         return "apply"
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
@@ -437,6 +433,10 @@ class Reconciler:
             fresh = self._prepare(source, rendered.objects)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
+            for ns in namespaces.ensure_targets(self._as(source), source, fresh,
+                                                authority.grant_of(source, self.settings.namespace)):
+                log.warning("created the source's target namespace",
+                            extra={"source": source.name, "namespace": ns})
             self._admission_first(source, state, revision, fresh, early)
             deferred = self._preflight_past(self._as(source), fresh, early,
                                             scratch=_scratch_namespace(source, fresh))
@@ -456,23 +456,10 @@ class Reconciler:
         if self._namespace_ready:
             return
         ns = self.settings.namespace
-        try:
-            exists = self.client.get("v1", "Namespace", ns) is not None
-        except KubeError as e:
-            if e.status != 403:
-                raise
-            exists = True  # a namespaced identity may not read Namespaces: its writes will tell
-        if not exists:
-            try:
-                self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-                log.warning("created the reconciler's namespace", extra={"namespace": ns})
-            except KubeError as e:
-                if e.status == 403:
-                    raise OwnNamespaceMissing(
-                        f"namespace {ns} does not exist and this identity may not create it; "
-                        f"run: kubectl create namespace {ns}") from e
-                if e.status != 409:
-                    raise
+        if not namespaces.exists(self.client, ns):
+            namespaces.create(self.client, {"apiVersion": "v1", "kind": "Namespace",
+                                            "metadata": {"name": ns}})
+            log.warning("created the reconciler's namespace", extra={"namespace": ns})
         self._namespace_ready = True
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
