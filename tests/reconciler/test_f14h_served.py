@@ -128,3 +128,39 @@ def test_a_deleted_source_finds_an_object_listed_at_a_version_no_longer_served(
     else:
         assert hpa is not None and OWNER_LABEL not in (hpa["metadata"].get("labels") or {}), (
             "the deleted Source's orphaning left its HPA labelled as the Source's")
+
+
+def _two_versions(group: str, *, alpha_served: bool) -> str:
+    return json.dumps({
+        "apiVersion": _CRD_API, "kind": "CustomResourceDefinition", "metadata": {"name": f"databases.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "databases", "singular": "database", "kind": "Database"},
+                 "conversion": {"strategy": "None"},
+                 "versions": [{"name": "v1alpha1", "served": alpha_served, "storage": alpha_served,
+                               "schema": _SCHEMA},
+                              {"name": "v1", "served": True, "storage": not alpha_served, "schema": _SCHEMA}]}})
+
+
+def test_a_dropped_custom_resource_listed_at_a_version_the_same_pass_stopped_serving_is_deleted(
+        apiserver: Any, git_server: Any, tmp_path: Path) -> None:
+    """The pass itself stops serving ``v1alpha1`` (its discovery read earlier still names it): the object
+    is read again with fresh discovery, at ``v1``, and deleted; not only kept listed."""
+    c = new_cluster(apiserver, git_server, tmp_path, {"app/a.yaml": CM})
+    group = f"{c.target_ns}.f14h.example.com"
+    rec = Reconciler(c.settings(renderer="plain", authority=Authority(
+        namespaces=(c.target_ns,), cluster_kinds=("CustomResourceDefinition",))), c.client, c.workdir)
+    source = rec.settings.sources[0]
+    old = f"apiVersion: {group}/v1alpha1\nkind: Database\nmetadata: {{name: old}}\n"
+    try:
+        c.repo.commit({"app/crd.yaml": _two_versions(group, alpha_served=True), "app/old.yaml": old}, "rev 1")
+        assert rec.reconcile(source).ok
+        c.repo.commit({"app/crd.yaml": _two_versions(group, alpha_served=False), "app/old.yaml": None}, "rev 2")
+        second = rec.reconcile(source)
+        assert second.ok, second.message
+        assert [r.name for r in second.pruned] == ["old"], (second.pruned, second.prune_kept)
+        gone = c.get(f"{group}/v1", "Database", "old")
+        assert gone is None or gone["metadata"].get("deletionTimestamp")
+        assert "Database/old" not in _listed(c, rec)
+    finally:
+        with contextlib.suppress(KubeError):
+            c.client.delete(_CRD_API, "CustomResourceDefinition", f"databases.{group}")
