@@ -120,6 +120,8 @@ class Source:
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
     authority: Authority | None = None  # None: the default grant (authority.grant_of)
+    # create the target namespace when missing and the grant covers it (as Argo CD's CreateNamespace=true)
+    create_namespace: bool = False
     service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
     # NS/NAME of each Secret its spec reads (a Source object's secretRef, verify.secretRef): the
     # reconciler's own objects (guard.configuration_secrets), so no revision changes how it is fetched
@@ -292,6 +294,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
         namespace=str(raw.get("namespace", defaults.get("namespace", "default"))),
         interval=parse_duration(raw.get("interval", defaults.get("interval", 60))),
         prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
+        create_namespace=bool(raw.get("createNamespace", False)),
         env=str(raw["env"]) if raw.get("env") else None,
         values=tuple(values), release=str(raw.get("release", "release")),
         credentials=Credentials(

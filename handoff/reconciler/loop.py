@@ -34,7 +34,7 @@ from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavai
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import authority, floor, inventory, prune, rollback, status
+from handoff.reconciler import authority, floor, inventory, namespaces, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
@@ -92,10 +92,6 @@ class OwnershipConflict(RefusedError):
     """A revision names an object another source of this reconciler owns and still desires."""
 
 
-class OwnNamespaceMissing(ReconcileError):
-    """The reconciler's own namespace is missing and it may not create it."""
-
-
 @dataclass
 class _AdmissionFirst:
     """The source's own webhooks and admission policies a new revision removes or changes, deleted or
@@ -146,7 +142,7 @@ def error_kind(e: BaseException) -> str:
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"
-    if isinstance(e, KubeError | OwnNamespaceMissing):
+    if isinstance(e, KubeError | namespaces.NamespaceMissing):
         return "apply"
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
@@ -358,12 +354,18 @@ class Reconciler:
         self._was_leading = False
         self._applies = 0
         self._namespace_ready = False
-        self.retry_later = True  # False on the last try of a bounded run (``run_once``)
+        # the error kinds of a failed pass that are tried again: every kind (None: the loop backs off and
+        # passes again), or in a bounded run (``run_once``) the transient ones until its last attempt
+        self.retried_kinds: frozenset[str] | None = None
         self.rules = rules_for(settings.sensitive)
         self.reporter = StatusReporter(settings.status, workdir, self.metrics)
         self.after_pass.append(self.reporter.report)
         # the sensitive values of each source's latest render, masked in every message it causes
         self._secrets: dict[str, dict[str, str]] = {}
+
+    def retry_later(self, error_kind: str) -> bool:
+        """Whether a pass that failed with ``error_kind`` will be tried again by this run."""
+        return self.retried_kinds is None or error_kind in self.retried_kinds
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -428,6 +430,10 @@ class Reconciler:
             fresh = self._prepare(source, rendered.objects, rendered.origins)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
+            for ns in namespaces.ensure_targets(self._as(source), source, fresh,
+                                                authority.grant_of(source, self.settings.namespace)):
+                log.warning("created the source's target namespace",
+                            extra={"source": source.name, "namespace": ns})
             self._admission_first(source, state, revision, fresh, early)
             deferred = self._preflight_past(self._as(source), fresh, early,
                                             scratch=_scratch_namespace(source, fresh))
@@ -447,23 +453,10 @@ class Reconciler:
         if self._namespace_ready:
             return
         ns = self.settings.namespace
-        try:
-            exists = self.client.get("v1", "Namespace", ns) is not None
-        except KubeError as e:
-            if e.status != 403:
-                raise
-            exists = True  # a namespaced identity may not read Namespaces: its writes will tell
-        if not exists:
-            try:
-                self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-                log.warning("created the reconciler's namespace", extra={"namespace": ns})
-            except KubeError as e:
-                if e.status == 403:
-                    raise OwnNamespaceMissing(
-                        f"namespace {ns} does not exist and this identity may not create it; "
-                        f"run: kubectl create namespace {ns}") from e
-                if e.status != 409:
-                    raise
+        if not namespaces.exists(self.client, ns):
+            namespaces.create(self.client, {"apiVersion": "v1", "kind": "Namespace",
+                                            "metadata": {"name": ns}})
+            log.warning("created the reconciler's namespace", extra={"namespace": ns})
         self._namespace_ready = True
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
@@ -715,11 +708,11 @@ class Reconciler:
         if not source.prune:
             return prune.PrunePlan()
         grant = authority.grant_of(source, self.settings.namespace)
-        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
-            r for r, _ in authority.denied(before, grant)]
+        own = own_objects(before, self.settings, configuration_secrets(self.sources()))
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
         claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
-        return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
+        return prune.plan(before, current, self.settings.prune, own, claimed=claimed, unknown=unknown,
+                          outside_grant=authority.denied(before, grant))
 
     def _admission_first(self, source: Source, state: _SourceState, revision: str,
                          objects: Sequence[Mapping[str, Any]], early: _AdmissionFirst) -> None:
@@ -1087,7 +1080,7 @@ class Reconciler:
             state.failures += 1
             delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
-            then = f"retrying in {delay:.0f}s" if self.retry_later else "giving up"
+            then = f"retrying in {delay:.0f}s" if self.retry_later(r.error_kind) else "giving up"
             r = status.PassResult(**{**r.__dict__,
                                      "message": f"{r.message} (attempt {state.failures}, {then})"})
         log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
@@ -1201,13 +1194,13 @@ class Reconciler:
         results = []
         for source in (s for s in self.sources() if self.owns(s)):
             for attempt in range(1, max(attempts, 1) + 1):
-                self.retry_later = attempt < attempts
+                self.retried_kinds = TRANSIENT if attempt < attempts else frozenset()
                 result = self.reconcile(source)
                 if result.ok or result.error_kind not in TRANSIENT or attempt == attempts:
                     break
                 time.sleep(max(self.state[source.name].next_due - time.monotonic(), 0.0))
             results.append(result)
-        self.retry_later = True
+        self.retried_kinds = None
         return results
 
     @contextlib.contextmanager

@@ -3,8 +3,9 @@ manifest again (server-side apply under the same field manager, so the fields th
 go), an object the pass adopted gets its pre-pass content back (replaced with its snapshot, managedFields
 included), and an object the pass created is deleted by uid.
 
-A change that cannot be undone in place (a ConfigMap or Secret the revision makes ``immutable``) is applied
-after every other object of the revision (:func:`freezes`), so a rejection mostly comes before it. A step
+A change that cannot be undone in place (a ConfigMap or Secret the revision makes ``immutable``, a
+PersistentVolumeClaim it grows) is applied after every other object of the revision (:func:`freezes`), so
+a rejection mostly comes before it. A step
 the API server still refuses because a field became immutable deletes and re-creates the object when this
 source owns it, as ``kubectl replace --force`` does; any other refused step is returned as a problem, for
 the status to name, never skipped silently. A step an admission object the undo just deleted or put back
@@ -19,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
+from handoff.policy.quantity import parse_quantity
 from handoff.reconciler.apply import Applied, apply_one
 from handoff.reconciler.inventory import Inventory
-from handoff.reconciler.objects import ObjectKey, key_of, owned_by
+from handoff.reconciler.objects import ObjectKey, key_of, owned_by, ref_of
 from handoff.report.model import ObjectRef
 
 _GONE_WAIT_SECONDS = 30.0
@@ -98,9 +100,42 @@ def past_lag(ref: ObjectRef, step: Callable[[], Problem | None], names: Collecti
         time.sleep(0.5)
 
 
+def _becomes_immutable(obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    return obj.get("immutable") is True and live.get("immutable") is not True
+
+
+def _storage(obj: Mapping[str, Any]) -> Any:
+    return (((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def _claim_grows(obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """A claim's storage request over the live one: the API server refuses to shrink it back (below its
+    ``status.capacity`` once the volume is resized), and a resized disk stays grown. A request that is not
+    a quantity, or a live one not known, counts as growth when it differs: writing it last costs nothing."""
+    new, old = _storage(obj), _storage(live)
+    if new is None or new == old:
+        return False
+    try:
+        return parse_quantity(str(new)) > parse_quantity(str(old))
+    except ValueError:
+        return True
+
+
+# one-way changes by (group, kind): accepted forward, refused backward. Changes of immutable fields (a
+# Service's clusterIP, a StatefulSet's volumeClaimTemplates, a Job's template, a CRD's scope) need none:
+# the preflight's dry-run refuses them before anything is written.
+_ONE_WAY: Mapping[tuple[str, str], Callable[[Mapping[str, Any], Mapping[str, Any]], bool]] = {
+    ("", "ConfigMap"): _becomes_immutable,
+    ("", "Secret"): _becomes_immutable,
+    ("", "PersistentVolumeClaim"): _claim_grows,
+}
+
+
 def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
-    """Whether applying ``obj`` over ``live`` makes an existing object immutable (no roll-back in place)."""
-    return live is not None and obj.get("immutable") is True and live.get("immutable") is not True
+    """Whether applying ``obj`` over the existing ``live`` makes a change the API server refuses to undo in
+    place (:data:`_ONE_WAY`): such an object is written after every other one of the revision."""
+    one_way = _ONE_WAY.get((key_of(ref_of(obj)).group, str(obj.get("kind"))))
+    return live is not None and one_way is not None and one_way(obj, live)
 
 
 def _immutable(e: KubeError) -> bool:
