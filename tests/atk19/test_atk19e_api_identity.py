@@ -16,6 +16,7 @@ from handoff.commitstatus.github import GitHubStatuses
 from handoff.reconciler.config import Source, StatusSettings
 from handoff.reconciler.metrics import Metrics
 from handoff.reconciler.report_status import StatusReporter
+from handoff.reconciler.sourcecrd import API_VERSION, KIND, parse
 from handoff.redact import forget_all
 from handoff.retry import RetryPolicy
 from tests.commitstatus.servers import GitHubStatusServer
@@ -59,3 +60,28 @@ def test_sources_of_one_github_project_combine_whatever_their_url_spelling(
     assert seen is not None and seen.state == "degraded", (
         f"a ({a_url}) and b ({b_url}) both post handoff/dev to acme/config on {SHA[:12]}; b is degraded, so "
         f"dev should read degraded, not {seen}")
+
+
+def test_a_tenant_source_spelling_the_url_over_ssh_does_not_hide_the_envs_degraded(
+        github: GitHubStatusServer, tmp_path: Path) -> None:
+    """The hostile form of the same break: a tenant (namespace team-a) creates a Source object following
+    the shared config repo over ssh, `env: dev`, at a path rendering something trivially healthy. The
+    operator's dev source (https) is degraded on the commit; the tenant's pass comes after it and its
+    healthy replaces dev's degraded on acme/config, which opens the promote gate for a degraded dev."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN, encoding="utf-8")
+    settings = StatusSettings(kind="github", project="acme/config", api_url=github.base_url,
+                              token_file=str(token_file))
+    reporter = StatusReporter(settings, tmp_path / "reporter", Metrics())
+    operator = Source(name="web-dev", url="https://github.com/acme/config.git", env="dev", path="envs/dev")
+    tenant = parse({"apiVersion": API_VERSION, "kind": KIND,
+                    "metadata": {"namespace": "team-a", "name": "web", "uid": "u-1", "generation": 1},
+                    "spec": {"url": "git@github.com:acme/config.git", "path": "teams/team-a", "env": "dev"}},
+                   secrets_needed=False).source
+    reporter.report(operator, passed(operator.name, SHA, DEGRADED_1))
+    reporter.report(tenant, passed(tenant.name, SHA, HEALTHY_3))
+    seen = GitHubStatuses("acme/config", TOKEN, base_url=github.base_url,
+                          retry=RetryPolicy(attempts=1, sleep=lambda s: None)).read(SHA).get("handoff/dev")
+    assert seen is not None and seen.state == "degraded", (
+        f"the tenant's Source {tenant.name} ({tenant.url}) replaced dev's degraded (operator source "
+        f"{operator.url}) with {seen}")
