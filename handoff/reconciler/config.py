@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from handoff.commitstatus.gitlab import MAX_TARGET_URL as GITLAB_MAX_TARGET_URL
 from handoff.config import Waiver
 from handoff.errors import ConfigError, HandoffError, UsageError, YamlError
 from handoff.manifests import schemacheck, yamlio
@@ -159,7 +160,8 @@ class Source:
                 raise ConfigError(f"values file {values!r} must stay inside the repository", key="values")
 
 
-_USERINFO = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
+# credentials in a URL; an ssh:// user name alone (ssh://git@host/repo, as git@host:repo) is none
+_USERINFO = re.compile(r"^(?!ssh://[A-Za-z0-9_][A-Za-z0-9._~-]*@)[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
 _BAD_TRANSPORT = re.compile(r"^(ext|fd)::", re.IGNORECASE)
 _REVISION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
@@ -433,6 +435,11 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
                           key="status.keyFile")
     context = _status_template(raw, "context", "handoff/{env}", file, "env", "source")
     target_url = _status_template(raw, "targetUrl", "", file, "env", "source", "revision")
+    shortest = len(target_url.format(env="", source="", revision="x" * 40))
+    if kind == "gitlab" and shortest > GITLAB_MAX_TARGET_URL:
+        raise ConfigError(f"targetUrl fills to at least {shortest} characters with a revision; GitLab "
+                          f"refuses a target_url over {GITLAB_MAX_TARGET_URL}", file=file,
+                          line=_line_of(raw, "targetUrl"), key="status.targetUrl")
     url = str(raw["url"]) if raw.get("url") else None
     if url is not None and (_USERINFO.match(url) or not _GIT_URL.match(url)):
         raise ConfigError(f"status url {url!r} is not a git URL without credentials", file=file,
