@@ -118,3 +118,36 @@ def test_reconcile_once_fetches_nothing_through_a_binary_resources_key(
     assert listener.requests == [], (f"reconcile fetched {listener.requests} at render time through "
                                      f"`!!binary cmVzb3VyY2Vz: [{listener.url}/cm.yaml]` (pass: {result.result}: "
                                      f"{result.message})")
+
+
+def test_a_binary_tagged_value_named_like_a_repo_file_reads_no_git_config(tmp_path: Path) -> None:
+    """A tagged *value* is refused as "not a file in the repository", unless a file of that (base64) name
+    exists: the scan then checks ``Y2ZnPS5naXQvY29uZmln`` while kustomize reads ``cfg=.git/config``."""
+    require_tool("kustomize")
+    decoy = base64.b64encode(b"cfg=.git/config").decode()
+    repo = _write(tmp_path / "repo", {
+        "kustomization.yaml": f"resources: [cm.yaml]\nconfigMapGenerator:\n- name: settings\n"
+                              f"  files: [{_binary('cfg=.git/config')}]\n", decoy: "harmless\n"})
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    git = str(require_tool("git"))
+    subprocess.run([git, "init", "-q", str(repo)], check=True, env=env)
+    subprocess.run([git, "-C", str(repo), "config", "http.https://github.com/.extraheader",
+                    f"AUTHORIZATION: basic {HEADER}"], check=True, env=env)
+    found = leaks(_render(repo), [TOKEN, HEADER])
+    assert found == [], (f"`files: [!!binary {decoy}]` passed the scan (a repo file of that name exists) and "
+                         f"kustomize read the decoded `cfg=.git/config`: {sorted({f for _, _, f in found})}")
+
+
+def test_a_binary_tagged_resource_named_like_a_repo_dir_reads_nothing_outside(tmp_path: Path) -> None:
+    require_tool("kustomize")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    (outside / "cm.yaml").write_text(CM.replace("name: web", "name: stolen").replace("a: b", f"a: {OUTSIDE}"))
+    decoy = base64.b64encode(b"../outside").decode()
+    repo = _write(tmp_path / "repo", {"kustomization.yaml": f"resources: [cm.yaml, {_binary('../outside')}]\n",
+                                      f"{decoy}/kustomization.yaml": "resources: []\n"})
+    texts = _render(repo)
+    assert leaks(texts, [OUTSIDE]) == [], (
+        f"`resources: [!!binary {decoy}]` passed the scan (a repo directory of that name exists) and kustomize "
+        f"rendered the decoded `../outside`: {texts}")
