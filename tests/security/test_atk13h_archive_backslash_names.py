@@ -85,3 +85,27 @@ def test_a_backslash_named_archive_schema_fetches_nothing(tmp_path: Path, listen
     assert listener.requests == [], (f"helm fetched {listener.requests} at render time through a subchart "
                                      "archive member `sub/x\\values.schema.json` (Helm: values.schema.json; "
                                      "handoff's scan: sub/x/values.schema.json, skipped)")
+
+
+def _tgz(members: bytes) -> bytes:
+    return gzip.compress(members + bytes(1024))
+
+
+def test_a_backslash_named_nested_archive_schema_fetches_nothing(tmp_path: Path, listener: Listener) -> None:  # noqa: F811
+    """The same naming hides a nested archive: ``sub/x\\charts\\inner-0.1.0.tgz`` is ``charts/inner-0.1.0.tgz``
+    for Helm (a subchart it loads) and ``sub/x/charts/inner-0.1.0.tgz`` (not at chart level) for handoff."""
+    require_tool("helm")
+    schema = {"properties": {"mode": {"$ref": f"{listener.url}/schema.json"}}}
+    inner = _tgz(_member("inner/Chart.yaml", b"apiVersion: v2\nname: inner\nversion: 0.1.0\n")
+                 + _member("inner/values.yaml", b"mode: hello\n")
+                 + _member("inner/values.schema.json", json.dumps(schema).encode()))
+    repo = _repo(tmp_path / "repo", {})
+    outer = _tgz(_member("sub/Chart.yaml", b"apiVersion: v2\nname: sub\nversion: 0.1.0\n")
+                 + _member("sub/values.yaml", b"mode: hello\n") + _member("sub/templates/cm.yaml", SUB_TEMPLATE)
+                 + _member("sub/x\\charts\\inner-0.1.0.tgz", inner))
+    (repo / "chart" / "charts" / "sub-0.1.0.tgz").write_bytes(outer)
+    done = _validate(repo)
+    assert listener.requests == [], (f"helm fetched {listener.requests} at render time through the schema of a "
+                                     "nested archive named `sub/x\\charts\\inner-0.1.0.tgz` (Helm: "
+                                     "charts/inner-0.1.0.tgz; handoff: sub/x/charts/…, never scanned): "
+                                     f"{done.stderr.strip()[:300]}")
