@@ -108,9 +108,9 @@ def _archive(data: bytes, shown: str, name: str, depth: int,
 
 def helm_archive_path(member: str, where: str) -> str:
     """The path inside its chart that Helm's archive loader (pkg/chart/loader/archive.go) gives the member
-    named ``member`` (at ``where``): the name split on ``\\`` alone when it holds one (a ``/`` then stays inside
-    a part), else on ``/``; the first part (the chart's directory) dropped; cleaned as Go's ``path.Clean``
-    (a trailing ``/`` dropped). A name Helm refuses the whole archive for is refused here too."""
+    named ``member`` (at ``where``): the name split on ``\\`` alone when it holds one (a ``/`` then stays
+    inside a part), else on ``/``; the first part (the chart's directory) dropped; cleaned as Go's
+    ``path.Clean`` (a trailing ``/`` dropped). A name Helm refuses the whole archive for is refused too."""
     parts = member.split("\\" if "\\" in member else "/")
     inside = "/".join(parts[1:])
     if parts[0] == "Chart.yaml" or inside.startswith("/"):

@@ -6,8 +6,8 @@ headers win (Go: the last), and applies a PAX ``path`` after a GNU long name (Go
 that named members as Python does would look at other files than Helm loads. This reader follows Go's
 ``Reader.Next`` and refuses what the two could read differently at all: a global header, two extended headers
 before one member, GNU sparse members. It streams: a member's bytes are read only when asked for, an
-extended header only up to Go's 1 MiB ``maxSpecialFileSize``, and a numeric field is read only as Go reads it
-(octal ASCII digits, or base-256; never negative), so no declared size makes it hold or skip what Go would not.
+extended header only up to Go's 1 MiB ``maxSpecialFileSize``, and a numeric field only as Go reads it (octal
+ASCII digits, or base-256; never negative), so no declared size makes it hold or skip what Go would not.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def go_tar_members(stream: BinaryIO, shown: str) -> Iterator[TarMember]:
                 ambiguous = ambiguous or stacked
             pending = repr(chr(kind)) if kind != ord("g") else pending
             if size > MAX_EXTENDED_HEADER_BYTES:
-                raise RenderError(f"{shown}: not a readable chart archive (an extended header of {size} bytes, "
-                                  f"over Go's {MAX_EXTENDED_HEADER_BYTES})")
+                raise RenderError(f"{shown}: not a readable chart archive (an extended header of {size} "
+                                  f"bytes, over Go's {MAX_EXTENDED_HEADER_BYTES})")
             data = _read_exact(stream, size, shown)
             _skip(stream, -size % _BLOCK, shown)
             if kind == ord("x"):
@@ -111,8 +111,8 @@ def _refusal(shown: str, why: str, member: str) -> str:
 
 def _header_name(block: bytes) -> str:
     """The name field, with the prefix where Go's ``getFormat`` finds one: star's shorter prefix for the
-    ``ustar\\0`` magic with star's trailer, else the ustar prefix for that magic whatever the version field says
-    (GNU's ``ustar `` magic and v7 headers have none)."""
+    ``ustar\\0`` magic with star's trailer, else the ustar prefix for that magic whatever the version
+    field says (GNU's ``ustar `` magic and v7 headers have none)."""
     name = _c_string(block[0:100])
     prefix = ""
     if block[257:263] == b"ustar\x00":
