@@ -250,12 +250,16 @@ def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
 
 
 def _encoded_forms(text: str) -> Iterator[str]:
-    """``text`` as a template's ``b64enc``, ``b32enc`` or ``printf "%x"`` writes it into another field."""
+    """``text`` as a template's ``b64enc``, ``b32enc`` or ``printf "%x"`` writes it into another field, padded
+    or not (``trimAll "="``), base64 also URL-safe; ``KnownValues`` matches the base32 and hex forms in any
+    case, since ``lower``/``upper`` of them decode to the same bytes."""
     raw = text.encode("utf-8")
-    encoded = base64.b64encode(raw).decode("ascii")
-    yield encoded
-    yield encoded.rstrip("=")
-    yield base64.b32encode(raw).decode("ascii")
+    b32 = base64.b32encode(raw).decode("ascii")
+    for encoded in (base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii"), b32,
+                    b32.lower()):
+        yield encoded
+        yield encoded.rstrip("=")
+    # both cases spelled out too, for the callers that replace texts exactly (``redact.mask_values``)
     yield raw.hex()
     yield raw.hex().upper()
 
@@ -297,6 +301,8 @@ def _escaped_forms(text: str) -> Iterator[str]:
 _QUOTED_SCALAR = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'', re.DOTALL)
 _DIFF_PREFIX = re.compile(r"\n[ +-]")
 _MASKED = re.compile(r"<secret(?: sha256:[0-9a-f]{8}(?: changed| added| removed)?)?>")
+# a known text that could be a base32 or hex form: matched ignoring case (decoders take either case)
+_CASELESS = re.compile(r"[A-Z2-7]+=*|[0-9a-fA-F]+")
 
 
 class KnownValues:
@@ -310,15 +316,18 @@ class KnownValues:
             # a match never takes a line break at its ends: that break may be the diff's own
             self.known.setdefault(key.strip("\r\n"), shown)
         self.known = {k: v for k, v in self.known.items() if len(k) >= MIN_SCRUBBED_LENGTH}
+        self.caseless = {k.lower(): v for k, v in self.known.items() if _CASELESS.fullmatch(k)}
         ordered = sorted(self.known, key=len, reverse=True)
-        self.pattern = re.compile("|".join(re.escape(k) for k in ordered)) if ordered else None
+        alternatives = (f"(?i:{re.escape(k)})" if k.lower() in self.caseless else re.escape(k)
+                        for k in ordered)
+        self.pattern = re.compile("|".join(alternatives)) if ordered else None
         self.pieces = _Pieces({k: v for k, v in self.known.items() if " " in k})
 
     def mask(self, text: str) -> str:
         """``text`` with every known value masked."""
         if self.pattern is None or _MASKED.fullmatch(text):
             return text
-        text = self.pattern.sub(lambda m: self.known[m.group(0)], text)
+        text = self.pattern.sub(lambda m: self._shown(m.group(0)), text)
         if "\\" in text or "\'\'" in text or "\n" in text:
             text = _QUOTED_SCALAR.sub(self._quoted, text)
         return self.pieces.mask(text)
@@ -334,8 +343,12 @@ class KnownValues:
         for decoded in _decodings(_DIFF_PREFIX.sub("\n", token)):
             found = self.pattern.search(decoded) if self.pattern is not None else None
             if found is not None:
-                return self.known[found.group(0)]
+                return self._shown(found.group(0))
         return token
+
+    def _shown(self, matched: str) -> str:
+        """The mask of the known value ``matched`` is (in another case, for a base32 or hex form)."""
+        return self.known.get(matched) or self.caseless[matched.lower()]
 
 
 # a single word of a value is masked alone only when it is no ordinary word

@@ -261,6 +261,63 @@ def _walk(node: yaml.Node, path: str, out: Positions) -> None:
             _walk(item, child, out)
 
 
+_UNTAGGED = "tag:handoff,2025:untagged"
+
+
+class _TagsLoader(_PositionsLoader):
+    # every node written without a tag gets one marker tag: what is left is what the text spelled
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        return _UNTAGGED
+
+
+@dataclass(frozen=True)
+class TaggedNode:
+    """A node of the text written with an explicit tag (``!!binary …``, ``!!str …``), or a mapping key that
+    is not a scalar (``? [a]: …``): ``tag`` as PyYAML expands it, "" when written without one."""
+
+    path: str  # the JSON path of the node (of the key's entry, for a key)
+    tag: str
+    line: int
+    key: bool
+    scalar: bool
+
+
+def explicit_tags(text: str) -> list[TaggedNode]:
+    """Every explicitly tagged node and every non-scalar key of every document of ``text`` (already parsed
+    by ``load_documents``: limits and syntax were checked there), each node once whatever aliases it."""
+    found: list[TaggedNode] = []
+    seen: set[int] = set()
+    loader = _TagsLoader(text)
+    try:
+        while loader.check_node():
+            root = loader.get_node()
+            stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+            while stack:
+                node, path = stack.pop()
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                if node.tag != _UNTAGGED:
+                    found.append(TaggedNode(path, node.tag, _line(node), key=False,
+                                            scalar=isinstance(node, yaml.ScalarNode)))
+                if isinstance(node, yaml.MappingNode):
+                    for key_node, value_node in node.value:
+                        scalar = isinstance(key_node, yaml.ScalarNode)
+                        child = f"{path}.{key_node.value if scalar else '?'}" if path else \
+                            str(key_node.value if scalar else "?")
+                        if key_node.tag != _UNTAGGED or not scalar:
+                            found.append(TaggedNode(child, "" if key_node.tag == _UNTAGGED else key_node.tag,
+                                                    _line(key_node), key=True, scalar=scalar))
+                        stack.append((value_node, child))
+                elif isinstance(node, yaml.SequenceNode):
+                    stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    except yaml.YAMLError:
+        pass  # the parse that came first reported it
+    finally:
+        loader.dispose()
+    return sorted(found, key=lambda n: n.line)
+
+
 class LazyPositions(Mapping[str, tuple[int, int]]):
     """A positions mapping computed on first use (a race at worst computes it twice: no lock needed)."""
 

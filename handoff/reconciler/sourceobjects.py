@@ -27,6 +27,7 @@ from typing import Any
 
 from handoff.errors import ConfigError, HandoffError
 from handoff.kube.client import KubeClient, KubeError
+from handoff.manifests.sensitive import secret_strings
 from handoff.reconciler import inventory, prune, sourcestatus, status
 from handoff.reconciler.authority import (
     covers,
@@ -39,6 +40,7 @@ from handoff.reconciler.config import PruneSettings, Source
 from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.masking import masked_text
 from handoff.reconciler.migrate import MIGRATED_FROM, takes_over
 from handoff.reconciler.objects import OWNER_LABEL, owned_by
 from handoff.reconciler.served import live_object
@@ -111,6 +113,8 @@ class SourceObjects:
         self.migrated: dict[str, str] = {}
         self.taken_over: set[str] = set()
         self.secrets_dir = reconciler.workdir / ".secrets"
+        # by NAMESPACE/NAME, while a deleted Source's finalizer is kept: its Secrets' values (``_finalize``)
+        self.deleting_secrets: dict[str, dict[str, str]] = {}
         self.sources_watch = ListWatch(self.client, API_VERSION, KIND, namespace=namespace,
                                        on_change=lambda o: self._queue_then_settle(self.changed, o),
                                        on_delete=lambda o: self._queue_then_settle(self.deleted, o))
@@ -529,6 +533,7 @@ class SourceObjects:
         generation = int(meta.get("generation") or 0)
         try:
             found = self._parse(obj, secrets_needed=False)
+            self._remember_secrets(name, found)  # before its prune deletes them
             if _prunes(found):
                 result = self.prune_all(found)
                 log.info("pruned a deleted Source's objects",
@@ -540,12 +545,15 @@ class SourceObjects:
             else:
                 self.orphan(found, strict=True)
         except HandoffError as e:
+            # a kept object's name (from the inventory, so from the revision) may carry a Secret's value
+            message = masked_text(str(e), self.deleting_secrets.get(name, {}))
             log.warning("cannot finalize a deleted Source; will retry",
-                        extra={"source": name, "error": str(e)})
+                        extra={"source": name, "error": message})
             blocked = {"conditions": sourcestatus.stalled(
-                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {e}", generation)}
+                "DeletionBlocked", f"finalizer {PRUNE_FINALIZER} kept: {message}", generation)}
             self._write_status(obj, lambda _: blocked)
             return
+        self.deleting_secrets.pop(name, None)
         self._forget(name)
         self.reconciler.drop_source(name)
         self.objects.pop(name, None)
@@ -556,6 +564,20 @@ class SourceObjects:
                                 str(meta.get("resourceVersion", ""))) is not None:
             # done: its late events (its DELETED) must not end it again, nor touch a successor's objects
             self._remember_ended(str(meta.get("uid") or ""))
+
+    def _remember_secrets(self, name: str, found: SourceObject) -> None:
+        """Keep the sensitive values of the Secrets the deleted Source's inventory lists (until it ends):
+        its DeletionBlocked message names the objects kept, and the retry after a Secret was pruned must
+        mask them still."""
+        known = self.deleting_secrets.setdefault(name, {})
+        try:
+            listed = inventory.read(self.client, self.reconciler.settings.namespace, found.key)
+            for ref in listed.objects if listed else ():
+                if ref.api_version == "v1" and ref.kind == "Secret":
+                    live = self.client.get("v1", "Secret", ref.name, ref.namespace)
+                    known.update(secret_strings([live], self.reconciler.rules) if live else {})
+        except KubeError as e:  # what could be read is kept; the prune reports the API server itself
+            log.warning("cannot read a deleted Source's Secrets", extra={"source": name, "error": str(e)})
 
     def prune_all(self, found: SourceObject) -> prune.PruneResult:
         """Delete every object the inventory lists that still carries the source's owner label, as the

@@ -4,8 +4,9 @@ archives included).
 
 Helm loads each of them (``values.yaml`` merged under the subchart's key, ``values.schema.json``
 resolved and applied), so whatever handoff scans or masks of one chart it must find in all of them.
-Archives are streamed, each member capped at Helm's own per-file limit, and their entries named and typed as
-Go's archive/tar reads them (``handoff.render.tar_headers``).
+Archives are streamed, each member capped at Helm's own per-file limit and their declared sizes at its
+per-chart one, their entries named and typed as Go's archive/tar reads them (``handoff.render.tar_headers``)
+and placed in the chart as Helm's archive loader places them (``helm_archive_path``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import gzip
 import io
 import posixpath
+import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, cast
 
 from handoff.errors import RenderError
@@ -29,7 +31,11 @@ _ARCHIVES = (".tgz", ".tar.gz")
 # Helm's loader caps (pkg/chart/loader/archive.go ``MaxDecompressedFileSize``): a chart file over 5 MiB is
 # refused by Helm, so reading more of one is never needed; archives in archives are rare beyond two
 MAX_MEMBER_BYTES = 5 * 1024 * 1024
+# ``MaxDecompressedChartSize``: Helm refuses an archive whose members declare more in all; nothing past it
+# is read or skipped through
+MAX_ARCHIVE_BYTES = 100 * 1024 * 1024
 MAX_ARCHIVE_NESTING = 4
+_DRIVE = re.compile(r"^[a-zA-Z]:/")
 
 
 def chart_files(chart: Path, name: str, root: Path) -> Iterator[tuple[str, str]]:
@@ -70,16 +76,24 @@ def _archive(data: bytes, shown: str, name: str, depth: int,
     stream: BinaryIO = io.BytesIO(data)
     if data[:2] == b"\x1f\x8b":
         stream = cast("BinaryIO", gzip.GzipFile(fileobj=stream, mode="rb"))
+    declared = 0
     try:
         for member in go_tar_members(stream, shown):
-            parts = PurePosixPath(posixpath.normpath(member.name.replace("\\", "/"))).parts
-            dirs = parts[:-1]
-            at_chart_level = bool(dirs) and all(d == "charts" for d in dirs[1::2])
-            own = at_chart_level and len(dirs) % 2 == 1 and parts[-1] == name
-            nested = at_chart_level and len(dirs) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
-            if member.is_dir or not (own or nested):
-                continue
+            if member.is_dir:
+                continue  # Helm skips a directory before it looks at the name
             where = f"{shown}:{member.name}"
+            declared += member.size
+            if declared > MAX_ARCHIVE_BYTES:
+                raise RenderError(f"{shown}: members over Helm's {MAX_ARCHIVE_BYTES}-byte limit for one "
+                                  "chart archive")
+            parts = helm_archive_path(member.name, where).split("/")
+            # the path inside the archive's chart: ``name``, ``charts/<sub>/name``, …; a nested archive
+            # ``charts/<sub>.tgz``, ``charts/<sub>/charts/<inner>.tgz``, …
+            at_chart_level = all(d == "charts" for d in parts[:-1:2])
+            own = at_chart_level and len(parts) % 2 == 1 and parts[-1] == name
+            nested = at_chart_level and len(parts) % 2 == 0 and parts[-1].endswith(_ARCHIVES)
+            if not (own or nested):
+                continue
             if member.size > MAX_MEMBER_BYTES:
                 # Helm refuses such a chart too ("larger than the maximum file size")
                 raise RenderError(f"{where}: over Helm's {MAX_MEMBER_BYTES}-byte limit for one chart file")
@@ -92,4 +106,21 @@ def _archive(data: bytes, shown: str, name: str, depth: int,
         raise RenderError(f"{shown}: not a readable chart archive ({e})") from None
 
 
-__all__ = ["chart_files"]
+def helm_archive_path(member: str, where: str) -> str:
+    """The path inside its chart that Helm's archive loader (pkg/chart/loader/archive.go) gives the member
+    named ``member`` (at ``where``): the name split on ``\\`` alone when it holds one (a ``/`` then stays
+    inside a part), else on ``/``; the first part (the chart's directory) dropped; cleaned as Go's
+    ``path.Clean`` (a trailing ``/`` dropped). A name Helm refuses the whole archive for is refused too."""
+    parts = member.split("\\" if "\\" in member else "/")
+    inside = "/".join(parts[1:])
+    if parts[0] == "Chart.yaml" or inside.startswith("/"):
+        raise RenderError(f"{where}: Helm refuses a chart archive member named so (a Chart.yaml not in the "
+                          "chart's directory, or an absolute path)")
+    cleaned = posixpath.normpath(inside)  # as path.Clean for a relative path ("" is "." for both)
+    if cleaned == "." or cleaned.startswith("..") or _DRIVE.match(cleaned):
+        raise RenderError(f"{where}: Helm refuses a chart archive member named so (outside the chart's "
+                          "directory)")
+    return cleaned
+
+
+__all__ = ["MAX_ARCHIVE_BYTES", "chart_files", "helm_archive_path"]

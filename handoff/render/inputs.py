@@ -21,7 +21,7 @@ from handoff.manifests.yamldocs import FilePositions, file_limits, load_document
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
-from handoff.render.kustomize_fields import refuse_case_variants
+from handoff.render.kustomize_fields import refuse_case_variants, refuse_tagged
 from handoff.render.policy import current
 from handoff.render.remote import refuse_unreadable
 
@@ -107,6 +107,7 @@ class _KustomizeInputs:
         loaded = refuse_unreadable(parse(text, kname, strict=False), kname)
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return  # kustomize itself reports what is wrong with the file
+        refuse_tagged(text, kname)
         positions = FilePositions(text).for_document(loaded.docs[0].index)
         refuse_case_variants(loaded.docs[0].data, kname, positions)
         _refuse_wide(loaded.docs[0].data, kname, positions)  # each inline patch or config:
@@ -165,8 +166,10 @@ class _KustomizeInputs:
                 if not isinstance(entry, str) or "://" in entry:
                     continue
                 if "\n" in entry:
-                    for config, _ in _configs_of(entry, kname):
-                        yield kname, config, positions, f"{field}[{i}]"
+                    inside = f"{field}[{i}]"
+                    line = positions.get(inside, (None, None))[0]
+                    for config, _ in _configs_of(entry, kname, inside, line):
+                        yield kname, config, positions, inside
                     continue
                 path = directory / entry
                 if path.is_dir():
@@ -192,6 +195,7 @@ class _KustomizeInputs:
         if not loaded.docs or not isinstance(loaded.docs[0].data, Mapping):
             return
         spec = loaded.docs[0].data
+        refuse_tagged(text, kname)
         positions = FilePositions(text).for_document(loaded.docs[0].index)
         refuse_case_variants(spec, kname, positions)
         for field in spec:
@@ -261,10 +265,12 @@ def _config_documents(path: Path, shown: str,
         yield shown, config, positions, ""
 
 
-def _configs_of(text: str, shown: str,
+def _configs_of(text: str, shown: str, inside: str = "", line: int | None = None,
                 ) -> Iterator[tuple[Mapping[str, Any], Mapping[str, tuple[int, int]]]]:
-    """The plugin configs ``text`` holds, each with its positions: every mapping document, the items of a
-    ``kind: …List`` one expanded as kustomize's resource factory does (the manifests reader's)."""
+    """The plugin configs ``text`` (of ``shown``, or inline at its key ``inside`` on ``line``) holds, each
+    with its positions: every mapping document, the items of a ``kind: …List`` one expanded as kustomize's
+    resource factory does (the manifests reader's)."""
+    refuse_tagged(text, shown, inside, line)
     positions = FilePositions(text)
     for doc in load_documents(text, shown, strict=False, limits=file_limits()).docs:
         if isinstance(doc.data, Mapping):

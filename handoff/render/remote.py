@@ -22,7 +22,7 @@ from handoff.errors import RenderError
 from handoff.manifests.plain import display_name, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, LoadedFile
 from handoff.render.chart_files import chart_files
-from handoff.render.kustomize_fields import refuse_case_variants
+from handoff.render.kustomize_fields import refuse_case_variants, refuse_tagged
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -87,6 +87,7 @@ class RemoteScan:
         spec: Any = loaded.docs[0].data if loaded.docs else None
         if not isinstance(spec, Mapping):
             return
+        refuse_tagged(text, name)
         positions = FilePositions(text).for_document(loaded.docs[0].index)
         refuse_case_variants(spec, name, positions)
         for key, entry in _entries(spec):
@@ -115,7 +116,9 @@ class RemoteScan:
     def _plugin_config(self, text: str, where: tuple[str, int | None, str]) -> None:
         """A built-in generator/transformer config (``PatchTransformer``, ``ConfigMapGenerator``…):
         kustomize fetches an http(s) URL in its file fields (``path``, ``paths``, ``files``, ``envs``…)."""
-        for doc in refuse_unreadable(parse(text, where[0], strict=False), where[0]).docs:
+        loaded = refuse_unreadable(parse(text, where[0], strict=False), where[0])
+        refuse_tagged(text, where[0], where[2] if where[1] is not None else "", where[1])
+        for doc in loaded.docs:
             refuse_case_variants(doc.data, where[0], {}, where[2] if where[1] is not None else "")
             for value in _plugin_files(doc.data):
                 if _REMOTE_FIRST.search(value):

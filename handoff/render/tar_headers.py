@@ -5,11 +5,14 @@ PAX *global* records into every later member (Go applies them to nothing), lets 
 headers win (Go: the last), and applies a PAX ``path`` after a GNU long name (Go: the long name wins). A scan
 that named members as Python does would look at other files than Helm loads. This reader follows Go's
 ``Reader.Next`` and refuses what the two could read differently at all: a global header, two extended headers
-before one member, GNU sparse members. It streams: a member's bytes are read only when asked for.
+before one member, GNU sparse members. It streams: a member's bytes are read only when asked for, an
+extended header only up to Go's 1 MiB ``maxSpecialFileSize``, and a numeric field only as Go reads it (octal
+ASCII digits, or base-256; never negative), so no declared size makes it hold or skip what Go would not.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -21,6 +24,11 @@ _ZERO = bytes(_BLOCK)
 _HEADER_ONLY = frozenset(b"123456")  # link, symlink, char, block, directory, fifo: Go reads no data
 _META = frozenset(b"xgLK")
 _CHUNK = 1 << 16
+# Go's ``maxSpecialFileSize``: a PAX or GNU long-name header larger than this is ErrFieldTooLong for Go
+MAX_EXTENDED_HEADER_BYTES = 1 << 20
+_OCTAL = re.compile(rb"[0-7]+")
+_DECIMAL = re.compile(r"[0-9]+")  # ``str.isdigit`` also takes '²' and other digits ``int`` then refuses
+_S_IFDIR = 0o040000  # the type bits of a directory in a mode field
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,9 @@ def go_tar_members(stream: BinaryIO, shown: str) -> Iterator[TarMember]:
                 stacked = f"two extended headers ({pending}, then {chr(kind)!r}) before one member"
                 ambiguous = ambiguous or stacked
             pending = repr(chr(kind)) if kind != ord("g") else pending
+            if size > MAX_EXTENDED_HEADER_BYTES:
+                raise RenderError(f"{shown}: not a readable chart archive (an extended header of {size} "
+                                  f"bytes, over Go's {MAX_EXTENDED_HEADER_BYTES})")
             data = _read_exact(stream, size, shown)
             _skip(stream, -size % _BLOCK, shown)
             if kind == ord("x"):
@@ -74,7 +85,11 @@ def go_tar_members(stream: BinaryIO, shown: str) -> Iterator[TarMember]:
             ambiguous = ambiguous or "a PAX global header"
         if ambiguous:
             raise RenderError(_refusal(shown, ambiguous, name))
-        is_dir = kind == ord("5") or (kind in (0, ord("0")) and name.endswith("/"))
+        # Helm skips what Go's ``FileInfo().IsDir()`` says: a directory type, a legacy NUL-type member whose
+        # name ends in "/" (a "0" one stays a file: Helm cleans the slash off and loads it), or a mode field
+        # whose type bits are a directory's
+        mode = _number(block[100:108], shown, "mode") & 0xFFFFFFFF
+        is_dir = kind == ord("5") or (kind == 0 and name.endswith("/")) or mode & ~0o7777 == _S_IFDIR
         data_size = 0 if kind in _HEADER_ONLY else size
         pending, pax, long_name = None, {}, ""
         remaining = [data_size]
@@ -95,14 +110,13 @@ def _refusal(shown: str, why: str, member: str) -> str:
 
 
 def _header_name(block: bytes) -> str:
-    """The name field, with the ustar prefix where Go applies one (ustar/PAX magic; star's shorter prefix)."""
+    """The name field, with the prefix where Go's ``getFormat`` finds one: star's shorter prefix for the
+    ``ustar\\0`` magic with star's trailer, else the ustar prefix for that magic whatever the version
+    field says (GNU's ``ustar `` magic and v7 headers have none)."""
     name = _c_string(block[0:100])
-    magic, version = block[257:263], block[263:265]
     prefix = ""
-    if magic == b"ustar\x00" and block[508:512] == b"tar\x00":
-        prefix = _c_string(block[345:476])
-    elif magic == b"ustar\x00" and version == b"00":
-        prefix = _c_string(block[345:500])
+    if block[257:263] == b"ustar\x00":
+        prefix = _c_string(block[345:476] if block[508:512] == b"tar\x00" else block[345:500])
     return f"{prefix}/{name}" if prefix else name
 
 
@@ -110,28 +124,33 @@ def _c_string(data: bytes) -> str:
     return data.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
 
 
-def _number(field: bytes, shown: str) -> int:
-    """Go's ``parseNumeric``: base-256 when the high bit is set, else octal between spaces and NULs."""
+def _number(field: bytes, shown: str, what: str = "size") -> int:
+    """Go's ``parseNumeric``: base-256 when the high bit is set (a negative one refused, as a value over
+    63 bits is by Go), else octal ASCII digits between spaces and NULs (no sign, ``_`` or ``0o``, which
+    ``int`` would take and Go refuses)."""
     if field and field[0] & 0x80:
-        value = int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
         if field[0] & 0x40:
-            raise RenderError(f"{shown}: not a readable chart archive (a negative size)")
+            raise RenderError(f"{shown}: not a readable chart archive (a negative {what} field)")
+        value = int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
+        if value >> 63:
+            raise RenderError(f"{shown}: not a readable chart archive (a {what} field over 63 bits)")
         return value
     text = field.strip(b" \x00")
-    try:
-        return int(text, 8) if text else 0
-    except ValueError:
-        raise RenderError(f"{shown}: not a readable chart archive (a bad size field)") from None
+    if not text:
+        return 0
+    if _OCTAL.fullmatch(text) is None:
+        raise RenderError(f"{shown}: not a readable chart archive (a bad {what} field)")
+    return int(text, 8)
 
 
 def _decimal(text: str, shown: str) -> int:
-    if not text.isdigit():
+    if _DECIMAL.fullmatch(text) is None:
         raise RenderError(f"{shown}: not a readable chart archive (a bad PAX size record)")
     return int(text)
 
 
 def _check_sum(block: bytes, shown: str) -> None:
-    stored = _number(block[148:156], shown)
+    stored = _number(block[148:156], shown, "checksum")
     unsigned = sum(block[:148]) + 8 * 0x20 + sum(block[156:])
     signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:]) + 8 * 0x20
     if stored not in (unsigned, signed):
@@ -144,7 +163,8 @@ def _pax_records(data: bytes, shown: str) -> dict[str, str]:
     rest = data
     while rest:
         length_text, space, _ = rest.partition(b" ")
-        if not space or not length_text.isdigit() or int(length_text) > len(rest) or int(length_text) < 5:
+        if not space or _DECIMAL.fullmatch(length_text.decode("latin-1")) is None \
+                or not 5 <= int(length_text) <= len(rest):
             raise RenderError(f"{shown}: not a readable chart archive (a bad PAX record)")
         record, rest = rest[:int(length_text)], rest[int(length_text):]
         key, equals, value = record[len(length_text) + 1:].partition(b"=")
@@ -155,6 +175,8 @@ def _pax_records(data: bytes, shown: str) -> dict[str, str]:
 
 
 def _read_exact(stream: BinaryIO, size: int, shown: str, *, allow_eof: bool = False) -> bytes:
+    if size < 0:  # ``read(-1)`` would read the whole rest of the stream
+        raise RenderError(f"{shown}: not a readable chart archive (a negative size)")
     data = stream.read(size) if size else b""
     if len(data) != size and not (allow_eof and not data):
         raise RenderError(f"{shown}: not a readable chart archive (truncated)")
@@ -169,4 +191,4 @@ def _skip(stream: BinaryIO, size: int, shown: str) -> None:
         size -= got
 
 
-__all__ = ["TarMember", "go_tar_members"]
+__all__ = ["MAX_EXTENDED_HEADER_BYTES", "TarMember", "go_tar_members"]
