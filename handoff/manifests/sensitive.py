@@ -33,7 +33,7 @@ from typing import Any, Literal
 import yaml
 
 from handoff.manifests.yamldocs import file_limits, load_documents
-from handoff.redact import MASK, registered
+from handoff.redact import MASK, encoded_forms, registered
 from handoff.report.model import ObjectRef
 
 MAX_EXCERPT = 40
@@ -250,18 +250,10 @@ def _forms(obj: Mapping[str, Any], path: str, value: Any) -> Iterator[str]:
 
 
 def _encoded_forms(text: str) -> Iterator[str]:
-    """``text`` as a template's ``b64enc``, ``b32enc`` or ``printf "%x"`` writes it into another field, padded
-    or not (``trimAll "="``), base64 also URL-safe; ``KnownValues`` matches the base32 and hex forms in any
+    """``text`` as a template's ``b64enc``, ``b32enc``, ``urlquery`` or ``printf "%x"`` writes it into another
+    field (``redact.encoded_forms``, the one list); ``KnownValues`` matches the base32 and hex forms in any
     case, since ``lower``/``upper`` of them decode to the same bytes."""
-    raw = text.encode("utf-8")
-    b32 = base64.b32encode(raw).decode("ascii")
-    for encoded in (base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii"), b32,
-                    b32.lower()):
-        yield encoded
-        yield encoded.rstrip("=")
-    # both cases spelled out too, for the callers that replace texts exactly (``redact.mask_values``)
-    yield raw.hex()
-    yield raw.hex().upper()
+    yield from sorted(encoded_forms(text) - {text})
 
 
 def _numeric_forms(value: Any) -> Iterator[str]:
