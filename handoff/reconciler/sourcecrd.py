@@ -30,10 +30,6 @@ PRUNE_FINALIZER = "handoff.dev/prune"
 REQUESTED_AT = "handoff.dev/requested-at"
 _DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-# RE2 (the API server's) and Python agree on these. No file:// (nor a bare path): a tenant's Source would
-# read any git repository on the reconciler's disk, other tenants' checkouts included (config-file
-# sources, the operator's own, keep file://)
-_GIT_URL = r"^((https?|ssh|git)://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s\x00-\x1f\x7f]+)$"
 _DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
 _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 # Free text that reaches the filesystem, argv and the operator's terminal: no C0/C1 control characters
@@ -43,8 +39,24 @@ _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 # the same text through _python_pattern.
 _UNPRINTABLE = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
                 (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB))
-_PRINTABLE = "^[^" + "".join(f"\\x{{{lo:04X}}}" + (f"-\\x{{{hi:04X}}}" if hi > lo else "")
-                             for lo, hi in _UNPRINTABLE) + "]*$"
+# Unicode spaces: RE2 reads \s as ASCII whitespace, Python's re as every Unicode space, so no pattern
+# here uses \s (nor \w, \d): each class is spelled out by code point, the same set in both engines
+_SPACES = ((0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x202F, 0x202F),
+           (0x205F, 0x205F), (0x3000, 0x3000))
+
+
+def _none_of(ranges: tuple[tuple[int, int], ...]) -> str:
+    """A character class refusing every code point in ``ranges``, as RE2 spells them (``\\x{HHHH}``)."""
+    return "[^" + "".join(f"\\x{{{lo:04X}}}" + (f"-\\x{{{hi:04X}}}" if hi > lo else "")
+                          for lo, hi in ranges) + "]"
+
+
+_PRINTABLE = "^" + _none_of(_UNPRINTABLE) + "*$"
+# No file:// (nor a bare path): a tenant's Source would read any git repository on the reconciler's disk,
+# other tenants' checkouts included (config-file sources, the operator's own, keep file://). The URL is
+# printable text with no spaces at all.
+_URL_CHAR = _none_of(_UNPRINTABLE + _SPACES)
+_GIT_URL = f"^((https?|ssh|git)://{_URL_CHAR}+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:{_URL_CHAR}+)$"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ disagree on one field. Real kube-apiserver + etcd."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from handoff.errors import ConfigError
 from handoff.kube.client import KubeError
-from handoff.reconciler.sourcecrd import check
+from handoff.reconciler.sourcecrd import SPEC, Field, check
 
 from .cluster import Cluster
 from .test_source_crd_live import cluster, source_object  # noqa: F401 - fixture
@@ -60,3 +62,17 @@ def test_the_schema_and_the_parser_agree_on_a_url(cluster: Cluster) -> None:  # 
     assert all(a == p for a, p in got.values()), \
         ("the CRD's schema (RE2 at the API server) and the parser (Python re) read url's pattern alike: one "
          f"refuses what the other accepts; (admitted, parsed) per character: {got}")
+
+
+def _patterns(fields: tuple[Field, ...]) -> list[tuple[str, str]]:
+    out = []
+    for f in fields:
+        out += [(f.name, p) for p in (f.pattern, f.item_pattern) if p]
+        out += _patterns(f.fields)
+    return out
+
+
+def test_no_spec_pattern_uses_a_class_the_two_engines_read_differently() -> None:
+    # \s, \w, \d (and their negations) are ASCII to RE2 and Unicode to Python's re on str
+    shorthand = [(name, p) for name, p in _patterns(SPEC) if re.search(r"(?<!\\)\\[sSwWdD]", p)]
+    assert not shorthand, f"patterns read differently by RE2 and Python: {shorthand}"

@@ -9,8 +9,10 @@ puts no delivery time in the body) is refused the same way. Real HTTP, real Reco
 
 from __future__ import annotations
 
+import time
+
 from .test_webhook import SECRET, Served, served  # noqa: F401 - fixture
-from .webhooks import encode, github_signature, gitlab_headers, gitlab_push, post
+from .webhooks import encode, github_headers, github_push, github_signature, gitlab_headers, gitlab_push, post
 
 
 def _generic(body: bytes, delivery: str) -> dict[str, str]:
@@ -50,3 +52,43 @@ def test_a_gitlab_push_equal_to_an_earlier_one_triggers_a_sync(served: Served) -
         _not_due(served)
         answer = post(served.port, encode(back), gitlab_headers(SECRET))
         assert answer.status == 202
+
+
+def test_a_generic_delivery_resent_under_its_own_id_is_a_replay_and_says_so(served: Served) -> None:  # noqa: F811
+    body = encode({"url": "git@github.com:acme/config.git", "ref": "refs/heads/staging"})
+    assert post(served.port, body, _generic(body, "pipeline-101")).status == 202
+    _not_due(served)
+    again = post(served.port, body, _generic(body, "pipeline-101"))
+    assert (again.status, again.body["reason"], served.due()) == (409, "replay", [])
+    assert again.body["error"] == "generic webhook: delivery pipeline-101 was already received"
+
+
+def test_a_github_body_resent_under_a_fresh_id_says_the_same_body(served: Served) -> None:  # noqa: F811
+    body = encode(github_push("acme", "config"))
+    assert post(served.port, body, github_headers(SECRET, body)).status == 202
+    again = post(served.port, body, github_headers(SECRET, body))
+    assert (again.status, again.body["error"]) == (409, "github webhook: the same body was already received")
+
+
+def _stamped(body: bytes, delivery: str, stamp: int, signed_stamp: int | None = None) -> dict[str, str]:
+    signed = f"{stamp if signed_stamp is None else signed_stamp}.".encode() + body
+    return {**_generic(body, delivery), "X-Handoff-Signature-256": github_signature(SECRET, signed),
+            "X-Handoff-Timestamp": str(stamp)}
+
+
+def test_a_signed_timestamp_bounds_how_long_a_captured_generic_request_works(served: Served) -> None:  # noqa: F811
+    body = encode({"url": "git@github.com:acme/config.git", "ref": "refs/heads/staging"})
+    now = int(time.time())
+    fresh = post(served.port, body, _stamped(body, "run-1", now))
+    assert (fresh.status, served.due()) == (202, ["web-staging"])
+    _not_due(served)
+    assert post(served.port, body, _stamped(body, "run-1", now)).status == 409
+    # captured an hour ago, resent under a new id: the timestamp is signed, so it cannot be refreshed
+    old = post(served.port, body, _stamped(body, "run-2", now - 3600))
+    assert (old.status, old.body["reason"]) == (401, "bad-signature")
+    moved = post(served.port, body, _stamped(body, "run-3", now, signed_stamp=now - 3600))
+    assert (moved.status, moved.body["reason"]) == (401, "bad-signature")
+    # a signature over the body alone does not stand for a request that carries a timestamp
+    unsigned_stamp = {**_generic(body, "run-4"), "X-Handoff-Timestamp": str(now)}
+    assert post(served.port, body, unsigned_stamp).status == 401
+    assert served.due() == []
