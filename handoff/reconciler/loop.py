@@ -342,6 +342,9 @@ class Reconciler:
         self.elector = elector
         self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
         self._sources: dict[str, Source] = {}
+        # sources not served now whose objects stay theirs (a Stalled or suspended Source object), with
+        # why: owners not known now, for the conflict check and every prune (see ``hold``)
+        self.held: dict[str, tuple[Source, str]] = {}
         self.clients: dict[str, KubeClient] = {}
         self.state: dict[str, _SourceState] = {}
         self.git: dict[str, GitSource] = {}
@@ -798,6 +801,13 @@ class Reconciler:
                                                    authority.covers(authority.grant_of(
                                                        other, self.settings.namespace))))
             claimed.update(dict.fromkeys(keys, other.name))
+        for held, why_unknown in self.held.values():
+            if held.name == source.name or not self.owns(held):
+                continue
+            last = inventory.read(self.client, self.settings.namespace, held.name)
+            claimed.update(dict.fromkeys((key_of(r) for r in (last.objects if last else ())), held.name))
+            unknown.append(prune.UnknownSource(held.name, why_unknown, authority.covers(
+                authority.grant_of(held, self.settings.namespace))))
         return claimed, unknown
 
     def _refuse_conflicts(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> None:
@@ -807,7 +817,8 @@ class Reconciler:
         pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
         Only objects this source does not own already are read, so a steady pass costs nothing more."""
         objects = list(objects)
-        others = {owner_value(o.name): o for o in self.sources() if o.name != source.name and self.owns(o)}
+        others = {owner_value(o.name): o for o in (*self.sources(), *(h for h, _ in self.held.values()))
+                  if o.name != source.name and self.owns(o)}
         if not others:
             return
         mine = self._live(source, objects)
@@ -819,6 +830,10 @@ class Reconciler:
             live = _existing(self._as(source), ref) or {}
             owner = others.get(str(((live.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL, "")))
             if owner is None:
+                continue
+            if owner.name in self.held:
+                conflicts.append(f"{ref} is owned by source {owner.name}, which is not known now "
+                                 f"({self.held[owner.name][1]})")
                 continue
             now, why_unknown = self._desired_now(owner)
             wanted = {key_of(ref_of(o)) for o in (now or self.state[owner.name].desired)}
@@ -1076,6 +1091,7 @@ class Reconciler:
         (the inventory, the revision) carries over under the same name. ``credentials_changed``: the
         files its credentials name were rewritten (a Secret changed), so git reads them again. Call on
         the loop's thread."""
+        self.held.pop(source.name, None)
         old = self._sources.get(source.name)
         if old == source and not credentials_changed:
             return
@@ -1093,12 +1109,19 @@ class Reconciler:
 
     def drop_source(self, name: str) -> None:
         """Stop serving source ``name`` (its objects stay as they are). Call on the loop's thread."""
-        for table in (self._sources, self.git, self.clients, self.state, self._secrets):
+        for table in (self._sources, self.held, self.git, self.clients, self.state, self._secrets):
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
         self.reporter.forget(name)  # it no longer decides, nor is waited for in, its env's commit status
         self.metrics.forget(name)
+
+    def hold(self, source: Source, why: str) -> None:
+        """Stop serving ``source`` but keep its objects its own: an owner not known now (``why``, e.g. "it is
+        suspended"), so no other source takes them over or prunes them. ``set_source`` or ``drop_source``
+        ends the hold. Call on the loop's thread."""
+        self.drop_source(source.name)
+        self.held[source.name] = (source, why)
 
     def hand(self, work: Callable[[], None]) -> None:
         """Queue ``work`` for the loop's thread (from a watch thread) and wake the loop for it."""

@@ -138,7 +138,6 @@ class SourceObjects:
         """``obj`` cannot be served: stop serving it and say why in its status (Stalled, one line); a
         change of it or of a Secret it names tries again."""
         name, meta = _name_of(obj), _meta(obj)
-        self.reconciler.drop_source(name)
         served = self.objects.pop(name, None)
         if served is not None:
             self.stalled[name] = served
@@ -163,6 +162,12 @@ class SourceObjects:
         else:
             log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
             reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
+        last = served or self.stalled.get(name)
+        if last is not None and last.uid == str(meta.get("uid") or ""):
+            # what it applied stays its own while it cannot be served: no rival adopts or prunes it
+            self.reconciler.hold(last.source, f"its Source object is Stalled: {reason}")
+        else:
+            self.reconciler.drop_source(name)
         generation = int(meta.get("generation") or 0)
         stalled = {"observedGeneration": generation,
                    "conditions": sourcestatus.stalled(reason, message, generation)}
@@ -244,8 +249,8 @@ class SourceObjects:
         self.objects[name] = found
         self._keep_finalizer(found)
         self._note_migrated(name, _migrated_from(meta), found)
-        if found.suspend:
-            self.reconciler.drop_source(name)
+        if found.suspend:  # its objects are kept: still its own, not adoptable nor prunable by another
+            self.reconciler.hold(found.source, "it is suspended")
             return
         self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
         kept = self.objects[name]  # its resourceVersion moved if the finalizer was put on or taken off
