@@ -6,6 +6,7 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import dataclasses
@@ -345,6 +346,7 @@ class Reconciler:
         # sources not served now whose objects stay theirs (a Stalled or suspended Source object), with
         # why: owners not known now, for the conflict check and every prune (see ``hold``)
         self.held: dict[str, tuple[Source, str]] = {}
+        self._last: collections.deque[Callable[[], None]] = collections.deque()  # see ``hand_last``
         self.clients: dict[str, KubeClient] = {}
         self.state: dict[str, _SourceState] = {}
         self.git: dict[str, GitSource] = {}
@@ -1128,14 +1130,23 @@ class Reconciler:
         self.inbox.put(work)
         self.wake.set()
 
+    def hand_last(self, work: Callable[[], None]) -> None:
+        """Queue ``work`` to run in the next drain after everything queued before it is done (a deleted
+        Source's prune, once the changes listed with it have made their sources known). Call on the
+        loop's thread."""
+        self._last.append(work)
+
     def drain(self) -> None:
-        """Run the work other threads handed over (source changes, deletions), then, when this replica
-        has gained leadership since the last drain, the ``on_leading`` hooks."""
+        """Run the work other threads handed over (source changes, deletions), then what was queued to run
+        last (``hand_last``), then, when this replica has gained leadership since the last drain, the
+        ``on_leading`` hooks."""
         while True:
             try:
                 work = self.inbox.get_nowait()
             except queue.Empty:
-                break
+                if not self._last:
+                    break
+                work = self._last.popleft()
             work()
         leading = self.can_write()
         if leading and not self._was_leading:

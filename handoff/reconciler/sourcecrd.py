@@ -341,13 +341,12 @@ def _secret_text(keys: SecretFiles, key: str, secret: str) -> str:
 
 
 def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
-          secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False,
-          secrets_needed: bool = True) -> SourceObject:
+          secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False
+          ) -> SourceObject:
     """A Source object as a :class:`SourceObject`; errors are :class:`ConfigError` naming the object and
     the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written.
     ``allow_private_hosts``: the operator lets Source URLs name loopback and link-local hosts
-    (:mod:`privatehosts`). ``secrets_needed=False``: a Secret not found is no error (a Source being
-    deleted, whose Secrets may be gone with its namespace, only needs its prune, suspend and identity)."""
+    (:mod:`privatehosts`). A Source being deleted is read with :func:`parse_ending` instead."""
     meta = obj.get("metadata") or {}
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     where = f"{KIND} {namespace}/{name}"
@@ -365,7 +364,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         verify = spec.get("verify") or {}
         verify_secret = _secret_name(namespace, verify.get("secretRef"), "verify.secretRef")
         creds, keys = Credentials(), files.get(secret or "")
-        if secret and keys is None and secrets_needed:
+        if secret and keys is None:
             raise ConfigError(f"Secret {namespace}/{secret} not found", key="secretRef")
         if keys is not None:
             username = _secret_text(keys, "username", f"{namespace}/{secret}").strip() \
@@ -374,9 +373,9 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
                                 ssh_key_file=keys.file("identity"), known_hosts_file=keys.file("known_hosts"))
         mode = str(verify.get("mode", "none"))
         trusted = files.get(verify_secret or "")
-        if verify_secret and trusted is None and secrets_needed:
+        if verify_secret and trusted is None:
             raise ConfigError(f"Secret {namespace}/{verify_secret} not found", key="verify.secretRef")
-        if mode != "none" and trusted is None and secrets_needed:
+        if mode != "none" and trusted is None:
             raise ConfigError(f"verify mode {mode} needs verify.secretRef (the trusted keys)",
                               key="verify.secretRef")
         verification = Verification(
@@ -410,6 +409,22 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         finalizers=tuple(str(f) for f in meta.get("finalizers") or ()),
         deleting=bool(meta.get("deletionTimestamp")), status=dict(obj.get("status") or {}),
         resource_version=str(meta.get("resourceVersion") or ""), uid=str(meta.get("uid") or ""))
+
+
+# what ending a deleted Source reads of its spec; the rest is left out, so a spec the reconciler refuses
+# (a path outside the repository, a url refused after a restart) never keeps the object from going
+ENDING_FIELDS = ("prune", "suspend", "serviceAccountName", "targetNamespace")
+_NO_FETCH_URL = "https://ending.invalid/"  # a deleted Source is never fetched: any valid url stands in
+
+
+def parse_ending(obj: Mapping[str, Any], *, authority: Authority | None = None) -> SourceObject:
+    """Deleted Source object ``obj`` as far as ending it needs (:data:`ENDING_FIELDS`: prune or orphan,
+    as which identity, within which grant; its name gives the inventory and owner label): every other
+    field is at its default and no Secret is read. Errors name the object and the key."""
+    spec = obj.get("spec") or {}
+    needed = {k: spec[k] for k in ENDING_FIELDS if k in spec} if isinstance(spec, Mapping) else {}
+    return parse({**obj, "spec": {**needed, "url": _NO_FETCH_URL}}, authority=authority,
+                 allow_private_hosts=True)
 
 
 def _duration_text(seconds: float) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from handoff.reconciler.config import Settings
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.migrate import CREDENTIALS_SECRET, sources_to_crd
 from handoff.reconciler.objects import OWNER_LABEL
 from handoff.reconciler.sourcecrd import API_VERSION, KIND, PRUNE_FINALIZER
 from handoff.reconciler.sourceobjects import SourceObjects
@@ -113,3 +114,38 @@ def test_deleting_the_rival_while_the_owner_is_stalled_keeps_the_owners_object(c
     assert c.get("v1", "ConfigMap", "one") is not None, \
         ("deleting the rival Source must not delete ConfigMap one, which Source web applied and still declares "
          f"(web is only paused: {how}); it was deleted")
+
+
+@pytest.mark.parametrize("how", ["secret-deleted", "suspended"])
+def test_a_paused_migrated_source_hands_its_objects_back_to_the_config_file_source(
+        cluster: Cluster, how: str) -> None:  # noqa: F811
+    """f18g: the hold is not for a Source object that took a config-file source over: pausing it hands
+    that source back (docs/reconciler.md, upgrade step 3), and the config-file source's pass takes the
+    objects back instead of being refused as a rival of the paused object."""
+    c = cluster
+    rec = c.reconciler(name="web")
+    assert [r.ok for r in rec.run_once()] == [True]
+    [obj] = sources_to_crd(rec.settings).objects
+    c.client.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": CREDENTIALS_SECRET,
+                                                                         "namespace": c.target_ns},
+                    "data": {"token": base64.b64encode(c.token_file.read_bytes()).decode(),
+                             "username": base64.b64encode(c.username.encode()).decode()}})
+    c.client.create(obj)
+    objects = SourceObjects(rec, namespace=c.target_ns, allow_private_hosts=True, hand_over_migrated=True)
+    objects.sources_watch.relist()
+    rec.drain()
+    assert all(r.ok for r in rec.run_once())
+    assert _owner(c) == f"{c.target_ns}.web"  # adopted by the object
+    if how == "secret-deleted":
+        c.client.delete("v1", "Secret", CREDENTIALS_SECRET, c.target_ns)
+        objects._queue_then_settle(objects.secret_changed, {"metadata": {"namespace": c.target_ns,
+                                                                         "name": CREDENTIALS_SECRET}})
+    else:
+        c.client.patch(ObjectRef(API_VERSION, KIND, "web", c.target_ns), {"spec": {"suspend": True}},
+                       content_type="application/merge-patch+json")
+        objects._queue_then_settle(objects.changed, get_source(c) or {})
+    rec.drain()
+    assert [s.name for s in rec.sources()] == ["web"]
+    results = {r.source: r for r in rec.run_once()}
+    assert results["web"].ok, results["web"].message
+    assert _owner(c) == "web"
