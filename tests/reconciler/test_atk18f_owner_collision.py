@@ -22,3 +22,12 @@ def test_two_source_objects_never_share_an_owner_label_or_inventory() -> None:
     assert not shared, \
         (f"Source objects {long_name!r} and {crafted!r} are two objects but share their {', '.join(shared)} "
          f"({cut!r}): one prunes and reports as the other")
+
+
+def test_only_a_name_shaped_like_a_cut_one_changes_its_owner_value() -> None:
+    # f18g: objects labelled by an older version stay recognised: every other name keeps its value
+    assert owner_value("web") == "web" and owner_value("team-a/web-0123") == "team-a.web-0123"
+    assert owner_value("team-a/" + "b" * 50) == "team-a." + "b" * 50
+    shaped = owner_value("team-a/app-0123456789")
+    assert shaped != "team-a.app-0123456789" and shaped.startswith("team-a.app-0123456789-")
+    assert len(shaped) <= 63 and shaped[-1].isalnum()
