@@ -344,7 +344,7 @@ class Reconciler:
         self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
         self._sources: dict[str, Source] = {}
         # sources not served now whose objects stay theirs (a Stalled or suspended Source object), with
-        # why: owners not known now, for the conflict check and every prune (see ``hold``)
+        # why: owners not known now to the conflict check, claiming their last inventory in every prune
         self.held: dict[str, tuple[Source, str]] = {}
         self._last: collections.deque[Callable[[], None]] = collections.deque()  # see ``hand_last``
         self.clients: dict[str, KubeClient] = {}
@@ -803,13 +803,10 @@ class Reconciler:
                                                    authority.covers(authority.grant_of(
                                                        other, self.settings.namespace))))
             claimed.update(dict.fromkeys(keys, other.name))
-        for held, why_unknown in self.held.values():
-            if held.name == source.name or not self.owns(held):
-                continue
-            last = inventory.read(self.client, self.settings.namespace, held.name)
-            claimed.update(dict.fromkeys((key_of(r) for r in (last.objects if last else ())), held.name))
-            unknown.append(prune.UnknownSource(held.name, why_unknown, authority.covers(
-                authority.grant_of(held, self.settings.namespace))))
+        for held in self.held:  # not running: what it applied last is all it can hold
+            last = inventory.read(self.client, self.settings.namespace, held)
+            if held != source.name and last is not None:
+                claimed.update(dict.fromkeys((key_of(r) for r in (*last.objects, *last.creating)), held))
         return claimed, unknown
 
     def _refuse_conflicts(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> None:
@@ -1120,8 +1117,9 @@ class Reconciler:
 
     def hold(self, source: Source, why: str) -> None:
         """Stop serving ``source`` but keep its objects its own: an owner not known now (``why``, e.g. "it is
-        suspended"), so no other source takes them over or prunes them. ``set_source`` or ``drop_source``
-        ends the hold. Call on the loop's thread."""
+        suspended"), so no other source takes them over, and what its last inventory lists no other
+        source's prune deletes. ``set_source`` or ``drop_source`` ends the hold. Call on the loop's
+        thread."""
         self.drop_source(source.name)
         self.held[source.name] = (source, why)
 

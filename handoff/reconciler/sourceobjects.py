@@ -167,10 +167,13 @@ class SourceObjects:
             log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
             reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
         last = served or self.stalled.get(name)
-        # one that took a config-file source over hands it back, objects included (_settle_takeovers)
-        if last is not None and last.uid == str(meta.get("uid") or "") and name not in self.migrated:
-            # what it applied stays its own while it cannot be served: no rival adopts or prunes it
-            self.reconciler.hold(last.source, f"its Source object is Stalled: {reason}")
+        # what it applied stays its own while it cannot be served (also what a process before this one
+        # applied for it): no rival adopts or prunes it; but one that took a config-file source over hands
+        # it back, objects included (_settle_takeovers)
+        held = last.source if last is not None and last.uid == str(meta.get("uid") or "") \
+            else self._ending_source(obj)
+        if held is not None and name not in self.migrated:
+            self.reconciler.hold(held, f"its Source object is Stalled: {reason}")
         else:
             self.reconciler.drop_source(name)
         generation = int(meta.get("generation") or 0)
@@ -529,6 +532,13 @@ class SourceObjects:
     def _parse_ending(self, obj: Mapping[str, Any]) -> SourceObject:
         """Deleted ``obj`` as far as ending it needs (``sourcecrd.parse_ending``)."""
         return parse_ending(obj, authority=self._grant(obj))
+
+    def _ending_source(self, obj: Mapping[str, Any]) -> Source | None:
+        """``obj`` as far as its name, grant and identity go (``_parse_ending``), or None."""
+        try:
+            return self._parse_ending(obj).source
+        except ConfigError:
+            return None
 
     def _grant(self, obj: Mapping[str, Any]) -> Authority:
         namespace = str(_meta(obj).get("namespace"))

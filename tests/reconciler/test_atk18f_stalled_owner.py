@@ -14,6 +14,7 @@ import base64
 
 import pytest
 
+from handoff.reconciler import inventory
 from handoff.reconciler.config import Settings
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.migrate import CREDENTIALS_SECRET, sources_to_crd
@@ -149,3 +150,43 @@ def test_a_paused_migrated_source_hands_its_objects_back_to_the_config_file_sour
     results = {r.source: r for r in rec.run_once()}
     assert results["web"].ok, results["web"].message
     assert _owner(c) == "web"
+
+
+def test_a_source_stalled_since_a_restart_holds_what_it_applied_before(cluster: Cluster) -> None:  # noqa: F811
+    """f18g: a Source this process never served (its Secret was gone when the reconciler restarted) still
+    owns what its last inventory lists: a rival is refused, and a rival's prune (here its deletion, its
+    inventory listing the object as an older version's adoption left it) keeps the object."""
+    c = cluster
+    ns = c.target_ns
+    c.client.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "git2", "namespace": ns},
+                    "data": {"token": base64.b64encode(c.token_file.read_bytes()).decode(),
+                             "username": base64.b64encode(c.username.encode()).decode()}})
+    rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
+    objects = SourceObjects(rec, namespace=ns, allow_private_hosts=True)
+    c.client.create(source_object(c, "web"))
+    objects.sources_watch.relist()
+    rec.drain()
+    assert [r.ok for r in rec.run_once()] == [True]
+    c.client.delete("v1", "Secret", "git", ns)
+    rec = Reconciler(Settings(sources=(), namespace=c.control_ns, leader_election=False), c.client, c.workdir)
+    objects = SourceObjects(rec, namespace=ns, allow_private_hosts=True)  # the restarted reconciler
+    c.client.create(source_object(c, "rival", secretRef={"name": "git2"}))
+    objects.sources_watch.relist()
+    rec.drain()
+    assert [s.name for s in rec.sources()] == [f"{ns}/rival"]  # web: Stalled, SecretNotFound
+    [refused] = rec.run_once()
+    assert refused.error_kind == "conflict" and "not known now" in refused.message, refused.message
+    assert _owner(c) == f"{ns}.web"
+    # as an older version's adoption left it: `one` labelled and listed by the rival
+    c.client.patch(ObjectRef("v1", "ConfigMap", "one", ns), {"metadata": {"labels": {OWNER_LABEL: f"{ns}.rival"}}},
+                   content_type="application/merge-patch+json")
+    inventory.write(c.client, c.control_ns, f"{ns}/rival",
+                    inventory.Inventory(revision="x", objects=(ObjectRef("v1", "ConfigMap", "one", ns),)))
+    objects.sources_watch.relist()
+    rec.drain()
+    assert PRUNE_FINALIZER in ((get_source(c, "rival") or {}).get("metadata") or {}).get("finalizers", [])
+    c.client.delete(API_VERSION, KIND, "rival", ns)
+    objects.changed(get_source(c, "rival") or {})
+    rec.drain()
+    assert get_source(c, "rival") is None  # its deletion finished: `one` claimed by web, not deferred
+    assert c.get("v1", "ConfigMap", "one") is not None, "web's object was pruned by the rival's deletion"
