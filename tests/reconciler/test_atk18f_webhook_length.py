@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from .test_webhook import Served, served  # noqa: F401 - fixture
 
 
@@ -27,3 +29,11 @@ def test_a_content_length_of_superscript_digits_is_refused_and_counted(served: S
         (f"a malformed Content-Length is answered 4xx (411 or 400); got {status_line!r} (connection dropped by an "
          f"exception), refused{{reason=bad-request}}={refused}")
     assert refused == 1
+
+
+@pytest.mark.parametrize("length", ["²", "١٢", "+5", "-1", "0x10", "1_0", "12 3"])
+def test_a_content_length_other_than_ascii_digits_is_a_400(served: Served, length: str) -> None:  # noqa: F811
+    # f18g: what int() takes is wider than HTTP's 1*DIGIT (other scripts' digits, a sign, underscores)
+    reply = served.receiver.handle({"x-github-event": "push"}, length, lambda n: b"")
+    assert (reply.status, reply.body["reason"]) == (400, "bad-request")
+    assert served.counted("handoff_webhook_refused_total", reason="bad-request") == 1
