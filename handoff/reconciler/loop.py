@@ -787,7 +787,8 @@ class Reconciler:
         has not run yet). A source whose remote revision cannot be fetched or rendered now is not known:
         its last known claims (its inventory, its last successful render) count, and it is returned as
         unknown, so prune defers what its grant covers. A source another shard (process) serves is not
-        known here. Both prunes use it: a pass's and a deleted Source object's (its finalizer)."""
+        known here. A held source (``hold``: not running) claims what its last inventory lists. Both
+        prunes use it: a pass's and a deleted Source object's (its finalizer)."""
         claimed: dict[ObjectKey, str] = {}
         unknown: list[prune.UnknownSource] = []
         for other in self.sources():
@@ -811,9 +812,9 @@ class Reconciler:
 
     def _refuse_conflicts(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> None:
         """Refuse the revision when it names an object another source this process serves owns (its owner
-        label) and still desires, or whose desired objects are not known now: the object keeps its owner
-        (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two sources on every
-        pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
+        label) and still desires, or whose desired objects are not known now (a held one too): the object
+        keeps its owner (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two
+        sources on every pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
         Only objects this source does not own already are read, so a steady pass costs nothing more."""
         objects = list(objects)
         others = {owner_value(o.name): o for o in (*self.sources(), *(h for h, _ in self.held.values()))
