@@ -814,8 +814,9 @@ class Reconciler:
         """Refuse the revision when it names an object another source this process serves owns (its owner
         label) and still desires, or whose desired objects are not known now (a held one too): the object
         keeps its owner (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two
-        sources on every pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
-        Only objects this source does not own already are read, so a steady pass costs nothing more."""
+        sources on every pass. An object its owner's remote revision no longer renders is moving here, and
+        is taken over. Only objects this source does not own already are read, so a steady pass costs
+        nothing more."""
         objects = list(objects)
         others = {owner_value(o.name): o for o in (*self.sources(), *(h for h, _ in self.held.values()))
                   if o.name != source.name and self.owns(o)}
