@@ -41,6 +41,7 @@ def _flag_source(o: dict[str, Any]) -> Source:
         name=o["name"], url=o["repo"], revision=o["revision"], path=o["path_"], renderer=o["renderer"],
         values=tuple(o["values"]), release=o["release"],
         namespace=o["target_namespace"], env=o["env_name"], prune=o["prune"], drift_mode=o["drift"],
+        create_namespace=o["create_namespace"],
         interval=parse_duration(o["interval"], key="--interval"),
         credentials=Credentials(token_file=o["token_file"], username=o["git_username"],
                                 ssh_key_file=o["ssh_key_file"],
@@ -60,6 +61,9 @@ def _flag_source(o: dict[str, Any]) -> Source:
               help="Source name (inventory and status ConfigMaps are named after it).")
 @click.option("--target-namespace", envvar="HANDOFF_TARGET_NAMESPACE", default="default", show_default=True,
               help="Namespace for namespaced objects that set none.")
+@click.option("--create-namespace", is_flag=True, envvar="HANDOFF_CREATE_NAMESPACE",
+              help="Create --target-namespace when it is missing (labelled as the source's, never pruned), "
+                   "as Argo CD's CreateNamespace=true; default: the pass says what to run.")
 @click.option("--config", "config_file", envvar="HANDOFF_CONFIG",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Reconciler config file (sources, prune guards, sharding); replaces --repo.")

@@ -14,20 +14,23 @@ from handoff.commitstatus.model import (
     APPLYING,
     DEGRADED,
     FAILED,
+    HASHED,
     HEALTHY,
+    MAX_CONTEXT,
     STATES,
     WORST_FIRST,
     CommitStatus,
     DeployState,
     StatusBackend,
+    fitted,
 )
 from handoff.commitstatus.signing import read_key
 from handoff.errors import UsageError
 from handoff.retry import RetryPolicy
 
-__all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HEALTHY", "NOTES_REF", "STATES", "WORST_FIRST",
-           "BackendSettings", "CommitStatus", "DeployState", "LocalStatuses", "NotesStore", "StatusBackend",
-           "make_backend", "read_key"]
+__all__ = ["APPLYING", "BACKENDS", "DEGRADED", "FAILED", "HASHED", "HEALTHY", "MAX_CONTEXT", "NOTES_REF",
+           "STATES", "WORST_FIRST", "BackendSettings", "CommitStatus", "DeployState", "LocalStatuses",
+           "NotesStore", "StatusBackend", "fitted", "make_backend", "read_key"]
 
 
 @dataclass(frozen=True)

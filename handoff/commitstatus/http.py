@@ -30,7 +30,12 @@ class JsonApi:
 
     def request(self, what: str, method: str, path: str, *, body: Any = None,
                 params: Mapping[str, str] | None = None) -> Any:
-        def once() -> Any:
+        return self.answer(what, method, path, body=body, params=params)[0]
+
+    def answer(self, what: str, method: str, path: str, *, body: Any = None,
+               params: Mapping[str, str] | None = None) -> tuple[Any, Mapping[str, str]]:
+        """The JSON answer and the response headers (GitLab pages by headers: ``X-Next-Page``)."""
+        def once() -> tuple[Any, Mapping[str, str]]:
             self.calls += 1
             try:
                 response = self._session.request(method, self.base_url + path, json=body, params=params,
@@ -43,7 +48,7 @@ class JsonApi:
             if len(response.content) > MAX_BODY:
                 raise ForgeError(f"{what}: {self.forge} answered more than {MAX_BODY} bytes")
             try:
-                return response.json() if response.content else None
+                return (response.json() if response.content else None), response.headers
             except ValueError as e:
                 raise ForgeError(f"{what}: {self.forge} answered something that is not JSON") from e
         return retry(once, self._retry, what=f"{self.forge} {what}")

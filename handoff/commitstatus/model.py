@@ -3,6 +3,7 @@ read back, and the one Protocol the GitHub, GitLab and local backends implement.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -17,6 +18,9 @@ STATES: tuple[DeployState, ...] = (APPLYING, HEALTHY, DEGRADED, FAILED)
 WORST_FIRST: tuple[DeployState, ...] = (FAILED, DEGRADED, APPLYING, HEALTHY)
 # a forge shows at most this much of a description (GitHub truncates at 140 characters)
 MAX_DESCRIPTION = 140
+# GitHub refuses a longer context (422 "context is too long"), GitLab a longer name (its column's size)
+MAX_CONTEXT = 255
+HASHED = 13  # what fitted() appends: "~" and 12 hex digits of the whole text's SHA-256
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,13 @@ def state_from(description: str, fallback: DeployState) -> DeployState:
     """The handoff state a description written by :func:`described` starts with, else ``fallback``."""
     word = description.split(":", 1)[0].strip()
     return next((s for s in STATES if s == word), fallback)
+
+
+def fitted(text: str, limit: int = MAX_CONTEXT) -> str:
+    """``text``, or cut to ``limit`` (at least ``HASHED``) characters ending in ``~`` and a hash of the
+    whole ``text``: the same text always gives the same cut (the reconciler posts it, readers compute it),
+    and two long texts sharing a prefix still differ."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[: HASHED - 1]
+    return f"{text[: limit - HASHED]}~{digest}"

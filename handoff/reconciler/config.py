@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from handoff.commitstatus.gitlab import MAX_TARGET_URL as GITLAB_MAX_TARGET_URL
 from handoff.config import Waiver
 from handoff.errors import ConfigError, HandoffError, UsageError, YamlError
 from handoff.manifests import schemacheck, yamlio
@@ -61,7 +62,9 @@ class Authority:
     ``namespaceMetadata``: the label and annotation keys (globs) a Namespace object may set; a Pod Security
     key (``pod-security.kubernetes.io/...``) only by a pattern that spells that prefix out.
     ``other_tenants``: the tenants' namespace globs (from a tenants file, never written by hand): a
-    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own)."""
+    namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own).
+    ``allowMutatingPods``: the source's granted mutating admission objects may pick pods and pod-bearing
+    resources, which waives the floor and the identity guard for its pods (``guard.why_mutating_pods``)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -71,6 +74,7 @@ class Authority:
     namespace_metadata: tuple[str, ...] = ("*",)
     other_tenants: tuple[str, ...] = ()
     tenant: str = ""
+    allow_mutating_pods: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class Tenant:
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
     """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
-    clusterKinds, namespaceMetadata}}]``."""
+    clusterKinds, namespaceMetadata, allowMutatingPods}}]``."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -117,6 +121,8 @@ class Source:
     credentials: Credentials = field(default_factory=Credentials)
     verify: Verification = field(default_factory=Verification)
     authority: Authority | None = None  # None: the default grant (authority.grant_of)
+    # create the target namespace when missing and the grant covers it (as Argo CD's CreateNamespace=true)
+    create_namespace: bool = False
     service_account: str | None = None  # NAME or NS/NAME: the source's API calls impersonate it
     # NS/NAME of each Secret its spec reads (a Source object's secretRef, verify.secretRef): the
     # reconciler's own objects (guard.configuration_secrets), so no revision changes how it is fetched
@@ -154,7 +160,8 @@ class Source:
                 raise ConfigError(f"values file {values!r} must stay inside the repository", key="values")
 
 
-_USERINFO = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
+# credentials in a URL; an ssh:// user name alone (ssh://git@host/repo, as git@host:repo) is none
+_USERINFO = re.compile(r"^(?!ssh://[A-Za-z0-9_][A-Za-z0-9._~-]*@)[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*@")
 _BAD_TRANSPORT = re.compile(r"^(ext|fd)::", re.IGNORECASE)
 _REVISION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
@@ -289,6 +296,7 @@ def _source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
         namespace=str(raw.get("namespace", defaults.get("namespace", "default"))),
         interval=parse_duration(raw.get("interval", defaults.get("interval", 60))),
         prune=bool(raw.get("prune", True)), self_heal=bool(raw.get("selfHeal", True)), drift_mode=drift,
+        create_namespace=bool(raw.get("createNamespace", False)),
         env=str(raw["env"]) if raw.get("env") else None,
         values=tuple(values), release=str(raw.get("release", "release")),
         credentials=Credentials(
@@ -312,7 +320,8 @@ def _authority(raw: Mapping[str, Any], *, namespaces: tuple[str, ...] = ("*",)) 
                      denied_namespaces=strings("deniedNamespaces"),
                      kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
                      cluster_kinds=strings("clusterKinds"),
-                     namespace_metadata=strings("namespaceMetadata", ("*",)))
+                     namespace_metadata=strings("namespaceMetadata", ("*",)),
+                     allow_mutating_pods=raw.get("allowMutatingPods") is True)
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],
@@ -426,6 +435,11 @@ def _status(raw: Any, file: str) -> StatusSettings | None:
                           key="status.keyFile")
     context = _status_template(raw, "context", "handoff/{env}", file, "env", "source")
     target_url = _status_template(raw, "targetUrl", "", file, "env", "source", "revision")
+    shortest = len(target_url.format(env="", source="", revision="x" * 40))
+    if kind == "gitlab" and shortest > GITLAB_MAX_TARGET_URL:
+        raise ConfigError(f"targetUrl fills to at least {shortest} characters with a revision; GitLab "
+                          f"refuses a target_url over {GITLAB_MAX_TARGET_URL}", file=file,
+                          line=_line_of(raw, "targetUrl"), key="status.targetUrl")
     url = str(raw["url"]) if raw.get("url") else None
     if url is not None and (_USERINFO.match(url) or not _GIT_URL.match(url)):
         raise ConfigError(f"status url {url!r} is not a git URL without credentials", file=file,

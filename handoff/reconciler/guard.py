@@ -21,7 +21,16 @@ Nor may its admission objects reach beyond its grant (a webhook denying or rewri
 unless the grant covers every namespace, each match block must be confined to granted namespaces by name
 (a ``namespaceSelector`` with ``kubernetes.io/metadata.name`` ``In`` granted names) and pick namespaced
 resources only (``scope: Namespaced``, or only well-known namespaced built-in resources), since a
-namespaceSelector never skips a cluster-scoped object."""
+namespaceSelector never skips a cluster-scoped object.
+
+Nor may its mutating admission objects rewrite pods (:func:`why_mutating_pods`): the floor and the identity
+guard judge the pods a revision writes, and a MutatingWebhookConfiguration or MutatingAdmissionPolicy on
+pods or on anything that carries a pod spec (a built-in workload, a custom resource, a wildcard) changes them
+after that, inside the grant too (mount a Source's git credentials, make a container privileged). One is
+applied only when the operator's grant says ``allowMutatingPods: true``, which waives both checks for that
+source's pods; one whose rules pick only other resources (ConfigMaps, say) needs no such grant. One that
+picks what the identity guard judges by content (bindings, Secrets, ServiceAccounts, Namespaces) is refused
+whatever the grant (:func:`why_mutating_identity`)."""
 
 from __future__ import annotations
 
@@ -62,6 +71,28 @@ _NAMESPACED_BUILTINS = frozenset({
     ("networking.k8s.io", "ingresses"), ("networking.k8s.io", "networkpolicies"),
     ("coordination.k8s.io", "leases"), ("discovery.k8s.io", "endpointslices"), ("events.k8s.io", "events"),
     ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "rolebindings"),
+})
+# what carries a pod spec among the built-in resources, by (group, plural): the floor and the identity guard
+# judge these (a ControllerRevision holds a StatefulSet's or DaemonSet's pod template for a roll-back)
+_POD_BEARING = frozenset({
+    *(("", r) for r in ("pods", "podtemplates", "replicationcontrollers")),
+    *(("apps", r) for r in ("deployments", "statefulsets", "daemonsets", "replicasets",
+                            "controllerrevisions")),
+    *(("batch", r) for r in ("jobs", "cronjobs")),
+})
+# what the identity guard judges by content, by (group, plural): a binding's roleRef, a Secret's type, a
+# ServiceAccount, a Namespace's Pod Security labels; a mutating object rewriting these is never waived
+_IDENTITY_BEARING = frozenset({
+    ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("", "secrets"), ("", "serviceaccounts"), ("", "namespaces"),
+})
+# the built-in API groups: any other group is a custom resource's, whose embedded pod specs the floor reads
+_BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+    "apiregistration.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "rbac.authorization.k8s.io",
+    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
 })
 NamespaceCovered = Callable[[str], bool]  # whether the source's grant admits objects in a namespace
 
@@ -306,6 +337,71 @@ def _matches_sources(rules: Iterable[Any]) -> bool:
     return False
 
 
+def _picks_pods(rule: Mapping[str, Any]) -> str:
+    """The first ``group/resource`` of an admission rule that can carry a pod spec ("" when none): a
+    pod-bearing built-in (any of its subresources too), a wildcard group or resource, or a custom resource."""
+    for group in rule.get("apiGroups") or ("*",):
+        for resource in rule.get("resources") or ("*",):
+            plural = str(resource).split("/")[0]
+            if "*" in (group, plural) or (group, plural) in _POD_BEARING or group not in _BUILTIN_GROUPS:
+                return f"{group}/{resource}" if group else str(resource)
+    return ""
+
+
+def _picks_identity(rule: Mapping[str, Any]) -> str:
+    """The first ``group/resource`` of an admission rule naming one of :data:`_IDENTITY_BEARING` ("" when
+    none; a wildcard is :func:`_picks_pods`' already)."""
+    for group in rule.get("apiGroups") or ("*",):
+        for resource in rule.get("resources") or ("*",):
+            if (group, str(resource).split("/")[0]) in _IDENTITY_BEARING:
+                return f"{group}/{resource}" if group else str(resource)
+    return ""
+
+
+def why_mutating_identity(obj: Mapping[str, Any], cluster_kinds: Collection[str]) -> str:
+    """How mutating admission object ``obj`` could rewrite what the identity guard judged (a binding to
+    the reconciler's roles, a token Secret, Pod Security labels) after it judged it; no grant waives it."""
+    if group_of(ref_of(obj)) != _ADMISSION or not _granted_by_name(str(obj.get("kind")), cluster_kinds):
+        return ""
+    for key, rule in _mutation_rules(obj):
+        picked = _picks_identity(rule) if isinstance(rule, Mapping) else ""
+        if picked:
+            return (f"could rewrite what the identity guard judged after it judged it: its {key} picks "
+                    f"{picked}")
+    return ""
+
+
+def _mutation_rules(obj: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``(key, rule)`` of each rule of a mutating admission object that picks what it rewrites (a
+    policy's ``excludeResourceRules`` only narrow them; a binding rewrites nothing its policy would not)."""
+    if obj.get("kind") == "MutatingWebhookConfiguration":
+        return [(f"webhooks[{i}].rules[{j}]", rule) for i, w in enumerate(obj.get("webhooks") or ())
+                if isinstance(w, Mapping) for j, rule in enumerate(w.get("rules") or ())]
+    if obj.get("kind") == "MutatingAdmissionPolicy":
+        rules = ((obj.get("spec") or {}).get("matchConstraints") or {}).get("resourceRules") or ()
+        return [(f"spec.matchConstraints.resourceRules[{j}]", rule) for j, rule in enumerate(rules)]
+    return []
+
+
+def _granted_by_name(kind: str, cluster_kinds: Collection[str]) -> bool:
+    return kind in cluster_kinds or f"{_ADMISSION}/{kind}" in cluster_kinds
+
+
+def why_mutating_pods(obj: Mapping[str, Any], cluster_kinds: Collection[str]) -> str:
+    """How mutating admission object ``obj`` could rewrite pods after the floor and the identity guard
+    judged them ("" when its rules pick only resources that carry no pod spec, or when ``cluster_kinds``
+    does not grant its kind by name: the grant or :func:`why_intercepting` refuses it then)."""
+    if group_of(ref_of(obj)) != _ADMISSION or not _granted_by_name(str(obj.get("kind")), cluster_kinds):
+        return ""
+    for key, rule in _mutation_rules(obj):
+        picked = _picks_pods(rule) if isinstance(rule, Mapping) else ""
+        if picked:
+            return (f"could rewrite pods after the floor and the identity guard judged them: its {key} picks "
+                    f"{picked}, which carries a pod spec (the operator's grant may allow it: "
+                    "allowMutatingPods)")
+    return ""
+
+
 def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: Collection[str],
                      covered: NamespaceCovered | None = None) -> str:
     """How admission object ``obj`` could intercept the reconciler's own writes, or writes outside the
@@ -316,7 +412,7 @@ def why_intercepting(obj: Mapping[str, Any], settings: Settings, cluster_kinds: 
     kind = str(obj.get("kind"))
     if group_of(ref_of(obj)) != _ADMISSION or kind not in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS:
         return ""
-    if kind not in cluster_kinds and f"{_ADMISSION}/{kind}" not in cluster_kinds:
+    if not _granted_by_name(kind, cluster_kinds):
         if any(fnmatch.fnmatchcase(kind, p) or fnmatch.fnmatchcase(f"{_ADMISSION}/{kind}", p)
                for p in cluster_kinds):
             return f"could intercept the reconciler's own writes: a glob grants {kind}, only its name may"
@@ -353,10 +449,13 @@ def why_borrowing(obj: Mapping[str, Any], settings: Settings,
 def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
                        secrets: Collection[tuple[str, str]] = frozenset(),
                        cluster_kinds: Collection[str] = (),
-                       covered: NamespaceCovered | None = None) -> list[tuple[ObjectRef, str]]:
-    """Each object that would obtain or use the reconciler's identity, or intercept its writes (or writes
-    outside the grant), with how; ``cluster_kinds``, ``covered``: the source's grant
-    (:func:`why_intercepting`)."""
+                       covered: NamespaceCovered | None = None, *,
+                       mutating_pods: bool = False) -> list[tuple[ObjectRef, str]]:
+    """Each object that would obtain or use the reconciler's identity, intercept its writes (or writes
+    outside the grant) or rewrite pods after they were judged, with how; ``cluster_kinds``, ``covered``,
+    ``mutating_pods``: the source's grant (:func:`why_intercepting`, :func:`why_mutating_pods`)."""
     return [(ref_of(o), why) for o in objects
             if (why := why_borrowing(o, settings, secrets)
-                or why_intercepting(o, settings, cluster_kinds, covered))]
+                or why_intercepting(o, settings, cluster_kinds, covered)
+                or why_mutating_identity(o, cluster_kinds)
+                or ("" if mutating_pods else why_mutating_pods(o, cluster_kinds)))]

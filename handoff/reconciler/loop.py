@@ -10,6 +10,7 @@ import collections
 import contextlib
 import copy
 import dataclasses
+import functools
 import logging
 import os
 import queue
@@ -34,7 +35,7 @@ from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavai
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import authority, floor, inventory, prune, rollback, status
+from handoff.reconciler import authority, floor, inventory, namespaces, prune, rollback, status
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
@@ -92,10 +93,6 @@ class OwnershipConflict(RefusedError):
     """A revision names an object another source of this reconciler owns and still desires."""
 
 
-class OwnNamespaceMissing(ReconcileError):
-    """The reconciler's own namespace is missing and it may not create it."""
-
-
 @dataclass
 class _AdmissionFirst:
     """The source's own webhooks and admission policies a new revision removes or changes, deleted or
@@ -146,7 +143,7 @@ def error_kind(e: BaseException) -> str:
         return "render"
     if isinstance(e, KubeUnavailable):
         return "kube-unavailable"
-    if isinstance(e, KubeError | OwnNamespaceMissing):
+    if isinstance(e, KubeError | namespaces.NamespaceMissing):
         return "apply"
     return "validate" if isinstance(e, ReconcileError) else type(e).__name__
 
@@ -188,6 +185,7 @@ class Revision:
     objects: list[dict[str, Any]]
     waivers: tuple[WaiverUse, ...] = ()
     disabled_policies: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()  # ``file:line`` of each object, in order, for refusals to name
 
 
 def render_revision(source: Source, checkout: Checkout,
@@ -202,7 +200,8 @@ def render_revision(source: Source, checkout: Checkout,
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReconcileError(f"revision {checkout.revision[:12]} is invalid: {first.file}:{first.line}: "
                              f"{first.message}{more}")
-    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled)
+    return Revision([dict(o.obj) for o in plan.objects], verdict.waivers, verdict.disabled,
+                    tuple(f"{o.file}:{o.line}" for o in plan.objects))
 
 
 def render_source(source: Source, checkout: Checkout) -> list[dict[str, Any]]:
@@ -290,12 +289,6 @@ def _served(client: KubeClient, api_version: str, kind: str) -> bool:
     return True
 
 
-def _refused_by(message: str, deleted: Iterable[tuple[ObjectRef, Any]]) -> bool:
-    """Whether an API server denial names one of the ``deleted`` admission objects (a policy as 'name', a
-    webhook as "name")."""
-    return any(f"'{ref.name}'" in message or f'"{ref.name}"' in message for ref, _ in deleted)
-
-
 def _finalizers(manifest: Mapping[str, Any] | None) -> list[str]:
     return [str(f) for f in ((manifest or {}).get("metadata") or {}).get("finalizers") or ()]
 
@@ -366,12 +359,18 @@ class Reconciler:
         self._was_leading = False
         self._applies = 0
         self._namespace_ready = False
-        self.retry_later = True  # False on the last try of a bounded run (``run_once``)
+        # the error kinds of a failed pass that are tried again: every kind (None: the loop backs off and
+        # passes again), or in a bounded run (``run_once``) the transient ones until its last attempt
+        self.retried_kinds: frozenset[str] | None = None
         self.rules = rules_for(settings.sensitive)
         self.reporter = StatusReporter(settings.status, workdir, self.metrics)
         self.after_pass.append(self.reporter.report)
         # the sensitive values of each source's latest render, masked in every message it causes
         self._secrets: dict[str, dict[str, str]] = {}
+
+    def retry_later(self, error_kind: str) -> bool:
+        """Whether a pass that failed with ``error_kind`` will be tried again by this run."""
+        return self.retried_kinds is None or error_kind in self.retried_kinds
 
     # ---- gating ----------------------------------------------------------------------------------
     def can_write(self) -> bool:
@@ -433,9 +432,13 @@ class Reconciler:
             # every object is rendered, validated and dry-run before the first one is written, but for the
             # source's own admission objects the revision removes or changes (``_admission_first``)
             rendered = self.renderer(source, git.checkout(revision))
-            fresh = self._prepare(source, rendered.objects)
+            fresh = self._prepare(source, rendered.objects, rendered.origins)
             self._refuse_conflicts(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
+            for ns in namespaces.ensure_targets(self._as(source), source, fresh,
+                                                authority.grant_of(source, self.settings.namespace)):
+                log.warning("created the source's target namespace",
+                            extra={"source": source.name, "namespace": ns})
             self._admission_first(source, state, revision, fresh, early)
             deferred = self._preflight_past(self._as(source), fresh, early,
                                             scratch=_scratch_namespace(source, fresh))
@@ -455,23 +458,10 @@ class Reconciler:
         if self._namespace_ready:
             return
         ns = self.settings.namespace
-        try:
-            exists = self.client.get("v1", "Namespace", ns) is not None
-        except KubeError as e:
-            if e.status != 403:
-                raise
-            exists = True  # a namespaced identity may not read Namespaces: its writes will tell
-        if not exists:
-            try:
-                self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-                log.warning("created the reconciler's namespace", extra={"namespace": ns})
-            except KubeError as e:
-                if e.status == 403:
-                    raise OwnNamespaceMissing(
-                        f"namespace {ns} does not exist and this identity may not create it; "
-                        f"run: kubectl create namespace {ns}") from e
-                if e.status != 409:
-                    raise
+        if not namespaces.exists(self.client, ns):
+            namespaces.create(self.client, {"apiVersion": "v1", "kind": "Namespace",
+                                            "metadata": {"name": ns}})
+            log.warning("created the reconciler's namespace", extra={"namespace": ns})
         self._namespace_ready = True
 
     def _kept(self, source: Source, state: _SourceState, revision: str,
@@ -517,7 +507,10 @@ class Reconciler:
             return
         state.applied_revision = revision
 
-    def _prepare(self, source: Source, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _prepare(self, source: Source, objects: list[dict[str, Any]],
+                 origins: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The revision's objects labelled as ``source``'s, once the guards and the grant admit them;
+        ``origins``: each object's ``file:line``, named in a refusal."""
         self._secrets[source.name] = secret_strings(objects, self.rules)
         if not objects:
             raise RefusedError(f"source {source.name} rendered no objects; refusing an empty render "
@@ -544,9 +537,11 @@ class Reconciler:
                                "(nothing applied)")
         grant = authority.grant_of(source, self.settings.namespace)
         borrowed = borrowing_identity(out, self.settings, secrets, grant.authority.cluster_kinds,
-                                      authority.namespace_covered(grant, self.settings.namespace))
+                                      authority.namespace_covered(grant, self.settings.namespace),
+                                      mutating_pods=grant.authority.allow_mutating_pods)
         if borrowed:
-            names = "; ".join(f"{r} {why}" for r, why in borrowed[:5])
+            where = {key_of(ref_of(o)): f"{origin}: " for o, origin in zip(out, origins, strict=False)}
+            names = "; ".join(f"{where.get(key_of(r), '')}{r} {why}" for r, why in borrowed[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
         outside = authority.denied_objects(out, grant)
         if outside:
@@ -559,13 +554,16 @@ class Reconciler:
     def _preflight_past(self, client: KubeClient, objects: Sequence[Mapping[str, Any]],
                         early: _AdmissionFirst, *, scratch: str) -> list[Mapping[str, Any]]:
         """The preflight, tried again (for at most ``_ADMISSION_LAG_SECONDS``) while an admission object
-        ``_admission_first`` just deleted refuses it: the API server enforces it a moment longer."""
+        ``_admission_first`` just deleted or changed refuses it: the API server enforces the version it
+        replaced a moment longer."""
         deadline = time.monotonic() + _ADMISSION_LAG_SECONDS
+        names = rollback.admission_names([*(live for _, live in early.deleted),
+                                          *(u.snapshot for u in early.updated)])
         while True:
             try:
                 return self._preflight(client, objects, scratch=scratch)
-            except ReconcileError as e:
-                if not _refused_by(str(e), early.deleted) or time.monotonic() > deadline:
+            except (ReconcileError, KubeUnavailable) as e:  # unavailable: a webhook that cannot be called
+                if not rollback.refused_by(str(e), names) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
 
@@ -715,11 +713,11 @@ class Reconciler:
         if not source.prune:
             return prune.PrunePlan()
         grant = authority.grant_of(source, self.settings.namespace)
-        off_limits = own_objects(before, self.settings, configuration_secrets(self.sources())) + [
-            r for r, _ in authority.denied(before, grant)]
+        own = own_objects(before, self.settings, configuration_secrets(self.sources()))
         dropped = {key_of(r) for r in before} - {key_of(r) for r in current}
         claimed, unknown = self.claimed_elsewhere(source) if dropped else ({}, [])
-        return prune.plan(before, current, self.settings.prune, off_limits, claimed=claimed, unknown=unknown)
+        return prune.plan(before, current, self.settings.prune, own, claimed=claimed, unknown=unknown,
+                          outside_grant=authority.denied(before, grant))
 
     def _admission_first(self, source: Source, state: _SourceState, revision: str,
                          objects: Sequence[Mapping[str, Any]], early: _AdmissionFirst) -> None:
@@ -763,9 +761,11 @@ class Reconciler:
 
     def _undo_admission_first(self, source: Source, state: _SourceState, early: _AdmissionFirst, *,
                               relist: bool) -> list[rollback.Problem]:
-        """Put back the admission objects ``_admission_first`` changed: last, after every other object,
-        so none of them (failing closed, say) stands in the way of the other restores; ``relist``: list
-        again what the inventory listed before (the revision failed before its apply wrote it)."""
+        """Put back the admission objects ``_admission_first`` changed (a roll-back midway gives the changed
+        ones to ``_put_back`` first) and re-create those it deleted: last, after every other object, so none
+        of the previous revision's (failing closed, say) stands in the way of the other restores;
+        ``relist``: list again what the inventory listed before (the revision failed before its apply
+        wrote it)."""
         client = self._as(source)
         old = {key_of(ref_of(o)): o for o in state.desired}
         problems = [p for u in early.updated
@@ -907,9 +907,12 @@ class Reconciler:
     def _rejected(self, source: Source, state: _SourceState, revision: str, undo: rollback.Undo,
                   e: ReconcileError, *, early: _AdmissionFirst) -> status.PassResult:
         """The API server rejected an object of ``revision`` while it was being applied: put back what this
-        pass changed and keep the previous revision (the admission objects it changed first, last)."""
+        pass changed and keep the previous revision. The admission objects ``_admission_first`` changed go
+        back with the pass's other admission changes, before the rest (``_put_back``); those it deleted are
+        re-created last."""
         old = self._previous_desired(source, state, undo.previous)
-        undo.updated = [u for u in undo.updated if u.key not in early.keys]
+        undo.updated = [u for u in undo.updated if u.key not in early.keys] + early.updated
+        early.updated = []
         left = self._put_back(source, state, undo, old)
         left += self._undo_admission_first(source, state, early, relist=False)
         kept = f" (keeping revision {state.last_good[:12]})" if state.last_good else ""
@@ -933,21 +936,41 @@ class Reconciler:
                   previous_objects: Iterable[Mapping[str, Any]]) -> list[rollback.Problem]:
         """Undo a pass: updated objects get the previous revision's manifests (adopted ones their pre-pass
         content), changed CRDs their pre-pass spec, created objects are deleted by uid; then the inventory
-        lists again what it listed before. The steps that could not be done are returned."""
+        lists again what it listed before. The steps that could not be done are returned.
+
+        The pass's admission objects go first (created ones deleted, changed ones put back): the previous
+        content was admitted without the revision's versions, which may refuse it. A later step one of them
+        still refuses is tried again for at most ``_ADMISSION_LAG_SECONDS`` (the API server's policy cache
+        lags the change by about a second)."""
         client, previous = self._as(source), undo.previous
         old = {key_of(ref_of(o)): o for o in previous_objects}
-        # created objects go first: a re-created one (``rollback.restore``) may need the quota they hold
-        left = [p for a in reversed(undo.created) if (p := rollback.remove(client, a)) is not None]
+        created, backwards = undo.created[::-1], undo.updated[::-1]
+        admission_created = [a for a in created if is_admission(a.ref)]
+        admission_updated = [u for u in backwards if is_admission(u.ref)]
+        # the revision's versions of them: what a denial they still make names
+        lagging = rollback.admission_names([*(a.result for a in admission_created),
+                                            *(_existing(client, u.ref) for u in admission_updated)])
+
+        def restore(u: rollback.Updated) -> rollback.Problem | None:
+            return rollback.restore(client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)
+
+        left = [p for a in admission_created if (p := rollback.remove(client, a)) is not None]
+        problems = [p for u in admission_updated if (p := restore(u)) is not None]
+        lag = functools.partial(rollback.past_lag, names=lagging,
+                                deadline=time.monotonic() + _ADMISSION_LAG_SECONDS)
+        # created objects before the other restores: a re-created one (``rollback.restore``) may need the
+        # quota they hold
+        left += [p for a in created if not is_admission(a.ref)
+                 if (p := lag(a.ref, functools.partial(rollback.remove, client, a))) is not None]
         # then what the other restores need: the CRDs (serving the versions the previous manifests name
         # again) and the Namespaces
-        problems = [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
+        problems += [p for crd in undo.crds if (p := rollback.restore_crd(client, crd)) is not None]
         _wait_served(client, (m for u in undo.updated if (m := old.get(u.key)) is not None),
                      {str((crd.get("spec") or {}).get("group")) for crd in undo.crds})
-        backwards = undo.updated[::-1]
-        updated = [u for u in backwards if u.ref.kind == "Namespace"] + \
-            [u for u in backwards if u.ref.kind != "Namespace"]
-        problems += [p for u in updated if (p := rollback.restore(
-            client, u, _at_served_version(client, old.get(u.key), u.ref), source.name)) is not None]
+        rest = [u for u in backwards if u.ref.kind == "Namespace"] + \
+            [u for u in backwards if u.ref.kind != "Namespace" and not is_admission(u.ref)]
+        refused = [(u, p) for u in rest if (p := lag(u.ref, functools.partial(restore, u))) is not None]
+        problems += self._restore_around(client, admission_updated, refused, restore, old)
         if not left and not problems:  # every object is back, so none is stored at a version the pass added
             problems = [p for crd in undo.crds if (p := rollback.finish_crd(client, crd)) is not None]
         base = self._scoped(previous.listed_before()) if previous else ()
@@ -956,6 +979,33 @@ class Reconciler:
                                             unique_by_key((*base, *(p.ref for p in left)))))
         state.in_sync.clear()
         return left + problems
+
+    def _restore_around(self, client: KubeClient, admission: Sequence[rollback.Updated],
+                        refused: Sequence[tuple[rollback.Updated, rollback.Problem]],
+                        restore: Callable[[rollback.Updated], rollback.Problem | None],
+                        old: Mapping[ObjectKey, Mapping[str, Any]]) -> list[rollback.Problem]:
+        """The restores still ``refused`` past the lag by an admission object put back before them: its
+        previous version refuses the previous content itself (a webhook failing closed that the revision
+        had fixed). It is deleted too, those restores are tried again, and it is re-created last."""
+        blocking = [u for u in admission if any(rollback.refused_by(p.why, rollback.admission_names(
+            [old.get(u.key), u.snapshot])) for _, p in refused)]
+        if not blocking:
+            return [p for _, p in refused]
+        problems: list[rollback.Problem] = []
+        for u in blocking:
+            try:
+                if live := _existing(client, u.ref):
+                    rollback.delete_by_uid(client, u.ref, _uid(live))
+            except KubeUnavailable:
+                raise
+            except KubeError as e:
+                problems.append(rollback.Problem(u.ref, f"taking it out of the way: {e}"))
+        names = rollback.admission_names([m for u in blocking for m in (old.get(u.key), u.snapshot)])
+        lag = functools.partial(rollback.past_lag, names=names,
+                                deadline=time.monotonic() + _ADMISSION_LAG_SECONDS)
+        problems += [p for u, _ in refused if (p := lag(u.ref, functools.partial(restore, u))) is not None]
+        return problems + [p for u in blocking
+                           if (p := rollback.recreate(client, u.ref, old.get(u.key), u.snapshot)) is not None]
 
     def _previous_desired(self, source: Source, state: _SourceState,
                           previous: inventory.Inventory | None) -> list[dict[str, Any]]:
@@ -1046,7 +1096,7 @@ class Reconciler:
             state.failures += 1
             delay = _pass_backoff(source).backoff(state.failures)
             state.next_due = time.monotonic() + delay
-            then = f"retrying in {delay:.0f}s" if self.retry_later else "giving up"
+            then = f"retrying in {delay:.0f}s" if self.retry_later(r.error_kind) else "giving up"
             r = status.PassResult(**{**r.__dict__,
                                      "message": f"{r.message} (attempt {state.failures}, {then})"})
         log.info("pass finished", extra={"source": source.name, "result": r.result, "detail": r.message,
@@ -1178,13 +1228,13 @@ class Reconciler:
         results = []
         for source in (s for s in self.sources() if self.owns(s)):
             for attempt in range(1, max(attempts, 1) + 1):
-                self.retry_later = attempt < attempts
+                self.retried_kinds = TRANSIENT if attempt < attempts else frozenset()
                 result = self.reconcile(source)
                 if result.ok or result.error_kind not in TRANSIENT or attempt == attempts:
                     break
                 time.sleep(max(self.state[source.name].next_due - time.monotonic(), 0.0))
             results.append(result)
-        self.retry_later = True
+        self.retried_kinds = None
         return results
 
     @contextlib.contextmanager

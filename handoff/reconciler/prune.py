@@ -29,6 +29,7 @@ from handoff.reconciler.objects import (
     ref_of,
     unique_by_key,
 )
+from handoff.reconciler.served import live_object
 from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
@@ -67,9 +68,12 @@ class PruneResult:
 def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
          settings: PruneSettings, protected: Collection[ObjectRef] = (), *,
          claimed: Mapping[ObjectKey, str] | None = None,
-         unknown: Sequence[UnknownSource] = ()) -> PrunePlan:
+         unknown: Sequence[UnknownSource] = (),
+         outside_grant: Sequence[tuple[ObjectRef, str]] = ()) -> PrunePlan:
     """The deletions a pass may make, before looking at the cluster. Objects are compared by group, kind,
     namespace and name: one whose ``apiVersion`` changed is still rendered, never a candidate.
+    ``protected``: the reconciler's own objects; ``outside_grant``: objects the source's grant does not
+    cover (with why), e.g. after the operator narrowed it: neither is ever deleted, each named as such.
     ``claimed``: objects another source desires (by key, with its name), moved there: never deleted.
     ``unknown``: other sources not known now; what one of them could hold is deferred, not deleted."""
     claimed = claimed or {}
@@ -77,6 +81,7 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
     previous = unique_by_key(previous)
     candidates = [r for r in previous if key_of(r) not in now]
     off_limits = {key_of(r) for r in protected}
+    not_granted = {key_of(r): why for r, why in outside_grant}
     delete: list[ObjectRef] = []
     kept: list[tuple[ObjectRef, str]] = []
     deferred: list[ObjectRef] = []
@@ -85,6 +90,8 @@ def plan(previous: Collection[ObjectRef], current: Collection[ObjectRef],
         flag = _PROTECTED.get(ref.kind)
         if key_of(ref) in off_limits:
             kept.append((ref, "the reconciler's own object: never pruned"))
+        elif key_of(ref) in not_granted:
+            kept.append((ref, f"outside this source's grant ({not_granted[key_of(ref)]}): never pruned"))
         elif key_of(ref) in claimed:
             kept.append((ref, f"desired by source {claimed[key_of(ref)]}: moved, not pruned"))
         elif flag and not getattr(settings, flag):
@@ -205,29 +212,31 @@ def execute(client: KubeClient, prune_plan: PrunePlan, source: str,
             covers: Callable[[ObjectRef], bool] = _everything) -> PruneResult:
     """Delete the planned objects that still carry this source's owner label; a CRD or Namespace only when
     everything its deletion takes is this source's too and inside ``covers`` (its grant): otherwise it is
-    kept and deferred (it stays in the inventory)."""
+    kept and deferred (it stays in the inventory). Each is looked up at a version the API server serves
+    for its group and kind now (:mod:`served`); one that cannot be looked up is kept and deferred too."""
     if prune_plan.refused:
         return PruneResult(kept=prune_plan.kept, refused=prune_plan.refused, deferred=prune_plan.deferred)
     deleted: list[ObjectRef] = []
     kept = list(prune_plan.kept)
     deferred = list(prune_plan.deferred)
     for ref in prune_plan.delete:
-        try:
-            live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
-        except KubeError as e:
-            if e.status != 404:
-                raise
-            live = None  # its kind is gone (CRD deleted): nothing left to prune
-        if live is None:
+        found = live_object(client, ref)
+        if found.unsure:
+            kept.append((ref, f"prune deferred: {found.unsure}"))
+            deferred.append(ref)
             continue
+        at, live = found.ref, found.live
+        if at is None or live is None:
+            continue  # its group and kind are served at no version and no CRD defines them: it is gone
         if not owned_by(live, source):
             kept.append((ref, f"no longer labelled {OWNER_LABEL}={owner_value(source)}"))
             continue
-        blast = why_blast(client, ref, live, source, covers)
+        blast = why_blast(client, at, live, source, covers)
         if blast:
             kept.append((ref, f"not pruned: {blast}"))
             deferred.append(ref)
             continue
-        if client.delete(ref.api_version, ref.kind, ref.name, ref.namespace):
+        if client.delete(at.api_version, at.kind, at.name, at.namespace):
             deleted.append(ref)
     return PruneResult(deleted=tuple(deleted), kept=tuple(kept), deferred=tuple(deferred))
+

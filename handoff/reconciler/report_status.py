@@ -23,12 +23,15 @@ from handoff.commitstatus import (
     APPLYING,
     DEGRADED,
     FAILED,
+    HASHED,
     HEALTHY,
+    MAX_CONTEXT,
     NOTES_REF,
     WORST_FIRST,
     BackendSettings,
     DeployState,
     StatusBackend,
+    fitted,
     make_backend,
     read_key,
 )
@@ -67,7 +70,17 @@ def deploy_state(result: status.PassResult) -> tuple[str, DeployState, str] | No
 
 
 def context_of(settings: StatusSettings, source: Source) -> str:
-    return settings.context.format(env=source.env or source.name, source=source.name)
+    """The source's context, at most ``MAX_CONTEXT`` characters (GitHub and GitLab refuse longer): a long
+    source name is cut (``commitstatus.fitted``) where ``{source}`` stands, so a reader's
+    ``--context 'handoff/{env}/{source}'`` still matches it; any other long context is cut at its end,
+    as readers cut the context they look for (``StatusContext.of``)."""
+    env = source.env or source.name
+    slots = settings.context.count("{source}")
+    name = source.name
+    if slots:
+        room = (MAX_CONTEXT - len(settings.context.format(env=env, source=""))) // slots
+        name = fitted(name, room) if room >= HASHED else name
+    return fitted(settings.context.format(env=env, source=name))
 
 
 @dataclass(frozen=True)
@@ -135,8 +148,8 @@ def branch_identity(revision: str) -> str:
 @dataclass(frozen=True)
 class Target:
     """Where one source's statuses go: the repository (its commits) and the credential that posts there.
-    Equal for every spelling of one repository (:func:`repository_identity`); ``url`` is the spelling the
-    backend was first built with."""
+    Equal for every spelling of one repository (:func:`repository_identity`; with an API kind, the one
+    ``status.project``); ``url`` is the spelling the backend was first built with."""
 
     repo: str
     ssh_command: str | None  # the source's own ssh key, for a local remote without a token
@@ -146,6 +159,7 @@ class Target:
 @dataclass
 class _Built:
     token: str | None  # what the token file held when ``backend`` was built
+    key: bytes | None  # and the key file
     backend: StatusBackend
 
 
@@ -179,9 +193,13 @@ class StatusReporter:
 
     # ---- where a source posts ---------------------------------------------------------------------
     def _target(self, source: Source) -> Target:
+        """With an API kind every source posts to ``status.project`` at ``status.apiUrl``, whatever the
+        spelling of the URL it fetches (ssh or https, another case): that project is the place."""
         assert self.settings is not None
         s = self.settings
-        ssh = ssh_command(source) if s.kind == "local" and not s.token_file else None
+        if s.kind != "local":
+            return Target(f"{s.kind}:{(s.api_url or '').rstrip('/')}:{s.project}", None, s.url or source.url)
+        ssh = ssh_command(source) if not s.token_file else None
         url = s.url or source.url
         return Target(repository_identity(url), ssh, url)
 
@@ -196,23 +214,24 @@ class StatusReporter:
 
     def _backend(self, source: Source) -> StatusBackend:
         """The backend of ``source``'s target, rebuilt when the token file holds another token (a rotated
-        Secret: the old token may be revoked already)."""
+        Secret: the old token may be revoked already) or the key file another key (CI verifies with the
+        new one)."""
         assert self.settings is not None
         s = self.settings
         target = self._target(source)
         token = Path(s.token_file).read_text(encoding="utf-8").strip() if s.token_file else None
+        key = read_key(Path(s.key_file), key="status.keyFile") if s.key_file else None
         found = self._backends.get(target)
-        if found is not None and found.token == token:
+        if found is not None and (found.token, found.key) == (token, key):
             return found.backend
         notes = None
         if s.kind == "local":
             auth = GitAuth(s.username, token) if token else None
             notes = GitNotes(target.url, self._notes_dir(target), NOTES_REF, auth=auth,
                              ssh_command=target.ssh_command)
-        key = read_key(Path(s.key_file), key="status.keyFile") if s.key_file else None
         backend = make_backend(s.kind, BackendSettings(project=s.project, token=token, base_url=s.api_url,
                                                        notes=notes, key=key))
-        self._backends[target] = _Built(token, backend)
+        self._backends[target] = _Built(token, key, backend)
         return backend
 
     def _notes_dir(self, target: Target) -> Path:

@@ -3,24 +3,27 @@ manifest again (server-side apply under the same field manager, so the fields th
 go), an object the pass adopted gets its pre-pass content back (replaced with its snapshot, managedFields
 included), and an object the pass created is deleted by uid.
 
-A change that cannot be undone in place (a ConfigMap or Secret the revision makes ``immutable``) is applied
-after every other object of the revision (:func:`freezes`), so a rejection mostly comes before it. A step
+A change that cannot be undone in place (a ConfigMap or Secret the revision makes ``immutable``, a
+PersistentVolumeClaim it grows) is applied after every other object of the revision (:func:`freezes`), so
+a rejection mostly comes before it. A step
 the API server still refuses because a field became immutable deletes and re-creates the object when this
 source owns it, as ``kubectl replace --force`` does; any other refused step is returned as a problem, for
-the status to name, never skipped silently."""
+the status to name, never skipped silently. A step an admission object the undo just deleted or put back
+still refuses is tried again for a moment (:func:`past_lag`): the API server's policy cache lags."""
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError, KubeUnavailable
+from handoff.policy.quantity import parse_quantity
 from handoff.reconciler.apply import Applied, apply_one
 from handoff.reconciler.inventory import Inventory
-from handoff.reconciler.objects import ObjectKey, key_of, owned_by
+from handoff.reconciler.objects import ObjectKey, key_of, owned_by, ref_of
 from handoff.report.model import ObjectRef
 
 _GONE_WAIT_SECONDS = 30.0
@@ -64,9 +67,75 @@ class Problem:
         return f"{self.ref} ({self.why})"
 
 
+def admission_names(objects: Iterable[Mapping[str, Any] | None]) -> frozenset[str]:
+    """The names an API server denial quotes for these admission objects: each one's own (a policy, its
+    binding) and its webhooks' (a webhook configuration's denial names the webhook)."""
+    return frozenset(str(n) for obj in objects if obj
+                     for n in (((obj.get("metadata") or {}).get("name")),
+                               *((w or {}).get("name") for w in obj.get("webhooks") or ()
+                                 if isinstance(w, Mapping))) if n)
+
+
+def refused_by(message: str, names: Collection[str]) -> bool:
+    """Whether an API server denial names one of ``names`` (a policy as 'name', a webhook as "name")."""
+    return any(f"'{name}'" in message or f'"{name}"' in message for name in names)
+
+
+def past_lag(ref: ObjectRef, step: Callable[[], Problem | None], names: Collection[str],
+             deadline: float) -> Problem | None:
+    """Run the roll-back ``step`` of ``ref``, again (until ``deadline``, ``time.monotonic``) while an
+    admission object of ``names`` refuses it: one the undo just deleted or put back is still enforced in
+    its revision's version for a moment (the API server's policy cache lags), and a refused write changed
+    nothing. A webhook of theirs that cannot be called (the API server answers 500, unavailable) refuses
+    it too."""
+    while True:
+        try:
+            problem = step()
+        except KubeUnavailable as e:
+            if not refused_by(str(e), names):
+                raise
+            problem = Problem(ref, str(e))
+        if problem is None or not refused_by(problem.why, names) or time.monotonic() > deadline:
+            return problem
+        time.sleep(0.5)
+
+
+def _becomes_immutable(obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    return obj.get("immutable") is True and live.get("immutable") is not True
+
+
+def _storage(obj: Mapping[str, Any]) -> Any:
+    return (((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def _claim_grows(obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """A claim's storage request over the live one: the API server refuses to shrink it back (below its
+    ``status.capacity`` once the volume is resized), and a resized disk stays grown. A request that is not
+    a quantity, or a live one not known, counts as growth when it differs: writing it last costs nothing."""
+    new, old = _storage(obj), _storage(live)
+    if new is None or new == old:
+        return False
+    try:
+        return parse_quantity(str(new)) > parse_quantity(str(old))
+    except ValueError:
+        return True
+
+
+# one-way changes by (group, kind): accepted forward, refused backward. Changes of immutable fields (a
+# Service's clusterIP, a StatefulSet's volumeClaimTemplates, a Job's template, a CRD's scope) need none:
+# the preflight's dry-run refuses them before anything is written.
+_ONE_WAY: Mapping[tuple[str, str], Callable[[Mapping[str, Any], Mapping[str, Any]], bool]] = {
+    ("", "ConfigMap"): _becomes_immutable,
+    ("", "Secret"): _becomes_immutable,
+    ("", "PersistentVolumeClaim"): _claim_grows,
+}
+
+
 def freezes(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
-    """Whether applying ``obj`` over ``live`` makes an existing object immutable (no roll-back in place)."""
-    return live is not None and obj.get("immutable") is True and live.get("immutable") is not True
+    """Whether applying ``obj`` over the existing ``live`` makes a change the API server refuses to undo in
+    place (:data:`_ONE_WAY`): such an object is written after every other one of the revision."""
+    one_way = _ONE_WAY.get((key_of(ref_of(obj)).group, str(obj.get("kind"))))
+    return live is not None and one_way is not None and one_way(obj, live)
 
 
 def _immutable(e: KubeError) -> bool:

@@ -28,13 +28,20 @@ from typing import Any
 from handoff.errors import ConfigError, HandoffError
 from handoff.kube.client import KubeClient, KubeError
 from handoff.reconciler import inventory, prune, sourcestatus, status
-from handoff.reconciler.authority import denied, grant_of, service_account_groups, service_account_user
+from handoff.reconciler.authority import (
+    covers,
+    denied,
+    grant_of,
+    service_account_groups,
+    service_account_user,
+)
 from handoff.reconciler.config import Authority, PruneSettings, Source
 from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
 from handoff.reconciler.migrate import MIGRATED_FROM, takes_over
 from handoff.reconciler.objects import OWNER_LABEL, owned_by
+from handoff.reconciler.served import live_object
 from handoff.reconciler.sourcecrd import (
     API_VERSION,
     KIND,
@@ -618,14 +625,14 @@ class SourceObjects:
         listed = inventory.read(self.client, settings.namespace, name)
         if listed is None:
             return prune.PruneResult()
-        off_limits = own_objects(listed.objects, settings) + [
-            r for r, _ in denied(listed.objects, grant_of(found.source))]
+        grant = grant_of(found.source)
         everything = PruneSettings(max_fraction=1.0, min_inventory=0,
                                    allow_namespaces=settings.prune.allow_namespaces,
                                    allow_crds=settings.prune.allow_crds)
         claimed, unknown = self.reconciler.claimed_elsewhere(found.source)
-        plan = prune.plan(listed.objects, (), everything, off_limits, claimed=claimed, unknown=unknown)
-        return prune.execute(self._identity(found), plan, name)
+        plan = prune.plan(listed.objects, (), everything, own_objects(listed.objects, settings),
+                          claimed=claimed, unknown=unknown, outside_grant=denied(listed.objects, grant))
+        return prune.execute(self._identity(found), plan, name, covers(grant))
 
     def orphan(self, found: SourceObject, *, strict: bool = False) -> list[ObjectRef]:
         """Remove the owner label from every object the inventory lists, as the Source's own identity,
@@ -637,10 +644,13 @@ class SourceObjects:
         client = self._identity(found)
         for ref in listed.objects if listed else ():
             try:
-                live = client.get(ref.api_version, ref.kind, ref.name, ref.namespace)
-                if live is None or not owned_by(live, name):
+                # at a version the API server serves now: the inventory's may be gone since
+                found_live = live_object(client, ref)
+                if found_live.unsure:
+                    raise KubeError(f"it cannot be looked up: {found_live.unsure}")
+                if found_live.ref is None or not owned_by(found_live.live, name):
                     continue
-                client.patch(ref, {"metadata": {"labels": {OWNER_LABEL: None}}},
+                client.patch(found_live.ref, {"metadata": {"labels": {OWNER_LABEL: None}}},
                              content_type="application/merge-patch+json")
                 released.append(ref)
             except KubeError as e:

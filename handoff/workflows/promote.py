@@ -25,7 +25,7 @@ from handoff.workflows.propose import (
     propose_in,
     resolve_image,
 )
-from handoff.workflows.status_context import StatusContext
+from handoff.workflows.status_context import EnvHistory, StatusContext
 from handoff.workflows.wait import DEFAULT_DEPTH, commits_declaring, recent_commits
 
 EXIT_UNHEALTHY = 4  # distinct from 1 so a pipeline can tell "not healthy yet" from a failed promote
@@ -57,16 +57,18 @@ class HealthGate:
 
 def check_health(repo: Repo, branch: str, env: str, image: ImageRef, *, app: str, gate: HealthGate) -> None:
     """Refuse unless ``env``'s newest status on the commits of ``branch`` that carry ``image`` is
-    healthy (with ``{source}`` in the context: the worst of the sources' statuses). An environment with no
+    healthy (with ``{source}`` in the context: the worst of the sources' statuses, a source seen on the newest
+    older commit with any but missing there counting as applying). An environment with no
     status on any recent commit, under the context or beside it in its namespace, has no reporting
     reconciler: passed, unless the gate is ``signed`` (then it is refused: no verified status)."""
     context = StatusContext.of(gate.context, env)
     commits = recent_commits(repo, branch, gate.depth)
     carrying = commits_declaring(repo, commits, env, image, app)
+    history = EnvHistory(gate.backend.read, context, commits)
     beside: list[str] = []  # contexts of env's namespace the template does not match
     for commit in carrying:
         statuses = gate.backend.read(commit)
-        status = context.pick(statuses)
+        status = history.status_at(commit, statuses)
         if status is None:
             beside = beside or context.others(statuses)
             continue

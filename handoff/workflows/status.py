@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from handoff.commitstatus import FAILED, CommitStatus, StatusBackend
 from handoff.config import load_config
 from handoff.git.repo import GitAuth
-from handoff.workflows.status_context import StatusContext
+from handoff.workflows.status_context import EnvHistory, StatusContext
 from handoff.workflows.wait import DEFAULT_DEPTH, config_clone, declared_images, recent_commits
 
 
@@ -61,15 +61,25 @@ class Latest:
 def latest_status(backend: StatusBackend, commits: Sequence[str],
                   contexts: Sequence[StatusContext]) -> dict[str, Latest]:
     """For each context found on ``commits`` (newest first), its newest applied status and the newest
-    failure newer than it; each commit is read at most once, and the walk stops when every context has
-    an applied status."""
+    failure newer than it (a source context missing on a commit, seen on the newest older one with any,
+    is applying there); each commit is read at most once, and the walk stops when every context has an
+    applied status."""
+    read: dict[str, Mapping[str, CommitStatus]] = {}
+
+    def statuses_of(commit: str) -> Mapping[str, CommitStatus]:
+        if commit not in read:
+            read[commit] = backend.read(commit)
+        return read[commit]
+
+    histories = {context.filled: EnvHistory(statuses_of, context, commits) for context in contexts}
     found: dict[str, Latest] = {}
     for commit in commits:
         if sum(1 for latest in found.values() if latest.applied) == len(contexts):
             break
-        statuses: Mapping[str, CommitStatus] = backend.read(commit)
+        statuses = statuses_of(commit)
         for context in contexts:
-            latest, seen = found.get(context.filled, Latest()), context.pick(statuses)
+            history = histories[context.filled]
+            latest, seen = found.get(context.filled, Latest()), history.status_at(commit, statuses)
             if seen is None or latest.applied is not None:
                 continue
             if seen.state != FAILED:

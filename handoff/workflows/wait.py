@@ -33,7 +33,7 @@ from handoff.errors import (
 from handoff.git.repo import GitAuth, Repo, validate_ref
 from handoff.imageref import ImageRef
 from handoff.retry import bounded_by
-from handoff.workflows.status_context import StatusContext
+from handoff.workflows.status_context import EnvHistory, StatusContext
 
 EXIT_TIMED_OUT = 124  # as timeout(1): 0 healthy, 1 degraded or failed, 124 still not done at the deadline
 # not 1: a pipeline must not read "the forge could not be read" as "the deployment failed" and roll back
@@ -222,6 +222,7 @@ class _Watch:
         self.context = opts.status_context
         self.base = opts.base or ""
         self.commit: str | None = None
+        self.history = EnvHistory(backend.read, self.context, [])  # of --commit, or of the run's branch tip
         self._runs: dict[str, tuple[list[str], list[str]]] = {}  # tip -> (newer commits, the run)
 
     def look(self) -> Sighting:
@@ -230,7 +231,9 @@ class _Watch:
         if self.opts.commit is not None:
             if self.commit is None:
                 self.commit = resolve_commit(self.repo, self.opts.commit, self.base, self.opts.depth)
-            return Sighting(self.commit, self.context.pick(self.backend.read(self.commit)))
+                commits = recent_commits(self.repo, self.base, self.opts.depth)
+                self.history = EnvHistory(self.backend.read, self.context, commits)
+            return Sighting(self.commit, self.history.status_at(self.commit, self.backend.read(self.commit)))
         if self.opts.image is None:
             raise UsageError("give --commit or --image (one of them)")
         newer, run = self._run(self.opts.image)
@@ -239,7 +242,7 @@ class _Watch:
             if found is not None:
                 return Sighting(commit, found, superseded=True)
         for commit in run:
-            found = self.context.pick(self.backend.read(commit))
+            found = self.history.status_at(commit, self.backend.read(commit))
             if found is not None:
                 return Sighting(commit, found)
         return Sighting(run[0] if run else None, None)
@@ -249,6 +252,7 @@ class _Watch:
         if commits[0] not in self._runs:
             run = commits_declaring(self.repo, commits, self.opts.env, image, self.opts.app)
             self._runs = {commits[0]: (commits[:commits.index(run[0])] if run else [], run)}
+            self.history = EnvHistory(self.backend.read, self.context, commits)
         return self._runs[commits[0]]
 
 

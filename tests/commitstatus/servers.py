@@ -72,13 +72,28 @@ _STATUSES = (
 )
 
 
+_EVENTS = {"pending": "enqueue", "running": "run", "success": "success", "failed": "drop", "canceled": "cancel"}
+
+
 class GitLabStatusServer(GitLabContractServer):
+    """``statuses``: sha -> every status posted on it, oldest first. GitLab's create
+    (``Ci::CreateCommitStatusService``) finds the name's pending or running status and moves it to the
+    state asked, with the new description and target_url (kept here as a new entry: readers see the same
+    latest); ``run`` from ``running`` (``enqueue`` from ``pending``) is no transition: 400 ``Cannot
+    transition status via :run from :running``, nothing saved. GitLab starts a new status after a finished
+    one; this server also refuses a finished state posted again, which a client must take as success. The list pages as documented
+    (https://docs.gitlab.com/api/commits/#list-the-statuses-of-a-commit, https://docs.gitlab.com/api/rest/#pagination):
+    ``per_page`` (default 20, at most 100) items of ``page``, by id (``sort`` asc by default), only each
+    name's latest unless ``all=true``, with ``X-Page``, ``X-Per-Page``, ``X-Next-Page`` (empty on the last),
+    ``X-Prev-Page``, ``X-Total`` and ``X-Total-Pages``."""
+
     endpoints = (*ENDPOINTS, *_STATUSES)
     response_shapes = {**GitLabContractServer.response_shapes, "create_commit_status": "commit_status.response",
                        "list_commit_statuses": "commit_status.response"}
 
     def __init__(self, token: str, project: str = "acme/config", project_id: int = 42) -> None:
         self.statuses: dict[str, list[dict[str, Any]]] = {}
+        self._paging: dict[str, str] = {}
         super().__init__(token, project, project_id)
 
     def op_create_commit_status(self, params: dict[str, str], query: dict[str, str], body: Any
@@ -86,8 +101,8 @@ class GitLabStatusServer(GitLabContractServer):
         name = body.get("name") or body.get("context") or "default"
         mine = [s for s in self.statuses.get(params["sha"], []) if s["name"] == name]
         if mine and mine[-1]["status"] == body["state"]:
-            # GitLab refuses a transition to the state a status is already in
-            return 400, {"message": f"Cannot transition status via :{body['state']} from :{body['state']}"}
+            return 400, {"message": f"Cannot transition status via :{_EVENTS[body['state']]} from "
+                                    f":{body['state']}"}
         number = sum(len(v) for v in self.statuses.values()) + 1
         status = {"id": 800 + number, "sha": params["sha"], "ref": None, "status": body["state"], "name": name,
                   "target_url": body.get("target_url"), "description": body.get("description"),
@@ -98,4 +113,19 @@ class GitLabStatusServer(GitLabContractServer):
 
     def op_list_commit_statuses(self, params: dict[str, str], query: dict[str, str], body: Any
                                 ) -> tuple[int, Any]:
-        return 200, list(self.statuses.get(params["sha"], []))
+        everything = sorted(self.statuses.get(params["sha"], []), key=lambda s: int(s["id"]))
+        if query.get("all") != "true":
+            everything = sorted({s["name"]: s for s in everything}.values(), key=lambda s: int(s["id"]))
+        if query.get("sort") == "desc":
+            everything.reverse()
+        per_page = min(100, int(query.get("per_page", "20")))
+        page = int(query.get("page", "1"))
+        pages = max(1, -(-len(everything) // per_page))
+        self._paging = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(everything)),
+                        "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
+                        "X-Prev-Page": str(page - 1) if page > 1 else ""}
+        return 200, everything[(page - 1) * per_page: page * per_page]
+
+    def _headers(self, endpoint: Endpoint, payload: Any) -> dict[str, str]:
+        headers = super()._headers(endpoint, payload)
+        return {**headers, **self._paging} if endpoint.name == "list_commit_statuses" else headers
