@@ -341,12 +341,13 @@ def _secret_text(keys: SecretFiles, key: str, secret: str) -> str:
 
 
 def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
-          secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False
-          ) -> SourceObject:
+          secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False,
+          secrets_needed: bool = True) -> SourceObject:
     """A Source object as a :class:`SourceObject`; errors are :class:`ConfigError` naming the object and
     the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written.
     ``allow_private_hosts``: the operator lets Source URLs name loopback and link-local hosts
-    (:mod:`privatehosts`). A Source being deleted is read with :func:`parse_ending` instead."""
+    (:mod:`privatehosts`). ``secrets_needed=False``: a Secret not found is no error (a Source read
+    without its Secrets). A Source being deleted is read with :func:`parse_ending` instead."""
     meta = obj.get("metadata") or {}
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     where = f"{KIND} {namespace}/{name}"
@@ -364,7 +365,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         verify = spec.get("verify") or {}
         verify_secret = _secret_name(namespace, verify.get("secretRef"), "verify.secretRef")
         creds, keys = Credentials(), files.get(secret or "")
-        if secret and keys is None:
+        if secret and keys is None and secrets_needed:
             raise ConfigError(f"Secret {namespace}/{secret} not found", key="secretRef")
         if keys is not None:
             username = _secret_text(keys, "username", f"{namespace}/{secret}").strip() \
@@ -373,9 +374,9 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
                                 ssh_key_file=keys.file("identity"), known_hosts_file=keys.file("known_hosts"))
         mode = str(verify.get("mode", "none"))
         trusted = files.get(verify_secret or "")
-        if verify_secret and trusted is None:
+        if verify_secret and trusted is None and secrets_needed:
             raise ConfigError(f"Secret {namespace}/{verify_secret} not found", key="verify.secretRef")
-        if mode != "none" and trusted is None:
+        if mode != "none" and trusted is None and secrets_needed:
             raise ConfigError(f"verify mode {mode} needs verify.secretRef (the trusted keys)",
                               key="verify.secretRef")
         verification = Verification(
