@@ -6,6 +6,7 @@ being drift-corrected) and the status says why. Only the Lease holder writes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import dataclasses
@@ -335,6 +336,10 @@ class Reconciler:
         self.elector = elector
         self.renderer = renderer or (lambda s, c: render_revision(s, c, settings.policy_floor))
         self._sources: dict[str, Source] = {}
+        # sources not served now whose objects stay theirs (a Stalled or suspended Source object), with
+        # why: owners not known now to the conflict check, claiming their last inventory in every prune
+        self.held: dict[str, tuple[Source, str]] = {}
+        self._last: collections.deque[Callable[[], None]] = collections.deque()  # see ``hand_last``
         self.clients: dict[str, KubeClient] = {}
         self.state: dict[str, _SourceState] = {}
         self.git: dict[str, GitSource] = {}
@@ -782,7 +787,8 @@ class Reconciler:
         has not run yet). A source whose remote revision cannot be fetched or rendered now is not known:
         its last known claims (its inventory, its last successful render) count, and it is returned as
         unknown, so prune defers what its grant covers. A source another shard (process) serves is not
-        known here. Both prunes use it: a pass's and a deleted Source object's (its finalizer)."""
+        known here. A held source (``hold``: not running) claims what its last inventory lists. Both
+        prunes use it: a pass's and a deleted Source object's (its finalizer)."""
         claimed: dict[ObjectKey, str] = {}
         unknown: list[prune.UnknownSource] = []
         for other in self.sources():
@@ -798,16 +804,22 @@ class Reconciler:
                                                    authority.covers(authority.grant_of(
                                                        other, self.settings.namespace))))
             claimed.update(dict.fromkeys(keys, other.name))
+        for held in self.held:  # not running: what it applied last is all it can hold
+            last = inventory.read(self.client, self.settings.namespace, held)
+            if held != source.name and last is not None:
+                claimed.update(dict.fromkeys((key_of(r) for r in (*last.objects, *last.creating)), held))
         return claimed, unknown
 
     def _refuse_conflicts(self, source: Source, objects: Iterable[Mapping[str, Any]]) -> None:
         """Refuse the revision when it names an object another source this process serves owns (its owner
-        label) and still desires, or whose desired objects are not known now: the object keeps its owner
-        (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two sources on every
-        pass. An object its owner's remote revision no longer renders is moving here, and is taken over.
-        Only objects this source does not own already are read, so a steady pass costs nothing more."""
+        label) and still desires, or whose desired objects are not known now (a held one too): the object
+        keeps its owner (as with Flux; Argo CD's SharedResourceWarning), instead of flipping between two
+        sources on every pass. An object its owner's remote revision no longer renders is moving here, and
+        is taken over. Only objects this source does not own already are read, so a steady pass costs
+        nothing more."""
         objects = list(objects)
-        others = {owner_value(o.name): o for o in self.sources() if o.name != source.name and self.owns(o)}
+        others = {owner_value(o.name): o for o in (*self.sources(), *(h for h, _ in self.held.values()))
+                  if o.name != source.name and self.owns(o)}
         if not others:
             return
         mine = self._live(source, objects)
@@ -819,6 +831,10 @@ class Reconciler:
             live = _existing(self._as(source), ref) or {}
             owner = others.get(str(((live.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL, "")))
             if owner is None:
+                continue
+            if owner.name in self.held:
+                conflicts.append(f"{ref} is owned by source {owner.name}, which is not known now "
+                                 f"({self.held[owner.name][1]})")
                 continue
             now, why_unknown = self._desired_now(owner)
             wanted = {key_of(ref_of(o)) for o in (now or self.state[owner.name].desired)}
@@ -1126,6 +1142,7 @@ class Reconciler:
         (the inventory, the revision) carries over under the same name. ``credentials_changed``: the
         files its credentials name were rewritten (a Secret changed), so git reads them again. Call on
         the loop's thread."""
+        self.held.pop(source.name, None)
         old = self._sources.get(source.name)
         if old == source and not credentials_changed:
             return
@@ -1143,26 +1160,43 @@ class Reconciler:
 
     def drop_source(self, name: str) -> None:
         """Stop serving source ``name`` (its objects stay as they are). Call on the loop's thread."""
-        for table in (self._sources, self.git, self.clients, self.state, self._secrets):
+        for table in (self._sources, self.held, self.git, self.clients, self.state, self._secrets):
             table.pop(name, None)
         self.fetches.release(name)
         self.status_writer.forget(name)
         self.reporter.forget(name)  # it no longer decides, nor is waited for in, its env's commit status
         self.metrics.forget(name)
 
+    def hold(self, source: Source, why: str) -> None:
+        """Stop serving ``source`` but keep its objects its own: an owner not known now (``why``, e.g. "it is
+        suspended"), so no other source takes them over, and what its last inventory lists no other
+        source's prune deletes. ``set_source`` or ``drop_source`` ends the hold. Call on the loop's
+        thread."""
+        self.drop_source(source.name)
+        self.held[source.name] = (source, why)
+
     def hand(self, work: Callable[[], None]) -> None:
         """Queue ``work`` for the loop's thread (from a watch thread) and wake the loop for it."""
         self.inbox.put(work)
         self.wake.set()
 
+    def hand_last(self, work: Callable[[], None]) -> None:
+        """Queue ``work`` to run in the next drain after everything queued before it is done (a deleted
+        Source's prune, once the changes listed with it have made their sources known). Call on the
+        loop's thread."""
+        self._last.append(work)
+
     def drain(self) -> None:
-        """Run the work other threads handed over (source changes, deletions), then, when this replica
-        has gained leadership since the last drain, the ``on_leading`` hooks."""
+        """Run the work other threads handed over (source changes, deletions), then what was queued to run
+        last (``hand_last``), then, when this replica has gained leadership since the last drain, the
+        ``on_leading`` hooks."""
         while True:
             try:
                 work = self.inbox.get_nowait()
             except queue.Empty:
-                break
+                if not self._last:
+                    break
+                work = self._last.popleft()
             work()
         leading = self.can_write()
         if leading and not self._was_leading:

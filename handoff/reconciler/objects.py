@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +16,17 @@ DRIFT_ANNOTATION = "handoff.dev/drift"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
 _LABEL_MAX = 63
+_CUT_SUFFIX = re.compile(r"-[0-9a-f]{10}$")  # what owner_value ends a cut name with
 
 
 def owner_value(source: str) -> str:
     """A source's name as a label value and an object-name suffix: ``NAMESPACE/NAME`` (a Source object)
     becomes ``NAMESPACE.NAME`` (a namespace has no dot, so it cannot collide with another object's), cut
-    to 63 characters with a hash when longer; a config-file source's name (a DNS label) is itself."""
+    to 63 characters with a hash when longer; a config-file source's name (a DNS label) is itself. A
+    name that already ends like a cut one (``-`` and ten hex digits) is hashed too, so no name spells
+    another's cut value (labels and object names share no character a name lacks to mark it)."""
     safe = source.replace("/", ".")
-    if len(safe) <= _LABEL_MAX:
+    if len(safe) <= _LABEL_MAX and not _CUT_SUFFIX.search(safe):
         return safe
     digest = hashlib.sha256(source.encode()).hexdigest()[:10]
     return f"{safe[:_LABEL_MAX - 11].rstrip('.-')}-{digest}"

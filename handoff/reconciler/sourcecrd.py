@@ -30,10 +30,6 @@ PRUNE_FINALIZER = "handoff.dev/prune"
 REQUESTED_AT = "handoff.dev/requested-at"
 _DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-# RE2 (the API server's) and Python agree on these. No file:// (nor a bare path): a tenant's Source would
-# read any git repository on the reconciler's disk, other tenants' checkouts included (config-file
-# sources, the operator's own, keep file://)
-_GIT_URL = r"^((https?|ssh|git)://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s\x00-\x1f\x7f]+)$"
 _DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
 _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 # Free text that reaches the filesystem, argv and the operator's terminal: no C0/C1 control characters
@@ -43,8 +39,24 @@ _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 # the same text through _python_pattern.
 _UNPRINTABLE = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
                 (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB))
-_PRINTABLE = "^[^" + "".join(f"\\x{{{lo:04X}}}" + (f"-\\x{{{hi:04X}}}" if hi > lo else "")
-                             for lo, hi in _UNPRINTABLE) + "]*$"
+# Unicode spaces: RE2 reads \s as ASCII whitespace, Python's re as every Unicode space, so no pattern
+# here uses \s (nor \w, \d): each class is spelled out by code point, the same set in both engines
+_SPACES = ((0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x202F, 0x202F),
+           (0x205F, 0x205F), (0x3000, 0x3000))
+
+
+def _none_of(ranges: tuple[tuple[int, int], ...]) -> str:
+    """A character class refusing every code point in ``ranges``, as RE2 spells them (``\\x{HHHH}``)."""
+    return "[^" + "".join(f"\\x{{{lo:04X}}}" + (f"-\\x{{{hi:04X}}}" if hi > lo else "")
+                          for lo, hi in ranges) + "]"
+
+
+_PRINTABLE = "^" + _none_of(_UNPRINTABLE) + "*$"
+# No file:// (nor a bare path): a tenant's Source would read any git repository on the reconciler's disk,
+# other tenants' checkouts included (config-file sources, the operator's own, keep file://). The URL is
+# printable text with no spaces at all.
+_URL_CHAR = _none_of(_UNPRINTABLE + _SPACES)
+_GIT_URL = f"^((https?|ssh|git)://{_URL_CHAR}+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:{_URL_CHAR}+)$"
 
 
 @dataclass(frozen=True)
@@ -334,8 +346,8 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
     """A Source object as a :class:`SourceObject`; errors are :class:`ConfigError` naming the object and
     the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written.
     ``allow_private_hosts``: the operator lets Source URLs name loopback and link-local hosts
-    (:mod:`privatehosts`). ``secrets_needed=False``: a Secret not found is no error (a Source being
-    deleted, whose Secrets may be gone with its namespace, only needs its prune, suspend and identity)."""
+    (:mod:`privatehosts`). ``secrets_needed=False``: a Secret not found is no error (a Source read
+    without its Secrets). A Source being deleted is read with :func:`parse_ending` instead."""
     meta = obj.get("metadata") or {}
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     where = f"{KIND} {namespace}/{name}"
@@ -398,6 +410,22 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         finalizers=tuple(str(f) for f in meta.get("finalizers") or ()),
         deleting=bool(meta.get("deletionTimestamp")), status=dict(obj.get("status") or {}),
         resource_version=str(meta.get("resourceVersion") or ""), uid=str(meta.get("uid") or ""))
+
+
+# what ending a deleted Source reads of its spec; the rest is left out, so a spec the reconciler refuses
+# (a path outside the repository, a url refused after a restart) never keeps the object from going
+ENDING_FIELDS = ("prune", "suspend", "serviceAccountName", "targetNamespace")
+_NO_FETCH_URL = "https://ending.invalid/"  # a deleted Source is never fetched: any valid url stands in
+
+
+def parse_ending(obj: Mapping[str, Any], *, authority: Authority | None = None) -> SourceObject:
+    """Deleted Source object ``obj`` as far as ending it needs (:data:`ENDING_FIELDS`: prune or orphan,
+    as which identity, within which grant; its name gives the inventory and owner label): every other
+    field is at its default and no Secret is read. Errors name the object and the key."""
+    spec = obj.get("spec") or {}
+    needed = {k: spec[k] for k in ENDING_FIELDS if k in spec} if isinstance(spec, Mapping) else {}
+    return parse({**obj, "spec": {**needed, "url": _NO_FETCH_URL}}, authority=authority,
+                 allow_private_hosts=True)
 
 
 def _duration_text(seconds: float) -> str:

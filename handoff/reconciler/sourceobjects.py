@@ -36,7 +36,7 @@ from handoff.reconciler.authority import (
     service_account_groups,
     service_account_user,
 )
-from handoff.reconciler.config import PruneSettings, Source
+from handoff.reconciler.config import Authority, PruneSettings, Source
 from handoff.reconciler.events import EventRecorder, Involved, pass_events
 from handoff.reconciler.guard import own_objects
 from handoff.reconciler.loop import Reconciler
@@ -52,6 +52,7 @@ from handoff.reconciler.sourcecrd import (
     SecretFiles,
     SourceObject,
     parse,
+    parse_ending,
     source_name,
 )
 from handoff.reconciler.tenancy import Tenant, authority_for
@@ -129,6 +130,9 @@ class SourceObjects:
         # a status write that lost every try to other writers, by NAMESPACE/NAME: (uid, update), tried
         # again on the object's next event
         self.pending_status: dict[str, tuple[str, StatusUpdate]] = {}
+        # deleting objects whose finalizer runs at the end of the drain (``_deleting``), by uid: the newest
+        # version seen of each
+        self.finalizing: dict[str, Mapping[str, Any]] = {}
         self.events = EventRecorder(self.client)  # Events on the Source objects, counted when repeated
         reconciler.after_pass.append(self.publish)
         reconciler.on_leading.append(self.became_leader)
@@ -149,7 +153,6 @@ class SourceObjects:
         """``obj`` cannot be served: stop serving it and say why in its status (Stalled, one line); a
         change of it or of a Secret it names tries again."""
         name, meta = _name_of(obj), _meta(obj)
-        self.reconciler.drop_source(name)
         served = self.objects.pop(name, None)
         if served is not None:
             self.stalled[name] = served
@@ -174,6 +177,16 @@ class SourceObjects:
         else:
             log.error("unexpected error handling a Source", exc_info=e, extra={"source": name})
             reason, message = "InternalError", f"unexpected error: {type(e).__name__}: {e}"
+        last = served or self.stalled.get(name)
+        # what it applied stays its own while it cannot be served (also what a process before this one
+        # applied for it): no rival adopts or prunes it; but one that took a config-file source over hands
+        # it back, objects included (_settle_takeovers)
+        held = last.source if last is not None and last.uid == str(meta.get("uid") or "") \
+            else self._ending_source(obj)
+        if held is not None and name not in self.migrated:
+            self.reconciler.hold(held, f"its Source object is Stalled: {reason}")
+        else:
+            self.reconciler.drop_source(name)
         generation = int(meta.get("generation") or 0)
         stalled = {"observedGeneration": generation,
                    "conditions": sourcestatus.stalled(reason, message, generation)}
@@ -249,14 +262,28 @@ class SourceObjects:
         found = self._parse(obj, secrets=self._secret_files(obj))
         if previous is not None and previous.uid == found.uid:
             found = replace(found, observed_generation=previous.observed_generation)
-        self.pending_status.pop(name, None)  # computed for a version this one replaces
+        if previous is None or previous.uid != found.uid or not _same_settings(previous, found,
+                                                                               credentials_changed):
+            self.pending_status.pop(name, None)  # computed for a version this one replaces
+        elif (published := self._write_pending(replace(previous, status=dict(obj.get("status") or {}),
+                                                       resource_version=str(meta.get("resourceVersion")
+                                                                            or "")))) is not None:
+            # an edit to the same settings makes no pass: the last pass's lost result still holds, so it
+            # is written now (and this version is then observed as caught up)
+            previous = published
+            found = replace(found, status=published.status, resource_version=published.resource_version,
+                            observed_generation=published.observed_generation)
         self.waiting.pop(name, None)
         self.stalled.pop(name, None)
         self.objects[name] = found
         self._keep_finalizer(found)
+        took_over = name in self.migrated  # it hands that config-file source back, objects included
         self._note_migrated(name, _migrated_from(meta), found)
-        if found.suspend:
-            self.reconciler.drop_source(name)
+        if found.suspend:  # its objects are kept: still its own, not adoptable nor prunable by another
+            if took_over:
+                self.reconciler.drop_source(name)
+            else:
+                self.reconciler.hold(found.source, "it is suspended")
             return
         self.reconciler.set_source(found.source, credentials_changed=credentials_changed)
         kept = self.objects[name]  # its resourceVersion moved if the finalizer was put on or taken off
@@ -286,7 +313,20 @@ class SourceObjects:
             del self.objects[name]
             self.stalled[name] = served  # its end, even one a relist reports by name only, is as it said
             self.reconciler.drop_source(name)
+        uid = str(meta.get("uid") or "")
         if PRUNE_FINALIZER in (meta.get("finalizers") or ()) and self.reconciler.can_write():
+            # last in the drain: the changes queued with this one (a relist's other objects, a rename's new
+            # name, the config-file source a migrated object hands back) make their sources known first,
+            # so what they declare now is never pruned
+            if uid not in self.finalizing:
+                self.reconciler.hand_last(lambda: self._guarded(self._finalize_latest, {"metadata": meta}))
+            self.finalizing[uid] = obj
+
+    def _finalize_latest(self, queued: Mapping[str, Any]) -> None:
+        """Finalize the newest version seen of the deleting object ``queued`` names, unless it ended."""
+        uid = str(_meta(queued).get("uid") or "")
+        obj = self.finalizing.pop(uid, None)
+        if obj is not None and uid not in self.ended:
             self._finalize(obj)
 
     def deleted(self, obj: Mapping[str, Any]) -> None:
@@ -313,7 +353,7 @@ class SourceObjects:
                         extra={"source": name})
             return
         try:
-            self._end(self._parse(obj, secrets_needed=False))
+            self._end(self._parse_ending(obj))
         except ConfigError as e:
             log.warning("cannot orphan a deleted Source's objects", extra={"source": name, "error": str(e)})
 
@@ -436,16 +476,21 @@ class SourceObjects:
             for e in pass_events(result):
                 self.events.record(about, e.reason, e.message, warning=e.warning)
 
-    def _write_pending(self, known: SourceObject) -> None:
-        """Try again the status write of ``known`` that lost every try, on its version now."""
+    def _write_pending(self, known: SourceObject) -> SourceObject | None:
+        """Try again the status write of ``known`` that lost every try, on its version now; ``known`` as
+        served once it is written (the pass's observedGeneration observed), else None."""
         uid, update = self.pending_status.get(known.key, ("", None))
         if update is None or uid != known.uid:
-            return
+            return None
         written = self._write_status({"metadata": {"namespace": known.namespace, "name": known.name,
                                                    "uid": known.uid}},
                                      update, known.status, known.resource_version)
-        if written is not None:
-            self.objects[known.key] = replace(known, status=written[0], resource_version=written[1])
+        if written is None:
+            return None
+        observed = int(written[0].get("observedGeneration") or known.observed_generation)
+        published = self.objects[known.key] = replace(known, status=written[0], resource_version=written[1],
+                                                      observed_generation=observed)
+        return published
 
     def _write_status(self, obj: Mapping[str, Any], update: StatusUpdate,
                       base: Mapping[str, Any] | None = None,
@@ -490,12 +535,25 @@ class SourceObjects:
         self.pending_status[source] = (uid, update)
         return None
 
-    def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None,
-               secrets_needed: bool = True) -> SourceObject:
+    def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None
+               ) -> SourceObject:
+        return parse(obj, authority=self._grant(obj), secrets=secrets,
+                     allow_private_hosts=self.allow_private_hosts)
+
+    def _parse_ending(self, obj: Mapping[str, Any]) -> SourceObject:
+        """Deleted ``obj`` as far as ending it needs (``sourcecrd.parse_ending``)."""
+        return parse_ending(obj, authority=self._grant(obj))
+
+    def _ending_source(self, obj: Mapping[str, Any]) -> Source | None:
+        """``obj`` as far as its name, grant and identity go (``_parse_ending``), or None."""
+        try:
+            return self._parse_ending(obj).source
+        except ConfigError:
+            return None
+
+    def _grant(self, obj: Mapping[str, Any]) -> Authority:
         namespace = str(_meta(obj).get("namespace"))
-        grant = authority_for(namespace, self.tenants, self.reconciler.settings.namespace)
-        return parse(obj, authority=grant, secrets=secrets, allow_private_hosts=self.allow_private_hosts,
-                     secrets_needed=secrets_needed)
+        return authority_for(namespace, self.tenants, self.reconciler.settings.namespace)
 
     # ---- finalizer, prune and orphan -------------------------------------------------------------
     def _keep_finalizer(self, found: SourceObject) -> None:
@@ -526,13 +584,14 @@ class SourceObjects:
     def _finalize(self, obj: Mapping[str, Any]) -> None:
         """A deleting Source with the finalizer: prune its objects, or orphan them when its spec at
         deletion says ``prune: false`` or ``suspend: true``; the finalizer stays (status says why) while
-        that cannot be done: an identity RBAC forbids it, a spec that does not parse, a deferred prune."""
+        that cannot be done: an identity RBAC forbids it, a deferred prune, or one of the few fields ending
+        reads (``sourcecrd.ENDING_FIELDS``) does not parse; the rest of the spec is not read."""
         meta = _meta(obj)
         name = _name_of(obj)
         namespace = str(meta.get("namespace"))
         generation = int(meta.get("generation") or 0)
         try:
-            found = self._parse(obj, secrets_needed=False)
+            found = self._parse_ending(obj)
             self._remember_secrets(name, found)  # before its prune deletes them
             if _prunes(found):
                 result = self.prune_all(found)
@@ -697,6 +756,11 @@ def _observation(found: SourceObject, previous: SourceObject | None, *,
             return {"observedGeneration": kept, "conditions": sourcestatus.progressing(found.generation)}
         return {}
     return update
+
+
+def _same_settings(previous: SourceObject, found: SourceObject, credentials_changed: bool) -> bool:
+    """Serving ``found`` after ``previous`` makes no pass due: the same source, credentials and suspend."""
+    return previous.source == found.source and previous.suspend == found.suspend and not credentials_changed
 
 
 def _migrated_from(meta: Mapping[str, Any]) -> str:

@@ -1,10 +1,15 @@
 """The sync-now webhook receiver: a verified push event makes the sources it names due at once.
 
 GitHub (``X-Hub-Signature-256``, an HMAC-SHA256 of the body), GitLab (``X-Gitlab-Token``) and a generic
-form (``X-Handoff-Signature-256``, the same HMAC, body ``{"url": …, "ref": …}``) are accepted. Every
-request is checked in the same order, and refused before anything changes: its size (before the body is
-read), its signature or token (constant-time), its delivery (a replayed one triggers nothing), then its
-event. A push names repository URLs and a ref; every source whose URL and branch or tag match is
+form (``X-Handoff-Signature-256``, the same HMAC, body ``{"url": …, "ref": …}``; with ``X-Handoff-Timestamp``
+the HMAC covers ``TIMESTAMP.BODY`` and must be recent) are accepted. Every request is checked in the same
+order, and refused before anything changes: its size (before the body is read), its signature or token
+(constant-time), its delivery (a replayed one triggers nothing), then its event. What identifies a
+delivery depends on the form: a GitHub push body is unique (it names the commit and the push time), so its
+digest is remembered as well as its id; a GitLab or generic body can repeat byte for byte (a branch pushed
+back and forth, every CI run of one branch), so those are remembered by their delivery id (and timestamp).
+
+A push names repository URLs and a ref; every source whose URL and branch or tag match is
 requested to sync (``Reconciler.request_sync``) and the loop runs it at its next tick. A standby replica
 (not the Lease holder) hands each matching Source object over to the leader instead, by setting its
 sync-now annotation (``Receiver.handover``); only sources without an object (the config file's) make it
@@ -19,6 +24,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +40,8 @@ from handoff.reconciler.metrics import Metrics, parse_addr
 log = logging.getLogger("handoff.reconciler.webhook")
 
 MAX_BODY = 1024 * 1024  # GitHub caps payloads at 25 MB; a push of a config repo is a few KiB
-REPLAY_MEMORY = 4096  # deliveries remembered (each by its id and by its body's digest)
+REPLAY_MEMORY = 4096  # deliveries remembered (each by the keys that identify it, see _replay_keys)
+TIMESTAMP_WINDOW = 300  # seconds a generic request's signed X-Handoff-Timestamp may be from now
 HOOK_PATH = "/hook"
 READ_TIMEOUT = 10.0  # seconds a client may take to send its request (no slow-loris threads)
 
@@ -114,9 +121,9 @@ class _Forge:
     urls: Callable[[Mapping[str, Any]], Iterable[Any]]
 
 
-def _hmac_ok(signature: str) -> Callable[[bytes, bytes], bool]:
+def _hmac_ok(signature: str, signed_prefix: bytes = b"") -> Callable[[bytes, bytes], bool]:
     def verify(secret: bytes, body: bytes) -> bool:
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        expected = "sha256=" + hmac.new(secret, signed_prefix + body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected.encode(), signature.strip().encode())
     return verify
 
@@ -157,9 +164,10 @@ def _identify(headers: Mapping[str, str]) -> _Forge:
                       _token_ok(headers.get("x-gitlab-token", "")),
                       frozenset({"Push Hook", "Tag Push Hook"}), frozenset(), _gitlab_urls)
     if "x-handoff-signature-256" in headers:
+        stamp = headers.get("x-handoff-timestamp", "").strip()
         return _Forge("generic", "push", headers.get("x-handoff-delivery", ""),
-                      _hmac_ok(headers["x-handoff-signature-256"]), frozenset({"push"}), frozenset(),
-                      lambda payload: [payload.get("url")])
+                      _hmac_ok(headers["x-handoff-signature-256"], f"{stamp}.".encode() if stamp else b""),
+                      frozenset({"push"}), frozenset(), lambda payload: [payload.get("url")])
     raise Refused(400, UNKNOWN_EVENT, "not a GitHub, GitLab or handoff webhook (no event or signature "
                                       "header)")
 
@@ -174,15 +182,47 @@ class DeliveryCache:
 
     def first_time(self, *keys: str) -> bool:
         """True, and remembered, unless one of ``keys`` was seen before."""
+        return self.repeated(*keys) is None
+
+    def repeated(self, *keys: str) -> str | None:
+        """The first of ``keys`` seen before; else None, and every key is remembered."""
         keys = tuple(k for k in keys if k)
         with self._lock:
-            if any(k in self._seen for k in keys):
-                return False
+            for k in keys:
+                if k in self._seen:
+                    return k
             for k in keys:
                 self._seen[k] = None
             while len(self._seen) > self.size:
                 self._seen.popitem(last=False)
-            return True
+            return None
+
+
+def _check_timestamp(headers: Mapping[str, str], now: float) -> str:
+    """A generic request's ``X-Handoff-Timestamp`` (Unix seconds, signed with the body): "" when absent;
+    refused when malformed or further than ``TIMESTAMP_WINDOW`` from ``now`` (an old captured request)."""
+    stamp = headers.get("x-handoff-timestamp", "").strip()
+    if not stamp:
+        return ""
+    if not re.fullmatch(r"[0-9]{1,12}", stamp):
+        raise Refused(400, BAD_REQUEST, "X-Handoff-Timestamp must be Unix seconds")
+    if abs(now - int(stamp)) > TIMESTAMP_WINDOW:
+        raise Refused(401, BAD_SIGNATURE, f"X-Handoff-Timestamp {stamp} is more than {TIMESTAMP_WINDOW}s "
+                                          "from now")
+    return stamp
+
+
+def _replay_keys(forge: _Forge, body: bytes, stamp: str) -> tuple[str, tuple[str, ...]]:
+    """What identifies one delivery of ``forge``: the key naming its id, and every key to remember it by.
+    A GitHub body is itself unique (commit and push time), so the same body under a fresh id is a replay;
+    a GitLab or generic body is not (the same before/after again, the same branch each CI run), so only
+    its id (with the signed timestamp, and the body, so one id cannot carry another push) identifies it."""
+    digest = hashlib.sha256(body).hexdigest()
+    if forge.name == "github":
+        by_id = f"github:{forge.delivery}" if forge.delivery else ""
+        return by_id, (by_id, digest)
+    key = f"{forge.name}:{forge.delivery}:{stamp}:{digest}"
+    return key, (key,)
 
 
 def _payload(body: bytes, content_type: str) -> Mapping[str, Any]:
@@ -216,8 +256,10 @@ class Receiver:
 
     def check_length(self, length: str | None) -> int:
         """The body's announced length, refused when missing or over the bound (before it is read)."""
-        if length is None or not length.strip().isdigit():
+        if length is None or not length.strip():
             raise Refused(411, BAD_REQUEST, "a Content-Length is required")
+        if not re.fullmatch(r"[0-9]{1,12}", length.strip()):  # ASCII digits: isdigit() admits "²"
+            raise Refused(400, BAD_REQUEST, "Content-Length is not a decimal number")
         if int(length) > self.max_body:
             raise Refused(413, TOO_LARGE, f"body of {int(length)} bytes is over the limit of {self.max_body}")
         return int(length)
@@ -245,12 +287,12 @@ class Receiver:
         if not self.trigger.can_write() and self.handover is None:
             # only the Lease holder runs passes: say so, so the forge's delivery log shows where it went
             raise Refused(503, STANDBY, "this replica is a standby; send webhooks to the leader")
-        # a captured request replayed with a fresh delivery id still carries the same signed body
-        digest = hashlib.sha256(body).hexdigest()
-        delivery = f"{forge.name}:{forge.delivery}" if forge.delivery else ""
-        if not self.deliveries.first_time(delivery, digest):
-            raise Refused(409, REPLAY, f"{forge.name} delivery {forge.delivery or digest[:12]} was already "
-                                       "received")
+        stamp = _check_timestamp(headers, time.time()) if forge.name == "generic" else ""
+        by_id, keys = _replay_keys(forge, body, stamp)
+        seen = self.deliveries.repeated(*keys)
+        if seen is not None:
+            what = f"delivery {forge.delivery}" if seen == by_id and forge.delivery else "the same body"
+            raise Refused(409, REPLAY, f"{forge.name} webhook: {what} was already received")
         if forge.event in forge.ping_events:
             return Reply(200, {"pong": True})
         if forge.event not in forge.push_events:
