@@ -36,7 +36,7 @@ _REF = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 # nor DEL (a NUL makes every os call fail, NEL 0x85 splits a line for str.splitlines, CSI 0x9b starts a
 # terminal sequence), no line/paragraph separators, no bidi or zero-width format characters (they
 # reorder or hide what a terminal shows). Written as RE2 spells code points, \x{HHHH}; the parser reads
-# the same text through _python_pattern.
+# the same text through python_pattern.
 _UNPRINTABLE = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
                 (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB))
 # Unicode spaces: RE2 reads \s as ASCII whitespace, Python's re as every Unicode space, so no pattern
@@ -288,7 +288,7 @@ def _is(value: Any, json_type: str) -> bool:
     return isinstance(value, _TYPES[json_type])
 
 
-def _python_pattern(pattern: str) -> str:
+def python_pattern(pattern: str) -> str:
     """An RE2 schema pattern as Python's re reads it: RE2's ``\\x{HHHH}`` is Python's ``\\UHHHHHHHH``."""
     return re.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: f"\\U{int(m.group(1), 16):08x}", pattern)
 
@@ -307,14 +307,14 @@ def check(spec: Mapping[str, Any], fields: tuple[Field, ...] = SPEC, prefix: str
             raise ConfigError(f"{key} must be a{'n' if f.type[0] in 'ao' else ''} {f.type}", key=key)
         if f.enum and value not in f.enum:
             raise ConfigError(f"{key} {value!r} is not one of {', '.join(f.enum)}", key=key)
-        if f.pattern and not re.fullmatch(_python_pattern(f.pattern), value):
+        if f.pattern and not re.fullmatch(python_pattern(f.pattern), value):
             raise ConfigError(f"{key} {value!r} does not match {f.pattern}", key=key)
         if f.max_length and len(value) > f.max_length:
             raise ConfigError(f"{key} is longer than {f.max_length} characters", key=key)
         if f.items and not all(_is(v, f.items) for v in value):
             raise ConfigError(f"{key} must be a list of {f.items}s", key=key)
         for item in value if f.item_pattern else ():
-            if not re.fullmatch(_python_pattern(f.item_pattern), item):
+            if not re.fullmatch(python_pattern(f.item_pattern), item):
                 raise ConfigError(f"{key} entry {item!r} does not match {f.item_pattern}", key=key)
         if f.fields:
             check(value, f.fields, f"{key}.")
