@@ -81,11 +81,14 @@ class Authority:
 class Tenant:
     namespaces: tuple[str, ...]  # which Source namespaces this grant is for (globs)
     authority: Authority
+    # the ServiceAccount (in the Source's namespace) a Source naming none impersonates, as Flux's
+    # --default-service-account: a Source created from inside the namespace never acts as the reconciler
+    default_service_account: str | None = None
 
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
-    """``tenants: [{namespaces: [...], authority: {namespaces, deniedNamespaces, kinds, deniedKinds,
-    clusterKinds, namespaceMetadata, allowMutatingPods}}]``."""
+    """``tenants: [{namespaces: [...], defaultServiceAccount: NAME, authority: {namespaces,
+    deniedNamespaces, kinds, deniedKinds, clusterKinds, namespaceMetadata, allowMutatingPods}}]``."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -98,8 +101,14 @@ def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
         grant = item.get("authority") or {}
         if not isinstance(grant, Mapping):
             raise ConfigError("authority must be a mapping", file=file, key=f"{key}.authority")
+        account = item.get("defaultServiceAccount")
+        if account is not None and not (isinstance(account, str) and _SUBDOMAIN.match(account)
+                                        and len(account) <= 253):
+            raise ConfigError(f"defaultServiceAccount {account!r} is not a ServiceAccount name", file=file,
+                              key=f"{key}.defaultServiceAccount")
         out.append(Tenant(namespaces=tuple(str(n) for n in item["namespaces"]),
-                          authority=_authority(grant, namespaces=("{namespace}",))))
+                          authority=_authority(grant, namespaces=("{namespace}",)),
+                          default_service_account=account))
     return tuple(out)
 
 

@@ -342,7 +342,7 @@ def _secret_text(keys: SecretFiles, key: str, secret: str) -> str:
 
 def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
           secrets: Mapping[str, SecretFiles] | None = None, allow_private_hosts: bool = False,
-          secrets_needed: bool = True) -> SourceObject:
+          secrets_needed: bool = True, default_service_account: str | None = None) -> SourceObject:
     """A Source object as a :class:`SourceObject`; errors are :class:`ConfigError` naming the object and
     the spec key. ``secrets`` maps a referenced Secret's name to where its keys were written.
     ``allow_private_hosts``: the operator lets Source URLs name loopback and link-local hosts
@@ -382,7 +382,7 @@ def parse(obj: Mapping[str, Any], *, authority: Authority | None = None,
         verification = Verification(
             mode=mode, keyring=str(trusted.directory) if trusted and mode == "gpg" else None,
             allowed_signers=trusted.file("allowed_signers") if trusted and mode == "ssh" else None)
-        sa = spec.get("serviceAccountName")
+        sa = spec.get("serviceAccountName") or default_service_account
         source = Source(
             name=source_name(namespace, name), url=str(spec.get("url", "")),
             revision=str(_default(_spec_field("revision"), spec)),
@@ -418,14 +418,15 @@ ENDING_FIELDS = ("prune", "suspend", "serviceAccountName", "targetNamespace")
 _NO_FETCH_URL = "https://ending.invalid/"  # a deleted Source is never fetched: any valid url stands in
 
 
-def parse_ending(obj: Mapping[str, Any], *, authority: Authority | None = None) -> SourceObject:
+def parse_ending(obj: Mapping[str, Any], *, authority: Authority | None = None,
+                 default_service_account: str | None = None) -> SourceObject:
     """Deleted Source object ``obj`` as far as ending it needs (:data:`ENDING_FIELDS`: prune or orphan,
     as which identity, within which grant; its name gives the inventory and owner label): every other
     field is at its default and no Secret is read. Errors name the object and the key."""
     spec = obj.get("spec") or {}
     needed = {k: spec[k] for k in ENDING_FIELDS if k in spec} if isinstance(spec, Mapping) else {}
     return parse({**obj, "spec": {**needed, "url": _NO_FETCH_URL}}, authority=authority,
-                 allow_private_hosts=True)
+                 allow_private_hosts=True, default_service_account=default_service_account)
 
 
 def _duration_text(seconds: float) -> str:

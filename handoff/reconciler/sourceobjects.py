@@ -55,7 +55,7 @@ from handoff.reconciler.sourcecrd import (
     parse_ending,
     source_name,
 )
-from handoff.reconciler.tenancy import Tenant, authority_for
+from handoff.reconciler.tenancy import Tenant, authority_for, default_service_account
 from handoff.reconciler.watch import ListWatch
 from handoff.report.model import ObjectRef
 
@@ -538,11 +538,16 @@ class SourceObjects:
     def _parse(self, obj: Mapping[str, Any], *, secrets: Mapping[str, SecretFiles] | None = None
                ) -> SourceObject:
         return parse(obj, authority=self._grant(obj), secrets=secrets,
-                     allow_private_hosts=self.allow_private_hosts)
+                     allow_private_hosts=self.allow_private_hosts,
+                     default_service_account=self._default_account(obj))
 
     def _parse_ending(self, obj: Mapping[str, Any]) -> SourceObject:
         """Deleted ``obj`` as far as ending it needs (``sourcecrd.parse_ending``)."""
-        return parse_ending(obj, authority=self._grant(obj))
+        return parse_ending(obj, authority=self._grant(obj),
+                            default_service_account=self._default_account(obj))
+
+    def _default_account(self, obj: Mapping[str, Any]) -> str | None:
+        return default_service_account(str(_meta(obj).get("namespace")), self.tenants)
 
     def _ending_source(self, obj: Mapping[str, Any]) -> Source | None:
         """``obj`` as far as its name, grant and identity go (``_parse_ending``), or None."""

@@ -18,16 +18,27 @@ from handoff.errors import ConfigError, YamlError
 from handoff.manifests import yamlio
 from handoff.reconciler.config import Authority, Tenant, parse_tenants
 
-__all__ = ["Tenant", "authority_for", "load_tenants", "parse_tenants"]
+__all__ = ["Tenant", "authority_for", "default_service_account", "load_tenants", "parse_tenants"]
 
 
 def _expanded(patterns: Sequence[str], namespace: str) -> tuple[str, ...]:
     return tuple(p.replace("{namespace}", namespace) for p in patterns)
 
 
+def _tenant_of(namespace: str, tenants: Sequence[Tenant]) -> Tenant | None:
+    return next((t for t in tenants if any(fnmatch.fnmatchcase(namespace, p) for p in t.namespaces)), None)
+
+
+def default_service_account(namespace: str, tenants: Sequence[Tenant]) -> str | None:
+    """The ServiceAccount a Source in ``namespace`` naming none impersonates (its tenant's
+    ``defaultServiceAccount``), or None: the reconciler's own identity, within the grant."""
+    tenant = _tenant_of(namespace, tenants)
+    return tenant.default_service_account if tenant else None
+
+
 def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: str) -> Authority:
     """The grant of Sources in ``namespace``."""
-    tenant = next((t for t in tenants if any(fnmatch.fnmatchcase(namespace, p) for p in t.namespaces)), None)
+    tenant = _tenant_of(namespace, tenants)
     if tenant is None:  # even a Source in the control namespace is granted nothing there
         return Authority(namespaces=(namespace,), denied_namespaces=(control_namespace,), cluster_kinds=(),
                          namespace_metadata=())
