@@ -14,7 +14,14 @@ from handoff.errors import UsageError
 from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions
-from handoff.validate.parallel import free_cores, validate_plain_paths, worker_count
+from handoff.validate.parallel import (
+    PARALLEL_FROM_FILES,
+    SPLIT_FROM_BYTES,
+    free_cores,
+    validate_plain_paths,
+    work_units,
+    worker_count,
+)
 from tests.harness.paths import CORPUS
 from tests.validate.helpers import DEPLOYMENT, write_tree
 
@@ -134,3 +141,16 @@ def test_auto_workers_are_the_cores_left_free_by_the_load() -> None:
     assert free_cores(2, 0.0) == 2 and free_cores(2, 0.9) == 2
     assert free_cores(2, 1.2) == 1 and free_cores(2, 7.5) == 1
     assert free_cores(8, 3.0) == 5 and free_cores(1, 0.0) == 1
+
+
+def test_policies_send_smaller_inputs_to_workers() -> None:
+    """A per-object check (the built-in pack) about doubles each object's CPU, so auto forks workers for
+    a third of the input it needs schema-only: a 0.7 MB rendered stream (3,000 small objects, as a
+    ``kustomize build`` of one environment) is worth both cores with the pack, not without."""
+    rendered = 740_000
+    assert work_units([rendered], checked=False, stream=True) < PARALLEL_FROM_FILES
+    assert work_units([rendered], checked=True, stream=True) >= PARALLEL_FROM_FILES
+    # files under the split size are one file's work each, whatever their size
+    assert work_units([10, 200_000], checked=False) == 2
+    assert work_units([10, 200_000], checked=True) == 6
+    assert work_units([SPLIT_FROM_BYTES], checked=False) == SPLIT_FROM_BYTES // 4096
