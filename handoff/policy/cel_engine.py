@@ -174,8 +174,8 @@ class CelEngine:
                 self._context.add_variable("object", obj)
                 root = "object." + spec_path
             else:  # only the fields the policies select: converting the rest costs and changes nothing
-                self._context.add_variable("__pod", cut_pod_spec(pod_spec(obj), self._cut(applicable)))
-                root = "__pod"
+                self._context.add_variable(_POD_SPEC, cut_pod_spec(pod_spec(obj), self._cut(applicable)))
+                root = _POD_SPEC
             if "namespaceObject" in needed:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
                 self._context.add_variable("namespaceObject", namespace_object)
@@ -224,17 +224,17 @@ class CelEngine:
         key: tuple[str, ...] = (root, *(c.policy.id for c in group))
         program = self._fast_programs.get(key)
         if program is None:
-            inner = ", ".join(fast_expression(c.policy, "podSpec", bind_root=False) for c in group)
-            program = cel.compile(f"[{root}].map(podSpec, [{inner}])[0]")
+            program = cel.compile(grouped_expression([c.policy for c in group], root))
             self._fast_programs[key] = program
         try:
             results = program.execute(self._context)
         except Exception:
             return None
-        if not isinstance(results, list) or len(results) != len(group):
+        per_policy = _rows_per_policy([c.policy.foreach for c in group], results)
+        if per_policy is None:
             return None
         findings: list[Finding] = []
-        for compiled, rows in zip(group, results, strict=True):
+        for compiled, rows in zip(group, per_policy, strict=True):
             found = self._findings(compiled, item, targets[compiled.policy.foreach], rows,
                                    severities[compiled.policy.id])
             if found is None:
@@ -356,21 +356,74 @@ def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Ma
 
 
 _POD_FOREACH = frozenset({"podSpec", *NAMED_LISTS})
+_POD_SPEC = "podSpec"  # bound as a variable of its own when only the (cut) pod spec is converted
 
 
-def fast_expression(policy: Policy, root: str, *, bind_root: bool = True) -> str:
-    """One CEL expression for a whole policy: for each ``foreach`` item, one cell per validation,
-    null when it passes, else its message ("" for the static message). Comprehension variables bind
-    ``podSpec``, ``params`` and ``self`` without converting anything again."""
-    cells = ", ".join(
+def _cells(policy: Policy) -> str:
+    """A CEL list of one cell per validation: null when it passes, else its message ("" for the
+    static message)."""
+    return "[" + ", ".join(
         f"(({v.expression}) ? null : ({v.message_expression or repr('')}))" for v in policy.validations
-    )
+    ) + "]"
+
+
+def _items(foreach: str) -> str:
+    if foreach == "podSpec":
+        return "[podSpec]"
+    return "(" + " + ".join(f"(has(podSpec.{n}) ? podSpec.{n} : [])" for n in NAMED_LISTS[foreach]) + ")"
+
+
+def fast_expression(policy: Policy, root: str) -> str:
+    """One CEL expression for a whole policy: for each ``foreach`` item, its ``_cells``. Comprehension
+    variables bind ``podSpec``, ``params`` and ``self`` without converting anything again."""
+    cells = _cells(policy)
     params = f"__params[{policy.id!r}]"
     if not policy.foreach:
-        return f"[object].map(self, [{params}].map(params, [{cells}])[0])"
-    if policy.foreach == "podSpec":
-        items = "[podSpec]"
-    else:
-        items = " + ".join(f"(has(podSpec.{n}) ? podSpec.{n} : [])" for n in NAMED_LISTS[policy.foreach])
-    body = f"[{params}].map(params, ({items}).map(self, [{cells}]))[0]"
-    return f"[{root}].map(podSpec, {body})[0]" if bind_root else body
+        return f"[object].map(self, [{params}].map(params, {cells})[0])"
+    body = f"[{params}].map(params, {_items(policy.foreach)}.map(self, {cells}))[0]"
+    return f"[{root}].map(podSpec, {body})[0]"
+
+
+_PARAMS_WORD = re.compile(r"\bparams\b")
+
+
+def _reads_params(policy: Policy) -> bool:
+    """Whether ``params`` can occur in the policy's expressions (conservatively: the word anywhere)."""
+    return any(_PARAMS_WORD.search(text) for v in policy.validations
+               for text in (v.expression, v.message_expression) if text)
+
+
+def _bound_cells(policy: Policy) -> str:
+    return f"[__params[{policy.id!r}]].map(params, {_cells(policy)})[0]"
+
+
+def grouped_expression(policies: Sequence[Policy], root: str) -> str:
+    """Every pod-spec policy of one object in one CEL expression: per distinct ``foreach``, one map over
+    its items giving, for each item, every such policy's ``_cells``. The binding copies a value each
+    time a comprehension binds it (about as long as converting it), so each item is bound once for
+    all the policies, ``params`` only for a policy that reads it, and ``podSpec`` not at all when
+    ``root`` is that variable. ``_rows_per_policy`` turns the result back into each policy's rows."""
+    parts = []
+    for foreach in dict.fromkeys(p.foreach for p in policies):
+        cells = ", ".join(_bound_cells(p) if _reads_params(p) else _cells(p)
+                          for p in policies if p.foreach == foreach)
+        parts.append(f"{_items(foreach)}.map(self, [{cells}])")
+    body = "[" + ", ".join(parts) + "]"
+    return body if root == _POD_SPEC else f"[{root}].map(podSpec, {body})[0]"
+
+
+def _rows_per_policy(foreachs: Sequence[str], results: Any) -> list[list[Any]] | None:
+    """``grouped_expression``'s result as each policy's rows (one per item, as ``fast_expression``
+    gives them), in the policies' order; None when it has another shape."""
+    order = list(dict.fromkeys(foreachs))
+    if not isinstance(results, list) or len(results) != len(order):
+        return None
+    rows: list[list[Any]] = []
+    for foreach in foreachs:
+        item_rows = results[order.index(foreach)]
+        column = sum(1 for f in foreachs[:len(rows)] if f == foreach)
+        if not isinstance(item_rows, list) or not all(isinstance(row, list) and len(row) > column
+                                                      for row in item_rows):
+            return None
+        rows.append([row[column] for row in item_rows])
+    return rows
