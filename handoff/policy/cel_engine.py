@@ -125,6 +125,7 @@ class CelEngine:
         # Converting an object into CEL values is the dominant cost: bind only what expressions read.
         self._variables = {c.policy.id: c.variables for c in self._policies}
         self._fast_programs: dict[tuple[str, ...], Any] = {}
+        self._grouped_programs: dict[tuple[str, ...], tuple[Any, tuple[tuple[int, int], ...]]] = {}
         self._fields = {c.policy.id: c.fields for c in self._policies}
         self._cuts: dict[tuple[str, ...], PodSpecCut | None] = {}
         self._context = kubernetes_context()
@@ -222,15 +223,17 @@ class CelEngine:
         if not group:
             return []
         key: tuple[str, ...] = (root, *(c.policy.id for c in group))
-        program = self._fast_programs.get(key)
-        if program is None:
-            program = cel.compile(grouped_expression([c.policy for c in group], root))
-            self._fast_programs[key] = program
+        compiled_group = self._grouped_programs.get(key)
+        if compiled_group is None:
+            policies = [c.policy for c in group]
+            compiled_group = (cel.compile(grouped_expression(policies, root)), grouped_layout(policies))
+            self._grouped_programs[key] = compiled_group
+        program, layout = compiled_group
         try:
             results = program.execute(self._context)
         except Exception:
             return None
-        per_policy = _rows_per_policy([c.policy.foreach for c in group], results)
+        per_policy = _rows_per_policy(layout, results)
         if per_policy is None:
             return None
         findings: list[Finding] = []
@@ -412,18 +415,31 @@ def grouped_expression(policies: Sequence[Policy], root: str) -> str:
     return body if root == _POD_SPEC else f"[{root}].map(podSpec, {body})[0]"
 
 
-def _rows_per_policy(foreachs: Sequence[str], results: Any) -> list[list[Any]] | None:
+def grouped_layout(policies: Sequence[Policy]) -> tuple[tuple[int, int], ...]:
+    """Where each policy's cells are in ``grouped_expression``'s result: (its foreach's map, its column
+    in each item's row)."""
+    order = list(dict.fromkeys(p.foreach for p in policies))
+    seen: dict[str, int] = {}
+    layout = []
+    for policy in policies:
+        column = seen.get(policy.foreach, 0)
+        seen[policy.foreach] = column + 1
+        layout.append((order.index(policy.foreach), column))
+    return tuple(layout)
+
+
+def _rows_per_policy(layout: Sequence[tuple[int, int]], results: Any) -> list[list[Any]] | None:
     """``grouped_expression``'s result as each policy's rows (one per item, as ``fast_expression``
     gives them), in the policies' order; None when it has another shape."""
-    order = list(dict.fromkeys(foreachs))
-    if not isinstance(results, list) or len(results) != len(order):
+    if not isinstance(results, list) or len(results) != len({part for part, _ in layout}):
         return None
+    for item_rows in results:
+        if not isinstance(item_rows, list) or not all(isinstance(row, list) for row in item_rows):
+            return None
     rows: list[list[Any]] = []
-    for foreach in foreachs:
-        item_rows = results[order.index(foreach)]
-        column = sum(1 for f in foreachs[:len(rows)] if f == foreach)
-        if not isinstance(item_rows, list) or not all(isinstance(row, list) and len(row) > column
-                                                      for row in item_rows):
+    for part, column in layout:
+        item_rows = results[part]
+        if any(len(row) <= column for row in item_rows):
             return None
         rows.append([row[column] for row in item_rows])
     return rows
