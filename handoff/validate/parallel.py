@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import re
 import threading
-from bisect import bisect_right
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -88,7 +87,22 @@ _CONTINUES_AFTER = ("yaml/duplicate-key", _NOT_AN_OBJECT)
 # letter of it in a double-quoted scalar (\x43, \u0043, \U00000043) or join two lines of it (an
 # escaped line break); folding a plain, single-quoted or block scalar over lines inserts a space or a
 # newline instead. A regex's "\d" or "\." (common in render streams) is none of these.
-_CRD_HINT = re.compile("CustomResourceDefinition|\\\\[xuU\r\n\x85\u2028\u2029]")
+_CRD_KIND = "CustomResourceDefinition"
+_ESCAPED = frozenset("xuU\r\n\x85\u2028\u2029")
+
+
+def crd_hint(text: str, start: int = 0) -> int:
+    """The offset of the first CRD hint at or after ``start`` (the kind spelt out, or a backslash before
+    one of ``_ESCAPED``), or -1. Plain ``str.find`` scans: this runs over every byte of a big stream
+    before any worker starts."""
+    kind = text.find(_CRD_KIND, start)
+    limit = kind if kind >= 0 else len(text)
+    at = text.find("\\", start, limit)
+    while at >= 0:
+        if text[at + 1:at + 2] in _ESCAPED:
+            return at
+        at = text.find("\\", at + 1, limit)
+    return kind
 
 
 def configured_jobs(jobs: int | None) -> int | None:
@@ -299,20 +313,30 @@ def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[Rendere
 
 
 def _span_crds(text: str, file: str) -> list[RenderedObject]:
-    """The CRDs of one span, parsing only the documents whose text could hold one (``_CRD_HINT``)."""
-    hint = _CRD_HINT.search(text)
-    if hint is None:
-        return []
-    cuts = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start()), len(text)]
+    """The CRDs of one span, parsing only the documents whose text could hold one (``crd_hint``)."""
     crds: list[RenderedObject] = []
-    while hint is not None:
-        document = bisect_right(cuts, hint.start()) - 1
-        begin, end = cuts[document], cuts[document + 1]
+    hint = crd_hint(text)
+    while hint >= 0:
+        begin, end = _document_around(text, hint)
         loaded = load_documents(text[begin:end], file)
         crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(text[begin:end])).objects
                     if is_crd(o.obj))
-        hint = _CRD_HINT.search(text, end)
+        hint = crd_hint(text, end)
     return crds
+
+
+def _document_around(text: str, at: int) -> tuple[int, int]:
+    """``(begin, end)`` of the document holding offset ``at``: from the last ``---`` marker at or before
+    it (else the start) to the next one after it (else the end)."""
+    begin = 0
+    line = text.rfind("\n---", 0, at + 1)
+    while line >= 0:
+        if _DOC_START.match(text, line + 1) and line + 1 <= at:
+            begin = line + 1
+            break
+        line = text.rfind("\n---", 0, line)
+    following = _DOC_START.search(text, at + 1)
+    return begin, following.start() if following is not None else len(text)
 
 
 def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
@@ -324,7 +348,7 @@ def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
             text = read_text(path, file)
         except HandoffError:
             continue
-        if _CRD_HINT.search(text) is None:
+        if crd_hint(text) < 0:
             continue
         if text not in parsed:
             loaded = load_documents(text, file)
