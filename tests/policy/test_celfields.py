@@ -79,3 +79,26 @@ def test_a_policy_reading_a_whole_container_sees_all_of_it(tmp_path: Path) -> No
     found = CelEngine(policies).evaluate(objects, PolicyContext()).findings
     assert [(f.rule, f.message) for f in found] == [("no-env", "no env please")]
     assert found == CelEngine(policies, fast=False).evaluate(objects, PolicyContext()).findings
+
+
+def test_a_field_only_tested_for_presence_is_bound_empty() -> None:
+    probes = fields_read(["has(self.livenessProbe)", "has( self . readinessProbe )",
+                          "'container ' + self.name + ' has no probe'"])
+    assert probes == FieldsRead(frozenset({"livenessProbe", "readinessProbe", "name"}), frozenset(),
+                                frozenset({"livenessProbe", "readinessProbe"}))
+    # any other use of the field (a deeper has(), its value in a message) needs the value
+    deeper = fields_read(["has(self.resources) && has(self.resources.limits)", "has(self.livenessProbe)",
+                          "'probe: ' + string(self.livenessProbe.periodSeconds)"])
+    assert deeper is not None and deeper.presence_only == frozenset()
+    cut = pod_spec_cut([("containers", probes), ("allContainers", FieldsRead(frozenset({"image"}), frozenset()))],
+                       NAMED_LISTS)
+    assert cut is not None and cut.presence == {"containers": frozenset({"livenessProbe", "readinessProbe"})}
+    spec = {"containers": [{"name": "a", "image": "x:1", "livenessProbe": {"httpGet": {"path": "/"}},
+                            "readinessProbe": None}],
+            "initContainers": [{"name": "i", "image": "y:1", "livenessProbe": {"exec": {}}}]}
+    assert cut_pod_spec(spec, cut) == {"containers": [{"name": "a", "image": "x:1", "livenessProbe": {},
+                                                       "readinessProbe": None}],
+                                       "initContainers": [{"image": "y:1"}]}
+    # a policy reading the value for the same list keeps it whole
+    valued = pod_spec_cut([("containers", probes), ("containers", deeper)], NAMED_LISTS)
+    assert valued is not None and valued.presence == {"containers": frozenset({"readinessProbe"})}
