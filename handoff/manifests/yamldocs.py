@@ -295,6 +295,10 @@ class LazyPositions(Mapping[str, tuple[int, int]]):
     def __contains__(self, key: object) -> bool:
         return key in self._get()
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """One lookup (``Mapping.get`` would go through ``__getitem__`` and a KeyError)."""
+        return self._get().get(key, default)
+
 
 class FilePositions:
     """Hands out one LazyPositions per document of a file. Asked for, a document's positions come from
