@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.policy.celext import KUBERNETES_FUNCTIONS, kubernetes_context
-from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
+from handoff.policy.celfields import (
+    FieldsRead,
+    ObjectRead,
+    PodSpecCut,
+    cut_object,
+    cut_pod_spec,
+    fields_read,
+    object_read,
+    pod_spec_cut,
+)
 from handoff.policy.celmod import cel
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
@@ -38,8 +47,7 @@ class _CompiledPolicy:
 
     @property
     def fields(self) -> FieldsRead | None:
-        return fields_read(text for v in self.policy.validations
-                           for text in (v.expression, v.message_expression) if text)
+        return fields_read(_texts(self.policy))
 
     @property
     def variables(self) -> frozenset[str]:
@@ -49,6 +57,11 @@ class _CompiledPolicy:
             if check.message_program is not None:
                 names.update(check.message_program.variables())
         return frozenset(names)
+
+
+def _texts(policy: Policy) -> list[str]:
+    """Every CEL expression of ``policy``: its validations' expressions and message expressions."""
+    return [text for v in policy.validations for text in (v.expression, v.message_expression) if text]
 
 
 def namespace_objects(objects: Sequence[PolicyObject]) -> dict[str, Mapping[str, Any]]:
@@ -128,6 +141,8 @@ class CelEngine:
         self._grouped_programs: dict[tuple[str, ...], tuple[Any, tuple[tuple[int, int], ...]]] = {}
         self._fields = {c.policy.id: c.fields for c in self._policies}
         self._cuts: dict[tuple[str, ...], PodSpecCut | None] = {}
+        self._object_reads = {c.policy.id: object_read(_texts(c.policy)) for c in self._policies}
+        self._object_cuts: dict[tuple[str, ...], ObjectRead | None] = {}
         self._context = kubernetes_context()
         self._context.add_variable("oldObject", None)
 
@@ -171,11 +186,14 @@ class CelEngine:
             # Converting Python data into CEL values dominates the cost, so each object is converted
             # once: the whole object when an expression reads it, else just its pod spec.
             spec_path = pod_spec_path(str(obj.get("kind", "")))
-            if "object" in needed or any(not c.policy.foreach for c in applicable):
+            object_cut = self._object_cut(applicable) if "object" in needed else None
+            if ("object" in needed and object_cut is None) or any(not c.policy.foreach for c in applicable):
                 self._context.add_variable("object", obj)
                 root = "object." + spec_path
             else:  # only the fields the policies select: converting the rest costs and changes nothing
                 self._context.add_variable(_POD_SPEC, cut_pod_spec(pod_spec(obj), self._cut(applicable)))
+                if object_cut is not None:
+                    self._context.add_variable("object", cut_object(obj, object_cut))
                 root = _POD_SPEC
             if "namespaceObject" in needed:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
@@ -198,6 +216,16 @@ class CelEngine:
                     fast = self._check(compiled, item, severity)
                 findings.extend(fast)
         return ValidationReport(findings=tuple(findings))
+
+    def _object_cut(self, applicable: Sequence[_CompiledPolicy]) -> ObjectRead | None:
+        """The chains of ``object`` the policies read (None: the whole object)."""
+        key = tuple(c.policy.id for c in applicable)
+        if key not in self._object_cuts:
+            reads = [self._object_reads[c.policy.id] for c in applicable]
+            self._object_cuts[key] = None if any(r is None for r in reads) else ObjectRead(
+                frozenset().union(*(r.values for r in reads if r is not None)),
+                frozenset().union(*(r.presence for r in reads if r is not None)))
+        return self._object_cuts[key]
 
     def _cut(self, applicable: Sequence[_CompiledPolicy]) -> PodSpecCut | None:
         key = tuple(c.policy.id for c in applicable)
@@ -392,8 +420,7 @@ _PARAMS_WORD = re.compile(r"\bparams\b")
 
 def _reads_params(policy: Policy) -> bool:
     """Whether ``params`` can occur in the policy's expressions (conservatively: the word anywhere)."""
-    return any(_PARAMS_WORD.search(text) for v in policy.validations
-               for text in (v.expression, v.message_expression) if text)
+    return any(_PARAMS_WORD.search(text) for text in _texts(policy))
 
 
 def _bound_cells(policy: Policy) -> str:

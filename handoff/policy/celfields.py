@@ -109,3 +109,62 @@ def _emptied(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {}
     return [] if isinstance(value, list) else value
+
+
+_OBJECT = re.compile(r"(?<![\w.])object\b")
+_CHAIN = re.compile(r"(?:\s*\.\s*[A-Za-z_]\w*\b(?!\s*\())+")
+_CHAIN_FIELD = re.compile(r"[A-Za-z_]\w*")
+_HAS_OBJECT = re.compile(r"(?<![\w.])has\(\s*(object(?:\s*\.\s*[A-Za-z_]\w*)+)\s*\)")
+
+
+@dataclass(frozen=True)
+class ObjectRead:
+    """The field chains an expression set selects on ``object`` (``object.metadata.annotations``):
+    ``values``, whose value it reads, and ``presence``, that it only tests with ``has()``."""
+
+    values: frozenset[tuple[str, ...]]
+    presence: frozenset[tuple[str, ...]]
+
+
+def object_read(expressions: Iterable[str]) -> ObjectRead | None:
+    """The chains ``expressions`` select on ``object``, or None when one uses ``object`` otherwise
+    (alone, indexed, a method called on it: it may read anything)."""
+    values: set[tuple[str, ...]] = set()
+    presence: set[tuple[str, ...]] = set()
+    for text in expressions:
+        tested = {m.start(1): m.end(1) for m in _HAS_OBJECT.finditer(text)}
+        for use in _OBJECT.finditer(text):
+            chain = _CHAIN.match(text, use.end())
+            if chain is None:
+                return None
+            fields = tuple(_CHAIN_FIELD.findall(chain.group()))
+            (presence if tested.get(use.start()) == chain.end() else values).add(fields)
+    return ObjectRead(frozenset(values), frozenset(presence))
+
+
+def cut_object(obj: Any, read: ObjectRead) -> Any:
+    """``obj`` with only the chains ``read`` names: a value chain's last field whole, a presence
+    chain's last field emptied (``has()`` sees the key either way); every field on the way kept as a
+    mapping of just those chains, and anything not a mapping kept as it is, so an expression
+    selecting into it fails as it would on the whole object."""
+    return _cut_chains(obj, read.values, read.presence)
+
+
+def _cut_chains(node: Any, values: frozenset[tuple[str, ...]] | set[tuple[str, ...]],
+                presence: frozenset[tuple[str, ...]] | set[tuple[str, ...]]) -> Any:
+    if not isinstance(node, Mapping) or () in values:
+        return node
+    wanted = {chain[0] for chain in (*values, *presence) if chain}
+    kept: dict[str, Any] = {}
+    for key, child in node.items():  # in the object's own order
+        if key not in wanted:
+            continue
+        below_values = {chain[1:] for chain in values if chain and chain[0] == key}
+        below_presence = {chain[1:] for chain in presence if chain and chain[0] == key} - {()}
+        if () in below_values:
+            kept[key] = child
+        elif below_values or below_presence:
+            kept[key] = _cut_chains(child, below_values, below_presence)
+        else:
+            kept[key] = _emptied(child)
+    return kept

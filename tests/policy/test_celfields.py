@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from handoff.policy.cel_engine import CelEngine
-from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
+from handoff.policy.celfields import (
+    FieldsRead,
+    ObjectRead,
+    PodSpecCut,
+    cut_object,
+    cut_pod_spec,
+    fields_read,
+    object_read,
+    pod_spec_cut,
+)
 from handoff.policy.fixtures import objects_from_yaml
 from handoff.policy.model import PolicyContext
 from handoff.policy.pack import builtin_dir, load_policy_file
@@ -102,3 +111,32 @@ def test_a_field_only_tested_for_presence_is_bound_empty() -> None:
     # a policy reading the value for the same list keeps it whole
     valued = pod_spec_cut([("containers", probes), ("containers", deeper)], NAMED_LISTS)
     assert valued is not None and valued.presence == {"containers": frozenset({"readinessProbe"})}
+
+
+def test_object_chains_are_what_an_expression_selects_on_object() -> None:
+    read = object_read(["object.kind != 'Pod' || !has(object.metadata) || !has(object.metadata.annotations) "
+                        "|| object.metadata.annotations.all(k, object.metadata.annotations[k] != '')",
+                        "'in ' + object.metadata.namespace"])
+    assert read == ObjectRead(
+        values=frozenset({("kind",), ("metadata", "annotations"), ("metadata", "namespace")}),
+        presence=frozenset({("metadata",), ("metadata", "annotations")}))
+    for other in ("size(object) > 1", "object['kind'] == 'Pod'", "object.?kind.orValue('') == ''",
+                  "string(object) != ''", "'the object' != ''"):
+        assert object_read([other]) is None, other
+
+
+def test_the_object_cut_keeps_chains_and_fails_where_the_object_fails() -> None:
+    read = ObjectRead(values=frozenset({("kind",), ("spec", "template", "metadata", "annotations")}),
+                      presence=frozenset({("spec",), ("spec", "template"), ("status",)}))
+    obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+           "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"},
+                                                             "annotations": {"a": "b"}},
+                                                "spec": {"containers": [{"name": "c"}]}}},
+           "status": {"replicas": 2}}
+    assert cut_object(obj, read) == {"kind": "Deployment",
+                                     "spec": {"template": {"metadata": {"annotations": {"a": "b"}}}},
+                                     "status": {}}
+    # a field on a chain that is not a mapping stays as it is: selecting into it fails on both
+    odd = {"kind": "Deployment", "spec": "oops"}
+    assert cut_object(odd, read) == odd
+    assert cut_object({"kind": "Pod"}, read) == {"kind": "Pod"}

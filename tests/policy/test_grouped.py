@@ -67,3 +67,68 @@ def test_engine_findings_match_the_slow_path_on_mixed_pod() -> None:
     fast = CelEngine(policies).evaluate(objects, context).findings
     assert fast == CelEngine(policies, fast=False).evaluate(objects, context).findings
     assert len({f.rule for f in fast}) >= 8
+
+
+ANNOTATED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, annotations: {note: x}}
+spec:
+  template:
+    metadata:
+      annotations: {container.apparmor.security.beta.kubernetes.io/app: unconfined}
+    spec:
+      securityContext: {seccompProfile: {type: Unconfined}}
+      containers:
+        - {name: app, image: "nginx:1.27", livenessProbe: {httpGet: {path: /, port: 80}}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 1 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations: {container.apparmor.security.beta.kubernetes.io/job: localhost/prof}
+        spec:
+          containers: [{name: job, image: "busybox:1.36"}]
+          restartPolicy: Never
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: tpl}
+template:
+  metadata:
+    annotations: {container.apparmor.security.beta.kubernetes.io/t: unconfined}
+  spec:
+    containers: [{name: t, image: "busybox:1.36"}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bare
+  annotations: {container.apparmor.security.beta.kubernetes.io/p: unconfined}
+spec:
+  containers: [{name: p, image: "busybox:1.36"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd}
+spec: {template: "not a mapping"}
+"""
+
+
+def test_policies_reading_object_fields_see_them_through_the_cut_object() -> None:
+    """restrict-pod-security-options reads the pod's annotations through ``object``: only the chains it
+    selects are bound, and its findings are the ones the whole object gives."""
+    policies = [load_policy_file(p) for p in sorted(builtin_dir().glob("*.yaml"))]
+    objects = objects_from_yaml(ANNOTATED, "annotated.yaml")
+    fast = CelEngine(policies).evaluate(objects, PolicyContext()).findings
+    assert fast == CelEngine(policies, fast=False).evaluate(objects, PolicyContext()).findings
+    apparmor = {(f.object.kind, f.path) for f in fast
+                if f.object is not None and f.rule == "restrict-pod-security-options"}
+    assert {("Deployment", "spec.template.metadata.annotations"), ("PodTemplate", "template.metadata.annotations"),
+            ("Pod", "metadata.annotations")} <= apparmor
+    assert not any(kind == "CronJob" for kind, _ in apparmor)
