@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import HandoffError, UsageError
-from handoff.manifests.model import RenderedObject, interned_ref
+from handoff.manifests.model import RenderedObject, RenderResult, interned_ref
 from handoff.manifests.plain import (
     gc_paused,
     load_files,
@@ -63,11 +63,13 @@ _DOC_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 
 @dataclass(frozen=True)
 class _Piece:
-    """A whole file (``span`` None: the worker reads it) or a span of a stream the parent holds."""
+    """A whole file (``span`` None: the worker reads it) or a span of a stream the parent holds;
+    ``parsed``: a document the parent already parsed looking for CRDs (the worker reuses it)."""
 
     path: str
     file: str
     span: tuple[int, int, int] | None = None  # (begin, end, newlines before begin)
+    parsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,12 +248,13 @@ def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, 
     """The report, or None when a stream's YAML stopped the loader part-way: one process reading it
     whole reads no document after that point (nor a CRD there), so the caller reads it that way."""
     kubernetes_schemas(options.kubernetes_version, options.strict).preload()  # inherited by the workers
+    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions;
+    # the streams' texts and the documents parsed for CRDs are shared with the forked workers, never pickled
+    _inherited["texts"] = texts
+    crds, pieces, _inherited["parsed"] = _piece_crds(pieces, texts)
+    _inherited["resolver"] = _Resolver(options, crds)
     size = max(1, -(-len(pieces) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [pieces[i:i + size] for i in range(0, len(pieces), size)]
-    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions;
-    # the streams' texts are shared with the forked workers, never pickled
-    _inherited["texts"] = texts
-    _inherited["resolver"] = _Resolver(options, _piece_crds(pieces, texts))
     _inherited["options"] = options
     _inherited["check"] = per_object_check
     try:
@@ -297,32 +300,55 @@ def _parse_findings(pieces: Sequence[_Piece], results: Sequence[_PieceResult]) -
     return ordered
 
 
-def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[RenderedObject]:
-    """``tree_crds`` over files and stream spans: only spans whose text could hold a CRD are parsed."""
+_Parsed = dict[tuple[str, int], RenderResult]
+
+
+def _piece_crds(pieces: Sequence[_Piece],
+                texts: dict[str, str]) -> tuple[list[RenderedObject], list[_Piece], _Parsed]:
+    """``tree_crds`` over files and stream spans (only the documents whose text could hold a CRD are
+    parsed), and the pieces with each such document of a span made a piece of its own, which the
+    worker takes as parsed here (by (path, begin) in the third value) instead of parsing it again."""
     crds: list[RenderedObject] = []
     whole: list[tuple[str, str]] = []
+    cut: list[_Piece] = []
+    parsed: _Parsed = {}
     for piece in pieces:
         if piece.span is None:
             whole.append((piece.path, piece.file))
+            cut.append(piece)
             continue
         crds.extend(tree_crds(whole))
         whole = []
-        begin, end, _ = piece.span
-        crds.extend(_span_crds(texts[piece.path][begin:end], piece.file))
-    return crds + tree_crds(whole)
+        text = texts[piece.path]
+        begin, end, lines = piece.span
+        at = begin
+        for doc_begin, doc_end, result in _span_crds(text, begin, end, piece.file):
+            crds.extend(o for o in result.objects if is_crd(o.obj))
+            if doc_begin > at:
+                cut.append(replace(piece, span=(at, doc_begin, lines)))
+                lines += text.count("\n", at, doc_begin)
+            cut.append(replace(piece, span=(doc_begin, doc_end, lines), parsed=True))
+            parsed[(piece.path, doc_begin)] = result
+            lines += text.count("\n", doc_begin, doc_end)
+            at = doc_end
+        if at < end or at == begin:
+            cut.append(replace(piece, span=(at, end, lines)))
+    return crds + tree_crds(whole), cut, parsed
 
 
-def _span_crds(text: str, file: str) -> list[RenderedObject]:
-    """The CRDs of one span, parsing only the documents whose text could hold one (``crd_hint``)."""
-    crds: list[RenderedObject] = []
-    hint = crd_hint(text)
+def _span_crds(text: str, begin: int, end: int, file: str) -> list[tuple[int, int, RenderResult]]:
+    """``(begin, end, parsed)`` of every document of the span ``text[begin:end]`` whose text could hold
+    a CRD (``crd_hint``), parsed as the worker would parse it as a span of its own."""
+    span = text[begin:end]
+    found: list[tuple[int, int, RenderResult]] = []
+    hint = crd_hint(span)
     while hint >= 0:
-        begin, end = _document_around(text, hint)
-        loaded = load_documents(text[begin:end], file)
-        crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(text[begin:end])).objects
-                    if is_crd(o.obj))
-        hint = crd_hint(text, end)
-    return crds
+        doc_begin, doc_end = _document_around(span, hint)
+        document = span[doc_begin:doc_end]
+        result = objects_from_loaded(load_documents(document, file), file, FilePositions(document))
+        found.append((begin + doc_begin, begin + doc_end, result))
+        hint = crd_hint(span, doc_end)
+    return found
 
 
 def _document_around(text: str, at: int) -> tuple[int, int]:
@@ -388,10 +414,13 @@ def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...]
     loaded = iter(load_files(files))
     texts: dict[str, str] = _inherited["texts"]
     rendered = []
+    parsed: _Parsed = _inherited["parsed"]
     for piece in chunk:
         if piece.span is None:
             positions = FilePositions(text_reader(piece.path, piece.file))
             result = objects_from_loaded(next(loaded), piece.file, positions)
+        elif piece.parsed:
+            result = parsed[(piece.path, piece.span[0])]
         else:
             begin, end, _ = piece.span
             text = texts[piece.path][begin:end]

@@ -20,6 +20,8 @@ from handoff.validate import SchemaOptions
 from handoff.validate.parallel import (
     SPLIT_FROM_BYTES,
     _document_around,
+    _Piece,
+    _piece_crds,
     crd_hint,
     stream_spans,
     validate_plain_paths,
@@ -184,3 +186,21 @@ def test_the_document_around_an_offset_is_cut_at_markers(text: str, at: int) -> 
             len(text)]
     document = bisect_right(cuts, at) - 1
     assert _document_around(text, at) == (cuts[document], cuts[document + 1])
+
+
+def test_a_document_parsed_for_its_crd_is_a_piece_the_workers_take_as_parsed() -> None:
+    """The parent parses the documents that can hold a CRD before the workers start; each becomes a
+    piece of its own that the workers reuse (not parse again), and the pieces still tile the span
+    with the stream's own line offsets."""
+    deployment = DEPLOYMENT if DEPLOYMENT.startswith("---") else "---\n" + DEPLOYMENT
+    crd = WIDGET_CRD if WIDGET_CRD.startswith("---") else "---\n" + WIDGET_CRD
+    text = deployment + crd + deployment
+    piece = _Piece("s.yaml", "s.yaml", (0, len(text), 0))
+    crds, pieces, parsed = _piece_crds([piece], {"s.yaml": text})
+    assert [c.obj["kind"] for c in crds] == ["CustomResourceDefinition"]
+    assert [p.parsed for p in pieces] == [False, True, False]
+    assert [p.span[:2] for p in pieces if p.span] == [(0, len(deployment)), (len(deployment), len(deployment + crd)),
+                                                       (len(deployment + crd), len(text))]
+    assert [p.span[2] for p in pieces if p.span] == [0, deployment.count("\n"), (deployment + crd).count("\n")]
+    assert list(parsed) == [("s.yaml", len(deployment))]
+    assert [o.obj["kind"] for o in parsed["s.yaml", len(deployment)].objects] == ["CustomResourceDefinition"]
