@@ -91,9 +91,11 @@ def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult
     """``base``'s objects, each with the status the report model gives it once ``extra``'s findings are
     placed on it (``ValidationReport.cases`` owns that matching: a Helm values file's finding lands on
     the object it set), so the objects listed agree with the summary's counts."""
+    if not extra.findings:
+        return base.objects
     placed = ValidationReport(objects=base.objects, findings=extra.findings)
-    return tuple(replace(case.result, status=case.status) for case in placed.cases()
-                 if case.result is not None)
+    return tuple(result if result.status == case.status else replace(result, status=case.status)
+                 for case in placed.cases() if (result := case.result) is not None)
 
 
 __all__ = [
