@@ -13,7 +13,7 @@ from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import gc_paused
 from handoff.manifests.sensitive import KnownValues, secret_strings
-from handoff.report.model import ObjectRef, ObjectResult, ValidationReport
+from handoff.report.model import Finding, ObjectRef, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
 from handoff.validate.engine import SchemaEngine, SchemaOptions
@@ -75,12 +75,30 @@ def masked(report: ValidationReport, secrets: Mapping[str, str]) -> ValidationRe
     if not secrets:
         return report
     known = KnownValues(secrets)
-    return replace(report,
-                   findings=tuple(replace(f, message=known.mask(f.message), path=known.mask(f.path),
-                                          object=_masked_ref(f.object, known)) for f in report.findings),
-                   objects=tuple(replace(o, reason=known.mask(o.reason), object=_masked_ref(o.object, known))
-                                 for o in report.objects),
-                   waivers=tuple(replace(w, object=_masked_ref(w.object, known)) for w in report.waivers))
+    return replace(report, findings=tuple(_masked_finding(f, known) for f in report.findings),
+                   objects=tuple(_masked_result(o, known) for o in report.objects),
+                   waivers=tuple(_masked_waiver(w, known) for w in report.waivers))
+
+
+# copied only when masking changes something: most findings and results hold no secret
+def _masked_finding(finding: Finding, known: KnownValues) -> Finding:
+    message, path = known.mask(finding.message), known.mask(finding.path)
+    ref = _masked_ref(finding.object, known)
+    if message == finding.message and path == finding.path and ref is finding.object:
+        return finding
+    return replace(finding, message=message, path=path, object=ref)
+
+
+def _masked_result(result: ObjectResult, known: KnownValues) -> ObjectResult:
+    reason, ref = known.mask(result.reason), _masked_ref(result.object, known)
+    if reason == result.reason and ref is result.object:
+        return result
+    return replace(result, reason=reason, object=ref)
+
+
+def _masked_waiver(waiver: WaiverUse, known: KnownValues) -> WaiverUse:
+    ref = _masked_ref(waiver.object, known)
+    return waiver if ref is waiver.object else replace(waiver, object=ref)
 
 
 def _masked_ref(ref: ObjectRef | None, known: KnownValues) -> ObjectRef | None:
