@@ -389,7 +389,9 @@ def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
     assert isinstance(resolver, _Resolver) and isinstance(options, SchemaOptions)
     results: list[_PieceResult] = []
     with gc_paused():
-        for piece, (objects, findings) in zip(chunk, _render_pieces(chunk), strict=True):
+        rendered = _render_pieces(chunk)
+        extras = _extra_checks(chunk, [objects for objects, _ in rendered], check, options)
+        for piece, (objects, findings), (extra_found, waivers) in zip(chunk, rendered, extras, strict=True):
             lines = piece.span[2] if piece.span else 0
             checked: list[tuple[ObjectResult, tuple[Finding, ...]]] = []
             for obj in objects:
@@ -397,15 +399,45 @@ def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
                 if lines:
                     result = replace(result, line=result.line + lines)
                 checked.append((result, tuple(_shifted(f, piece.file, lines) for f in found)))
-            # per piece: a span's findings shift by its own line offset
-            extra = check(objects) if callable(check) else ValidationReport()
-            extra = masked(extra, secret_strings((o.obj for o in objects), options.sensitive))
             results.append(_PieceResult(
                 parse_findings=tuple(_shifted(f, piece.file, lines) for f in findings),
-                checked=tuple(checked),
-                extra_findings=tuple(_shifted(f, piece.file, lines) for f in extra.findings),
-                waivers=extra.waivers))
+                checked=tuple(checked), extra_findings=extra_found, waivers=waivers))
     return results
+
+
+_Extra = tuple[tuple[Finding, ...], tuple[WaiverUse, ...]]
+
+
+def _extra_checks(chunk: Sequence[_Piece], objects: Sequence[tuple[RenderedObject, ...]],
+                  check: ExtraCheck | None, options: SchemaOptions) -> list[_Extra]:
+    """The per-object check's findings and waivers for each piece. Consecutive pieces whose lines
+    need no shift (whole files, a stream's first span) are checked in one call, its results given to
+    the last of them (the check gives the same findings, in order, on consecutive batches: one call
+    spares thousands of small files its per-call cost); a span further down a stream is checked on
+    its own, its findings shifted by its line offset."""
+    extras: list[_Extra] = [((), ())] * len(chunk)
+    if not callable(check):
+        return extras
+    batch: list[int] = []
+
+    def run(indexes: list[int], lines: int) -> None:
+        found = [o for i in indexes for o in objects[i]]
+        extra = masked(check(found), secret_strings((o.obj for o in found), options.sensitive))
+        file = chunk[indexes[-1]].file
+        extras[indexes[-1]] = (tuple(_shifted(f, file, lines) for f in extra.findings), extra.waivers)
+
+    for index, piece in enumerate(chunk):
+        lines = piece.span[2] if piece.span else 0
+        if lines:
+            if batch:
+                run(batch, 0)
+                batch = []
+            run([index], lines)
+        else:
+            batch.append(index)
+    if batch:
+        run(batch, 0)
+    return extras
 
 
 def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...], tuple[Finding, ...]]]:
