@@ -55,8 +55,9 @@ _CHUNKS_PER_WORKER = 8  # small chunks even out files of different sizes across 
 SPLIT_FROM_BYTES = 1 << 20  # a file this big is a stream worth cutting into spans
 _SPAN_BYTES = 128 << 10
 _FILE_BYTES = 4096  # how much of a stream counts as one file's work when choosing the worker count
-# The built-in pack roughly doubles each object's CPU (bench/results/validate.md: 1.0 -> 2.2 s on 10,000
-# documents), so with a per-object check forking pays off on about a third of the input.
+# The built-in pack multiplies the work per object by about 2 (10,000 corpus documents) to 5 (a kustomize
+# build of small Deployments), start-up aside (bench/results/validate.md): with a per-object check, a
+# third of the input is worth the workers' fixed cost.
 _CHECKED_WORK = 3
 _DOC_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 
