@@ -46,7 +46,7 @@ _NUMERIC_KEY_REST = rf"(?:[^\s:\[{{,]|[\[{{,](?!{_NUM}))*+[ \t]*+:(?=[ \t]|$)"
 # "--bind_ip" or "{{ .head_sha }}" are strings for both, and need not leave the fast path. Possessive
 # runs over characters no rule starts after: linear in the text.
 _GO_NUMBER = "0-9a-fA-FxXoObB.+-"
-_UNDERSCORED_NUMBER = rf"[{_GO_NUMBER}]*+_[{_GO_NUMBER}_]*+{_VALUE_END}"
+_UNDERSCORED_NUMBER = rf"[{_GO_NUMBER}]*+_[_{_GO_NUMBER}]*+{_VALUE_END}"
 
 
 def _rules() -> list[tuple[str, str, str]]:

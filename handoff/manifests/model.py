@@ -45,9 +45,11 @@ class RenderedObject:
     def locate(self, path: str) -> tuple[int, int]:
         """The (line, column) of ``path``, or of its longest known prefix, or of the object."""
         probe = path
+        positions = self.positions
         while probe:
-            if probe in self.positions:
-                return self.positions[probe]
+            found = positions.get(probe)
+            if found is not None:
+                return found
             cut = max(probe.rfind("."), probe.rfind("["))
             probe = probe[:cut] if cut > 0 else ""
         return (self.line, 1)

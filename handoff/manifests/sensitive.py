@@ -314,9 +314,17 @@ class KnownValues:
                         for k in ordered)
         self.pattern = re.compile("|".join(alternatives)) if ordered else None
         self.pieces = _Pieces({k: v for k, v in self.known.items() if " " in k})
+        self._masked: dict[str, str] = {}
 
     def mask(self, text: str) -> str:
-        """``text`` with every known value masked."""
+        """``text`` with every known value masked (each distinct text worked out once: a report repeats
+        its kinds, names and paths)."""
+        masked = self._masked.get(text)
+        if masked is None:
+            masked = self._masked[text] = self._mask(text)
+        return masked
+
+    def _mask(self, text: str) -> str:
         if self.pattern is None or _MASKED.fullmatch(text):
             return text
         text = self.pattern.sub(lambda m: self._shown(m.group(0)), text)
@@ -327,8 +335,10 @@ class KnownValues:
     def mask_ref(self, ref: ObjectRef) -> ObjectRef:
         """``ref`` with its kind, name and namespace masked (a chart may stamp a Secret's value into another
         object's name); equal identities stay equal, so findings still find their objects."""
-        return replace(ref, kind=self.mask(ref.kind), name=self.mask(ref.name),
-                       namespace=self.mask(ref.namespace))
+        kind, name, namespace = self.mask(ref.kind), self.mask(ref.name), self.mask(ref.namespace)
+        if (kind, name, namespace) == (ref.kind, ref.name, ref.namespace):
+            return ref  # the same instance: reports match findings to objects by identity first
+        return replace(ref, kind=kind, name=name, namespace=namespace)
 
     def _quoted(self, match: re.Match[str]) -> str:
         token = match.group(0)
@@ -364,7 +374,9 @@ class _Pieces:
                 self.where.setdefault(word, []).append((number, index))
 
     def mask(self, text: str) -> str:
-        if not self.where:
+        where = self.where
+        # a piece starts at a word of a value (a line's first word without its diff sign): none, nothing to do
+        if not where or not any(w in where or (w[0] in "+-" and w[1:] in where) for w in _WORD.findall(text)):
             return text
         return "".join(self._line(line) for line in text.splitlines(keepends=True))
 

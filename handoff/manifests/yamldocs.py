@@ -229,8 +229,9 @@ class _PositionsLoader(yaml.CSafeLoader):
         pass
 
 
-def document_positions(text: str) -> list[Positions]:
-    """Positions of every JSON path, per document (empty documents included, in order)."""
+def document_positions(text: str, lines_before: int = 0) -> list[Positions]:
+    """Positions of every JSON path, per document (empty documents included, in order); lines are
+    1-based and shifted by ``lines_before`` (``text`` is a span of a bigger one)."""
     result: list[Positions] = []
     loader = _PositionsLoader(text)
     try:
@@ -238,7 +239,7 @@ def document_positions(text: str) -> list[Positions]:
             node = loader.get_node()
             positions: Positions = {}
             if node is not None:
-                _walk(node, "", positions)
+                _walk(node, "", positions, lines_before + 1)
             result.append(positions)
     except yaml.YAMLError:
         pass  # positions up to the error are still useful
@@ -247,18 +248,27 @@ def document_positions(text: str) -> list[Positions]:
     return result
 
 
-def _walk(node: yaml.Node, path: str, out: Positions) -> None:
+_Scalar = yaml.ScalarNode
+
+
+def _walk(node: yaml.Node, path: str, out: Positions, first_line: int) -> None:
+    """A key's path keeps its first position (setdefault), a list item's its last; a scalar has no
+    paths below it, so it is not walked."""
     if isinstance(node, yaml.MappingNode):
+        prefix = f"{path}." if path else ""
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            child = f"{path}.{key}" if path else str(key)
-            out.setdefault(child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
-            _walk(value_node, child, out)
+            child = prefix + (key_node.value if key_node.__class__ is _Scalar else "?")
+            mark = key_node.start_mark
+            out.setdefault(child, (mark.line + first_line, mark.column + 1))
+            if value_node.__class__ is not _Scalar:
+                _walk(value_node, child, out, first_line)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = f"{path}[{i}]"
-            out[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _walk(item, child, out)
+            mark = item.start_mark
+            out[child] = (mark.line + first_line, mark.column + 1)
+            if item.__class__ is not _Scalar:
+                _walk(item, child, out, first_line)
 
 
 _UNTAGGED = "tag:handoff,2025:untagged"
@@ -342,6 +352,10 @@ class LazyPositions(Mapping[str, tuple[int, int]]):
     def __contains__(self, key: object) -> bool:
         return key in self._get()
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """One lookup (``Mapping.get`` would go through ``__getitem__`` and a KeyError)."""
+        return self._get().get(key, default)
+
 
 class FilePositions:
     """Hands out one LazyPositions per document of a file. Asked for, a document's positions come from
@@ -371,10 +385,8 @@ class FilePositions:
         if index >= len(self._spans):
             return {}
         begin, end, lines = self._spans[index]
-        docs = document_positions(text[begin:end])
-        if not docs:
-            return {}
-        return {path: (line + lines, column) for path, (line, column) in docs[0].items()}
+        docs = document_positions(text[begin:end], lines)
+        return docs[0] if docs else {}
 
     def for_document(self, index: int, prefix: str = "") -> LazyPositions:
         def compute() -> Positions:

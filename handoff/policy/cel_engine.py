@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.policy.celext import KUBERNETES_FUNCTIONS, kubernetes_context
-from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
+from handoff.policy.celfields import (
+    FieldsRead,
+    ObjectRead,
+    PodSpecCut,
+    cut_object,
+    cut_pod_spec,
+    fields_read,
+    object_read,
+    pod_spec_cut,
+)
 from handoff.policy.celmod import cel
 from handoff.policy.model import Policy, PolicyContext, PolicyObject, Validation
 from handoff.policy.params import resolve_params
@@ -38,8 +47,7 @@ class _CompiledPolicy:
 
     @property
     def fields(self) -> FieldsRead | None:
-        return fields_read(text for v in self.policy.validations
-                           for text in (v.expression, v.message_expression) if text)
+        return fields_read(_texts(self.policy))
 
     @property
     def variables(self) -> frozenset[str]:
@@ -49,6 +57,11 @@ class _CompiledPolicy:
             if check.message_program is not None:
                 names.update(check.message_program.variables())
         return frozenset(names)
+
+
+def _texts(policy: Policy) -> list[str]:
+    """Every CEL expression of ``policy``: its validations' expressions and message expressions."""
+    return [text for v in policy.validations for text in (v.expression, v.message_expression) if text]
 
 
 def namespace_objects(objects: Sequence[PolicyObject]) -> dict[str, Mapping[str, Any]]:
@@ -125,8 +138,11 @@ class CelEngine:
         # Converting an object into CEL values is the dominant cost: bind only what expressions read.
         self._variables = {c.policy.id: c.variables for c in self._policies}
         self._fast_programs: dict[tuple[str, ...], Any] = {}
+        self._grouped_programs: dict[tuple[str, ...], tuple[Any, tuple[tuple[int, int], ...]]] = {}
         self._fields = {c.policy.id: c.fields for c in self._policies}
         self._cuts: dict[tuple[str, ...], PodSpecCut | None] = {}
+        self._object_reads = {c.policy.id: object_read(_texts(c.policy)) for c in self._policies}
+        self._object_cuts: dict[tuple[str, ...], ObjectRead | None] = {}
         self._context = kubernetes_context()
         self._context.add_variable("oldObject", None)
 
@@ -170,12 +186,15 @@ class CelEngine:
             # Converting Python data into CEL values dominates the cost, so each object is converted
             # once: the whole object when an expression reads it, else just its pod spec.
             spec_path = pod_spec_path(str(obj.get("kind", "")))
-            if "object" in needed or any(not c.policy.foreach for c in applicable):
+            object_cut = self._object_cut(applicable) if "object" in needed else None
+            if ("object" in needed and object_cut is None) or any(not c.policy.foreach for c in applicable):
                 self._context.add_variable("object", obj)
                 root = "object." + spec_path
             else:  # only the fields the policies select: converting the rest costs and changes nothing
-                self._context.add_variable("__pod", cut_pod_spec(pod_spec(obj), self._cut(applicable)))
-                root = "__pod"
+                self._context.add_variable(_POD_SPEC, cut_pod_spec(pod_spec(obj), self._cut(applicable)))
+                if object_cut is not None:
+                    self._context.add_variable("object", cut_object(obj, object_cut))
+                root = _POD_SPEC
             if "namespaceObject" in needed:
                 namespace_object = namespaces.get(item.ref.namespace) if item.ref.namespace else None
                 self._context.add_variable("namespaceObject", namespace_object)
@@ -197,6 +216,16 @@ class CelEngine:
                     fast = self._check(compiled, item, severity)
                 findings.extend(fast)
         return ValidationReport(findings=tuple(findings))
+
+    def _object_cut(self, applicable: Sequence[_CompiledPolicy]) -> ObjectRead | None:
+        """The chains of ``object`` the policies read (None: the whole object)."""
+        key = tuple(c.policy.id for c in applicable)
+        if key not in self._object_cuts:
+            reads = [self._object_reads[c.policy.id] for c in applicable]
+            self._object_cuts[key] = None if any(r is None for r in reads) else ObjectRead(
+                frozenset().union(*(r.values for r in reads if r is not None)),
+                frozenset().union(*(r.presence for r in reads if r is not None)))
+        return self._object_cuts[key]
 
     def _cut(self, applicable: Sequence[_CompiledPolicy]) -> PodSpecCut | None:
         key = tuple(c.policy.id for c in applicable)
@@ -222,19 +251,21 @@ class CelEngine:
         if not group:
             return []
         key: tuple[str, ...] = (root, *(c.policy.id for c in group))
-        program = self._fast_programs.get(key)
-        if program is None:
-            inner = ", ".join(fast_expression(c.policy, "podSpec", bind_root=False) for c in group)
-            program = cel.compile(f"[{root}].map(podSpec, [{inner}])[0]")
-            self._fast_programs[key] = program
+        compiled_group = self._grouped_programs.get(key)
+        if compiled_group is None:
+            policies = [c.policy for c in group]
+            compiled_group = (cel.compile(grouped_expression(policies, root)), grouped_layout(policies))
+            self._grouped_programs[key] = compiled_group
+        program, layout = compiled_group
         try:
             results = program.execute(self._context)
         except Exception:
             return None
-        if not isinstance(results, list) or len(results) != len(group):
+        per_policy = _rows_per_policy(layout, results)
+        if per_policy is None:
             return None
         findings: list[Finding] = []
-        for compiled, rows in zip(group, results, strict=True):
+        for compiled, rows in zip(group, per_policy, strict=True):
             found = self._findings(compiled, item, targets[compiled.policy.foreach], rows,
                                    severities[compiled.policy.id])
             if found is None:
@@ -356,21 +387,86 @@ def _matches(policy: Policy, obj: Mapping[str, Any], namespaces: Mapping[str, Ma
 
 
 _POD_FOREACH = frozenset({"podSpec", *NAMED_LISTS})
+_POD_SPEC = "podSpec"  # bound as a variable of its own when only the (cut) pod spec is converted
 
 
-def fast_expression(policy: Policy, root: str, *, bind_root: bool = True) -> str:
-    """One CEL expression for a whole policy: for each ``foreach`` item, one cell per validation,
-    null when it passes, else its message ("" for the static message). Comprehension variables bind
-    ``podSpec``, ``params`` and ``self`` without converting anything again."""
-    cells = ", ".join(
+def _cells(policy: Policy) -> str:
+    """A CEL list of one cell per validation: null when it passes, else its message ("" for the
+    static message)."""
+    return "[" + ", ".join(
         f"(({v.expression}) ? null : ({v.message_expression or repr('')}))" for v in policy.validations
-    )
+    ) + "]"
+
+
+def _items(foreach: str) -> str:
+    if foreach == "podSpec":
+        return "[podSpec]"
+    return "(" + " + ".join(f"(has(podSpec.{n}) ? podSpec.{n} : [])" for n in NAMED_LISTS[foreach]) + ")"
+
+
+def fast_expression(policy: Policy, root: str) -> str:
+    """One CEL expression for a whole policy: for each ``foreach`` item, its ``_cells``. Comprehension
+    variables bind ``podSpec``, ``params`` and ``self`` without converting anything again."""
+    cells = _cells(policy)
     params = f"__params[{policy.id!r}]"
     if not policy.foreach:
-        return f"[object].map(self, [{params}].map(params, [{cells}])[0])"
-    if policy.foreach == "podSpec":
-        items = "[podSpec]"
-    else:
-        items = " + ".join(f"(has(podSpec.{n}) ? podSpec.{n} : [])" for n in NAMED_LISTS[policy.foreach])
-    body = f"[{params}].map(params, ({items}).map(self, [{cells}]))[0]"
-    return f"[{root}].map(podSpec, {body})[0]" if bind_root else body
+        return f"[object].map(self, [{params}].map(params, {cells})[0])"
+    body = f"[{params}].map(params, {_items(policy.foreach)}.map(self, {cells}))[0]"
+    return f"[{root}].map(podSpec, {body})[0]"
+
+
+_PARAMS_WORD = re.compile(r"\bparams\b")
+
+
+def _reads_params(policy: Policy) -> bool:
+    """Whether ``params`` can occur in the policy's expressions (conservatively: the word anywhere)."""
+    return any(_PARAMS_WORD.search(text) for text in _texts(policy))
+
+
+def _bound_cells(policy: Policy) -> str:
+    return f"[__params[{policy.id!r}]].map(params, {_cells(policy)})[0]"
+
+
+def grouped_expression(policies: Sequence[Policy], root: str) -> str:
+    """Every pod-spec policy of one object in one CEL expression: per distinct ``foreach``, one map over
+    its items giving, for each item, every such policy's ``_cells``. The binding copies a value each
+    time a comprehension binds it (about as long as converting it), so each item is bound once for
+    all the policies, ``params`` only for a policy that reads it, and ``podSpec`` not at all when
+    ``root`` is that variable. ``_rows_per_policy`` turns the result back into each policy's rows."""
+    parts = []
+    for foreach in dict.fromkeys(p.foreach for p in policies):
+        cells = ", ".join(_bound_cells(p) if _reads_params(p) else _cells(p)
+                          for p in policies if p.foreach == foreach)
+        parts.append(f"{_items(foreach)}.map(self, [{cells}])")
+    body = "[" + ", ".join(parts) + "]"
+    return body if root == _POD_SPEC else f"[{root}].map(podSpec, {body})[0]"
+
+
+def grouped_layout(policies: Sequence[Policy]) -> tuple[tuple[int, int], ...]:
+    """Where each policy's cells are in ``grouped_expression``'s result: (its foreach's map, its column
+    in each item's row)."""
+    order = list(dict.fromkeys(p.foreach for p in policies))
+    seen: dict[str, int] = {}
+    layout = []
+    for policy in policies:
+        column = seen.get(policy.foreach, 0)
+        seen[policy.foreach] = column + 1
+        layout.append((order.index(policy.foreach), column))
+    return tuple(layout)
+
+
+def _rows_per_policy(layout: Sequence[tuple[int, int]], results: Any) -> list[list[Any]] | None:
+    """``grouped_expression``'s result as each policy's rows (one per item, as ``fast_expression``
+    gives them), in the policies' order; None when it has another shape."""
+    if not isinstance(results, list) or len(results) != len({part for part, _ in layout}):
+        return None
+    for item_rows in results:
+        if not isinstance(item_rows, list) or not all(isinstance(row, list) for row in item_rows):
+            return None
+    rows: list[list[Any]] = []
+    for part, column in layout:
+        item_rows = results[part]
+        if any(len(row) <= column for row in item_rows):
+            return None
+        rows.append([row[column] for row in item_rows])
+    return rows

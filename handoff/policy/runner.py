@@ -13,7 +13,7 @@ from handoff import toolrun
 from handoff.config import Config, Waiver
 from handoff.errors import ConfigError
 from handoff.manifests.bounds import DEFAULT_MAX_CHILD_MEMORY
-from handoff.manifests.sensitive import scrub, secret_strings
+from handoff.manifests.sensitive import KnownValues, secret_strings
 from handoff.pathsafe import check_tree, resolve_inside
 from handoff.policy.cel_engine import CelEngine
 from handoff.policy.loader import PolicySet, load_policy_sets
@@ -158,6 +158,13 @@ def masked(report: ValidationReport, objects: Sequence[PolicyObject]) -> Validat
                for form in encoded_forms(text)}
     if not secrets:
         return report
+    known = KnownValues(secrets)  # one pattern for the whole report: building it per message cost seconds
+
+    def scrubbed(text: str) -> str:
+        return known.mask(text) if text else text  # what scrub(text, secrets) gives, built once
+
     return replace(report,
-                   findings=tuple(replace(f, message=scrub(f.message, secrets)) for f in report.findings),
-                   objects=tuple(replace(o, reason=scrub(o.reason, secrets)) for o in report.objects))
+                   findings=tuple(f if (m := scrubbed(f.message)) == f.message else replace(f, message=m)
+                                  for f in report.findings),
+                   objects=tuple(o if (r := scrubbed(o.reason)) == o.reason else replace(o, reason=r)
+                                 for o in report.objects))

@@ -66,11 +66,15 @@ def apply_waivers(
 ) -> ValidationReport:
     """Drop waived findings, list every waiver used, and report expired config waivers as findings."""
     today = today or datetime.date.today()
+    annotations = [_annotation_waivers(item) for item in objects]
+    # without any annotation waiver, no finding needs its object looked up (10,000s of hashed refs)
+    annotated = any(annotations)
     by_object: dict[tuple[str, ObjectRef | None], tuple[AnnotationWaiver, ...]] = {
-        (item.file, item.ref): _annotation_waivers(item) for item in objects
-    }
+        (item.file, item.ref): found for item, found in zip(objects, annotations, strict=True)
+    } if annotated else {}
     # positions only for the objects whose annotation waiver is used: locate() may compose a file
-    items: dict[tuple[str, ObjectRef | None], PolicyObject] = {(o.file, o.ref): o for o in objects}
+    items: dict[tuple[str, ObjectRef | None], PolicyObject] = {(o.file, o.ref): o for o in objects} \
+        if annotated else {}
     live = [w for w in waivers if w.expires is None or w.expires >= today]
     expired = [w for w in waivers if w.expires is not None and w.expires < today]
 
@@ -79,10 +83,12 @@ def apply_waivers(
     # a finding may name the Helm values file that set a value instead of the object's own file
     by_ref = {ref: (file, ref) for file, ref in items}
     for finding in report.findings:
-        key = (finding.file, finding.object)
-        if key not in items:
-            key = by_ref.get(finding.object, key)
-        annotation = next((a for a in by_object.get(key, ()) if a.policy == finding.rule), None)
+        annotation = None
+        if annotated:
+            key = (finding.file, finding.object)
+            if key not in items:
+                key = by_ref.get(finding.object, key)
+            annotation = next((a for a in by_object.get(key, ()) if a.policy == finding.rule), None)
         if annotation is not None:
             use = WaiverUse(rule=finding.rule, object=finding.object, reason=annotation.reason,
                             source=f"{key[0]}:{items[key].locate(f'metadata.annotations.{ANNOTATION}')[0]}")

@@ -11,8 +11,9 @@ from dataclasses import replace
 
 from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
+from handoff.manifests.plain import gc_paused
 from handoff.manifests.sensitive import KnownValues, secret_strings
-from handoff.report.model import ObjectRef, ObjectResult, ValidationReport
+from handoff.report.model import Finding, ObjectRef, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
 from handoff.validate.engine import SchemaEngine, SchemaOptions
@@ -47,7 +48,8 @@ def validate_objects(objects: Sequence[RenderedObject], *, schema_options: Schem
     options = schema_options or SchemaOptions()
     report = select_engine(engine).validate(objects, options)
     for check in extra_checks:
-        extra = check(objects)
+        with gc_paused():  # findings and positions are acyclic: spare the collector re-walking them
+            extra = check(objects)
         report = ValidationReport(objects=worst(report, extra), findings=report.findings + extra.findings,
                                   waivers=report.waivers + extra.waivers)
     return masked(report, secret_strings((o.obj for o in objects), options.sensitive))
@@ -73,12 +75,30 @@ def masked(report: ValidationReport, secrets: Mapping[str, str]) -> ValidationRe
     if not secrets:
         return report
     known = KnownValues(secrets)
-    return replace(report,
-                   findings=tuple(replace(f, message=known.mask(f.message), path=known.mask(f.path),
-                                          object=_masked_ref(f.object, known)) for f in report.findings),
-                   objects=tuple(replace(o, reason=known.mask(o.reason), object=_masked_ref(o.object, known))
-                                 for o in report.objects),
-                   waivers=tuple(replace(w, object=_masked_ref(w.object, known)) for w in report.waivers))
+    return replace(report, findings=tuple(_masked_finding(f, known) for f in report.findings),
+                   objects=tuple(_masked_result(o, known) for o in report.objects),
+                   waivers=tuple(_masked_waiver(w, known) for w in report.waivers))
+
+
+# copied only when masking changes something: most findings and results hold no secret
+def _masked_finding(finding: Finding, known: KnownValues) -> Finding:
+    message, path = known.mask(finding.message), known.mask(finding.path)
+    ref = _masked_ref(finding.object, known)
+    if message == finding.message and path == finding.path and ref is finding.object:
+        return finding
+    return replace(finding, message=message, path=path, object=ref)
+
+
+def _masked_result(result: ObjectResult, known: KnownValues) -> ObjectResult:
+    reason, ref = known.mask(result.reason), _masked_ref(result.object, known)
+    if reason == result.reason and ref is result.object:
+        return result
+    return replace(result, reason=reason, object=ref)
+
+
+def _masked_waiver(waiver: WaiverUse, known: KnownValues) -> WaiverUse:
+    ref = _masked_ref(waiver.object, known)
+    return waiver if ref is waiver.object else replace(waiver, object=ref)
 
 
 def _masked_ref(ref: ObjectRef | None, known: KnownValues) -> ObjectRef | None:
@@ -89,9 +109,11 @@ def worst(base: ValidationReport, extra: ValidationReport) -> tuple[ObjectResult
     """``base``'s objects, each with the status the report model gives it once ``extra``'s findings are
     placed on it (``ValidationReport.cases`` owns that matching: a Helm values file's finding lands on
     the object it set), so the objects listed agree with the summary's counts."""
+    if not extra.findings:
+        return base.objects
     placed = ValidationReport(objects=base.objects, findings=extra.findings)
-    return tuple(replace(case.result, status=case.status) for case in placed.cases()
-                 if case.result is not None)
+    return tuple(result if result.status == case.status else replace(result, status=case.status)
+                 for case in placed.cases() if (result := case.result) is not None)
 
 
 __all__ = [

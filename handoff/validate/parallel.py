@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import re
 import threading
-from bisect import bisect_right
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import HandoffError, UsageError
-from handoff.manifests.model import RenderedObject, interned_ref
+from handoff.manifests.model import RenderedObject, RenderResult, interned_ref
 from handoff.manifests.plain import (
     gc_paused,
     load_files,
@@ -56,16 +55,22 @@ _CHUNKS_PER_WORKER = 8  # small chunks even out files of different sizes across 
 SPLIT_FROM_BYTES = 1 << 20  # a file this big is a stream worth cutting into spans
 _SPAN_BYTES = 128 << 10
 _FILE_BYTES = 4096  # how much of a stream counts as one file's work when choosing the worker count
+# The built-in pack multiplies the work per object by about 2 (10,000 corpus documents) to 5 (a kustomize
+# build of small Deployments), start-up aside (bench/results/validate.md): with a per-object check, a
+# third of the input is worth the workers' fixed cost.
+_CHECKED_WORK = 3
 _DOC_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class _Piece:
-    """A whole file (``span`` None: the worker reads it) or a span of a stream the parent holds."""
+    """A whole file (``span`` None: the worker reads it) or a span of a stream the parent holds;
+    ``parsed``: a document the parent already parsed looking for CRDs (the worker reuses it)."""
 
     path: str
     file: str
     span: tuple[int, int, int] | None = None  # (begin, end, newlines before begin)
+    parsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,22 @@ _CONTINUES_AFTER = ("yaml/duplicate-key", _NOT_AN_OBJECT)
 # letter of it in a double-quoted scalar (\x43, \u0043, \U00000043) or join two lines of it (an
 # escaped line break); folding a plain, single-quoted or block scalar over lines inserts a space or a
 # newline instead. A regex's "\d" or "\." (common in render streams) is none of these.
-_CRD_HINT = re.compile("CustomResourceDefinition|\\\\[xuU\r\n\x85\u2028\u2029]")
+_CRD_KIND = "CustomResourceDefinition"
+_ESCAPED = frozenset("xuU\r\n\x85\u2028\u2029")
+
+
+def crd_hint(text: str, start: int = 0) -> int:
+    """The offset of the first CRD hint at or after ``start`` (the kind spelt out, or a backslash before
+    one of ``_ESCAPED``), or -1. Plain ``str.find`` scans: this runs over every byte of a big stream
+    before any worker starts."""
+    kind = text.find(_CRD_KIND, start)
+    limit = kind if kind >= 0 else len(text)
+    at = text.find("\\", start, limit)
+    while at >= 0:
+        if text[at + 1:at + 2] in _ESCAPED:
+            return at
+        at = text.find("\\", at + 1, limit)
+    return kind
 
 
 def configured_jobs(jobs: int | None) -> int | None:
@@ -158,7 +178,8 @@ def validate_plain_paths(paths: Sequence[Path], *, repo: Path, options: SchemaOp
     gives the same findings, in order, when called on consecutive batches of the objects."""
     named = [entry for path in paths for entry in named_manifests(path, repo)]
     sizes = [_size(path) for path, _ in named]
-    workers = worker_count(sum(_work(size) for size in sizes), jobs, pieces=_pieces_estimate(sizes))
+    work = work_units(sizes, checked=per_object_check is not None)
+    workers = worker_count(work, jobs, pieces=_pieces_estimate(sizes))
     texts: dict[str, str] = {}
     pieces: list[_Piece] = []
     if workers > 1:
@@ -180,7 +201,8 @@ def validate_plain_stream(text: str, name: str, *, options: SchemaOptions, jobs:
                     per_object_check: ExtraCheck | None = None) -> ValidationReport:
     """``validate_plain_paths`` for one stream held in memory (``handoff validate -``)."""
     spans = stream_spans(text)
-    workers = worker_count(_work(len(text)), jobs, pieces=len(spans or ())) if spans else 1
+    work = work_units([len(text)], checked=per_object_check is not None, stream=True)
+    workers = worker_count(work, jobs, pieces=len(spans)) if spans else 1
     if spans is not None and workers > 1:
         pieces = [_Piece(name, name, span) for span in spans]
         report = _validate_pieces(pieces, {name: text}, workers, options, per_object_check)
@@ -202,8 +224,12 @@ def _pieces_estimate(sizes: list[int]) -> int:
     return sum(1 if size < SPLIT_FROM_BYTES else max(1, size // _SPAN_BYTES) for size in sizes)
 
 
-def _work(size: int) -> int:
-    return 1 if size < SPLIT_FROM_BYTES else size // _FILE_BYTES
+def work_units(sizes: Sequence[int], *, checked: bool, stream: bool = False) -> int:
+    """The work of files of ``sizes`` bytes in files' worth, as ``worker_count`` weighs it: a file is
+    one unless it is big enough to be cut into spans (or is a ``stream``, always cut), then one per
+    ``_FILE_BYTES``; times ``_CHECKED_WORK`` when a per-object check (the policies) runs too."""
+    units = sum(max(1, size // _FILE_BYTES) if stream or size >= SPLIT_FROM_BYTES else 1 for size in sizes)
+    return units * (_CHECKED_WORK if checked else 1)
 
 
 def _spans_of(path: str, file: str, texts: dict[str, str]) -> list[tuple[int, int, int]] | None:
@@ -223,12 +249,13 @@ def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, 
     """The report, or None when a stream's YAML stopped the loader part-way: one process reading it
     whole reads no document after that point (nor a CRD there), so the caller reads it that way."""
     kubernetes_schemas(options.kubernetes_version, options.strict).preload()  # inherited by the workers
+    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions;
+    # the streams' texts and the documents parsed for CRDs are shared with the forked workers, never pickled
+    _inherited["texts"] = texts
+    crds, pieces, _inherited["parsed"] = _piece_crds(pieces, texts)
+    _inherited["resolver"] = _Resolver(options, crds)
     size = max(1, -(-len(pieces) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [pieces[i:i + size] for i in range(0, len(pieces), size)]
-    # inherited, not sent: the resolver caches compiled schemas and extra_crds hold lazy positions;
-    # the streams' texts are shared with the forked workers, never pickled
-    _inherited["texts"] = texts
-    _inherited["resolver"] = _Resolver(options, _piece_crds(pieces, texts))
     _inherited["options"] = options
     _inherited["check"] = per_object_check
     try:
@@ -274,36 +301,69 @@ def _parse_findings(pieces: Sequence[_Piece], results: Sequence[_PieceResult]) -
     return ordered
 
 
-def _piece_crds(pieces: Sequence[_Piece], texts: dict[str, str]) -> list[RenderedObject]:
-    """``tree_crds`` over files and stream spans: only spans whose text could hold a CRD are parsed."""
+_Parsed = dict[tuple[str, int], RenderResult]
+
+
+def _piece_crds(pieces: Sequence[_Piece],
+                texts: dict[str, str]) -> tuple[list[RenderedObject], list[_Piece], _Parsed]:
+    """``tree_crds`` over files and stream spans (only the documents whose text could hold a CRD are
+    parsed), and the pieces with each such document of a span made a piece of its own, which the
+    worker takes as parsed here (by (path, begin) in the third value) instead of parsing it again."""
     crds: list[RenderedObject] = []
     whole: list[tuple[str, str]] = []
+    cut: list[_Piece] = []
+    parsed: _Parsed = {}
     for piece in pieces:
         if piece.span is None:
             whole.append((piece.path, piece.file))
+            cut.append(piece)
             continue
         crds.extend(tree_crds(whole))
         whole = []
-        begin, end, _ = piece.span
-        crds.extend(_span_crds(texts[piece.path][begin:end], piece.file))
-    return crds + tree_crds(whole)
+        text = texts[piece.path]
+        begin, end, lines = piece.span
+        at = begin
+        for doc_begin, doc_end, result in _span_crds(text, begin, end, piece.file):
+            crds.extend(o for o in result.objects if is_crd(o.obj))
+            if doc_begin > at:
+                cut.append(replace(piece, span=(at, doc_begin, lines)))
+                lines += text.count("\n", at, doc_begin)
+            cut.append(replace(piece, span=(doc_begin, doc_end, lines), parsed=True))
+            parsed[(piece.path, doc_begin)] = result
+            lines += text.count("\n", doc_begin, doc_end)
+            at = doc_end
+        if at < end or at == begin:
+            cut.append(replace(piece, span=(at, end, lines)))
+    return crds + tree_crds(whole), cut, parsed
 
 
-def _span_crds(text: str, file: str) -> list[RenderedObject]:
-    """The CRDs of one span, parsing only the documents whose text could hold one (``_CRD_HINT``)."""
-    hint = _CRD_HINT.search(text)
-    if hint is None:
-        return []
-    cuts = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start()), len(text)]
-    crds: list[RenderedObject] = []
-    while hint is not None:
-        document = bisect_right(cuts, hint.start()) - 1
-        begin, end = cuts[document], cuts[document + 1]
-        loaded = load_documents(text[begin:end], file)
-        crds.extend(o for o in objects_from_loaded(loaded, file, FilePositions(text[begin:end])).objects
-                    if is_crd(o.obj))
-        hint = _CRD_HINT.search(text, end)
-    return crds
+def _span_crds(text: str, begin: int, end: int, file: str) -> list[tuple[int, int, RenderResult]]:
+    """``(begin, end, parsed)`` of every document of the span ``text[begin:end]`` whose text could hold
+    a CRD (``crd_hint``), parsed as the worker would parse it as a span of its own."""
+    span = text[begin:end]
+    found: list[tuple[int, int, RenderResult]] = []
+    hint = crd_hint(span)
+    while hint >= 0:
+        doc_begin, doc_end = _document_around(span, hint)
+        document = span[doc_begin:doc_end]
+        result = objects_from_loaded(load_documents(document, file), file, FilePositions(document))
+        found.append((begin + doc_begin, begin + doc_end, result))
+        hint = crd_hint(span, doc_end)
+    return found
+
+
+def _document_around(text: str, at: int) -> tuple[int, int]:
+    """``(begin, end)`` of the document holding offset ``at``: from the last ``---`` marker at or before
+    it (else the start) to the next one after it (else the end)."""
+    begin = 0
+    line = text.rfind("\n---", 0, at + 1)
+    while line >= 0:
+        if _DOC_START.match(text, line + 1) and line + 1 <= at:
+            begin = line + 1
+            break
+        line = text.rfind("\n---", 0, line)
+    following = _DOC_START.search(text, at + 1)
+    return begin, following.start() if following is not None else len(text)
 
 
 def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
@@ -315,7 +375,7 @@ def tree_crds(named: Sequence[tuple[str, str]]) -> list[RenderedObject]:
             text = read_text(path, file)
         except HandoffError:
             continue
-        if _CRD_HINT.search(text) is None:
+        if crd_hint(text) < 0:
             continue
         if text not in parsed:
             loaded = load_documents(text, file)
@@ -330,7 +390,9 @@ def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
     assert isinstance(resolver, _Resolver) and isinstance(options, SchemaOptions)
     results: list[_PieceResult] = []
     with gc_paused():
-        for piece, (objects, findings) in zip(chunk, _render_pieces(chunk), strict=True):
+        rendered = _render_pieces(chunk)
+        extras = _extra_checks(chunk, [objects for objects, _ in rendered], check, options)
+        for piece, (objects, findings), (extra_found, waivers) in zip(chunk, rendered, extras, strict=True):
             lines = piece.span[2] if piece.span else 0
             checked: list[tuple[ObjectResult, tuple[Finding, ...]]] = []
             for obj in objects:
@@ -338,15 +400,45 @@ def _check_worker_chunk(chunk: list[_Piece]) -> list[_PieceResult]:
                 if lines:
                     result = replace(result, line=result.line + lines)
                 checked.append((result, tuple(_shifted(f, piece.file, lines) for f in found)))
-            # per piece: a span's findings shift by its own line offset
-            extra = check(objects) if callable(check) else ValidationReport()
-            extra = masked(extra, secret_strings((o.obj for o in objects), options.sensitive))
             results.append(_PieceResult(
                 parse_findings=tuple(_shifted(f, piece.file, lines) for f in findings),
-                checked=tuple(checked),
-                extra_findings=tuple(_shifted(f, piece.file, lines) for f in extra.findings),
-                waivers=extra.waivers))
+                checked=tuple(checked), extra_findings=extra_found, waivers=waivers))
     return results
+
+
+_Extra = tuple[tuple[Finding, ...], tuple[WaiverUse, ...]]
+
+
+def _extra_checks(chunk: Sequence[_Piece], objects: Sequence[tuple[RenderedObject, ...]],
+                  check: ExtraCheck | None, options: SchemaOptions) -> list[_Extra]:
+    """The per-object check's findings and waivers for each piece. Consecutive pieces whose lines
+    need no shift (whole files, a stream's first span) are checked in one call, its results given to
+    the last of them (the check gives the same findings, in order, on consecutive batches: one call
+    spares thousands of small files its per-call cost); a span further down a stream is checked on
+    its own, its findings shifted by its line offset."""
+    extras: list[_Extra] = [((), ())] * len(chunk)
+    if not callable(check):
+        return extras
+    batch: list[int] = []
+
+    def run(indexes: list[int], lines: int) -> None:
+        found = [o for i in indexes for o in objects[i]]
+        extra = masked(check(found), secret_strings((o.obj for o in found), options.sensitive))
+        file = chunk[indexes[-1]].file
+        extras[indexes[-1]] = (tuple(_shifted(f, file, lines) for f in extra.findings), extra.waivers)
+
+    for index, piece in enumerate(chunk):
+        lines = piece.span[2] if piece.span else 0
+        if lines:
+            if batch:
+                run(batch, 0)
+                batch = []
+            run([index], lines)
+        else:
+            batch.append(index)
+    if batch:
+        run(batch, 0)
+    return extras
 
 
 def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...], tuple[Finding, ...]]]:
@@ -355,10 +447,13 @@ def _render_pieces(chunk: list[_Piece]) -> list[tuple[tuple[RenderedObject, ...]
     loaded = iter(load_files(files))
     texts: dict[str, str] = _inherited["texts"]
     rendered = []
+    parsed: _Parsed = _inherited["parsed"]
     for piece in chunk:
         if piece.span is None:
             positions = FilePositions(text_reader(piece.path, piece.file))
             result = objects_from_loaded(next(loaded), piece.file, positions)
+        elif piece.parsed:
+            result = parsed[(piece.path, piece.span[0])]
         else:
             begin, end, _ = piece.span
             text = texts[piece.path][begin:end]
@@ -373,4 +468,4 @@ def _shifted(finding: Finding, file: str, lines: int) -> Finding:
 
 __all__ = ["JOBS_ENV", "PARALLEL_FROM_FILES", "SPLIT_FROM_BYTES", "configured_jobs", "free_cores",
            "idle_cores", "stream_spans", "tree_crds", "validate_plain_paths", "validate_plain_stream",
-           "worker_count"]
+           "work_units", "worker_count"]

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from handoff.policy.cel_engine import CelEngine
-from handoff.policy.celfields import FieldsRead, PodSpecCut, cut_pod_spec, fields_read, pod_spec_cut
+from handoff.policy.celfields import (
+    FieldsRead,
+    ObjectRead,
+    PodSpecCut,
+    cut_object,
+    cut_pod_spec,
+    fields_read,
+    object_read,
+    pod_spec_cut,
+)
 from handoff.policy.fixtures import objects_from_yaml
 from handoff.policy.model import PolicyContext
 from handoff.policy.pack import builtin_dir, load_policy_file
@@ -79,3 +88,55 @@ def test_a_policy_reading_a_whole_container_sees_all_of_it(tmp_path: Path) -> No
     found = CelEngine(policies).evaluate(objects, PolicyContext()).findings
     assert [(f.rule, f.message) for f in found] == [("no-env", "no env please")]
     assert found == CelEngine(policies, fast=False).evaluate(objects, PolicyContext()).findings
+
+
+def test_a_field_only_tested_for_presence_is_bound_empty() -> None:
+    probes = fields_read(["has(self.livenessProbe)", "has( self . readinessProbe )",
+                          "'container ' + self.name + ' has no probe'"])
+    assert probes == FieldsRead(frozenset({"livenessProbe", "readinessProbe", "name"}), frozenset(),
+                                frozenset({"livenessProbe", "readinessProbe"}))
+    # any other use of the field (a deeper has(), its value in a message) needs the value
+    deeper = fields_read(["has(self.resources) && has(self.resources.limits)", "has(self.livenessProbe)",
+                          "'probe: ' + string(self.livenessProbe.periodSeconds)"])
+    assert deeper is not None and deeper.presence_only == frozenset()
+    cut = pod_spec_cut([("containers", probes), ("allContainers", FieldsRead(frozenset({"image"}), frozenset()))],
+                       NAMED_LISTS)
+    assert cut is not None and cut.presence == {"containers": frozenset({"livenessProbe", "readinessProbe"})}
+    spec = {"containers": [{"name": "a", "image": "x:1", "livenessProbe": {"httpGet": {"path": "/"}},
+                            "readinessProbe": None}],
+            "initContainers": [{"name": "i", "image": "y:1", "livenessProbe": {"exec": {}}}]}
+    assert cut_pod_spec(spec, cut) == {"containers": [{"name": "a", "image": "x:1", "livenessProbe": {},
+                                                       "readinessProbe": None}],
+                                       "initContainers": [{"image": "y:1"}]}
+    # a policy reading the value for the same list keeps it whole
+    valued = pod_spec_cut([("containers", probes), ("containers", deeper)], NAMED_LISTS)
+    assert valued is not None and valued.presence == {"containers": frozenset({"readinessProbe"})}
+
+
+def test_object_chains_are_what_an_expression_selects_on_object() -> None:
+    read = object_read(["object.kind != 'Pod' || !has(object.metadata) || !has(object.metadata.annotations) "
+                        "|| object.metadata.annotations.all(k, object.metadata.annotations[k] != '')",
+                        "'in ' + object.metadata.namespace"])
+    assert read == ObjectRead(
+        values=frozenset({("kind",), ("metadata", "annotations"), ("metadata", "namespace")}),
+        presence=frozenset({("metadata",), ("metadata", "annotations")}))
+    for other in ("size(object) > 1", "object['kind'] == 'Pod'", "object.?kind.orValue('') == ''",
+                  "string(object) != ''", "'the object' != ''"):
+        assert object_read([other]) is None, other
+
+
+def test_the_object_cut_keeps_chains_and_fails_where_the_object_fails() -> None:
+    read = ObjectRead(values=frozenset({("kind",), ("spec", "template", "metadata", "annotations")}),
+                      presence=frozenset({("spec",), ("spec", "template"), ("status",)}))
+    obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+           "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"},
+                                                             "annotations": {"a": "b"}},
+                                                "spec": {"containers": [{"name": "c"}]}}},
+           "status": {"replicas": 2}}
+    assert cut_object(obj, read) == {"kind": "Deployment",
+                                     "spec": {"template": {"metadata": {"annotations": {"a": "b"}}}},
+                                     "status": {}}
+    # a field on a chain that is not a mapping stays as it is: selecting into it fails on both
+    odd = {"kind": "Deployment", "spec": "oops"}
+    assert cut_object(odd, read) == odd
+    assert cut_object({"kind": "Pod"}, read) == {"kind": "Pod"}

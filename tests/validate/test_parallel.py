@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from handoff.cli import main
 from handoff.errors import UsageError
+from handoff.manifests.model import RenderedObject
+from handoff.manifests.plain import objects_from_text
 from handoff.policy.runner import PolicyCheck, PolicyOptions
-from handoff.report.model import ValidationReport
+from handoff.report.model import Finding, Severity, ValidationReport
 from handoff.validate import SchemaOptions
-from handoff.validate.parallel import free_cores, validate_plain_paths, worker_count
+from handoff.validate.parallel import (
+    PARALLEL_FROM_FILES,
+    SPLIT_FROM_BYTES,
+    _extra_checks,
+    _Piece,
+    free_cores,
+    validate_plain_paths,
+    work_units,
+    worker_count,
+)
 from tests.harness.paths import CORPUS
 from tests.validate.helpers import DEPLOYMENT, write_tree
 
@@ -134,3 +146,41 @@ def test_auto_workers_are_the_cores_left_free_by_the_load() -> None:
     assert free_cores(2, 0.0) == 2 and free_cores(2, 0.9) == 2
     assert free_cores(2, 1.2) == 1 and free_cores(2, 7.5) == 1
     assert free_cores(8, 3.0) == 5 and free_cores(1, 0.0) == 1
+
+
+def test_policies_send_smaller_inputs_to_workers() -> None:
+    """A per-object check (the built-in pack) about doubles each object's CPU, so auto forks workers for
+    a third of the input it needs schema-only: a 0.7 MB rendered stream (3,000 small objects, as a
+    ``kustomize build`` of one environment) is worth both cores with the pack, not without."""
+    rendered = 740_000
+    assert work_units([rendered], checked=False, stream=True) < PARALLEL_FROM_FILES
+    assert work_units([rendered], checked=True, stream=True) >= PARALLEL_FROM_FILES
+    # files under the split size are one file's work each, whatever their size
+    assert work_units([10, 200_000], checked=False) == 2
+    assert work_units([10, 200_000], checked=True) == 6
+    assert work_units([SPLIT_FROM_BYTES], checked=False) == SPLIT_FROM_BYTES // 4096
+
+
+def test_the_policy_check_runs_once_per_run_of_files_and_once_per_shifted_span() -> None:
+    """Thousands of small files cost one policy call per chunk, not one each; a span further down a
+    stream is checked on its own, its findings moved to the stream's lines."""
+    calls: list[int] = []
+
+    def one_finding_per_object(objects: Sequence[RenderedObject]) -> ValidationReport:
+        calls.append(len(objects))
+        return ValidationReport(findings=tuple(
+            Finding(rule="r", severity=Severity.ERROR, message="m", file=o.file, line=o.line, object=o.ref)
+            for o in objects))
+
+    def rendered(file: str, line: int) -> tuple[RenderedObject, ...]:
+        comments = "#\n" * (line - 1)
+        [obj] = objects_from_text(comments + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", file).objects
+        return (obj,)
+
+    chunk = [_Piece("a", "a"), _Piece("b", "b"), _Piece("s", "s", (0, 10, 0)), _Piece("s", "s", (10, 20, 7)),
+             _Piece("c", "c")]
+    objects = [rendered("a", 1), rendered("b", 2), rendered("s", 1), rendered("s", 2), rendered("c", 1)]
+    extras = _extra_checks(chunk, objects, one_finding_per_object, SchemaOptions())
+    assert calls == [3, 1, 1]
+    assert [[(f.file, f.line) for f in found] for found, _ in extras] == [
+        [], [], [("a", 1), ("b", 2), ("s", 1)], [("s", 9)], [("c", 1)]]

@@ -3,18 +3,26 @@ report must be exactly the one reading it whole in one process gives (lines, ord
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from bisect import bisect_right
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handoff.policy.runner import PolicyCheck, PolicyOptions
 from handoff.report.model import ValidationReport
 from handoff.validate import SchemaOptions
 from handoff.validate.parallel import (
     SPLIT_FROM_BYTES,
+    _document_around,
+    _Piece,
+    _piece_crds,
+    crd_hint,
     stream_spans,
     validate_plain_paths,
     validate_plain_stream,
@@ -155,3 +163,44 @@ def test_findings_from_workers_share_their_objects_refs(stream_file: Path) -> No
         if finding.object is not None:
             ref = finding.object
             assert id(ref) == refs[(ref.api_version, ref.kind, ref.name, ref.namespace)]
+
+
+# The hint as one regex (what crd_hint scans for with str.find): the kind, or a backslash before a
+# character that makes a double-quoted escape spell a letter or join two lines.
+_HINT_REGEX = re.compile("CustomResourceDefinition|\\\\[xuU\r\n\x85\u2028\u2029]")
+_HINT_TEXT = st.lists(st.sampled_from(["\\", "x", "u", "U", "\r", "\n", "\x85", "a", "-", "---\n",
+                                               "\n---\n", "CustomResourceDefinition", "Custom", " "])).map("".join)
+
+
+@given(text=_HINT_TEXT, start=st.integers(min_value=0, max_value=40))
+def test_crd_hint_finds_what_the_hint_regex_finds(text: str, start: int) -> None:
+    found = _HINT_REGEX.search(text, start)
+    assert crd_hint(text, start) == (found.start() if found else -1)
+
+
+@given(text=_HINT_TEXT, at=st.integers(min_value=0, max_value=200))
+def test_the_document_around_an_offset_is_cut_at_markers(text: str, at: int) -> None:
+    if at >= len(text) or text[at] == "-":
+        return  # a hint is never on a marker's dashes
+    cuts = [0, *(m.start() for m in re.finditer(r"^---(?=[ \t\r\n]|$)", text, re.MULTILINE) if m.start()),
+            len(text)]
+    document = bisect_right(cuts, at) - 1
+    assert _document_around(text, at) == (cuts[document], cuts[document + 1])
+
+
+def test_a_document_parsed_for_its_crd_is_a_piece_the_workers_take_as_parsed() -> None:
+    """The parent parses the documents that can hold a CRD before the workers start; each becomes a
+    piece of its own that the workers reuse (not parse again), and the pieces still tile the span
+    with the stream's own line offsets."""
+    deployment = DEPLOYMENT if DEPLOYMENT.startswith("---") else "---\n" + DEPLOYMENT
+    crd = WIDGET_CRD if WIDGET_CRD.startswith("---") else "---\n" + WIDGET_CRD
+    text = deployment + crd + deployment
+    piece = _Piece("s.yaml", "s.yaml", (0, len(text), 0))
+    crds, pieces, parsed = _piece_crds([piece], {"s.yaml": text})
+    assert [c.obj["kind"] for c in crds] == ["CustomResourceDefinition"]
+    assert [p.parsed for p in pieces] == [False, True, False]
+    assert [p.span[:2] for p in pieces if p.span] == [(0, len(deployment)), (len(deployment), len(deployment + crd)),
+                                                       (len(deployment + crd), len(text))]
+    assert [p.span[2] for p in pieces if p.span] == [0, deployment.count("\n"), (deployment + crd).count("\n")]
+    assert list(parsed) == [("s.yaml", len(deployment))]
+    assert [o.obj["kind"] for o in parsed["s.yaml", len(deployment)].objects] == ["CustomResourceDefinition"]

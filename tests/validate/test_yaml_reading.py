@@ -275,3 +275,12 @@ def test_underscores_in_words_keep_the_fast_path() -> None:
     _need_fast_path()
     assert fastyaml.fast_documents("args: [--bind_ip, '{{ .head_sha }}']\nx: 1_s\n") is not None
     assert fastyaml.fast_documents("a: 1_000\n") is None and fastyaml.fast_documents("a: 0x_1F\n") is None
+
+
+@pytest.mark.parametrize("text", ["f: [.0_, 0]\n", "f: [1_0, x]\n", "f: {a: 0_1, b: 2}\n"])
+def test_an_underscored_number_in_a_flow_collection_leaves_the_fast_path(text: str) -> None:
+    """go-yaml reads ``.0_`` as a number, YAML 1.2 as a string: the scan must not stop at the comma
+    after it (a character class once read ``+-_`` as a range, taking in ``,`` and digits)."""
+    _need_fast_path()
+    assert fastyaml.risky(text)
+    assert fastyaml.fast_documents(text) is None
