@@ -11,6 +11,7 @@ Writes bench/results/policy.md.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# the replicated tree is one render of ~10,000 objects, over the default caps of a single render (1,000,000
+# YAML nodes, 10,000 objects: bounds.py); the bench measures speed, not those caps
+os.environ.setdefault("HANDOFF_MAX_RENDER_NODES", "20000000")
+os.environ.setdefault("HANDOFF_MAX_RENDER_OBJECTS", "100000")
 
 from handoff.policy import PolicyCheck, PolicyOptions  # noqa: E402
 from handoff.render import render_path  # noqa: E402

@@ -107,3 +107,31 @@ warn contains msg if {
 	not c.imagePullPolicy == "Always"
 	msg := sprintf("image-pull-policy: container %s has imagePullPolicy %v", [c.name, object.get(c, "imagePullPolicy", "unset")])
 }
+
+# disallow-capabilities
+allowed_capabilities := {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+warn contains msg if {
+	some c in all_containers
+	extra := [cap | some cap in c.securityContext.capabilities.add; not cap in allowed_capabilities]
+	count(extra) > 0
+	msg := sprintf("disallow-capabilities: container %s adds capabilities beyond Pod Security baseline: %s",
+		[c.name, concat(", ", extra)])
+}
+
+# disallow-host-namespaces
+deny contains msg if {
+	some field in ["hostNetwork", "hostPID", "hostIPC"]
+	pod_spec[field] == true
+	msg := sprintf("disallow-host-namespaces: the pod shares a node namespace (%s)", [field])
+}
+
+# disallow-host-ports
+warn contains msg if {
+	some c in all_containers
+	some p in c.ports
+	p.hostPort
+	p.hostPort != 0
+	msg := sprintf("disallow-host-ports: container %s binds a port of the node (hostPort)", [c.name])
+}
