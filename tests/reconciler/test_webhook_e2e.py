@@ -45,7 +45,8 @@ def test_a_push_webhook_makes_the_running_reconciler_apply_the_new_commit(
         answer = post(int(server.server_address[1]), body, github_headers("hook-secret-value", body))
         assert (answer.status, answer.body["triggered"]) == (202, 1)
         eventually(lambda: image_of(cluster) == "registry.example/web:1.1.0")  # the interval is an hour
-        assert rec.state[rec.settings.sources[0].name].applied_revision == sha
+        # the pass records its revision after the last apply returns: the Deployment can be seen first
+        eventually(lambda: rec.state[rec.settings.sources[0].name].applied_revision == sha)
     finally:
         stop.set()
         loop.join(timeout=60)
