@@ -8,6 +8,7 @@ never calls a forge for anything else (no ``forge/``)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -215,7 +216,7 @@ class StatusReporter:
     def _backend(self, source: Source) -> StatusBackend:
         """The backend of ``source``'s target, rebuilt when the token file holds another token (a rotated
         Secret: the old token may be revoked already) or the key file another key (CI verifies with the
-        new one)."""
+        new one, so every status of the target is news again and is signed anew)."""
         assert self.settings is not None
         s = self.settings
         target = self._target(source)
@@ -224,6 +225,9 @@ class StatusReporter:
         found = self._backends.get(target)
         if found is not None and (found.token, found.key) == (token, key):
             return found.backend
+        if found is not None and found.key != key:
+            # what was posted there is signed with the old key, which CI no longer accepts: post it again
+            self._posted = {k: v for k, v in self._posted.items() if k[0] != target.repo}
         notes = None
         if s.kind == "local":
             auth = GitAuth(s.username, token) if token else None
@@ -328,6 +332,8 @@ class StatusReporter:
         return outcomes
 
     def _post_if_news(self, key: Key, poster: Source) -> None:
+        with contextlib.suppress(HandoffError, OSError):  # _post reports an unreadable token or key
+            self._backend(poster)  # first: a rotated key makes what was posted at its target news again
         outcome = combined(self._expected(key))
         if not is_news(self._posted.get(key), outcome):
             return
