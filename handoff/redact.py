@@ -87,15 +87,16 @@ def mask_values(text: str, values: Iterable[str]) -> str:
 
 
 def encoded_forms(value: str) -> set[str]:
-    """``value`` raw, URL-encoded, base64 and URL-safe base64 (padded or not), base32 and hex (both
-    cases): the forms a template or a policy can print it in with one function call (an unpadded form is
-    a prefix of the padded one, so masking it masks both)."""
+    """``value`` raw, URL-encoded (``%20``, and ``+`` as Helm's ``urlquery`` writes a space), base64 and
+    URL-safe base64 (padded or not), base32 and hex (both cases): the forms a template or a policy can
+    print it in with one function call (an unpadded form is a prefix of the padded one, so masking it
+    masks both)."""
     raw = value.encode()
     b64 = base64.b64encode(raw).decode()
     b64url = base64.urlsafe_b64encode(raw).decode()
     b32 = base64.b32encode(raw).decode().rstrip("=")
-    return {value, urllib.parse.quote(value, safe=""), b64, b64.rstrip("="), b64url, b64url.rstrip("="),
-            b32, b32.lower(), raw.hex(), raw.hex().upper()}
+    return {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value, safe=""), b64,
+            b64.rstrip("="), b64url, b64url.rstrip("="), b32, b32.lower(), raw.hex(), raw.hex().upper()}
 
 
 def forget_all() -> None:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import yaml
 
-from handoff.manifests.yamldocs import file_limits, load_documents
+from handoff.manifests.yamldocs import file_limits, load_documents, written_scalars
 from handoff.redact import MASK, encoded_forms, registered
 from handoff.report.model import ObjectRef
 
@@ -479,23 +479,18 @@ def composed_parts(values_texts: Iterable[tuple[str, str]], secrets: Mapping[str
 
 
 def _scalars(values_texts: Iterable[tuple[str, str]]) -> Iterator[str]:
-    """Each string or number scalar of the files (keys too: a key may be the value's part as well)."""
+    """Each scalar written in the files (keys too: a key may be the value's part as well), as written:
+    a value a merge key overrides is still one a template may print."""
     left = _MAX_COMPOSED_SCALARS
     for file, text in values_texts:
-        loaded = load_documents(text, file, strict=False, limits=file_limits())
-        stack: list[Any] = [doc.data for doc in loaded.docs]
-        while stack and left > 0:
-            node = stack.pop()
-            if isinstance(node, Mapping):
-                stack.extend(node.keys())
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, str | int | float) and not isinstance(node, bool):
-                left -= 1
-                text_form = str(node).strip()
-                if len(text_form) >= MIN_COMPOSED_LENGTH:
-                    yield text_form
+        load_documents(text, file, strict=False, limits=file_limits())  # bounded, and its syntax checked
+        for written in written_scalars(text):
+            if left <= 0:
+                return
+            left -= 1
+            text_form = written.strip()
+            if len(text_form) >= MIN_COMPOSED_LENGTH:
+                yield text_form
 
 
 def excerpt(value: Any) -> str:

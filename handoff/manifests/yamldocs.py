@@ -272,6 +272,7 @@ def _walk(node: yaml.Node, path: str, out: Positions, first_line: int) -> None:
 
 
 _UNTAGGED = "tag:handoff,2025:untagged"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _TagsLoader(_PositionsLoader):
@@ -293,8 +294,9 @@ class TaggedNode:
 
 
 def explicit_tags(text: str) -> list[TaggedNode]:
-    """Every explicitly tagged node and every non-scalar key of every document of ``text`` (already parsed
-    by ``load_documents``: limits and syntax were checked there), each node once whatever aliases it."""
+    """Every explicitly tagged node, every non-scalar key and every merge key (a plain ``<<``, reported
+    with :data:`MERGE_TAG`) of every document of ``text`` (already parsed by ``load_documents``: limits and
+    syntax were checked there), each node once whatever aliases it."""
     found: list[TaggedNode] = []
     seen: set[int] = set()
     loader = _TagsLoader(text)
@@ -315,7 +317,10 @@ def explicit_tags(text: str) -> list[TaggedNode]:
                         scalar = isinstance(key_node, yaml.ScalarNode)
                         child = f"{path}.{key_node.value if scalar else '?'}" if path else \
                             str(key_node.value if scalar else "?")
-                        if key_node.tag != _UNTAGGED or not scalar:
+                        if scalar and key_node.tag == _UNTAGGED and key_node.value == "<<" \
+                                and not key_node.style:  # a merge key, as YAML 1.1 reads a plain <<
+                            found.append(TaggedNode(child, MERGE_TAG, _line(key_node), key=True, scalar=True))
+                        elif key_node.tag != _UNTAGGED or not scalar:
                             found.append(TaggedNode(child, "" if key_node.tag == _UNTAGGED else key_node.tag,
                                                     _line(key_node), key=True, scalar=scalar))
                         stack.append((value_node, child))
@@ -326,6 +331,33 @@ def explicit_tags(text: str) -> list[TaggedNode]:
     finally:
         loader.dispose()
     return sorted(found, key=lambda n: n.line)
+
+
+def written_scalars(text: str) -> Iterator[str]:
+    """Every scalar written in ``text`` (already parsed by ``load_documents``), keys too, each node once
+    whatever aliases it: also what a merge key overrides, which the loaded data keeps only one of (Helm's
+    reader and PyYAML's do not agree which)."""
+    loader = _TagsLoader(text)
+    try:
+        while loader.check_node():
+            root = loader.get_node()
+            stack: list[yaml.Node] = [root] if root is not None else []
+            seen: set[int] = set()
+            while stack:
+                node = stack.pop()
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                if isinstance(node, yaml.ScalarNode):
+                    yield str(node.value)
+                elif isinstance(node, yaml.MappingNode):
+                    stack.extend(n for pair in node.value for n in pair)
+                elif isinstance(node, yaml.SequenceNode):
+                    stack.extend(node.value)
+    except yaml.YAMLError:
+        return  # the parse that came first reported it
+    finally:
+        loader.dispose()
 
 
 class LazyPositions(Mapping[str, tuple[int, int]]):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.errors import RenderError
-from handoff.manifests.yamldocs import explicit_tags
+from handoff.manifests.yamldocs import MERGE_TAG, explicit_tags
 
 # the JSON field names of kustomize's Kustomization type, its builtin plugin configs (generators,
 # transformers, helm inflation, replacements, field specs) and their nested argument types
@@ -69,6 +69,12 @@ def refuse_tagged(text: str, file: str, inside: str = "", line: int | None = Non
     the inline document it is) when a key is tagged other than ``!!str`` or is not a scalar, or a value is
     tagged other than a core tag: go-yaml decodes them to what handoff's scans never read."""
     for node in explicit_tags(text):
+        if node.key and node.tag == MERGE_TAG:
+            shown = f"{inside}: {node.path}" if inside else node.path
+            raise RenderError("a merge key (<<) in a kustomize input: kustomize applies it in the order "
+                              "written (a later merged key overrides an earlier one), handoff's reader does "
+                              "not, so they would read different fields: write the keys out", file=file,
+                              line=line if inside else node.line, key=shown or None)
         if node.key and (not node.scalar or node.tag):
             if node.tag in _KEY_TAGS:
                 continue
