@@ -349,11 +349,12 @@ def _picks_pods(rule: Mapping[str, Any]) -> str:
 
 
 def _picks_identity(rule: Mapping[str, Any]) -> str:
-    """The first ``group/resource`` of an admission rule naming one of :data:`_IDENTITY_BEARING` ("" when
-    none; a wildcard is :func:`_picks_pods`' already)."""
+    """The first ``group/resource`` of an admission rule that can pick one of :data:`_IDENTITY_BEARING`,
+    a ``*`` group or resource included ("" when none)."""
     for group in rule.get("apiGroups") or ("*",):
         for resource in rule.get("resources") or ("*",):
-            if (group, str(resource).split("/")[0]) in _IDENTITY_BEARING:
+            plural = str(resource).split("/")[0]
+            if any(group in ("*", g) and plural in ("*", p) for g, p in _IDENTITY_BEARING):
                 return f"{group}/{resource}" if group else str(resource)
     return ""
 

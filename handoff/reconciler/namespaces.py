@@ -54,7 +54,8 @@ def ensure_targets(client: KubeClient, source: Source, objects: Iterable[Mapping
     """Check that every namespace ``objects`` go to exists or is added by them; create the source's target
     namespace when it may (module docstring). Returns the namespaces created."""
     objects = list(objects)
-    added = {str(o["metadata"]["name"]) for o in objects if o.get("kind") == "Namespace"}
+    added = {str(o["metadata"]["name"]) for o in objects
+             if o.get("kind") == "Namespace" and o.get("apiVersion") == "v1"}  # a CRD may name a kind so
     wanted = sorted({str(ns) for o in objects if (ns := (o.get("metadata") or {}).get("namespace"))} - added)
     missing = [ns for ns in wanted if not exists(client, ns)]
     target = source.namespace if source.namespace in missing and source.create_namespace else ""
