@@ -84,7 +84,8 @@ def test_two_reconcilers_only_the_lease_holder_applies(apiserver: Any, git_serve
             return bool(deploy and deploy["spec"]["template"]["spec"]["containers"][0]["image"].endswith("9.9.9"))
 
         wait_for(updated)
-        assert passes(logs[standby]) >= 1
+        # The apply lands before the pass logs "pass finished" (status is recorded in between).
+        wait_for(lambda: passes(logs[standby]) >= 1)
     finally:
         for p in procs.values():
             if p.poll() is None:
