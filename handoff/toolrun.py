@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handoff.errors import RenderError, ToolMissingError
+from handoff.fence import fenced
 
 TOOLS_DIR_ENV = "HANDOFF_TOOLS_DIR"
 DEFAULT_TIMEOUT = 300.0
@@ -150,6 +151,11 @@ def sandboxed(*, offline: bool = True) -> Iterator[dict[str, str]]:
         yield env
 
 
+def scratch_of(env: Mapping[str, str]) -> Path:
+    """The throwaway tree :func:`sandboxed` made for ``env`` (HOME, TMPDIR and the rest are inside it)."""
+    return Path(env["HOME"]).parent
+
+
 def run(argv: Sequence[str | Path], *, timeout: float = DEFAULT_TIMEOUT, cwd: Path | None = None,
         env: Mapping[str, str] | None = None, input_bytes: bytes | None = None,
         max_stdout: int | None = None, max_rss: int | None = None,
@@ -242,15 +248,18 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def run_tool(argv: Sequence[str | Path], *, what: str, cwd: Path | None = None, max_stdout: int | None = None,
              cap_hint: str = "", max_rss: int | None = None, memory_hint: str = "", offline: bool = True,
-             timeout: float = DEFAULT_TIMEOUT) -> str:
-    """Run a renderer in the sandbox (:func:`sandboxed`) from ``cwd`` and return its stdout; failing to
+             readable: Sequence[Path] | None = None, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """Run a renderer in the sandbox (:func:`sandboxed`) from ``cwd`` and return its stdout, fenced
+    (:func:`handoff.fence.fenced`: no network when ``offline``, and given ``readable``, a filesystem of those
+    paths, ``cwd`` and its scratch only); failing to
     start, timing out, writing more than ``max_stdout`` bytes (``cap_hint`` says how to raise it), holding
     more than ``max_rss`` bytes resident (``memory_hint`` likewise) or a non-zero exit is a
     ``RenderError`` naming ``what`` (with the end of its stderr)."""
     name = Path(str(argv[0])).name
     try:
-        with sandboxed(offline=offline) as env:
-            done = run(argv, timeout=timeout, cwd=cwd, env=env, max_stdout=max_stdout, max_rss=max_rss)
+        with sandboxed(offline=offline) as env, fenced(argv, cwd=cwd, readable=readable, offline=offline,
+                                                        writable=scratch_of(env)) as wrapped:
+            done = run(wrapped, timeout=timeout, cwd=cwd, env=env, max_stdout=max_stdout, max_rss=max_rss)
     except OSError as e:
         raise RenderError(f"{what}: cannot run {argv[0]}: {e}") from e
     except TimedOut as e:

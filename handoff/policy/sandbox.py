@@ -31,6 +31,7 @@ from typing import Any
 
 from handoff import toolrun
 from handoff.errors import ConfigError, HandoffError, PolicyError, ToolMissingError
+from handoff.fence import fenced
 from handoff.manifests.bounds import DEFAULT_MAX_CHILD_MEMORY
 from handoff.policy.model import Match, Policy, PolicyContext, PolicyObject, Validation
 from handoff.report.model import Finding, ObjectRef, Severity, ValidationReport
@@ -91,8 +92,9 @@ class SandboxedEngine:
             env["PYTHONPATH"] = str(_PACKAGE_ROOT)
             argv = [sys.executable, "-P", "-m", CHILD_MODULE, str(home / PROGRESS_FILE)]
             try:
-                done = toolrun.run(argv, cwd=home, env=env, input_bytes=request, timeout=self.timeout,
-                                   max_stdout=MAX_FINDINGS_BYTES, max_rss=self.max_memory)
+                with fenced(argv, cwd=home, readable=None, offline=True) as wrapped:  # no network
+                    done = toolrun.run(wrapped, cwd=home, env=env, input_bytes=request, timeout=self.timeout,
+                                       max_stdout=MAX_FINDINGS_BYTES, max_rss=self.max_memory)
             except OSError as e:
                 raise PolicyError(f"cannot start the policy sandbox ({sys.executable}): {e}") from e
             except toolrun.MemoryTooLarge as e:

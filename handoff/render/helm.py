@@ -42,7 +42,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
         with _without_git(chart) as given:
             # after "--" a release name (or chart path) starting with "-" is a positional, never a flag
             return run_tool([*argv, "--", source.release or "release", given], what=f"helm template {chart}",
-                            cwd=given, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                            cwd=given, readable=[root or chart], max_stdout=policy.limits.max_output_bytes,
+                            cap_hint=CAP_HINT,
                             max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         shown_from = root or chart

@@ -44,7 +44,8 @@ def build(directory: Path, root: Path | None = None) -> str:
     argv: list[str | Path] = [tool, "build", "."] if kustomize else [tool, "kustomize", "."]
     try:
         return run_tool(argv, what=f"{'kustomize build' if kustomize else 'kubectl kustomize'} {directory}",
-                        cwd=directory, max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
+                        cwd=directory, readable=[root or directory],
+                        max_stdout=policy.limits.max_output_bytes, cap_hint=CAP_HINT,
                         max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT,
                         offline=not scan.uses_allowed)
     except RenderError as e:  # a failed replacement, patch or generator may quote a Secret's value: mask them

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.errors import RenderError
+from handoff.fence import fenced
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.sensitive import (
     BUILTIN_FIELDS,
@@ -174,8 +175,9 @@ class KubeconformEngine:
                 argv.append("-ignore-missing-schemas")
             argv.append(str(inputs))
             try:
-                with sandboxed() as env:  # reads only local schema dirs: no tokens, no network
-                    proc = run(argv, env=env)
+                # reads only local schema dirs: no tokens, no network
+                with sandboxed() as env, fenced(argv, cwd=None, readable=None, offline=True) as wrapped:
+                    proc = run(wrapped, env=env)
             except TimedOut as e:
                 raise RenderError(f"kubeconform {e}") from e
             try:
