@@ -97,7 +97,7 @@ def fenced(argv: Sequence[str | Path], *, cwd: Path | None, readable: Sequence[P
     ``readable`` (``cwd`` is added to it) read-only and ``writable`` (its scratch) when given. Unwrapped
     when neither applies or the mode is ``off``, or in ``auto`` mode where namespaces cannot be made."""
     plain = [str(a) for a in argv]
-    wanted = offline or readable is not None
+    wanted = (offline or readable is not None) and shutil.which(plain[0]) is not None  # else: start's error
     chosen = mode()
     why = unavailable_reason() if wanted and chosen != "off" else ""
     if not wanted or chosen == "off" or (why and chosen == "auto"):
