@@ -37,12 +37,18 @@ ONLINE_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ss
                 "/etc/pki")
 # Runs in the new user and mount namespaces, before the child, over the skeleton ``_skeleton`` made: each
 # path bound at its own absolute path (so arguments and in-repo absolute links keep working), read-only but
-# for the child's scratch ("W"), then the child with that root and its working directory.
+# for the child's scratch ("W"), a readable directory's top-level ``.git`` covered by an empty one ("H": CI's
+# checkout keeps its token in ``.git/config``), then the child with that root and its working directory.
 _MOUNT_VIEW = r"""
 set -e
 view=$1; wd=$2; shift 2
 while [ "$1" != "--" ]; do
-  mount --rbind "$2" "$view$2"
+  if [ "$1" = H ]; then
+    if [ -d "$view$2" ]; then mount --bind "$view/.handoff-empty" "$view$2"
+    else mount --bind "$view/.handoff-empty-file" "$view$2"; fi
+  else
+    mount --rbind "$2" "$view$2"
+  fi
   [ "$1" = W ] || mount -o remount,bind,ro "$view$2"
   shift 2
 done
@@ -134,6 +140,13 @@ def _wrapped(unshare: str, argv: list[str], *, view: Path, cwd: Path, readable: 
     for path in binds:
         _skeleton(_in_view(view, path), directory=path.is_dir())
         entries += ["R", str(path)]
+    hidden = [path / ".git" for path in binds if path.is_dir() and not path.is_relative_to("/usr")
+              and (path / ".git").exists() and not (path / ".git").is_symlink()]
+    if hidden:
+        _skeleton(view / ".handoff-empty", directory=True)
+        _skeleton(view / ".handoff-empty-file", directory=False)
+        for path in hidden:
+            entries += ["H", str(path)]
     if writable is not None:
         _skeleton(_in_view(view, writable.absolute()), directory=True)
         entries += ["W", str(writable.absolute())]

@@ -434,6 +434,7 @@ class Reconciler:
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects, rendered.origins)
             self._refuse_conflicts(source, fresh)
+            self._refuse_admission_takeover(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             for ns in namespaces.ensure_targets(self._as(source), source, fresh,
                                                 authority.grant_of(source, self.settings.namespace)):
@@ -848,6 +849,25 @@ class Reconciler:
             raise OwnershipConflict(f"source {source.name}: {'; '.join(conflicts[:5])}{more}; refusing the "
                                     "revision (nothing applied; remove the object from the other source to "
                                     "move it here)")
+
+    def _refuse_admission_takeover(self, source: Source, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse the revision when it names an admission object (webhook configuration, admission policy
+        or binding) that exists in the cluster and is not this source's: applying it would take over the
+        operator's (a Deny binding guarding another namespace re-pointed at the source's own), and prune
+        would later delete it. The guard judges what the repo wrote, not the live object it would merge
+        into. Only admission objects this source does not own already are read."""
+        wanted = [o for o in objects if is_admission(ref_of(o))]
+        if not wanted:
+            return
+        mine = self._live(source, wanted)
+        foreign = [ref_of(o) for o in wanted if key_of(ref_of(o)) not in mine
+                   and _existing(self._as(source), ref_of(o)) is not None]
+        if foreign:
+            more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            raise OwnershipConflict(f"source {source.name}: {', '.join(str(r) for r in foreign[:5])}{more} "
+                                    "exists in the cluster and is not this source's; an admission object is "
+                                    "never taken over (nothing applied; rename it, or delete the live one "
+                                    "to hand it to this source)")
 
     def _desired_now(self, source: Source) -> tuple[list[dict[str, Any]], str]:
         """What ``source``'s remote revision renders, if that is not the one it applied; with why it is not

@@ -18,7 +18,7 @@ from handoff.manifests.plain import display_name, objects_from_text
 from handoff.manifests.yamldocs import load_exact
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
-from handoff.render.chart_files import chart_files
+from handoff.render.chart_files import MAX_MEMBER_BYTES, chart_files
 from handoff.render.helm_sources import IndexFreePositions, ValuesIndex, image_sources, template_positions
 from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import RemoteScan
@@ -104,7 +104,14 @@ class HelmRenderer:
         output = template(chart, source, root)
         output_name = display_name(chart / "Chart.yaml", root)
         rendered = objects_from_text(output, output_name)
-        sources = [(output.count("\n", 0, m.start()) + 1, m.group(1)) for m in _SOURCE.finditer(output)]
+        # each line (numbered) and the template it names; a line naming no template of the chart is written
+        # by a template itself (``_template_file``) and ignored, so its object keeps helm's own line above
+        named: dict[str, Path | None] = {}
+        for m in _SOURCE.finditer(output):
+            if m.group(1) not in named:
+                named[m.group(1)] = _template_file(chart, m.group(1))
+        sources = [(output.count("\n", 0, m.start()) + 1, path) for m in _SOURCE.finditer(output)
+                   if (path := named[m.group(1)]) is not None]
         values = ValuesIndex(_values_files(chart, source, root))
         templates: dict[Path, dict[str, tuple[int, int]]] = {}
         objects = []
@@ -115,8 +122,7 @@ class HelmRenderer:
                 objects.append(RenderedObject(obj=obj.obj, file=obj.file, line=obj.line,
                                               positions=obj.positions, value_sources=images))
                 continue
-            # "mychart/templates/x.yaml" or "mychart/charts/sub/templates/x.yaml": drop the chart name
-            path = chart / Path(*Path(origin[1]).parts[1:])
+            path = origin[1]
             if path not in templates:
                 templates[path] = template_positions(_read(path))
             positions = templates[path]
@@ -125,6 +131,25 @@ class HelmRenderer:
                                           positions=IndexFreePositions(positions), value_sources=images))
         files = tuple(dict.fromkeys(o.file for o in objects)) or (output_name,)
         return RenderResult(objects=tuple(objects), findings=rendered.findings, files=files)
+
+
+def _template_file(chart: Path, named: str) -> Path | None:
+    """The template a ``# Source:`` line names ("mychart/templates/x.yaml", "mychart/charts/sub/templates/
+    x.yaml": the chart name dropped), when it is a regular file of at most Helm's per-file size inside the
+    chart. A template can print such a line itself (``# Source: app/../../../dev/zero``), and handoff reads
+    the file outside the fence: anything else is no template."""
+    parts = Path(named).parts[1:]
+    if not parts or ".." in parts or Path(named).is_absolute():
+        return None
+    path = chart / Path(*parts)
+    try:
+        real = path.resolve()
+        if not real.is_relative_to(chart.resolve()) or not real.is_file() or \
+                real.stat().st_size > MAX_MEMBER_BYTES:
+            return None
+    except OSError:
+        return None
+    return path
 
 
 def _read(path: Path) -> str:

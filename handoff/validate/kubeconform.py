@@ -176,7 +176,9 @@ class KubeconformEngine:
             argv.append(str(inputs))
             try:
                 # reads only local schema dirs: no tokens, no network
-                with sandboxed() as env, fenced(argv, cwd=None, readable=None, offline=True) as wrapped:
+                # and sees its inputs and schema dirs alone: a kind spelled with "../" names no file elsewhere
+                seen = [inputs, Path(schema_dir), Path(crd_dir), *map(Path, options.crd_catalogs)]
+                with sandboxed() as env, fenced(argv, cwd=None, readable=seen, offline=True) as wrapped:
                     proc = run(wrapped, env=env)
             except TimedOut as e:
                 raise RenderError(f"kubeconform {e}") from e

@@ -146,3 +146,18 @@ def test_an_unknown_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
             fence.fenced(["true"], cwd=None, readable=None, offline=True):
         pass
     assert os.environ[fence.ISOLATION_ENV] == "sometimes"
+
+
+def test_the_render_roots_git_directory_is_empty_to_the_child(tmp_path: Path) -> None:
+    """CI's checkout keeps its token in ``.git/config``; the scans refuse every read of it they recognise, and
+    the fence covers the directory with an empty one, so a read they miss finds nothing."""
+    if fence.unavailable_reason() and not tools_required():
+        pytest.skip("namespaces unavailable here")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(f"[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\n",
+                                              encoding="utf-8")
+    (tmp_path / "app.yaml").write_text("kind: ConfigMap\n", encoding="utf-8")
+    out = run_tool(["sh", "-c", "cat .git/config 2>&1; ls -a .git; cat app.yaml"], what="sh", cwd=tmp_path,
+                   readable=[tmp_path])
+    assert SECRET not in out and "kind: ConfigMap" in out
+    assert (tmp_path / ".git" / "config").read_text(encoding="utf-8").count(SECRET) == 1  # untouched
