@@ -35,7 +35,7 @@ whatever the grant (:func:`why_mutating_identity`)."""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from handoff.policy.paths import pod_specs
@@ -241,6 +241,42 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
     return ""
 
 
+RoleRules = Callable[[str, str, str], Sequence[Any] | None]
+_READ_VERBS = frozenset({"get", "list", "watch", "*"})
+
+
+def why_granting_secrets(obj: Mapping[str, Any], secrets: Collection[tuple[str, str]],
+                         rules_of: RoleRules) -> str:
+    """How a (Cluster)RoleBinding would let its subjects read a Source's credentials Secret (``secrets``,
+    namespace and name) through the API, which a pod mounting it may not (:func:`why_borrowing`): a
+    RoleBinding in that Secret's namespace, or any ClusterRoleBinding, of a role whose rules can get, list
+    or watch it. ``rules_of(kind, name, namespace)`` gives a role's rules (from the revision, else the
+    cluster), None when they cannot be known: such a role is left to RBAC."""
+    if obj.get("kind") not in ("RoleBinding", "ClusterRoleBinding") or group_of(ref_of(obj)) != _RBAC:
+        return ""
+    namespace = _namespace(obj) if obj.get("kind") == "RoleBinding" else ""
+    guarded = sorted((ns, name) for ns, name in secrets if not namespace or ns == namespace)
+    role = obj.get("roleRef") or {}
+    if not guarded or not isinstance(role, Mapping):
+        return ""
+    kind, name = str(role.get("kind")), str(role.get("name"))
+    rules = rules_of(kind, name, namespace if kind == "Role" else "")
+    for ns, secret in guarded:
+        if any(isinstance(r, Mapping) and _reads_secret(r, secret) for r in rules or ()):
+            return (f"binds {kind} {name}, which can read Secret {ns}/{secret} (a Source's git credentials), "
+                    "to its subjects")
+    return ""
+
+
+def _reads_secret(rule: Mapping[str, Any], name: str) -> bool:
+    def listed(key: str) -> list[str]:
+        value = rule.get(key) or []
+        return [str(v) for v in value] if isinstance(value, list) else []
+    names = listed("resourceNames")
+    return bool({"", "*"} & set(listed("apiGroups")) and {"secrets", "*"} & set(listed("resources"))
+                and _READ_VERBS & set(listed("verbs")) and (not names or name in names))
+
+
 def is_admission(ref: ObjectRef) -> bool:
     """Whether ``ref`` is a webhook configuration, an admission policy or a binding of one."""
     return group_of(ref) == _ADMISSION and ref.kind in _WEBHOOK_KINDS | _POLICY_KINDS | _BINDING_KINDS
@@ -359,12 +395,13 @@ def _picks_identity(rule: Mapping[str, Any]) -> str:
     return ""
 
 
-def why_mutating_identity(obj: Mapping[str, Any], cluster_kinds: Collection[str]) -> str:
+def why_mutating_identity(obj: Mapping[str, Any], cluster_kinds: Collection[str],
+                          policies: Collection[str] = ()) -> str:
     """How mutating admission object ``obj`` could rewrite what the identity guard judged (a binding to
     the reconciler's roles, a token Secret, Pod Security labels) after it judged it; no grant waives it."""
     if group_of(ref_of(obj)) != _ADMISSION or not _granted_by_name(str(obj.get("kind")), cluster_kinds):
         return ""
-    for key, rule in _mutation_rules(obj):
+    for key, rule in _mutation_rules(obj, policies):
         picked = _picks_identity(rule) if isinstance(rule, Mapping) else ""
         if picked:
             return (f"could rewrite what the identity guard judged after it judged it: its {key} picks "
@@ -372,9 +409,21 @@ def why_mutating_identity(obj: Mapping[str, Any], cluster_kinds: Collection[str]
     return ""
 
 
-def _mutation_rules(obj: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _mutation_rules(obj: Mapping[str, Any], policies: Collection[str] = ()) -> list[tuple[str, Any]]:
     """``(key, rule)`` of each rule of a mutating admission object that picks what it rewrites (a
-    policy's ``excludeResourceRules`` only narrow them; a binding rewrites nothing its policy would not)."""
+    policy's ``excludeResourceRules`` only narrow them). A binding of a policy among ``policies`` (those the
+    revision holds, judged themselves) rewrites nothing its policy would not; a binding of another policy
+    (one the cluster already has) puts that policy in force with the repo's parameters: it picks what its
+    own ``matchResources.resourceRules`` pick, and everything without them."""
+    if obj.get("kind") == "MutatingAdmissionPolicyBinding":
+        spec = obj.get("spec") or {}
+        if not isinstance(spec, Mapping) or spec.get("policyName") in policies:
+            return []
+        rules = (spec.get("matchResources") or {}).get("resourceRules") or ()
+        if not rules:
+            return [("spec.policyName (a policy the revision does not hold, with no resourceRules)",
+                     {"apiGroups": ["*"], "resources": ["*"]})]
+        return [(f"spec.matchResources.resourceRules[{j}]", rule) for j, rule in enumerate(rules)]
     if obj.get("kind") == "MutatingWebhookConfiguration":
         return [(f"webhooks[{i}].rules[{j}]", rule) for i, w in enumerate(obj.get("webhooks") or ())
                 if isinstance(w, Mapping) for j, rule in enumerate(w.get("rules") or ())]
@@ -388,13 +437,14 @@ def _granted_by_name(kind: str, cluster_kinds: Collection[str]) -> bool:
     return kind in cluster_kinds or f"{_ADMISSION}/{kind}" in cluster_kinds
 
 
-def why_mutating_pods(obj: Mapping[str, Any], cluster_kinds: Collection[str]) -> str:
+def why_mutating_pods(obj: Mapping[str, Any], cluster_kinds: Collection[str],
+                      policies: Collection[str] = ()) -> str:
     """How mutating admission object ``obj`` could rewrite pods after the floor and the identity guard
     judged them ("" when its rules pick only resources that carry no pod spec, or when ``cluster_kinds``
     does not grant its kind by name: the grant or :func:`why_intercepting` refuses it then)."""
     if group_of(ref_of(obj)) != _ADMISSION or not _granted_by_name(str(obj.get("kind")), cluster_kinds):
         return ""
-    for key, rule in _mutation_rules(obj):
+    for key, rule in _mutation_rules(obj, policies):
         picked = _picks_pods(rule) if isinstance(rule, Mapping) else ""
         if picked:
             return (f"could rewrite pods after the floor and the identity guard judged them: its {key} picks "
@@ -455,8 +505,11 @@ def borrowing_identity(objects: Iterable[Mapping[str, Any]], settings: Settings,
     """Each object that would obtain or use the reconciler's identity, intercept its writes (or writes
     outside the grant) or rewrite pods after they were judged, with how; ``cluster_kinds``, ``covered``,
     ``mutating_pods``: the source's grant (:func:`why_intercepting`, :func:`why_mutating_pods`)."""
+    objects = list(objects)
+    policies = {str((o.get("metadata") or {}).get("name")) for o in objects
+                if o.get("kind") == "MutatingAdmissionPolicy" and group_of(ref_of(o)) == _ADMISSION}
     return [(ref_of(o), why) for o in objects
             if (why := why_borrowing(o, settings, secrets)
                 or why_intercepting(o, settings, cluster_kinds, covered)
-                or why_mutating_identity(o, cluster_kinds)
-                or ("" if mutating_pods else why_mutating_pods(o, cluster_kinds)))]
+                or why_mutating_identity(o, cluster_kinds, policies)
+                or ("" if mutating_pods else why_mutating_pods(o, cluster_kinds, policies)))]

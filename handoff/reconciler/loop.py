@@ -39,7 +39,14 @@ from handoff.reconciler import authority, floor, inventory, namespaces, prune, r
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
-from handoff.reconciler.guard import borrowing_identity, configuration_secrets, is_admission, own_objects
+from handoff.reconciler.guard import (
+    RoleRules,
+    borrowing_identity,
+    configuration_secrets,
+    is_admission,
+    own_objects,
+    why_granting_secrets,
+)
 from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
 from handoff.reconciler.masking import masked_result
@@ -48,6 +55,7 @@ from handoff.reconciler.objects import (
     OWNER_LABEL,
     ObjectKey,
     drift_ignored,
+    group_of,
     key_of,
     labelled,
     ordered,
@@ -79,6 +87,9 @@ _PAUSE_AFTER_APPLIES = int(os.environ.get("HANDOFF_RECONCILER_PAUSE_AFTER_APPLIE
 def _pause_for_fault_injection() -> None:
     log.warning("paused for fault injection (HANDOFF_RECONCILER_PAUSE_AFTER_APPLIES)")
     threading.Event().wait()
+
+
+_RBAC = "rbac.authorization.k8s.io"
 
 
 class RefusedError(ReconcileError):
@@ -550,7 +561,29 @@ class Reconciler:
             raise AuthorityDenied(f"source {source.name} may not touch "
                                f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
                                "refusing the revision (nothing applied)")
+        # within the grant: a binding that hands a Source's credentials to the repo's pods through the API
+        rules_of = self._role_rules(out)
+        granting = [(ref_of(o), why) for o in out if (why := why_granting_secrets(o, secrets, rules_of))]
+        if granting:
+            names = "; ".join(f"{r} {why}" for r, why in granting[:5])
+            raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
+
+    def _role_rules(self, objects: Sequence[Mapping[str, Any]]) -> RoleRules:
+        """The rules of a Role or ClusterRole: the revision's own, else the live one's (an aggregated
+        ClusterRole such as ``admin`` as its controller filled it), None when it cannot be read."""
+        given = {(ref.kind, ref.name, ref.namespace): o.get("rules") or [] for o in objects
+                 if (ref := ref_of(o)).kind in ("Role", "ClusterRole") and group_of(ref) == _RBAC}
+
+        def rules_of(kind: str, name: str, namespace: str) -> Sequence[Any] | None:
+            if (kind, name, namespace) in given:
+                return list(given[(kind, name, namespace)])
+            try:
+                live = self.client.get(f"{_RBAC}/v1", kind, name, namespace)
+            except KubeError:
+                return None
+            return None if live is None else list(live.get("rules") or [])
+        return rules_of
 
     def _preflight_past(self, client: KubeClient, objects: Sequence[Mapping[str, Any]],
                         early: _AdmissionFirst, *, scratch: str) -> list[Mapping[str, Any]]:

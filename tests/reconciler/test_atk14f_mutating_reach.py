@@ -152,8 +152,17 @@ def test_a_later_rule_reaching_pods_is_found_and_exclusions_do_not_make_it_safe(
     assert "spec.matchConstraints.resourceRules[0] picks pods" in why_mutating_pods(policy, KINDS)
 
 
-def test_the_binding_alone_reaches_nothing() -> None:
-    assert _refused(_policy(PRIVILEGED)[1:]) == []
+def test_a_binding_of_a_policy_the_revision_does_not_hold_is_judged_by_its_own_rules() -> None:
+    """The binding alone puts a policy the cluster already has in force (atk14i): it picks what its own
+    ``resourceRules`` pick, everything without them."""
+    [(_, why)] = _refused(_policy(PRIVILEGED)[1:])
+    assert "spec.matchResources.resourceRules[0] picks pods" in why
+    configmaps = [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["configmaps"],
+                   "scope": "Namespaced"}]
+    assert _refused(_policy(PRIVILEGED, configmaps)[1:]) == []
+    unruled = _policy(PRIVILEGED)[1]
+    del unruled["spec"]["matchResources"]["resourceRules"]
+    assert _refused([unruled])  # refused by the reach check or the mutation check, either way
 
 
 def test_a_kind_not_granted_is_left_to_the_grant() -> None:

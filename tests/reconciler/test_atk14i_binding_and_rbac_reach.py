@@ -66,7 +66,7 @@ def _refused(objects: list[dict[str, Any]], *, mutating_pods: bool = False) -> l
                               namespace_covered(grant_of(TENANT, NS), NS), mutating_pods=mutating_pods)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14i F2): guard._mutation_rules judges no binding's matchResources")
+
 @pytest.mark.parametrize(("group", "resource"), [("", "pods"), ("apps", "deployments"), ("batch", "jobs")])
 def test_a_mutating_binding_of_a_cluster_policy_onto_the_sources_pods_needs_allow_mutating_pods(
         group: str, resource: str) -> None:
@@ -76,7 +76,7 @@ def test_a_mutating_binding_of_a_cluster_policy_onto_the_sources_pods_needs_allo
         "without allowMutatingPods: it rewrites the source's pods after the floor and the identity guard ran")
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14i F2): guard._mutation_rules judges no binding's matchResources")
+
 @pytest.mark.parametrize(("group", "resource"), [("rbac.authorization.k8s.io", "rolebindings"), ("", "secrets")])
 def test_a_mutating_binding_onto_identity_resources_is_refused_whatever_the_grant(group: str, resource: str) -> None:
     assert _refused([_binding(group, resource)], mutating_pods=True), (
@@ -98,7 +98,6 @@ CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{
 
 @pytest.mark.tools
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14i F3): guard._binding_why does not ask what the bound role can read")
 def test_a_rolebinding_cannot_give_the_repos_pods_read_on_the_sources_git_credentials(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
