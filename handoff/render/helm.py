@@ -145,8 +145,9 @@ def _template_file(chart: Path, named: str) -> Path | None:
     try:
         real = path.resolve()
         if not real.is_relative_to(chart.resolve()) or not real.is_file() or \
-                real.stat().st_size > MAX_MEMBER_BYTES:
-            return None
+                real.stat().st_size > MAX_MEMBER_BYTES or \
+                any(part.lower() == ".git" for part in (*parts, *real.relative_to(chart.resolve()).parts)):
+            return None  # a chart at the repo root holds the checkout's .git, where CI keeps its token
     except OSError:
         return None
     return path

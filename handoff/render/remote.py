@@ -13,6 +13,7 @@ generators) from the render root, each once.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -252,14 +253,18 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_CHART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def _vendored(chart: Path, dep: Mapping[str, Any]) -> bool:
     """As Helm matches them: a subchart under ``charts/`` whose name is the dependency's (a directory,
     however named, or a ``<name>-<version>.tgz`` archive)."""
     name = str(dep.get("name") or "")
     charts = chart / "charts"
-    if not name or not charts.is_dir():
-        return False
-    if (charts / name / "Chart.yaml").is_file() or any(charts.glob(f"{name}*.tgz")):
+    if not _CHART_NAME.fullmatch(name) or not charts.is_dir():
+        return False  # a name that is not a plain name ("../x", "**") is never made a path or a pattern
+    archives = [e.name for e in os.scandir(charts) if e.name.endswith(".tgz")]
+    if (charts / name / "Chart.yaml").is_file() or any(a.startswith(name) for a in archives):
         return True
     return any(_chart_name(sub) == name for sub in charts.glob("*/Chart.yaml"))
 

@@ -68,6 +68,11 @@ def resolve_version(requested: str | None, root: Path | None = None) -> str:
     return f"{int(m[1])}.{int(m[2])}"
 
 
+# what a kind and an apiVersion may be to name a schema file; anything else has none
+_PLAIN_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_PLAIN_API_VERSION = re.compile(r"(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]+")
+
+
 def kind_file_name(api_version: str, kind: str) -> str:
     """``apps/v1`` Deployment → ``deployment-apps-v1``; ``rbac.authorization.k8s.io/v1`` → ``…-rbac-v1``."""
     group, _, version = api_version.rpartition("/")
@@ -105,7 +110,10 @@ class KubernetesSchemas:
         return self._defs
 
     def schema_for(self, api_version: str, kind: str) -> dict[str, Any] | None:
-        """The standalone schema for this apiVersion/kind, or None when this version has none."""
+        """The standalone schema for this apiVersion/kind, or None when this version has none (a kind or
+        apiVersion that is not a plain name, ``../../x`` say, names no file: it is never made a path)."""
+        if not _PLAIN_KIND.fullmatch(kind) or not _PLAIN_API_VERSION.fullmatch(api_version):
+            return None
         path = self.directory / f"{kind_file_name(api_version, kind)}.json"
         try:
             text = path.read_text(encoding="utf-8")
