@@ -79,7 +79,9 @@ def mask_values(text: str, values: Iterable[str]) -> str:
     renderer's error quoting a chart value), without registering those values for every later text."""
     forms: set[str] = set()
     for value in values:
-        if len(value) >= _MIN_SECRET_LEN:
+        # every encoded form is at least as long as the value: one longer than the text cannot be in it (a
+        # 15 MiB generator file's forms would take ~300 MiB to build)
+        if _MIN_SECRET_LEN <= len(value) <= len(text):
             forms.update(encoded_forms(value))
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, MASK)

@@ -21,7 +21,13 @@ from handoff.manifests.yamldocs import FilePositions, file_limits, load_document
 from handoff.pathsafe import check_tree, contained
 from handoff.render.base import RenderSource
 from handoff.render.kustomize import kustomization_file
-from handoff.render.kustomize_fields import refuse_case_variants, refuse_tagged
+from handoff.render.kustomize_fields import (
+    INLINE_LISTS,
+    generator_file_path,
+    inline_document,
+    refuse_case_variants,
+    refuse_tagged,
+)
 from handoff.render.policy import current
 from handoff.render.remote import refuse_unreadable
 
@@ -165,7 +171,7 @@ class _KustomizeInputs:
             for i, entry in _items(spec.get(field)):
                 if not isinstance(entry, str) or "://" in entry:
                     continue
-                if "\n" in entry:
+                if inline_document(entry):
                     inside = f"{field}[{i}]"
                     line = positions.get(inside, (None, None))[0]
                     for config, _ in _configs_of(entry, kname, inside, line):
@@ -344,7 +350,7 @@ def _plugin_references(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     kustomization's own fields)."""
     for i, file in _items(config.get("files")):
         if isinstance(file, str):
-            yield f"files[{i}]", file.partition("=")[2] or file
+            yield f"files[{i}]", _file_source(file)
     for field in ("envs", "paths", "additionalValuesFiles"):
         for i, entry in _items(config.get(field)):
             if isinstance(entry, str):
@@ -361,8 +367,8 @@ def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """``(key, path)`` for every local path a kustomization names, the key as ``resources[0]``."""
     for key in _PATH_LISTS:
         for i, entry in _items(spec.get(key)):
-            if isinstance(entry, str) and "\n" not in entry:
-                yield f"{key}[{i}]", entry
+            if isinstance(entry, str) and not (key in INLINE_LISTS and inline_document(entry)):
+                yield f"{key}[{i}]", entry  # a line break in a path is a path (a directory "x\n" exists)
     for key in _PATH_ITEMS:
         for i, entry in _items(spec.get(key)):
             if isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
@@ -373,7 +379,7 @@ def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 continue
             for j, file in _items(entry.get("files")):
                 if isinstance(file, str):
-                    yield f"{key}[{i}].files[{j}]", file.partition("=")[2] or file
+                    yield f"{key}[{i}].files[{j}]", _file_source(file)
             for j, env in _items(entry.get("envs")):
                 if isinstance(env, str):
                     yield f"{key}[{i}].envs[{j}]", env
@@ -390,6 +396,13 @@ def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         block = spec.get(key)
         if isinstance(block, Mapping) and isinstance(block.get(field), str):
             yield f"{key}.{field}", block[field]
+
+
+def _file_source(source: str) -> str:
+    """A generator ``files`` entry's path; one with more than one ``=`` (kustomize refuses it) is checked
+    whole, so it is refused as a path whatever part another reader would pick."""
+    path = generator_file_path(source)
+    return source if path is None else path
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handoff.errors import HandoffError, RenderError
+from handoff.errors import HandoffError, PathEscapeError, RenderError
 from handoff.manifests.bounds import Limits, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text, parse, read_text
 from handoff.manifests.sensitive import secret_strings
 from handoff.manifests.yamldocs import FilePositions
+from handoff.pathsafe import contained
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
+from handoff.render.kustomize_fields import generator_file_path
 from handoff.render.policy import CAP_HINT, MEMORY_HINT, current
 from handoff.render.remote import KUSTOMIZATION_NAMES, RemoteScan, kustomization_file, looks_remote
 from handoff.toolrun import find_tool, require_tool, run_tool
@@ -105,7 +107,9 @@ class _SourceIndex:
             for entry in spec.get(key) or ():
                 if not isinstance(entry, str) or looks_remote(entry):
                     continue  # remote bases are not in the repo: their objects keep the output position
-                target = (directory / entry)
+                target = self._inside(directory / entry)
+                if target is None:
+                    continue
                 if target.is_dir():
                     self.add_tree(target, here, depth + 1)
                 elif target.is_file():
@@ -130,13 +134,34 @@ class _SourceIndex:
                     continue
                 for literal in _strings(entry.get("literals")):
                     self.generated_inputs += [literal, literal.partition("=")[2]]
-                files = [*_strings(entry.get("envs")), *_strings(entry.get("env")),
-                         *(f.rpartition("=")[2] for f in _strings(entry.get("files")))]
-                for name in files:
-                    data = read_capped(directory / name, Limits()) if (directory / name).is_file() else None
-                    for raw in (data or b"").splitlines():  # kustomize quotes a bad line raw and as bytes
+                for name in [*_strings(entry.get("envs")), *_strings(entry.get("env"))]:
+                    # an env file's lines count against the entry budget (``inputs``): each is kept
+                    for raw in self._read(directory / name).splitlines():  # quoted raw and as bytes
                         line = raw.decode(errors="replace")
                         self.generated_inputs += [line, line.partition("=")[2], " ".join(map(str, raw))]
+                for source in _strings(entry.get("files")):
+                    path = generator_file_path(source)  # a file is one value: kept whole, not per line
+                    if path is not None:
+                        self.generated_inputs.append(self._read(directory / path).decode(errors="replace"))
+
+    def _inside(self, path: Path) -> Path | None:
+        """``path`` when it stays inside the repo (outside ``.git``): the index opens nothing the input
+        checks did not admit, whatever spelling reached it."""
+        try:
+            contained(self.root, path)
+        except PathEscapeError:
+            return None
+        return path
+
+    def _read(self, path: Path) -> bytes:
+        """A generator input's bytes (capped, regular files inside the repo only), b"" otherwise."""
+        inside = self._inside(path)
+        if inside is None or not inside.is_file():
+            return b""
+        try:
+            return read_capped(inside, Limits()) or b""
+        except OSError:
+            return b""
 
     def generator_of(self, rendered: RenderedObject) -> tuple[str, int] | None:
         ref = rendered.ref

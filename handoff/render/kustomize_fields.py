@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.errors import RenderError
+from handoff.manifests.plain import parse
 from handoff.manifests.yamldocs import MERGE_TAG, explicit_tags
 
 # the JSON field names of kustomize's Kustomization type, its builtin plugin configs (generators,
@@ -122,3 +123,29 @@ def refuse_case_variants(data: Any, file: str, positions: Mapping[str, tuple[int
 
 
 __all__ = ["KNOWN_FIELDS", "refuse_case_variants", "refuse_tagged"]
+
+
+def generator_file_path(source: str) -> str | None:
+    """The path of a generator ``files`` entry (``key=path`` or ``path``) as kustomize's
+    ``ParseFileSource`` reads it; None when kustomize refuses it (more than one ``=``: both scans and the
+    source index must not each pick their own ``=``)."""
+    if source.count("=") > 1:
+        return None
+    return source.partition("=")[2] if "=" in source else source
+
+
+# the kustomization lists whose entries may be inline documents (a patch, a plugin config) instead of paths
+INLINE_LISTS = ("patchesStrategicMerge", "generators", "transformers", "validators")
+
+
+def inline_document(entry: str) -> bool:
+    """Whether an entry of an ``INLINE_LISTS`` list is an inline document: a YAML mapping spread over lines.
+    Anything else, ``x\n/../../other`` included, kustomize reads as a path (a directory named ``x\n`` exists),
+    so every scan checks it as one."""
+    if "\n" not in entry:
+        return False
+    try:
+        loaded = parse(entry, "inline", strict=False)
+    except RenderError:
+        return False
+    return any(isinstance(doc.data, Mapping) for doc in loaded.docs)

@@ -23,7 +23,13 @@ from handoff.errors import RenderError
 from handoff.manifests.plain import display_name, parse, read_text
 from handoff.manifests.yamldocs import FilePositions, LoadedFile
 from handoff.render.chart_files import chart_files
-from handoff.render.kustomize_fields import refuse_case_variants, refuse_tagged
+from handoff.render.kustomize_fields import (
+    INLINE_LISTS,
+    generator_file_path,
+    inline_document,
+    refuse_case_variants,
+    refuse_tagged,
+)
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _MAX_DEPTH = 50
@@ -110,7 +116,7 @@ class RemoteScan:
                 self._remote(entry, where, what="a remote kustomize reference" if looks_remote(entry) else "")
         for key in _PLUGIN_LISTS:  # inline plugin configs (the multi-line entries skipped above)
             for i, inline in enumerate(_list(spec.get(key))):
-                if isinstance(inline, str) and "\n" in inline:
+                if isinstance(inline, str) and inline_document(inline):
                     line = positions.get(f"{key}[{i}]", (None, 1))[0]
                     self._plugin_config(inline, (name, line, f"{key}[{i}]"))
 
@@ -181,7 +187,7 @@ def _entries(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, path or URL) of every kustomization entry that names something to load."""
     for key in _PATH_LISTS:
         for i, entry in enumerate(_list(spec.get(key))):
-            if isinstance(entry, str) and "\n" not in entry:  # multi-line strings are inline patches
+            if isinstance(entry, str) and not (key in INLINE_LISTS and inline_document(entry)):
                 yield f"{key}[{i}]", entry
     for key in _PATH_ITEMS:
         for i, entry in enumerate(_list(spec.get(key))):
@@ -196,7 +202,7 @@ def _entries(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 continue
             for j, file in enumerate(_list(generator.get("files"))):
                 if isinstance(file, str):
-                    yield f"{key}[{i}].files[{j}]", file.partition("=")[2] or file
+                    yield f"{key}[{i}].files[{j}]", generator_file_path(file) or file
             for j, env in enumerate(_list(generator.get("envs"))):
                 if isinstance(env, str):
                     yield f"{key}[{i}].envs[{j}]", env
@@ -214,7 +220,7 @@ def _plugin_files(node: Any) -> Iterator[str]:
             if key in _PLUGIN_FILE_KEYS:
                 for item in value if isinstance(value, list) else [value]:
                     if isinstance(item, str):
-                        yield (item.partition("=")[2] or item) if key == "files" else item
+                        yield (generator_file_path(item) or item) if key == "files" else item
             yield from _plugin_files(value)
     elif isinstance(node, list):
         for item in node:
