@@ -39,7 +39,7 @@ from handoff.render import render_path
 from tests.harness.tools import require_tool
 
 _CHILD = r"""
-import resource, sys
+import sys
 from pathlib import Path
 from handoff.render import render_path
 repo = Path(sys.argv[1])
@@ -47,7 +47,10 @@ try:
     render_path(repo / "app", repo=repo)
 except Exception as e:
     print(type(e).__name__, str(e)[:200], file=sys.stderr)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: a child started by vfork inherits its parent's high-water mark at exec (the pytest
+# process's own, hundreds of MiB in a full run)
+hwm = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:")]
+print(int(hwm[0].split()[1]) // 1024)
 """
 
 
