@@ -43,8 +43,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
             # after "--" a release name (or chart path) starting with "-" is a positional, never a flag
             return run_tool([*argv, "--", source.release or "release", given], what=f"helm template {chart}",
                             cwd=given, readable=[root or chart], max_stdout=policy.limits.max_output_bytes,
-                            cap_hint=CAP_HINT,
-                            max_rss=policy.limits.max_child_memory, memory_hint=MEMORY_HINT)
+                            cap_hint=CAP_HINT, max_rss=policy.limits.max_child_memory,
+                            memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         shown_from = root or chart
         files = [*chart_files(chart, "values.yaml", shown_from), *_values_files(chart, source, shown_from)]
@@ -143,10 +143,9 @@ def _template_file(chart: Path, named: str) -> Path | None:
         return None
     path = chart / Path(*parts)
     try:
-        real = path.resolve()
-        if not real.is_relative_to(chart.resolve()) or not real.is_file() or \
-                real.stat().st_size > MAX_MEMBER_BYTES or \
-                any(part.lower() == ".git" for part in (*parts, *real.relative_to(chart.resolve()).parts)):
+        real, top = path.resolve(), chart.resolve()
+        if not real.is_relative_to(top) or not real.is_file() or real.stat().st_size > MAX_MEMBER_BYTES or \
+                any(part.lower() == ".git" for part in (*parts, *real.relative_to(top).parts)):
             return None  # a chart at the repo root holds the checkout's .git, where CI keeps its token
     except OSError:
         return None

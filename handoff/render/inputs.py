@@ -350,7 +350,7 @@ def _plugin_references(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     kustomization's own fields)."""
     for i, file in _items(config.get("files")):
         if isinstance(file, str):
-            yield f"files[{i}]", _file_source(file)
+            yield f"files[{i}]", generator_file_path(file) or file
     for field in ("envs", "paths", "additionalValuesFiles"):
         for i, entry in _items(config.get(field)):
             if isinstance(entry, str):
@@ -379,7 +379,7 @@ def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 continue
             for j, file in _items(entry.get("files")):
                 if isinstance(file, str):
-                    yield f"{key}[{i}].files[{j}]", _file_source(file)
+                    yield f"{key}[{i}].files[{j}]", generator_file_path(file) or file
             for j, env in _items(entry.get("envs")):
                 if isinstance(env, str):
                     yield f"{key}[{i}].envs[{j}]", env
@@ -396,13 +396,6 @@ def _references(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         block = spec.get(key)
         if isinstance(block, Mapping) and isinstance(block.get(field), str):
             yield f"{key}.{field}", block[field]
-
-
-def _file_source(source: str) -> str:
-    """A generator ``files`` entry's path; one with more than one ``=`` (kustomize refuses it) is checked
-    whole, so it is refused as a path whatever part another reader would pick."""
-    path = generator_file_path(source)
-    return source if path is None else path
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:

@@ -127,8 +127,8 @@ __all__ = ["KNOWN_FIELDS", "refuse_case_variants", "refuse_tagged"]
 
 def generator_file_path(source: str) -> str | None:
     """The path of a generator ``files`` entry (``key=path`` or ``path``) as kustomize's
-    ``ParseFileSource`` reads it; None when kustomize refuses it (more than one ``=``: both scans and the
-    source index must not each pick their own ``=``)."""
+    ``ParseFileSource`` reads it; None when kustomize refuses it (more than one ``=``: the scans then check
+    the entry whole, the source index skips it, so no two readers pick different ``=``)."""
     if source.count("=") > 1:
         return None
     return source.partition("=")[2] if "=" in source else source

@@ -175,8 +175,8 @@ class KubeconformEngine:
                 argv.append("-ignore-missing-schemas")
             argv.append(str(inputs))
             try:
-                # reads only local schema dirs: no tokens, no network
-                # and sees its inputs and schema dirs alone: a kind spelled with "../" names no file elsewhere
+                # no tokens, no network, and only its inputs and schema dirs: a kind spelled "../x" names no
+                # file elsewhere
                 seen = [inputs, Path(schema_dir), Path(crd_dir), *map(Path, options.crd_catalogs)]
                 with sandboxed() as env, fenced(argv, cwd=None, readable=seen, offline=True) as wrapped:
                     proc = run(wrapped, env=env)
