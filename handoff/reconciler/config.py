@@ -64,7 +64,9 @@ class Authority:
     ``other_tenants``: the tenants' namespace globs (from a tenants file, never written by hand): a
     namespace one matches is another tenant's, denied, unless it is ``tenant`` (the grant's own).
     ``allowMutatingPods``: the source's granted mutating admission objects may pick pods and pod-bearing
-    resources, which waives the floor and the identity guard for its pods (``guard.why_mutating_pods``)."""
+    resources, which waives the floor and the identity guard for its pods (``guard.why_mutating_pods``).
+    ``adopt``: the source may take over objects the cluster already has that no source created (marked
+    adopted, never pruned: :mod:`handoff.reconciler.adoption`)."""
 
     namespaces: tuple[str, ...] = ("*",)
     denied_namespaces: tuple[str, ...] = ()
@@ -75,6 +77,7 @@ class Authority:
     other_tenants: tuple[str, ...] = ()
     tenant: str = ""
     allow_mutating_pods: bool = False
+    adopt: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Tenant:
 
 def parse_tenants(raw: Any, *, file: str | None = None) -> tuple[Tenant, ...]:
     """``tenants: [{namespaces: [...], defaultServiceAccount: NAME, authority: {namespaces,
-    deniedNamespaces, kinds, deniedKinds, clusterKinds, namespaceMetadata, allowMutatingPods}}]``."""
+    deniedNamespaces, kinds, deniedKinds, clusterKinds, namespaceMetadata, allowMutatingPods, adopt}}]``."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -330,7 +333,7 @@ def _authority(raw: Mapping[str, Any], *, namespaces: tuple[str, ...] = ("*",)) 
                      kinds=strings("kinds", ("*",)), denied_kinds=strings("deniedKinds"),
                      cluster_kinds=strings("clusterKinds"),
                      namespace_metadata=strings("namespaceMetadata", ("*",)),
-                     allow_mutating_pods=raw.get("allowMutatingPods") is True)
+                     allow_mutating_pods=raw.get("allowMutatingPods") is True, adopt=raw.get("adopt") is True)
 
 
 def _checked_source(raw: Any, index: int, file: str, defaults: Mapping[str, Any],

@@ -29,13 +29,13 @@ pods or on anything that carries a pod spec (a built-in workload, a custom resou
 after that, inside the grant too (mount a Source's git credentials, make a container privileged). One is
 applied only when the operator's grant says ``allowMutatingPods: true``, which waives both checks for that
 source's pods; one whose rules pick only other resources (ConfigMaps, say) needs no such grant. One that
-picks what the identity guard judges by content (bindings, Secrets, ServiceAccounts, Namespaces) is refused
+picks what the guards judge by content (roles and bindings, Secrets, ServiceAccounts, Namespaces) is refused
 whatever the grant (:func:`why_mutating_identity`)."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from handoff.policy.paths import pod_specs
@@ -80,10 +80,11 @@ _POD_BEARING = frozenset({
                             "controllerrevisions")),
     *(("batch", r) for r in ("jobs", "cronjobs")),
 })
-# what the identity guard judges by content, by (group, plural): a binding's roleRef, a Secret's type, a
-# ServiceAccount, a Namespace's Pod Security labels; a mutating object rewriting these is never waived
+# what the guards judge by content, by (group, plural): a binding's roleRef, a role's rules (rbacreach), a
+# Secret's type, a ServiceAccount, a Namespace's Pod Security labels; a mutating object rewriting these is
+# never waived
 _IDENTITY_BEARING = frozenset({
-    ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    *((_RBAC, r) for r in ("rolebindings", "clusterrolebindings", "roles", "clusterroles")),
     ("", "secrets"), ("", "serviceaccounts"), ("", "namespaces"),
 })
 # the built-in API groups: any other group is a custom resource's, whose embedded pod specs the floor reads
@@ -239,42 +240,6 @@ def _binding_why(obj: Mapping[str, Any], settings: Settings) -> str:
            for s in obj.get("subjects") or ()):
         return "binds a role to the reconciler's own ServiceAccount"
     return ""
-
-
-RoleRules = Callable[[str, str, str], Sequence[Any] | None]
-_READ_VERBS = frozenset({"get", "list", "watch", "*"})
-
-
-def why_granting_secrets(obj: Mapping[str, Any], secrets: Collection[tuple[str, str]],
-                         rules_of: RoleRules) -> str:
-    """How a (Cluster)RoleBinding would let its subjects read a Source's credentials Secret (``secrets``,
-    namespace and name) through the API, which a pod mounting it may not (:func:`why_borrowing`): a
-    RoleBinding in that Secret's namespace, or any ClusterRoleBinding, of a role whose rules can get, list
-    or watch it. ``rules_of(kind, name, namespace)`` gives a role's rules (from the revision, else the
-    cluster), None when they cannot be known: such a role is left to RBAC."""
-    if obj.get("kind") not in ("RoleBinding", "ClusterRoleBinding") or group_of(ref_of(obj)) != _RBAC:
-        return ""
-    namespace = _namespace(obj) if obj.get("kind") == "RoleBinding" else ""
-    guarded = sorted((ns, name) for ns, name in secrets if not namespace or ns == namespace)
-    role = obj.get("roleRef") or {}
-    if not guarded or not isinstance(role, Mapping):
-        return ""
-    kind, name = str(role.get("kind")), str(role.get("name"))
-    rules = rules_of(kind, name, namespace if kind == "Role" else "")
-    for ns, secret in guarded:
-        if any(isinstance(r, Mapping) and _reads_secret(r, secret) for r in rules or ()):
-            return (f"binds {kind} {name}, which can read Secret {ns}/{secret} (a Source's git credentials), "
-                    "to its subjects")
-    return ""
-
-
-def _reads_secret(rule: Mapping[str, Any], name: str) -> bool:
-    def listed(key: str) -> list[str]:
-        value = rule.get(key) or []
-        return [str(v) for v in value] if isinstance(value, list) else []
-    names = listed("resourceNames")
-    return bool({"", "*"} & set(listed("apiGroups")) and {"secrets", "*"} & set(listed("resources"))
-                and _READ_VERBS & set(listed("verbs")) and (not names or name in names))
 
 
 def is_admission(ref: ObjectRef) -> bool:

@@ -35,17 +35,25 @@ from handoff.kube.client import FIELD_MANAGER, KubeClient, KubeError, KubeUnavai
 from handoff.kube.lease import LeaderElector, shard_of
 from handoff.manifests.sensitive import rules_for, scrub, secret_strings
 from handoff.pathsafe import resolve_inside
-from handoff.reconciler import authority, floor, inventory, namespaces, prune, rollback, status
+from handoff.reconciler import (
+    adoption,
+    authority,
+    floor,
+    inventory,
+    namespaces,
+    prune,
+    rbacreach,
+    rollback,
+    status,
+)
 from handoff.reconciler.apply import FOREIGN_MANAGERS, Applied, apply_one
 from handoff.reconciler.config import PolicyFloor, Settings, Source
 from handoff.reconciler.drift import Drift, compare, removed_when_finished
 from handoff.reconciler.guard import (
-    RoleRules,
     borrowing_identity,
     configuration_secrets,
     is_admission,
     own_objects,
-    why_granting_secrets,
 )
 from handoff.reconciler.health import HEALTHY, health
 from handoff.reconciler.livelists import RoundLists
@@ -55,7 +63,6 @@ from handoff.reconciler.objects import (
     OWNER_LABEL,
     ObjectKey,
     drift_ignored,
-    group_of,
     key_of,
     labelled,
     ordered,
@@ -445,7 +452,7 @@ class Reconciler:
             rendered = self.renderer(source, git.checkout(revision))
             fresh = self._prepare(source, rendered.objects, rendered.origins)
             self._refuse_conflicts(source, fresh)
-            self._refuse_admission_takeover(source, fresh)
+            adopted = self._refuse_takeover(source, fresh)
             state.rendered = frozenset(key_of(ref_of(o)) for o in fresh)
             for ns in namespaces.ensure_targets(self._as(source), source, fresh,
                                                 authority.grant_of(source, self.settings.namespace)):
@@ -462,7 +469,7 @@ class Reconciler:
             left += [] if isinstance(e, GitError) else self._abandon_unfinished(source, state)
             return self._kept(source, state, revision, e, note=_incomplete(left))
         state.policy = rendered  # its waivers and disabled policies are reported while it is the one live
-        return self._apply_revision(source, state, revision, fresh, deferred, early=early)
+        return self._apply_revision(source, state, revision, fresh, deferred, early=early, adopted=adopted)
 
     def _ensure_own_namespace(self) -> None:
         """The reconciler's namespace (Lease, inventory, status) is created when missing and allowed;
@@ -561,29 +568,12 @@ class Reconciler:
             raise AuthorityDenied(f"source {source.name} may not touch "
                                f"{'; '.join(f'{r} ({why})' for r, why in outside[:5])}{more}; "
                                "refusing the revision (nothing applied)")
-        # within the grant: a binding that hands a Source's credentials to the repo's pods through the API
-        rules_of = self._role_rules(out)
-        granting = [(ref_of(o), why) for o in out if (why := why_granting_secrets(o, secrets, rules_of))]
-        if granting:
-            names = "; ".join(f"{r} {why}" for r, why in granting[:5])
+        # within the grant: RBAC that hands git credentials to the repo's pods through the API
+        reach = rbacreach.reaching(out, rbacreach.Guarded.of(secrets, self.settings.namespace), self.client)
+        if reach:
+            names = "; ".join(f"{r} {why}" for r, why in reach[:5])
             raise RefusedError(f"source {source.name}: {names}; refusing the revision (nothing applied)")
         return ordered(out)  # type: ignore[return-value]
-
-    def _role_rules(self, objects: Sequence[Mapping[str, Any]]) -> RoleRules:
-        """The rules of a Role or ClusterRole: the revision's own, else the live one's (an aggregated
-        ClusterRole such as ``admin`` as its controller filled it), None when it cannot be read."""
-        given = {(ref.kind, ref.name, ref.namespace): o.get("rules") or [] for o in objects
-                 if (ref := ref_of(o)).kind in ("Role", "ClusterRole") and group_of(ref) == _RBAC}
-
-        def rules_of(kind: str, name: str, namespace: str) -> Sequence[Any] | None:
-            if (kind, name, namespace) in given:
-                return list(given[(kind, name, namespace)])
-            try:
-                live = self.client.get(f"{_RBAC}/v1", kind, name, namespace)
-            except KubeError:
-                return None
-            return None if live is None else list(live.get("rules") or [])
-        return rules_of
 
     def _preflight_past(self, client: KubeClient, objects: Sequence[Mapping[str, Any]],
                         early: _AdmissionFirst, *, scratch: str) -> list[Mapping[str, Any]]:
@@ -667,7 +657,7 @@ class Reconciler:
 
     def _apply_revision(self, source: Source, state: _SourceState, revision: str,
                         objects: list[dict[str, Any]], deferred: list[Mapping[str, Any]], *,
-                        early: _AdmissionFirst) -> status.PassResult:
+                        early: _AdmissionFirst, adopted: Collection[ObjectKey] = ()) -> status.PassResult:
         previous = inventory.read(self.client, self.settings.namespace, source.name)
         before = self._scoped(previous.objects) if previous else ()
         current = [ref_of(o) for o in objects]
@@ -695,7 +685,7 @@ class Reconciler:
                         and (str((o.get("spec") or {}).get("group")),
                              str(((o.get("spec") or {}).get("names") or {}).get("kind"))) in needed]
             try:
-                applied += [self._write(source, o, live, present, undo) for o in scaffold]
+                applied += [self._write(source, o, live, present, undo, adopted=adopted) for o in scaffold]
                 namespaces = [o for o in objects if o.get("kind") == "Namespace"]  # tell which are new
                 self._preflight(self._as(source), namespaces + deferred,
                                 scratch=_scratch_namespace(source, objects), final=True)
@@ -709,7 +699,7 @@ class Reconciler:
             [o for o in objects_left if rollback.freezes(o, present[key_of(ref_of(o))])]
         for obj in objects_left:
             try:
-                applied.append(self._write(source, obj, live, present, undo))
+                applied.append(self._write(source, obj, live, present, undo, adopted=adopted))
             except KubeUnavailable:
                 raise  # the next pass completes (rolls forward) this same revision
             except KubeError as e:
@@ -883,24 +873,32 @@ class Reconciler:
                                     "revision (nothing applied; remove the object from the other source to "
                                     "move it here)")
 
-    def _refuse_admission_takeover(self, source: Source, objects: Sequence[Mapping[str, Any]]) -> None:
-        """Refuse the revision when it names an admission object (webhook configuration, admission policy
-        or binding) that exists in the cluster and is not this source's: applying it would take over the
-        operator's (a Deny binding guarding another namespace re-pointed at the source's own), and prune
-        would later delete it. The guard judges what the repo wrote, not the live object it would merge
-        into. Only admission objects this source does not own already are read."""
-        wanted = [o for o in objects if is_admission(ref_of(o))]
-        if not wanted:
-            return
-        mine = self._live(source, wanted)
-        foreign = [ref_of(o) for o in wanted if key_of(ref_of(o)) not in mine
-                   and _existing(self._as(source), ref_of(o)) is not None]
-        if foreign:
-            more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-            raise OwnershipConflict(f"source {source.name}: {', '.join(str(r) for r in foreign[:5])}{more} "
-                                    "exists in the cluster and is not this source's; an admission object is "
-                                    "never taken over (nothing applied; rename it, or delete the live one "
-                                    "to hand it to this source)")
+    def _refuse_takeover(self, source: Source, objects: Sequence[Mapping[str, Any]]) -> frozenset[ObjectKey]:
+        """Refuse the revision when it names an object the cluster has that no handoff source created and
+        the source may not adopt (:mod:`adoption`): the forced apply would take the operator's object over
+        (a ResourceQuota loosened, a RoleBinding re-pointed) and prune would later delete it. The guards
+        judge what the repo wrote, not the live object it would merge into. Returns the objects adopted.
+        Only objects this source does not own already are read, so a steady pass costs nothing more."""
+        mine = self._live(source, objects)
+        grant = authority.grant_of(source, self.settings.namespace)
+        refused: list[str] = []
+        taken: set[ObjectKey] = set()
+        for obj in objects:
+            ref = ref_of(obj)
+            if key_of(ref) in mine or not adoption.foreign(live := _existing(self._as(source), ref)):
+                continue
+            why = adoption.why_not_adopted(ref, live or {}, adopt=grant.authority.adopt,
+                                           own_namespace=source.namespace)
+            if why:
+                refused.append(f"{ref} {why}")
+            else:
+                taken.add(key_of(ref))
+        if refused:
+            more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+            raise OwnershipConflict(f"source {source.name}: {'; '.join(refused[:5])}{more}; refusing the "
+                                    "revision (nothing applied; rename it, or delete the live one to hand it "
+                                    "to this source)")
+        return frozenset(taken)
 
     def _desired_now(self, source: Source) -> tuple[list[dict[str, Any]], str]:
         """What ``source``'s remote revision renders, if that is not the one it applied; with why it is not
@@ -941,11 +939,15 @@ class Reconciler:
         return out
 
     def _write(self, source: Source, obj: Mapping[str, Any], live: Mapping[ObjectKey, Mapping[str, Any]],
-               present: Mapping[ObjectKey, Mapping[str, Any] | None], undo: rollback.Undo) -> Applied:
-        """Apply ``obj``, noting in ``undo`` how to put back what it changes."""
+               present: Mapping[ObjectKey, Mapping[str, Any] | None], undo: rollback.Undo, *,
+               adopted: Collection[ObjectKey] = ()) -> Applied:
+        """Apply ``obj``, noting in ``undo`` how to put back what it changes; one in ``adopted`` is marked
+        so first (a kill between the two leaves it marked, not yet changed)."""
         ref = ref_of(obj)
         key = key_of(ref)
         existed = present.get(key)
+        if key in adopted:
+            self._as(source).apply(adoption.marker(ref), manager=adoption.ADOPTION_MANAGER)
         applied = self._apply(self._as(source), obj, live)
         if existed is None:
             undo.created.append(applied)

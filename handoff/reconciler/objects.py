@@ -14,6 +14,8 @@ from handoff.report.model import ObjectRef
 OWNER_LABEL = "handoff.dev/source"
 DRIFT_ANNOTATION = "handoff.dev/drift"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+# what Kubernetes itself puts in every namespace, by (group, kind, name): not anyone's objects
+NAMESPACE_FIXTURES = frozenset({("", "ServiceAccount", "default"), ("", "ConfigMap", "kube-root-ca.crt")})
 
 _LABEL_MAX = 63
 _CUT_SUFFIX = re.compile(r"-[0-9a-f]{10}$")  # what owner_value ends a cut name with

@@ -1,5 +1,6 @@
 """Prune safely: delete only what the last inventory lists, the new render lacks, and the owner label
-still claims; refuse mass deletions; never Namespaces or CRDs unless allowed; reverse apply order.
+still claims; never an object the source adopted (:mod:`adoption`); refuse mass deletions; never
+Namespaces or CRDs unless allowed; reverse apply order.
 
 Never wider than the source: deleting a CRD deletes every custom resource of it, and deleting a Namespace
 everything in it, whoever owns them. So before either is deleted, what the API server would delete with it
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
+from handoff.reconciler.adoption import ADOPTED_ANNOTATION, adopted
 from handoff.reconciler.config import PruneSettings
 from handoff.reconciler.objects import (
+    NAMESPACE_FIXTURES,
     OWNER_LABEL,
     ObjectKey,
     group_of,
@@ -34,8 +37,6 @@ from handoff.report.model import ObjectRef
 
 _PROTECTED = {"Namespace": "allow_namespaces", "CustomResourceDefinition": "allow_crds"}
 _CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-# what the API server itself puts in every namespace: not anyone's objects, deleted with it by design
-_NAMESPACE_FIXTURES = frozenset({("", "ServiceAccount", "default"), ("", "ConfigMap", "kube-root-ca.crt")})
 _EVENTS = frozenset({("", "Event"), ("events.k8s.io", "Event")})
 
 
@@ -182,7 +183,7 @@ def _deleted_with(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any]) -
         for item in client.list(api_version, kind, namespace=ref.name):
             item_ref = ref_of(item)
             if (group_of(item_ref), item_ref.kind) in _EVENTS or \
-                    (group_of(item_ref), item_ref.kind, item_ref.name) in _NAMESPACE_FIXTURES:
+                    (group_of(item_ref), item_ref.kind, item_ref.name) in NAMESPACE_FIXTURES:
                 continue
             found.setdefault(str((item.get("metadata") or {}).get("uid") or id(item)), item)
     return _uncontrolled(list(found.values()))
@@ -210,10 +211,11 @@ def why_blast(client: KubeClient, ref: ObjectRef, live: Mapping[str, Any], sourc
 
 def execute(client: KubeClient, prune_plan: PrunePlan, source: str,
             covers: Callable[[ObjectRef], bool] = _everything) -> PruneResult:
-    """Delete the planned objects that still carry this source's owner label; a CRD or Namespace only when
-    everything its deletion takes is this source's too and inside ``covers`` (its grant): otherwise it is
-    kept and deferred (it stays in the inventory). Each is looked up at a version the API server serves
-    for its group and kind now (:mod:`served`); one that cannot be looked up is kept and deferred too."""
+    """Delete the planned objects that still carry this source's owner label, but adopted ones; a CRD or
+    Namespace only when everything its deletion takes is this source's too and inside ``covers`` (its
+    grant): otherwise it is kept and deferred (it stays in the inventory). Each is looked up at a version
+    the API server serves for its group and kind now (:mod:`served`); one that cannot be looked up is kept
+    and deferred too."""
     if prune_plan.refused:
         return PruneResult(kept=prune_plan.kept, refused=prune_plan.refused, deferred=prune_plan.deferred)
     deleted: list[ObjectRef] = []
@@ -230,6 +232,10 @@ def execute(client: KubeClient, prune_plan: PrunePlan, source: str,
             continue  # its group and kind are served at no version and no CRD defines them: it is gone
         if not owned_by(live, source):
             kept.append((ref, f"no longer labelled {OWNER_LABEL}={owner_value(source)}"))
+            continue
+        if adopted(live):
+            kept.append((ref, "not pruned: adopted (it existed before the source applied it; "
+                              f"{ADOPTED_ANNOTATION}), left in place"))
             continue
         blast = why_blast(client, at, live, source, covers)
         if blast:

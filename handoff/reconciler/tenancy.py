@@ -47,7 +47,7 @@ def authority_for(namespace: str, tenants: Sequence[Tenant], control_namespace: 
                      denied_namespaces=(*_expanded(a.denied_namespaces, namespace), control_namespace),
                      kinds=a.kinds, denied_kinds=a.denied_kinds, cluster_kinds=a.cluster_kinds,
                      namespace_metadata=a.namespace_metadata, other_tenants=_tenant_patterns(tenants),
-                     tenant=namespace, allow_mutating_pods=a.allow_mutating_pods)
+                     tenant=namespace, allow_mutating_pods=a.allow_mutating_pods, adopt=a.adopt)
 
 
 def _tenant_patterns(tenants: Sequence[Tenant]) -> tuple[str, ...]:

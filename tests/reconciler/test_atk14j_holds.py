@@ -1,9 +1,8 @@
 """atk14j: what held (passing checks, kept so a regression shows): the atk14i fixes against the variants
-tried. ``why_granting_secrets`` refuses a binding of a role reading the Source's Secret whatever the subject
-(a Group ``system:serviceaccounts:<ns>``), with ``*`` groups/resources/verbs, list or watch alone, a Role,
-a ClusterRoleBinding; RBAC's own case-sensitivity makes ``Secrets``/``GET`` grant nothing, so passing them
-is right. An operator's ValidatingWebhookConfiguration named by the repo is refused live
-(``_refuse_admission_takeover``), nothing applied."""
+tried. ``rbacreach.why_rules_reach`` refuses a role reading the Source's Secret with ``*``
+groups/resources/verbs, list or watch alone, bound in its namespace or cluster-wide; RBAC's own
+case-sensitivity makes ``Secrets``/``GET`` grant nothing, so passing them is right. An operator's
+ValidatingWebhookConfiguration named by the repo is refused live (``_refuse_takeover``), nothing applied."""
 
 from __future__ import annotations
 
@@ -14,13 +13,13 @@ from typing import Any
 import pytest
 
 from handoff.reconciler.config import Authority
-from handoff.reconciler.guard import why_granting_secrets
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.rbacreach import Guarded, why_rules_reach
 from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-SECRETS = {("team-a", "git-creds")}
+GUARDED = Guarded.of({("team-a", "git-creds")}, "handoff-system")
 ROLES = {("ClusterRole", "star", ""): [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
          ("ClusterRole", "list", ""): [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}],
          ("Role", "watch", "team-a"): [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["watch"]}],
@@ -29,29 +28,17 @@ ROLES = {("ClusterRole", "star", ""): [{"apiGroups": ["*"], "resources": ["*"], 
          ("ClusterRole", "upper", ""): [{"apiGroups": [""], "resources": ["Secrets"], "verbs": ["GET"]}]}
 
 
-def _binding(kind: str, ns: str, role_kind: str, role: str) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": {"name": "x"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
-        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a",
-                      "apiGroup": "rbac.authorization.k8s.io"}]}
-    if ns:
-        obj["metadata"]["namespace"] = ns
-    return obj
-
-
-@pytest.mark.parametrize(("kind", "ns", "role_kind", "role", "refused"), [
-    ("RoleBinding", "team-a", "ClusterRole", "star", True),
-    ("ClusterRoleBinding", "", "ClusterRole", "star", True),
-    ("RoleBinding", "team-a", "ClusterRole", "list", True),
-    ("RoleBinding", "team-a", "Role", "watch", True),
-    ("RoleBinding", "team-b", "ClusterRole", "star", False),   # another namespace: no guarded Secret there
-    ("RoleBinding", "team-a", "ClusterRole", "other", False),  # another Secret by name
-    ("RoleBinding", "team-a", "ClusterRole", "upper", False),  # RBAC matches case-sensitively: grants nothing
+@pytest.mark.parametrize(("ns", "role_kind", "role", "refused"), [
+    ("team-a", "ClusterRole", "star", True),
+    ("", "ClusterRole", "star", True),          # a ClusterRoleBinding
+    ("team-a", "ClusterRole", "list", True),
+    ("team-a", "Role", "watch", True),
+    ("team-b", "ClusterRole", "star", False),   # another namespace: no guarded Secret there
+    ("team-a", "ClusterRole", "other", False),  # another Secret by name
+    ("team-a", "ClusterRole", "upper", False),  # RBAC matches case-sensitively: grants nothing
 ])
-def test_read_verbs_are_judged_whatever_the_subject(kind: str, ns: str, role_kind: str, role: str,
-                                                    refused: bool) -> None:
-    why = why_granting_secrets(_binding(kind, ns, role_kind, role), SECRETS, lambda k, n, s: ROLES.get((k, n, s)))
+def test_read_verbs_are_judged_where_bound(ns: str, role_kind: str, role: str, refused: bool) -> None:
+    why = why_rules_reach(ROLES[(role_kind, role, "team-a" if role_kind == "Role" else "")], GUARDED, ns)
     assert bool(why) == refused, why
 
 

@@ -27,7 +27,6 @@ from handoff.reconciler.authority import grant_of, namespace_covered
 from handoff.reconciler.config import Authority, Settings, Source
 from handoff.reconciler.guard import borrowing_identity, configuration_secrets
 
-pytestmark = pytest.mark.xfail(strict=True, reason="open (issue 14, atk14j F9: a mutating object rewriting roles is admitted)")
 
 NS = "handoff-system"
 KINDS = ("MutatingWebhookConfiguration", "MutatingAdmissionPolicyBinding")

@@ -50,7 +50,6 @@ from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-pytestmark = pytest.mark.xfail(strict=True, reason="open (issue 14, atk14j F3, F5: escalation verbs and aggregation into view are not judged)")
 
 RBAC = "rbac.authorization.k8s.io/v1"
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"

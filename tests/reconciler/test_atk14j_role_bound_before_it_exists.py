@@ -30,7 +30,6 @@ from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-pytestmark = pytest.mark.xfail(strict=True, reason="open (issue 14, atk14j F10: a binding of a ClusterRole that does not exist yet)")
 
 RBAC = "rbac.authorization.k8s.io/v1"
 

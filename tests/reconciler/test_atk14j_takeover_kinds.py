@@ -43,7 +43,6 @@ from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-pytestmark = pytest.mark.xfail(strict=True, reason="open (issue 14, atk14j F8: a source takes over an operator's object of a granted kind)")
 
 RBAC = "rbac.authorization.k8s.io/v1"
 CRD = "apiextensions.k8s.io/v1"

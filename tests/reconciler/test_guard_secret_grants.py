@@ -1,52 +1,53 @@
-"""``guard.why_granting_secrets``: a (Cluster)RoleBinding that would let its subjects read a Source's
-git-credentials Secret through the API (atk14i F3), judged by what the bound role's rules can read."""
+"""``rbacreach.why_rules_reach``: what a role's rules, bound in a namespace (or cluster-wide), can do where git
+credentials are (atk14i F3, atk14j F1-F3): read the Secret (patch and update answer with it too), or
+escalate there as Kubernetes' RBAC good-practices page lists it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from handoff.reconciler.guard import why_granting_secrets
+from handoff.reconciler.manifests import GIT_CREDENTIALS_SECRET
+from handoff.reconciler.rbacreach import Guarded, why_rules_reach
 
-SECRETS = {("team-a", "git-creds")}
-ROLES: dict[tuple[str, str, str], list[dict[str, Any]]] = {
-    ("ClusterRole", "cluster-admin", ""): [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
-    ("ClusterRole", "view", ""): [{"apiGroups": [""], "resources": ["configmaps", "pods"], "verbs": ["get", "list"]}],
-    ("Role", "other-secret", "team-a"): [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"],
-                                          "resourceNames": ["tls"]}],
-    ("Role", "lister", "team-a"): [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}],
-}
+GUARDED = Guarded.of({("team-a", "git-creds")}, "handoff-system")
 
 
-def rules_of(kind: str, name: str, namespace: str) -> Sequence[Any] | None:
-    return ROLES.get((kind, name, namespace))
+def rule(resources: list[str], verbs: list[str], groups: tuple[str, ...] = ("",), **extra: Any) -> dict[str, Any]:
+    return {"apiGroups": list(groups), "resources": resources, "verbs": verbs, **extra}
 
 
-def binding(kind: str, namespace: str, role_kind: str, role: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": "b", **({"namespace": namespace} if namespace else {})}
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
-            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "team-a"}]}
-
-
-@pytest.mark.parametrize(("kind", "namespace", "role_kind", "role"), [
-    ("RoleBinding", "team-a", "ClusterRole", "cluster-admin"),
-    ("RoleBinding", "team-a", "Role", "lister"),
-    ("ClusterRoleBinding", "", "ClusterRole", "cluster-admin"),
+@pytest.mark.parametrize(("rules", "namespace", "why"), [
+    ([rule(["*"], ["*"], ("*",))], "team-a", "can read Secret team-a/git-creds"),
+    ([rule(["secrets"], ["list"])], "team-a", "can read Secret team-a/git-creds"),
+    ([rule(["secrets"], ["patch"], resourceNames=["git-creds"])], "team-a", "can read Secret team-a/git-creds"),
+    ([rule(["secrets"], ["update"])], "team-a", "can read Secret team-a/git-creds"),
+    ([rule(["secrets"], ["get"])], "", f"can read Secret handoff-system/{GIT_CREDENTIALS_SECRET}"),
+    ([rule(["pods"], ["create"])], "team-a", "can create pods in namespace team-a"),
+    ([rule(["deployments"], ["create"], ("apps",))], "team-a", "can create deployments"),
+    ([rule(["cronjobs"], ["*"], ("batch",))], "", "can create cronjobs in every namespace"),
+    ([rule(["roles", "rolebindings"], ["create", "escalate", "bind"], ("rbac.authorization.k8s.io",))], "team-a",
+     "escalate or bind roles"),
+    ([rule(["serviceaccounts/token"], ["create"])], "", "create serviceaccounts/token"),
+    ([rule(["pods/exec"], ["create"])], "", "use pods/exec"),
+    ([rule(["pods/*"], ["get"])], "", "use pods/exec"),
+    ([rule(["*/portforward"], ["create"])], "handoff-system", "use pods/portforward"),
+    ([rule(["groups"], ["impersonate"])], "", "impersonate groups"),
+    ([rule(["nodes/proxy"], ["get"])], "", "use nodes/proxy"),
 ])
-def test_a_binding_of_a_role_that_reads_the_credentials_is_refused(kind: str, namespace: str, role_kind: str,
-                                                                     role: str) -> None:
-    why = why_granting_secrets(binding(kind, namespace, role_kind, role), SECRETS, rules_of)
-    assert "can read Secret team-a/git-creds" in why
+def test_rules_reaching_the_credentials_are_named(rules: list[Any], namespace: str, why: str) -> None:
+    assert why in why_rules_reach(rules, GUARDED, namespace)
 
 
-@pytest.mark.parametrize(("kind", "namespace", "role_kind", "role"), [
-    ("RoleBinding", "team-a", "ClusterRole", "view"),            # reads no Secrets
-    ("RoleBinding", "team-a", "Role", "other-secret"),           # another Secret by name
-    ("RoleBinding", "team-b", "ClusterRole", "cluster-admin"),   # a namespace holding no credentials
-    ("RoleBinding", "team-a", "ClusterRole", "unknown"),         # rules not known: left to RBAC
+@pytest.mark.parametrize(("rules", "namespace"), [
+    ([rule(["configmaps", "pods"], ["get", "list"])], "team-a"),       # reads no Secrets
+    ([rule(["secrets"], ["get"], resourceNames=["tls"])], "team-a"),    # another Secret by name
+    ([rule(["*"], ["*"], ("*",))], "team-b"),                           # a namespace holding no credentials
+    ([rule(["Secrets"], ["GET"])], "team-a"),                           # RBAC is case-sensitive: nothing
+    ([rule(["secrets"], ["create", "delete"])], "team-a"),             # writes without an answer of it
+    ([rule(["pods"], ["create"], resourceNames=["x"])], "team-a"),      # create by name grants no create
+    ([rule(["pods/log"], ["get"])], ""),
 ])
-def test_other_bindings_are_left_alone(kind: str, namespace: str, role_kind: str, role: str) -> None:
-    assert why_granting_secrets(binding(kind, namespace, role_kind, role), SECRETS, rules_of) == ""
+def test_other_rules_are_left_alone(rules: list[Any], namespace: str) -> None:
+    assert why_rules_reach(rules, GUARDED, namespace) == ""
