@@ -41,13 +41,14 @@ _WORKLOADS = (("", "pods"), ("", "replicationcontrollers"), ("", "podtemplates")
               ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"), ("batch", "jobs"),
               ("batch", "cronjobs"))
 # (verbs, group, resource, what it gives), after the RBAC good-practices page's privilege-escalation list
+_CREATE = frozenset({"create"})
 _ESCALATIONS = (
-    *((frozenset({"create"}), g, r, f"create {r}") for g, r in _WORKLOADS),
+    *((_CREATE, g, r, f"create {r}") for g, r in _WORKLOADS),
     (frozenset({"escalate", "bind"}), _RBAC, "roles", "escalate or bind roles"),
     (frozenset({"escalate", "bind"}), _RBAC, "clusterroles", "escalate or bind cluster roles"),
     *((frozenset({"impersonate"}), "", r, f"impersonate {r}")
       for r in ("users", "groups", "serviceaccounts")),
-    (frozenset({"create"}), "", "serviceaccounts/token", "create serviceaccounts/token"),
+    (_CREATE, "", "serviceaccounts/token", "create serviceaccounts/token"),
     *((frozenset({"create", "get"}), "", f"pods/{s}", f"use pods/{s}")
       for s in ("exec", "attach", "portforward")),
     (frozenset({"get", "create"}), "", "nodes/proxy", "use nodes/proxy"),
@@ -98,7 +99,9 @@ def why_rules_reach(rules: Sequence[Any], guarded: Guarded, namespace: str) -> s
             return f"can read Secret {ns}/{secret} (git credentials)"
     where = f"in namespace {namespace}" if namespace else "in every namespace"
     for verbs, group, resource, what in _ESCALATIONS:
-        if any(_allows(r, verbs, group, resource) and not _listed(r, "resourceNames") for r in valid):
+        # RBAC never grants a create of a new object by resourceNames; a subresource, bind or impersonate, yes
+        if any(_allows(r, verbs, group, resource) and not (_listed(r, "resourceNames") and "/" not in resource
+                                                           and verbs == _CREATE) for r in valid):
             return f"can {what} {where}, where git credentials are"
     return ""
 

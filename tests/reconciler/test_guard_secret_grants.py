@@ -34,6 +34,10 @@ def rule(resources: list[str], verbs: list[str], groups: tuple[str, ...] = ("",)
     ([rule(["pods/*"], ["get"])], "", "use pods/exec"),
     ([rule(["*/portforward"], ["create"])], "handoff-system", "use pods/portforward"),
     ([rule(["groups"], ["impersonate"])], "", "impersonate groups"),
+    ([rule(["groups"], ["impersonate"], resourceNames=["system:masters"])], "", "impersonate groups"),
+    ([rule(["serviceaccounts/token"], ["create"], resourceNames=["handoff-reconciler"])], "", "token"),
+    ([rule(["clusterroles"], ["bind"], ("rbac.authorization.k8s.io",), resourceNames=["cluster-admin"])], "",
+     "escalate or bind cluster roles"),
     ([rule(["nodes/proxy"], ["get"])], "", "use nodes/proxy"),
 ])
 def test_rules_reaching_the_credentials_are_named(rules: list[Any], namespace: str, why: str) -> None:
