@@ -3,11 +3,13 @@
 A source applies objects by name, and a forced server-side apply of a name the cluster already has takes
 that object over (its fields become the repo's); once in the inventory, prune would later delete it. So an
 existing object with no handoff owner label (the operator's, a controller's, another tool's) is refused
-unless the operator's grant says ``adopt: true``. Even then never an admission object (a Deny binding
-guarding another namespace) nor Kubernetes' bootstrap RBAC (``kubernetes.io/bootstrapping: rbac-defaults``,
-such as ``system:basic-user``, bound to every authenticated user). An adopted object is marked
-(:data:`ADOPTED_ANNOTATION`, under a field manager of its own, so the source's applies never remove it) and
-is never pruned: dropped from the repo, it is left in place, as it was found.
+unless the operator's grant says ``adopt: true``; what a Source deleted with ``prune: false`` released
+(:data:`ORPHANED_ANNOTATION`) is its own again when a Source of that name is re-created. Even with
+``adopt``, never an admission object (a Deny binding guarding another namespace) nor Kubernetes' bootstrap
+RBAC (``kubernetes.io/bootstrapping: rbac-defaults``, such as ``system:basic-user``, bound to every
+authenticated user). An adopted object is marked (:data:`ADOPTED_ANNOTATION`, under a field manager of its
+own, so the source's applies never remove it) and is never pruned: dropped from the repo, it is left in
+place, as it was found.
 
 Without ``adopt``, two kinds of existing objects are still taken over, as a namespace's owner expects: the
 source's own target Namespace (the operator creates it, as the reconciler's own error tells them to) and
@@ -19,11 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.reconciler.guard import is_admission
-from handoff.reconciler.objects import NAMESPACE_FIXTURES, OWNER_LABEL, group_of
+from handoff.reconciler.objects import NAMESPACE_FIXTURES, OWNER_LABEL, group_of, owner_value
 from handoff.report.model import ObjectRef
 
 ADOPTED_ANNOTATION = "handoff.dev/adopted"
 ADOPTION_MANAGER = "handoff-adoption"
+ORPHANED_ANNOTATION = "handoff.dev/released-by"
 _BOOTSTRAP = ("kubernetes.io/bootstrapping", "rbac-defaults")
 
 
@@ -31,10 +34,19 @@ def _labels(live: Mapping[str, Any]) -> Mapping[str, Any]:
     return (live.get("metadata") or {}).get("labels") or {}
 
 
-def foreign(live: Mapping[str, Any] | None) -> bool:
-    """Whether a live object (None: there is none) is no handoff source's: it carries no owner label.
-    One the identity may not read (``{}``) counts as foreign."""
-    return live is not None and OWNER_LABEL not in _labels(live)
+def orphaned_mark(source: str) -> dict[str, str]:
+    """The annotation a Source deleted with ``prune: false`` leaves on the objects it releases."""
+    return {ORPHANED_ANNOTATION: owner_value(source)}
+
+
+def foreign(live: Mapping[str, Any] | None, source: str) -> bool:
+    """Whether a live object (None: there is none) is no handoff source's: it carries no owner label, and
+    was not released by a source of this name (deleted with ``prune: false``, now re-created). One the
+    identity may not read (``{}``) counts as foreign."""
+    if live is None or OWNER_LABEL in _labels(live):
+        return False
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    return bool(annotations.get(ORPHANED_ANNOTATION) != owner_value(source))
 
 
 def why_not_adopted(ref: ObjectRef, live: Mapping[str, Any], *, adopt: bool, own_namespace: str) -> str:

@@ -885,7 +885,8 @@ class Reconciler:
         taken: set[ObjectKey] = set()
         for obj in objects:
             ref = ref_of(obj)
-            if key_of(ref) in mine or not adoption.foreign(live := _existing(self._as(source), ref)):
+            live = None if key_of(ref) in mine else _existing(self._as(source), ref)
+            if not adoption.foreign(live, source.name):
                 continue
             why = adoption.why_not_adopted(ref, live or {}, adopt=grant.authority.adopt,
                                            own_namespace=source.namespace)

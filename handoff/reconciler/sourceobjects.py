@@ -29,6 +29,7 @@ from handoff.errors import ConfigError, HandoffError
 from handoff.kube.client import KubeClient, KubeError
 from handoff.manifests.sensitive import secret_strings
 from handoff.reconciler import inventory, prune, sourcestatus, status
+from handoff.reconciler.adoption import orphaned_mark
 from handoff.reconciler.authority import (
     covers,
     denied,
@@ -663,7 +664,8 @@ class SourceObjects:
 
     def orphan(self, found: SourceObject, *, strict: bool = False) -> list[ObjectRef]:
         """Remove the owner label from every object the inventory lists, as the Source's own identity,
-        then drop the inventory. ``strict``: an object that cannot be released (RBAC forbids it) raises,
+        marking each as released by it (a Source of that name re-created adopts them), then drop the
+        inventory. ``strict``: an object that cannot be released (RBAC forbids it) raises,
         and the inventory stays for the next try."""
         settings, name = self.reconciler.settings, found.key
         listed = inventory.read(self.client, settings.namespace, name)
@@ -677,7 +679,8 @@ class SourceObjects:
                     raise KubeError(f"it cannot be looked up: {found_live.unsure}")
                 if found_live.ref is None or not owned_by(found_live.live, name):
                     continue
-                client.patch(found_live.ref, {"metadata": {"labels": {OWNER_LABEL: None}}},
+                client.patch(found_live.ref, {"metadata": {"labels": {OWNER_LABEL: None},
+                                                           "annotations": orphaned_mark(name)}},
                              content_type="application/merge-patch+json")
                 released.append(ref)
             except KubeError as e:

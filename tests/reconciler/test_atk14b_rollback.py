@@ -46,13 +46,14 @@ def test_a_rejected_revision_puts_back_an_object_it_adopted(apiserver: Any, git_
     """An operator's ConfigMap (no owner label, not in the source) is named by a new revision, which is then
     rejected at apply (the second new ConfigMap exceeds the quota). The adopted ConfigMap was updated by the
     pass; the roll-back only puts back updated objects the previous revision rendered, so the operator's data
-    is overwritten and the object carries the source's owner label: half-applied."""
+    is overwritten and the object carries the source's owner label: half-applied. (The operator's grant lets
+    it adopt: ``test_adoption.py``.)"""
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(rev=1)})
     c.client.apply({"apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": "operator-settings", "namespace": c.target_ns},
                     "data": {"mode": "operator"}})
     _quota_with_room_for_one(c)
-    rec = c.reconciler(renderer="plain")
+    rec = c.reconciler(renderer="plain", authority=Authority(namespaces=(c.target_ns,), adopt=True))
     source = rec.settings.sources[0]
     first = rec.reconcile(source)
     assert first.ok, first.message

@@ -53,11 +53,13 @@ def test_a_created_object_with_its_own_finalizer_does_not_outlive_the_roll_back(
         while True:  # until the API server enforces it on real writes (asserts no timing)
             try:
                 c.client.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                                "metadata": {"name": "b", "namespace": c.target_ns}, "data": {"rev": "2"}})
+                                "metadata": {"name": "b", "namespace": c.target_ns}, "data": {"rev": "2"}},
+                               manager="probe")
             except KubeError:
                 break
             c.client.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": "b", "namespace": c.target_ns}, "data": {"rev": "1"}})
+                            "metadata": {"name": "b", "namespace": c.target_ns}, "data": {"rev": "1"}},
+                           manager="probe")
         # file order puts held (created) before b (rejected)
         c.repo.commit({"app/a.yaml": CM.format(name="a", rev=2), "app/aa-held.yaml": HELD,
                        "app/b.yaml": CM.format(name="b", rev=2)}, "rev 2: a held ConfigMap, b rejected")

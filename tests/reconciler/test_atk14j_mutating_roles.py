@@ -27,7 +27,6 @@ from handoff.reconciler.authority import grant_of, namespace_covered
 from handoff.reconciler.config import Authority, Settings, Source
 from handoff.reconciler.guard import borrowing_identity, configuration_secrets
 
-
 NS = "handoff-system"
 KINDS = ("MutatingWebhookConfiguration", "MutatingAdmissionPolicyBinding")
 TENANT = Source(name="a", url="https://git.example/x.git", namespace="team-a", secrets=("team-a/git-creds",),

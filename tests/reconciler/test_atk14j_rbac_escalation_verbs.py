@@ -50,7 +50,6 @@ from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-
 RBAC = "rbac.authorization.k8s.io/v1"
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{rev: \"{rev}\"}}\n"
 

@@ -30,7 +30,6 @@ from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster
 
-
 RBAC = "rbac.authorization.k8s.io/v1"
 
 
