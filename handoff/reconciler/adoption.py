@@ -4,7 +4,7 @@ A source applies objects by name, and a forced server-side apply of a name the c
 that object over (its fields become the repo's); once in the inventory, prune would later delete it. So an
 existing object with no handoff owner label (the operator's, a controller's, another tool's) is refused
 unless the operator's grant says ``adopt: true``; what a Source deleted with ``prune: false`` released
-(:data:`ORPHANED_ANNOTATION`) is its own again when a Source of that name is re-created. Even with
+(:data:`RELEASED_ANNOTATION`) is its own again when a Source of that name is re-created. Even with
 ``adopt``, never an admission object (a Deny binding guarding another namespace) nor Kubernetes' bootstrap
 RBAC (``kubernetes.io/bootstrapping: rbac-defaults``, such as ``system:basic-user``, bound to every
 authenticated user). An adopted object is marked (:data:`ADOPTED_ANNOTATION`, under a field manager of its
@@ -13,7 +13,7 @@ place, as it was found.
 
 Without ``adopt``, two kinds of existing objects are still taken over, as a namespace's owner expects: the
 source's own target Namespace (the operator creates it, as the reconciler's own error tells them to) and
-what Kubernetes puts in every namespace (the ``default`` ServiceAccount, ``kube-root-ca.crt``)."""
+what Kubernetes puts in it (the ``default`` ServiceAccount, ``kube-root-ca.crt``)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.reconciler.guard import is_admission
-from handoff.reconciler.objects import NAMESPACE_FIXTURES, OWNER_LABEL, group_of, owner_value
+from handoff.reconciler.objects import (
+    ADOPTED_ANNOTATION,
+    NAMESPACE_FIXTURES,
+    OWNER_LABEL,
+    RELEASED_ANNOTATION,
+    group_of,
+    owner_value,
+)
 from handoff.report.model import ObjectRef
 
-ADOPTED_ANNOTATION = "handoff.dev/adopted"
 ADOPTION_MANAGER = "handoff-adoption"
-ORPHANED_ANNOTATION = "handoff.dev/released-by"
 _BOOTSTRAP = ("kubernetes.io/bootstrapping", "rbac-defaults")
 
 
@@ -36,17 +41,20 @@ def _labels(live: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def orphaned_mark(source: str) -> dict[str, str]:
     """The annotation a Source deleted with ``prune: false`` leaves on the objects it releases."""
-    return {ORPHANED_ANNOTATION: owner_value(source)}
+    return {RELEASED_ANNOTATION: owner_value(source)}
 
 
 def foreign(live: Mapping[str, Any] | None, source: str) -> bool:
     """Whether a live object (None: there is none) is no handoff source's: it carries no owner label, and
-    was not released by a source of this name (deleted with ``prune: false``, now re-created). One the
-    identity may not read (``{}``) counts as foreign."""
-    if live is None or OWNER_LABEL in _labels(live):
+    was not released by a source of this name (deleted with ``prune: false``, now re-created), or another
+    source only adopted it. One the identity may not read (``{}``) counts as foreign."""
+    if live is None:
         return False
+    owner = _labels(live).get(OWNER_LABEL)
+    if owner is not None:  # another source's, unless it only adopted it: then it is the operator's still
+        return adopted(live) and owner != owner_value(source)
     annotations = (live.get("metadata") or {}).get("annotations") or {}
-    return bool(annotations.get(ORPHANED_ANNOTATION) != owner_value(source))
+    return bool(annotations.get(RELEASED_ANNOTATION) != owner_value(source))
 
 
 def why_not_adopted(ref: ObjectRef, live: Mapping[str, Any], *, adopt: bool, own_namespace: str) -> str:
@@ -61,7 +69,7 @@ def why_not_adopted(ref: ObjectRef, live: Mapping[str, Any], *, adopt: bool, own
     group = group_of(ref)
     if (group, ref.kind) == ("", "Namespace") and ref.name == own_namespace:
         return ""
-    if (group, ref.kind, ref.name) in NAMESPACE_FIXTURES:
+    if (group, ref.kind, ref.name) in NAMESPACE_FIXTURES and ref.namespace == own_namespace:
         return ""
     return ("exists in the cluster and is not this source's (no handoff.dev/source label); the operator's "
             "grant may allow adopting it (authority: adopt: true)")

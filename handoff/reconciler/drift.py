@@ -32,6 +32,7 @@ class Drift:
     ref: ObjectRef
     fields: tuple[DriftedField, ...]
     missing: bool = False
+    not_reverted: str = ""  # why a revert was not tried (the name is held by an object not the source's)
 
 
 def normalised(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -235,7 +235,9 @@ def _drift_message(source: Source, drift: tuple[Drift, ...]) -> str:
     if not drift:
         return "no change"
     reverted = source.self_heal and source.drift_mode == "revert"
-    return f"{'reverted drift in' if reverted else 'drift detected in'} {len(drift)} object(s)"
+    held = [d.not_reverted for d in drift if d.not_reverted]
+    kept = f"; {len(held)} not reverted ({held[0]})" if held and reverted else ""
+    return f"{'reverted drift in' if reverted else 'drift detected in'} {len(drift)} object(s){kept}"
 
 
 def _health_counts(objects: Iterable[tuple[ObjectRef, Mapping[str, Any]]]) -> dict[str, int]:
@@ -502,7 +504,8 @@ class Reconciler:
         reverted = bool(drift) and source.self_heal and source.drift_mode == "revert"
         return status.PassResult(
             source=source.name, result=result, message=message, attempted_revision=revision,
-            applied_revision=state.last_good, applied=applied + (len(drift) if reverted else 0),
+            applied_revision=state.last_good,
+            applied=applied + (sum(1 for d in drift if not d.not_reverted) if reverted else 0),
             objects=len(state.desired), pruned=pruned.deleted if pruned else (),
             prune_kept=pruned.kept if pruned else (), drift=drift, drift_reverted=reverted,
             health=dict(healthy or {}), error_kind=error,
@@ -1125,14 +1128,26 @@ class Reconciler:
             if current is not None and state.in_sync.get(key) == _rv(current):
                 continue
             drift = compare(ref, self._as(source).apply(obj, dry_run=True), current, FOREIGN_MANAGERS) \
-                if current is not None else Drift(ref=ref, fields=(), missing=True)
+                if current is not None else Drift(ref=ref, fields=(), missing=True,
+                                                  not_reverted=self._held_by_another(source, ref))
             if drift is None:
                 state.in_sync[key] = _rv(current)
                 continue
             found.append(drift)
-            if revert:
+            if revert and not drift.not_reverted:
                 state.in_sync[key] = _rv(apply_one(self._as(source), obj, current).result)
         return tuple(found), healthy
+
+    def _held_by_another(self, source: Source, ref: ObjectRef) -> str:
+        """Why a missing object's name is not the source's to take back ("" when it is): an object no
+        source created holds it now (the operator re-created it, or took the owner label off), and the
+        source may not adopt it (:mod:`adoption`)."""
+        live = _existing(self._as(source), ref)
+        if not adoption.foreign(live, source.name):
+            return ""
+        adopt = authority.grant_of(source, self.settings.namespace).authority.adopt
+        why = adoption.why_not_adopted(ref, live or {}, adopt=adopt, own_namespace=source.namespace)
+        return f"not reverted: {ref} {why}" if why else ""
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def _record(self, source: Source, state: _SourceState, r: status.PassResult,

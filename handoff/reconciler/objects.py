@@ -13,6 +13,9 @@ from handoff.report.model import ObjectRef
 
 OWNER_LABEL = "handoff.dev/source"
 DRIFT_ANNOTATION = "handoff.dev/drift"
+# marks the reconciler itself puts on objects it did not create (adoption.py): never the repo's to write
+ADOPTED_ANNOTATION = "handoff.dev/adopted"
+RELEASED_ANNOTATION = "handoff.dev/released-by"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 # what Kubernetes itself puts in every namespace, by (group, kind, name): not anyone's objects
 NAMESPACE_FIXTURES = frozenset({("", "ServiceAccount", "default"), ("", "ConfigMap", "kube-root-ca.crt")})
@@ -109,7 +112,8 @@ def unique_by_key(refs: Iterable[ObjectRef]) -> tuple[ObjectRef, ...]:
 def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict[str, Any]:
     """A copy of ``obj`` carrying the owner label, with ``namespace`` when namespaced and unset, and
     ``None`` for a cluster-scoped kind: its ``metadata.namespace`` is cleared, as the API server clears it,
-    so the object has one identity (and one grant, guard and prune decision) whatever the manifest says."""
+    so the object has one identity (and one grant, guard and prune decision) whatever the manifest says.
+    The marks of adoption are dropped: only the reconciler sets them, under its own field manager."""
     out: dict[str, Any] = copy.deepcopy(dict(obj))
     meta = out.setdefault("metadata", {})
     if namespace is None:
@@ -121,6 +125,10 @@ def labelled(obj: Mapping[str, Any], source: str, namespace: str | None) -> dict
     labels[OWNER_LABEL] = owner_value(source)
     labels.setdefault(MANAGED_BY_LABEL, "handoff")
     meta["labels"] = labels
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        for key in (ADOPTED_ANNOTATION, RELEASED_ANNOTATION):
+            annotations.pop(key, None)
     out.pop("status", None)
     return out
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.kube.client import KubeClient, KubeError
-from handoff.reconciler.adoption import ADOPTED_ANNOTATION, adopted
+from handoff.reconciler.adoption import adopted
 from handoff.reconciler.config import PruneSettings
 from handoff.reconciler.objects import (
+    ADOPTED_ANNOTATION,
     NAMESPACE_FIXTURES,
     OWNER_LABEL,
     ObjectKey,

@@ -9,8 +9,10 @@ ClusterRoleBinding), it can
 - read one of those Secrets: ``get``, ``list``, ``watch``, and ``patch`` or ``update`` too, whose answer is
   the whole object;
 - or do what Kubernetes' RBAC good-practices page counts as escalation, each worth the Secrets themselves:
-  create pods or workloads (a pod mounting them), ``escalate`` or ``bind`` roles, ``impersonate``, create
-  ``serviceaccounts/token``, ``pods/exec``, ``pods/attach``, ``pods/portforward``, ``nodes/proxy``.
+  create, patch or update pods or workloads (a pod mounting them; an image of the repo's on the reconciler's
+  Pod), ephemeral containers, ``escalate`` or ``bind`` roles, ``impersonate``, create
+  ``serviceaccounts/token``, ``pods/exec``, ``pods/attach``, ``pods/portforward``, ``nodes/proxy``, approve
+  certificate requests, write admission webhooks or policies.
 
 What is judged (:func:`reaching`): every binding of the revision, by its role's rules (the revision's, else
 the live one's; an aggregated ClusterRole by everything its selectors pick, live and in the revision); a
@@ -40,10 +42,17 @@ _READ_VERBS = frozenset({"get", "list", "watch", "patch", "update"})
 _WORKLOADS = (("", "pods"), ("", "replicationcontrollers"), ("", "podtemplates"), ("apps", "deployments"),
               ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"), ("batch", "jobs"),
               ("batch", "cronjobs"))
-# (verbs, group, resource, what it gives), after the RBAC good-practices page's privilege-escalation list
 _CREATE = frozenset({"create"})
+_WRITE = frozenset({"create", "patch", "update"})
+_CHANGE = frozenset({"patch", "update"})
+_ADMISSION = ("mutatingwebhookconfigurations", "validatingwebhookconfigurations",
+              "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+              "validatingadmissionpolicies", "validatingadmissionpolicybindings")
+# (verbs, group, resource, what it gives), after the RBAC good-practices page's privilege-escalation list:
+# a pod or workload written (a volume of the Secret, an image of the repo's on the reconciler's Pod)
 _ESCALATIONS = (
-    *((_CREATE, g, r, f"create {r}") for g, r in _WORKLOADS),
+    *((_WRITE, g, r, f"write {r}") for g, r in _WORKLOADS),
+    (_CHANGE, "", "pods/ephemeralcontainers", "add ephemeral containers"),
     (frozenset({"escalate", "bind"}), _RBAC, "roles", "escalate or bind roles"),
     (frozenset({"escalate", "bind"}), _RBAC, "clusterroles", "escalate or bind cluster roles"),
     *((frozenset({"impersonate"}), "", r, f"impersonate {r}")
@@ -52,6 +61,9 @@ _ESCALATIONS = (
     *((frozenset({"create", "get"}), "", f"pods/{s}", f"use pods/{s}")
       for s in ("exec", "attach", "portforward")),
     (frozenset({"get", "create"}), "", "nodes/proxy", "use nodes/proxy"),
+    (_CHANGE, "certificates.k8s.io", "certificatesigningrequests/approval", "approve certificate requests"),
+    (frozenset({"approve"}), "certificates.k8s.io", "signers", "approve certificates of a signer"),
+    *((_WRITE, "admissionregistration.k8s.io", r, f"write {r}") for r in _ADMISSION),
 )
 
 
@@ -75,12 +87,17 @@ def _listed(rule: Mapping[str, Any], key: str) -> frozenset[str]:
 
 def _allows(rule: Mapping[str, Any], verbs: frozenset[str], group: str, resource: str) -> bool:
     """Whether ``rule`` grants one of ``verbs`` on ``group``/``resource`` (a subresource as ``pods/exec``),
-    with RBAC's wildcards: ``*`` verbs, groups and resources, ``pods/*`` and ``*/exec``."""
-    base, _, sub = resource.partition("/")
-    spellings = {"*", resource} | ({f"{base}/*", f"*/{sub}"} if sub else set())
+    with RBAC's wildcards: ``*`` verbs, groups and resources, and ``*/exec`` (``pods/*`` is no wildcard)."""
+    sub = resource.partition("/")[2]
+    spellings = {"*", resource} | ({f"*/{sub}"} if sub else set())
     rule_verbs = _listed(rule, "verbs")
     return bool(("*" in rule_verbs or verbs & rule_verbs) and {"*", group} & _listed(rule, "apiGroups")
                 and spellings & _listed(rule, "resources"))
+
+
+def _by_name_create_only(rule: Mapping[str, Any], verbs: frozenset[str], group: str, resource: str) -> bool:
+    return bool(_listed(rule, "resourceNames")) and "/" not in resource and \
+        not _allows(rule, verbs - _CREATE, group, resource)
 
 
 def _reads_secret(rule: Mapping[str, Any], name: str) -> bool:
@@ -99,9 +116,9 @@ def why_rules_reach(rules: Sequence[Any], guarded: Guarded, namespace: str) -> s
             return f"can read Secret {ns}/{secret} (git credentials)"
     where = f"in namespace {namespace}" if namespace else "in every namespace"
     for verbs, group, resource, what in _ESCALATIONS:
-        # RBAC never grants a create of a new object by resourceNames; a subresource, bind or impersonate, yes
-        if any(_allows(r, verbs, group, resource) and not (_listed(r, "resourceNames") and "/" not in resource
-                                                           and verbs == _CREATE) for r in valid):
+        # RBAC never grants a create of a new object by resourceNames; a patch, a subresource, bind, yes
+        if any(_allows(r, verbs, group, resource) and not _by_name_create_only(r, verbs, group, resource)
+               for r in valid):
             return f"can {what} {where}, where git credentials are"
     return ""
 

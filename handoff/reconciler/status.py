@@ -95,6 +95,8 @@ def drift_summary(drift: tuple[Drift, ...],
         entry: dict[str, Any] = {"object": str(d.ref)}
         if d.missing:
             entry["missing"] = True
+        if d.not_reverted:
+            entry["notReverted"] = d.not_reverted
         entry["fields"] = [{"path": f.path, "manager": f.manager,
                             "live": _shown(d.ref, f.path, f.live, rules),
                             "desired": _shown(d.ref, f.path, f.desired, rules)}

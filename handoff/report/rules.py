@@ -53,6 +53,9 @@ FIXED_RULES: dict[str, RuleDoc] = {doc.id: doc for doc in (
            "message names the version that removed it and the replacement."),
     _fixed("schema/missing", "No schema is known for the object's apiVersion and kind.",
            "Add the CRD to the repo, pass --crd-catalog, or --ignore-missing-schemas to skip such objects."),
+    _fixed("schema/unusable", "The object's schema, from its CRD or a catalog, cannot be used.",
+           "It refers outside itself ($ref, $schema or an $id base naming a file or URL), which is never "
+           "retrieved, or it is not a valid JSON schema."),
     _fixed("schema/missing-kind", "The document has no apiVersion or kind."),
     _fixed("yaml", "The file is not valid YAML."),
     _fixed("yaml/limit", "The file passes a size, depth or alias limit.",

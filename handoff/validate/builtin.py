@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -30,8 +31,30 @@ _compiled: dict[tuple[str, bool, str, str], Validator | None] = {}
 _compiled_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class UnusableSchema:
+    """A schema from repository content (a CRD's, a catalog's) that does not compile: it refers outside
+    itself (every retrieval is refused: no file read, no URL fetched) or is not a valid schema."""
+
+    why: str
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    raise ValueError(f"refers to {excerpt(uri)} outside itself, which is never retrieved")
+
+
 def compile_schema(schema: Mapping[str, Any]) -> Validator:
-    return jsonschema_rs.validator_for(dict(schema), validate_formats=False)
+    """A validator of ``schema``; a ``$ref`` (``$schema``, an ``$id`` base) to anything but itself and the
+    JSON Schema meta-schemas raises, never reads a file or fetches a URL."""
+    return jsonschema_rs.validator_for(dict(schema), validate_formats=False, retriever=_refuse_retrieval)
+
+
+def _compiled_or_unusable(schema: Mapping[str, Any]) -> Validator | UnusableSchema:
+    try:
+        return compile_schema(schema)
+    except (jsonschema_rs.ValidationError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return UnusableSchema(excerpt(first))
 
 
 def kubernetes_validator(schemas: KubernetesSchemas, api_version: str, kind: str) -> Validator | None:
@@ -62,7 +85,7 @@ class _Resolver:
         found = kubernetes_validator(self.kubernetes, api_version, kind)
         if found is None:
             schema = self.crds.get(key) or load_catalog_schema(self.catalogs, api_version, kind)
-            found = compile_schema(schema) if schema is not None else None
+            found = _compiled_or_unusable(schema) if schema is not None else None
         self._known[key] = found
         return found
 
@@ -136,6 +159,11 @@ def check_object(obj: RenderedObject, validator_for: Callable[[str, str], Valida
             obj, rule="schema/missing", engine=engine,
             message=f"no schema for {api_version} {kind} (add its CRD to the repo, pass --crd-catalog, "
                     "or --ignore-missing-schemas)")]
+    if isinstance(validator, UnusableSchema):
+        return result_for(obj, "invalid", "unusable schema"), [finding_at(
+            obj, rule="schema/unusable", engine=engine,
+            message=f"the schema of {api_version} {kind} (its CRD or catalog entry) cannot be used: "
+                    f"{validator.why}")]
     if validator.is_valid(obj.obj):
         return result_for(obj, "valid"), []
     return result_for(obj, "invalid"), error_findings(obj, validator.iter_errors(obj.obj), engine,

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from handoff.reconciler.adoption import ADOPTED_ANNOTATION, ADOPTION_MANAGER
+from handoff.reconciler.adoption import ADOPTION_MANAGER
 from handoff.reconciler.config import Authority
 from handoff.reconciler.loop import Reconciler
+from handoff.reconciler.objects import ADOPTED_ANNOTATION
 from handoff.reconciler.status import SUCCEEDED
 
 from .cluster import new_cluster

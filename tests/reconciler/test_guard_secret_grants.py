@@ -24,14 +24,18 @@ def rule(resources: list[str], verbs: list[str], groups: tuple[str, ...] = ("",)
     ([rule(["secrets"], ["patch"], resourceNames=["git-creds"])], "team-a", "can read Secret team-a/git-creds"),
     ([rule(["secrets"], ["update"])], "team-a", "can read Secret team-a/git-creds"),
     ([rule(["secrets"], ["get"])], "", f"can read Secret handoff-system/{GIT_CREDENTIALS_SECRET}"),
-    ([rule(["pods"], ["create"])], "team-a", "can create pods in namespace team-a"),
-    ([rule(["deployments"], ["create"], ("apps",))], "team-a", "can create deployments"),
-    ([rule(["cronjobs"], ["*"], ("batch",))], "", "can create cronjobs in every namespace"),
+    ([rule(["pods"], ["create"])], "team-a", "can write pods in namespace team-a"),
+    ([rule(["deployments"], ["create"], ("apps",))], "team-a", "can write deployments"),
+    ([rule(["deployments"], ["patch"], ("apps",), resourceNames=["web"])], "team-a", "can write deployments"),
+    ([rule(["cronjobs"], ["*"], ("batch",))], "", "can write cronjobs in every namespace"),
+    ([rule(["pods/ephemeralcontainers"], ["patch"])], "", "ephemeral containers"),
+    ([rule(["signers"], ["approve"], ("certificates.k8s.io",))], "", "approve certificates"),
+    ([rule(["mutatingwebhookconfigurations"], ["create"], ("admissionregistration.k8s.io",))], "",
+     "write mutatingwebhookconfigurations"),
     ([rule(["roles", "rolebindings"], ["create", "escalate", "bind"], ("rbac.authorization.k8s.io",))], "team-a",
      "escalate or bind roles"),
     ([rule(["serviceaccounts/token"], ["create"])], "", "create serviceaccounts/token"),
     ([rule(["pods/exec"], ["create"])], "", "use pods/exec"),
-    ([rule(["pods/*"], ["get"])], "", "use pods/exec"),
     ([rule(["*/portforward"], ["create"])], "handoff-system", "use pods/portforward"),
     ([rule(["groups"], ["impersonate"])], "", "impersonate groups"),
     ([rule(["groups"], ["impersonate"], resourceNames=["system:masters"])], "", "impersonate groups"),
@@ -52,6 +56,7 @@ def test_rules_reaching_the_credentials_are_named(rules: list[Any], namespace: s
     ([rule(["secrets"], ["create", "delete"])], "team-a"),             # writes without an answer of it
     ([rule(["pods"], ["create"], resourceNames=["x"])], "team-a"),      # create by name grants no create
     ([rule(["pods/log"], ["get"])], ""),
+    ([rule(["pods/*"], ["get", "create"])], ""),                       # no wildcard to RBAC: grants nothing
 ])
 def test_other_rules_are_left_alone(rules: list[Any], namespace: str) -> None:
     assert why_rules_reach(rules, GUARDED, namespace) == ""
