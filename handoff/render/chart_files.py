@@ -40,12 +40,16 @@ _DRIVE = re.compile(r"^[a-zA-Z]:/")
 
 def chart_files(chart: Path, name: str, root: Path) -> Iterator[tuple[str, str]]:
     """``(display name, text)`` of every ``name`` file Helm reads from ``chart`` (the chart's first)."""
-    yield from _directory(chart, name, root, 0)
+    yield from _directory(chart, name, root, 0, set())
 
 
-def _directory(chart: Path, name: str, root: Path, depth: int) -> Iterator[tuple[str, str]]:
-    if depth > _MAX_DEPTH:
+def _directory(chart: Path, name: str, root: Path, depth: int, seen: set[Path]) -> Iterator[tuple[str, str]]:
+    """``seen``: the directories walked already, each once (two links to ``..`` under ``charts/`` would
+    otherwise walk 2**depth paths)."""
+    real = chart.resolve()
+    if depth > _MAX_DEPTH or real in seen:
         return
+    seen.add(real)
     own = chart / name
     if own.is_file():
         shown = display_name(own, root)
@@ -55,7 +59,7 @@ def _directory(chart: Path, name: str, root: Path, depth: int) -> Iterator[tuple
         return
     for sub in sorted(charts.iterdir()):
         if sub.is_dir():
-            yield from _directory(sub, name, root, depth + 1)
+            yield from _directory(sub, name, root, depth + 1, seen)
         elif sub.name.endswith(_ARCHIVES) and sub.is_file():
             shown = display_name(sub, root)
             data = read_capped(sub, file_limits())

@@ -14,6 +14,7 @@ points at that leaf in the last values file (``-f`` order, then the chart's ``va
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,23 +92,34 @@ class ValuesIndex:
             for path, value in _string_leaves(loaded.docs[0].data, ""):
                 line, column = positions.get(path, (1, 1))
                 self.leaves.append(ValueLeaf(name, path, value, line, column))
+        # looked up by value and by parent mapping: each image is one pass over the leaves, not one per leaf
+        self._with_value: dict[str, list[ValueLeaf]] = {}
+        self._under: dict[str, Counter[str]] = {}
+        for leaf in self.leaves:
+            self._with_value.setdefault(leaf.value, []).append(leaf)
+            self._under.setdefault(_parent(leaf.path), Counter())[leaf.value] += 1
 
     def image_source(self, image: str) -> ValueLeaf | None:
-        exact = next((leaf for leaf in self.leaves if leaf.value == image), None)
-        if exact is not None:
-            return exact
+        exact = self._with_value.get(image)
+        if exact:
+            return exact[0]
         repository, _, version = _split_image(image)
         if not version:
             return None
-        for leaf in self.leaves:
-            if leaf.value != version:
-                continue
-            parent = leaf.path.rpartition(".")[0]
-            # the repository may come from another file: Helm merges values files key by key
-            siblings = (s for s in self.leaves if s.path.rpartition(".")[0] == parent)
-            if any(s is not leaf and s.value and repository.endswith(s.value) for s in siblings):
+        named: dict[str, bool] = {}  # parent -> whether a sibling of a version leaf names the repository
+        for leaf in self._with_value.get(version, ()):
+            parent = _parent(leaf.path)
+            if parent not in named:
+                # the repository may come from another file: Helm merges values files key by key
+                named[parent] = any(value and repository.endswith(value) and (value != version or count > 1)
+                                    for value, count in self._under[parent].items())
+            if named[parent]:
                 return leaf
         return None
+
+
+def _parent(path: str) -> str:
+    return path.rpartition(".")[0]
 
 
 def _split_image(image: str) -> tuple[str, str, str]:

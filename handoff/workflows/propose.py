@@ -312,7 +312,7 @@ class _Run:
         if forge is not None:
             self._write_files(forge.branch_files(request, "open"))
         commit_template = templates.DEFAULT_COMMIT
-        message = redact(templates.render(commit_template, values))
+        message = redact(templates.render(commit_template, values, limit=templates.MAX_BODY_CHARS))
         head = repo.commit(message, identity=self.identity, sign=self._git_sign())
         done = replace(empty, changed_files=outcome.files, validation=validation.status,
                        report=validation.report, diff=outcome.diff, head_sha=head,
@@ -452,7 +452,9 @@ class _Run:
         body_t = settings.body if settings and settings.body else templates.DEFAULT_BODY
         return ProposalRequest(
             head=branch, base=base, app=self.opts.app, env=self.opts.env,
-            title=redact(templates.render(title_t, values)), body=redact(templates.render(body_t, values)),
+            title=redact(templates.render(title_t, values, limit=templates.MAX_TITLE_CHARS)),
+            body=redact(templates.render(body_t, values, limit=templates.MAX_BODY_CHARS,
+                                         note=templates.BODY_CUT_NOTE)),
             labels=self.opts.labels or (settings.labels if settings else ()),
             reviewers=self.opts.reviewers or (settings.reviewers if settings else ()),
             assignees=self.opts.assignees, draft=self.opts.draft, auto_merge=self.opts.auto_merge,
