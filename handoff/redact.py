@@ -80,9 +80,9 @@ def mask_values(text: str, values: Iterable[str]) -> str:
     forms: set[str] = set()
     for value in values:
         # every encoded form is at least as long as the value: one longer than the text cannot be in it (a
-        # 15 MiB generator file's forms would take ~300 MiB to build)
+        # 15 MiB generator file's forms would take ~300 MiB to build); only forms the text holds are kept
         if _MIN_SECRET_LEN <= len(value) <= len(text):
-            forms.update(encoded_forms(value))
+            forms.update(form for form in encoded_forms(value) if form in text)
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, MASK)
     return text

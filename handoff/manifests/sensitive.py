@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import yaml
 
+from handoff.errors import RenderError
 from handoff.manifests.yamldocs import file_limits, load_documents, written_scalars
 from handoff.redact import MASK, encoded_forms, registered
 from handoff.report.model import ObjectRef
@@ -39,6 +40,8 @@ from handoff.report.model import ObjectRef
 MAX_EXCERPT = 40
 # values shorter than this are not searched for in free text: "a" or "1" would mask half a message
 MIN_SCRUBBED_LENGTH = 4
+# each value costs its forms and their share of one masking regex (~20 KB measured): 5,000 is ~100 MiB
+MAX_SENSITIVE_VALUES = 5_000
 Change = Literal["changed", "added", "removed", ""]
 
 
@@ -225,8 +228,14 @@ def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_
     """``text → mask`` for every sensitive value (and, for a Secret's base64 ``data``, its decoded
     text) long enough to be searched for in free text such as an error message."""
     found: dict[str, str] = {}
+    count = 0
     for obj in objects:
         for path, value in sensitive_values(obj, rules).items():
+            count += 1
+            if count > MAX_SENSITIVE_VALUES:
+                raise RenderError(f"more than {MAX_SENSITIVE_VALUES:,} sensitive values (Secret data, "
+                                  "declared sensitive fields) in one render: each is masked in every output, "
+                                  "and so many would not fit the reconciler's 256Mi; refusing")
             shown = mask(obj, path, value)
             for text in _forms(obj, path, value):
                 if len(text) >= MIN_SCRUBBED_LENGTH:

@@ -4,18 +4,23 @@ template through the ``# Source: chart/templates/x.yaml`` comment Helm writes be
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from handoff.errors import RenderError
+from handoff.manifests.bounds import charge, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text
-from handoff.manifests.yamldocs import load_exact
+from handoff.manifests.yamldocs import file_limits
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
 from handoff.render.chart_files import MAX_MEMBER_BYTES, chart_files
@@ -25,6 +30,7 @@ from handoff.render.remote import RemoteScan
 from handoff.toolrun import require_tool, run_tool
 
 _SOURCE = re.compile(r"^# Source: (\S+)", re.MULTILINE)
+_EVENTS: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def template(chart: Path, source: RenderSource, root: Path | None = None) -> str:
@@ -47,8 +53,8 @@ def template(chart: Path, source: RenderSource, root: Path | None = None) -> str
                             memory_hint=MEMORY_HINT)
     except RenderError as e:  # `fail`, `required`, type errors may quote a value (a password): mask them all
         shown_from = root or chart
-        files = [*chart_files(chart, "values.yaml", shown_from), *_values_files(chart, source, shown_from)]
-        quoted = [value for _, text in files for value in _strings(text)]
+        files = chain(chart_files(chart, "values.yaml", shown_from), _values_files(chart, source, shown_from))
+        quoted = (value for name, text in files for value in _strings(text, name))
         raise RenderError(mask_values(str(e), quoted)) from None
 
 
@@ -71,18 +77,14 @@ def _without_git(chart: Path) -> Iterator[Path]:
         yield given
 
 
-def _strings(text: str) -> Iterator[str]:
-    """Every string value of a values file."""
-    loaded = load_exact(text, "values", strict=False)
-    stack: list[Any] = [doc.data for doc in loaded.docs]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str):
-            yield node
+def _strings(text: str, name: str) -> Iterator[str]:
+    """Every scalar of a values file (its keys too: masking more is harmless), from the parser's events, so
+    a dense file costs its strings, not a node graph; charged to the render's node budget first."""
+    charge(text, name)
+    with contextlib.suppress(yaml.YAMLError):  # what helm could not parse it could not quote either
+        for event in yaml.parse(text, Loader=_EVENTS):
+            if isinstance(event, yaml.ScalarEvent):
+                yield event.value
 
 
 def _template_line(path: Path, kind: str) -> int:
@@ -153,8 +155,10 @@ def _template_file(chart: Path, named: str) -> Path | None:
 
 
 def _read(path: Path) -> str:
+    """A values file's text; "" for one over the file size cap (Helm refuses it too) or unreadable."""
     try:
-        return path.read_text(encoding="utf-8")
+        data = read_capped(path, file_limits())
+        return "" if data is None else data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
 

@@ -22,6 +22,9 @@ every value) and ``secret_strings`` (forms per value, no bound on values), calle
 What should hold: masking costs memory bounded by the render's caps with a small constant (an index of
 values, e.g. an Aho-Corasick automaton or a set probed by substrings, not one giant regex), and a render under
 every cap stays well under the reconciler's 256Mi.
+
+Fixed by a cap (``sensitive.MAX_SENSITIVE_VALUES``, 5,000 per render, in docs/SECURITY.md's limits table):
+past it the plan fails at once with one line naming the cap, well under 256 MiB; a render under it plans.
 """
 
 from __future__ import annotations
@@ -63,8 +66,23 @@ def test_a_few_wide_secrets_blow_handoffs_memory_while_masking(tmp_path: Path) -
                           timeout=900, check=False)
     assert done.stdout.strip(), done.stderr[-500:]
     peak_mib = int(done.stdout.strip().splitlines()[-1])
-    assert "planned" in done.stderr, done.stderr[-300:]
+    assert "planned" in done.stderr or "more than 5,000 sensitive values" in done.stderr, done.stderr[-300:]
     assert peak_mib < 256, (
         f"planning a plain tree of {SECRETS} Secrets x {KEYS} values (under every render cap) took handoff's own "
         f"process to {peak_mib} MiB (validate_objects -> masked -> KnownValues: one regex of every form of every "
         "value); the reconciler's limit is 256Mi")
+
+
+def test_a_render_under_the_sensitive_value_cap_plans(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    app = repo / "app"
+    app.mkdir(parents=True)
+    body = "".join(f"  k{i}: v{i:05d}-secret\n" for i in range(4_000))
+    (app / "s.yaml").write_text(f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n{body}",
+                                encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(repo)], env=env, capture_output=True, text=True,
+                          timeout=900, check=False)
+    assert "planned 1" in done.stderr, done.stderr[-300:]
+    assert int(done.stdout.strip().splitlines()[-1]) < 256
