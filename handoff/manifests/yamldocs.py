@@ -8,6 +8,7 @@ a finding asks for one, by composing that document again: a clean validation nev
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -441,3 +442,12 @@ def _spans_with_lines(text: str) -> list[tuple[int, int, int]]:
         spans.append((begin, end, lines))
         at = begin
     return spans
+
+
+def scalar_events(text: str) -> Iterator[str]:
+    """Every scalar of ``text`` (keys included) as the parser meets it, with no node graph built: a dense
+    file costs its strings. Stops quietly where ``text`` stops being YAML."""
+    with contextlib.suppress(yaml.YAMLError):
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.ScalarEvent):
+                yield event.value

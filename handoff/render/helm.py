@@ -4,7 +4,6 @@ template through the ``# Source: chart/templates/x.yaml`` comment Helm writes be
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
@@ -12,15 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from handoff.errors import RenderError
 from handoff.manifests.bounds import charge, read_capped
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import display_name, objects_from_text
-from handoff.manifests.yamldocs import file_limits
+from handoff.manifests.yamldocs import file_limits, scalar_events
 from handoff.redact import mask_values
 from handoff.render.base import RenderSource
 from handoff.render.chart_files import MAX_MEMBER_BYTES, chart_files
@@ -30,7 +26,6 @@ from handoff.render.remote import RemoteScan
 from handoff.toolrun import require_tool, run_tool
 
 _SOURCE = re.compile(r"^# Source: (\S+)", re.MULTILINE)
-_EVENTS: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def template(chart: Path, source: RenderSource, root: Path | None = None) -> str:
@@ -81,10 +76,7 @@ def _strings(text: str, name: str) -> Iterator[str]:
     """Every scalar of a values file (its keys too: masking more is harmless), from the parser's events, so
     a dense file costs its strings, not a node graph; charged to the render's node budget first."""
     charge(text, name)
-    with contextlib.suppress(yaml.YAMLError):  # what helm could not parse it could not quote either
-        for event in yaml.parse(text, Loader=_EVENTS):
-            if isinstance(event, yaml.ScalarEvent):
-                yield event.value
+    return scalar_events(text)
 
 
 def _template_line(path: Path, kind: str) -> int:
