@@ -67,6 +67,7 @@ from handoff.reconciler.objects import (
     labelled,
     ordered,
     owned_by,
+    owner_label,
     owner_value,
     ref_of,
     unique_by_key,
@@ -884,12 +885,18 @@ class Reconciler:
         Only objects this source does not own already are read, so a steady pass costs nothing more."""
         mine = self._live(source, objects)
         grant = authority.grant_of(source, self.settings.namespace)
+        known = self._known_sources()
         refused: list[str] = []
         taken: set[ObjectKey] = set()
         for obj in objects:
             ref = ref_of(obj)
             live = None if key_of(ref) in mine else _existing(self._as(source), ref)
-            if not adoption.foreign(live, source.name):
+            owner = known.get(owner_label(live))
+            if owner is not None and owner.name != source.name and not self.owns(owner) \
+                    and not adoption.adopted(live):
+                refused.append(f"{ref} is owned by source {owner.name}, which another shard serves")
+                continue
+            if not adoption.foreign(live, source.name, known):
                 continue
             why = adoption.why_not_adopted(ref, live or {}, adopt=grant.authority.adopt,
                                            own_namespace=source.namespace)
@@ -1138,12 +1145,17 @@ class Reconciler:
                 state.in_sync[key] = _rv(apply_one(self._as(source), obj, current).result)
         return tuple(found), healthy
 
+    def _known_sources(self) -> dict[str, Source]:
+        """Every source this reconciler knows (served, on any shard, or held), by owner label value."""
+        return {owner_value(o.name): o for o in (*self.settings.sources, *self.sources(),
+                                                 *(h for h, _ in self.held.values()))}
+
     def _held_by_another(self, source: Source, ref: ObjectRef) -> str:
         """Why a missing object's name is not the source's to take back ("" when it is): an object no
         source created holds it now (the operator re-created it, or took the owner label off), and the
         source may not adopt it (:mod:`adoption`)."""
         live = _existing(self._as(source), ref)
-        if not adoption.foreign(live, source.name):
+        if not adoption.foreign(live, source.name, self._known_sources()):
             return ""
         adopt = authority.grant_of(source, self.settings.namespace).authority.adopt
         why = adoption.why_not_adopted(ref, live or {}, adopt=adopt, own_namespace=source.namespace)

@@ -37,6 +37,11 @@ def owner_value(source: str) -> str:
     return f"{safe[:_LABEL_MAX - 11].rstrip('.-')}-{digest}"
 
 
+def owner_label(obj: Mapping[str, Any] | None) -> str:
+    """The owner label value a live object (or None) carries, "" for none."""
+    return str((((obj or {}).get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL) or "")
+
+
 def owned_by(obj: Mapping[str, Any] | None, source: str) -> bool:
     """Whether ``obj`` (a live object, or None) carries ``source``'s owner label."""
     labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
