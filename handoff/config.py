@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from handoff.errors import ConfigError, ImageRefError, YamlError
 from handoff.imageref import parse as parse_image
-from handoff.manifests import schemacheck, yamlio
+from handoff.manifests import schemacheck
+from handoff.manifests.bounds import Limits
 from handoff.manifests.sensitive import SensitiveField
 from handoff.pathsafe import contained
 
@@ -125,13 +126,15 @@ class Config:
     sensitive: tuple[SensitiveField, ...] = ()  # declared beyond a Secret's data/stringData
 
 
-def load_config(repo: Path, *, limits: yamlio.Limits | None = None) -> Config | None:
+def load_config(repo: Path, *, limits: Limits | None = None) -> Config | None:
     """Load and validate ``repo/.handoff.yaml``; ``None`` when the repo has none."""
     path = repo / CONFIG_NAME
     if not path.is_file():
         return None
     # a link to a file outside (a token, say) would be parsed and quoted back in an error message
     contained(repo, path, leaving="the config repo")
+    from handoff.manifests import yamlio  # noqa: PLC0415 (ruamel.yaml: only for a repo with a config)
+
     try:
         _, documents = yamlio.load_file(path, display=CONFIG_NAME, limits=limits)
     except YamlError as e:
@@ -151,7 +154,9 @@ def load_config(repo: Path, *, limits: yamlio.Limits | None = None) -> Config | 
 
 def parse_config_text(text: str, *, path: Path | None = None) -> Config:
     """Validate config text directly (for tools and tests that hold the YAML in memory)."""
-    documents = yamlio.compose_all(text, display=CONFIG_NAME, limits=yamlio.Limits())
+    from handoff.manifests import yamlio  # noqa: PLC0415 (see load_config)
+
+    documents = yamlio.compose_all(text, display=CONFIG_NAME, limits=Limits())
     root = next((d for d in documents if d is not None), None)
     data = (yamlio.to_data(root) if root is not None else None) or {}
     lines = schemacheck.node_lines(root) if root is not None else {}

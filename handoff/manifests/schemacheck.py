@@ -10,10 +10,12 @@ import functools
 import json
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handoff.errors import ConfigError
-from handoff.manifests.yamlio import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:
+    from handoff.manifests.yamlio import Node
 
 
 @functools.cache
@@ -28,6 +30,10 @@ def node_lines(node: Node, prefix: str = "", out: dict[str, int] | None = None,
     """Map dotted paths (``apps.web.targets[0].path``) to 1-based lines. An aliased node is entered once:
     paths under its repeats are not listed (``line_for`` gives them the line of the repeated node), so the
     map stays linear in the text, not in the aliases' expansion."""
+    # ruamel.yaml's node types only once a node is read: importing this module (config.py does for
+    # every command) must not load ruamel.yaml for a repo without a config file
+    from handoff.manifests.yamlio import MappingNode, ScalarNode, SequenceNode  # noqa: PLC0415
+
     out = {} if out is None else out
     seen = set() if seen is None else seen
     out.setdefault(prefix, node.start_mark.line + 1)

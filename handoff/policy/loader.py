@@ -10,9 +10,6 @@ from typing import Any
 
 from handoff.errors import ConfigError
 from handoff.policy.model import Policy
-from handoff.policy.pack import builtin_dir, is_policy_document, parse_policy
-from handoff.policy.vap import is_vap_document
-from handoff.policy.yamlsource import load_documents, plain
 
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -36,6 +33,12 @@ class PolicySet:
 
 def load_policy_dir(directory: Path, display: str | None = None) -> PolicySet:
     """Every policy under ``directory`` (recursively, sorted); a single file works too."""
+    # the policy file readers (ruamel.yaml nodes, the CEL bindings) only once a directory is read: a
+    # run without policies (validate --no-builtin) never loads them
+    from handoff.policy.pack import is_policy_document, parse_policy  # noqa: PLC0415
+    from handoff.policy.vap import is_vap_document  # noqa: PLC0415
+    from handoff.policy.yamlsource import load_documents, plain  # noqa: PLC0415
+
     if not directory.exists():
         raise ConfigError("policy directory does not exist", file=display or str(directory))
     files = [directory] if directory.is_file() else sorted(p for p in directory.rglob("*") if p.is_file())
@@ -64,7 +67,11 @@ def load_policy_dir(directory: Path, display: str | None = None) -> PolicySet:
 
 
 def load_policy_sets(dirs: Sequence[Path], *, builtin: bool = True) -> PolicySet:
-    result = load_policy_dir(builtin_dir(), "policies") if builtin else PolicySet()
+    result = PolicySet()
+    if builtin:
+        from handoff.policy.pack import builtin_dir  # noqa: PLC0415 (see load_policy_dir)
+
+        result = load_policy_dir(builtin_dir(), "policies")
     for directory in dirs:
         result = result.merge(load_policy_dir(directory))
     return result

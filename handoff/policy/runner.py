@@ -15,7 +15,6 @@ from handoff.errors import ConfigError
 from handoff.manifests.bounds import DEFAULT_MAX_CHILD_MEMORY
 from handoff.manifests.sensitive import KnownValues, secret_strings
 from handoff.pathsafe import check_tree, resolve_inside
-from handoff.policy.cel_engine import CelEngine
 from handoff.policy.loader import PolicySet, load_policy_sets
 from handoff.policy.model import PolicyContext, PolicyEngine, PolicyObject
 from handoff.policy.params import merge_overrides
@@ -103,6 +102,8 @@ def build_engines(builtin: PolicySet, repo: PolicySet, options: PolicyOptions) -
     replaced = {p.id for p in repo.policies}
     policies = [p for p in builtin.policies if p.id not in options.disable and p.id not in replaced]
     if policies:
+        from handoff.policy.cel_engine import CelEngine  # noqa: PLC0415 (the CEL bindings: only with policies)
+
         engines.append(CelEngine(policies))
     sandboxed = RepoPolicies(
         policies=tuple(p for p in repo.policies if p.id not in options.disable),

@@ -17,15 +17,12 @@ document ends bind documents together: a stream holding them is not cut.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import groupby, pairwise
-from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +255,14 @@ def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, 
     chunks = [pieces[i:i + size] for i in range(0, len(pieces), size)]
     _inherited["options"] = options
     _inherited["check"] = per_object_check
+    # the process machinery only when workers run (a one-process run never loads it)
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from multiprocessing.reduction import ForkingPickler  # noqa: PLC0415
+
+    # Results come back with one ObjectRef instance per object identity, as one process makes them
+    # (``manifests.model.interned_ref``): matching findings to objects compares refs by identity first.
+    ForkingPickler.register(ObjectRef, _reduce_ref)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
@@ -283,11 +288,6 @@ _inherited: dict[str, Any] = {}
 
 def _reduce_ref(ref: ObjectRef) -> tuple[Any, tuple[tuple[str, str, str, str]]]:
     return interned_ref, ((ref.api_version, ref.kind, ref.name, ref.namespace),)
-
-
-# Results come back with one ObjectRef instance per object identity, as one process makes them
-# (``manifests.model.interned_ref``): matching findings to objects compares refs by identity first.
-ForkingPickler.register(ObjectRef, _reduce_ref)
 
 
 def _parse_findings(pieces: Sequence[_Piece], results: Sequence[_PieceResult]) -> list[Finding]:

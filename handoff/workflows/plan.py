@@ -19,7 +19,6 @@ from handoff.config import Config
 from handoff.manifests.model import RenderedObject
 from handoff.manifests.plain import objects_from_text
 from handoff.manifests.sensitive import rules_for
-from handoff.policy.pack import rule_docs
 from handoff.policy.runner import PolicyCheck, options_from_config
 from handoff.policy.waivers import EXPIRED_RULE
 from handoff.render import RenderResult, check_render_inputs, detect, render_env, render_path, render_paths
@@ -187,4 +186,6 @@ def _check(config: Config | None, rendered: RenderResult, policies: PolicyCheck,
 def policy_docs(repo: Path, config: Config | None, env: str | None,
                 options: PlanOptions = DEFAULT_OPTIONS) -> dict[str, RuleDoc]:
     """The description and help link of every policy a plan of ``env`` runs (for SARIF rules)."""
+    from handoff.policy.pack import rule_docs  # noqa: PLC0415 (the policy file reader: SARIF only)
+
     return rule_docs(_policies(repo, config, env, options).policy_set.policies)

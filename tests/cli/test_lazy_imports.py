@@ -97,3 +97,16 @@ def test_a_command_without_a_summary_is_still_listed(monkeypatch: pytest.MonkeyP
     listed = {line.split()[0]: line.split(None, 1)[1] for line in capsys.readouterr().out.split("Commands:")[1]
               .splitlines() if line.strip()}
     assert listed["bump-again"] == SUMMARIES["bump"]
+
+
+def test_schema_only_validate_loads_no_policy_engine(tmp_path: Path) -> None:
+    """`validate --no-builtin` of plain manifests in one process needs the schemas alone: no CEL bindings,
+    no ruamel.yaml (policy and config files only), no process pool; with the pack, CEL but still no pool."""
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
+    unused = ("cel", "regopy", "ruamel", "multiprocessing", "concurrent", "handoff.policy.cel_engine")
+    modules = imported_by(["validate", "--no-builtin", "--engine", "builtin", "cm.yaml"], tmp_path)
+    assert "jsonschema_rs" in modules
+    assert loaded(modules, unused) == []
+    modules = imported_by(["validate", "--engine", "builtin", "cm.yaml"], tmp_path)
+    assert "handoff.policy.cel_engine" in modules
+    assert loaded(modules, ("multiprocessing", "concurrent")) == []
