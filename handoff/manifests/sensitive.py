@@ -28,7 +28,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -240,6 +241,41 @@ def secret_strings(objects: Iterable[Mapping[str, Any]], rules: Rules = BUILTIN_
             for text in _forms(obj, path, value):
                 if len(text) >= MIN_SCRUBBED_LENGTH:
                     found.setdefault(text, shown)
+    return found
+
+
+class HoldsObject(Protocol):
+    """A rendered object (``manifests.model.RenderedObject``, a policy's ``PolicyObject``)."""
+
+    @property
+    def obj(self) -> Mapping[str, Any]: ...
+
+
+_NO_SECRETS: Mapping[str, str] = MappingProxyType({})
+
+
+def object_secret_strings(item: HoldsObject, rules: Rules = BUILTIN_FIELDS) -> Mapping[str, str]:
+    """``secret_strings([item.obj], rules)``, worked out once per object and rules and kept on it: a
+    run scrubs each invalid object's findings, then masks the schema report, the parse findings and
+    the policy report with the secrets of every object (a walk of every object's sensitive fields,
+    hashing and encoding each value, for each)."""
+    held = getattr(item, "__dict__", None)
+    cached: tuple[Rules, Mapping[str, str]] | None = held.get("_secrets") if held is not None else None
+    if cached is not None and (cached[0] is rules or cached[0] == rules):
+        return cached[1]
+    found = secret_strings([item.obj], rules) or _NO_SECRETS
+    if held is not None:
+        object.__setattr__(item, "_secrets", (rules, found))  # a frozen dataclass: its values never change
+    return found
+
+
+def held_secret_strings(items: Iterable[HoldsObject], rules: Rules = BUILTIN_FIELDS) -> dict[str, str]:
+    """``secret_strings(i.obj for i in items)`` from each object's ``object_secret_strings`` (the same
+    texts, the first object's mask for a text two objects hold, in the same order)."""
+    found: dict[str, str] = {}
+    for item in items:
+        for text, shown in object_secret_strings(item, rules).items():
+            found.setdefault(text, shown)
     return found
 
 

@@ -13,7 +13,7 @@ from handoff import toolrun
 from handoff.config import Config, Waiver
 from handoff.errors import ConfigError
 from handoff.manifests.bounds import DEFAULT_MAX_CHILD_MEMORY
-from handoff.manifests.sensitive import KnownValues, secret_strings
+from handoff.manifests.sensitive import KnownValues, held_secret_strings
 from handoff.pathsafe import check_tree, resolve_inside
 from handoff.policy.loader import PolicySet, load_policy_sets
 from handoff.policy.model import PolicyContext, PolicyEngine, PolicyObject
@@ -155,7 +155,7 @@ def masked(report: ValidationReport, objects: Sequence[PolicyObject]) -> Validat
     ``hex.encode`` …: ``redact.encoded_forms``). The policies come from the repo; their messages go to CI."""
     if not report.findings and not any(o.reason for o in report.objects):
         return report
-    secrets = {form: shown for text, shown in secret_strings(o.obj for o in objects).items()
+    secrets = {form: shown for text, shown in held_secret_strings(objects).items()
                for form in encoded_forms(text)}
     if not secrets:
         return report

@@ -12,7 +12,7 @@ from dataclasses import replace
 from handoff.errors import ToolMissingError, UsageError
 from handoff.manifests.model import RenderedObject, RenderResult
 from handoff.manifests.plain import gc_paused
-from handoff.manifests.sensitive import KnownValues, secret_strings
+from handoff.manifests.sensitive import KnownValues, held_secret_strings
 from handoff.report.model import Finding, ObjectRef, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import kubeconform
 from handoff.validate.builtin import BuiltinEngine, schemas_available
@@ -52,7 +52,7 @@ def validate_objects(objects: Sequence[RenderedObject], *, schema_options: Schem
             extra = check(objects)
         report = ValidationReport(objects=worst(report, extra), findings=report.findings + extra.findings,
                                   waivers=report.waivers + extra.waivers)
-    return masked(report, secret_strings((o.obj for o in objects), options.sensitive))
+    return masked(report, held_secret_strings(objects, options.sensitive))
 
 
 def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = None, engine: str = "auto",
@@ -62,7 +62,7 @@ def validate(rendered: RenderResult, *, schema_options: SchemaOptions | None = N
                               extra_checks=extra_checks)
     options = schema_options or SchemaOptions()
     parse = masked(ValidationReport(findings=rendered.findings),
-                   secret_strings((o.obj for o in rendered.objects), options.sensitive))
+                   held_secret_strings(rendered.objects, options.sensitive))
     return ValidationReport(objects=report.objects, findings=parse.findings + report.findings,
                             waivers=report.waivers)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,8 +14,8 @@ from handoff.manifests.sensitive import (
     excerpt,
     is_sensitive_path,
     mask,
+    object_secret_strings,
     scrub,
-    secret_strings,
 )
 from handoff.report.model import Finding, ObjectRef, ObjectResult, Severity, ValidationReport
 
@@ -73,20 +73,9 @@ def finding_at(obj: RenderedObject, *, rule: str, message: str, path: str = "", 
                sensitive: Sequence[SensitiveField] = BUILTIN_FIELDS) -> Finding:
     """A finding on ``obj``; any sensitive value of ``obj`` the message still carries is masked."""
     file, line, column = obj.where(path) if path else (obj.file, obj.line, 1)
-    message = scrub(message, object_secrets(obj, sensitive))
+    message = scrub(message, object_secret_strings(obj, sensitive))
     return Finding(rule=rule, severity=severity, message=shorten(message), file=file, line=line,
                    column=column, path=path, object=ref or obj.ref, engine=engine)
-
-
-def object_secrets(obj: RenderedObject, sensitive: Sequence[SensitiveField]) -> Mapping[str, str]:
-    """``secret_strings`` of ``obj`` alone, worked out once per object and rules (an invalid object
-    has a finding per error, each scrubbed with them: walking, hashing and encoding its sensitive
-    values again for each cost more than the schema check)."""
-    cached: tuple[Sequence[SensitiveField], Mapping[str, str]] | None = obj.__dict__.get("_secrets")
-    if cached is None or cached[0] is not sensitive:
-        cached = (sensitive, secret_strings([obj.obj], sensitive))
-        object.__setattr__(obj, "_secrets", cached)  # frozen, but its values never change: memoise
-    return cached[1]
 
 
 def result_for(obj: RenderedObject, status: str, reason: str = "") -> ObjectResult:

@@ -21,12 +21,13 @@ from handoff.manifests.sensitive import (
     MAX_EXCERPT,
     SensitiveField,
     is_sensitive_path,
+    object_secret_strings,
     scrub,
 )
 from handoff.report.model import Finding, ObjectResult, ValidationReport
 from handoff.toolrun import TimedOut, find_tool, require_tool, run, sandboxed
 from handoff.validate.crds import schemas_from_objects, write_catalog
-from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, object_secrets, quote, result_for
+from handoff.validate.engine import SchemaOptions, finding_at, missing_kind, quote, result_for
 from handoff.validate.removed import removed_message
 from handoff.validate.schemas import kubernetes_schemas
 
@@ -203,7 +204,7 @@ class KubeconformEngine:
             return result_for(obj, "valid"), []
         if status in ("skipped", "empty"):
             return result_for(obj, "skipped", "no schema"), []
-        message = scrub(str(resource.get("msg", "invalid")), object_secrets(obj, sensitive))
+        message = scrub(str(resource.get("msg", "invalid")), object_secret_strings(obj, sensitive))
         causes = leaf_causes(message) or [(str(e.get("path", "")), str(e.get("msg", "")))
                                           for e in resource.get("validationErrors") or ()]
         if causes:

@@ -37,7 +37,7 @@ from handoff.manifests.plain import (
     read_text,
     text_reader,
 )
-from handoff.manifests.sensitive import secret_strings
+from handoff.manifests.sensitive import held_secret_strings
 from handoff.manifests.yamldocs import FilePositions, load_documents
 from handoff.report.model import Finding, ObjectRef, ObjectResult, ValidationReport, WaiverUse
 from handoff.validate import ExtraCheck, masked, validate, worst
@@ -423,7 +423,7 @@ def _extra_checks(chunk: Sequence[_Piece], objects: Sequence[tuple[RenderedObjec
 
     def run(indexes: list[int], lines: int) -> None:
         found = [o for i in indexes for o in objects[i]]
-        extra = masked(check(found), secret_strings((o.obj for o in found), options.sensitive))
+        extra = masked(check(found), held_secret_strings(found, options.sensitive))
         file = chunk[indexes[-1]].file
         extras[indexes[-1]] = (tuple(_shifted(f, file, lines) for f in extra.findings), extra.waivers)
 
