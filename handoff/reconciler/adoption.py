@@ -17,7 +17,7 @@ what Kubernetes puts in it (the ``default`` ServiceAccount, ``kube-root-ca.crt``
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from handoff.reconciler.guard import is_admission
@@ -44,16 +44,16 @@ def orphaned_mark(source: str) -> dict[str, str]:
     return {RELEASED_ANNOTATION: owner_value(source)}
 
 
-def foreign(live: Mapping[str, Any] | None, source: str, known: Collection[str] = ()) -> bool:
+def foreign(live: Mapping[str, Any] | None, source: str) -> bool:
     """Whether a live object (None: there is none) is no handoff source's: it carries no owner label and
     was not released by a source of this name (deleted with ``prune: false``, now re-created); or another
-    source only adopted it; or its owner label names no source of ``known`` (owner values: a source no
-    longer served left it). One the identity may not read (``{}``) counts as foreign."""
+    source only adopted it. One the identity may not read (``{}``) counts as foreign. An owner label of a
+    source not served now is not foreign: a paused Source object hands its objects back that way."""
     if live is None:
         return False
     owner = _labels(live).get(OWNER_LABEL)
-    if owner is not None:  # another source's, unless it only adopted it or is gone: then the operator's
-        return owner != owner_value(source) and (adopted(live) or (bool(known) and owner not in known))
+    if owner is not None:  # another source's, unless it only adopted it: then the operator's still
+        return owner != owner_value(source) and adopted(live)
     annotations = (live.get("metadata") or {}).get("annotations") or {}
     return bool(annotations.get(RELEASED_ANNOTATION) != owner_value(source))
 

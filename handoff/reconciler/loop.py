@@ -896,7 +896,7 @@ class Reconciler:
                     and not adoption.adopted(live):
                 refused.append(f"{ref} is owned by source {owner.name}, which another shard serves")
                 continue
-            if not adoption.foreign(live, source.name, known):
+            if not adoption.foreign(live, source.name):
                 continue
             why = adoption.why_not_adopted(ref, live or {}, adopt=grant.authority.adopt,
                                            own_namespace=source.namespace)
@@ -1155,7 +1155,7 @@ class Reconciler:
         source created holds it now (the operator re-created it, or took the owner label off), and the
         source may not adopt it (:mod:`adoption`)."""
         live = _existing(self._as(source), ref)
-        if not adoption.foreign(live, source.name, self._known_sources()):
+        if not adoption.foreign(live, source.name):
             return ""
         adopt = authority.grant_of(source, self.settings.namespace).authority.adopt
         why = adoption.why_not_adopted(ref, live or {}, adopt=adopt, own_namespace=source.namespace)

@@ -74,6 +74,7 @@ def test_an_object_another_source_adopted_and_dropped_is_not_taken_over_without_
         f"{live['metadata']['labels'].get(OWNER_LABEL)}")
 
 
+@pytest.mark.xfail(strict=True, reason="open (issue 14, atk14k F4: an owner label of a source not served is taken over; a paused migrated Source hands back the same way)")
 def test_an_object_labelled_by_a_removed_source_is_not_taken_over_without_adopt(
         apiserver: Any, git_server: Any, tmp_path: Path) -> None:
     c = new_cluster(apiserver, git_server, tmp_path, {"app/cm.yaml": CM.format(name="app", rev=1)})
