@@ -231,7 +231,9 @@ def refuse_schema_refs(text: str, file: str) -> None:
     """Refuse a ``values.schema.json`` naming any schema but its own fragments (``#/definitions/x``),
     with the JSON pointer of the keyword: Helm would fetch or read it at render time."""
     try:
-        schema = json.loads(text.removeprefix("\ufeff"))  # Helm strips a byte-order mark, then parses
+        # Helm strips a byte-order mark, then parses; numbers stay text (Go reads a 5,000-digit integer that
+        # Python's int conversion refuses, and a refusal here must not pass the file on unchecked)
+        schema = json.loads(text.removeprefix("\ufeff"), parse_int=str, parse_float=str, parse_constant=str)
     except ValueError:
         return  # not JSON: Helm refuses it itself, reading nothing else
     except RecursionError:

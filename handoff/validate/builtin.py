@@ -52,9 +52,10 @@ def compile_schema(schema: Mapping[str, Any]) -> Validator:
 def _compiled_or_unusable(schema: Mapping[str, Any]) -> Validator | UnusableSchema:
     try:
         return compile_schema(schema)
-    except (jsonschema_rs.ValidationError, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        return UnusableSchema(excerpt(first))
+    except (jsonschema_rs.ValidationError, ValueError):
+        # the engine's message quotes the schema, which a chart may have stamped a Secret value into
+        return UnusableSchema("it refers to a file or URL outside itself (never retrieved) or is not a valid "
+                              "JSON schema")
 
 
 def kubernetes_validator(schemas: KubernetesSchemas, api_version: str, kind: str) -> Validator | None:
