@@ -32,7 +32,7 @@ def node_lines(node: Node, prefix: str = "", out: dict[str, int] | None = None,
     map stays linear in the text, not in the aliases' expansion."""
     # ruamel.yaml's node types only once a node is read: importing this module (config.py does for
     # every command) must not load ruamel.yaml for a repo without a config file
-    from handoff.manifests.yamlio import MappingNode, ScalarNode, SequenceNode  # noqa: PLC0415
+    from handoff.manifests.yamlio import MappingNode, ScalarNode, SequenceNode  # noqa: PLC0415 (ruamel: only with a config)
 
     out = {} if out is None else out
     seen = set() if seen is None else seen

@@ -35,9 +35,9 @@ def load_policy_dir(directory: Path, display: str | None = None) -> PolicySet:
     """Every policy under ``directory`` (recursively, sorted); a single file works too."""
     # the policy file readers (ruamel.yaml nodes, the CEL bindings) only once a directory is read: a
     # run without policies (validate --no-builtin) never loads them
-    from handoff.policy.pack import is_policy_document, parse_policy  # noqa: PLC0415
-    from handoff.policy.vap import is_vap_document  # noqa: PLC0415
-    from handoff.policy.yamlsource import load_documents, plain  # noqa: PLC0415
+    from handoff.policy.pack import is_policy_document, parse_policy  # noqa: PLC0415 (CEL: once a policy is read)
+    from handoff.policy.vap import is_vap_document  # noqa: PLC0415 (CEL: once a policy is read)
+    from handoff.policy.yamlsource import load_documents, plain  # noqa: PLC0415 (ruamel: once a policy is read)
 
     if not directory.exists():
         raise ConfigError("policy directory does not exist", file=display or str(directory))

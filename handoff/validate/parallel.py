@@ -256,9 +256,9 @@ def _validate_pieces(pieces: list[_Piece], texts: dict[str, str], workers: int, 
     _inherited["options"] = options
     _inherited["check"] = per_object_check
     # the process machinery only when workers run (a one-process run never loads it)
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-    from multiprocessing.reduction import ForkingPickler  # noqa: PLC0415
+    import multiprocessing  # noqa: PLC0415 (only when workers run)
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 (only when workers run)
+    from multiprocessing.reduction import ForkingPickler  # noqa: PLC0415 (only when workers run)
 
     # Results come back with one ObjectRef instance per object identity, as one process makes them
     # (``manifests.model.interned_ref``): matching findings to objects compares refs by identity first.
