@@ -884,25 +884,16 @@ class Reconciler:
         judge what the repo wrote, not the live object it would merge into. Returns the objects adopted.
         Only objects this source does not own already are read, so a steady pass costs nothing more."""
         mine = self._live(source, objects)
-        grant = authority.grant_of(source, self.settings.namespace)
         known = self._known_sources()
         refused: list[str] = []
         taken: set[ObjectKey] = set()
         for obj in objects:
             ref = ref_of(obj)
             live = None if key_of(ref) in mine else _existing(self._as(source), ref)
-            owner = known.get(owner_label(live))
-            if owner is not None and owner.name != source.name and not self.owns(owner) \
-                    and not adoption.adopted(live):
-                refused.append(f"{ref} is owned by source {owner.name}, which another shard serves")
-                continue
-            if not adoption.foreign(live, source.name):
-                continue
-            why = adoption.why_not_adopted(ref, live or {}, adopt=grant.authority.adopt,
-                                           own_namespace=source.namespace)
+            why = self._why_not_taken(source, ref, live, known)
             if why:
                 refused.append(f"{ref} {why}")
-            else:
+            elif why == "":
                 taken.add(key_of(ref))
         if refused:
             more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
@@ -1150,15 +1141,24 @@ class Reconciler:
         return {owner_value(o.name): o for o in (*self.settings.sources, *self.sources(),
                                                  *(h for h, _ in self.held.values()))}
 
-    def _held_by_another(self, source: Source, ref: ObjectRef) -> str:
-        """Why a missing object's name is not the source's to take back ("" when it is): an object no
-        source created holds it now (the operator re-created it, or took the owner label off), and the
-        source may not adopt it (:mod:`adoption`)."""
-        live = _existing(self._as(source), ref)
+    def _why_not_taken(self, source: Source, ref: ObjectRef, live: Mapping[str, Any] | None,
+                       known: Mapping[str, Source]) -> str | None:
+        """What writing ``ref`` would do to ``live``, the object holding its name: None when it is the
+        source's to write (there is none, or it is the source's own), "" when the source adopts it, else why
+        it may not take it (another shard's source owns it, or no source created it: :mod:`adoption`)."""
+        owner = known.get(owner_label(live))
+        if owner is not None and owner.name != source.name and not self.owns(owner) \
+                and not adoption.adopted(live):
+            return f"is owned by source {owner.name}, which another shard serves"
         if not adoption.foreign(live, source.name):
-            return ""
+            return None
         adopt = authority.grant_of(source, self.settings.namespace).authority.adopt
-        why = adoption.why_not_adopted(ref, live or {}, adopt=adopt, own_namespace=source.namespace)
+        return adoption.why_not_adopted(ref, live or {}, adopt=adopt, own_namespace=source.namespace)
+
+    def _held_by_another(self, source: Source, ref: ObjectRef) -> str:
+        """Why a missing object's name is not the source's to take back ("" when it is): an object it may
+        not take holds it now (the operator re-created it, or took the owner label off)."""
+        why = self._why_not_taken(source, ref, _existing(self._as(source), ref), self._known_sources())
         return f"not reverted: {ref} {why}" if why else ""
 
     # ---- bookkeeping -------------------------------------------------------------------------------
